@@ -1,0 +1,20 @@
+//! The engine: everything churnscope computes, as plain functions over plain values.
+//!
+//! It takes bytes and returns serde values, never touches the DOM or the clock, and so runs
+//! unchanged in the page, in the command line and in native tests. Modules follow the
+//! workflow: [`ingest`] reads a CSV export into a typed [`dataset::Dataset`], [`target`]
+//! finds the churn column, [`split`] holds out a test set, [`prep`] turns columns into a
+//! feature matrix, [`models`] fit a classifier, [`metrics`] judge it, and [`pipeline`] ties
+//! those steps into one fitted, serialisable value. [`sample`] generates the built-in
+//! demonstration dataset.
+
+pub mod dataset;
+pub mod ingest;
+pub mod metrics;
+pub mod models;
+pub mod pipeline;
+pub mod prep;
+pub mod rng;
+pub mod sample;
+pub mod split;
+pub mod target;

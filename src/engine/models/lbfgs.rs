@@ -1,0 +1,174 @@
+//! Limited-memory BFGS for smooth unconstrained minimisation.
+//!
+//! The two-loop recursion of Nocedal and Wright, *Numerical Optimization* (2nd ed.),
+//! algorithm 7.4, with a backtracking line search on the Armijo condition. Pairs whose
+//! curvature s·y is not positive are skipped, which keeps the implicit Hessian positive
+//! definite; on the convex losses used here that is all the safeguarding needed.
+
+use std::collections::VecDeque;
+
+/// Settings of a minimisation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LbfgsSettings {
+    /// Stop when the largest gradient component is at most this.
+    pub gradient_tolerance: f64,
+    pub max_iterations: usize,
+    /// Number of correction pairs kept.
+    pub memory: usize,
+}
+
+/// Where a minimisation ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LbfgsResult {
+    pub x: Vec<f64>,
+    pub value: f64,
+    pub iterations: usize,
+    pub converged: bool,
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn max_abs(a: &[f64]) -> f64 {
+    a.iter().fold(0.0, |m, x| m.max(x.abs()))
+}
+
+/// Minimises `f` from `x0`. `f(x, grad)` returns the value and writes the gradient.
+/// `on_iteration(iteration, value)` is called after each step; returning `false` stops early
+/// and the result so far is returned with `converged == false` and `None` as the signal.
+pub fn minimize(
+    mut f: impl FnMut(&[f64], &mut [f64]) -> f64,
+    x0: Vec<f64>,
+    settings: LbfgsSettings,
+    mut on_iteration: impl FnMut(usize, f64) -> bool,
+) -> Option<LbfgsResult> {
+    let n = x0.len();
+    let mut x = x0;
+    let mut g = vec![0.0; n];
+    let mut value = f(&x, &mut g);
+    let mut pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::new();
+    let mut x_new = vec![0.0; n];
+    let mut g_new = vec![0.0; n];
+    for iteration in 0..settings.max_iterations {
+        if max_abs(&g) <= settings.gradient_tolerance {
+            return Some(LbfgsResult {
+                x,
+                value,
+                iterations: iteration,
+                converged: true,
+            });
+        }
+        // Two-loop recursion: d = -H g.
+        let mut q = g.clone();
+        let mut alphas = Vec::with_capacity(pairs.len());
+        for (s, y, rho) in pairs.iter().rev() {
+            let a = rho * dot(s, &q);
+            q.iter_mut().zip(y).for_each(|(qi, yi)| *qi -= a * yi);
+            alphas.push(a);
+        }
+        if let Some((s, y, _)) = pairs.back() {
+            let gamma = dot(s, y) / dot(y, y);
+            q.iter_mut().for_each(|qi| *qi *= gamma);
+        }
+        for ((s, y, rho), a) in pairs.iter().zip(alphas.into_iter().rev()) {
+            let b = rho * dot(y, &q);
+            q.iter_mut().zip(s).for_each(|(qi, si)| *qi += (a - b) * si);
+        }
+        let mut d: Vec<f64> = q.into_iter().map(|v| -v).collect();
+        let mut slope = dot(&g, &d);
+        if slope >= 0.0 || !slope.is_finite() {
+            pairs.clear();
+            d = g.iter().map(|v| -v).collect();
+            slope = dot(&g, &d);
+        }
+        // First step: scale so the move is modest; later steps try the full quasi-Newton step.
+        let mut step = if pairs.is_empty() {
+            (1.0 / max_abs(&g)).min(1.0)
+        } else {
+            1.0
+        };
+        let mut accepted = false;
+        for _ in 0..60 {
+            x_new
+                .iter_mut()
+                .zip(x.iter().zip(&d))
+                .for_each(|(xn, (xi, di))| *xn = xi + step * di);
+            let v = f(&x_new, &mut g_new);
+            if v.is_finite() && v <= value + 1e-4 * step * slope {
+                let s: Vec<f64> = x_new.iter().zip(&x).map(|(a, b)| a - b).collect();
+                let y: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
+                let sy = dot(&s, &y);
+                if sy > 1e-12 * dot(&y, &y).sqrt() * dot(&s, &s).sqrt() {
+                    if pairs.len() == settings.memory {
+                        pairs.pop_front();
+                    }
+                    pairs.push_back((s, y, 1.0 / sy));
+                }
+                std::mem::swap(&mut x, &mut x_new);
+                std::mem::swap(&mut g, &mut g_new);
+                value = v;
+                accepted = true;
+                break;
+            }
+            step *= 0.5;
+        }
+        if !on_iteration(iteration + 1, value) {
+            return None;
+        }
+        if !accepted {
+            // No decrease along a descent direction: we are at the limit of precision.
+            return Some(LbfgsResult {
+                x,
+                value,
+                iterations: iteration + 1,
+                converged: max_abs(&g) <= settings.gradient_tolerance.sqrt(),
+            });
+        }
+    }
+    let converged = max_abs(&g) <= settings.gradient_tolerance;
+    Some(LbfgsResult {
+        x,
+        value,
+        iterations: settings.max_iterations,
+        converged,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimises_the_rosenbrock_function() {
+        // Minimum at (1, 1) with value 0 (Rosenbrock 1960), a standard hard test.
+        let rosen = |x: &[f64], g: &mut [f64]| {
+            let (a, b) = (x[0], x[1]);
+            g[0] = -2.0 * (1.0 - a) - 400.0 * a * (b - a * a);
+            g[1] = 200.0 * (b - a * a);
+            (1.0 - a).powi(2) + 100.0 * (b - a * a).powi(2)
+        };
+        let settings = LbfgsSettings {
+            gradient_tolerance: 1e-9,
+            max_iterations: 1000,
+            memory: 10,
+        };
+        let r = minimize(rosen, vec![-1.2, 1.0], settings, |_, _| true).expect("not cancelled");
+        assert!(r.converged, "{r:?}");
+        assert!((r.x[0] - 1.0).abs() < 1e-6 && (r.x[1] - 1.0).abs() < 1e-6, "{r:?}");
+    }
+
+    #[test]
+    fn stops_when_the_callback_says_so() {
+        let quad = |x: &[f64], g: &mut [f64]| {
+            g[0] = 2.0 * (x[0] - 3.0);
+            (x[0] - 3.0).powi(2)
+        };
+        let settings = LbfgsSettings {
+            gradient_tolerance: 1e-12,
+            max_iterations: 100,
+            memory: 5,
+        };
+        assert!(minimize(quad, vec![100.0], settings, |_, _| false).is_none());
+    }
+}

@@ -1,0 +1,75 @@
+//! Classifiers. Each follows linfa's shape: a `…Params` builder whose setters document their
+//! defaults, validated by `check()`, fitted into a `Fitted…` value that predicts and
+//! serialises. [`FittedModel`] is the closed set a pipeline can hold.
+
+pub mod lbfgs;
+pub mod logistic;
+
+use serde::{Deserialize, Serialize};
+
+use super::prep::Matrix;
+pub use logistic::{FittedLogisticRegression, LogisticRegressionParams};
+
+/// Why a model could not be fitted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(String),
+    #[error("{0} rows of features but {1} labels")]
+    MismatchedShapes(usize, usize),
+    #[error("the training rows contain only one class")]
+    SingleClassTarget,
+    #[error("feature {feature} of row {row} is not finite ({value})")]
+    NonFinite {
+        row: usize,
+        feature: usize,
+        value: f64,
+    },
+    #[error("training was cancelled")]
+    Cancelled,
+}
+
+pub type Result<T> = std::result::Result<T, ModelError>;
+
+/// What a model reports while it trains; returning `false` from the callback cancels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub iteration: usize,
+    pub max_iterations: usize,
+    pub loss: f64,
+}
+
+/// Any fitted model a pipeline can hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FittedModel {
+    Logistic(FittedLogisticRegression),
+}
+
+impl FittedModel {
+    /// Probability of the positive class for each row.
+    pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
+        match self {
+            FittedModel::Logistic(m) => m.predict_proba(x),
+        }
+    }
+}
+
+/// Checks the shared preconditions of every fit: matching shapes, both classes, finite values.
+pub(crate) fn check_training_data(x: &Matrix, y: &[u8]) -> Result<()> {
+    if x.rows != y.len() {
+        return Err(ModelError::MismatchedShapes(x.rows, y.len()));
+    }
+    if !(y.contains(&0) && y.contains(&1)) {
+        return Err(ModelError::SingleClassTarget);
+    }
+    if let Some(i) = x.data.iter().position(|v| !v.is_finite()) {
+        return Err(ModelError::NonFinite {
+            row: i / x.cols.max(1),
+            feature: i % x.cols.max(1),
+            value: x.data[i],
+        });
+    }
+    Ok(())
+}

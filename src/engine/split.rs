@@ -1,0 +1,91 @@
+//! Holding out a test set: a stratified, seeded train/test split.
+//!
+//! Each class is shuffled on its own and the same fraction of it goes to the test set, so
+//! both parts keep the table's churn rate (scikit-learn's `train_test_split(stratify=y)` in
+//! spirit; the exact rows differ because the generators differ).
+
+use serde::{Deserialize, Serialize};
+
+use super::rng::Rng;
+
+/// Why a split cannot be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SplitError {
+    #[error("test fraction {0} must be between 0 and 1")]
+    BadFraction(f64),
+    #[error("too few rows to split: {class_name} has {count} labelled rows, and both the training and the test part need at least one")]
+    TooFewRows {
+        class_name: &'static str,
+        count: usize,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, SplitError>;
+
+/// Row indices of the two parts, each sorted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Split {
+    pub train: Vec<usize>,
+    pub test: Vec<usize>,
+}
+
+/// Splits the labelled rows (`Some(0)` / `Some(1)`; unlabelled rows are left out of both).
+pub fn stratified_split(labels: &[Option<u8>], test_fraction: f64, seed: u64) -> Result<Split> {
+    if !(test_fraction > 0.0 && test_fraction < 1.0) {
+        return Err(SplitError::BadFraction(test_fraction));
+    }
+    let mut rng = Rng::new(seed);
+    let mut train = Vec::new();
+    let mut test = Vec::new();
+    for (class, class_name) in [(0u8, "the negative class"), (1u8, "the positive class")] {
+        let mut rows: Vec<usize> = labels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| **l == Some(class))
+            .map(|(i, _)| i)
+            .collect();
+        if rows.len() < 2 {
+            return Err(SplitError::TooFewRows {
+                class_name,
+                count: rows.len(),
+            });
+        }
+        rng.shuffle(&mut rows);
+        let n_test = ((rows.len() as f64 * test_fraction).round() as usize).clamp(1, rows.len() - 1);
+        test.extend_from_slice(&rows[..n_test]);
+        train.extend_from_slice(&rows[n_test..]);
+    }
+    train.sort_unstable();
+    test.sort_unstable();
+    Ok(Split { train, test })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_class_balance_and_is_reproducible() {
+        // 1000 rows, 200 positives: a 20% test part holds 160 negatives and 40 positives.
+        let labels: Vec<Option<u8>> = (0..1000).map(|i| Some(u8::from(i % 5 == 0))).collect();
+        let s = stratified_split(&labels, 0.2, 42).expect("split");
+        assert_eq!(s.test.len(), 200);
+        assert_eq!(s.test.iter().filter(|&&r| labels[r] == Some(1)).count(), 40);
+        assert_eq!(s, stratified_split(&labels, 0.2, 42).expect("split"));
+        assert_ne!(s, stratified_split(&labels, 0.2, 43).expect("split"));
+        let mut all: Vec<usize> = s.train.iter().chain(&s.test).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..1000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn leaves_out_unlabelled_rows_and_rejects_tiny_classes() {
+        let labels = vec![Some(0), None, Some(1), Some(0), Some(1), Some(0)];
+        let s = stratified_split(&labels, 0.5, 1).expect("split");
+        assert!(!s.train.contains(&1) && !s.test.contains(&1));
+        let err = stratified_split(&[Some(0), Some(0), Some(1)], 0.2, 1).expect_err("one positive");
+        assert!(matches!(err, SplitError::TooFewRows { count: 1, .. }));
+        assert!(matches!(stratified_split(&labels, 1.0, 1), Err(SplitError::BadFraction(_))));
+    }
+}

@@ -1,0 +1,13 @@
+//! churnscope: a churn early-warning workbench that runs entirely in the browser.
+//!
+//! The crate is split by boundary, not by feature:
+//! - [`engine`] is pure Rust (no browser crates): ingest, preprocessing, models, metrics.
+//!   The page, the command line and the tests all call it.
+//! - [`charts`] draws with plotters on any backend: a canvas in the app, SVG in tests.
+//! - `ui` (wasm32 only) holds the Leptos components, the only place with signals and DOM.
+
+pub mod charts;
+pub mod engine;
+
+#[cfg(target_arch = "wasm32")]
+pub mod ui;
