@@ -103,7 +103,12 @@ mod tests {
             .find(|s| s.contains("#0072B2"))
             .expect("a polyline in the model colour");
         let points = curve_line.split("points=\"").nth(1).expect("points");
-        let n_points = points.split('"').next().expect("attr").split_whitespace().count();
+        let n_points = points
+            .split('"')
+            .next()
+            .expect("attr")
+            .split_whitespace()
+            .count();
         assert_eq!(n_points, curve.fpr.len());
     }
 

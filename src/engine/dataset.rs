@@ -42,7 +42,10 @@ pub enum ColumnData {
     /// Numbers; `f64::NAN` marks a missing cell.
     Numeric(Vec<f64>),
     /// Dictionary-encoded text; [`MISSING_CODE`] marks a missing cell.
-    Categorical { levels: Vec<String>, codes: Vec<u32> },
+    Categorical {
+        levels: Vec<String>,
+        codes: Vec<u32>,
+    },
 }
 
 /// One named, typed column.
@@ -340,25 +343,37 @@ mod tests {
     fn splits_names_into_tokens() {
         assert_eq!(name_tokens("CustomerId"), ["customer", "id"]);
         assert_eq!(name_tokens("customerID"), ["customer", "id"]);
-        assert_eq!(name_tokens("days_since_last_order"), ["days", "since", "last", "order"]);
+        assert_eq!(
+            name_tokens("days_since_last_order"),
+            ["days", "since", "last", "order"]
+        );
         assert_eq!(name_tokens("Area code"), ["area", "code"]);
     }
 
     #[test]
     fn infers_boolean_from_yes_no_and_zero_one() {
-        assert_eq!(infer_kind("Partner", &text(&["Yes", "No", "No"])), ColumnKind::Boolean);
+        assert_eq!(
+            infer_kind("Partner", &text(&["Yes", "No", "No"])),
+            ColumnKind::Boolean
+        );
         assert_eq!(
             infer_kind("SeniorCitizen", &ColumnData::Numeric(vec![0.0, 1.0, 0.0])),
             ColumnKind::Boolean
         );
-        assert_eq!(infer_kind("gender", &text(&["Male", "Female"])), ColumnKind::Categorical);
+        assert_eq!(
+            infer_kind("gender", &text(&["Male", "Female"])),
+            ColumnKind::Categorical
+        );
     }
 
     #[test]
     fn infers_identifiers_from_uniqueness_and_name() {
         let ids: Vec<String> = (0..30).map(|i| format!("{i:04}-ABC")).collect();
         let refs: Vec<&str> = ids.iter().map(|s| s.as_str()).collect();
-        assert_eq!(infer_kind("customerID", &text(&refs)), ColumnKind::Identifier);
+        assert_eq!(
+            infer_kind("customerID", &text(&refs)),
+            ColumnKind::Identifier
+        );
         let numbers = ColumnData::Numeric((1..=30).map(f64::from).collect());
         assert_eq!(infer_kind("RowNumber", &numbers), ColumnKind::Identifier);
         assert_eq!(infer_kind("CustomerId", &numbers), ColumnKind::Identifier);
@@ -371,7 +386,10 @@ mod tests {
     fn counts_missing_and_distinct() {
         let c = Column::new("x".into(), text(&["a", "", "b", "a"]));
         assert_eq!((c.missing(), c.distinct()), (1, 2));
-        let n = Column::new("n".into(), ColumnData::Numeric(vec![1.0, f64::NAN, 0.0, -0.0]));
+        let n = Column::new(
+            "n".into(),
+            ColumnData::Numeric(vec![1.0, f64::NAN, 0.0, -0.0]),
+        );
         assert_eq!((n.missing(), n.distinct()), (1, 2));
         assert_eq!(n.text(0).as_deref(), Some("1"));
         assert!(n.cell_equals(0, "1") && !n.cell_equals(1, "1"));

@@ -271,7 +271,10 @@ mod tests {
         match &amount.data {
             ColumnData::Numeric(v) => {
                 assert_eq!(v[0], 3.5);
-                assert!(v[1].is_nan() && v[2].is_nan(), "a blank and NA are missing: {v:?}");
+                assert!(
+                    v[1].is_nan() && v[2].is_nan(),
+                    "a blank and NA are missing: {v:?}"
+                );
             }
             other => panic!("amount should be numeric, got {other:?}"),
         }
@@ -296,7 +299,10 @@ mod tests {
         let ds = read("name,note\n\"Smith, J\",\"said \"\"hi\"\"\nthen left\"\n").expect("quoted");
         assert_eq!(ds.n_rows, 1);
         assert_eq!(ds.columns[0].text(0).as_deref(), Some("Smith, J"));
-        assert_eq!(ds.columns[1].text(0).as_deref(), Some("said \"hi\"\nthen left"));
+        assert_eq!(
+            ds.columns[1].text(0).as_deref(),
+            Some("said \"hi\"\nthen left")
+        );
     }
 
     #[test]

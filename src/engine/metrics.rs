@@ -149,8 +149,7 @@ pub fn roc_curve(y: &[u8], scores: &[f64]) -> Result<RocCurve> {
 /// Area under the ROC curve (trapezoidal rule), scikit-learn's `roc_auc_score`.
 pub fn roc_auc(y: &[u8], scores: &[f64]) -> Result<f64> {
     let c = roc_curve(y, scores)?;
-    Ok(c
-        .fpr
+    Ok(c.fpr
         .windows(2)
         .zip(c.tpr.windows(2))
         .map(|(f, t)| (f[1] - f[0]) * (t[1] + t[0]) / 2.0)
@@ -286,8 +285,14 @@ mod tests {
 
     #[test]
     fn rejects_one_class_and_bad_input() {
-        assert_eq!(roc_auc(&[1, 1], &[0.2, 0.3]), Err(MetricsError::SingleClassTarget));
-        assert_eq!(roc_auc(&[1, 0], &[0.2]), Err(MetricsError::MismatchedShapes(2, 1)));
+        assert_eq!(
+            roc_auc(&[1, 1], &[0.2, 0.3]),
+            Err(MetricsError::SingleClassTarget)
+        );
+        assert_eq!(
+            roc_auc(&[1, 0], &[0.2]),
+            Err(MetricsError::MismatchedShapes(2, 1))
+        );
         assert!(matches!(
             roc_auc(&[1, 0], &[0.2, f64::NAN]),
             Err(MetricsError::NotAProbability { row: 1, .. })

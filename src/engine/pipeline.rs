@@ -184,8 +184,13 @@ mod tests {
             seed: 3,
         });
         let ds = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("sample parses");
-        let target = detect_target(&ds).expect("ok").expect("churned column found");
-        assert_eq!((target.column.as_str(), target.positive.as_str()), ("churned", "Yes"));
+        let target = detect_target(&ds)
+            .expect("ok")
+            .expect("churned column found");
+        assert_eq!(
+            (target.column.as_str(), target.positive.as_str()),
+            ("churned", "Yes")
+        );
         let outcome = train_and_evaluate(&ds, &TrainConfig::new(target), |_| true).expect("train");
         assert_eq!(outcome.n_train + outcome.n_test, 1500);
         // The generator's churn depends strongly on recency, complaints and tenure, so a
@@ -202,6 +207,9 @@ mod tests {
         let ds = read_csv(b"x,churn\n1,Yes\n2,No\n3,No\n", &ReadOptions::default()).expect("csv");
         let target = target_for(&ds, "churn", None).expect("binary");
         let err = train_and_evaluate(&ds, &TrainConfig::new(target), |_| true).expect_err("tiny");
-        assert!(matches!(err, PipelineError::Split(SplitError::TooFewRows { count: 1, .. })));
+        assert!(matches!(
+            err,
+            PipelineError::Split(SplitError::TooFewRows { count: 1, .. })
+        ));
     }
 }

@@ -403,16 +403,27 @@ mod tests {
         assert!((m.row(0)[0] - (-2.0 / s)).abs() < 1e-12);
         assert_eq!(m.row(1)[0], 0.0, "missing -> median 3 -> (3 - 3) / sqrt 2");
         assert_eq!(&m.row(1)[1..], &[0.0, 1.0]);
-        assert_eq!(&m.row(2)[1..], &[1.0, 0.0], "missing plan -> most frequent 'a'");
+        assert_eq!(
+            &m.row(2)[1..],
+            &[1.0, 0.0],
+            "missing plan -> most frequent 'a'"
+        );
         assert_eq!(&m.row(3)[1..], &[0.0, 0.0], "unseen level 'zzz' is ignored");
-        assert!((m.row(3)[0] - 4.0 / s).abs() < 1e-12, "7 is outside training rows but scaled");
+        assert!(
+            (m.row(3)[0] - 4.0 / s).abs() < 1e-12,
+            "7 is outside training rows but scaled"
+        );
     }
 
     #[test]
     fn drops_identifiers_and_all_missing_columns() {
         let mut text = String::from("customer_id,empty,x,churn\n");
         for i in 0..30 {
-            text.push_str(&format!("C{i},,{},{}\n", i % 7, if i % 3 == 0 { "Yes" } else { "No" }));
+            text.push_str(&format!(
+                "C{i},,{},{}\n",
+                i % 7,
+                if i % 3 == 0 { "Yes" } else { "No" }
+            ));
         }
         let d = ds(&text);
         let rows: Vec<usize> = (0..30).collect();
@@ -435,8 +446,14 @@ mod tests {
         let m = p.transform(&other, &[0]).expect("transform");
         assert_eq!(m.row(0), &[0.0, 0.0, 1.0]);
         let missing = ds("plan\nb\n");
-        assert_eq!(p.transform(&missing, &[0]), Err(PrepError::MissingColumn("x".into())));
+        assert_eq!(
+            p.transform(&missing, &[0]),
+            Err(PrepError::MissingColumn("x".into()))
+        );
         let bad = ds("x,plan\nlots,a\n");
-        assert!(matches!(p.transform(&bad, &[0]), Err(PrepError::NotNumeric { row: 1, .. })));
+        assert!(matches!(
+            p.transform(&bad, &[0]),
+            Err(PrepError::NotNumeric { row: 1, .. })
+        ));
     }
 }

@@ -113,15 +113,16 @@ pub fn generate_csv(spec: &SampleSpec) -> String {
         let order_value = (42f64.ln() + 0.35 * rng.normal() - 0.1 * (tier_n - 1.0)).exp();
         let spend = f64::from(orders_90) * order_value * (0.9 + 0.2 * rng.uniform());
         let days_since_order = if orders_90 > 0 {
-            (rng.uniform() * 90.0 / f64::from(orders_90).sqrt()).floor().min(89.0)
+            (rng.uniform() * 90.0 / f64::from(orders_90).sqrt())
+                .floor()
+                .min(89.0)
         } else {
             90.0 + (-(1.0 - rng.uniform()).ln() * 60.0).floor()
         };
         let unhappy = if engagement < -0.5 { 0.25 } else { 0.0 };
         let complaints = rng.poisson(0.15 + unhappy + 0.1 * f64::from(orders_90) / 3.0);
-        let rating = (4.1 + 0.35 * engagement - 0.5 * f64::from(complaints)
-            + 0.4 * rng.normal())
-        .clamp(1.0, 5.0);
+        let rating = (4.1 + 0.35 * engagement - 0.5 * f64::from(complaints) + 0.4 * rng.normal())
+            .clamp(1.0, 5.0);
         let rating = (rating * 10.0).round() / 10.0;
         let has_rating = orders_90 > 0 && !rng.chance(0.15);
         let coupon_rate = if price_sensitive { 0.6 } else { 0.1 };
@@ -132,8 +133,16 @@ pub fn generate_csv(spec: &SampleSpec) -> String {
             + 0.55 * f64::from(complaints)
             + if has_rating && rating < 3.0 { 0.5 } else { 0.0 }
             + if tier == "3" { 0.35 } else { 0.0 }
-            + if price_sensitive && coupons == 0 { 0.6 } else { 0.0 }
-            + if payment == "Cash on Delivery" { 0.25 } else { 0.0 }
+            + if price_sensitive && coupons == 0 {
+                0.6
+            } else {
+                0.0
+            }
+            + if payment == "Cash on Delivery" {
+                0.25
+            } else {
+                0.0
+            }
             + 0.4 * f64::from(returns)
             + 0.6 * rng.normal();
         let churned = rng.chance(1.0 / (1.0 + (-logit).exp()));
@@ -196,13 +205,25 @@ mod tests {
         assert_eq!(ds.n_rows, 5000);
         assert_eq!(ds.columns.len(), COLUMNS.len());
         let churned = ds.column("churned").expect("label");
-        let rate = (0..ds.n_rows).filter(|&r| churned.cell_equals(r, "Yes")).count() as f64
+        let rate = (0..ds.n_rows)
+            .filter(|&r| churned.cell_equals(r, "Yes"))
+            .count() as f64
             / ds.n_rows as f64;
         // The issue asks for a realistic churn rate between 10% and 30%.
         assert!((0.10..=0.30).contains(&rate), "churn rate {rate}");
-        assert_eq!(ds.column("customer_id").expect("id").kind, ColumnKind::Identifier);
-        assert_eq!(ds.column("preferred_device").expect("device").kind, ColumnKind::Categorical);
-        for name in ["tenure_months", "days_since_last_order", "avg_review_rating"] {
+        assert_eq!(
+            ds.column("customer_id").expect("id").kind,
+            ColumnKind::Identifier
+        );
+        assert_eq!(
+            ds.column("preferred_device").expect("device").kind,
+            ColumnKind::Categorical
+        );
+        for name in [
+            "tenure_months",
+            "days_since_last_order",
+            "avg_review_rating",
+        ] {
             let c = ds.column(name).expect("column");
             assert_eq!(c.kind, ColumnKind::Numeric, "{name}");
             assert!(c.missing() > 0, "{name} should have blanks");

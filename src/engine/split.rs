@@ -52,7 +52,8 @@ pub fn stratified_split(labels: &[Option<u8>], test_fraction: f64, seed: u64) ->
             });
         }
         rng.shuffle(&mut rows);
-        let n_test = ((rows.len() as f64 * test_fraction).round() as usize).clamp(1, rows.len() - 1);
+        let n_test =
+            ((rows.len() as f64 * test_fraction).round() as usize).clamp(1, rows.len() - 1);
         test.extend_from_slice(&rows[..n_test]);
         train.extend_from_slice(&rows[n_test..]);
     }
@@ -86,6 +87,9 @@ mod tests {
         assert!(!s.train.contains(&1) && !s.test.contains(&1));
         let err = stratified_split(&[Some(0), Some(0), Some(1)], 0.2, 1).expect_err("one positive");
         assert!(matches!(err, SplitError::TooFewRows { count: 1, .. }));
-        assert!(matches!(stratified_split(&labels, 1.0, 1), Err(SplitError::BadFraction(_))));
+        assert!(matches!(
+            stratified_split(&labels, 1.0, 1),
+            Err(SplitError::BadFraction(_))
+        ));
     }
 }

@@ -25,7 +25,9 @@ pub enum TargetError {
     },
     #[error("the target column '{column}' has {distinct} distinct values; a churn target needs exactly two")]
     NotBinary { column: String, distinct: usize },
-    #[error("'{value}' is not a value of the target column '{column}' (its values are {values:?})")]
+    #[error(
+        "'{value}' is not a value of the target column '{column}' (its values are {values:?})"
+    )]
     UnknownPositive {
         column: String,
         value: String,
@@ -94,7 +96,11 @@ pub fn detect_target(ds: &Dataset) -> Result<Option<Target>> {
 fn single_class(col: &Column) -> TargetError {
     TargetError::SingleClassTarget {
         column: col.name.clone(),
-        value: col.distinct_values(1).into_iter().next().unwrap_or_default(),
+        value: col
+            .distinct_values(1)
+            .into_iter()
+            .next()
+            .unwrap_or_default(),
         rows: col.len() - col.missing(),
     }
 }
@@ -206,7 +212,15 @@ mod tests {
 
     #[test]
     fn recognises_churn_names() {
-        for name in ["Churn", "churned", "Exited", "Attrition_Flag", "label", "是否流失", "is_churn"] {
+        for name in [
+            "Churn",
+            "churned",
+            "Exited",
+            "Attrition_Flag",
+            "label",
+            "是否流失",
+            "is_churn",
+        ] {
             assert!(looks_like_churn_name(name), "{name}");
         }
         for name in ["tenure", "Gender", "exitpoll_score"] {
@@ -216,26 +230,43 @@ mod tests {
 
     #[test]
     fn detects_target_and_positive_for_each_spelling() {
-        let t = detect_target(&ds("x,Churn\n1,Yes\n2,No\n3,No\n")).expect("ok").expect("found");
+        let t = detect_target(&ds("x,Churn\n1,Yes\n2,No\n3,No\n"))
+            .expect("ok")
+            .expect("found");
         assert_eq!((t.positive.as_str(), t.negative.as_str()), ("Yes", "No"));
-        let t = detect_target(&ds("x,Exited\n1,1\n2,0\n")).expect("ok").expect("found");
+        let t = detect_target(&ds("x,Exited\n1,1\n2,0\n"))
+            .expect("ok")
+            .expect("found");
         assert_eq!(t.positive, "1");
-        let t = detect_target(&ds("x,churn\n1,False\n2,True\n")).expect("ok").expect("found");
+        let t = detect_target(&ds("x,churn\n1,False\n2,True\n"))
+            .expect("ok")
+            .expect("found");
         assert_eq!(t.positive, "True");
-        let t = detect_target(&ds("x,流失\n1,是\n2,否\n")).expect("ok").expect("found");
+        let t = detect_target(&ds("x,流失\n1,是\n2,否\n"))
+            .expect("ok")
+            .expect("found");
         assert_eq!(t.positive, "是");
         // No yes-word: the rarer value is positive.
         let t = detect_target(&ds("x,status\n1,stayed\n2,gone\n3,stayed\n")).expect("ok");
-        assert_eq!(t, None, "'status' is not a churn name, so nothing is proposed");
-        let t = target_for(&ds("x,status\n1,stayed\n2,gone\n3,stayed\n"), "status", None)
-            .expect("binary");
+        assert_eq!(
+            t, None,
+            "'status' is not a churn name, so nothing is proposed"
+        );
+        let t = target_for(
+            &ds("x,status\n1,stayed\n2,gone\n3,stayed\n"),
+            "status",
+            None,
+        )
+        .expect("binary");
         assert_eq!(t.positive, "gone");
     }
 
     #[test]
     fn rejects_single_class_and_missing_binary_targets() {
         let err = detect_target(&ds("x,Churn\n1,No\n2,No\n")).expect_err("one class");
-        assert!(matches!(err, TargetError::SingleClassTarget { ref value, rows: 2, .. } if value == "No"));
+        assert!(
+            matches!(err, TargetError::SingleClassTarget { ref value, rows: 2, .. } if value == "No")
+        );
         let err = detect_target(&ds("a,b\n1,x\n2,y\n3,z\n")).expect_err("no binary");
         assert_eq!(err, TargetError::NoBinaryColumn);
         let err = target_for(&ds("a,b\n1,x\n2,y\n3,z\n"), "b", None).expect_err("three values");

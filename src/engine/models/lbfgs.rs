@@ -155,7 +155,10 @@ mod tests {
         };
         let r = minimize(rosen, vec![-1.2, 1.0], settings, |_, _| true).expect("not cancelled");
         assert!(r.converged, "{r:?}");
-        assert!((r.x[0] - 1.0).abs() < 1e-6 && (r.x[1] - 1.0).abs() < 1e-6, "{r:?}");
+        assert!(
+            (r.x[0] - 1.0).abs() < 1e-6 && (r.x[1] - 1.0).abs() < 1e-6,
+            "{r:?}"
+        );
     }
 
     #[test]

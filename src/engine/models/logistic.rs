@@ -298,7 +298,11 @@ mod tests {
         bad.data[5] = f64::INFINITY;
         assert!(matches!(
             LogisticRegressionParams::new().fit(&bad, &y, |_| true),
-            Err(ModelError::NonFinite { row: 2, feature: 1, .. })
+            Err(ModelError::NonFinite {
+                row: 2,
+                feature: 1,
+                ..
+            })
         ));
         assert_eq!(
             LogisticRegressionParams::new().fit(&x, &y[..3], |_| true),

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs whatever is missing and runs every check and test: formatting, clippy on the host and
+# on wasm32, the native unit and integration tests, a release build of the site, and the
+# end-to-end tests in headless Chromium against that build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true
+unset NO_COLOR # trunk rejects NO_COLOR=1
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "formatting"
+cargo fmt --check
+step "clippy, host"
+cargo clippy --offline --all-targets -- -D warnings
+step "clippy, wasm32"
+cargo clippy --offline --target wasm32-unknown-unknown --lib --bins -- -D warnings
+step "unit and integration tests (native)"
+cargo test --offline
+step "release build of the site (trunk, wasm-opt)"
+trunk build --release --offline
+wasm=$(ls dist/*_bg.wasm)
+printf 'wasm: %s bytes, %s gzipped\n' "$(wc -c <"$wasm")" "$(gzip -9 -c "$wasm" | wc -c)"
+step "end-to-end tests in headless Chromium"
+cargo test --offline --test e2e -- --ignored --test-threads=1

@@ -1,0 +1,225 @@
+//! The app: owns the workflow state and lays out the panels.
+//!
+//! State lives here and flows down: the loaded table, the chosen target, the training outcome,
+//! what is running, and the current error. An error never clears what the user already has:
+//! a bad second file leaves the first one loaded and its results on screen.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::browser::{now_ms, pause};
+use super::columns::ColumnTable;
+use super::metrics::{ConfusionMatrixView, MetricsTable};
+use super::roc_chart::RocChart;
+use super::target::TargetPicker;
+use super::upload::UploadPanel;
+use crate::engine::dataset::{ColumnSummary, Dataset};
+use crate::engine::ingest::{read_csv, ReadOptions};
+use crate::engine::pipeline::{train_and_evaluate, TrainConfig, TrainOutcome};
+use crate::engine::target::{binary_columns, detect_target, target_for, Target};
+
+/// A parsed file and what the page shows about it.
+struct Loaded {
+    name: String,
+    dataset: Dataset,
+    summary: Vec<ColumnSummary>,
+    candidates: Vec<String>,
+    parse_ms: f64,
+}
+
+/// A finished training run.
+struct Trained {
+    outcome: TrainOutcome,
+    train_ms: f64,
+}
+
+/// The whole page.
+#[component]
+pub fn App() -> impl IntoView {
+    let (loaded, set_loaded) = signal(None::<Arc<Loaded>>);
+    let (target, set_target) = signal(None::<Target>);
+    let (trained, set_trained) = signal(None::<Arc<Trained>>);
+    let (busy, set_busy) = signal(None::<&'static str>);
+    let (error, set_error) = signal(None::<String>);
+    let is_busy = Signal::derive(move || busy.with(Option::is_some));
+
+    let on_load = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
+        set_busy.set(Some("Reading the file…"));
+        set_error.set(None);
+        spawn_local(async move {
+            pause(20).await;
+            let start = now_ms();
+            match read_csv(&bytes, &ReadOptions::default()) {
+                Ok(dataset) => {
+                    let parse_ms = now_ms() - start;
+                    let proposed = detect_target(&dataset);
+                    if let Err(e) = &proposed {
+                        set_error.set(Some(format!("{name}: {e}")));
+                    }
+                    set_target.set(proposed.ok().flatten());
+                    set_trained.set(None);
+                    set_loaded.set(Some(Arc::new(Loaded {
+                        summary: dataset.summary(),
+                        candidates: binary_columns(&dataset)
+                            .into_iter()
+                            .map(|c| c.name.clone())
+                            .collect(),
+                        name,
+                        dataset,
+                        parse_ms,
+                    })));
+                }
+                Err(e) => set_error.set(Some(format!("{name}: {e}"))),
+            }
+            set_busy.set(None);
+        });
+    });
+    let on_error = Callback::new(move |message: String| set_error.set(Some(message)));
+
+    let on_target = Callback::new(move |(column, positive): (String, Option<String>)| {
+        let Some(l) = loaded.get() else { return };
+        match target_for(&l.dataset, &column, positive.as_deref()) {
+            Ok(t) => {
+                set_error.set(None);
+                set_target.set(Some(t));
+                set_trained.set(None);
+            }
+            Err(e) => set_error.set(Some(e.to_string())),
+        }
+    });
+
+    let train = move |_| {
+        let (Some(l), Some(t)) = (loaded.get(), target.get()) else {
+            return;
+        };
+        set_busy.set(Some("Training the model…"));
+        set_error.set(None);
+        spawn_local(async move {
+            pause(20).await;
+            let start = now_ms();
+            let result = train_and_evaluate(&l.dataset, &TrainConfig::new(t), |_| true);
+            let train_ms = now_ms() - start;
+            match result {
+                Ok(outcome) => set_trained.set(Some(Arc::new(Trained { outcome, train_ms }))),
+                Err(e) => set_error.set(Some(format!("Training failed: {e}"))),
+            }
+            set_busy.set(None);
+        });
+    };
+
+    let candidates = Signal::derive(move || {
+        loaded.with(|l| l.as_ref().map(|l| l.candidates.clone()).unwrap_or_default())
+    });
+
+    view! {
+        <header class="top">
+            <h1>"churnscope"</h1>
+            <p class="tagline">
+                "Churn early warning for online shops, computed entirely in your browser."
+            </p>
+        </header>
+        <main>
+            <UploadPanel on_load on_error busy=is_busy />
+            <StatusLine busy error />
+            {move || {
+                loaded
+                    .get()
+                    .map(|l| {
+                        view! {
+                            <ColumnTable
+                                name=l.name.clone()
+                                rows=l.dataset.n_rows
+                                columns=l.summary.clone()
+                                parse_ms=l.parse_ms
+                            />
+                            <section class="panel" aria-labelledby="train-title">
+                                <h2 id="train-title">"3. Train a churn model"</h2>
+                                <TargetPicker candidates target=target.into() on_change=on_target />
+                                <p class="hint">
+                                    "Logistic regression (L2, C = 1) on a stratified 80/20 split (seed 42). "
+                                    "Identifier columns are left out; numbers are median-imputed and standardised, "
+                                    "categories imputed with their most frequent level and one-hot encoded, "
+                                    "all fitted on the training part only."
+                                </p>
+                                <button
+                                    class="button primary"
+                                    data-testid="train-button"
+                                    prop:disabled=move || is_busy.get() || target.with(Option::is_none)
+                                    on:click=train
+                                >
+                                    "Train"
+                                </button>
+                            </section>
+                        }
+                    })
+            }}
+            {move || trained.get().map(|t| view! { <Results trained=t /> })}
+        </main>
+        <footer>
+            "No data leaves this page: the file is read and the model trained by WebAssembly in your browser."
+        </footer>
+    }
+}
+
+/// What is running, and the current error, shown right under the upload.
+#[component]
+fn StatusLine(
+    busy: ReadSignal<Option<&'static str>>,
+    error: ReadSignal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <div class="status" aria-live="polite">
+            {move || busy.get().map(|b| view! { <p class="busy" data-testid="busy">{b}</p> })}
+            {move || {
+                error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="error" role="alert" data-testid="error-message">
+                                {e}
+                            </p>
+                        }
+                    })
+            }}
+        </div>
+    }
+}
+
+/// Test-set results of a training run.
+#[component]
+fn Results(trained: Arc<Trained>) -> impl IntoView {
+    let o = &trained.outcome;
+    let left_out: Vec<String> = o
+        .pipeline
+        .preprocessor
+        .dropped
+        .iter()
+        .map(|d| format!("{} ({})", d.column, d.reason))
+        .collect();
+    let left_out = if left_out.is_empty() {
+        "none".to_string()
+    } else {
+        left_out.join(", ")
+    };
+    view! {
+        <section class="panel results" aria-labelledby="results-title" data-testid="results">
+            <h2 id="results-title">"4. How well it predicts churn"</h2>
+            <p class="summary">
+                "Trained on " <span data-testid="n-train">{o.n_train}</span> " customers, tested on "
+                <span data-testid="n-test">{o.n_test}</span> " it never saw; "
+                {o.pipeline.preprocessor.n_features()} " features. Training took "
+                <span data-testid="train-time">{format!("{:.0}", trained.train_ms)}</span> " ms."
+            </p>
+            <p class="hint">"Left out: " {left_out}</p>
+            <div class="results-grid">
+                <div>
+                    <MetricsTable report=o.test.clone() />
+                    <ConfusionMatrixView report=o.test.clone() />
+                </div>
+                <RocChart curve=o.test.roc.clone() auc=o.test.roc_auc />
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,18 @@
+//! The Leptos single-page app: the only place with signals and DOM.
+//!
+//! Components are small and one per file; [`app::App`] owns the state of the workflow
+//! (loaded table, chosen target, training outcome, the current error) and passes read
+//! signals and callbacks down. All computing is done by [`crate::engine`].
+
+pub mod app;
+pub mod browser;
+pub mod columns;
+pub mod metrics;
+pub mod roc_chart;
+pub mod target;
+pub mod upload;
+
+/// Mounts the app on `<body>`.
+pub fn mount() {
+    leptos::mount::mount_to_body(app::App);
+}

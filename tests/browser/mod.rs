@@ -1,0 +1,352 @@
+//! Support for the headless-Chromium tests: a static server for `dist/` that logs every
+//! request, a chromedriver process, a browser session whose DevTools network events are
+//! recorded, and the privacy audit over those events.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn shared_dataset(name: &str) -> PathBuf {
+    repo().join("../shared/datasets").join(name)
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    repo().join("tests/data").join(name)
+}
+
+/// Where screenshots go (ignored by git; copied to docs/ by hand for the README).
+pub fn output_dir() -> PathBuf {
+    let dir = repo().join("tests/e2e-output");
+    std::fs::create_dir_all(&dir).expect("create tests/e2e-output");
+    dir
+}
+
+/// Serves a directory over HTTP on 127.0.0.1 and records each request path.
+pub struct StaticServer {
+    pub origin: String,
+    pub root: PathBuf,
+    pub requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl StaticServer {
+    pub fn start(root: PathBuf) -> Self {
+        assert!(
+            root.join("index.html").is_file(),
+            "{root:?} has no index.html: build the site first (`trunk build --release`, or run scripts/test.sh)"
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+        let origin = format!("http://{}", listener.local_addr().expect("address"));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (log, dir) = (requests.clone(), root.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (log, dir) = (log.clone(), dir.clone());
+                std::thread::spawn(move || serve(stream, &dir, &log));
+            }
+        });
+        StaticServer {
+            origin,
+            root,
+            requests,
+        }
+    }
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript",
+        "wasm" => "application/wasm",
+        "css" => "text/css",
+        "csv" => "text/csv; charset=utf-8",
+        "json" => "application/json",
+        "png" => "image/png",
+        "svg" => "image/svg+xml",
+        _ => "application/octet-stream",
+    }
+}
+
+fn serve(stream: TcpStream, root: &Path, log: &Mutex<Vec<String>>) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if line == "\r\n" || line == "\n" => break,
+            Ok(_) => {}
+        }
+    }
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_string();
+    log.lock().expect("log").push(path.clone());
+    let clean = path.split(['?', '#']).next().unwrap_or("/");
+    let relative = if clean == "/" {
+        "index.html"
+    } else {
+        clean.trim_start_matches('/')
+    };
+    let file = root.join(relative);
+    let mut stream = stream;
+    let response = if !relative.contains("..") && file.is_file() {
+        let body = std::fs::read(&file).expect("read file");
+        let mut head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            content_type(&file),
+            body.len()
+        )
+        .into_bytes();
+        head.extend(body);
+        head
+    } else {
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+    };
+    let _ = stream.write_all(&response);
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// A chromedriver process, killed on drop.
+pub struct Driver {
+    child: Child,
+    pub url: String,
+}
+
+impl Driver {
+    pub fn start() -> Self {
+        let exe = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let port = free_port();
+        let child = Command::new(&exe)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {exe}: {e} (install chromium-driver or run scripts/test.sh)")
+            });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Headless Chromium with DevTools network events recorded in the performance log.
+pub async fn browser(driver: &Driver) -> Client {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let profile = std::env::temp_dir().join(format!(
+        "churnscope-e2e-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("chrome"));
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,2400",
+                "--force-device-scale-factor=1",
+                format!("--user-data-dir={}", profile.display()),
+                "about:blank",
+            ],
+            "perfLoggingPrefs": { "enableNetwork": true, "enablePage": false },
+        }),
+    );
+    caps.insert("goog:loggingPrefs".into(), json!({ "performance": "ALL" }));
+    ClientBuilder::rustls()
+        .expect("TLS setup")
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("start a Chromium session")
+}
+
+/// chromedriver's log endpoint (`POST /session/{id}/se/log`).
+#[derive(Debug)]
+struct GetLog(&'static str);
+
+impl WebDriverCompatibleCommand for GetLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "type": self.0 }).to_string()),
+        )
+    }
+}
+
+/// URLs of every request the page started since the last call, from DevTools'
+/// `Network.requestWillBeSent` events.
+pub async fn requested_urls(client: &Client) -> Vec<String> {
+    let entries = client
+        .issue_cmd(GetLog("performance"))
+        .await
+        .expect("performance log");
+    let mut urls = Vec::new();
+    for entry in entries.as_array().into_iter().flatten() {
+        let Some(message) = entry.get("message").and_then(Value::as_str) else {
+            continue;
+        };
+        let Ok(event) = serde_json::from_str::<Value>(message) else {
+            continue;
+        };
+        let event = &event["message"];
+        if event["method"] == "Network.requestWillBeSent" {
+            if let Some(url) = event["params"]["request"]["url"].as_str() {
+                urls.push(url.to_string());
+            }
+        }
+    }
+    urls
+}
+
+/// The requests that left `origin`: anything that is not a same-origin URL. `data:` URLs
+/// carry their content inline and make no request; `blob:` URLs must belong to the origin.
+/// `chrome://` URLs are Chromium's own UI pages (its hidden new-tab page loads dozens of
+/// them in a separate target, whatever start URL is given), served from the browser binary
+/// and never from the network; a web page is not allowed to load them at all.
+pub fn foreign_requests(urls: &[String], origin: &str) -> Vec<String> {
+    let own = format!("{origin}/");
+    urls.iter()
+        .filter(|u| {
+            let same = *u == origin || u.starts_with(&own);
+            let blob = u
+                .strip_prefix("blob:")
+                .is_some_and(|rest| rest.starts_with(&own));
+            let browser_ui = u.starts_with("chrome://");
+            !(same || blob || browser_ui || u.starts_with("data:"))
+        })
+        .cloned()
+        .collect()
+}
+
+/// Runs `script` (which must `return` a value) until `check` accepts its result.
+pub async fn wait_for(
+    client: &Client,
+    what: &str,
+    script: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let value = client.execute(script, vec![]).await.expect("script runs");
+        if check(&value) {
+            return value;
+        }
+        if Instant::now() > deadline {
+            let error = client
+                .execute(
+                    "const e = document.querySelector('[data-testid=error-message]'); return e ? e.textContent : null;",
+                    vec![],
+                )
+                .await
+                .unwrap_or(Value::Null);
+            panic!("timed out waiting for {what}; last value {value}; error on page: {error}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Text of the element with `data-testid`, waiting for it to appear.
+pub async fn text_of(client: &Client, testid: &str) -> String {
+    let script = format!(
+        "const e = document.querySelector('[data-testid=\"{testid}\"]'); return e ? e.textContent : null;"
+    );
+    wait_for(client, testid, &script, |v| v.is_string())
+        .await
+        .as_str()
+        .expect("string")
+        .to_string()
+}
+
+/// Chooses `path` in the page's file input.
+pub async fn upload(client: &Client, path: &Path) {
+    let input = client
+        .wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css("[data-testid=file-input]"))
+        .await
+        .expect("file input appears");
+    let path = path
+        .canonicalize()
+        .unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    input
+        .send_keys(path.to_str().expect("utf-8 path"))
+        .await
+        .expect("choose the file");
+}
+
+pub async fn click(client: &Client, testid: &str) {
+    client
+        .wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css(&format!("[data-testid={testid}]")))
+        .await
+        .unwrap_or_else(|e| panic!("{testid}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {testid}: {e}"));
+}
+
+/// Saves a screenshot of the viewport under tests/e2e-output/.
+pub async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    let mut file = std::fs::File::create(output_dir().join(name)).expect("create png");
+    file.write_all(&png).expect("write png");
+}
+
+/// Reads a file fully (used to compare served bytes in audits).
+pub fn read(path: &Path) -> Vec<u8> {
+    let mut buf = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut buf))
+        .unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    buf
+}

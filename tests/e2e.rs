@@ -1,0 +1,280 @@
+//! End-to-end tests in real headless Chromium against the built site (`dist/`).
+//!
+//! They need `trunk build --release` and chromedriver, so they are `#[ignore]`d in a plain
+//! `cargo test` and run by scripts/test.sh (`cargo test --test e2e -- --ignored`). Every test
+//! records every request the page makes through DevTools and fails if one leaves the origin.
+
+mod browser;
+
+use browser::*;
+use fantoccini::Client;
+use serde_json::Value;
+
+/// Everything a test needs; the driver is killed when this drops.
+struct Session {
+    server: StaticServer,
+    client: Client,
+    _driver: Driver,
+}
+
+async fn open_app() -> Session {
+    let server = StaticServer::start(repo().join("dist"));
+    let driver = Driver::start();
+    let client = browser(&driver).await;
+    // Drop what Chromium's own start page loaded before the app was opened; every request
+    // from here on is audited.
+    let before = requested_urls(&client).await;
+    eprintln!(
+        "start page made {} requests before the app opened",
+        before.len()
+    );
+    client
+        .goto(&format!("{}/", server.origin))
+        .await
+        .expect("open the app");
+    Session {
+        server,
+        client,
+        _driver: driver,
+    }
+}
+
+impl Session {
+    /// Asserts no request left the origin and every request was for one of the app's files.
+    async fn audit_network(&self) -> Vec<String> {
+        let urls = requested_urls(&self.client).await;
+        assert!(
+            urls.iter().any(|u| u.ends_with(".wasm")),
+            "the DevTools log should show the app's own wasm being fetched: {urls:?}"
+        );
+        let foreign = foreign_requests(&urls, &self.server.origin);
+        assert!(
+            foreign.is_empty(),
+            "requests left the page's origin: {foreign:?}"
+        );
+        for path in self.server.requests.lock().expect("log").iter() {
+            let clean = path.split(['?', '#']).next().unwrap_or("/");
+            let file = if clean == "/" {
+                "index.html"
+            } else {
+                clean.trim_start_matches('/')
+            };
+            assert!(
+                self.server.root.join(file).is_file(),
+                "the page asked its server for {path}, which is not one of the app's files"
+            );
+        }
+        urls
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+async fn number(client: &Client, testid: &str) -> f64 {
+    let text = text_of(client, testid).await;
+    text.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{testid} holds '{text}', not a number"))
+}
+
+/// Counts canvas pixels near the model colour (Okabe-Ito blue, rgb(0, 114, 178)) and any
+/// non-white pixels.
+async fn roc_pixels(client: &Client) -> (u64, u64, Value) {
+    let v = client
+        .execute(
+            r#"const c = document.querySelector('[data-testid=roc-chart]');
+               if (!c) return null;
+               const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+               let blue = 0, ink = 0;
+               for (let i = 0; i < d.length; i += 4) {
+                 if (Math.abs(d[i]) < 40 && Math.abs(d[i+1] - 114) < 40 && Math.abs(d[i+2] - 178) < 40) blue++;
+                 if (d[i] < 200 || d[i+1] < 200 || d[i+2] < 200) ink++;
+               }
+               return [blue, ink, c.dataset.drawn || c.dataset.error || null];"#,
+            vec![],
+        )
+        .await
+        .expect("read canvas");
+    (
+        v[0].as_u64().unwrap_or(0),
+        v[1].as_u64().unwrap_or(0),
+        v[2].clone(),
+    )
+}
+
+#[test]
+fn audit_flags_requests_outside_the_origin() {
+    // The audit itself must be able to fail: these URLs are what a leak would look like.
+    let origin = "http://127.0.0.1:4000";
+    let urls: Vec<String> = [
+        "http://127.0.0.1:4000/",
+        "http://127.0.0.1:4000/app_bg.wasm",
+        "data:image/png;base64,AAAA",
+        "blob:http://127.0.0.1:4000/1234",
+        "https://fonts.example.com/font.woff2",
+        "http://127.0.0.1:4001/other-port",
+        "http://127.0.0.1:40000/prefix-trick",
+        "blob:https://evil.example/1",
+        "chrome://resources/js/util.js",
+        "chrome-extension://abc/x.js",
+        "ws://127.0.0.1:4001/socket",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(
+        foreign_requests(&urls, origin),
+        [
+            "https://fonts.example.com/font.woff2",
+            "http://127.0.0.1:4001/other-port",
+            "http://127.0.0.1:40000/prefix-trick",
+            "blob:https://evil.example/1",
+            "chrome-extension://abc/x.js",
+            "ws://127.0.0.1:4001/socket"
+        ]
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the built site and chromedriver: run scripts/test.sh"]
+async fn telco_upload_train_metrics_chart_and_no_request_leaves_the_origin() {
+    let s = open_app().await;
+    let c = &s.client;
+    upload(c, &shared_dataset("WA_Fn-UseC_-Telco-Customer-Churn.csv")).await;
+    // datasets/README.md: 7043 rows x 21 columns.
+    assert_eq!(text_of(c, "row-count").await, "7043");
+    assert_eq!(text_of(c, "column-count").await, "21");
+    let target = wait_for(
+        c,
+        "the detected target",
+        "return document.querySelector('[data-testid=target-select]')?.value ?? null;",
+        |v| v.as_str().is_some_and(|s| !s.is_empty()),
+    )
+    .await;
+    assert_eq!(target, "Churn");
+    let positive = text_of(c, "positive-select").await;
+    assert!(
+        positive.starts_with("Yes"),
+        "positive value should be Yes first: {positive}"
+    );
+    screenshot(c, "01-telco-profile.png").await;
+
+    click(c, "train-button").await;
+    let auc = number(c, "metric-roc-auc").await;
+    // baselines.md: scikit-learn's seed pipeline reaches 0.8419 on the reference split; the
+    // app's own seeded split differs, so the issue allows 0.02 around 0.842.
+    assert!((auc - 0.842).abs() < 0.02, "ROC AUC {auc}");
+    for id in [
+        "metric-accuracy",
+        "metric-precision",
+        "metric-recall",
+        "metric-f1",
+        "metric-pr-auc",
+    ] {
+        let v = number(c, id).await;
+        assert!((0.0..=1.0).contains(&v), "{id} = {v}");
+    }
+    assert!(number(c, "metric-log-loss").await > 0.0);
+    // Confusion matrix cells add up to the test set.
+    let mut total = 0.0;
+    for id in [
+        "confusion-tn",
+        "confusion-fp",
+        "confusion-fn",
+        "confusion-tp",
+    ] {
+        total += number(c, id).await;
+    }
+    assert_eq!(total, number(c, "n-test").await);
+    let (blue, ink, state) = roc_pixels(c).await;
+    assert_eq!(state, "true", "the chart reports it was drawn");
+    assert!(
+        blue > 300,
+        "the ROC curve is drawn in the model colour ({blue} pixels)"
+    );
+    assert!(
+        ink > 3000,
+        "axes, labels and legend are drawn ({ink} pixels)"
+    );
+    screenshot(c, "02-telco-results.png").await;
+
+    // A broken file: a located message, and the trained results stay on screen.
+    upload(c, &fixture("ragged.csv")).await;
+    let message = text_of(c, "error-message").await;
+    assert!(
+        message.contains("line 3")
+            && message.contains("found 3 fields")
+            && message.contains("has 4"),
+        "{message}"
+    );
+    assert_eq!(
+        number(c, "metric-roc-auc").await,
+        auc,
+        "results survive a bad upload"
+    );
+    assert_eq!(
+        text_of(c, "row-count").await,
+        "7043",
+        "the loaded table survives too"
+    );
+    screenshot(c, "03-ragged-error.png").await;
+
+    let urls = s.audit_network().await;
+    eprintln!("network audit: {} requests, all same-origin", urls.len());
+    s.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built site and chromedriver: run scripts/test.sh"]
+async fn sample_dataset_trains_and_bad_files_get_clear_messages() {
+    let s = open_app().await;
+    let c = &s.client;
+    click(c, "sample-button").await;
+    // The shipped sample: 5,000 generated customers (engine::sample::SampleSpec::default).
+    assert_eq!(text_of(c, "row-count").await, "5000");
+    let target = wait_for(
+        c,
+        "the detected target",
+        "return document.querySelector('[data-testid=target-select]')?.value ?? null;",
+        |v| v.as_str().is_some_and(|s| !s.is_empty()),
+    )
+    .await;
+    assert_eq!(target, "churned");
+    click(c, "train-button").await;
+    let auc = number(c, "metric-roc-auc").await;
+    // `churnscope train public/sample_customers.csv` gives 0.85 on the same split and seed.
+    assert!(auc > 0.8 && auc < 0.9, "sample ROC AUC {auc}");
+
+    let cases = [
+        ("empty.csv", "the file is empty"),
+        ("header_only.csv", "header row but no data rows"),
+        ("ragged.csv", "line 3: found 3 fields"),
+        ("no_binary_target.csv", "no usable target"),
+        ("single_class.csv", "has only one value ('No')"),
+    ];
+    for (file, expected) in cases {
+        upload(c, &fixture(file)).await;
+        let message = wait_for(
+            c,
+            &format!("the message for {file}"),
+            "const e = document.querySelector('[data-testid=error-message]'); return e ? e.textContent : null;",
+            |v| v.as_str().is_some_and(|t| t.starts_with(file)),
+        )
+        .await;
+        let message = message.as_str().unwrap_or_default();
+        assert!(message.contains(expected), "{file}: {message}");
+        // The page is still alive and usable: the upload controls respond.
+        let enabled = c
+            .execute(
+                "return !document.querySelector('[data-testid=sample-button]').disabled;",
+                vec![],
+            )
+            .await
+            .expect("page responds");
+        assert_eq!(enabled, true, "{file}: controls usable after the error");
+    }
+    s.audit_network().await;
+    s.close().await;
+}
