@@ -357,6 +357,42 @@ mod tests {
     }
 
     #[test]
+    fn blank_lines_are_not_rows() {
+        let ds = read("a,b\n1,2\n\n3,4\n\n").expect("csv");
+        assert_eq!(ds.n_rows, 2);
+        let ds = read("only\nx\n\ny\n\n").expect("one-column csv");
+        assert_eq!(ds.n_rows, 2);
+        assert!(ds.columns.iter().all(|c| c.len() == ds.n_rows));
+    }
+
+    #[test]
+    fn reads_cr_only_line_ends() {
+        let ds = read("a,b\r1,2\r3,4\r").expect("old Mac line ends");
+        assert_eq!(ds.n_rows, 2);
+        assert_eq!(ds.columns[1].text(1).as_deref(), Some("4"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            if let Ok(ds) = read_csv(&bytes, &ReadOptions::default()) {
+                proptest::prop_assert!(ds.columns.iter().all(|c| c.len() == ds.n_rows));
+                let _ = ds.summary();
+                let _ = crate::engine::target::detect_target(&ds);
+            }
+        }
+
+        #[test]
+        fn never_panics_on_csv_like_text(text in "[a-c0-9,;\"\n\r .-]{0,300}") {
+            if let Ok(ds) = read_csv(text.as_bytes(), &ReadOptions::default()) {
+                proptest::prop_assert!(ds.n_rows > 0);
+                proptest::prop_assert!(ds.columns.iter().all(|c| c.len() == ds.n_rows));
+                let _ = crate::engine::target::detect_target(&ds);
+            }
+        }
+    }
+
+    #[test]
     fn text_columns_option_keeps_numbers_as_text() {
         let opts = ReadOptions {
             text_columns: vec!["code".into()],

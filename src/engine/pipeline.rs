@@ -202,6 +202,31 @@ mod tests {
         assert!(!back.preprocessor.input_columns().contains(&"customer_id"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn training_never_panics_and_gives_probabilities(
+            rows in proptest::collection::vec(
+                (proptest::option::of(-1e6f64..1e6), 0u8..4, proptest::bool::ANY), 4..60)
+        ) {
+            // Random small tables (blank numbers, few levels, any class balance): training
+            // either succeeds with metrics in range or reports an error, never panics.
+            let mut csv = String::from("amount,plan,churn\n");
+            for (amount, plan, churned) in &rows {
+                let amount = amount.map(|a| a.to_string()).unwrap_or_default();
+                csv.push_str(&format!("{amount},p{plan},{}\n", if *churned { "Yes" } else { "No" }));
+            }
+            let ds = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("generated csv");
+            let Ok(target) = target_for(&ds, "churn", Some("Yes")) else { return Ok(()) };
+            if let Ok(o) = train_and_evaluate(&ds, &TrainConfig::new(target), |_| true) {
+                proptest::prop_assert!((0.0..=1.0).contains(&o.test.roc_auc));
+                proptest::prop_assert!(o.test.log_loss.is_finite());
+                let all: Vec<usize> = (0..ds.n_rows).collect();
+                let p = o.pipeline.predict_proba(&ds, &all).expect("score own rows");
+                proptest::prop_assert!(p.iter().all(|p| (0.0..=1.0).contains(p)));
+            }
+        }
+    }
+
     #[test]
     fn reports_too_few_rows_per_class() {
         let ds = read_csv(b"x,churn\n1,Yes\n2,No\n3,No\n", &ReadOptions::default()).expect("csv");

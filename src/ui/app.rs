@@ -212,7 +212,11 @@ fn Results(trained: Arc<Trained>) -> impl IntoView {
                 {o.pipeline.preprocessor.n_features()} " features. Training took "
                 <span data-testid="train-time">{format!("{:.0}", trained.train_ms)}</span> " ms."
             </p>
-            <p class="hint">"Left out: " {left_out}</p>
+            <p class="hint">
+                "Target: " <span data-testid="result-target">{o.pipeline.target.column.clone()}</span>
+                " = " <span data-testid="result-positive">{o.pipeline.target.positive.clone()}</span>
+                " counts as churned. Left out: " {left_out}
+            </p>
             <div class="results-grid">
                 <div>
                     <MetricsTable report=o.test.clone() />
