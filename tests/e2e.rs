@@ -327,7 +327,41 @@ async fn sample_dataset_trains_and_bad_files_get_clear_messages() {
     )
     .await;
 
+    // A spreadsheet's GBK export: Chinese headers must show correctly (tests/data, written
+    // with Python's "gbk" codec).
+    upload(c, &fixture("gbk_chinese.csv")).await;
+    wait_for(
+        c,
+        "the GBK file's summary",
+        "const e = document.querySelector('[data-testid=file-encoding]'); return e ? e.textContent : null;",
+        |v| v == "GB18030",
+    )
+    .await;
+    let headers = c
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=column-row] td:first-child')].map(td => td.textContent);",
+            vec![],
+        )
+        .await
+        .expect("column names");
+    assert_eq!(
+        headers,
+        serde_json::json!(["客户编号", "城市", "消费金额", "注册日期", "是否流失"])
+    );
+    assert_eq!(
+        wait_for(
+            c,
+            "the 流失 target",
+            "return document.querySelector('[data-testid=target-select]')?.value ?? null;",
+            |v| v.as_str().is_some_and(|s| !s.is_empty()),
+        )
+        .await,
+        "是否流失"
+    );
+
     let cases = [
+        ("html_page.csv", "an HTML page"),
+        ("mixed_encoding.csv", "offset 13"),
         ("empty.csv", "the file is empty"),
         ("header_only.csv", "header row but no data rows"),
         ("ragged.csv", "line 3: found 3 fields"),

@@ -16,7 +16,8 @@ mod cli {
     use std::time::Instant;
 
     use churnscope::engine::dataset::Dataset;
-    use churnscope::engine::ingest::{read_csv, ReadOptions};
+    use churnscope::engine::decode::TextEncoding;
+    use churnscope::engine::ingest::{read_csv_with_info, ReadInfo, ReadOptions};
     use churnscope::engine::metrics::ClassificationReport;
     use churnscope::engine::models::LogisticRegressionParams;
     use churnscope::engine::pipeline::{train_and_evaluate, FittedPipeline, TrainConfig};
@@ -27,11 +28,13 @@ mod cli {
 churnscope: churn modelling on your own machine (no data leaves it)
 
 USAGE:
-  churnscope profile FILE [--format text|json]
-      Column kinds, missing and distinct counts, and the proposed target.
+  churnscope profile FILE [--format text|json] [--encoding NAME] [--delimiter C]
+      Column kinds, missing and distinct counts, and the proposed target. The encoding
+      (UTF-8, UTF-16LE, UTF-16BE, GB18030, Windows-1252) and delimiter are detected
+      unless given.
   churnscope train FILE [--target COL] [--positive VALUE] [--ignore COL,COL]
                         [--test FILE | --test-fraction 0.2] [--seed 42] [--c 1.0]
-                        [--format text|json]
+                        [--format text|json] [--encoding NAME] [--delimiter C]
       Trains an L2 logistic regression (median/most-frequent imputation, standardised
       numbers, one-hot categories, fitted on the training rows only) and prints test
       metrics and timings. With --test FILE it trains on all of FILE and evaluates on the
@@ -135,23 +138,54 @@ USAGE:
     }
 
     fn load(path: &str, options: &ReadOptions) -> Result<(Dataset, f64), String> {
+        load_with_info(path, options).map(|(ds, _, s)| (ds, s))
+    }
+
+    fn load_with_info(
+        path: &str,
+        options: &ReadOptions,
+    ) -> Result<(Dataset, ReadInfo, f64), String> {
         let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
         let start = Instant::now();
-        let ds = read_csv(&bytes, options).map_err(|e| format!("{path}: {e}"))?;
-        Ok((ds, start.elapsed().as_secs_f64()))
+        let (ds, info) = read_csv_with_info(&bytes, options).map_err(|e| format!("{path}: {e}"))?;
+        Ok((ds, info, start.elapsed().as_secs_f64()))
+    }
+
+    /// `--encoding` and `--delimiter`, when given.
+    fn read_options(args: &Args) -> Result<ReadOptions, String> {
+        let encoding = match args.get("encoding") {
+            None => None,
+            Some(label) => Some(TextEncoding::from_label(label).ok_or_else(|| {
+                format!("--encoding: unknown encoding '{label}' (use UTF-8, UTF-16LE, UTF-16BE, GB18030 or Windows-1252)")
+            })?),
+        };
+        let delimiter = match args.get("delimiter") {
+            None => None,
+            Some("\\t") | Some("tab") => Some(b'\t'),
+            Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
+            Some(d) => return Err(format!("--delimiter: '{d}' is not a single character")),
+        };
+        Ok(ReadOptions {
+            encoding,
+            delimiter,
+            ..Default::default()
+        })
     }
 
     fn profile(raw: Vec<String>) -> Result<(), String> {
-        let args = Args::parse(raw, &["format"])?;
+        let args = Args::parse(raw, &["format", "encoding", "delimiter"])?;
         let path = args.file()?;
         let json = args.json()?;
-        let (ds, seconds) = load(path, &ReadOptions::default())?;
+        let (ds, info, seconds) = load_with_info(path, &read_options(&args)?)?;
         let target = detect_target(&ds);
         let summary = ds.summary();
         if json {
             let value = serde_json::json!({
                 "file": path,
                 "rows": ds.n_rows,
+                "encoding": info.encoding.label(),
+                "delimiter": info.delimiter,
+                "notes": info.notes,
                 "parse_seconds": seconds,
                 "columns": summary,
                 "target": target.as_ref().ok().and_then(|t| t.as_ref()),
@@ -214,11 +248,14 @@ USAGE:
                 "seed",
                 "c",
                 "format",
+                "encoding",
+                "delimiter",
             ],
         )?;
         let path = args.file()?;
         let json = args.json()?;
-        let (ds, parse_seconds) = load(path, &ReadOptions::default())?;
+        let options = read_options(&args)?;
+        let (ds, parse_seconds) = load(path, &options)?;
         let target = choose_target(&ds, &args)?;
         let mut config = TrainConfig::new(target);
         config.ignore = args
@@ -246,7 +283,12 @@ USAGE:
                 let rows: Vec<usize> = (0..ds.n_rows).filter(|&r| labels[r].is_some()).collect();
                 let pipeline = FittedPipeline::fit(&ds, &rows, &config, |_| true)
                     .map_err(|e| e.to_string())?;
-                let (test_ds, test_seconds) = load(test_path, &pipeline.read_options())?;
+                let test_options = ReadOptions {
+                    encoding: options.encoding,
+                    delimiter: options.delimiter,
+                    ..pipeline.read_options()
+                };
+                let (test_ds, test_seconds) = load(test_path, &test_options)?;
                 let report = pipeline
                     .evaluate(&test_ds)
                     .map_err(|e| format!("{test_path}: {e}"))?;

@@ -22,6 +22,12 @@ pub enum ColumnKind {
     Boolean,
     /// A value unique (or nearly) to each row, such as a customer id: never a feature.
     Identifier,
+    /// Dates (stored as days since 1970-01-01): used as numbers.
+    Date,
+    /// Long free text, mostly different on every row (comments, addresses): not a feature.
+    Text,
+    /// One value (or none) in every row: carries no information.
+    Constant,
 }
 
 impl ColumnKind {
@@ -32,6 +38,9 @@ impl ColumnKind {
             ColumnKind::Categorical => "categorical",
             ColumnKind::Boolean => "boolean",
             ColumnKind::Identifier => "identifier",
+            ColumnKind::Date => "date",
+            ColumnKind::Text => "text",
+            ColumnKind::Constant => "constant",
         }
     }
 }
@@ -61,6 +70,12 @@ impl Column {
     pub fn new(name: String, data: ColumnData) -> Self {
         let kind = infer_kind(&name, &data);
         Column { name, kind, data }
+    }
+
+    /// The same column with its kind set by hand (or by the reader, for dates).
+    pub fn with_kind(mut self, kind: ColumnKind) -> Self {
+        self.kind = kind;
+        self
     }
 
     /// Number of rows.
@@ -147,9 +162,13 @@ impl Column {
         }
     }
 
-    /// The cell at `row` as text (numbers in their shortest exact form), `None` if missing.
+    /// The cell at `row` as text (numbers in their shortest exact form, dates as
+    /// `YYYY-MM-DD`), `None` if missing.
     pub fn text(&self, row: usize) -> Option<String> {
         match &self.data {
+            ColumnData::Numeric(v) if self.kind == ColumnKind::Date => {
+                (!v[row].is_nan()).then(|| super::cells::format_date(v[row]))
+            }
             ColumnData::Numeric(v) => (!v[row].is_nan()).then(|| format_number(v[row])),
             ColumnData::Categorical { levels, codes } => {
                 (codes[row] != MISSING_CODE).then(|| levels[codes[row] as usize].clone())
@@ -274,7 +293,12 @@ fn looks_like_id_name(name: &str) -> bool {
 /// - text whose values are all distinct (at least 20 rows): identifier;
 /// - whole numbers, all distinct, in a column named like an id (`CustomerId`, `RowNumber`):
 ///   identifier;
+/// - at most one distinct value: constant;
+/// - text mostly different per row and mostly long phrases (30+ characters with spaces):
+///   free text;
 /// - other numbers: numeric; other text: categorical.
+///
+/// Dates are recognised by the reader, which sets [`ColumnKind::Date`] itself.
 pub fn infer_kind(name: &str, data: &ColumnData) -> ColumnKind {
     let n = match data {
         ColumnData::Numeric(v) => v.len(),
@@ -287,6 +311,9 @@ pub fn infer_kind(name: &str, data: &ColumnData) -> ColumnKind {
     };
     let present = n - column.missing();
     let distinct = column.distinct();
+    if distinct <= 1 {
+        return ColumnKind::Constant;
+    }
     if distinct == 2 {
         let values = column.distinct_values(2);
         let truths: Vec<Option<bool>> = values.iter().map(|v| truth_value(v)).collect();
@@ -303,8 +330,14 @@ pub fn infer_kind(name: &str, data: &ColumnData) -> ColumnKind {
                 ColumnKind::Numeric
             }
         }
-        ColumnData::Categorical { .. } => {
-            if present >= 20 && distinct == present
+        ColumnData::Categorical { levels, .. } => {
+            let long = levels
+                .iter()
+                .filter(|l| l.chars().count() >= 30 && l.contains(' '))
+                .count();
+            if present >= 20 && distinct * 2 > present && long * 2 > levels.len() {
+                ColumnKind::Text
+            } else if present >= 20 && distinct == present
                 || present >= 20 && looks_like_id_name(name) && distinct * 100 >= present * 95
             {
                 ColumnKind::Identifier
@@ -380,6 +413,21 @@ mod tests {
         // Unique whole numbers alone do not make an id: tenure could be unique in a tiny file.
         assert_eq!(infer_kind("tenure", &numbers), ColumnKind::Numeric);
         assert_eq!(infer_kind("Paid", &numbers), ColumnKind::Numeric);
+    }
+
+    #[test]
+    fn infers_constant_and_free_text() {
+        assert_eq!(
+            infer_kind("country", &text(&["DE", "DE", ""])),
+            ColumnKind::Constant
+        );
+        let notes: Vec<String> = (0..25)
+            .map(|i| format!("customer {i} wrote that the parcel arrived late again"))
+            .collect();
+        let refs: Vec<&str> = notes.iter().map(|s| s.as_str()).collect();
+        let mut repeated = refs.clone();
+        repeated[1] = refs[0];
+        assert_eq!(infer_kind("comment", &text(&repeated)), ColumnKind::Text);
     }
 
     #[test]

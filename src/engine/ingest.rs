@@ -1,13 +1,21 @@
 //! Reading a customer export (CSV bytes) into a typed [`Dataset`].
 //!
-//! Two passes over the bytes: the first checks the shape (every row as wide as the header)
-//! and decides, per column, whether every non-missing cell is a number; the second builds
-//! typed columns directly, so no cell is ever held as a separate `String`. Errors name the
-//! line, the field counts or the byte, in the manner of the csv crate's own messages.
+//! The bytes are decoded first ([`super::decode`]: UTF-8, UTF-16, GB18030, Windows-1252) and
+//! the delimiter guessed from the header line. Then two passes over the text: the first
+//! checks the shape (every row as wide as the header) and decides, per column, whether every
+//! non-missing cell is a number (and in which style: `1,234.5` or `1.234,5`) or a date (and
+//! whether day or month comes first); the second builds typed columns directly, so no cell
+//! is ever held as a separate `String`. Errors name the line, the field counts or the byte,
+//! in the manner of the csv crate's own messages.
 
 use std::collections::HashMap;
 
-use super::dataset::{Column, ColumnData, Dataset, MISSING_CODE};
+use serde::{Deserialize, Serialize};
+
+use super::cells::{date_parts, parse_number_in, DateOrder, NumberStyle};
+pub use super::cells::{is_missing, parse_number, MISSING_TOKENS};
+use super::dataset::{Column, ColumnData, ColumnKind, Dataset, MISSING_CODE};
+use super::decode::{decode, DecodeError, TextEncoding};
 
 /// Why a file could not be read as a table.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -23,44 +31,37 @@ pub enum IngestError {
         expected: usize,
         found: usize,
     },
-    #[error("the file is not UTF-8 text: byte 0x{value:02X} at offset {offset} cannot be decoded")]
-    NotUtf8 { offset: usize, value: u8 },
-    #[error("the file is not a text table: it contains a NUL byte at offset {offset}")]
-    Binary { offset: usize },
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("the file is {0}, not a table of customers (save or export it as CSV)")]
+    NotATable(&'static str),
     #[error("line {line}: {message}")]
     Malformed { line: u64, message: String },
 }
 
 pub type Result<T> = std::result::Result<T, IngestError>;
 
-/// Choices that change how cells are read.
+/// Choices that change how cells are read; `None` means "detect".
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadOptions {
     /// Columns kept as text even when every cell is a number, e.g. the categorical columns
     /// of a fitted model when it reads new data.
     pub text_columns: Vec<String>,
+    /// The text encoding, when the user chose one.
+    pub encoding: Option<TextEncoding>,
+    /// The field delimiter, when the user chose one.
+    pub delimiter: Option<u8>,
 }
 
-/// Cell texts that mean "no value" (compared after trimming spaces).
-pub const MISSING_TOKENS: &[&str] = &[
-    "", "NA", "N/A", "n/a", "na", "#N/A", "null", "NULL", "Null", "NaN", "nan", "None", "none",
-    "-", "?",
-];
-
-/// True when a cell's text means "no value".
-pub fn is_missing(cell: &str) -> bool {
-    MISSING_TOKENS.contains(&cell.trim())
-}
-
-/// The cell as a finite number, if it is one.
-pub fn parse_number(cell: &str) -> Option<f64> {
-    let t = cell.trim();
-    // Rust also reads "inf" and "infinity"; a table cell saying so is text, not a number.
-    let first = t.as_bytes().first()?;
-    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
-        return None;
-    }
-    t.parse::<f64>().ok().filter(|x| x.is_finite())
+/// How a file was read: what detection (or the user) decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadInfo {
+    pub encoding: TextEncoding,
+    pub had_bom: bool,
+    /// The delimiter as text: `,` `;` `\t` or `|`.
+    pub delimiter: String,
+    /// Notes for the user, e.g. an ambiguous day/month order.
+    pub notes: Vec<String>,
 }
 
 /// Guesses the delimiter from the header line: the most frequent of `,` `;` tab `|` outside
@@ -93,20 +94,49 @@ pub fn sniff_delimiter(text: &str) -> u8 {
     }
 }
 
-/// Reads CSV bytes (UTF-8, optional byte-order mark, any of the usual delimiters).
+/// Reads CSV bytes (any supported encoding and delimiter) into a dataset.
 pub fn read_csv(bytes: &[u8], options: &ReadOptions) -> Result<Dataset> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if let Some(offset) = bytes.iter().take(8192).position(|&b| b == 0) {
-        return Err(IngestError::Binary { offset });
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| IngestError::NotUtf8 {
-        offset: e.valid_up_to(),
-        value: bytes[e.valid_up_to()],
-    })?;
+    read_csv_with_info(bytes, options).map(|(ds, _)| ds)
+}
+
+/// What pass 1 learns about a column.
+struct Sniff {
+    point: bool,
+    comma: bool,
+    date: bool,
+    /// A year-last date had a first component above 12 (so it is day-first) ...
+    first_over_12: bool,
+    /// ... or a second component above 12 (month-first).
+    second_over_12: bool,
+    year_last: bool,
+    present: usize,
+}
+
+enum Plan {
+    Number(NumberStyle),
+    Date(DateOrder),
+    Text,
+}
+
+/// Reads CSV bytes and reports how they were read.
+pub fn read_csv_with_info(bytes: &[u8], options: &ReadOptions) -> Result<(Dataset, ReadInfo)> {
+    let decoded = decode(bytes, options.encoding)?;
+    let text: &str = &decoded.text;
     if text.trim().is_empty() {
         return Err(IngestError::Empty);
     }
-    let delimiter = sniff_delimiter(text);
+    let head = text
+        .trim_start()
+        .get(..64)
+        .unwrap_or(text.trim_start())
+        .to_ascii_lowercase();
+    if head.starts_with("<!doctype html") || head.starts_with("<html") {
+        return Err(IngestError::NotATable("an HTML page"));
+    }
+    if head.starts_with("<?xml") {
+        return Err(IngestError::NotATable("an XML document"));
+    }
+    let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(text));
     let reader = || {
         csv::ReaderBuilder::new()
             .delimiter(delimiter)
@@ -115,7 +145,7 @@ pub fn read_csv(bytes: &[u8], options: &ReadOptions) -> Result<Dataset> {
             .from_reader(text.as_bytes())
     };
 
-    // Pass 1: header, shape, and which columns are entirely numeric.
+    // Pass 1: header, shape, and what each column's cells can be read as.
     let mut rdr = reader();
     let mut records = rdr.records();
     let header = match records.next() {
@@ -124,9 +154,20 @@ pub fn read_csv(bytes: &[u8], options: &ReadOptions) -> Result<Dataset> {
     };
     let names = clean_names(header.iter());
     let width = names.len();
-    let mut numeric: Vec<bool> = names
+    let mut sniffs: Vec<Sniff> = names
         .iter()
-        .map(|n| !options.text_columns.contains(n))
+        .map(|n| {
+            let free = !options.text_columns.contains(n);
+            Sniff {
+                point: free,
+                comma: free,
+                date: free,
+                first_over_12: false,
+                second_over_12: false,
+                year_last: false,
+                present: 0,
+            }
+        })
         .collect();
     let mut n_rows = 0usize;
     for record in records {
@@ -143,9 +184,30 @@ pub fn read_csv(bytes: &[u8], options: &ReadOptions) -> Result<Dataset> {
                 found: record.len(),
             });
         }
-        for (i, cell) in record.iter().enumerate() {
-            if numeric[i] && !is_missing(cell) && parse_number(cell).is_none() {
-                numeric[i] = false;
+        for (sniff, cell) in sniffs.iter_mut().zip(record.iter()) {
+            if is_missing(cell) {
+                continue;
+            }
+            sniff.present += 1;
+            if sniff.point && parse_number_in(cell, NumberStyle::Point).is_none() {
+                sniff.point = false;
+            }
+            if sniff.comma && parse_number_in(cell, NumberStyle::Comma).is_none() {
+                sniff.comma = false;
+            }
+            if sniff.date && !(sniff.point || sniff.comma) {
+                match date_parts(cell) {
+                    Some(p) if !p.year_first => {
+                        sniff.year_last = true;
+                        sniff.first_over_12 |= p.a > 12;
+                        sniff.second_over_12 |= p.b > 12;
+                    }
+                    Some(_) => {}
+                    None => sniff.date = false,
+                }
+            } else if sniff.date && date_parts(cell).is_none() {
+                // Still a number candidate; remember the column cannot be a date either.
+                sniff.date = false;
             }
         }
         n_rows += 1;
@@ -154,19 +216,52 @@ pub fn read_csv(bytes: &[u8], options: &ReadOptions) -> Result<Dataset> {
         return Err(IngestError::HeaderOnly);
     }
 
-    // Pass 2: typed columns.
-    let mut builders: Vec<Builder> = numeric
+    let european = delimiter == b';';
+    let mut notes = Vec::new();
+    let plans: Vec<Plan> = sniffs
         .iter()
-        .map(|&is_num| {
-            if is_num {
-                Builder::Numeric(Vec::with_capacity(n_rows))
-            } else {
-                Builder::Text {
-                    index: HashMap::new(),
-                    levels: Vec::new(),
-                    codes: Vec::with_capacity(n_rows),
-                }
+        .zip(&names)
+        .map(|(s, name)| {
+            if s.present == 0 {
+                return Plan::Number(NumberStyle::Point);
             }
+            match (s.point, s.comma) {
+                (true, true) => Plan::Number(if european { NumberStyle::Comma } else { NumberStyle::Point }),
+                (true, false) => Plan::Number(NumberStyle::Point),
+                (false, true) => Plan::Number(NumberStyle::Comma),
+                (false, false) if s.date && !(s.first_over_12 && s.second_over_12) => {
+                    let order = if s.first_over_12 {
+                        DateOrder::DayFirst
+                    } else if s.second_over_12 {
+                        DateOrder::MonthFirst
+                    } else {
+                        let order = if european { DateOrder::DayFirst } else { DateOrder::MonthFirst };
+                        if s.year_last {
+                            notes.push(format!(
+                                "column '{name}': no day above 12, so the order of day and month is ambiguous; read as {}",
+                                if order == DateOrder::DayFirst { "day/month/year" } else { "month/day/year" }
+                            ));
+                        }
+                        order
+                    };
+                    Plan::Date(order)
+                }
+                _ => Plan::Text,
+            }
+        })
+        .collect();
+
+    // Pass 2: typed columns.
+    let mut builders: Vec<Builder> = plans
+        .iter()
+        .map(|plan| match plan {
+            Plan::Number(style) => Builder::Numeric(Vec::with_capacity(n_rows), *style),
+            Plan::Date(order) => Builder::Date(Vec::with_capacity(n_rows), *order),
+            Plan::Text => Builder::Text {
+                index: HashMap::new(),
+                levels: Vec::new(),
+                codes: Vec::with_capacity(n_rows),
+            },
         })
         .collect();
     for record in reader().records().skip(1) {
@@ -181,9 +276,26 @@ pub fn read_csv(bytes: &[u8], options: &ReadOptions) -> Result<Dataset> {
     let columns = names
         .into_iter()
         .zip(builders)
-        .map(|(name, b)| Column::new(name, b.finish()))
+        .map(|(name, b)| {
+            let is_date = matches!(b, Builder::Date(..));
+            let column = Column::new(name, b.finish());
+            if is_date {
+                column.with_kind(ColumnKind::Date)
+            } else {
+                column
+            }
+        })
         .collect();
-    Ok(Dataset { n_rows, columns })
+    let info = ReadInfo {
+        encoding: decoded.encoding,
+        had_bom: decoded.had_bom,
+        delimiter: match delimiter {
+            b'\t' => "\\t".to_string(),
+            d => (d as char).to_string(),
+        },
+        notes,
+    };
+    Ok((Dataset { n_rows, columns }, info))
 }
 
 fn malformed(e: csv::Error) -> IngestError {
@@ -214,7 +326,8 @@ fn clean_names<'a>(raw: impl Iterator<Item = &'a str>) -> Vec<String> {
 }
 
 enum Builder {
-    Numeric(Vec<f64>),
+    Numeric(Vec<f64>, NumberStyle),
+    Date(Vec<f64>, DateOrder),
     Text {
         index: HashMap<String, u32>,
         levels: Vec<String>,
@@ -225,7 +338,16 @@ enum Builder {
 impl Builder {
     fn push(&mut self, cell: &str) {
         match self {
-            Builder::Numeric(v) => v.push(parse_number(cell).unwrap_or(f64::NAN)),
+            Builder::Numeric(v, style) => v.push(if is_missing(cell) {
+                f64::NAN
+            } else {
+                parse_number_in(cell, *style).unwrap_or(f64::NAN)
+            }),
+            Builder::Date(v, order) => v.push(
+                date_parts(cell)
+                    .and_then(|p| p.days(*order))
+                    .unwrap_or(f64::NAN),
+            ),
             Builder::Text {
                 index,
                 levels,
@@ -247,7 +369,7 @@ impl Builder {
 
     fn finish(self) -> ColumnData {
         match self {
-            Builder::Numeric(v) => ColumnData::Numeric(v),
+            Builder::Numeric(v, _) | Builder::Date(v, _) => ColumnData::Numeric(v),
             Builder::Text { levels, codes, .. } => ColumnData::Categorical { levels, codes },
         }
     }
@@ -329,15 +451,26 @@ mod tests {
         assert_eq!(read("a,b,churn\n"), Err(IngestError::HeaderOnly));
         assert!(matches!(
             read_csv(b"PK\x03\x04\x00\x00", &ReadOptions::default()),
-            Err(IngestError::Binary { offset: 4 })
+            Err(IngestError::Decode(DecodeError::Binary { offset: 4 }))
         ));
         assert!(matches!(
-            read_csv(b"a,b\n1,\xFF\n", &ReadOptions::default()),
-            Err(IngestError::NotUtf8 {
+            read_csv(
+                b"a,b\n1,\xFF\n",
+                &ReadOptions {
+                    encoding: Some(TextEncoding::Utf8),
+                    ..Default::default()
+                }
+            ),
+            Err(IngestError::Decode(DecodeError::Undecodable {
                 offset: 6,
-                value: 0xFF
-            })
+                value: 0xFF,
+                ..
+            }))
         ));
+        assert_eq!(
+            read("<!DOCTYPE html><html><body>Sign in</body></html>"),
+            Err(IngestError::NotATable("an HTML page"))
+        );
     }
 
     #[test]
@@ -354,6 +487,77 @@ mod tests {
         assert_eq!(parse_number("inf"), None);
         assert_eq!(parse_number("1e400"), None);
         assert_eq!(parse_number("12abc"), None);
+    }
+
+    #[test]
+    fn reads_european_numbers_currency_and_percentages() {
+        let (ds, info) = read_csv_with_info(
+            "Kunde;Umsatz;Rabatt;Anteil\nA;1.234,50 €;12,5%;3\nB;99,00 €;0%;4\n".as_bytes(),
+            &ReadOptions::default(),
+        )
+        .expect("semicolon csv");
+        assert_eq!(info.delimiter, ";");
+        let values = |name: &str| match &ds.column(name).expect(name).data {
+            ColumnData::Numeric(v) => v.clone(),
+            other => panic!("{name} should be numeric: {other:?}"),
+        };
+        assert_eq!(values("Umsatz"), [1234.5, 99.0]);
+        assert_eq!(values("Rabatt"), [0.125, 0.0]);
+        assert_eq!(values("Anteil"), [3.0, 4.0]);
+        let ds = read("id,spend\n1,\"$1,200.00\"\n2,$35.10\n").expect("us money");
+        assert!(matches!(&ds.columns[1].data, ColumnData::Numeric(v) if v == &[1200.0, 35.1]));
+    }
+
+    #[test]
+    fn reads_dates_and_resolves_day_month_order_from_the_data() {
+        use crate::engine::cells::days_from_civil;
+        let (ds, info) = read_csv_with_info(
+            b"signup,last\n03/01/2024,2024-01-02 10:00\n25/12/2023,2024-02-03\n",
+            &ReadOptions::default(),
+        )
+        .expect("dates");
+        let signup = ds.column("signup").expect("signup");
+        assert_eq!(signup.kind, ColumnKind::Date);
+        assert_eq!(
+            signup.text(0).as_deref(),
+            Some("2024-01-03"),
+            "25/12 proves day-first"
+        );
+        assert!(
+            matches!(&signup.data, ColumnData::Numeric(v) if v[1] == days_from_civil(2023, 12, 25) as f64)
+        );
+        assert_eq!(
+            ds.column("last").expect("last").text(0).as_deref(),
+            Some("2024-01-02 10:00")
+        );
+        assert!(info.notes.is_empty());
+        let (ds, info) = read_csv_with_info(
+            "d\n01/02/2024\n03/04/2024\n".as_bytes(),
+            &ReadOptions::default(),
+        )
+        .expect("ambiguous");
+        assert_eq!(
+            ds.columns[0].text(0).as_deref(),
+            Some("2024-01-02"),
+            "comma file: month first"
+        );
+        assert_eq!(info.notes.len(), 1);
+        let ds = read("日期\n2024年1月2日\n2024年11月30日\n").expect("chinese dates");
+        assert_eq!(ds.columns[0].kind, ColumnKind::Date);
+    }
+
+    #[test]
+    fn manual_delimiter_and_encoding_override_detection() {
+        let opts = ReadOptions {
+            delimiter: Some(b'|'),
+            ..Default::default()
+        };
+        let ds = read_csv(b"a,b|c\n1,2|3\n", &opts).expect("pipe");
+        assert_eq!(ds.columns[0].name, "a,b");
+        let (latin, _, _) = encoding_rs::WINDOWS_1252.encode("name,city\nRenée,Köln\n");
+        let (ds, info) = read_csv_with_info(&latin, &ReadOptions::default()).expect("1252");
+        assert_eq!(info.encoding, TextEncoding::Windows1252);
+        assert_eq!(ds.columns[1].text(0).as_deref(), Some("Köln"));
     }
 
     #[test]
@@ -396,6 +600,7 @@ mod tests {
     fn text_columns_option_keeps_numbers_as_text() {
         let opts = ReadOptions {
             text_columns: vec!["code".into()],
+            ..Default::default()
         };
         let ds = read_csv(b"code,x\n415,1\n408,2\n", &opts).expect("csv");
         assert_eq!(ds.columns[0].text(1).as_deref(), Some("408"));

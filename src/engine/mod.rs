@@ -2,13 +2,16 @@
 //!
 //! It takes bytes and returns serde values, never touches the DOM or the clock, and so runs
 //! unchanged in the page, in the command line and in native tests. Modules follow the
-//! workflow: [`ingest`] reads a CSV export into a typed [`dataset::Dataset`], [`target`]
+//! workflow: [`decode`] turns bytes into text, [`cells`] reads numbers, dates and missing
+//! markers, [`ingest`] reads a CSV export into a typed [`dataset::Dataset`], [`target`]
 //! finds the churn column, [`split`] holds out a test set, [`prep`] turns columns into a
 //! feature matrix, [`models`] fit a classifier, [`metrics`] judge it, and [`pipeline`] ties
 //! those steps into one fitted, serialisable value. [`sample`] generates the built-in
 //! demonstration dataset.
 
+pub mod cells;
 pub mod dataset;
+pub mod decode;
 pub mod ingest;
 pub mod metrics;
 pub mod models;

@@ -111,7 +111,10 @@ impl FittedPipeline {
     pub fn read_options(&self) -> ReadOptions {
         let mut text_columns = self.preprocessor.categorical_columns();
         text_columns.push(self.target.column.clone());
-        ReadOptions { text_columns }
+        ReadOptions {
+            text_columns,
+            ..ReadOptions::default()
+        }
     }
 
     /// Scores every labelled row of `ds` and reports the metrics at the pipeline's threshold.

@@ -106,15 +106,18 @@ pub struct FittedPreprocessor {
 enum Role {
     Numeric,
     Categorical,
+    Dropped(&'static str),
 }
 
-fn role(kind: ColumnKind, data: &ColumnData) -> Option<Role> {
+fn role(kind: ColumnKind, data: &ColumnData) -> Role {
     match (kind, data) {
-        (ColumnKind::Identifier, _) => None,
-        (ColumnKind::Numeric, _) => Some(Role::Numeric),
-        (ColumnKind::Categorical, _) => Some(Role::Categorical),
-        (ColumnKind::Boolean, ColumnData::Numeric(_)) => Some(Role::Numeric),
-        (ColumnKind::Boolean, ColumnData::Categorical { .. }) => Some(Role::Categorical),
+        (ColumnKind::Identifier, _) => Role::Dropped("identifier"),
+        (ColumnKind::Text, _) => Role::Dropped("free text"),
+        (ColumnKind::Constant, _) => Role::Dropped("constant"),
+        (ColumnKind::Numeric | ColumnKind::Date, _) => Role::Numeric,
+        (ColumnKind::Categorical, _) => Role::Categorical,
+        (ColumnKind::Boolean, ColumnData::Numeric(_)) => Role::Numeric,
+        (ColumnKind::Boolean, ColumnData::Categorical { .. }) => Role::Categorical,
     }
 }
 
@@ -217,8 +220,8 @@ impl FittedPreprocessor {
                 reason: reason.to_string(),
             };
             match role(col.kind, &col.data) {
-                None => dropped.push(drop("identifier")),
-                Some(Role::Numeric) => {
+                Role::Dropped(reason) => dropped.push(drop(reason)),
+                Role::Numeric => {
                     let values = numeric_cells(ds, &col.name, rows)?;
                     let mut present: Vec<f64> =
                         values.iter().copied().filter(|x| !x.is_nan()).collect();
@@ -243,7 +246,7 @@ impl FittedPreprocessor {
                         scale,
                     });
                 }
-                Some(Role::Categorical) => {
+                Role::Categorical => {
                     let mut dict = HashMap::new();
                     let codes = text_codes(ds, &col.name, rows, &mut dict, true)?;
                     let mut counts = vec![0usize; dict.len()];
@@ -431,6 +434,10 @@ mod tests {
         assert_eq!(p.feature_names, ["x"]);
         let reasons: Vec<&str> = p.dropped.iter().map(|d| d.column.as_str()).collect();
         assert_eq!(reasons, ["customer_id", "empty"]);
+        assert_eq!(
+            p.dropped[1].reason, "constant",
+            "an all-blank column has no value at all"
+        );
         let only_target = ds("churn\nYes\nNo\n");
         assert_eq!(
             FittedPreprocessor::fit(&only_target, &[0, 1], &["churn".into()]),

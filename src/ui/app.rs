@@ -16,7 +16,7 @@ use super::roc_chart::RocChart;
 use super::target::TargetPicker;
 use super::upload::UploadPanel;
 use crate::engine::dataset::{ColumnSummary, Dataset};
-use crate::engine::ingest::{read_csv, ReadOptions};
+use crate::engine::ingest::{read_csv_with_info, ReadInfo, ReadOptions};
 use crate::engine::pipeline::{train_and_evaluate, TrainConfig, TrainOutcome};
 use crate::engine::target::{binary_columns, detect_target, target_for, Target};
 
@@ -26,6 +26,7 @@ struct Loaded {
     dataset: Dataset,
     summary: Vec<ColumnSummary>,
     candidates: Vec<String>,
+    info: ReadInfo,
     parse_ms: f64,
 }
 
@@ -51,8 +52,8 @@ pub fn App() -> impl IntoView {
         spawn_local(async move {
             pause(20).await;
             let start = now_ms();
-            match read_csv(&bytes, &ReadOptions::default()) {
-                Ok(dataset) => {
+            match read_csv_with_info(&bytes, &ReadOptions::default()) {
+                Ok((dataset, info)) => {
                     let parse_ms = now_ms() - start;
                     let proposed = detect_target(&dataset);
                     if let Err(e) = &proposed {
@@ -68,6 +69,7 @@ pub fn App() -> impl IntoView {
                             .collect(),
                         name,
                         dataset,
+                        info,
                         parse_ms,
                     })));
                 }
@@ -133,6 +135,7 @@ pub fn App() -> impl IntoView {
                                 rows=l.dataset.n_rows
                                 columns=l.summary.clone()
                                 parse_ms=l.parse_ms
+                                info=l.info.clone()
                             />
                             <section class="panel" aria-labelledby="train-title">
                                 <h2 id="train-title">"3. Train a churn model"</h2>

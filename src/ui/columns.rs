@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::engine::dataset::ColumnSummary;
+use crate::engine::ingest::ReadInfo;
 
 /// Row count and each column's name, inferred kind, missing and distinct counts.
 #[component]
@@ -15,8 +16,17 @@ pub fn ColumnTable(
     columns: Vec<ColumnSummary>,
     /// Milliseconds the parse took.
     parse_ms: f64,
+    /// How the file was read (encoding, delimiter, notes).
+    info: ReadInfo,
 ) -> impl IntoView {
     let n_columns = columns.len();
+    let delimiter = match info.delimiter.as_str() {
+        "," => "comma".to_string(),
+        ";" => "semicolon".to_string(),
+        "\\t" => "tab".to_string(),
+        "|" => "pipe".to_string(),
+        other => format!("'{other}'"),
+    };
     view! {
         <section class="panel" aria-labelledby="columns-title">
             <h2 id="columns-title">"2. What is in " <span class="filename">{name}</span></h2>
@@ -26,8 +36,17 @@ pub fn ColumnTable(
                 <span data-testid="column-count">{n_columns}</span>
                 " columns, read in "
                 <span data-testid="parse-time">{format!("{parse_ms:.0}")}</span>
-                " ms."
+                " ms ("
+                <span data-testid="file-encoding">{info.encoding.label()}</span>
+                ", "
+                <span data-testid="file-delimiter">{delimiter}</span>
+                "-separated)."
             </p>
+            {info
+                .notes
+                .into_iter()
+                .map(|n| view! { <p class="hint note" data-testid="read-note">{n}</p> })
+                .collect_view()}
             <div class="table-scroll">
                 <table class="columns" data-testid="column-table">
                     <thead>

@@ -1,0 +1,221 @@
+//! Every dialect, encoding and error the reader must handle, on fixture files in tests/data/
+//! written in the encoding they claim (by Python's codecs: `"...".encode("gbk")` and so on),
+//! and on the real datasets in ../shared/datasets (their quirks: ../shared/datasets/README.md).
+
+use std::path::PathBuf;
+
+use churnscope::engine::cells::days_from_civil;
+use churnscope::engine::dataset::{ColumnData, ColumnKind, Dataset};
+use churnscope::engine::decode::{DecodeError, TextEncoding};
+use churnscope::engine::ingest::{read_csv_with_info, IngestError, ReadInfo, ReadOptions};
+use churnscope::engine::target::detect_target;
+
+fn read_path(path: PathBuf) -> Result<(Dataset, ReadInfo), IngestError> {
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    read_csv_with_info(&bytes, &ReadOptions::default())
+}
+
+fn fixture(name: &str) -> Result<(Dataset, ReadInfo), IngestError> {
+    read_path(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name),
+    )
+}
+
+fn dataset(name: &str) -> Dataset {
+    read_path(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/datasets")
+            .join(name),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+    .0
+}
+
+fn numbers(ds: &Dataset, column: &str) -> Vec<f64> {
+    match &ds
+        .column(column)
+        .unwrap_or_else(|| panic!("no column {column}"))
+        .data
+    {
+        ColumnData::Numeric(v) => v.clone(),
+        other => panic!("{column} is not numeric: {other:?}"),
+    }
+}
+
+fn names(ds: &Dataset) -> Vec<&str> {
+    ds.columns.iter().map(|c| c.name.as_str()).collect()
+}
+
+#[test]
+fn chinese_headers_in_every_encoding_a_spreadsheet_writes() {
+    for (file, encoding) in [
+        ("gbk_chinese.csv", TextEncoding::Gb18030),
+        ("gb18030_chinese.csv", TextEncoding::Gb18030),
+        ("utf8_bom.csv", TextEncoding::Utf8),
+        ("utf16le_bom.csv", TextEncoding::Utf16Le),
+        ("utf16be_bom.csv", TextEncoding::Utf16Be),
+    ] {
+        let (ds, info) = fixture(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(info.encoding, encoding, "{file}");
+        assert_eq!(
+            names(&ds),
+            ["客户编号", "城市", "消费金额", "注册日期", "是否流失"],
+            "{file}"
+        );
+        assert_eq!(
+            ds.column("城市").and_then(|c| c.text(1)).as_deref(),
+            Some("上海"),
+            "{file}"
+        );
+        let spend = numbers(&ds, "消费金额");
+        assert_eq!((spend[0], spend[1]), (1280.5, 560.0), "{file}");
+        assert!(spend[2].is_nan(), "{file}: blank is missing");
+        let date = ds.column("注册日期").expect("date column");
+        assert_eq!(date.kind, ColumnKind::Date, "{file}");
+        assert_eq!(date.text(1).as_deref(), Some("2024-03-15"), "{file}");
+        let target = detect_target(&ds).expect("ok").expect("流失 column found");
+        assert_eq!(
+            (target.column.as_str(), target.positive.as_str()),
+            ("是否流失", "是"),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn western_legacy_encoding() {
+    let (ds, info) = fixture("windows1252.csv").expect("windows-1252");
+    assert_eq!(info.encoding, TextEncoding::Windows1252);
+    assert_eq!(
+        ds.column("customer").and_then(|c| c.text(0)).as_deref(),
+        Some("Müller")
+    );
+    assert_eq!(
+        ds.column("city").and_then(|c| c.text(2)).as_deref(),
+        Some("Århus")
+    );
+}
+
+#[test]
+fn european_semicolon_export_with_decimal_commas_currency_and_dates() {
+    let (ds, info) = fixture("european_semicolon.csv").expect("semicolon");
+    assert_eq!(info.delimiter, ";");
+    assert_eq!(numbers(&ds, "Umsatz"), [1234.5, 99.0, 2000.0]);
+    let discount = numbers(&ds, "Rabatt");
+    assert_eq!((discount[0], discount[1]), (0.125, 0.0));
+    assert!(discount[2].is_nan(), "N/A is missing");
+    let last = numbers(&ds, "Letzte Bestellung");
+    assert_eq!(
+        last[1],
+        days_from_civil(2023, 12, 25) as f64,
+        "25.12.2023 is day-first"
+    );
+    assert_eq!(last[0], days_from_civil(2024, 1, 3) as f64);
+}
+
+#[test]
+fn tab_pipe_cr_and_quoted_dialects() {
+    let (ds, info) = fixture("tab_separated.tsv").expect("tsv");
+    assert_eq!(info.delimiter, "\\t");
+    assert_eq!(
+        ds.column("plan").and_then(|c| c.text(2)).as_deref(),
+        Some("Gold\tPlus")
+    );
+    let monthly = numbers(&ds, "monthly");
+    assert_eq!((monthly[0], monthly[1]), (1200.0, 35.1));
+    assert!(monthly[2].is_nan(), "'-' is missing");
+    assert_eq!(ds.column("churn").expect("churn").kind, ColumnKind::Boolean);
+
+    let (ds, info) = fixture("pipe_separated.txt").expect("pipe");
+    assert_eq!(info.delimiter, "|");
+    assert_eq!(
+        ds.column("churned").expect("churned").kind,
+        ColumnKind::Boolean
+    );
+    assert!(numbers(&ds, "score")[1].is_nan(), "NULL is missing");
+
+    let (ds, _) = fixture("cr_line_ends.csv").expect("CR only");
+    assert_eq!((ds.n_rows, numbers(&ds, "amount")), (2, vec![3.5, 4.0]));
+
+    let (ds, _) = fixture("quoted_multiline.csv").expect("quoted");
+    assert_eq!(ds.n_rows, 2);
+    assert_eq!(
+        ds.column("note").and_then(|c| c.text(0)).as_deref(),
+        Some("said \"hi\", then\nleft")
+    );
+}
+
+#[test]
+fn month_first_dates_with_times() {
+    let (ds, _) = fixture("us_dates.csv").expect("us dates");
+    let signup = numbers(&ds, "signup");
+    assert_eq!(
+        signup[0],
+        days_from_civil(2023, 12, 31) as f64 + 18.5 / 24.0
+    );
+    assert_eq!(signup[1], days_from_civil(2024, 1, 15) as f64);
+}
+
+#[test]
+fn errors_are_specific() {
+    assert_eq!(fixture("empty.csv").map(|_| ()), Err(IngestError::Empty));
+    assert_eq!(
+        fixture("header_only.csv").map(|_| ()),
+        Err(IngestError::HeaderOnly)
+    );
+    assert_eq!(
+        fixture("ragged.csv").map(|_| ()),
+        Err(IngestError::RaggedRow {
+            line: 3,
+            expected: 4,
+            found: 3
+        })
+    );
+    assert_eq!(
+        fixture("html_page.csv").map(|_| ()),
+        Err(IngestError::NotATable("an HTML page"))
+    );
+    assert!(matches!(
+        fixture("binary.bin"),
+        Err(IngestError::Decode(DecodeError::Binary { offset: 0 }))
+    ));
+    let err = fixture("mixed_encoding.csv")
+        .map(|_| ())
+        .expect_err("mixed");
+    assert_eq!(
+        err,
+        IngestError::Decode(DecodeError::Undecodable {
+            offset: 13,
+            value: 0xE9,
+            encoding: TextEncoding::Utf8,
+            guess: TextEncoding::Windows1252
+        })
+    );
+}
+
+#[test]
+fn real_datasets_read_with_their_quirks() {
+    // Telco: 11 TotalCharges cells are a single space -> missing numbers.
+    let telco = dataset("WA_Fn-UseC_-Telco-Customer-Churn.csv");
+    assert_eq!(telco.column("TotalCharges").expect("col").missing(), 11);
+    // E-commerce: 1856 blank cells in 7 numeric columns.
+    let ecom = dataset("E_Commerce_Dataset.csv");
+    let blanks: usize = ecom.columns.iter().map(|c| c.missing()).sum();
+    assert_eq!(blanks, 1856);
+    assert_eq!(ecom.columns.iter().filter(|c| c.missing() > 0).count(), 7);
+    // BigML: True/False labels; headers with spaces.
+    let bigml = dataset("churn-bigml-80.csv");
+    let t = detect_target(&bigml).expect("ok").expect("Churn");
+    assert_eq!((t.column.as_str(), t.positive.as_str()), ("Churn", "True"));
+    assert!(bigml.column("Account length").is_some());
+    // Bank variant: 54 blank Gender and 300 blank Age cells.
+    let bank = dataset("Churn_Modelling_variant_with_blanks.csv");
+    assert_eq!(bank.column("Gender").expect("col").missing(), 54);
+    assert_eq!(bank.column("Age").expect("col").missing(), 300);
+    assert_eq!(
+        bank.column("CustomerId").expect("col").kind,
+        ColumnKind::Identifier
+    );
+}
