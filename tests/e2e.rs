@@ -166,6 +166,23 @@ async fn telco_upload_train_metrics_chart_and_no_request_leaves_the_origin() {
     assert_eq!(row("TotalCharges")[2], "11");
     assert_eq!(row("Contract")[1], "categorical");
     assert_eq!(row("SeniorCitizen")[1], "boolean");
+    // Warnings: the id column, and baselines.md's "22 duplicate rows once IDs are dropped".
+    let warnings = wait_for(
+        c,
+        "data warnings",
+        "return [...document.querySelectorAll('[data-testid=data-warning]')].map(e => e.textContent);",
+        |v| v.as_array().is_some_and(|a| a.len() >= 2),
+    )
+    .await;
+    let warnings = warnings.to_string();
+    assert!(
+        warnings.contains("'customerID' looks like an identifier"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("22 rows repeat an earlier row"),
+        "{warnings}"
+    );
     let target = wait_for(
         c,
         "the detected target",

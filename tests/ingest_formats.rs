@@ -219,3 +219,21 @@ fn real_datasets_read_with_their_quirks() {
         ColumnKind::Identifier
     );
 }
+
+#[test]
+fn duplicate_counts_match_the_reference_protocol() {
+    use churnscope::engine::checks::{check, DataWarning};
+    // baselines.md: "22 duplicate rows once IDs are dropped" (telco_ibm) and 556
+    // (ecommerce_churn), pandas `duplicated()` with the ID column dropped, target included.
+    for (file, expected) in [
+        ("WA_Fn-UseC_-Telco-Customer-Churn.csv", 22),
+        ("E_Commerce_Dataset.csv", 556),
+    ] {
+        let ds = dataset(file);
+        let found = check(&ds, None).into_iter().find_map(|w| match w {
+            DataWarning::DuplicateRows { count, .. } => Some(count),
+            _ => None,
+        });
+        assert_eq!(found, Some(expected), "{file}");
+    }
+}

@@ -15,6 +15,7 @@ fn main() {}
 mod cli {
     use std::time::Instant;
 
+    use churnscope::engine::checks::check;
     use churnscope::engine::dataset::Dataset;
     use churnscope::engine::decode::TextEncoding;
     use churnscope::engine::ingest::{read_csv_with_info, ReadInfo, ReadOptions};
@@ -179,6 +180,7 @@ USAGE:
         let (ds, info, seconds) = load_with_info(path, &read_options(&args)?)?;
         let target = detect_target(&ds);
         let summary = ds.summary();
+        let warnings = check(&ds, target.as_ref().ok().and_then(|t| t.as_ref()));
         if json {
             let value = serde_json::json!({
                 "file": path,
@@ -190,6 +192,10 @@ USAGE:
                 "columns": summary,
                 "target": target.as_ref().ok().and_then(|t| t.as_ref()),
                 "target_problem": target.as_ref().err().map(|e| e.to_string()),
+                "warnings": warnings.iter().map(|w| serde_json::json!({
+                    "warning": w,
+                    "message": w.message(),
+                })).collect::<Vec<_>>(),
             });
             println!(
                 "{}",
@@ -198,10 +204,15 @@ USAGE:
             return Ok(());
         }
         println!(
-            "{path}: {} rows, {} columns (read in {seconds:.3} s)",
+            "{path}: {} rows, {} columns, {}, delimiter '{}' (read in {seconds:.3} s)",
             ds.n_rows,
-            summary.len()
+            summary.len(),
+            info.encoding.label(),
+            info.delimiter
         );
+        for note in &info.notes {
+            println!("note: {note}");
+        }
         println!(
             "{:<32} {:<12} {:>8} {:>9}",
             "column", "kind", "missing", "distinct"
@@ -219,6 +230,9 @@ USAGE:
             Ok(Some(t)) => println!("target: {} (positive value '{}')", t.column, t.positive),
             Ok(None) => println!("target: none proposed; pass --target to `train`"),
             Err(e) => println!("target: {e}"),
+        }
+        for w in &warnings {
+            println!("warning: {}", w.message());
         }
         Ok(())
     }

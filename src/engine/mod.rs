@@ -10,6 +10,7 @@
 //! demonstration dataset.
 
 pub mod cells;
+pub mod checks;
 pub mod dataset;
 pub mod decode;
 pub mod ingest;

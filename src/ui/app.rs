@@ -15,6 +15,7 @@ use super::metrics::{ConfusionMatrixView, MetricsTable};
 use super::roc_chart::RocChart;
 use super::target::TargetPicker;
 use super::upload::UploadPanel;
+use crate::engine::checks::check;
 use crate::engine::dataset::{ColumnSummary, Dataset};
 use crate::engine::ingest::{read_csv_with_info, ReadInfo, ReadOptions};
 use crate::engine::pipeline::{train_and_evaluate, TrainConfig, TrainOutcome};
@@ -137,6 +138,7 @@ pub fn App() -> impl IntoView {
                                 parse_ms=l.parse_ms
                                 info=l.info.clone()
                             />
+                            <DataWarnings loaded=l.clone() target />
                             <section class="panel" aria-labelledby="train-title">
                                 <h2 id="train-title">"3. Train a churn model"</h2>
                                 <TargetPicker candidates target=target.into() on_change=on_target />
@@ -187,6 +189,36 @@ fn StatusLine(
                     })
             }}
         </div>
+    }
+}
+
+/// Warnings about the loaded table for the chosen target (leakage, identifiers, duplicates,
+/// a rare class), recomputed when the target changes.
+#[component]
+fn DataWarnings(loaded: Arc<Loaded>, target: ReadSignal<Option<Target>>) -> impl IntoView {
+    let warnings = Memo::new(move |_| {
+        target.with(|t| {
+            check(&loaded.dataset, t.as_ref())
+                .iter()
+                .map(|w| w.message())
+                .collect::<Vec<_>>()
+        })
+    });
+    move || {
+        let list = warnings.get();
+        (!list.is_empty()).then(|| {
+            view! {
+                <section class="panel warnings" aria-labelledby="warnings-title">
+                    <h2 id="warnings-title">"Worth a look before training"</h2>
+                    <ul>
+                        {list
+                            .into_iter()
+                            .map(|w| view! { <li data-testid="data-warning">{w}</li> })
+                            .collect_view()}
+                    </ul>
+                </section>
+            }
+        })
     }
 }
 

@@ -1,0 +1,309 @@
+//! Warnings about a table before any model is trained: columns that leak the answer,
+//! identifiers, duplicate rows and a very rare class.
+//!
+//! A leak is a column that predicts churn almost perfectly by itself, usually because it is
+//! recorded after the customer left (a cancellation reason, a closing balance). It is found by
+//! scoring each column alone: numbers by their value, categories by their level's churn rate,
+//! and measuring the ROC AUC of that score; 0.95 or more (or 0.05 or less) is flagged.
+//! Categories are only scored when levels have 20 rows on average, since a level seen once
+//! "predicts" its own row perfectly.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use serde::{Deserialize, Serialize};
+
+use super::dataset::{ColumnData, ColumnKind, Dataset, MISSING_CODE};
+use super::metrics::roc_auc;
+use super::target::Target;
+
+/// AUC of a single column at or beyond which it is reported as a likely leak.
+pub const LEAKAGE_AUC: f64 = 0.95;
+/// Fewest rows of each class for a leakage verdict: on a handful of rows any column can
+/// separate the classes by chance.
+pub const LEAKAGE_MIN_PER_CLASS: usize = 10;
+/// Share of the rarer class below which the balance is reported.
+pub const RARE_CLASS_RATE: f64 = 0.05;
+
+/// Something the user should know about the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DataWarning {
+    /// One column alone separates churners from the rest.
+    LikelyLeakage { column: String, auc: f64 },
+    /// A column unique (or nearly) per row; left out of models.
+    Identifier { column: String },
+    /// Rows identical in every column but identifiers; `first_line` is the file line of the
+    /// first repeated row (header = line 1).
+    DuplicateRows { count: usize, first_line: usize },
+    /// The rarer target value is under 5% of labelled rows.
+    RareClass { value: String, rate: f64 },
+}
+
+impl DataWarning {
+    /// The warning in plain words.
+    pub fn message(&self) -> String {
+        match self {
+            DataWarning::LikelyLeakage { column, auc } => format!(
+                "'{column}' predicts the target almost perfectly on its own (ROC AUC {auc:.3}): \
+                 if it is recorded after a customer churns it leaks the answer; consider leaving it out"
+            ),
+            DataWarning::Identifier { column } => format!(
+                "'{column}' looks like an identifier (a different value on nearly every row); it is left out of the model"
+            ),
+            DataWarning::DuplicateRows { count, first_line } => format!(
+                "{count} rows repeat an earlier row exactly (identifiers aside), the first at line {first_line}: \
+                 duplicates can make test results look better than they are"
+            ),
+            DataWarning::RareClass { value, rate } => format!(
+                "only {:.1}% of labelled rows are '{value}': with so few examples, metrics are unstable and accuracy is misleading",
+                rate * 100.0
+            ),
+        }
+    }
+}
+
+/// All warnings for `ds`, given the target if one is chosen.
+pub fn check(ds: &Dataset, target: Option<&Target>) -> Vec<DataWarning> {
+    let mut out = Vec::new();
+    for c in &ds.columns {
+        if c.kind == ColumnKind::Identifier {
+            out.push(DataWarning::Identifier {
+                column: c.name.clone(),
+            });
+        }
+    }
+    if let Some((count, first_line)) = duplicate_rows(ds) {
+        out.push(DataWarning::DuplicateRows { count, first_line });
+    }
+    if let Some(t) = target {
+        if let Ok(labels) = t.labels(ds) {
+            let (pos, n) = labels
+                .iter()
+                .flatten()
+                .fold((0, 0), |(p, n), &l| (p + usize::from(l), n + 1));
+            if n > 0 {
+                let rate = pos as f64 / n as f64;
+                if rate < RARE_CLASS_RATE {
+                    out.push(DataWarning::RareClass {
+                        value: t.positive.clone(),
+                        rate,
+                    });
+                } else if 1.0 - rate < RARE_CLASS_RATE {
+                    out.push(DataWarning::RareClass {
+                        value: t.negative.clone(),
+                        rate: 1.0 - rate,
+                    });
+                }
+            }
+            out.extend(leakage(ds, t, &labels));
+        }
+    }
+    out
+}
+
+/// (number of rows that repeat an earlier one, file line of the first such row).
+fn duplicate_rows(ds: &Dataset) -> Option<(usize, usize)> {
+    let columns: Vec<_> = ds
+        .columns
+        .iter()
+        .filter(|c| c.kind != ColumnKind::Identifier)
+        .collect();
+    if columns.is_empty() {
+        return None;
+    }
+    let mut seen: HashMap<u64, Vec<usize>> = HashMap::new();
+    let (mut count, mut first) = (0usize, None);
+    let same = |a: usize, b: usize| {
+        columns.iter().all(|c| match &c.data {
+            ColumnData::Numeric(v) => v[a].to_bits() == v[b].to_bits() || v[a] == v[b],
+            ColumnData::Categorical { codes, .. } => codes[a] == codes[b],
+        })
+    };
+    for row in 0..ds.n_rows {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for c in &columns {
+            match &c.data {
+                ColumnData::Numeric(v) => {
+                    let x = v[row];
+                    (if x == 0.0 { 0 } else { x.to_bits() }).hash(&mut h);
+                }
+                ColumnData::Categorical { codes, .. } => codes[row].hash(&mut h),
+            }
+        }
+        let bucket = seen.entry(h.finish()).or_default();
+        if bucket.iter().any(|&earlier| same(earlier, row)) {
+            count += 1;
+            first.get_or_insert(row + 2);
+        } else {
+            bucket.push(row);
+        }
+    }
+    first.map(|line| (count, line))
+}
+
+fn leakage(ds: &Dataset, target: &Target, labels: &[Option<u8>]) -> Vec<DataWarning> {
+    let mut out = Vec::new();
+    for c in &ds.columns {
+        if c.name == target.column
+            || matches!(
+                c.kind,
+                ColumnKind::Identifier | ColumnKind::Text | ColumnKind::Constant
+            )
+        {
+            continue;
+        }
+        let mut y = Vec::new();
+        let mut score = Vec::new();
+        match &c.data {
+            ColumnData::Numeric(v) => {
+                // Missing values get their own score just below the smallest value, so a
+                // column that is blank exactly for churners is caught too.
+                let min = v
+                    .iter()
+                    .copied()
+                    .filter(|x| !x.is_nan())
+                    .fold(f64::INFINITY, f64::min);
+                let max = v
+                    .iter()
+                    .copied()
+                    .filter(|x| !x.is_nan())
+                    .fold(f64::NEG_INFINITY, f64::max);
+                if !min.is_finite() {
+                    continue;
+                }
+                let span = (max - min).max(1.0);
+                for (row, label) in labels.iter().enumerate() {
+                    if let Some(l) = label {
+                        let x = if v[row].is_nan() { min - span } else { v[row] };
+                        y.push(*l);
+                        score.push(x);
+                    }
+                }
+                // Map to [0, 1] for the AUC routine; order is all that matters.
+                let lo = min - span;
+                let range = max - lo;
+                score
+                    .iter_mut()
+                    .for_each(|s| *s = if range > 0.0 { (*s - lo) / range } else { 0.5 });
+            }
+            ColumnData::Categorical { levels, codes } => {
+                let present = codes.iter().filter(|&&c| c != MISSING_CODE).count();
+                if levels.len() * 20 > present.max(1) {
+                    continue;
+                }
+                let mut pos = vec![0usize; levels.len() + 1];
+                let mut all = vec![0usize; levels.len() + 1];
+                let slot = |code: u32| {
+                    if code == MISSING_CODE {
+                        levels.len()
+                    } else {
+                        code as usize
+                    }
+                };
+                for (row, label) in labels.iter().enumerate() {
+                    if let Some(l) = label {
+                        all[slot(codes[row])] += 1;
+                        pos[slot(codes[row])] += usize::from(*l);
+                    }
+                }
+                for (row, label) in labels.iter().enumerate() {
+                    if let Some(l) = label {
+                        let k = slot(codes[row]);
+                        y.push(*l);
+                        score.push(pos[k] as f64 / all[k] as f64);
+                    }
+                }
+            }
+        }
+        if let Ok(auc) = roc_auc(&y, &score) {
+            if auc >= LEAKAGE_AUC || auc <= 1.0 - LEAKAGE_AUC {
+                out.push(DataWarning::LikelyLeakage {
+                    column: c.name.clone(),
+                    auc: auc.max(1.0 - auc),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ingest::{read_csv, ReadOptions};
+    use crate::engine::target::detect_target;
+
+    fn ds(text: &str) -> Dataset {
+        read_csv(text.as_bytes(), &ReadOptions::default()).expect("valid csv")
+    }
+
+    #[test]
+    fn flags_a_column_recorded_after_churn() {
+        // refund_amount is blank for every retained customer and positive for churners:
+        // a textbook leak. visits is noise.
+        let mut text = String::from("customer_id,visits,refund_amount,churn\n");
+        for i in 0..100 {
+            let churned = i % 4 == 0;
+            let refund = if churned {
+                format!("{}", 10 + i)
+            } else {
+                String::new()
+            };
+            text.push_str(&format!(
+                "C{i},{},{refund},{}\n",
+                (i * 7) % 13,
+                if churned { "Yes" } else { "No" }
+            ));
+        }
+        let d = ds(&text);
+        let t = detect_target(&d).expect("ok").expect("churn");
+        let w = check(&d, Some(&t));
+        assert!(w.contains(&DataWarning::Identifier {
+            column: "customer_id".into()
+        }));
+        let leaks: Vec<&String> = w
+            .iter()
+            .filter_map(|w| match w {
+                DataWarning::LikelyLeakage { column, .. } => Some(column),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(leaks, ["refund_amount"]);
+    }
+
+    #[test]
+    fn does_not_judge_leakage_on_a_handful_of_rows() {
+        let d = ds("x,churn\n1,Yes\n2,No\n3,No\n4,Yes\n");
+        let t = detect_target(&d).expect("ok").expect("churn");
+        assert!(check(&d, Some(&t))
+            .iter()
+            .all(|w| !matches!(w, DataWarning::LikelyLeakage { .. })));
+    }
+
+    #[test]
+    fn counts_duplicates_ignoring_identifiers_and_reports_rare_classes() {
+        let mut text = String::from("id,plan,churn\n");
+        for i in 0..60 {
+            // Rows 0-29 are all distinct plans; rows 30-59 repeat rows 0-29 under new ids.
+            text.push_str(&format!(
+                "R{i},p{},{}\n",
+                i % 30,
+                if i % 30 == 0 { "Yes" } else { "No" }
+            ));
+        }
+        let d = ds(&text);
+        let w = check(&d, None);
+        assert!(
+            w.contains(&DataWarning::DuplicateRows {
+                count: 30,
+                first_line: 32
+            }),
+            "{w:?}"
+        );
+        let t = detect_target(&d).expect("ok").expect("churn");
+        let w = check(&d, Some(&t));
+        // 2 of 60 rows churn: 3.3%, under the 5% line.
+        assert!(w.iter().any(|w| matches!(w, DataWarning::RareClass { value, rate } if value == "Yes" && (rate - 2.0 / 60.0).abs() < 1e-12)));
+    }
+}
