@@ -150,7 +150,7 @@ async fn telco_upload_train_metrics_chart_and_no_request_leaves_the_origin() {
     let rows = c
         .execute(
             r#"return [...document.querySelectorAll('[data-testid=column-row]')]
-                 .map(r => [...r.children].map(td => td.textContent));"#,
+                 .map(r => [...r.children].map(td => td.querySelector('select')?.value ?? td.textContent));"#,
             vec![],
         )
         .await
@@ -323,6 +323,39 @@ async fn sample_dataset_trains_and_bad_files_get_clear_messages() {
         "AUC {auc} for Yes vs {auc_no} for No"
     );
 
+    // The user marks a column as an identifier: training leaves it out.
+    let device_kind = c
+        .execute(
+            r#"const row = [...document.querySelectorAll('[data-testid=column-row]')]
+                 .find(r => r.firstElementChild.textContent === 'preferred_device');
+               row.setAttribute('data-e2e', 'device');
+               return row.querySelector('select').value;"#,
+            vec![],
+        )
+        .await
+        .expect("device row");
+    assert_eq!(device_kind, "categorical");
+    c.find(fantoccini::Locator::Css(
+        "[data-e2e=device] [data-testid=kind-select]",
+    ))
+    .await
+    .expect("device kind select")
+    .select_by_value("identifier")
+    .await
+    .expect("mark as identifier");
+    click(c, "train-button").await;
+    let left_out = wait_for(
+        c,
+        "a run without preferred_device",
+        "const e = document.querySelector('[data-testid=left-out]'); return e ? e.textContent : null;",
+        |v| v.as_str().is_some_and(|t| t.contains("preferred_device")),
+    )
+    .await;
+    assert_eq!(
+        left_out,
+        "customer_id (identifier), preferred_device (identifier)"
+    );
+
     // Drag and drop: a file dropped on the drop zone is read like a chosen one.
     c.execute(
         r#"const rows = ['id,visits,churn'];
@@ -375,6 +408,45 @@ async fn sample_dataset_trains_and_bad_files_get_clear_messages() {
         .await,
         "是否流失"
     );
+
+    // Reading it as Windows-1252 instead garbles the headers; back to "detect" restores them.
+    c.find(fantoccini::Locator::Css("[data-testid=encoding-select]"))
+        .await
+        .expect("encoding select")
+        .select_by_value("Windows-1252")
+        .await
+        .expect("choose Windows-1252");
+    wait_for(
+        c,
+        "the re-read as Windows-1252",
+        "const e = document.querySelector('[data-testid=file-encoding]'); return e ? e.textContent : null;",
+        |v| v == "Windows-1252",
+    )
+    .await;
+    let garbled = c
+        .execute(
+            "return document.querySelector('[data-testid=column-row] td').textContent;",
+            vec![],
+        )
+        .await
+        .expect("first header");
+    assert_ne!(
+        garbled, "客户编号",
+        "a wrong encoding cannot give the right name"
+    );
+    c.find(fantoccini::Locator::Css("[data-testid=encoding-select]"))
+        .await
+        .expect("encoding select")
+        .select_by_value("")
+        .await
+        .expect("back to detect");
+    wait_for(
+        c,
+        "the re-read with detection",
+        "const e = document.querySelector('[data-testid=column-row] td'); return e ? e.textContent : null;",
+        |v| v == "客户编号",
+    )
+    .await;
 
     let cases = [
         ("html_page.csv", "an HTML page"),

@@ -31,6 +31,22 @@ pub enum ColumnKind {
 }
 
 impl ColumnKind {
+    /// Every kind, in the order a user picks from.
+    pub const ALL: [ColumnKind; 7] = [
+        ColumnKind::Numeric,
+        ColumnKind::Categorical,
+        ColumnKind::Boolean,
+        ColumnKind::Date,
+        ColumnKind::Identifier,
+        ColumnKind::Text,
+        ColumnKind::Constant,
+    ];
+
+    /// The kind named by [`ColumnKind::label`].
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.label() == label)
+    }
+
     /// The word shown to users.
     pub fn label(self) -> &'static str {
         match self {
@@ -370,6 +386,14 @@ mod tests {
             })
             .collect();
         ColumnData::Categorical { levels, codes }
+    }
+
+    #[test]
+    fn kind_labels_round_trip() {
+        for k in ColumnKind::ALL {
+            assert_eq!(ColumnKind::from_label(k.label()), Some(k));
+        }
+        assert_eq!(ColumnKind::from_label("nonsense"), None);
     }
 
     #[test]

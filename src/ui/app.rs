@@ -10,25 +10,69 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::browser::{now_ms, pause};
-use super::columns::ColumnTable;
+use super::columns::{ColumnTable, ReadControls};
 use super::metrics::{ConfusionMatrixView, MetricsTable};
 use super::roc_chart::RocChart;
 use super::target::TargetPicker;
 use super::upload::UploadPanel;
 use crate::engine::checks::check;
-use crate::engine::dataset::{ColumnSummary, Dataset};
+use crate::engine::dataset::{ColumnKind, ColumnSummary, Dataset};
 use crate::engine::ingest::{read_csv_with_info, ReadInfo, ReadOptions};
 use crate::engine::pipeline::{train_and_evaluate, TrainConfig, TrainOutcome};
 use crate::engine::target::{binary_columns, detect_target, target_for, Target};
 
-/// A parsed file and what the page shows about it.
+/// A parsed file and what the page shows about it. The bytes are kept so the file can be
+/// read again with another encoding or delimiter without asking for it again.
 struct Loaded {
     name: String,
+    bytes: Arc<Vec<u8>>,
+    options: ReadOptions,
     dataset: Dataset,
     summary: Vec<ColumnSummary>,
     candidates: Vec<String>,
     info: ReadInfo,
     parse_ms: f64,
+}
+
+impl Loaded {
+    fn new(
+        name: String,
+        bytes: Arc<Vec<u8>>,
+        options: ReadOptions,
+        dataset: Dataset,
+        info: ReadInfo,
+        parse_ms: f64,
+    ) -> Self {
+        Loaded {
+            summary: dataset.summary(),
+            candidates: binary_columns(&dataset)
+                .into_iter()
+                .map(|c| c.name.clone())
+                .collect(),
+            name,
+            bytes,
+            options,
+            dataset,
+            info,
+            parse_ms,
+        }
+    }
+
+    /// The same table with one column's kind set by the user.
+    fn with_kind(&self, column: &str, kind: ColumnKind) -> Self {
+        let mut dataset = self.dataset.clone();
+        if let Some(c) = dataset.columns.iter_mut().find(|c| c.name == column) {
+            c.kind = kind;
+        }
+        Loaded::new(
+            self.name.clone(),
+            self.bytes.clone(),
+            self.options.clone(),
+            dataset,
+            self.info.clone(),
+            self.parse_ms,
+        )
+    }
 }
 
 /// A finished training run.
@@ -47,13 +91,14 @@ pub fn App() -> impl IntoView {
     let (error, set_error) = signal(None::<String>);
     let is_busy = Signal::derive(move || busy.with(Option::is_some));
 
-    let on_load = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
+    // Reads (or re-reads) a file; on failure the previous table and results stay.
+    let read = move |name: String, bytes: Arc<Vec<u8>>, options: ReadOptions| {
         set_busy.set(Some("Reading the file…"));
         set_error.set(None);
         spawn_local(async move {
             pause(20).await;
             let start = now_ms();
-            match read_csv_with_info(&bytes, &ReadOptions::default()) {
+            match read_csv_with_info(&bytes, &options) {
                 Ok((dataset, info)) => {
                     let parse_ms = now_ms() - start;
                     let proposed = detect_target(&dataset);
@@ -62,22 +107,36 @@ pub fn App() -> impl IntoView {
                     }
                     set_target.set(proposed.ok().flatten());
                     set_trained.set(None);
-                    set_loaded.set(Some(Arc::new(Loaded {
-                        summary: dataset.summary(),
-                        candidates: binary_columns(&dataset)
-                            .into_iter()
-                            .map(|c| c.name.clone())
-                            .collect(),
-                        name,
-                        dataset,
-                        info,
-                        parse_ms,
-                    })));
+                    set_loaded.set(Some(Arc::new(Loaded::new(
+                        name, bytes, options, dataset, info, parse_ms,
+                    ))));
                 }
                 Err(e) => set_error.set(Some(format!("{name}: {e}"))),
             }
             set_busy.set(None);
         });
+    };
+    let on_load = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
+        read(name, Arc::new(bytes), ReadOptions::default());
+    });
+    let on_read_options = Callback::new(move |options: ReadOptions| {
+        if let Some(l) = loaded.get() {
+            read(l.name.clone(), l.bytes.clone(), options);
+        }
+    });
+    let on_kind = Callback::new(move |(column, kind): (String, ColumnKind)| {
+        let Some(l) = loaded.get() else { return };
+        let next = l.with_kind(&column, kind);
+        // Keep the target if it is still a two-valued column; otherwise propose again.
+        let keep = target.with(|t| {
+            t.as_ref()
+                .is_some_and(|t| t.column != column || next.candidates.contains(&t.column))
+        });
+        if !keep {
+            set_target.set(detect_target(&next.dataset).ok().flatten());
+        }
+        set_trained.set(None);
+        set_loaded.set(Some(Arc::new(next)));
     });
     let on_error = Callback::new(move |message: String| set_error.set(Some(message)));
 
@@ -130,6 +189,7 @@ pub fn App() -> impl IntoView {
                 loaded
                     .get()
                     .map(|l| {
+                        let (read_info, read_options) = (l.info.clone(), l.options.clone());
                         view! {
                             <ColumnTable
                                 name=l.name.clone()
@@ -137,7 +197,14 @@ pub fn App() -> impl IntoView {
                                 columns=l.summary.clone()
                                 parse_ms=l.parse_ms
                                 info=l.info.clone()
-                            />
+                                on_kind
+                            >
+                                <ReadControls
+                                    info=read_info
+                                    options=read_options
+                                    on_change=on_read_options
+                                />
+                            </ColumnTable>
                             <DataWarnings loaded=l.clone() target />
                             <section class="panel" aria-labelledby="train-title">
                                 <h2 id="train-title">"3. Train a churn model"</h2>
@@ -250,7 +317,7 @@ fn Results(trained: Arc<Trained>) -> impl IntoView {
             <p class="hint">
                 "Target: " <span data-testid="result-target">{o.pipeline.target.column.clone()}</span>
                 " = " <span data-testid="result-positive">{o.pipeline.target.positive.clone()}</span>
-                " counts as churned. Left out: " {left_out}
+                " counts as churned. Left out: " <span data-testid="left-out">{left_out}</span>
             </p>
             <div class="results-grid">
                 <div>

@@ -2,8 +2,9 @@
 
 use leptos::prelude::*;
 
-use crate::engine::dataset::ColumnSummary;
-use crate::engine::ingest::ReadInfo;
+use crate::engine::dataset::{ColumnKind, ColumnSummary};
+use crate::engine::decode::TextEncoding;
+use crate::engine::ingest::{ReadInfo, ReadOptions};
 
 /// Row count and each column's name, inferred kind, missing and distinct counts.
 #[component]
@@ -18,6 +19,10 @@ pub fn ColumnTable(
     parse_ms: f64,
     /// How the file was read (encoding, delimiter, notes).
     info: ReadInfo,
+    /// Called with (column, kind) when the user changes a column's kind.
+    on_kind: Callback<(String, ColumnKind)>,
+    /// Controls shown under the summary line (the read options).
+    children: Children,
 ) -> impl IntoView {
     let n_columns = columns.len();
     let delimiter = match info.delimiter.as_str() {
@@ -47,6 +52,7 @@ pub fn ColumnTable(
                 .into_iter()
                 .map(|n| view! { <p class="hint note" data-testid="read-note">{n}</p> })
                 .collect_view()}
+            {children()}
             <div class="table-scroll">
                 <table class="columns" data-testid="column-table">
                     <thead>
@@ -61,12 +67,13 @@ pub fn ColumnTable(
                         {columns
                             .into_iter()
                             .map(|c| {
-                                let kind = c.kind.label();
+                                let kind = c.kind;
+                                let name = c.name.clone();
                                 view! {
                                     <tr data-testid="column-row">
                                         <td class="name">{c.name}</td>
                                         <td>
-                                            <span class=format!("kind kind-{kind}")>{kind}</span>
+                                            <KindSelect name kind on_kind />
                                         </td>
                                         <td class="num">{c.missing}</td>
                                         <td class="num">{c.distinct}</td>
@@ -78,5 +85,118 @@ pub fn ColumnTable(
                 </table>
             </div>
         </section>
+    }
+}
+
+/// A column's kind, changeable by the user; the first cell of its row holds the name.
+#[component]
+fn KindSelect(
+    /// Column name.
+    name: String,
+    /// Current kind.
+    kind: ColumnKind,
+    /// Called with (column, new kind).
+    on_kind: Callback<(String, ColumnKind)>,
+) -> impl IntoView {
+    let label = format!("Kind of column {name}");
+    view! {
+        <select
+            class=format!("kind kind-{}", kind.label())
+            data-testid="kind-select"
+            aria-label=label
+            on:change=move |ev| {
+                if let Some(k) = ColumnKind::from_label(&event_target_value(&ev)) {
+                    on_kind.run((name.clone(), k));
+                }
+            }
+        >
+            {ColumnKind::ALL
+                .into_iter()
+                .map(|k| {
+                    view! {
+                        <option value=k.label() prop:selected=k == kind>
+                            {k.label()}
+                        </option>
+                    }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
+/// Encoding and delimiter, detected unless the user picks one; a change re-reads the file.
+#[component]
+pub fn ReadControls(
+    /// What the last read used.
+    info: ReadInfo,
+    /// What the user chose (`None` = detect).
+    options: ReadOptions,
+    /// Called with the new choices.
+    on_change: Callback<ReadOptions>,
+) -> impl IntoView {
+    let delimiters: [(&str, u8); 4] = [
+        ("comma", b','),
+        ("semicolon", b';'),
+        ("tab", b'\t'),
+        ("pipe", b'|'),
+    ];
+    let (chosen_encoding, chosen_delimiter) = (options.encoding, options.delimiter);
+    let for_encoding = options.clone();
+    let for_delimiter = options;
+    view! {
+        <div class="field-row read-controls">
+            <label>
+                "Encoding "
+                <select
+                    data-testid="encoding-select"
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        on_change.run(ReadOptions {
+                            encoding: TextEncoding::from_label(&value),
+                            ..for_encoding.clone()
+                        });
+                    }
+                >
+                    <option value="" prop:selected=chosen_encoding.is_none()>
+                        {format!("detect ({})", info.encoding.label())}
+                    </option>
+                    {TextEncoding::ALL
+                        .into_iter()
+                        .map(|e| {
+                            view! {
+                                <option value=e.label() prop:selected=chosen_encoding == Some(e)>
+                                    {e.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                "Delimiter "
+                <select
+                    data-testid="delimiter-select"
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        let delimiter = delimiters.iter().find(|(n, _)| *n == value).map(|(_, d)| *d);
+                        on_change.run(ReadOptions { delimiter, ..for_delimiter.clone() });
+                    }
+                >
+                    <option value="" prop:selected=chosen_delimiter.is_none()>
+                        "detect"
+                    </option>
+                    {delimiters
+                        .into_iter()
+                        .map(|(n, d)| {
+                            view! {
+                                <option value=n prop:selected=chosen_delimiter == Some(d)>
+                                    {n}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+        </div>
     }
 }
