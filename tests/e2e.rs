@@ -166,6 +166,55 @@ async fn telco_upload_train_metrics_chart_and_no_request_leaves_the_origin() {
     assert_eq!(row("TotalCharges")[2], "11");
     assert_eq!(row("Contract")[1], "categorical");
     assert_eq!(row("SeniorCitizen")[1], "boolean");
+    // The profile of Contract: levels by count with their churn rates. Reference: pandas 3.1.1,
+    // df.groupby("Contract").Churn: Month-to-month 3875 rows, 1655 churned (42.7%); Two year
+    // 1695 (2.8%); One year 1473 (11.3%).
+    c.execute(
+        r#"[...document.querySelectorAll('[data-testid=profile-link]')]
+             .find(b => b.textContent === 'Contract').click(); return true;"#,
+        vec![],
+    )
+    .await
+    .expect("open the Contract profile");
+    let bars = wait_for(
+        c,
+        "the Contract profile",
+        r#"return [...document.querySelectorAll('[data-testid=profile-bar]')]
+             .map(r => [...r.children].map(td => td.textContent));"#,
+        |v| v.as_array().is_some_and(|a| a.len() == 3),
+    )
+    .await;
+    assert_eq!(
+        bars,
+        serde_json::json!([
+            ["Month-to-month", "3875", "42.7%"],
+            ["Two year", "1695", "2.8%"],
+            ["One year", "1473", "11.3%"]
+        ])
+    );
+    // A numeric column: statistics and a 10-bin histogram (tenure has 73 distinct values).
+    c.execute(
+        r#"[...document.querySelectorAll('[data-testid=profile-link]')]
+             .find(b => b.textContent === 'tenure').click(); return true;"#,
+        vec![],
+    )
+    .await
+    .expect("open the tenure profile");
+    wait_for(
+        c,
+        "the tenure histogram",
+        "return document.querySelectorAll('[data-testid=profile-bar]').length;",
+        |v| v == 10,
+    )
+    .await;
+    // pandas: df.tenure.min() = 0, max() = 72, median() = 29.
+    let stats = text_of(c, "profile-stats").await;
+    assert!(
+        stats.contains("min0") && stats.contains("max72") && stats.contains("median29"),
+        "{stats}"
+    );
+    screenshot(c, "01-telco-column-profile.png").await;
+
     // Warnings: the id column, and baselines.md's "22 duplicate rows once IDs are dropped".
     let warnings = wait_for(
         c,
@@ -196,7 +245,7 @@ async fn telco_upload_train_metrics_chart_and_no_request_leaves_the_origin() {
         positive.starts_with("Yes"),
         "positive value should be Yes first: {positive}"
     );
-    screenshot(c, "01-telco-profile.png").await;
+    screenshot(c, "00-telco-loaded.png").await;
 
     click(c, "train-button").await;
     let auc = number(c, "metric-roc-auc").await;

@@ -22,6 +22,7 @@ mod cli {
     use churnscope::engine::metrics::ClassificationReport;
     use churnscope::engine::models::LogisticRegressionParams;
     use churnscope::engine::pipeline::{train_and_evaluate, FittedPipeline, TrainConfig};
+    use churnscope::engine::profile::profile_column;
     use churnscope::engine::sample::{generate_csv, SampleSpec};
     use churnscope::engine::target::{detect_target, target_for, Target};
 
@@ -189,7 +190,11 @@ USAGE:
                 "delimiter": info.delimiter,
                 "notes": info.notes,
                 "parse_seconds": seconds,
-                "columns": summary,
+                "columns": ds
+                    .columns
+                    .iter()
+                    .map(|c| profile_column(&ds, c, target.as_ref().ok().and_then(|t| t.as_ref())))
+                    .collect::<Vec<_>>(),
                 "target": target.as_ref().ok().and_then(|t| t.as_ref()),
                 "target_problem": target.as_ref().err().map(|e| e.to_string()),
                 "warnings": warnings.iter().map(|w| serde_json::json!({

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod models;
 pub mod pipeline;
 pub mod prep;
+pub mod profile;
 pub mod rng;
 pub mod sample;
 pub mod split;

@@ -12,6 +12,7 @@ use leptos::task::spawn_local;
 use super::browser::{now_ms, pause};
 use super::columns::{ColumnTable, ReadControls};
 use super::metrics::{ConfusionMatrixView, MetricsTable};
+use super::profile::ProfilePanel;
 use super::roc_chart::RocChart;
 use super::target::TargetPicker;
 use super::upload::UploadPanel;
@@ -19,6 +20,7 @@ use crate::engine::checks::check;
 use crate::engine::dataset::{ColumnKind, ColumnSummary, Dataset};
 use crate::engine::ingest::{read_csv_with_info, ReadInfo, ReadOptions};
 use crate::engine::pipeline::{train_and_evaluate, TrainConfig, TrainOutcome};
+use crate::engine::profile::profile_column;
 use crate::engine::target::{binary_columns, detect_target, target_for, Target};
 
 /// A parsed file and what the page shows about it. The bytes are kept so the file can be
@@ -89,7 +91,15 @@ pub fn App() -> impl IntoView {
     let (trained, set_trained) = signal(None::<Arc<Trained>>);
     let (busy, set_busy) = signal(None::<&'static str>);
     let (error, set_error) = signal(None::<String>);
+    let (selected, set_selected) = signal(None::<String>);
     let is_busy = Signal::derive(move || busy.with(Option::is_some));
+    let on_select = Callback::new(move |column: String| set_selected.set(Some(column)));
+    let profile = Memo::new(move |_| {
+        let name = selected.get()?;
+        let l = loaded.get()?;
+        let column = l.dataset.column(&name)?;
+        Some(target.with(|t| profile_column(&l.dataset, column, t.as_ref())))
+    });
 
     // Reads (or re-reads) a file; on failure the previous table and results stay.
     let read = move |name: String, bytes: Arc<Vec<u8>>, options: ReadOptions| {
@@ -198,6 +208,7 @@ pub fn App() -> impl IntoView {
                                 parse_ms=l.parse_ms
                                 info=l.info.clone()
                                 on_kind
+                                on_select
                             >
                                 <ReadControls
                                     info=read_info
@@ -205,6 +216,7 @@ pub fn App() -> impl IntoView {
                                     on_change=on_read_options
                                 />
                             </ColumnTable>
+                            {move || profile.get().map(|p| view! { <ProfilePanel profile=p /> })}
                             <DataWarnings loaded=l.clone() target />
                             <section class="panel" aria-labelledby="train-title">
                                 <h2 id="train-title">"3. Train a churn model"</h2>

@@ -21,6 +21,8 @@ pub fn ColumnTable(
     info: ReadInfo,
     /// Called with (column, kind) when the user changes a column's kind.
     on_kind: Callback<(String, ColumnKind)>,
+    /// Called with a column's name when the user asks for its profile.
+    on_select: Callback<String>,
     /// Controls shown under the summary line (the read options).
     children: Children,
 ) -> impl IntoView {
@@ -69,9 +71,19 @@ pub fn ColumnTable(
                             .map(|c| {
                                 let kind = c.kind;
                                 let name = c.name.clone();
+                                let select_name = c.name.clone();
                                 view! {
                                     <tr data-testid="column-row">
-                                        <td class="name">{c.name}</td>
+                                        <td class="name">
+                                            <button
+                                                class="link"
+                                                data-testid="profile-link"
+                                                title="Show this column's profile"
+                                                on:click=move |_| on_select.run(select_name.clone())
+                                            >
+                                                {c.name}
+                                            </button>
+                                        </td>
                                         <td>
                                             <KindSelect name kind on_kind />
                                         </td>

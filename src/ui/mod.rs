@@ -8,6 +8,7 @@ pub mod app;
 pub mod browser;
 pub mod columns;
 pub mod metrics;
+pub mod profile;
 pub mod roc_chart;
 pub mod target;
 pub mod upload;

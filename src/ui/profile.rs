@@ -1,0 +1,95 @@
+//! The profile of one column: statistics, a histogram or top levels, and churn rates.
+
+use leptos::prelude::*;
+
+use crate::engine::profile::ColumnProfile;
+
+fn fmt(x: f64) -> String {
+    if x.abs() >= 1000.0 || x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+/// Statistics and bars of the selected column. Bar length is the row count; the churn rate
+/// of each bin or level is shown beside it when a target is chosen.
+#[component]
+pub fn ProfilePanel(
+    /// The profile to show.
+    profile: ColumnProfile,
+) -> impl IntoView {
+    let p = profile;
+    let max = p.bars.iter().map(|b| b.count).max().unwrap_or(1).max(1);
+    let is_date = p.kind == crate::engine::dataset::ColumnKind::Date;
+    let stat = move |x: f64| {
+        if is_date {
+            crate::engine::cells::format_date(x)
+        } else {
+            fmt(x)
+        }
+    };
+    let stats = p.stats.clone().map(|s| {
+        view! {
+            <dl class="stats" data-testid="profile-stats">
+                <dt>"min"</dt><dd>{stat(s.min)}</dd>
+                <dt>"median"</dt><dd>{stat(s.median)}</dd>
+                <dt>"mean"</dt><dd>{stat(s.mean)}</dd>
+                <dt>"max"</dt><dd>{stat(s.max)}</dd>
+            </dl>
+        }
+    });
+    let has_rates = p.bars.iter().any(|b| b.churn_rate.is_some());
+    view! {
+        <section class="panel profile" aria-labelledby="profile-title" data-testid="column-profile">
+            <h2 id="profile-title">"Column " <span class="filename">{p.name.clone()}</span></h2>
+            <p class="summary">
+                {p.kind.label()} ", "
+                <span data-testid="profile-missing">{p.missing}</span>
+                {format!(" missing ({:.1}%), ", p.missing_share * 100.0)}
+                <span data-testid="profile-distinct">{p.distinct}</span>
+                " distinct values"
+            </p>
+            {stats}
+            <table class="bars">
+                <thead>
+                    <tr>
+                        <th scope="col">{if p.stats.is_some() { "Range" } else { "Value" }}</th>
+                        <th scope="col">"Customers"</th>
+                        {has_rates.then(|| view! { <th scope="col" class="num">"Churn rate"</th> })}
+                    </tr>
+                </thead>
+                <tbody>
+                    {p
+                        .bars
+                        .into_iter()
+                        .map(|b| {
+                            // 85% at most, leaving room for the count beside the longest bar.
+                            let width = 85.0 * b.count as f64 / max as f64;
+                            view! {
+                                <tr data-testid="profile-bar">
+                                    <td class="label">{b.label}</td>
+                                    <td class="bar-cell">
+                                        <span class="bar" style=format!("width:{width:.1}%")></span>
+                                        <span class="count">{b.count}</span>
+                                    </td>
+                                    {has_rates
+                                        .then(|| {
+                                            view! {
+                                                <td class="num rate">
+                                                    {b
+                                                        .churn_rate
+                                                        .map(|r| format!("{:.1}%", r * 100.0))
+                                                        .unwrap_or_default()}
+                                                </td>
+                                            }
+                                        })}
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
