@@ -497,6 +497,31 @@ async fn sample_dataset_trains_and_bad_files_get_clear_messages() {
     )
     .await;
 
+    // An Excel workbook with two sheets: the first is read, the other can be chosen.
+    upload(c, &fixture("customers.xlsx")).await;
+    wait_for(
+        c,
+        "the workbook's first sheet",
+        "const e = document.querySelector('[data-testid=file-sheet]'); return e ? e.textContent : null;",
+        |v| v == "Customers",
+    )
+    .await;
+    assert_eq!(text_of(c, "row-count").await, "4");
+    c.find(fantoccini::Locator::Css("[data-testid=sheet-select]"))
+        .await
+        .expect("sheet select")
+        .select_by_value("Summary")
+        .await
+        .expect("choose Summary");
+    wait_for(
+        c,
+        "the Summary sheet",
+        "const e = document.querySelector('[data-testid=file-sheet]'); return e ? e.textContent : null;",
+        |v| v == "Summary",
+    )
+    .await;
+    assert_eq!(text_of(c, "row-count").await, "2");
+
     let cases = [
         ("html_page.csv", "an HTML page"),
         ("mixed_encoding.csv", "offset 13"),

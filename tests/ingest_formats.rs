@@ -237,3 +237,94 @@ fn duplicate_counts_match_the_reference_protocol() {
         assert_eq!(found, Some(expected), "{file}");
     }
 }
+
+#[test]
+fn excel_workbook_sheets() {
+    use churnscope::engine::excel::ExcelError;
+    use churnscope::engine::ingest::read_table;
+    // tests/data/customers.xlsx, written by openpyxl 3.1.5: sheets Customers and Summary.
+    let bytes =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/customers.xlsx"))
+            .expect("fixture");
+    let (ds, info) = read_table(&bytes, &ReadOptions::default()).expect("workbook");
+    assert_eq!(info.sheet.as_deref(), Some("Customers"));
+    assert_eq!(info.sheets, ["Customers", "Summary"]);
+    assert_eq!(
+        names(&ds),
+        [
+            "customer_id",
+            "signup_date",
+            "spend",
+            "is_member",
+            "city",
+            "churned"
+        ]
+    );
+    assert_eq!(ds.n_rows, 4);
+    let signup = ds.column("signup_date").expect("date");
+    assert_eq!(signup.kind, ColumnKind::Date);
+    assert_eq!(signup.text(1).as_deref(), Some("2023-12-25 18:30"));
+    assert_eq!(signup.text(3).as_deref(), Some("2024-02-29"));
+    let spend = numbers(&ds, "spend");
+    assert_eq!((spend[0], spend[1], spend[3]), (120.5, 80.0, 42.25));
+    assert!(spend[2].is_nan(), "an empty cell is missing");
+    assert_eq!(
+        ds.column("is_member").expect("bool").kind,
+        ColumnKind::Boolean
+    );
+    assert_eq!(
+        ds.column("city").and_then(|c| c.text(0)).as_deref(),
+        Some("北京")
+    );
+    assert_eq!(
+        ds.column("city").and_then(|c| c.text(2)).as_deref(),
+        Some("Lyon, FR")
+    );
+
+    let options = ReadOptions {
+        sheet: Some("Summary".into()),
+        ..Default::default()
+    };
+    let (summary, info) = read_table(&bytes, &options).expect("second sheet");
+    assert_eq!(info.sheet.as_deref(), Some("Summary"));
+    assert_eq!(numbers(&summary, "value"), [4.0, 2.0]);
+
+    let options = ReadOptions {
+        sheet: Some("Nope".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        read_table(&bytes, &options),
+        Err(IngestError::Excel(ExcelError::UnknownSheet { .. }))
+    ));
+    // A zip that is not a workbook.
+    let broken = b"PK\x03\x04this is not really a zip file at all".to_vec();
+    assert!(matches!(
+        read_table(&broken, &ReadOptions::default()),
+        Err(IngestError::Excel(ExcelError::Open(_)))
+    ));
+}
+
+#[test]
+fn damaged_workbooks_give_errors_not_panics() {
+    use churnscope::engine::ingest::read_table;
+    use churnscope::engine::rng::Rng;
+    // 200 copies of the real fixture with random bytes overwritten (seeded) and some cut
+    // short: each must come back as a table or an error, never a panic (a panic would take
+    // the page down, since the app is built with panic = "abort").
+    let original =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/customers.xlsx"))
+            .expect("fixture");
+    let mut rng = Rng::new(7);
+    for _ in 0..200 {
+        let mut bytes = original.clone();
+        for _ in 0..1 + rng.below(20) {
+            let i = rng.below(bytes.len());
+            bytes[i] = rng.below(256) as u8;
+        }
+        if rng.chance(0.3) {
+            bytes.truncate(rng.below(bytes.len()));
+        }
+        let _ = read_table(&bytes, &ReadOptions::default());
+    }
+}

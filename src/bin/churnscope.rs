@@ -18,7 +18,7 @@ mod cli {
     use churnscope::engine::checks::check;
     use churnscope::engine::dataset::Dataset;
     use churnscope::engine::decode::TextEncoding;
-    use churnscope::engine::ingest::{read_csv_with_info, ReadInfo, ReadOptions};
+    use churnscope::engine::ingest::{read_table, ReadInfo, ReadOptions};
     use churnscope::engine::metrics::ClassificationReport;
     use churnscope::engine::models::LogisticRegressionParams;
     use churnscope::engine::pipeline::{train_and_evaluate, FittedPipeline, TrainConfig};
@@ -30,13 +30,14 @@ mod cli {
 churnscope: churn modelling on your own machine (no data leaves it)
 
 USAGE:
-  churnscope profile FILE [--format text|json] [--encoding NAME] [--delimiter C]
-      Column kinds, missing and distinct counts, and the proposed target. The encoding
-      (UTF-8, UTF-16LE, UTF-16BE, GB18030, Windows-1252) and delimiter are detected
-      unless given.
+  churnscope profile FILE [--format text|json] [--encoding NAME] [--delimiter C] [--sheet NAME]
+      Column kinds, missing and distinct counts, and the proposed target. FILE is delimited
+      text (encoding: UTF-8, UTF-16LE, UTF-16BE, GB18030, Windows-1252, and delimiter
+      detected unless given) or a workbook (.xlsx, .xls, .xlsb, .ods; first sheet unless
+      --sheet).
   churnscope train FILE [--target COL] [--positive VALUE] [--ignore COL,COL]
                         [--test FILE | --test-fraction 0.2] [--seed 42] [--c 1.0]
-                        [--format text|json] [--encoding NAME] [--delimiter C]
+                        [--format text|json] [--encoding NAME] [--delimiter C] [--sheet NAME]
       Trains an L2 logistic regression (median/most-frequent imputation, standardised
       numbers, one-hot categories, fitted on the training rows only) and prints test
       metrics and timings. With --test FILE it trains on all of FILE and evaluates on the
@@ -149,7 +150,7 @@ USAGE:
     ) -> Result<(Dataset, ReadInfo, f64), String> {
         let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
         let start = Instant::now();
-        let (ds, info) = read_csv_with_info(&bytes, options).map_err(|e| format!("{path}: {e}"))?;
+        let (ds, info) = read_table(&bytes, options).map_err(|e| format!("{path}: {e}"))?;
         Ok((ds, info, start.elapsed().as_secs_f64()))
     }
 
@@ -170,12 +171,13 @@ USAGE:
         Ok(ReadOptions {
             encoding,
             delimiter,
+            sheet: args.get("sheet").map(str::to_string),
             ..Default::default()
         })
     }
 
     fn profile(raw: Vec<String>) -> Result<(), String> {
-        let args = Args::parse(raw, &["format", "encoding", "delimiter"])?;
+        let args = Args::parse(raw, &["format", "encoding", "delimiter", "sheet"])?;
         let path = args.file()?;
         let json = args.json()?;
         let (ds, info, seconds) = load_with_info(path, &read_options(&args)?)?;
@@ -188,6 +190,8 @@ USAGE:
                 "rows": ds.n_rows,
                 "encoding": info.encoding.label(),
                 "delimiter": info.delimiter,
+                "sheet": info.sheet,
+                "sheets": info.sheets,
                 "notes": info.notes,
                 "parse_seconds": seconds,
                 "columns": ds
@@ -208,12 +212,14 @@ USAGE:
             );
             return Ok(());
         }
+        let format = match &info.sheet {
+            Some(sheet) => format!("sheet '{sheet}' of {}", info.sheets.len()),
+            None => format!("{}, delimiter '{}'", info.encoding.label(), info.delimiter),
+        };
         println!(
-            "{path}: {} rows, {} columns, {}, delimiter '{}' (read in {seconds:.3} s)",
+            "{path}: {} rows, {} columns, {format} (read in {seconds:.3} s)",
             ds.n_rows,
             summary.len(),
-            info.encoding.label(),
-            info.delimiter
         );
         for note in &info.notes {
             println!("note: {note}");
@@ -269,6 +275,7 @@ USAGE:
                 "format",
                 "encoding",
                 "delimiter",
+                "sheet",
             ],
         )?;
         let path = args.file()?;
@@ -305,6 +312,7 @@ USAGE:
                 let test_options = ReadOptions {
                     encoding: options.encoding,
                     delimiter: options.delimiter,
+                    sheet: options.sheet.clone(),
                     ..pipeline.read_options()
                 };
                 let (test_ds, test_seconds) = load(test_path, &test_options)?;

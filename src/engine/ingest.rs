@@ -16,6 +16,7 @@ use super::cells::{date_parts, parse_number_in, DateOrder, NumberStyle};
 pub use super::cells::{is_missing, parse_number, MISSING_TOKENS};
 use super::dataset::{Column, ColumnData, ColumnKind, Dataset, MISSING_CODE};
 use super::decode::{decode, DecodeError, TextEncoding};
+use super::excel::{is_workbook, sheet_text, ExcelError};
 
 /// Why a file could not be read as a table.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -33,6 +34,8 @@ pub enum IngestError {
     },
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Excel(#[from] ExcelError),
     #[error("the file is {0}, not a table of customers (save or export it as CSV)")]
     NotATable(&'static str),
     #[error("line {line}: {message}")]
@@ -51,6 +54,8 @@ pub struct ReadOptions {
     pub encoding: Option<TextEncoding>,
     /// The field delimiter, when the user chose one.
     pub delimiter: Option<u8>,
+    /// The sheet of a workbook (the first when `None`).
+    pub sheet: Option<String>,
 }
 
 /// How a file was read: what detection (or the user) decided.
@@ -62,6 +67,9 @@ pub struct ReadInfo {
     pub delimiter: String,
     /// Notes for the user, e.g. an ambiguous day/month order.
     pub notes: Vec<String>,
+    /// For a workbook: the sheet read and all sheet names (empty for delimited text).
+    pub sheet: Option<String>,
+    pub sheets: Vec<String>,
 }
 
 /// Guesses the delimiter from the header line: the most frequent of `,` `;` tab `|` outside
@@ -116,6 +124,25 @@ enum Plan {
     Number(NumberStyle),
     Date(DateOrder),
     Text,
+}
+
+/// Reads a customer export, delimited text or a spreadsheet workbook (recognised by its
+/// first bytes), and reports how it was read.
+pub fn read_table(bytes: &[u8], options: &ReadOptions) -> Result<(Dataset, ReadInfo)> {
+    if !is_workbook(bytes) {
+        return read_csv_with_info(bytes, options);
+    }
+    let sheet = sheet_text(bytes, options.sheet.as_deref())?;
+    let text_options = ReadOptions {
+        encoding: Some(TextEncoding::Utf8),
+        delimiter: Some(b'\t'),
+        sheet: None,
+        ..options.clone()
+    };
+    let (ds, mut info) = read_csv_with_info(sheet.text.as_bytes(), &text_options)?;
+    info.sheet = Some(sheet.sheet);
+    info.sheets = sheet.sheets;
+    Ok((ds, info))
 }
 
 /// Reads CSV bytes and reports how they were read.
@@ -294,6 +321,8 @@ pub fn read_csv_with_info(bytes: &[u8], options: &ReadOptions) -> Result<(Datase
             d => (d as char).to_string(),
         },
         notes,
+        sheet: None,
+        sheets: Vec::new(),
     };
     Ok((Dataset { n_rows, columns }, info))
 }
@@ -584,6 +613,13 @@ mod tests {
                 let _ = ds.summary();
                 let _ = crate::engine::target::detect_target(&ds);
             }
+        }
+
+        #[test]
+        fn never_panics_on_damaged_workbooks(tail in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            let mut bytes = b"PK\x03\x04".to_vec();
+            bytes.extend(tail);
+            let _ = read_table(&bytes, &ReadOptions::default());
         }
 
         #[test]

@@ -3,7 +3,7 @@
 //! It takes bytes and returns serde values, never touches the DOM or the clock, and so runs
 //! unchanged in the page, in the command line and in native tests. Modules follow the
 //! workflow: [`decode`] turns bytes into text, [`cells`] reads numbers, dates and missing
-//! markers, [`ingest`] reads a CSV export into a typed [`dataset::Dataset`], [`target`]
+//! markers, [`excel`] opens workbooks, [`ingest`] reads a CSV export or a sheet into a typed [`dataset::Dataset`], [`target`]
 //! finds the churn column, [`split`] holds out a test set, [`prep`] turns columns into a
 //! feature matrix, [`models`] fit a classifier, [`metrics`] judge it, and [`pipeline`] ties
 //! those steps into one fitted, serialisable value. [`sample`] generates the built-in
@@ -13,6 +13,7 @@ pub mod cells;
 pub mod checks;
 pub mod dataset;
 pub mod decode;
+pub mod excel;
 pub mod ingest;
 pub mod metrics;
 pub mod models;

@@ -18,7 +18,7 @@ use super::target::TargetPicker;
 use super::upload::UploadPanel;
 use crate::engine::checks::check;
 use crate::engine::dataset::{ColumnKind, ColumnSummary, Dataset};
-use crate::engine::ingest::{read_csv_with_info, ReadInfo, ReadOptions};
+use crate::engine::ingest::{read_table, ReadInfo, ReadOptions};
 use crate::engine::pipeline::{train_and_evaluate, TrainConfig, TrainOutcome};
 use crate::engine::profile::profile_column;
 use crate::engine::target::{binary_columns, detect_target, target_for, Target};
@@ -108,7 +108,7 @@ pub fn App() -> impl IntoView {
         spawn_local(async move {
             pause(20).await;
             let start = now_ms();
-            match read_csv_with_info(&bytes, &options) {
+            match read_table(&bytes, &options) {
                 Ok((dataset, info)) => {
                     let parse_ms = now_ms() - start;
                     let proposed = detect_target(&dataset);

@@ -44,10 +44,26 @@ pub fn ColumnTable(
                 " columns, read in "
                 <span data-testid="parse-time">{format!("{parse_ms:.0}")}</span>
                 " ms ("
-                <span data-testid="file-encoding">{info.encoding.label()}</span>
-                ", "
-                <span data-testid="file-delimiter">{delimiter}</span>
-                "-separated)."
+                {match info.sheet.clone() {
+                    Some(sheet) => {
+                        view! {
+                            "sheet "
+                            <span data-testid="file-sheet">{sheet}</span>
+                            {format!(" of {}", info.sheets.len())}
+                        }
+                            .into_any()
+                    }
+                    None => {
+                        view! {
+                            <span data-testid="file-encoding">{info.encoding.label()}</span>
+                            ", "
+                            <span data-testid="file-delimiter">{delimiter}</span>
+                            "-separated"
+                        }
+                            .into_any()
+                    }
+                }}
+                ")."
             </p>
             {info
                 .notes
@@ -154,7 +170,42 @@ pub fn ReadControls(
     ];
     let (chosen_encoding, chosen_delimiter) = (options.encoding, options.delimiter);
     let for_encoding = options.clone();
+    let for_sheet = options.clone();
     let for_delimiter = options;
+    let current_sheet = info.sheet.clone();
+    // A workbook offers its sheets; encoding and delimiter only apply to delimited text.
+    if !info.sheets.is_empty() {
+        let sheets = info.sheets.clone();
+        return view! {
+            <div class="field-row read-controls">
+                <label>
+                    "Sheet "
+                    <select
+                        data-testid="sheet-select"
+                        on:change=move |ev| {
+                            on_change.run(ReadOptions {
+                                sheet: Some(event_target_value(&ev)),
+                                ..for_sheet.clone()
+                            });
+                        }
+                    >
+                        {sheets
+                            .into_iter()
+                            .map(|name| {
+                                let selected = current_sheet.as_deref() == Some(name.as_str());
+                                view! {
+                                    <option value=name.clone() prop:selected=selected>
+                                        {name.clone()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+            </div>
+        }
+        .into_any();
+    }
     view! {
         <div class="field-row read-controls">
             <label>
@@ -211,4 +262,5 @@ pub fn ReadControls(
             </label>
         </div>
     }
+    .into_any()
 }

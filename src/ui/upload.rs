@@ -70,12 +70,12 @@ pub fn UploadPanel(
                 on:dragleave=move |_| set_dragging.set(false)
                 on:drop=on_drop
             >
-                <p>"Drop a CSV export here, or"</p>
+                <p>"Drop a CSV or Excel export here, or"</p>
                 <label class="button primary">
-                    "Choose a CSV file"
+                    "Choose a file"
                     <input
                         type="file"
-                        accept=".csv,.tsv,.txt,text/csv"
+                        accept=".csv,.tsv,.txt,.xlsx,.xls,.xlsb,.ods,text/csv"
                         class="visually-hidden"
                         data-testid="file-input"
                         prop:disabled=move || busy.get()
