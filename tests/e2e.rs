@@ -555,3 +555,64 @@ async fn sample_dataset_trains_and_bad_files_get_clear_messages() {
     s.audit_network().await;
     s.close().await;
 }
+
+#[tokio::test]
+#[ignore = "needs the built site and chromedriver: run scripts/test.sh"]
+async fn ecommerce_synonym_levels_are_merged_when_the_user_confirms() {
+    let s = open_app().await;
+    let c = &s.client;
+    upload(c, &shared_dataset("E_Commerce_Dataset.csv")).await;
+    assert_eq!(text_of(c, "row-count").await, "5630");
+    c.execute(
+        r#"[...document.querySelectorAll('[data-testid=profile-link]')]
+             .find(b => b.textContent === 'PreferredPaymentMode').click(); return true;"#,
+        vec![],
+    )
+    .await
+    .expect("open the payment profile");
+    let suggestions = wait_for(
+        c,
+        "merge suggestions",
+        "return [...document.querySelectorAll('[data-testid=merge-suggestion]')].map(e => e.textContent);",
+        |v| v.as_array().is_some_and(|a| !a.is_empty()),
+    )
+    .await
+    .to_string();
+    assert!(
+        suggestions.contains("'CC' → 'Credit Card'"),
+        "{suggestions}"
+    );
+    assert!(
+        suggestions.contains("'COD' → 'Cash on Delivery'"),
+        "{suggestions}"
+    );
+    click(c, "merge-all-button").await;
+    // pandas 3.1.1 value_counts of PreferredPaymentMode: Credit Card 1501 + CC 273 = 1774,
+    // Cash on Delivery 149 + COD 365 = 514.
+    let bars = wait_for(
+        c,
+        "the merged levels",
+        r#"return Object.fromEntries([...document.querySelectorAll('[data-testid=profile-bar]')]
+             .map(r => [r.children[0].textContent, r.children[1].textContent]));"#,
+        |v| v.get("CC").is_none() && v.get("Credit Card").is_some(),
+    )
+    .await;
+    assert_eq!(bars["Credit Card"], "1774");
+    assert_eq!(bars["Cash on Delivery"], "514");
+    assert!(bars.get("COD").is_none());
+    let remaining = c
+        .execute(
+            "return document.querySelectorAll('[data-testid=merge-suggestion]').length;",
+            vec![],
+        )
+        .await
+        .expect("count suggestions");
+    assert_eq!(remaining, 0);
+    // The merged table still trains.
+    click(c, "train-button").await;
+    let auc = number(c, "metric-roc-auc").await;
+    // baselines.md: logistic regression reaches 0.886 on the reference split.
+    assert!((auc - 0.886).abs() < 0.03, "e-commerce AUC {auc}");
+    s.audit_network().await;
+    s.close().await;
+}

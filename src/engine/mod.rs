@@ -11,6 +11,7 @@
 
 pub mod cells;
 pub mod checks;
+pub mod clean;
 pub mod dataset;
 pub mod decode;
 pub mod excel;

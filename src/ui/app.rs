@@ -17,6 +17,7 @@ use super::roc_chart::RocChart;
 use super::target::TargetPicker;
 use super::upload::UploadPanel;
 use crate::engine::checks::check;
+use crate::engine::clean::{apply_merges, suggest_merges};
 use crate::engine::dataset::{ColumnKind, ColumnSummary, Dataset};
 use crate::engine::ingest::{read_table, ReadInfo, ReadOptions};
 use crate::engine::pipeline::{train_and_evaluate, TrainConfig, TrainOutcome};
@@ -60,6 +61,22 @@ impl Loaded {
         }
     }
 
+    /// The same table with levels of one column merged as the user confirmed.
+    fn with_merges(&self, column: &str, merges: &[(String, String)]) -> Self {
+        let mut dataset = self.dataset.clone();
+        if let Some(c) = dataset.columns.iter_mut().find(|c| c.name == column) {
+            *c = apply_merges(c, merges);
+        }
+        Loaded::new(
+            self.name.clone(),
+            self.bytes.clone(),
+            self.options.clone(),
+            dataset,
+            self.info.clone(),
+            self.parse_ms,
+        )
+    }
+
     /// The same table with one column's kind set by the user.
     fn with_kind(&self, column: &str, kind: ColumnKind) -> Self {
         let mut dataset = self.dataset.clone();
@@ -98,7 +115,17 @@ pub fn App() -> impl IntoView {
         let name = selected.get()?;
         let l = loaded.get()?;
         let column = l.dataset.column(&name)?;
-        Some(target.with(|t| profile_column(&l.dataset, column, t.as_ref())))
+        Some((
+            target.with(|t| profile_column(&l.dataset, column, t.as_ref())),
+            suggest_merges(column),
+        ))
+    });
+    let on_merge = Callback::new(move |merges: Vec<(String, String)>| {
+        let (Some(l), Some(column)) = (loaded.get(), selected.get()) else {
+            return;
+        };
+        set_trained.set(None);
+        set_loaded.set(Some(Arc::new(l.with_merges(&column, &merges))));
     });
 
     // Reads (or re-reads) a file; on failure the previous table and results stay.
@@ -216,7 +243,13 @@ pub fn App() -> impl IntoView {
                                     on_change=on_read_options
                                 />
                             </ColumnTable>
-                            {move || profile.get().map(|p| view! { <ProfilePanel profile=p /> })}
+                            {move || {
+                                profile
+                                    .get()
+                                    .map(|(profile, suggestions)| {
+                                        view! { <ProfilePanel profile suggestions on_merge /> }
+                                    })
+                            }}
                             <DataWarnings loaded=l.clone() target />
                             <section class="panel" aria-labelledby="train-title">
                                 <h2 id="train-title">"3. Train a churn model"</h2>

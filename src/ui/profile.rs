@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::engine::clean::MergeSuggestion;
 use crate::engine::profile::ColumnProfile;
 
 fn fmt(x: f64) -> String {
@@ -18,8 +19,50 @@ fn fmt(x: f64) -> String {
 pub fn ProfilePanel(
     /// The profile to show.
     profile: ColumnProfile,
+    /// Levels that look like the same value, for the user to confirm.
+    suggestions: Vec<MergeSuggestion>,
+    /// Called with the (from, into) level pairs the user confirmed.
+    on_merge: Callback<Vec<(String, String)>>,
 ) -> impl IntoView {
     let p = profile;
+    let merges = (!suggestions.is_empty()).then(|| {
+        let all: Vec<(String, String)> = suggestions
+            .iter()
+            .map(|m| (m.from.clone(), m.into.clone()))
+            .collect();
+        view! {
+            <div class="merges" data-testid="merge-suggestions">
+                <p>"These levels look like the same value written differently:"</p>
+                <ul>
+                    {suggestions
+                        .into_iter()
+                        .map(|m| {
+                            let pair = vec![(m.from.clone(), m.into.clone())];
+                            view! {
+                                <li data-testid="merge-suggestion">
+                                    {format!("'{}' → '{}' ({}) ", m.from, m.into, m.reason.label())}
+                                    <button
+                                        class="button small"
+                                        data-testid="merge-button"
+                                        on:click=move |_| on_merge.run(pair.clone())
+                                    >
+                                        "Merge"
+                                    </button>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+                <button
+                    class="button small"
+                    data-testid="merge-all-button"
+                    on:click=move |_| on_merge.run(all.clone())
+                >
+                    "Merge all"
+                </button>
+            </div>
+        }
+    });
     let max = p.bars.iter().map(|b| b.count).max().unwrap_or(1).max(1);
     let is_date = p.kind == crate::engine::dataset::ColumnKind::Date;
     let stat = move |x: f64| {
@@ -51,6 +94,7 @@ pub fn ProfilePanel(
                 " distinct values"
             </p>
             {stats}
+            {merges}
             <table class="bars">
                 <thead>
                     <tr>
