@@ -45,3 +45,33 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("could not read {url}: {e:?}"))?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
+
+/// Memory this tab can give a file read, in bytes: what wasm32 can still address (4 GiB in
+/// all) and, where the browser tells (`navigator.deviceMemory`, in GiB), half the device's
+/// memory. A `?max-file-mb=N` query parameter lowers it further, so a host (or a test) can
+/// set a smaller limit.
+pub fn memory_available() -> u64 {
+    const GIB: u64 = 1 << 30;
+    let used = wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map_or(0, |b| b.byte_length() as u64);
+    let mut limit = (4 * GIB).saturating_sub(used);
+    let navigator = window().navigator();
+    if let Ok(gib) = js_sys::Reflect::get(&navigator, &"deviceMemory".into()) {
+        if let Some(gib) = gib.as_f64() {
+            limit = limit.min((gib * GIB as f64 / 2.0) as u64);
+        }
+    }
+    let search = window().location().search().unwrap_or_default();
+    if let Some(mb) = search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("max-file-mb="))
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        limit = limit.min(mb * 1_000_000);
+    }
+    limit
+}

@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::{DragEvent, HtmlInputElement};
 
-use super::browser::{fetch_bytes, file_bytes};
+use super::browser::{fetch_bytes, file_bytes, memory_available};
+use crate::engine::ingest::check_fits;
 
 /// File name of the built-in sample dataset, served next to the app.
 pub const SAMPLE_FILE: &str = "sample_customers.csv";
@@ -22,6 +23,11 @@ pub fn UploadPanel(
 ) -> impl IntoView {
     let (dragging, set_dragging) = signal(false);
     let read_file = move |file: web_sys::File| {
+        // Refuse before reading: loading a file that cannot fit would crash the tab.
+        if let Err(e) = check_fits(file.size() as u64, memory_available()) {
+            on_error.run(format!("{}: {e}", file.name()));
+            return;
+        }
         spawn_local(async move {
             match file_bytes(&file).await {
                 Ok(bytes) => on_load.run((file.name(), bytes)),
