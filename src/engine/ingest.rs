@@ -173,7 +173,15 @@ pub fn read_table(bytes: &[u8], options: &ReadOptions) -> Result<(Dataset, ReadI
 /// Reads CSV bytes and reports how they were read.
 pub fn read_csv_with_info(bytes: &[u8], options: &ReadOptions) -> Result<(Dataset, ReadInfo)> {
     let decoded = decode(bytes, options.encoding)?;
-    let text: &str = &decoded.text;
+    // The csv crate counts lines by '\n' only; files with old Mac line ends (a lone CR)
+    // would report every error on line 1, so lone CRs become LFs first.
+    let normalised;
+    let text: &str = if has_lone_cr(&decoded.text) {
+        normalised = decoded.text.replace("\r\n", "\n").replace('\r', "\n");
+        &normalised
+    } else {
+        &decoded.text
+    };
     if text.trim().is_empty() {
         return Err(IngestError::Empty);
     }
@@ -350,6 +358,13 @@ pub fn read_csv_with_info(bytes: &[u8], options: &ReadOptions) -> Result<(Datase
         sheets: Vec::new(),
     };
     Ok((Dataset { n_rows, columns }, info))
+}
+
+fn has_lone_cr(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter()
+        .enumerate()
+        .any(|(i, &c)| c == b'\r' && b.get(i + 1) != Some(&b'\n'))
 }
 
 fn malformed(e: csv::Error) -> IngestError {
@@ -644,6 +659,10 @@ mod tests {
         let ds = read("a,b\r1,2\r3,4\r").expect("old Mac line ends");
         assert_eq!(ds.n_rows, 2);
         assert_eq!(ds.columns[1].text(1).as_deref(), Some("4"));
+        assert!(matches!(
+            read("a,b\r1,2\r3\r"),
+            Err(IngestError::RaggedRow { line: 3, .. })
+        ));
     }
 
     proptest::proptest! {

@@ -174,7 +174,9 @@ pub fn average_precision(y: &[u8], scores: &[f64]) -> Result<f64> {
 /// (../shared/bench/baseline.py clips to [1e-15, 1 - 1e-15]).
 pub const LOG_LOSS_EPS: f64 = 1e-15;
 
-/// Mean negative log-likelihood, scikit-learn's `log_loss`.
+/// Mean negative log-likelihood, as scikit-learn's `log_loss` but clipping probabilities to
+/// [1e-15, 1 - 1e-15] like the reference protocol; scikit-learn 1.9.1 clips at machine
+/// epsilon, which differs only when a probability is exactly 0 or 1.
 pub fn log_loss(y: &[u8], scores: &[f64]) -> Result<f64> {
     check(y, scores)?;
     let total: f64 = y

@@ -78,7 +78,7 @@ pub struct FittedPipeline {
 }
 
 impl FittedPipeline {
-    /// Fits preprocessing and model on `rows` of `ds`.
+    /// Fits preprocessing and model on those of `rows` of `ds` that have a target value.
     pub fn fit(
         ds: &Dataset,
         rows: &[usize],
@@ -86,11 +86,20 @@ impl FittedPipeline {
         progress: impl FnMut(Progress) -> bool,
     ) -> Result<Self> {
         let labels = config.target.labels(ds)?;
+        // Rows without a target value teach nothing; they are left out, not counted as 0.
+        let rows: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|&r| labels[r].is_some())
+            .collect();
+        if rows.is_empty() {
+            return Err(PipelineError::NoLabelledRows(config.target.column.clone()));
+        }
         let y: Vec<u8> = rows.iter().map(|&r| labels[r].unwrap_or(0)).collect();
         let mut exclude = config.ignore.clone();
         exclude.push(config.target.column.clone());
-        let preprocessor = FittedPreprocessor::fit(ds, rows, &exclude)?;
-        let x = preprocessor.transform(ds, rows)?;
+        let preprocessor = FittedPreprocessor::fit(ds, &rows, &exclude)?;
+        let x = preprocessor.transform(ds, &rows)?;
         let model = config.logistic.fit(&x, &y, progress)?;
         Ok(FittedPipeline {
             format_version: MODEL_FORMAT_VERSION,
@@ -228,6 +237,22 @@ mod tests {
                 proptest::prop_assert!(p.iter().all(|p| (0.0..=1.0).contains(p)));
             }
         }
+    }
+
+    #[test]
+    fn fit_leaves_out_rows_without_a_target() {
+        // Rows 2 and 5 have no label; fitting on all rows must equal fitting on the others.
+        let ds = read_csv(
+            b"x,churn\n1,Yes\n2,No\n3,\n4,Yes\n5,No\n6,\n7,No\n8,Yes\n",
+            &ReadOptions::default(),
+        )
+        .expect("csv");
+        let config = TrainConfig::new(target_for(&ds, "churn", Some("Yes")).expect("target"));
+        let all: Vec<usize> = (0..8).collect();
+        let labelled = [0, 1, 3, 4, 6, 7];
+        let a = FittedPipeline::fit(&ds, &all, &config, |_| true).expect("fit all");
+        let b = FittedPipeline::fit(&ds, &labelled, &config, |_| true).expect("fit labelled");
+        assert_eq!(a, b);
     }
 
     #[test]

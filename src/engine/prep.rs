@@ -25,6 +25,8 @@ pub enum PrepError {
     NoRows,
     #[error("the column '{0}' that the model was trained on is missing from this file")]
     MissingColumn(String),
+    #[error("the fitted pipeline is inconsistent: {0}")]
+    BadPipeline(String),
     #[error("column '{column}', data row {row}: '{value}' is not a number")]
     NotNumeric {
         column: String,
@@ -356,7 +358,11 @@ impl FittedPreprocessor {
                         .enumerate()
                         .map(|(i, l)| (l.clone(), i))
                         .collect();
-                    let fill_index = dict[fill];
+                    let fill_index = *dict.get(fill).ok_or_else(|| {
+                        PrepError::BadPipeline(format!(
+                            "the fill level '{fill}' of column '{column}' is not one of its levels"
+                        ))
+                    })?;
                     let codes = text_codes(ds, column, rows, &mut dict, false)?;
                     for (i, code) in codes.into_iter().enumerate() {
                         let level = match code {

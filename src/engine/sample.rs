@@ -112,10 +112,12 @@ pub fn generate_csv(spec: &SampleSpec) -> String {
         let tier_n: f64 = tier.parse().expect("tier is a digit");
         let order_value = (42f64.ln() + 0.35 * rng.normal() - 0.1 * (tier_n - 1.0)).exp();
         let spend = f64::from(orders_90) * order_value * (0.9 + 0.2 * rng.uniform());
-        let days_since_order = if orders_90 > 0 {
-            (rng.uniform() * 90.0 / f64::from(orders_90).sqrt())
-                .floor()
-                .min(89.0)
+        // Consistent with the order counts: an order in the last 30 days means the last one
+        // was under 30 days ago; orders only in days 30-89 put it in that range.
+        let days_since_order = if orders_30 > 0 {
+            (rng.uniform() * 30.0 / f64::from(orders_30).sqrt()).floor()
+        } else if orders_90 > 0 {
+            30.0 + (rng.uniform() * 60.0).floor()
         } else {
             90.0 + (-(1.0 - rng.uniform()).ln() * 60.0).floor()
         };
@@ -219,6 +221,20 @@ mod tests {
             ds.column("preferred_device").expect("device").kind,
             ColumnKind::Categorical
         );
+        // Recency agrees with the order counts wherever both are present.
+        let recent = ds.column("days_since_last_order").expect("recency");
+        let orders_30 = ds.column("orders_last_30d").expect("orders");
+        for row in 0..ds.n_rows {
+            if let (Some(days), Some(orders)) = (recent.text(row), orders_30.text(row)) {
+                let days: f64 = days.parse().expect("number");
+                let orders: f64 = orders.parse().expect("number");
+                assert_eq!(
+                    orders > 0.0,
+                    days < 30.0,
+                    "row {row}: {orders} orders, {days} days"
+                );
+            }
+        }
         for name in [
             "tenure_months",
             "days_since_last_order",

@@ -35,15 +35,17 @@ pub fn stratified_split(labels: &[Option<u8>], test_fraction: f64, seed: u64) ->
     if !(test_fraction > 0.0 && test_fraction < 1.0) {
         return Err(SplitError::BadFraction(test_fraction));
     }
-    let mut rng = Rng::new(seed);
+    // One shuffle of all labelled rows, then each class takes its test share in that order:
+    // the split does not depend on which value is called positive.
+    let mut order: Vec<usize> = (0..labels.len()).filter(|&i| labels[i].is_some()).collect();
+    Rng::new(seed).shuffle(&mut order);
     let mut train = Vec::new();
     let mut test = Vec::new();
     for (class, class_name) in [(0u8, "the negative class"), (1u8, "the positive class")] {
-        let mut rows: Vec<usize> = labels
+        let rows: Vec<usize> = order
             .iter()
-            .enumerate()
-            .filter(|(_, l)| **l == Some(class))
-            .map(|(i, _)| i)
+            .copied()
+            .filter(|&i| labels[i] == Some(class))
             .collect();
         if rows.len() < 2 {
             return Err(SplitError::TooFewRows {
@@ -51,7 +53,6 @@ pub fn stratified_split(labels: &[Option<u8>], test_fraction: f64, seed: u64) ->
                 count: rows.len(),
             });
         }
-        rng.shuffle(&mut rows);
         let n_test =
             ((rows.len() as f64 * test_fraction).round() as usize).clamp(1, rows.len() - 1);
         test.extend_from_slice(&rows[..n_test]);
@@ -78,6 +79,16 @@ mod tests {
         let mut all: Vec<usize> = s.train.iter().chain(&s.test).copied().collect();
         all.sort_unstable();
         assert_eq!(all, (0..1000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn swapping_the_positive_class_keeps_the_split() {
+        let labels: Vec<Option<u8>> = (0..300).map(|i| Some(u8::from(i % 4 == 0))).collect();
+        let flipped: Vec<Option<u8>> = labels.iter().map(|l| l.map(|v| 1 - v)).collect();
+        assert_eq!(
+            stratified_split(&labels, 0.2, 5).expect("split"),
+            stratified_split(&flipped, 0.2, 5).expect("split")
+        );
     }
 
     #[test]

@@ -124,41 +124,54 @@ pub fn App() -> impl IntoView {
         let (Some(l), Some(column)) = (loaded.get(), selected.get()) else {
             return;
         };
+        set_error.set(None);
         set_trained.set(None);
         set_loaded.set(Some(Arc::new(l.with_merges(&column, &merges))));
     });
 
     // Reads (or re-reads) a file; on failure the previous table and results stay.
-    let read = move |name: String, bytes: Arc<Vec<u8>>, options: ReadOptions| {
-        set_busy.set(Some("Reading the file…"));
-        set_error.set(None);
-        spawn_local(async move {
-            pause(20).await;
-            let start = now_ms();
-            match read_table(&bytes, &options) {
-                Ok((dataset, info)) => {
-                    let parse_ms = now_ms() - start;
-                    let proposed = detect_target(&dataset);
-                    if let Err(e) = &proposed {
-                        set_error.set(Some(format!("{name}: {e}")));
+    // `keep` is the target to keep when re-reading the same file with other options.
+    let read =
+        move |name: String, bytes: Arc<Vec<u8>>, options: ReadOptions, keep: Option<Target>| {
+            set_busy.set(Some("Reading the file…"));
+            set_error.set(None);
+            spawn_local(async move {
+                pause(20).await;
+                let start = now_ms();
+                match read_table(&bytes, &options) {
+                    Ok((dataset, info)) => {
+                        let parse_ms = now_ms() - start;
+                        let kept = keep
+                            .and_then(|t| target_for(&dataset, &t.column, Some(&t.positive)).ok());
+                        let proposed = match kept {
+                            Some(t) => Ok(Some(t)),
+                            None => detect_target(&dataset),
+                        };
+                        if let Err(e) = &proposed {
+                            set_error.set(Some(format!("{name}: {e}")));
+                        }
+                        set_target.set(proposed.ok().flatten());
+                        set_trained.set(None);
+                        set_loaded.set(Some(Arc::new(Loaded::new(
+                            name, bytes, options, dataset, info, parse_ms,
+                        ))));
                     }
-                    set_target.set(proposed.ok().flatten());
-                    set_trained.set(None);
-                    set_loaded.set(Some(Arc::new(Loaded::new(
-                        name, bytes, options, dataset, info, parse_ms,
-                    ))));
+                    Err(e) => set_error.set(Some(format!("{name}: {e}"))),
                 }
-                Err(e) => set_error.set(Some(format!("{name}: {e}"))),
-            }
-            set_busy.set(None);
-        });
-    };
+                set_busy.set(None);
+            });
+        };
     let on_load = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
-        read(name, Arc::new(bytes), ReadOptions::default());
+        read(name, Arc::new(bytes), ReadOptions::default(), None);
     });
     let on_read_options = Callback::new(move |options: ReadOptions| {
         if let Some(l) = loaded.get() {
-            read(l.name.clone(), l.bytes.clone(), options);
+            read(
+                l.name.clone(),
+                l.bytes.clone(),
+                options,
+                target.get_untracked(),
+            );
         }
     });
     let on_kind = Callback::new(move |(column, kind): (String, ColumnKind)| {
@@ -172,6 +185,7 @@ pub fn App() -> impl IntoView {
         if !keep {
             set_target.set(detect_target(&next.dataset).ok().flatten());
         }
+        set_error.set(None);
         set_trained.set(None);
         set_loaded.set(Some(Arc::new(next)));
     });
@@ -307,7 +321,12 @@ fn StatusLine(
 /// Warnings about the loaded table for the chosen target (leakage, identifiers, duplicates,
 /// a rare class), recomputed when the target changes.
 #[component]
-fn DataWarnings(loaded: Arc<Loaded>, target: ReadSignal<Option<Target>>) -> impl IntoView {
+fn DataWarnings(
+    /// The table to check.
+    loaded: Arc<Loaded>,
+    /// The chosen target, if any.
+    target: ReadSignal<Option<Target>>,
+) -> impl IntoView {
     let warnings = Memo::new(move |_| {
         target.with(|t| {
             check(&loaded.dataset, t.as_ref())
@@ -336,7 +355,10 @@ fn DataWarnings(loaded: Arc<Loaded>, target: ReadSignal<Option<Target>>) -> impl
 
 /// Test-set results of a training run.
 #[component]
-fn Results(trained: Arc<Trained>) -> impl IntoView {
+fn Results(
+    /// The finished run.
+    trained: Arc<Trained>,
+) -> impl IntoView {
     let o = &trained.outcome;
     let left_out: Vec<String> = o
         .pipeline

@@ -222,8 +222,8 @@ impl WebDriverCompatibleCommand for GetLog {
     }
 }
 
-/// URLs of every request the page started since the last call, from DevTools'
-/// `Network.requestWillBeSent` events.
+/// URLs of every request and WebSocket the page started since the last call, from DevTools'
+/// `Network.requestWillBeSent` and `Network.webSocketCreated` events.
 pub async fn requested_urls(client: &Client) -> Vec<String> {
     let entries = client
         .issue_cmd(GetLog("performance"))
@@ -238,11 +238,12 @@ pub async fn requested_urls(client: &Client) -> Vec<String> {
             continue;
         };
         let event = &event["message"];
-        if event["method"] == "Network.requestWillBeSent" {
-            if let Some(url) = event["params"]["request"]["url"].as_str() {
-                urls.push(url.to_string());
-            }
-        }
+        let url = match event["method"].as_str() {
+            Some("Network.requestWillBeSent") => event["params"]["request"]["url"].as_str(),
+            Some("Network.webSocketCreated") => event["params"]["url"].as_str(),
+            _ => None,
+        };
+        urls.extend(url.map(str::to_string));
     }
     urls
 }

@@ -30,8 +30,16 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// Largest absolute component; infinite when any is NaN, so a broken gradient never passes
+/// for convergence (`f64::max` would silently skip the NaN).
 fn max_abs(a: &[f64]) -> f64 {
-    a.iter().fold(0.0, |m, x| m.max(x.abs()))
+    a.iter().fold(0.0, |m, x| {
+        if x.is_nan() {
+            f64::INFINITY
+        } else {
+            m.max(x.abs())
+        }
+    })
 }
 
 /// Minimises `f` from `x0`. `f(x, grad)` returns the value and writes the gradient.
@@ -159,6 +167,21 @@ mod tests {
             (r.x[0] - 1.0).abs() < 1e-6 && (r.x[1] - 1.0).abs() < 1e-6,
             "{r:?}"
         );
+    }
+
+    #[test]
+    fn a_nan_gradient_is_not_convergence() {
+        let broken = |_: &[f64], g: &mut [f64]| {
+            g[0] = f64::NAN;
+            1.0
+        };
+        let settings = LbfgsSettings {
+            gradient_tolerance: 1e-6,
+            max_iterations: 5,
+            memory: 3,
+        };
+        let r = minimize(broken, vec![0.0], settings, |_, _| true).expect("not cancelled");
+        assert!(!r.converged);
     }
 
     #[test]

@@ -1,0 +1,101 @@
+//! Browser benchmark, not a test: loads a big CSV through the page in headless Chromium and
+//! prints how long it took and the renderer's peak memory. It asserts only that the table
+//! arrived whole; speed is reported, never asserted.
+//!
+//! ```sh
+//! python ../shared/bench/reference_timing.py make 1000000 /tmp/big_1m.csv   # 270 MB
+//! trunk build --release
+//! CHURNSCOPE_BIG_CSV=/tmp/big_1m.csv cargo test --release --test browser_bench -- --ignored --nocapture
+//! ```
+
+mod browser;
+
+use std::time::{Duration, Instant};
+
+use browser::*;
+
+/// Peak resident memory (VmHWM, kB) of the renderer processes of the browser whose profile
+/// directory name contains `marker`.
+fn renderer_peak_kb(marker: &str) -> u64 {
+    let mut peak = 0;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let path = entry.path();
+        let Ok(cmdline) = std::fs::read(path.join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        if !cmdline.contains("--type=renderer") || !cmdline.contains(marker) {
+            continue;
+        }
+        let status = std::fs::read_to_string(path.join("status")).unwrap_or_default();
+        if let Some(kb) = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            peak = peak.max(kb);
+        }
+    }
+    peak
+}
+
+#[tokio::test]
+#[ignore = "benchmark: needs CHURNSCOPE_BIG_CSV, the built site and chromedriver"]
+async fn load_a_big_csv_in_the_browser() {
+    let Ok(path) = std::env::var("CHURNSCOPE_BIG_CSV") else {
+        panic!("set CHURNSCOPE_BIG_CSV to a file made by reference_timing.py make");
+    };
+    let path = std::path::PathBuf::from(path);
+    let size = std::fs::metadata(&path).expect("big file").len();
+    let server = StaticServer::start(repo().join("dist"));
+    let driver = Driver::start();
+    let client = browser(&driver).await;
+    client
+        .goto(&format!("{}/", server.origin))
+        .await
+        .expect("open");
+    let start = Instant::now();
+    upload(&client, &path).await;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let rows = loop {
+        // While the page parses on its main thread a script can time out; poll again.
+        let Ok(v) = client
+            .execute(
+                "const e = document.querySelector('[data-testid=row-count]'); return e ? e.textContent : null;",
+                vec![],
+            )
+            .await
+        else {
+            assert!(Instant::now() < deadline, "no table after 10 minutes");
+            continue;
+        };
+        if let Some(rows) = v.as_str() {
+            break rows.to_string();
+        }
+        let error = client
+            .execute(
+                "const e = document.querySelector('[data-testid=error-message]'); return e ? e.textContent : null;",
+                vec![],
+            )
+            .await
+            .unwrap_or_default();
+        assert!(error.is_null(), "the page reported: {error}");
+        assert!(Instant::now() < deadline, "no table after 10 minutes");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let wall = start.elapsed().as_secs_f64();
+    let parse_ms = text_of(&client, "parse-time").await;
+    let columns = text_of(&client, "column-count").await;
+    // The profile directory name carries this process id (see browser::browser).
+    let peak_kb = renderer_peak_kb(&format!("churnscope-e2e-{}", std::process::id()));
+    println!(
+        "{{\"what\": \"churnscope in Chromium: load CSV\", \"mb\": {:.1}, \"rows\": {rows}, \"columns\": {columns}, \
+         \"parse_seconds\": {:.3}, \"upload_to_table_seconds\": {wall:.3}, \"renderer_peak_rss_mb\": {:.0}}}",
+        size as f64 / 1e6,
+        parse_ms.parse::<f64>().unwrap_or(f64::NAN) / 1000.0,
+        peak_kb as f64 / 1024.0
+    );
+    assert!(rows.parse::<usize>().expect("row count") > 0);
+    let _ = client.close().await;
+}
