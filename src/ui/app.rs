@@ -18,7 +18,7 @@ use super::target::TargetPicker;
 use super::upload::UploadPanel;
 use crate::engine::checks::check;
 use crate::engine::clean::{apply_merges, suggest_merges};
-use crate::engine::dataset::{ColumnKind, ColumnSummary, Dataset};
+use crate::engine::dataset::{Column, ColumnKind, ColumnSummary, Dataset};
 use crate::engine::ingest::{read_table, ReadInfo, ReadOptions};
 use crate::engine::pipeline::{train_and_evaluate, TrainConfig, TrainOutcome};
 use crate::engine::profile::profile_column;
@@ -61,27 +61,11 @@ impl Loaded {
         }
     }
 
-    /// The same table with levels of one column merged as the user confirmed.
-    fn with_merges(&self, column: &str, merges: &[(String, String)]) -> Self {
+    /// The same table with one column changed by the user (its kind, or merged levels).
+    fn with_column(&self, column: &str, change: impl FnOnce(&mut Column)) -> Self {
         let mut dataset = self.dataset.clone();
         if let Some(c) = dataset.columns.iter_mut().find(|c| c.name == column) {
-            *c = apply_merges(c, merges);
-        }
-        Loaded::new(
-            self.name.clone(),
-            self.bytes.clone(),
-            self.options.clone(),
-            dataset,
-            self.info.clone(),
-            self.parse_ms,
-        )
-    }
-
-    /// The same table with one column's kind set by the user.
-    fn with_kind(&self, column: &str, kind: ColumnKind) -> Self {
-        let mut dataset = self.dataset.clone();
-        if let Some(c) = dataset.columns.iter_mut().find(|c| c.name == column) {
-            c.kind = kind;
+            change(c);
         }
         Loaded::new(
             self.name.clone(),
@@ -126,7 +110,8 @@ pub fn App() -> impl IntoView {
         };
         set_error.set(None);
         set_trained.set(None);
-        set_loaded.set(Some(Arc::new(l.with_merges(&column, &merges))));
+        let next = l.with_column(&column, |c| *c = apply_merges(c, &merges));
+        set_loaded.set(Some(Arc::new(next)));
     });
 
     // Reads (or re-reads) a file; on failure the previous table and results stay.
@@ -176,7 +161,7 @@ pub fn App() -> impl IntoView {
     });
     let on_kind = Callback::new(move |(column, kind): (String, ColumnKind)| {
         let Some(l) = loaded.get() else { return };
-        let next = l.with_kind(&column, kind);
+        let next = l.with_column(&column, |c| c.kind = kind);
         // Keep the target if it is still a two-valued column; otherwise propose again.
         let keep = target.with(|t| {
             t.as_ref()
@@ -189,7 +174,11 @@ pub fn App() -> impl IntoView {
         set_trained.set(None);
         set_loaded.set(Some(Arc::new(next)));
     });
-    let on_error = Callback::new(move |message: String| set_error.set(Some(message)));
+    let on_error = Callback::new(move |message: String| {
+        set_busy.set(None);
+        set_error.set(Some(message));
+    });
+    let on_reading = Callback::new(move |()| set_busy.set(Some("Reading the file…")));
 
     let on_target = Callback::new(move |(column, positive): (String, Option<String>)| {
         let Some(l) = loaded.get() else { return };
@@ -234,7 +223,7 @@ pub fn App() -> impl IntoView {
             </p>
         </header>
         <main>
-            <UploadPanel on_load on_error busy=is_busy />
+            <UploadPanel on_load on_error on_reading busy=is_busy />
             <StatusLine busy error />
             {move || {
                 loaded
@@ -267,7 +256,7 @@ pub fn App() -> impl IntoView {
                             <DataWarnings loaded=l.clone() target />
                             <section class="panel" aria-labelledby="train-title">
                                 <h2 id="train-title">"3. Train a churn model"</h2>
-                                <TargetPicker candidates target=target.into() on_change=on_target />
+                                <TargetPicker candidates target=target.into() on_change=on_target busy=is_busy />
                                 <p class="hint">
                                     "Logistic regression (L2, C = 1) on a stratified 80/20 split (seed 42). "
                                     "Identifier columns are left out; numbers are median-imputed and standardised, "

@@ -13,6 +13,8 @@ pub fn TargetPicker(
     target: Signal<Option<Target>>,
     /// Called with (column, positive value); `None` asks for the proposed positive value.
     on_change: Callback<(String, Option<String>)>,
+    /// True while a file is read or a model trained; the pickers wait.
+    busy: Signal<bool>,
 ) -> impl IntoView {
     let column = move || target.with(|t| t.as_ref().map(|t| t.column.clone()));
     let values = move || {
@@ -28,6 +30,7 @@ pub fn TargetPicker(
                 "Churn column "
                 <select
                     data-testid="target-select"
+                    prop:disabled=move || busy.get()
                     on:change=move |ev| {
                         let value = event_target_value(&ev);
                         if !value.is_empty() {
@@ -59,7 +62,7 @@ pub fn TargetPicker(
                 "Churned means "
                 <select
                     data-testid="positive-select"
-                    prop:disabled=move || column().is_none()
+                    prop:disabled=move || column().is_none() || busy.get()
                     on:change=move |ev| {
                         if let Some(col) = column() {
                             on_change.run((col, Some(event_target_value(&ev))));

@@ -18,6 +18,8 @@ pub fn UploadPanel(
     on_load: Callback<(String, Vec<u8>)>,
     /// Called with a message when the browser cannot read the file.
     on_error: Callback<String>,
+    /// Called when reading a file's bytes (or fetching the sample) starts.
+    on_reading: Callback<()>,
     /// True while a file is being read or a model trained; disables the controls.
     busy: Signal<bool>,
 ) -> impl IntoView {
@@ -28,6 +30,7 @@ pub fn UploadPanel(
             on_error.run(format!("{}: {e}", file.name()));
             return;
         }
+        on_reading.run(());
         spawn_local(async move {
             match file_bytes(&file).await {
                 Ok(bytes) => on_load.run((file.name(), bytes)),
@@ -55,6 +58,7 @@ pub fn UploadPanel(
         }
     };
     let load_sample = move |_| {
+        on_reading.run(());
         spawn_local(async move {
             match fetch_bytes(SAMPLE_FILE).await {
                 Ok(bytes) => on_load.run((SAMPLE_FILE.to_string(), bytes)),
