@@ -328,3 +328,23 @@ fn damaged_workbooks_give_errors_not_panics() {
         let _ = read_table(&bytes, &ReadOptions::default());
     }
 }
+
+#[test]
+fn a_surname_column_is_flagged_as_high_cardinality() {
+    use churnscope::engine::checks::{check, DataWarning};
+    // datasets/README.md: Surname has 2932 distinct names in 10,000 rows; the reference
+    // protocol drops it as an id column. Telco has no such column.
+    let bank = dataset("Churn_Modelling.csv");
+    let flagged: Vec<(String, usize)> = check(&bank, None)
+        .into_iter()
+        .filter_map(|w| match w {
+            DataWarning::HighCardinality { column, levels, .. } => Some((column, levels)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(flagged, [("Surname".to_string(), 2932)]);
+    let telco = dataset("WA_Fn-UseC_-Telco-Customer-Churn.csv");
+    assert!(check(&telco, None)
+        .iter()
+        .all(|w| !matches!(w, DataWarning::HighCardinality { .. })));
+}

@@ -22,6 +22,9 @@ pub const LEAKAGE_AUC: f64 = 0.95;
 /// Fewest rows of each class for a leakage verdict: on a handful of rows any column can
 /// separate the classes by chance.
 pub const LEAKAGE_MIN_PER_CLASS: usize = 10;
+/// A category column is reported when it has more levels than this and more than one
+/// level per 20 rows (so levels average fewer than 20 customers each).
+pub const HIGH_CARDINALITY_LEVELS: usize = 100;
 /// Share of the rarer class below which the balance is reported.
 pub const RARE_CLASS_RATE: f64 = 0.05;
 
@@ -36,6 +39,13 @@ pub enum DataWarning {
     /// Rows identical in every column but identifiers; `first_line` is the file line of the
     /// first repeated row (header = line 1).
     DuplicateRows { count: usize, first_line: usize },
+    /// A category column with so many levels that one-hot encoding mostly memorises rows
+    /// (a surname, an e-mail, a free-form city).
+    HighCardinality {
+        column: String,
+        levels: usize,
+        rows: usize,
+    },
     /// The rarer target value is under 5% of labelled rows.
     RareClass { value: String, rate: f64 },
 }
@@ -55,6 +65,10 @@ impl DataWarning {
                 "{count} rows repeat an earlier row exactly (identifiers aside), the first at line {first_line}: \
                  duplicates can make test results look better than they are"
             ),
+            DataWarning::HighCardinality { column, levels, rows } => format!(
+                "'{column}' has {levels} different values in {rows} rows: one-hot encoding makes a feature per value, \
+                 which mostly memorises customers; mark it identifier to leave it out unless its values really repeat"
+            ),
             DataWarning::RareClass { value, rate } => format!(
                 "only {:.1}% of labelled rows are '{value}': with so few examples, metrics are unstable and accuracy is misleading",
                 rate * 100.0
@@ -70,6 +84,21 @@ pub fn check(ds: &Dataset, target: Option<&Target>) -> Vec<DataWarning> {
         if c.kind == ColumnKind::Identifier {
             out.push(DataWarning::Identifier {
                 column: c.name.clone(),
+            });
+        }
+    }
+    for c in &ds.columns {
+        let present = c.len() - c.missing();
+        let levels = c.distinct();
+        if c.kind == ColumnKind::Categorical
+            && levels > HIGH_CARDINALITY_LEVELS
+            && levels * 20 > present
+            && target.is_none_or(|t| t.column != c.name)
+        {
+            out.push(DataWarning::HighCardinality {
+                column: c.name.clone(),
+                levels,
+                rows: present,
             });
         }
     }
