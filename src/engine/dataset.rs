@@ -84,8 +84,13 @@ pub struct Column {
 impl Column {
     /// Builds a column and infers its kind from its values and name.
     pub fn new(name: String, data: ColumnData) -> Self {
-        let kind = infer_kind(&name, &data);
-        Column { name, kind, data }
+        let mut column = Column {
+            name,
+            kind: ColumnKind::Categorical,
+            data,
+        };
+        column.kind = infer_kind(&column);
+        column
     }
 
     /// The same column with its kind set by hand (or by the reader, for dates).
@@ -315,17 +320,9 @@ fn looks_like_id_name(name: &str) -> bool {
 /// - other numbers: numeric; other text: categorical.
 ///
 /// Dates are recognised by the reader, which sets [`ColumnKind::Date`] itself.
-pub fn infer_kind(name: &str, data: &ColumnData) -> ColumnKind {
-    let n = match data {
-        ColumnData::Numeric(v) => v.len(),
-        ColumnData::Categorical { codes, .. } => codes.len(),
-    };
-    let column = Column {
-        name: name.to_string(),
-        kind: ColumnKind::Categorical,
-        data: data.clone(),
-    };
-    let present = n - column.missing();
+pub fn infer_kind(column: &Column) -> ColumnKind {
+    let (name, data) = (column.name.as_str(), &column.data);
+    let present = column.len() - column.missing();
     let distinct = column.distinct();
     if distinct <= 1 {
         return ColumnKind::Constant;
@@ -388,6 +385,10 @@ mod tests {
         ColumnData::Categorical { levels, codes }
     }
 
+    fn kind_of(name: &str, data: &ColumnData) -> ColumnKind {
+        Column::new(name.to_string(), data.clone()).kind
+    }
+
     #[test]
     fn kind_labels_round_trip() {
         for k in ColumnKind::ALL {
@@ -410,15 +411,15 @@ mod tests {
     #[test]
     fn infers_boolean_from_yes_no_and_zero_one() {
         assert_eq!(
-            infer_kind("Partner", &text(&["Yes", "No", "No"])),
+            kind_of("Partner", &text(&["Yes", "No", "No"])),
             ColumnKind::Boolean
         );
         assert_eq!(
-            infer_kind("SeniorCitizen", &ColumnData::Numeric(vec![0.0, 1.0, 0.0])),
+            kind_of("SeniorCitizen", &ColumnData::Numeric(vec![0.0, 1.0, 0.0])),
             ColumnKind::Boolean
         );
         assert_eq!(
-            infer_kind("gender", &text(&["Male", "Female"])),
+            kind_of("gender", &text(&["Male", "Female"])),
             ColumnKind::Categorical
         );
     }
@@ -427,22 +428,19 @@ mod tests {
     fn infers_identifiers_from_uniqueness_and_name() {
         let ids: Vec<String> = (0..30).map(|i| format!("{i:04}-ABC")).collect();
         let refs: Vec<&str> = ids.iter().map(|s| s.as_str()).collect();
-        assert_eq!(
-            infer_kind("customerID", &text(&refs)),
-            ColumnKind::Identifier
-        );
+        assert_eq!(kind_of("customerID", &text(&refs)), ColumnKind::Identifier);
         let numbers = ColumnData::Numeric((1..=30).map(f64::from).collect());
-        assert_eq!(infer_kind("RowNumber", &numbers), ColumnKind::Identifier);
-        assert_eq!(infer_kind("CustomerId", &numbers), ColumnKind::Identifier);
+        assert_eq!(kind_of("RowNumber", &numbers), ColumnKind::Identifier);
+        assert_eq!(kind_of("CustomerId", &numbers), ColumnKind::Identifier);
         // Unique whole numbers alone do not make an id: tenure could be unique in a tiny file.
-        assert_eq!(infer_kind("tenure", &numbers), ColumnKind::Numeric);
-        assert_eq!(infer_kind("Paid", &numbers), ColumnKind::Numeric);
+        assert_eq!(kind_of("tenure", &numbers), ColumnKind::Numeric);
+        assert_eq!(kind_of("Paid", &numbers), ColumnKind::Numeric);
     }
 
     #[test]
     fn infers_constant_and_free_text() {
         assert_eq!(
-            infer_kind("country", &text(&["DE", "DE", ""])),
+            kind_of("country", &text(&["DE", "DE", ""])),
             ColumnKind::Constant
         );
         let notes: Vec<String> = (0..25)
@@ -451,7 +449,7 @@ mod tests {
         let refs: Vec<&str> = notes.iter().map(|s| s.as_str()).collect();
         let mut repeated = refs.clone();
         repeated[1] = refs[0];
-        assert_eq!(infer_kind("comment", &text(&repeated)), ColumnKind::Text);
+        assert_eq!(kind_of("comment", &text(&repeated)), ColumnKind::Text);
     }
 
     #[test]
