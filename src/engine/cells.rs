@@ -108,6 +108,173 @@ pub fn parse_number_in(cell: &str, style: NumberStyle) -> Option<f64> {
     value.is_finite().then_some(value)
 }
 
+/// The quick path of [`parse_number_in`] for the cells most exports are made of: an optional
+/// sign, digits, at most a decimal point and an exponent, nothing else. Returns the value and
+/// whether the cell was a bare integer (which reads the same in both styles); `None` when the
+/// cell needs the full reader (which may still accept it).
+#[inline(always)]
+pub fn parse_plain_number(cell: &str, style: NumberStyle) -> Option<(f64, bool)> {
+    let b = cell.as_bytes();
+    if let Some((v, point)) = short_decimal(b) {
+        if !point {
+            return Some((v, true));
+        }
+        if style == NumberStyle::Point {
+            return Some((v, false));
+        }
+        return None;
+    }
+    let (&first, rest) = b.split_first()?;
+    if !(first.is_ascii_digit() || ((first == b'-' || first == b'+') && !rest.is_empty())) {
+        return None;
+    }
+    let mut integer = true;
+    for &c in rest {
+        match c {
+            b'0'..=b'9' => {}
+            b'.' | b'e' | b'E' | b'-' | b'+' if style == NumberStyle::Point => integer = false,
+            _ => return None,
+        }
+    }
+    let v: f64 = cell.parse().ok()?;
+    v.is_finite().then_some((v, integer))
+}
+
+/// Exact powers of ten up to 10^22, the largest a double holds exactly.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// `[sign] digits [. digits]` with at most 15 digits in all, read exactly: the digits form
+/// an integer below 2^53 and the power of ten is exact, so one division gives the correctly
+/// rounded value (Clinger's fast path), as `str::parse` would; also says whether it had a
+/// decimal point. `None` for anything else.
+#[inline(always)]
+fn short_decimal(b: &[u8]) -> Option<(f64, bool)> {
+    let (negative, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    let (mantissa, decimals, point) = match eight_digit_parts(digits) {
+        Some(parts) => parts,
+        None => {
+            let mut mantissa: u64 = 0;
+            let mut count = 0usize;
+            let mut scale = None;
+            for (i, &c) in digits.iter().enumerate() {
+                match c {
+                    b'0'..=b'9' if count < 15 => {
+                        mantissa = mantissa * 10 + u64::from(c - b'0');
+                        count += 1;
+                    }
+                    b'.' if scale.is_none() => scale = Some(i),
+                    _ => return None,
+                }
+            }
+            if count == 0 {
+                return None;
+            }
+            let decimals = scale.map_or(0, |i| digits.len() - i - 1);
+            (mantissa, decimals, scale.is_some())
+        }
+    };
+    // Below 10^15, so exact as i64 and as f64 (and i64 converts faster than u64).
+    let v = (mantissa as i64) as f64 / POW10[decimals];
+    Some((if negative { -v } else { v }, point))
+}
+
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// Up to eight bytes of `b` as a little-endian word, the bytes past its end zero (not a
+/// digit). Two overlapping loads instead of a copy, which would cost a call to memcpy.
+#[inline(always)]
+fn word(b: &[u8]) -> u64 {
+    let n = b.len();
+    if n >= 8 {
+        u64::from_le_bytes(b[..8].try_into().expect("eight bytes"))
+    } else if n >= 4 {
+        let lo = u64::from(u32::from_le_bytes(b[..4].try_into().expect("four bytes")));
+        let hi = u64::from(u32::from_le_bytes(
+            b[n - 4..].try_into().expect("four bytes"),
+        ));
+        lo | hi << (8 * (n - 4))
+    } else {
+        b.iter()
+            .enumerate()
+            .fold(0, |w, (i, &c)| w | u64::from(c) << (8 * i))
+    }
+}
+
+/// How many of the word's bytes, from the first, are ASCII digits.
+#[inline]
+fn leading_digits(w: u64) -> usize {
+    const F0: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    // A byte is a digit when its high nibble is 3 and stays 3 after adding 6.
+    let x = ((w & F0) ^ ZEROS) | (((w.wrapping_add(0x0606_0606_0606_0606)) & F0) ^ ZEROS);
+    // High bit set in each non-zero byte (no carries between bytes).
+    let nonzero = (((x & LOW7) + LOW7) | x) & !LOW7;
+    (nonzero.trailing_zeros() / 8) as usize
+}
+
+/// The value of the first `k` (1 to 8) digits of `w`, eight at once.
+#[inline]
+fn eight_digits(w: u64, k: usize) -> u64 {
+    let mut v = w.wrapping_sub(ZEROS);
+    if k < 8 {
+        v = (v & ((1u64 << (8 * k)) - 1)) << (8 * (8 - k));
+    }
+    v = (v.wrapping_mul(10) + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
+    v = (v.wrapping_mul(100) + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+    (v.wrapping_mul(10_000) + (v >> 32)) & 0xFFFF_FFFF
+}
+
+/// `digits [. digits]` with 1 to 7 digits before the point and up to 8 after (at most 15
+/// in all), read eight digits at a time: (mantissa, digits after the point, had a point).
+/// `None` sends the cell to the byte-by-byte loop.
+#[inline]
+fn eight_digit_parts(digits: &[u8]) -> Option<(u64, usize, bool)> {
+    let head = word(digits);
+    let k1 = leading_digits(head);
+    if k1 == 0 || k1 == 8 {
+        return None;
+    }
+    let int = eight_digits(head, k1);
+    if k1 == digits.len() {
+        return Some((int, 0, false));
+    }
+    if digits[k1] != b'.' {
+        return None;
+    }
+    let frac = &digits[k1 + 1..];
+    let kf = frac.len();
+    if kf == 0 {
+        return Some((int, 0, true));
+    }
+    if kf > 8 || k1 + kf > 15 {
+        return None;
+    }
+    let w = word(frac);
+    if leading_digits(w) != kf {
+        return None;
+    }
+    Some((int * POW10U[kf] + eight_digits(w, kf), kf, true))
+}
+
+const POW10U: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
 /// Reads a plain number (decimal point), as [`parse_number_in`] with [`NumberStyle::Point`].
 pub fn parse_number(cell: &str) -> Option<f64> {
     parse_number_in(cell, NumberStyle::Point)
@@ -382,5 +549,50 @@ mod tests {
             assert!(is_missing(m), "{m:?}");
         }
         assert!(!is_missing("0") && !is_missing("No"));
+    }
+    #[test]
+    fn plain_numbers_read_as_the_full_reader_reads_them() {
+        for cell in ["0", "42", "-7", "+3", "3.25", "-.5", "1e5", "2.5E-3", "007"] {
+            let (v, _) = parse_plain_number(cell, NumberStyle::Point).expect(cell);
+            assert_eq!(Some(v), parse_number_in(cell, NumberStyle::Point), "{cell}");
+        }
+        assert_eq!(
+            parse_plain_number("12", NumberStyle::Comma),
+            Some((12.0, true))
+        );
+        assert_eq!(
+            parse_plain_number("1.5", NumberStyle::Point),
+            Some((1.5, false))
+        );
+        // Left to the full reader: separators, signs alone, words, overflow, comma style.
+        for cell in [
+            "1,234", "-", "+", "", " 5", "NaN", "inf", "1e999", "$5", "--5", "1.2.3",
+        ] {
+            assert_eq!(parse_plain_number(cell, NumberStyle::Point), None, "{cell}");
+        }
+        assert_eq!(parse_plain_number("1.5", NumberStyle::Comma), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn short_decimals_read_exactly_as_the_standard_library_reads_them(
+            int in "[+-]?[0-9]{0,10}", frac in proptest::option::of("[0-9]{0,10}|[0-9/:.é]{0,10}"),
+        ) {
+            let cell = match &frac {
+                Some(f) => format!("{int}.{f}"),
+                None => int.clone(),
+            };
+            let std: Option<f64> = cell.parse().ok();
+            let got = short_decimal(cell.as_bytes());
+            if let Some((v, _)) = got {
+                proptest::prop_assert_eq!(Some(v.to_bits()), std.map(f64::to_bits), "{}", cell);
+            }
+            // Every plain decimal of up to 15 digits takes the quick path.
+            let digits = cell.bytes().filter(u8::is_ascii_digit).count();
+            let plain = frac.as_deref().is_none_or(|f| f.bytes().all(|b| b.is_ascii_digit()));
+            if plain && (1..=15).contains(&digits) {
+                proptest::prop_assert!(got.is_some(), "{} should be read", cell);
+            }
+        }
     }
 }

@@ -159,18 +159,56 @@ impl Column {
         seen.into_iter().collect()
     }
 
+    /// The number of distinct non-missing values if it is at most `cap`, else `cap + 1`;
+    /// stops early, so asking "is this column two-valued?" costs a few cells, not a sort.
+    pub fn distinct_at_most(&self, cap: usize) -> usize {
+        match &self.data {
+            ColumnData::Numeric(v) => {
+                let mut seen: Vec<u64> = Vec::with_capacity(cap + 1);
+                for x in v.iter().filter(|x| !x.is_nan()) {
+                    let key = number_key(*x);
+                    if !seen.contains(&key) {
+                        seen.push(key);
+                        if seen.len() > cap {
+                            break;
+                        }
+                    }
+                }
+                seen.len()
+            }
+            ColumnData::Categorical { .. } => self.distinct().min(cap + 1),
+        }
+    }
+
     /// Number of distinct non-missing values.
     pub fn distinct(&self) -> usize {
         match &self.data {
             ColumnData::Numeric(v) => {
-                let mut bits: Vec<u64> = v
-                    .iter()
-                    .filter(|x| !x.is_nan())
-                    .map(|x| if *x == 0.0 { 0 } else { x.to_bits() })
-                    .collect();
-                bits.sort_unstable();
-                bits.dedup();
-                bits.len()
+                // Open addressing on the bit patterns (0.0 and -0.0 as one); the table's
+                // empty marker is a NaN pattern, which never occurs as a key.
+                const EMPTY: u64 = u64::MAX;
+                let present = v.iter().filter(|x| !x.is_nan()).count();
+                let bits = (present * 2).next_power_of_two().max(16).trailing_zeros();
+                let mask = (1usize << bits) - 1;
+                let mut table = vec![EMPTY; mask + 1];
+                let mut count = 0;
+                for x in v.iter().filter(|x| !x.is_nan()) {
+                    let key = number_key(*x);
+                    let mut slot =
+                        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
+                    loop {
+                        if table[slot] == EMPTY {
+                            table[slot] = key;
+                            count += 1;
+                            break;
+                        }
+                        if table[slot] == key {
+                            break;
+                        }
+                        slot = (slot + 1) & mask;
+                    }
+                }
+                count
             }
             ColumnData::Categorical { levels, codes } => {
                 let mut used = vec![false; levels.len()];
@@ -235,6 +273,15 @@ impl Dataset {
                 distinct: c.distinct(),
             })
             .collect()
+    }
+}
+
+/// A number as a hash key: its bits, with 0.0 and -0.0 the same.
+fn number_key(x: f64) -> u64 {
+    if x == 0.0 {
+        0
+    } else {
+        x.to_bits()
     }
 }
 
@@ -323,11 +370,11 @@ fn looks_like_id_name(name: &str) -> bool {
 pub fn infer_kind(column: &Column) -> ColumnKind {
     let (name, data) = (column.name.as_str(), &column.data);
     let present = column.len() - column.missing();
-    let distinct = column.distinct();
-    if distinct <= 1 {
+    let few = column.distinct_at_most(2);
+    if few <= 1 {
         return ColumnKind::Constant;
     }
-    if distinct == 2 {
+    if few == 2 {
         let values = column.distinct_values(2);
         let truths: Vec<Option<bool>> = values.iter().map(|v| truth_value(v)).collect();
         if truths.contains(&Some(true)) && truths.contains(&Some(false)) {
@@ -337,13 +384,18 @@ pub fn infer_kind(column: &Column) -> ColumnKind {
     match data {
         ColumnData::Numeric(v) => {
             let all_integers = v.iter().filter(|x| !x.is_nan()).all(|x| x.fract() == 0.0);
-            if present >= 20 && distinct == present && all_integers && looks_like_id_name(name) {
+            if present >= 20
+                && all_integers
+                && looks_like_id_name(name)
+                && column.distinct() == present
+            {
                 ColumnKind::Identifier
             } else {
                 ColumnKind::Numeric
             }
         }
         ColumnData::Categorical { levels, .. } => {
+            let distinct = column.distinct();
             let long = levels
                 .iter()
                 .filter(|l| l.chars().count() >= 30 && l.contains(' '))

@@ -12,11 +12,12 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::cells::{date_parts, parse_number_in, DateOrder, NumberStyle};
+use super::cells::{date_parts, parse_number_in, parse_plain_number, DateOrder, NumberStyle};
 pub use super::cells::{is_missing, parse_number, MISSING_TOKENS};
 use super::dataset::{Column, ColumnData, ColumnKind, Dataset, MISSING_CODE};
 use super::decode::{decode, DecodeError, TextEncoding};
 use super::excel::{is_workbook, sheet_text, ExcelError};
+use super::scan::{self, Record, Scanner};
 
 /// Why a file could not be read as a table.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -38,8 +39,8 @@ pub enum IngestError {
     Excel(#[from] ExcelError),
     #[error("the file is {0}, not a table of customers (save or export it as CSV)")]
     NotATable(&'static str),
-    #[error("line {line}: {message}")]
-    Malformed { line: u64, message: String },
+    #[error("line {line}: a field opens a quote (\") that is never closed, so the rest of the file would be read as one cell")]
+    UnclosedQuote { line: u64 },
     #[error("the file is {size_mb} MB; reading it needs about {needed_mb} MB of memory, more than this browser tab can use (about {limit_mb} MB). Use the churnscope command line for a file this big, or export fewer rows or columns")]
     TooBig {
         size_mb: u64,
@@ -145,6 +146,7 @@ struct Sniff {
     present: usize,
 }
 
+#[derive(Clone, Copy)]
 enum Plan {
     Number(NumberStyle),
     Date(DateOrder),
@@ -154,8 +156,33 @@ enum Plan {
 /// Reads a customer export, delimited text or a spreadsheet workbook (recognised by its
 /// first bytes), and reports how it was read.
 pub fn read_table(bytes: &[u8], options: &ReadOptions) -> Result<(Dataset, ReadInfo)> {
+    read_table_with_progress(bytes, options, &mut |_| {})
+}
+
+/// How far a read has got, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ReadProgress {
+    /// 1 for the main pass; 2 when some columns need a second look (a column that seemed
+    /// numeric until a later cell said otherwise).
+    pub pass: u8,
+    /// Bytes of decoded text read in this pass, and the total.
+    pub done: u64,
+    pub total: u64,
+}
+
+/// Reads CSV bytes and reports how they were read.
+pub fn read_csv_with_info(bytes: &[u8], options: &ReadOptions) -> Result<(Dataset, ReadInfo)> {
+    read_csv_with_progress(bytes, options, &mut |_| {})
+}
+
+/// Reads a customer export like [`read_table`], calling `progress` every few megabytes.
+pub fn read_table_with_progress(
+    bytes: &[u8],
+    options: &ReadOptions,
+    progress: &mut dyn FnMut(ReadProgress),
+) -> Result<(Dataset, ReadInfo)> {
     if !is_workbook(bytes) {
-        return read_csv_with_info(bytes, options);
+        return read_csv_with_progress(bytes, options, progress);
     }
     let sheet = sheet_text(bytes, options.sheet.as_deref())?;
     let text_options = ReadOptions {
@@ -164,24 +191,23 @@ pub fn read_table(bytes: &[u8], options: &ReadOptions) -> Result<(Dataset, ReadI
         sheet: None,
         ..options.clone()
     };
-    let (ds, mut info) = read_csv_with_info(sheet.text.as_bytes(), &text_options)?;
+    let (ds, mut info) = read_csv_with_progress(sheet.text.as_bytes(), &text_options, progress)?;
     info.sheet = Some(sheet.sheet);
     info.sheets = sheet.sheets;
     Ok((ds, info))
 }
 
-/// Reads CSV bytes and reports how they were read.
-pub fn read_csv_with_info(bytes: &[u8], options: &ReadOptions) -> Result<(Dataset, ReadInfo)> {
+/// How often (in bytes of text) a read reports progress.
+const PROGRESS_EVERY: usize = 1 << 22;
+
+/// Reads CSV bytes, calling `progress` every few megabytes.
+pub fn read_csv_with_progress(
+    bytes: &[u8],
+    options: &ReadOptions,
+    progress: &mut dyn FnMut(ReadProgress),
+) -> Result<(Dataset, ReadInfo)> {
     let decoded = decode(bytes, options.encoding)?;
-    // The csv crate counts lines by '\n' only; files with old Mac line ends (a lone CR)
-    // would report every error on line 1, so lone CRs become LFs first.
-    let normalised;
-    let text: &str = if has_lone_cr(&decoded.text) {
-        normalised = decoded.text.replace("\r\n", "\n").replace('\r', "\n");
-        &normalised
-    } else {
-        &decoded.text
-    };
+    let text: &str = &decoded.text;
     if text.trim().is_empty() {
         return Err(IngestError::Empty);
     }
@@ -197,149 +223,170 @@ pub fn read_csv_with_info(bytes: &[u8], options: &ReadOptions) -> Result<(Datase
         return Err(IngestError::NotATable("an XML document"));
     }
     let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(text));
-    let reader = || {
-        csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text.as_bytes())
+    let total = text.len() as u64;
+    let unclosed = |e: scan::UnclosedQuote| IngestError::UnclosedQuote { line: e.line };
+
+    // The header.
+    let mut scanner = Scanner::new(text, delimiter);
+    let mut record = Record::default();
+    if !scanner.next_record(&mut record).map_err(unclosed)? {
+        return Err(IngestError::Empty);
+    }
+    let names = clean_names((0..record.len()).map(|i| scanner.field(&record, i)));
+    let width = names.len();
+    let european = delimiter == b';';
+    let primary = if european {
+        NumberStyle::Comma
+    } else {
+        NumberStyle::Point
     };
 
-    // Pass 1: header, shape, and what each column's cells can be read as.
-    let mut rdr = reader();
-    let mut records = rdr.records();
-    let header = match records.next() {
-        Some(r) => r.map_err(malformed)?,
-        None => return Err(IngestError::Empty),
-    };
-    let names = clean_names(header.iter());
-    let width = names.len();
-    let mut sniffs: Vec<Sniff> = names
+    // Pass 1: every column starts as a number in the file's usual style and is read into
+    // typed storage as it goes; a column that stops fitting its guess either switches
+    // cheaply (when nothing but missing cells came before) or is deferred to pass 2, while
+    // its cells keep being sniffed to decide what it is.
+    let capacity = estimate_rows(text, scanner.position());
+    let mut states: Vec<ColumnState> = names
         .iter()
         .map(|n| {
-            let free = !options.text_columns.contains(n);
-            Sniff {
-                point: free,
-                comma: free,
-                date: free,
-                first_over_12: false,
-                second_over_12: false,
-                year_last: false,
-                present: 0,
+            if options.text_columns.contains(n) {
+                ColumnState::Text(TextBuilder::default())
+            } else {
+                ColumnState::Number {
+                    values: Vec::with_capacity(capacity),
+                    style: primary,
+                    alt_ok: true,
+                    present: 0,
+                }
             }
         })
         .collect();
     let mut n_rows = 0usize;
-    for record in records {
-        let record = record.map_err(malformed)?;
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() != width {
-            // A trailing blank line in a one-column file reads as a record of one empty field.
-            if record.len() == 1 && record[0].trim().is_empty() {
-                continue;
-            }
+    let mut next_report = PROGRESS_EVERY;
+    let mut escaped = Vec::new();
+    loop {
+        // A line of spaces in a table of several columns is blank, not a row.
+        if width > 1 && scanner.skip_blank_line() {
+            continue;
+        }
+        // Cells go straight into their columns; a ragged record stops the read below, so
+        // the cells it pushed never matter.
+        let found = scanner
+            .scan(&mut escaped, |i, cell| {
+                if let Some(state) = states.get_mut(i) {
+                    state.push(cell, n_rows, european);
+                }
+            })
+            .map_err(unclosed)?;
+        let Some((line, fields)) = found else { break };
+        if fields != width {
             return Err(IngestError::RaggedRow {
                 line,
                 expected: width,
-                found: record.len(),
+                found: fields,
             });
         }
-        for (sniff, cell) in sniffs.iter_mut().zip(record.iter()) {
-            if is_missing(cell) {
-                continue;
-            }
-            sniff.present += 1;
-            if sniff.point && parse_number_in(cell, NumberStyle::Point).is_none() {
-                sniff.point = false;
-            }
-            if sniff.comma && parse_number_in(cell, NumberStyle::Comma).is_none() {
-                sniff.comma = false;
-            }
-            if sniff.date && !(sniff.point || sniff.comma) {
-                match date_parts(cell) {
-                    Some(p) if !p.year_first => {
-                        sniff.year_last = true;
-                        sniff.first_over_12 |= p.a > 12;
-                        sniff.second_over_12 |= p.b > 12;
-                    }
-                    Some(_) => {}
-                    None => sniff.date = false,
-                }
-            } else if sniff.date && date_parts(cell).is_none() {
-                // Still a number candidate; remember the column cannot be a date either.
-                sniff.date = false;
-            }
-        }
         n_rows += 1;
+        if scanner.position() >= next_report {
+            next_report = scanner.position() + PROGRESS_EVERY;
+            progress(ReadProgress {
+                pass: 1,
+                done: scanner.position() as u64,
+                total,
+            });
+        }
     }
     if n_rows == 0 {
         return Err(IngestError::HeaderOnly);
     }
+    progress(ReadProgress {
+        pass: 1,
+        done: total,
+        total,
+    });
 
-    let european = delimiter == b';';
+    // What each column is, and which need pass 2.
     let mut notes = Vec::new();
-    let plans: Vec<Plan> = sniffs
-        .iter()
-        .zip(&names)
-        .map(|(s, name)| {
-            if s.present == 0 {
-                return Plan::Number(NumberStyle::Point);
+    let mut finished: Vec<Option<ColumnData>> = Vec::with_capacity(width);
+    let mut plans: Vec<Option<Plan>> = Vec::with_capacity(width);
+    let mut is_date = vec![false; width];
+    for ((state, name), date) in states.into_iter().zip(&names).zip(is_date.iter_mut()) {
+        match state {
+            ColumnState::Number { values, .. } => {
+                finished.push(Some(ColumnData::Numeric(values)));
+                plans.push(None);
             }
-            match (s.point, s.comma) {
-                (true, true) => Plan::Number(if european { NumberStyle::Comma } else { NumberStyle::Point }),
-                (true, false) => Plan::Number(NumberStyle::Point),
-                (false, true) => Plan::Number(NumberStyle::Comma),
-                (false, false) if s.date && !(s.first_over_12 && s.second_over_12) => {
-                    let order = if s.first_over_12 {
-                        DateOrder::DayFirst
-                    } else if s.second_over_12 {
-                        DateOrder::MonthFirst
-                    } else {
-                        let order = if european { DateOrder::DayFirst } else { DateOrder::MonthFirst };
-                        if s.year_last {
-                            notes.push(format!(
-                                "column '{name}': no day above 12, so the order of day and month is ambiguous; read as {}",
-                                if order == DateOrder::DayFirst { "day/month/year" } else { "month/day/year" }
-                            ));
-                        }
-                        order
-                    };
-                    Plan::Date(order)
+            ColumnState::Text(t) => {
+                finished.push(Some(t.finish()));
+                plans.push(None);
+            }
+            ColumnState::Date {
+                values,
+                order,
+                sniff,
+            } => {
+                let plan = plan_for(&sniff, name, european, &mut notes);
+                if matches!(plan, Plan::Date(o) if o == order) {
+                    *date = true;
+                    finished.push(Some(ColumnData::Numeric(values)));
+                    plans.push(None);
+                } else {
+                    *date = matches!(plan, Plan::Date(_));
+                    finished.push(None);
+                    plans.push(Some(plan));
                 }
-                _ => Plan::Text,
             }
-        })
-        .collect();
-
-    // Pass 2: typed columns.
-    let mut builders: Vec<Builder> = plans
-        .iter()
-        .map(|plan| match plan {
-            Plan::Number(style) => Builder::Numeric(Vec::with_capacity(n_rows), *style),
-            Plan::Date(order) => Builder::Date(Vec::with_capacity(n_rows), *order),
-            Plan::Text => Builder::Text {
-                index: HashMap::new(),
-                levels: Vec::new(),
-                codes: Vec::with_capacity(n_rows),
-            },
-        })
-        .collect();
-    for record in reader().records().skip(1) {
-        let record = record.map_err(malformed)?;
-        if record.len() != width {
-            continue; // the blank trailing line skipped in pass 1
-        }
-        for (builder, cell) in builders.iter_mut().zip(record.iter()) {
-            builder.push(cell);
+            ColumnState::Deferred(sniff) => {
+                let plan = plan_for(&sniff, name, european, &mut notes);
+                *date = matches!(plan, Plan::Date(_));
+                finished.push(None);
+                plans.push(Some(plan));
+            }
         }
     }
+
+    // Pass 2, only for deferred columns.
+    let deferred: Vec<usize> = (0..width).filter(|&i| plans[i].is_some()).collect();
+    if !deferred.is_empty() {
+        let mut builders: Vec<Builder> = deferred
+            .iter()
+            .map(|&i| match plans[i].expect("deferred has a plan") {
+                Plan::Number(style) => Builder::Numeric(Vec::with_capacity(n_rows), style),
+                Plan::Date(order) => Builder::Date(Vec::with_capacity(n_rows), order),
+                Plan::Text => Builder::Text(TextBuilder::default()),
+            })
+            .collect();
+        let mut scanner = Scanner::new(text, delimiter);
+        scanner.next_record(&mut record).map_err(unclosed)?;
+        let mut next_report = PROGRESS_EVERY;
+        while scanner.next_record(&mut record).map_err(unclosed)? {
+            if record.len() != width {
+                continue; // the blank trailing line skipped in pass 1
+            }
+            for (builder, &i) in builders.iter_mut().zip(&deferred) {
+                builder.push(scanner.field(&record, i));
+            }
+            if scanner.position() >= next_report {
+                next_report = scanner.position() + PROGRESS_EVERY;
+                progress(ReadProgress {
+                    pass: 2,
+                    done: scanner.position() as u64,
+                    total,
+                });
+            }
+        }
+        for (builder, &i) in builders.into_iter().zip(&deferred) {
+            finished[i] = Some(builder.finish());
+        }
+    }
+
     let columns = names
         .into_iter()
-        .zip(builders)
-        .map(|(name, b)| {
-            let is_date = matches!(b, Builder::Date(..));
-            let column = Column::new(name, b.finish());
-            if is_date {
+        .zip(finished)
+        .zip(is_date)
+        .map(|((name, data), date)| {
+            let column = Column::new(name, data.expect("every column finished"));
+            if date {
                 column.with_kind(ColumnKind::Date)
             } else {
                 column
@@ -360,18 +407,278 @@ pub fn read_csv_with_info(bytes: &[u8], options: &ReadOptions) -> Result<(Datase
     Ok((Dataset { n_rows, columns }, info))
 }
 
-fn has_lone_cr(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.iter()
-        .enumerate()
-        .any(|(i, &c)| c == b'\r' && b.get(i + 1) != Some(&b'\n'))
+/// Roughly how many records follow `start`, from the line lengths in the next 64 KB, so
+/// that columns are allocated once instead of growing (and copying) as they fill.
+fn estimate_rows(text: &str, start: usize) -> usize {
+    let rest = &text.as_bytes()[start.min(text.len())..];
+    let sample = &rest[..rest.len().min(1 << 16)];
+    let lines = sample.iter().filter(|&&b| b == b'\n').count().max(1);
+    let estimate = rest.len() / (sample.len() / lines).max(1);
+    estimate + estimate / 16 + 16
 }
 
-fn malformed(e: csv::Error) -> IngestError {
-    let line = e.position().map_or(0, |p| p.line());
-    IngestError::Malformed {
-        line,
-        message: e.to_string(),
+/// What a column is, from what was seen of all its cells.
+fn plan_for(s: &Sniff, name: &str, european: bool, notes: &mut Vec<String>) -> Plan {
+    if s.present == 0 {
+        return Plan::Number(NumberStyle::Point);
+    }
+    match (s.point, s.comma) {
+        (true, true) => Plan::Number(if european {
+            NumberStyle::Comma
+        } else {
+            NumberStyle::Point
+        }),
+        (true, false) => Plan::Number(NumberStyle::Point),
+        (false, true) => Plan::Number(NumberStyle::Comma),
+        (false, false) if s.date && !(s.first_over_12 && s.second_over_12) => {
+            let order = if s.first_over_12 {
+                DateOrder::DayFirst
+            } else if s.second_over_12 {
+                DateOrder::MonthFirst
+            } else {
+                let order = provisional_order(european);
+                if s.year_last {
+                    notes.push(format!(
+                        "column '{name}': no day above 12, so the order of day and month is ambiguous; read as {}",
+                        if order == DateOrder::DayFirst { "day/month/year" } else { "month/day/year" }
+                    ));
+                }
+                order
+            };
+            Plan::Date(order)
+        }
+        _ => Plan::Text,
+    }
+}
+
+/// The day/month order assumed until the data says otherwise.
+fn provisional_order(european: bool) -> DateOrder {
+    if european {
+        DateOrder::DayFirst
+    } else {
+        DateOrder::MonthFirst
+    }
+}
+
+impl Sniff {
+    fn new(point: bool, comma: bool, date: bool, present: usize) -> Self {
+        Sniff {
+            point,
+            comma,
+            date,
+            first_over_12: false,
+            second_over_12: false,
+            year_last: false,
+            present,
+        }
+    }
+
+    /// Takes one more cell into account.
+    fn see(&mut self, cell: &str) {
+        if is_missing(cell) {
+            return;
+        }
+        self.present += 1;
+        if self.point && parse_number_in(cell, NumberStyle::Point).is_none() {
+            self.point = false;
+        }
+        if self.comma && parse_number_in(cell, NumberStyle::Comma).is_none() {
+            self.comma = false;
+        }
+        if self.date {
+            match date_parts(cell) {
+                Some(p) if !p.year_first => {
+                    self.year_last = true;
+                    self.first_over_12 |= p.a > 12;
+                    self.second_over_12 |= p.b > 12;
+                }
+                Some(_) => {}
+                None => self.date = false,
+            }
+        }
+    }
+}
+
+/// A column during pass 1.
+enum ColumnState {
+    /// Every present cell so far is a number in `style`; `alt_ok` says whether they all read
+    /// in the other style too.
+    Number {
+        values: Vec<f64>,
+        style: NumberStyle,
+        alt_ok: bool,
+        present: usize,
+    },
+    /// Every present cell so far is a date; values are in the provisional `order`.
+    Date {
+        values: Vec<f64>,
+        order: DateOrder,
+        sniff: Sniff,
+    },
+    /// Text for good.
+    Text(TextBuilder),
+    /// Needs pass 2; the sniff decides how it will be read.
+    Deferred(Sniff),
+}
+
+fn other_style(style: NumberStyle) -> NumberStyle {
+    match style {
+        NumberStyle::Point => NumberStyle::Comma,
+        NumberStyle::Comma => NumberStyle::Point,
+    }
+}
+
+impl ColumnState {
+    /// Takes the cell of row `row` (all earlier rows are in).
+    #[inline(always)]
+    fn push(&mut self, cell: &str, row: usize, european: bool) {
+        // The hot path: one more plain number in a numeric column.
+        if let ColumnState::Number {
+            values,
+            style,
+            alt_ok,
+            present,
+        } = self
+        {
+            if let Some((v, integer)) = parse_plain_number(cell, *style) {
+                if integer || !*alt_ok {
+                    values.push(v);
+                    *present += 1;
+                    return;
+                }
+            }
+        }
+        self.push_other(cell, row, european);
+    }
+
+    /// Everything but the hot path of [`ColumnState::push`].
+    #[inline(never)]
+    fn push_other(&mut self, cell: &str, row: usize, european: bool) {
+        match self {
+            ColumnState::Number {
+                values,
+                style,
+                alt_ok,
+                present,
+            } => {
+                if let Some((v, integer)) = parse_plain_number(cell, *style) {
+                    values.push(v);
+                    *present += 1;
+                    if *alt_ok && !integer {
+                        *alt_ok = parse_number_in(cell, other_style(*style)).is_some();
+                    }
+                    return;
+                }
+                if is_missing(cell) {
+                    values.push(f64::NAN);
+                    return;
+                }
+                if let Some(v) = parse_number_in(cell, *style) {
+                    values.push(v);
+                    *present += 1;
+                    if *alt_ok {
+                        *alt_ok = parse_number_in(cell, other_style(*style)).is_some();
+                    }
+                    return;
+                }
+                let alt = other_style(*style);
+                let alt_fits = *alt_ok && parse_number_in(cell, alt).is_some();
+                if *present == 0 {
+                    // Only missing cells so far: start again as what this cell is.
+                    *self = if alt_fits {
+                        ColumnState::Number {
+                            values: std::mem::take(values),
+                            style: alt,
+                            alt_ok: false,
+                            present: 0,
+                        }
+                    } else if date_parts(cell).is_some() {
+                        ColumnState::Date {
+                            values: vec![f64::NAN; row],
+                            order: provisional_order(european),
+                            sniff: Sniff::new(false, false, true, 0),
+                        }
+                    } else {
+                        ColumnState::Text(TextBuilder::with_missing(row))
+                    };
+                    self.push_other(cell, row, european);
+                    return;
+                }
+                let (point, comma) = match *style {
+                    NumberStyle::Point => (false, alt_fits),
+                    NumberStyle::Comma => (alt_fits, false),
+                };
+                // Numbers are never dates, so a column of numbers is not a date column.
+                let mut sniff = Sniff::new(point, comma, false, *present);
+                // The failed cell still counts in the sniff.
+                sniff.present += 1;
+                *self = ColumnState::Deferred(sniff);
+            }
+            ColumnState::Date {
+                values,
+                order,
+                sniff,
+            } => {
+                if is_missing(cell) {
+                    values.push(f64::NAN);
+                    return;
+                }
+                sniff.see(cell);
+                if !sniff.date {
+                    *self = ColumnState::Deferred(Sniff::new(false, false, false, sniff.present));
+                    return;
+                }
+                values.push(
+                    date_parts(cell)
+                        .and_then(|p| p.days(*order))
+                        .unwrap_or(f64::NAN),
+                );
+            }
+            ColumnState::Text(t) => t.push(cell),
+            ColumnState::Deferred(sniff) => {
+                if sniff.point || sniff.comma || sniff.date {
+                    sniff.see(cell);
+                }
+            }
+        }
+    }
+}
+
+/// Dictionary-encodes text cells as they arrive.
+#[derive(Default)]
+struct TextBuilder {
+    index: HashMap<String, u32>,
+    levels: Vec<String>,
+    codes: Vec<u32>,
+}
+
+impl TextBuilder {
+    fn with_missing(rows: usize) -> Self {
+        TextBuilder {
+            codes: vec![MISSING_CODE; rows],
+            ..TextBuilder::default()
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, cell: &str) {
+        if let Some(&code) = self.index.get(cell) {
+            self.codes.push(code);
+        } else if is_missing(cell) {
+            self.codes.push(MISSING_CODE);
+        } else {
+            let code = self.levels.len() as u32;
+            self.index.insert(cell.to_string(), code);
+            self.levels.push(cell.to_string());
+            self.codes.push(code);
+        }
+    }
+
+    fn finish(self) -> ColumnData {
+        ColumnData::Categorical {
+            levels: self.levels,
+            codes: self.codes,
+        }
     }
 }
 
@@ -394,14 +701,11 @@ fn clean_names<'a>(raw: impl Iterator<Item = &'a str>) -> Vec<String> {
     names
 }
 
+/// A column read in pass 2, once its plan is known.
 enum Builder {
     Numeric(Vec<f64>, NumberStyle),
     Date(Vec<f64>, DateOrder),
-    Text {
-        index: HashMap<String, u32>,
-        levels: Vec<String>,
-        codes: Vec<u32>,
-    },
+    Text(TextBuilder),
 }
 
 impl Builder {
@@ -417,29 +721,14 @@ impl Builder {
                     .and_then(|p| p.days(*order))
                     .unwrap_or(f64::NAN),
             ),
-            Builder::Text {
-                index,
-                levels,
-                codes,
-            } => {
-                if is_missing(cell) {
-                    codes.push(MISSING_CODE);
-                } else if let Some(&code) = index.get(cell) {
-                    codes.push(code);
-                } else {
-                    let code = levels.len() as u32;
-                    index.insert(cell.to_string(), code);
-                    levels.push(cell.to_string());
-                    codes.push(code);
-                }
-            }
+            Builder::Text(t) => t.push(cell),
         }
     }
 
     fn finish(self) -> ColumnData {
         match self {
             Builder::Numeric(v, _) | Builder::Date(v, _) => ColumnData::Numeric(v),
-            Builder::Text { levels, codes, .. } => ColumnData::Categorical { levels, codes },
+            Builder::Text(t) => t.finish(),
         }
     }
 }
@@ -494,6 +783,28 @@ mod tests {
             ds.columns[1].text(0).as_deref(),
             Some("said \"hi\"\nthen left")
         );
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_an_error_not_lost_rows() {
+        let err = read("a,b\n1,\"x\n2,y\n3,z\n").expect_err("unclosed");
+        assert_eq!(err, IngestError::UnclosedQuote { line: 2 });
+        assert!(
+            err.to_string().starts_with("line 2: a field opens a quote"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_column_that_turns_out_not_numeric_is_read_again_as_text() {
+        // Numbers first, a word on the last row: the column is text with every level kept.
+        let ds = read("plan,churn\n1,y\n2,n\nNA,y\n2b,n\n").expect("reads");
+        let plan = ds.column("plan").expect("plan");
+        assert_eq!(plan.distinct_values(10), vec!["1", "2", "2b"]);
+        assert_eq!(plan.missing(), 1);
+        // Blanks first, then dates: a date column without a second pass.
+        let ds = read("d\n\n\nNA\n2024-01-02\n").expect("reads");
+        assert_eq!(ds.columns[0].kind, ColumnKind::Date);
     }
 
     #[test]
@@ -665,6 +976,31 @@ mod tests {
         ));
     }
 
+    /// Cells of every sort the reader tells apart, for the property test below.
+    const VOCAB: &[&str] = &[
+        "",
+        "NA",
+        "-",
+        "12",
+        "-3",
+        "1.5",
+        "1,234",
+        "1.234",
+        "1.234,5",
+        "3,5",
+        "$1,200.50",
+        "15%",
+        "2024-01-02",
+        "03/04/2024",
+        "13/04/2024",
+        "04/13/2024",
+        "2024年1月2日",
+        "Gold",
+        "gold ",
+        "x",
+        "1e3",
+    ];
+
     proptest::proptest! {
         #[test]
         fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
@@ -680,6 +1016,57 @@ mod tests {
             let mut bytes = b"PK\x03\x04".to_vec();
             bytes.extend(tail);
             let _ = read_table(&bytes, &ReadOptions::default());
+        }
+
+        /// The one-pass reader (which guesses each column's type and defers a column only
+        /// when a later cell contradicts the guess) must give exactly what reading every
+        /// column with its final plan from the start gives.
+        #[test]
+        fn one_pass_reader_equals_plain_two_pass_reading(
+            columns in proptest::collection::vec(proptest::collection::vec(0usize..VOCAB.len(), 1..12), 1..5),
+            semicolon in proptest::bool::ANY,
+        ) {
+            let rows = columns.iter().map(Vec::len).min().unwrap_or(0);
+            let delim = if semicolon { ';' } else { ',' };
+            let mut text = (0..columns.len()).map(|j| format!("c{j}")).collect::<Vec<_>>().join(&delim.to_string());
+            text.push('\n');
+            for r in 0..rows {
+                let line: Vec<String> = columns.iter().map(|c| format!("\"{}\"", VOCAB[c[r]])).collect();
+                text.push_str(&line.join(&delim.to_string()));
+                text.push('\n');
+            }
+            let got = read_csv(text.as_bytes(), &ReadOptions::default());
+            let all_blank_rows = (0..rows).all(|r| columns.len() == 1 && VOCAB[columns[0][r]].trim().is_empty());
+            if all_blank_rows {
+                return Ok(());
+            }
+            let ds = got.expect("a rectangular table reads");
+            let european = semicolon && columns.len() > 1; // one column: no delimiter to see
+            for (j, c) in columns.iter().enumerate() {
+                let cells: Vec<&str> = c[..rows].iter().map(|&k| VOCAB[k]).collect();
+                let mut sniff = Sniff::new(true, true, true, 0);
+                for cell in &cells {
+                    sniff.see(cell);
+                }
+                let plan = plan_for(&sniff, "c", european, &mut Vec::new());
+                let mut b = match plan {
+                    Plan::Number(style) => Builder::Numeric(Vec::new(), style),
+                    Plan::Date(order) => Builder::Date(Vec::new(), order),
+                    Plan::Text => Builder::Text(TextBuilder::default()),
+                };
+                for cell in &cells {
+                    b.push(cell);
+                }
+                let want = b.finish();
+                let col = &ds.columns[j];
+                let same = match (&col.data, &want) {
+                    (ColumnData::Numeric(a), ColumnData::Numeric(b)) => a.len() == b.len()
+                        && a.iter().zip(b).all(|(x, y)| x == y || (x.is_nan() && y.is_nan())),
+                    (a, b) => a == b,
+                };
+                proptest::prop_assert!(same, "column {j} {cells:?}: got {:?}, want {want:?} ({})", col.data, text);
+                proptest::prop_assert_eq!(col.kind == ColumnKind::Date, matches!(plan, Plan::Date(_)));
+            }
         }
 
         #[test]

@@ -112,19 +112,20 @@ fn check(y: &[u8], scores: &[f64]) -> Result<(usize, usize)> {
 /// Indices sorted by descending score, and the cumulative (TP, FP) counts at the end of each
 /// run of tied scores (scikit-learn's `_binary_clf_curve`).
 fn cumulative_counts(y: &[u8], scores: &[f64]) -> Vec<(f64, usize, usize)> {
-    let mut order: Vec<usize> = (0..y.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    // Pairs sorted in place (ties may land in any order: only run ends are reported).
+    let mut pairs: Vec<(f64, u8)> = scores.iter().copied().zip(y.iter().copied()).collect();
+    pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
     let mut out = Vec::new();
     let (mut tp, mut fp) = (0usize, 0usize);
-    for (k, &i) in order.iter().enumerate() {
-        if y[i] == 1 {
+    for (k, &(score, label)) in pairs.iter().enumerate() {
+        if label == 1 {
             tp += 1;
         } else {
             fp += 1;
         }
-        let last_of_run = order.get(k + 1).is_none_or(|&j| scores[j] != scores[i]);
+        let last_of_run = pairs.get(k + 1).is_none_or(|next| next.0 != score);
         if last_of_run {
-            out.push((scores[i], tp, fp));
+            out.push((score, tp, fp));
         }
     }
     out

@@ -23,5 +23,6 @@ pub mod prep;
 pub mod profile;
 pub mod rng;
 pub mod sample;
+pub mod scan;
 pub mod split;
 pub mod target;

@@ -64,7 +64,10 @@ pub fn looks_like_churn_name(name: &str) -> bool {
 
 /// Columns with exactly two distinct values, in table order: the possible targets.
 pub fn binary_columns(ds: &Dataset) -> Vec<&Column> {
-    ds.columns.iter().filter(|c| c.distinct() == 2).collect()
+    ds.columns
+        .iter()
+        .filter(|c| c.distinct_at_most(2) == 2)
+        .collect()
 }
 
 /// Proposes a target: the last two-valued column named like churn.
@@ -83,7 +86,7 @@ pub fn detect_target(ds: &Dataset) -> Result<Option<Target>> {
         .columns
         .iter()
         .rev()
-        .find(|c| looks_like_churn_name(&c.name) && c.distinct() == 1)
+        .find(|c| looks_like_churn_name(&c.name) && c.distinct_at_most(1) == 1)
     {
         return Err(single_class(col));
     }
