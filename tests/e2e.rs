@@ -14,13 +14,14 @@ use serde_json::Value;
 struct Session {
     server: StaticServer,
     client: Client,
+    netlog: std::path::PathBuf,
     _driver: Driver,
 }
 
 async fn open_app() -> Session {
     let server = StaticServer::start(repo().join("dist"));
     let driver = Driver::start();
-    let client = browser(&driver).await;
+    let (client, netlog) = browser_with_netlog(&driver).await;
     // Drop what Chromium's own start page loaded before the app was opened; every request
     // from here on is audited.
     let before = requested_urls(&client).await;
@@ -35,6 +36,7 @@ async fn open_app() -> Session {
     Session {
         server,
         client,
+        netlog,
         _driver: driver,
     }
 }
@@ -67,8 +69,41 @@ impl Session {
         urls
     }
 
-    async fn close(self) {
+    /// Quits the browser, then checks its own net log: every request anything of ours
+    /// started (the page and its workers, whose requests DevTools' page log does not show)
+    /// stayed on the origin. Returns the URLs our origin started.
+    async fn close(self) -> Vec<String> {
         let _ = self.client.close().await;
+        // The log is finished when the browser has quit.
+        let mut entries = Vec::new();
+        for _ in 0..50 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let text = std::fs::read_to_string(&self.netlog).unwrap_or_default();
+            if text.trim_end().ends_with('}') {
+                entries = netlog_urls(&self.netlog);
+                break;
+            }
+        }
+        assert!(
+            !entries.is_empty(),
+            "the browser's net log {:?} is empty or unfinished",
+            self.netlog
+        );
+        let ours = requests_initiated_by(&entries, &self.server.origin);
+        let foreign = foreign_requests(&ours, &self.server.origin);
+        assert!(
+            foreign.is_empty(),
+            "the app or its worker requested: {foreign:?}"
+        );
+        // Chromium's own background requests (update checks, account lists) carry no
+        // initiator; they are the browser's, not the page's, and only counted here.
+        let browsers_own = entries.iter().filter(|(_, i)| i.is_none()).count();
+        eprintln!(
+            "net log: {} requests by the app, {browsers_own} by the browser itself",
+            ours.len()
+        );
+        let _ = std::fs::remove_file(&self.netlog);
+        ours
     }
 }
 
@@ -134,6 +169,45 @@ fn audit_flags_requests_outside_the_origin() {
             "chrome-extension://abc/x.js",
             "ws://127.0.0.1:4001/socket"
         ]
+    );
+}
+
+#[test]
+fn net_log_audit_catches_a_worker_request_to_another_origin() {
+    // The shape of Chromium's --log-net-log output: one event per line.
+    let origin = "http://127.0.0.1:4000";
+    let log = format!(
+        r#"{{"constants": {{}},
+"events": [
+{{"params":{{"initiator":"{origin}","method":"GET","url":"{origin}/worker_bg.wasm"}},"phase":1,"source":{{"id":7,"type":1}},"time":"1","type":2}},
+{{"params":{{"initiator":"{origin}","method":"POST","url":"https://collector.example/upload"}},"phase":1,"source":{{"id":8,"type":1}},"time":"2","type":2}},
+{{"params":{{"method":"GET","url":"https://update.googleapis.com/service"}},"phase":1,"source":{{"id":9,"type":1}},"time":"3","type":2}},
+{{"params":{{"initiator":"http://127.0.0.1:4001","url":"http://127.0.0.1:4001/x"}},"phase":1,"source":{{"id":10,"type":1}},"time":"4","type":2}},
+{{"params":{{"initiator":"{origin}","url":"{origin}/cut-short"#
+    );
+    let path = std::env::temp_dir().join(format!(
+        "churnscope-netlog-test-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&path, log).expect("write");
+    let entries = netlog_urls(&path);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(
+        entries.len(),
+        4,
+        "the line cut short is skipped: {entries:?}"
+    );
+    let ours = requests_initiated_by(&entries, origin);
+    assert_eq!(
+        ours,
+        [
+            format!("{origin}/worker_bg.wasm"),
+            "https://collector.example/upload".to_string()
+        ]
+    );
+    assert_eq!(
+        foreign_requests(&ours, origin),
+        ["https://collector.example/upload"]
     );
 }
 
@@ -660,4 +734,131 @@ async fn ecommerce_synonym_levels_are_merged_when_the_user_confirms() {
     );
     s.audit_network().await;
     s.close().await;
+}
+
+/// Writes a CSV of `rows` rows x 30 numeric columns and a churn flag (about 300 bytes a
+/// row), deterministic: a linear congruential sequence (Knuth's MMIX constants).
+fn write_big_csv(path: &std::path::Path, rows: usize) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create big csv"));
+    let names: Vec<String> = (0..30).map(|i| format!("f{i}")).collect();
+    writeln!(out, "{},churn", names.join(",")).expect("write");
+    let mut state: u64 = 20241101;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for _ in 0..rows {
+        let mut line = String::with_capacity(320);
+        for _ in 0..30 {
+            line.push_str(&format!("{:.6},", next() * 8.0 - 4.0));
+        }
+        line.push_str(if next() < 0.2 { "1" } else { "0" });
+        writeln!(out, "{line}").expect("write");
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the built site and chromedriver: run scripts/test.sh"]
+async fn big_files_are_read_in_a_worker_with_progress_and_can_be_cancelled() {
+    // 400,000 rows, about 115 MB: long enough to watch, short enough for CI.
+    let rows = 400_000;
+    let big = std::env::temp_dir().join(format!("churnscope-e2e-big-{}.csv", std::process::id()));
+    write_big_csv(&big, rows);
+    let s = open_app().await;
+    let c = &s.client;
+    click(c, "sample-button").await;
+    assert_eq!(text_of(c, "row-count").await, "5000");
+    // Counts the frames the page paints: they only advance while its main thread is free.
+    c.execute(
+        "window.__frames = 0; (function tick() { window.__frames++; requestAnimationFrame(tick); })(); return true;",
+        vec![],
+    )
+    .await
+    .expect("frame counter");
+
+    // Cancel: right after the read starts (long before 115 MB can be read), the reader is
+    // stopped and the sample stays loaded, untouched.
+    upload(c, &big).await;
+    click(c, "cancel-button").await;
+    let notice = text_of(c, "notice").await;
+    assert!(notice.contains("Reading stopped"), "{notice}");
+    let gone = c
+        .execute(
+            "return document.querySelector('[data-testid=progress]') === null;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(gone, Value::Bool(true), "no progress bar after cancel");
+    assert_eq!(
+        text_of(c, "row-count").await,
+        "5000",
+        "the sample is still loaded"
+    );
+    assert_eq!(text_of(c, "file-encoding").await, "UTF-8");
+
+    // A full read: the progress bar moves and the page keeps painting while the worker reads.
+    upload(c, &big).await;
+    let mut fractions: Vec<f64> = Vec::new();
+    let mut frames_while_reading: Vec<f64> = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        let v = c
+            .execute(
+                r#"const bar = document.querySelector('[data-testid=progress-bar]');
+                   const rows = document.querySelector('[data-testid=row-count]');
+                   return [bar ? bar.value : null, window.__frames, rows ? rows.textContent : null];"#,
+                vec![],
+            )
+            .await
+            .expect("poll");
+        if let Some(f) = v[0].as_f64() {
+            if f > 0.0 && f < 1.0 && !fractions.contains(&f) {
+                fractions.push(f);
+            }
+            frames_while_reading.push(v[1].as_f64().unwrap_or(0.0));
+        }
+        if v[2].as_str() == Some(&rows.to_string()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no table after 5 minutes"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+    }
+    assert!(
+        fractions.len() >= 2,
+        "the progress bar should show at least two steps between 0 and 1, saw {fractions:?}"
+    );
+    let painted = frames_while_reading.last().copied().unwrap_or(0.0)
+        - frames_while_reading.first().copied().unwrap_or(0.0);
+    assert!(
+        painted >= 2.0,
+        "the page should keep painting while the worker reads (frames seen: {frames_while_reading:?})"
+    );
+    assert_eq!(text_of(c, "column-count").await, "31");
+    let notice_gone = c
+        .execute(
+            "return document.querySelector('[data-testid=notice]') === null;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(
+        notice_gone,
+        Value::Bool(true),
+        "a new read clears the old notice"
+    );
+    screenshot(c, "big-file-read.png").await;
+    s.audit_network().await;
+    let _ = std::fs::remove_file(&big);
+    let urls = s.close().await;
+    assert!(
+        urls.iter().any(|u| u.ends_with("/worker_bg.wasm")),
+        "the read should run in the worker, which fetches its own wasm: {urls:?}"
+    );
 }

@@ -155,14 +155,27 @@ fn looks_like_gb(bytes: &[u8]) -> bool {
 
 /// Decodes `bytes` in `forced` or, when `None`, in the detected encoding.
 pub fn decode(bytes: &[u8], forced: Option<TextEncoding>) -> Result<Decoded<'_>> {
+    let mut validated: Option<&str> = None;
     let (encoding, skip, had_bom) = match (forced, bom(bytes)) {
         (None, Some((e, n))) => (e, n, true),
         (Some(f), Some((e, n))) if f == e => (e, n, true),
         (Some(f), _) => (f, 0, false),
-        (None, None) => (detect(bytes)?, 0, false),
+        (None, None) => {
+            // Most files are UTF-8: one validation pass reads them, instead of one to
+            // detect and another to decode.
+            validated = utf16_without_bom(bytes)
+                .is_none()
+                .then(|| std::str::from_utf8(bytes).ok())
+                .flatten();
+            match validated {
+                Some(_) => (TextEncoding::Utf8, 0, false),
+                None => (detect(bytes)?, 0, false),
+            }
+        }
     };
     let body = &bytes[skip..];
     let text = match encoding {
+        TextEncoding::Utf8 if validated.is_some() => Cow::Borrowed(validated.unwrap_or_default()),
         TextEncoding::Utf8 => {
             Cow::Borrowed(
                 std::str::from_utf8(body).map_err(|e| DecodeError::Undecodable {

@@ -16,6 +16,7 @@ pub mod dataset;
 pub mod decode;
 pub mod excel;
 pub mod ingest;
+pub mod jobs;
 pub mod metrics;
 pub mod models;
 pub mod pipeline;

@@ -9,6 +9,9 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use send_wrapper::SendWrapper;
+use web_sys::Blob;
+
 use super::browser::{now_ms, pause};
 use super::columns::{ColumnTable, ReadControls};
 use super::metrics::{ConfusionMatrixView, MetricsTable};
@@ -16,65 +19,54 @@ use super::profile::ProfilePanel;
 use super::roc_chart::RocChart;
 use super::target::TargetPicker;
 use super::upload::UploadPanel;
-use crate::engine::checks::check;
+use super::worker::{cancel as cancel_read, start_read};
+use crate::engine::checks::{check, DataWarning};
 use crate::engine::clean::{apply_merges, suggest_merges};
 use crate::engine::dataset::{Column, ColumnKind, ColumnSummary, Dataset};
-use crate::engine::ingest::{read_table, ReadInfo, ReadOptions};
+use crate::engine::ingest::{ReadInfo, ReadOptions};
+use crate::engine::jobs::{JobProgress, ReadRequest, ReadResult};
 use crate::engine::pipeline::{train_and_evaluate, TrainConfig, TrainOutcome};
 use crate::engine::profile::profile_column;
 use crate::engine::target::{binary_columns, detect_target, target_for, Target};
 
-/// A parsed file and what the page shows about it. The bytes are kept so the file can be
-/// read again with another encoding or delimiter without asking for it again.
+/// A parsed file and what the page shows about it. The file itself (a browser `Blob`, not
+/// a copy of its bytes) is kept so it can be read again with another encoding, delimiter
+/// or sheet without asking for it again.
 struct Loaded {
     name: String,
-    bytes: Arc<Vec<u8>>,
+    source: SendWrapper<Blob>,
     options: ReadOptions,
     dataset: Dataset,
     summary: Vec<ColumnSummary>,
     candidates: Vec<String>,
     info: ReadInfo,
     parse_ms: f64,
+    /// Warnings the reader computed for the target it proposed, so the first view needs no
+    /// second pass over a big table on the page's thread.
+    first_warnings: Option<(Option<Target>, Vec<DataWarning>)>,
 }
 
 impl Loaded {
-    fn new(
-        name: String,
-        bytes: Arc<Vec<u8>>,
-        options: ReadOptions,
-        dataset: Dataset,
-        info: ReadInfo,
-        parse_ms: f64,
-    ) -> Self {
-        Loaded {
-            summary: dataset.summary(),
-            candidates: binary_columns(&dataset)
-                .into_iter()
-                .map(|c| c.name.clone())
-                .collect(),
-            name,
-            bytes,
-            options,
-            dataset,
-            info,
-            parse_ms,
-        }
-    }
-
     /// The same table with one column changed by the user (its kind, or merged levels).
     fn with_column(&self, column: &str, change: impl FnOnce(&mut Column)) -> Self {
         let mut dataset = self.dataset.clone();
         if let Some(c) = dataset.columns.iter_mut().find(|c| c.name == column) {
             change(c);
         }
-        Loaded::new(
-            self.name.clone(),
-            self.bytes.clone(),
-            self.options.clone(),
+        Loaded {
+            name: self.name.clone(),
+            source: self.source.clone(),
+            options: self.options.clone(),
+            summary: dataset.summary(),
+            candidates: binary_columns(&dataset)
+                .into_iter()
+                .map(|c| c.name.clone())
+                .collect(),
             dataset,
-            self.info.clone(),
-            self.parse_ms,
-        )
+            info: self.info.clone(),
+            parse_ms: self.parse_ms,
+            first_warnings: None,
+        }
     }
 }
 
@@ -92,6 +84,8 @@ pub fn App() -> impl IntoView {
     let (trained, set_trained) = signal(None::<Arc<Trained>>);
     let (busy, set_busy) = signal(None::<&'static str>);
     let (error, set_error) = signal(None::<String>);
+    let (notice, set_notice) = signal(None::<String>);
+    let (progress, set_progress) = signal(None::<JobProgress>);
     let (selected, set_selected) = signal(None::<String>);
     let is_busy = Signal::derive(move || busy.with(Option::is_some));
     let on_select = Callback::new(move |column: String| set_selected.set(Some(column)));
@@ -114,46 +108,81 @@ pub fn App() -> impl IntoView {
         set_loaded.set(Some(Arc::new(next)));
     });
 
-    // Reads (or re-reads) a file; on failure the previous table and results stay.
-    // `keep` is the target to keep when re-reading the same file with other options.
-    let read =
-        move |name: String, bytes: Arc<Vec<u8>>, options: ReadOptions, keep: Option<Target>| {
-            set_busy.set(Some("Reading the file…"));
-            set_error.set(None);
-            spawn_local(async move {
-                pause(20).await;
-                let start = now_ms();
-                match read_table(&bytes, &options) {
-                    Ok((dataset, info)) => {
-                        let parse_ms = now_ms() - start;
-                        let kept = keep
-                            .and_then(|t| target_for(&dataset, &t.column, Some(&t.positive)).ok());
-                        let proposed = match kept {
-                            Some(t) => Ok(Some(t)),
-                            None => detect_target(&dataset),
-                        };
-                        if let Err(e) = &proposed {
-                            set_error.set(Some(format!("{name}: {e}")));
-                        }
-                        set_target.set(proposed.ok().flatten());
-                        set_trained.set(None);
-                        set_loaded.set(Some(Arc::new(Loaded::new(
-                            name, bytes, options, dataset, info, parse_ms,
-                        ))));
-                    }
-                    Err(e) => set_error.set(Some(format!("{name}: {e}"))),
+    // Reads (or re-reads) a file in the background worker; on failure or cancel the
+    // previous table and results stay. `keep` is the target to keep when re-reading the
+    // same file with other options.
+    let read = move |name: String,
+                     source: SendWrapper<Blob>,
+                     options: ReadOptions,
+                     keep: Option<Target>| {
+        set_busy.set(Some("Reading the file…"));
+        set_error.set(None);
+        set_notice.set(None);
+        set_progress.set(Some(JobProgress {
+            stage: "Starting the reader".to_string(),
+            fraction: 0.0,
+        }));
+        let request = ReadRequest::new(&name, &options);
+        let file = (*source).clone();
+        let on_done = move |result: Result<(Dataset, ReadResult), String>| {
+            set_busy.set(None);
+            set_progress.set(None);
+            let (dataset, result) = match result {
+                Ok(read) => read,
+                Err(message) => {
+                    set_error.set(Some(message));
+                    return;
                 }
-                set_busy.set(None);
-            });
+            };
+            let kept = keep.and_then(|t| target_for(&dataset, &t.column, Some(&t.positive)).ok());
+            let (proposed, first_warnings) = match kept {
+                Some(t) => (Some(t), None),
+                None => match result.target {
+                    Ok(t) => (t.clone(), Some((t, result.warnings))),
+                    Err(e) => {
+                        set_error.set(Some(format!("{name}: {e}")));
+                        (None, Some((None, result.warnings)))
+                    }
+                },
+            };
+            set_target.set(proposed);
+            set_trained.set(None);
+            set_loaded.set(Some(Arc::new(Loaded {
+                name,
+                source,
+                options,
+                dataset,
+                summary: result.summary,
+                candidates: result.candidates,
+                info: result.info,
+                parse_ms: result.parse_ms,
+                first_warnings,
+            })));
         };
-    let on_load = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
-        read(name, Arc::new(bytes), ReadOptions::default(), None);
+        if let Err(e) = start_read(file, &request, move |p| set_progress.set(Some(p)), on_done) {
+            set_busy.set(None);
+            set_progress.set(None);
+            set_error.set(Some(e));
+        }
+    };
+    let on_cancel = Callback::new(move |()| {
+        cancel_read();
+        set_busy.set(None);
+        set_progress.set(None);
+        set_notice.set(Some(if loaded.with_untracked(Option::is_some) {
+            "Reading stopped. The table you had is still here.".to_string()
+        } else {
+            "Reading stopped.".to_string()
+        }));
+    });
+    let on_load = Callback::new(move |(name, file): (String, SendWrapper<Blob>)| {
+        read(name, file, ReadOptions::default(), None);
     });
     let on_read_options = Callback::new(move |options: ReadOptions| {
         if let Some(l) = loaded.get() {
             read(
                 l.name.clone(),
-                l.bytes.clone(),
+                l.source.clone(),
                 options,
                 target.get_untracked(),
             );
@@ -224,7 +253,7 @@ pub fn App() -> impl IntoView {
         </header>
         <main>
             <UploadPanel on_load on_error on_reading busy=is_busy />
-            <StatusLine busy error />
+            <StatusLine busy error notice progress on_cancel />
             {move || {
                 loaded
                     .get()
@@ -283,15 +312,53 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// What is running, and the current error, shown right under the upload.
+/// What is running (with a progress bar and Cancel while a file is read), the current
+/// error and any notice, shown right under the upload.
 #[component]
 fn StatusLine(
     busy: ReadSignal<Option<&'static str>>,
     error: ReadSignal<Option<String>>,
+    notice: ReadSignal<Option<String>>,
+    progress: ReadSignal<Option<JobProgress>>,
+    on_cancel: Callback<()>,
 ) -> impl IntoView {
     view! {
         <div class="status" aria-live="polite">
-            {move || busy.get().map(|b| view! { <p class="busy" data-testid="busy">{b}</p> })}
+            {move || match progress.get() {
+                Some(p) => {
+                    let percent = (p.fraction * 100.0).floor().clamp(0.0, 100.0);
+                    view! {
+                        <div class="progress" data-testid="progress">
+                            <label>
+                                <span data-testid="progress-stage">{p.stage}</span>
+                                " "
+                                <span data-testid="progress-percent">{format!("{percent:.0}%")}</span>
+                                <progress
+                                    data-testid="progress-bar"
+                                    max="1"
+                                    prop:value=p.fraction
+                                ></progress>
+                            </label>
+                            <button
+                                class="button"
+                                data-testid="cancel-button"
+                                on:click=move |_| on_cancel.run(())
+                            >
+                                "Cancel"
+                            </button>
+                        </div>
+                    }
+                        .into_any()
+                }
+                None => {
+                    busy.get()
+                        .map(|b| view! { <p class="busy" data-testid="busy">{b}</p> })
+                        .into_any()
+                }
+            }}
+            {move || {
+                notice.get().map(|n| view! { <p class="notice" data-testid="notice">{n}</p> })
+            }}
             {move || {
                 error
                     .get()
@@ -318,7 +385,13 @@ fn DataWarnings(
 ) -> impl IntoView {
     let warnings = Memo::new(move |_| {
         target.with(|t| {
-            check(&loaded.dataset, t.as_ref())
+            let first = loaded
+                .first_warnings
+                .as_ref()
+                .filter(|(proposed, _)| proposed == t)
+                .map(|(_, w)| w.clone());
+            first
+                .unwrap_or_else(|| check(&loaded.dataset, t.as_ref()))
                 .iter()
                 .map(|w| w.message())
                 .collect::<Vec<_>>()

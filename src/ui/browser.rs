@@ -18,16 +18,9 @@ pub async fn pause(ms: i32) {
     let _ = JsFuture::from(promise).await;
 }
 
-/// The bytes of a user-chosen file.
-pub async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
-    let buffer = JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|e| format!("the browser could not read the file: {e:?}"))?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
-}
-
-/// The bytes at a URL of this site (relative URLs stay on the page's own origin).
-pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+/// The file at a URL of this site (relative URLs stay on the page's own origin), as a
+/// `Blob` for the background reader.
+pub async fn fetch_blob(url: &str) -> Result<web_sys::Blob, String> {
     let response = JsFuture::from(window().fetch_with_str(url))
         .await
         .map_err(|e| format!("could not load {url}: {e:?}"))?;
@@ -37,13 +30,14 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     if !response.ok() {
         return Err(format!("could not load {url}: HTTP {}", response.status()));
     }
-    let buffer = response
-        .array_buffer()
+    let blob = response
+        .blob()
         .map_err(|e| format!("could not read {url}: {e:?}"))?;
-    let buffer = JsFuture::from(buffer)
+    JsFuture::from(blob)
         .await
-        .map_err(|e| format!("could not read {url}: {e:?}"))?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+        .map_err(|e| format!("could not read {url}: {e:?}"))?
+        .dyn_into()
+        .map_err(|_| format!("could not read {url}: not a file"))
 }
 
 /// Memory this tab can give a file read, in bytes: what wasm32 can still address (4 GiB in

@@ -12,6 +12,7 @@ pub mod profile;
 pub mod roc_chart;
 pub mod target;
 pub mod upload;
+pub mod worker;
 
 /// Mounts the app on `<body>`.
 pub fn mount() {

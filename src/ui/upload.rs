@@ -4,21 +4,25 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::{DragEvent, HtmlInputElement};
 
-use super::browser::{fetch_bytes, file_bytes, memory_available};
+use send_wrapper::SendWrapper;
+use web_sys::Blob;
+
+use super::browser::{fetch_blob, memory_available};
 use crate::engine::ingest::check_fits;
 
 /// File name of the built-in sample dataset, served next to the app.
 pub const SAMPLE_FILE: &str = "sample_customers.csv";
 
 /// Where the user picks a CSV (button or drag-and-drop) or the sample dataset.
-/// `on_load(name, bytes)` receives the file; `on_error` a message for the user.
+/// `on_load(name, file)` receives the file (a browser `Blob`, read later by the worker);
+/// `on_error` a message for the user.
 #[component]
 pub fn UploadPanel(
-    /// Called with the file name and its bytes.
-    on_load: Callback<(String, Vec<u8>)>,
+    /// Called with the file name and the file.
+    on_load: Callback<(String, SendWrapper<Blob>)>,
     /// Called with a message when the browser cannot read the file.
     on_error: Callback<String>,
-    /// Called when reading a file's bytes (or fetching the sample) starts.
+    /// Called when fetching the sample starts.
     on_reading: Callback<()>,
     /// True while a file is being read or a model trained; disables the controls.
     busy: Signal<bool>,
@@ -30,13 +34,8 @@ pub fn UploadPanel(
             on_error.run(format!("{}: {e}", file.name()));
             return;
         }
-        on_reading.run(());
-        spawn_local(async move {
-            match file_bytes(&file).await {
-                Ok(bytes) => on_load.run((file.name(), bytes)),
-                Err(e) => on_error.run(format!("{}: {e}", file.name())),
-            }
-        });
+        let blob: Blob = file.clone().into();
+        on_load.run((file.name(), SendWrapper::new(blob)));
     };
     let on_change = move |ev: leptos::ev::Event| {
         let input: HtmlInputElement = event_target(&ev);
@@ -60,8 +59,8 @@ pub fn UploadPanel(
     let load_sample = move |_| {
         on_reading.run(());
         spawn_local(async move {
-            match fetch_bytes(SAMPLE_FILE).await {
-                Ok(bytes) => on_load.run((SAMPLE_FILE.to_string(), bytes)),
+            match fetch_blob(SAMPLE_FILE).await {
+                Ok(blob) => on_load.run((SAMPLE_FILE.to_string(), SendWrapper::new(blob))),
                 Err(e) => on_error.run(e),
             }
         });

@@ -169,9 +169,21 @@ impl Drop for Driver {
 
 /// Headless Chromium with DevTools network events recorded in the performance log.
 pub async fn browser(driver: &Driver) -> Client {
+    browser_with_netlog(driver).await.0
+}
+
+/// [`browser`], also writing Chromium's own log of every network request it makes, from
+/// any page, worker or the browser itself (`--log-net-log`), to the returned path. The log
+/// is complete once the browser has quit.
+pub async fn browser_with_netlog(driver: &Driver) -> (Client, PathBuf) {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let profile = std::env::temp_dir().join(format!(
         "churnscope-e2e-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    let netlog = std::env::temp_dir().join(format!(
+        "churnscope-netlog-{}-{}.json",
         std::process::id(),
         free_port()
     ));
@@ -187,18 +199,44 @@ pub async fn browser(driver: &Driver) -> Client {
                 "--disable-component-update", "--disable-sync", "--window-size=1280,2400",
                 "--force-device-scale-factor=1",
                 format!("--user-data-dir={}", profile.display()),
+                format!("--log-net-log={}", netlog.display()),
+                "--net-log-capture-mode=Default",
                 "about:blank",
             ],
             "perfLoggingPrefs": { "enableNetwork": true, "enablePage": false },
         }),
     );
     caps.insert("goog:loggingPrefs".into(), json!({ "performance": "ALL" }));
-    ClientBuilder::rustls()
+    let client = ClientBuilder::rustls()
         .expect("TLS setup")
         .capabilities(caps)
         .connect(&driver.url)
         .await
-        .expect("start a Chromium session")
+        .expect("start a Chromium session");
+    (client, netlog)
+}
+
+/// Every URL in a Chromium net log (`--log-net-log`): the `url` of each event that has one,
+/// with the event's `initiator` (the origin that caused it; none for the browser's own
+/// requests). The log is JSON with one event per line; a log cut short is read up to its
+/// last whole line.
+pub fn netlog_urls(path: &Path) -> Vec<(String, Option<String>)> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim().trim_end_matches(',');
+        if !line.starts_with("{\"params\"") {
+            continue;
+        }
+        let Ok(event) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        if let Some(url) = event["params"]["url"].as_str() {
+            let initiator = event["params"]["initiator"].as_str().map(str::to_string);
+            out.push((url.to_string(), initiator));
+        }
+    }
+    out
 }
 
 /// chromedriver's log endpoint (`POST /session/{id}/se/log`).
@@ -350,4 +388,13 @@ pub fn read(path: &Path) -> Vec<u8> {
         .and_then(|mut f| f.read_to_end(&mut buf))
         .unwrap_or_else(|e| panic!("{path:?}: {e}"));
     buf
+}
+
+/// The URLs in net-log `entries` that a page or worker of `origin` started.
+pub fn requests_initiated_by(entries: &[(String, Option<String>)], origin: &str) -> Vec<String> {
+    entries
+        .iter()
+        .filter(|(_, initiator)| initiator.as_deref() == Some(origin))
+        .map(|(url, _)| url.clone())
+        .collect()
 }

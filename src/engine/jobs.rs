@@ -1,0 +1,302 @@
+//! Long steps as jobs: what the page asks a background worker to do and what the worker
+//! reports back, as plain serde values.
+//!
+//! A job travels as JSON (the request and every event) plus, for a finished read, one typed
+//! buffer per column: numbers as `f64`, categories as `u32` level codes. The buffers are
+//! handed over without copying (transferable `ArrayBuffer`s in the browser), so a
+//! million-row table crosses from the worker to the page as it is stored, never as text.
+//! [`split_dataset`] and [`join_dataset`] are the two ends of that trip.
+
+use serde::{Deserialize, Serialize};
+
+use super::checks::{check, DataWarning};
+use super::dataset::{Column, ColumnData, ColumnKind, ColumnSummary, Dataset, MISSING_CODE};
+use super::decode::TextEncoding;
+use super::ingest::{ReadInfo, ReadOptions, ReadProgress};
+use super::target::{binary_columns, detect_target, Target};
+
+/// "Read this file": the file itself travels beside the request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadRequest {
+    /// The file's name, for messages.
+    pub name: String,
+    pub encoding: Option<TextEncoding>,
+    pub delimiter: Option<u8>,
+    pub sheet: Option<String>,
+    pub text_columns: Vec<String>,
+}
+
+impl ReadRequest {
+    pub fn new(name: &str, options: &ReadOptions) -> Self {
+        ReadRequest {
+            name: name.to_string(),
+            encoding: options.encoding,
+            delimiter: options.delimiter,
+            sheet: options.sheet.clone(),
+            text_columns: options.text_columns.clone(),
+        }
+    }
+
+    pub fn options(&self) -> ReadOptions {
+        ReadOptions {
+            text_columns: self.text_columns.clone(),
+            encoding: self.encoding,
+            delimiter: self.delimiter,
+            sheet: self.sheet.clone(),
+        }
+    }
+}
+
+/// What a worker says, in order: `Ready` once it can take work, then for a job any number
+/// of `Progress` and one `Read` or `Failed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum WorkerEvent {
+    Ready,
+    Progress(JobProgress),
+    Read(Box<ReadResult>),
+    Failed { message: String },
+}
+
+/// How far a job has got: a label for the user and the fraction done (0 to 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobProgress {
+    pub stage: String,
+    pub fraction: f64,
+}
+
+impl JobProgress {
+    /// The label and fraction of a read's progress report.
+    pub fn of_read(p: ReadProgress) -> Self {
+        JobProgress {
+            stage: if p.pass == 1 {
+                "Reading the file".to_string()
+            } else {
+                "Reading some columns again".to_string()
+            },
+            fraction: if p.total == 0 {
+                1.0
+            } else {
+                p.done as f64 / p.total as f64
+            },
+        }
+    }
+}
+
+/// A finished read: the table's shape (the values travel as buffers) and what the page
+/// would otherwise compute on its own thread right after loading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadResult {
+    pub header: DatasetHeader,
+    pub info: ReadInfo,
+    pub parse_ms: f64,
+    pub summary: Vec<ColumnSummary>,
+    /// Two-valued columns, the possible targets.
+    pub candidates: Vec<String>,
+    /// The proposed target, or why the obvious one cannot be used.
+    pub target: Result<Option<Target>, String>,
+    /// Warnings for the proposed target.
+    pub warnings: Vec<DataWarning>,
+}
+
+impl ReadResult {
+    /// Everything about `dataset` the page shows first, computed where the dataset is.
+    pub fn describe(dataset: &Dataset, info: ReadInfo, parse_ms: f64) -> Self {
+        let target = detect_target(dataset).map_err(|e| e.to_string());
+        let warnings = check(dataset, target.as_ref().ok().and_then(|t| t.as_ref()));
+        ReadResult {
+            header: DatasetHeader::default(),
+            info,
+            parse_ms,
+            summary: dataset.summary(),
+            candidates: binary_columns(dataset)
+                .into_iter()
+                .map(|c| c.name.clone())
+                .collect(),
+            target,
+            warnings,
+        }
+    }
+}
+
+/// A dataset without its values.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DatasetHeader {
+    pub n_rows: usize,
+    pub columns: Vec<ColumnHeader>,
+}
+
+/// A column without its values; `levels` is `Some` for a categorical column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnHeader {
+    pub name: String,
+    pub kind: ColumnKind,
+    pub levels: Option<Vec<String>>,
+}
+
+/// One column's values, as they cross to the page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnValues {
+    Numbers(Vec<f64>),
+    Codes(Vec<u32>),
+}
+
+/// Takes a dataset apart into its header and one value buffer per column.
+pub fn split_dataset(dataset: Dataset) -> (DatasetHeader, Vec<ColumnValues>) {
+    let mut header = DatasetHeader {
+        n_rows: dataset.n_rows,
+        columns: Vec::with_capacity(dataset.columns.len()),
+    };
+    let mut values = Vec::with_capacity(dataset.columns.len());
+    for c in dataset.columns {
+        match c.data {
+            ColumnData::Numeric(v) => {
+                header.columns.push(ColumnHeader {
+                    name: c.name,
+                    kind: c.kind,
+                    levels: None,
+                });
+                values.push(ColumnValues::Numbers(v));
+            }
+            ColumnData::Categorical { levels, codes } => {
+                header.columns.push(ColumnHeader {
+                    name: c.name,
+                    kind: c.kind,
+                    levels: Some(levels),
+                });
+                values.push(ColumnValues::Codes(codes));
+            }
+        }
+    }
+    (header, values)
+}
+
+/// Puts a dataset back together, checking that every buffer fits its header (a buffer of
+/// the wrong type or length, or a code with no level, is an error, not a bad table).
+pub fn join_dataset(header: DatasetHeader, values: Vec<ColumnValues>) -> Result<Dataset, String> {
+    if header.columns.len() != values.len() {
+        return Err(format!(
+            "the reader sent {} columns of values for {} columns",
+            values.len(),
+            header.columns.len()
+        ));
+    }
+    let n = header.n_rows;
+    let columns = header
+        .columns
+        .into_iter()
+        .zip(values)
+        .map(|(h, v)| {
+            let data = match (h.levels, v) {
+                (None, ColumnValues::Numbers(v)) if v.len() == n => ColumnData::Numeric(v),
+                (Some(levels), ColumnValues::Codes(codes))
+                    if codes.len() == n
+                        && codes
+                            .iter()
+                            .all(|&c| c == MISSING_CODE || (c as usize) < levels.len()) =>
+                {
+                    ColumnData::Categorical { levels, codes }
+                }
+                _ => {
+                    return Err(format!(
+                        "the values of column '{}' do not fit its description",
+                        h.name
+                    ))
+                }
+            };
+            Ok(Column::new(h.name, data).with_kind(h.kind))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Dataset { n_rows: n, columns })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ingest::read_table;
+
+    #[test]
+    fn a_dataset_survives_the_trip_through_buffers() {
+        let text = "id,plan,spend,joined,churn\n1,Gold,3.5,2024-01-02,Yes\n2,,NA,2024-02-03,No\n3,Basic,7,2024-03-04,No\n";
+        let (ds, _) = read_table(text.as_bytes(), &ReadOptions::default()).expect("reads");
+        let (header, values) = split_dataset(ds.clone());
+        assert!(matches!(values[1], ColumnValues::Codes(_)));
+        assert!(matches!(values[2], ColumnValues::Numbers(_)));
+        let back = join_dataset(header, values).expect("joins");
+        // NaN != NaN, so compare the JSON (which writes NaN as null).
+        assert_eq!(
+            serde_json::to_string(&back).expect("json"),
+            serde_json::to_string(&ds).expect("json")
+        );
+        assert_eq!(
+            back.column("joined").map(|c| c.kind),
+            Some(ColumnKind::Date)
+        );
+    }
+
+    #[test]
+    fn mismatched_buffers_are_refused() {
+        let text = "plan,churn\nGold,Yes\nBasic,No\n";
+        let (ds, _) = read_table(text.as_bytes(), &ReadOptions::default()).expect("reads");
+        let (header, mut values) = split_dataset(ds);
+        values[0] = ColumnValues::Numbers(vec![1.0, 2.0]);
+        let err = join_dataset(header.clone(), values.clone()).expect_err("wrong type");
+        assert!(err.contains("'plan'"), "{err}");
+        values[0] = ColumnValues::Codes(vec![0, 7]);
+        assert!(
+            join_dataset(header.clone(), values.clone()).is_err(),
+            "a code without a level"
+        );
+        values.pop();
+        assert!(join_dataset(header, values).is_err(), "a missing column");
+    }
+
+    #[test]
+    fn events_and_requests_are_plain_json() {
+        let request = ReadRequest::new(
+            "a.csv",
+            &ReadOptions {
+                delimiter: Some(b';'),
+                ..ReadOptions::default()
+            },
+        );
+        let json = serde_json::to_string(&request).expect("json");
+        let back: ReadRequest = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back.options().delimiter, Some(b';'));
+        let event = WorkerEvent::Progress(JobProgress::of_read(ReadProgress {
+            pass: 1,
+            done: 25,
+            total: 100,
+        }));
+        let json = serde_json::to_string(&event).expect("json");
+        assert!(json.contains("\"event\":\"progress\""), "{json}");
+        assert_eq!(
+            serde_json::from_str::<WorkerEvent>(&json).expect("parse"),
+            event
+        );
+    }
+
+    #[test]
+    fn describe_proposes_the_target_and_its_warnings() {
+        let mut text = String::from("customer_id,spend,churn\n");
+        for i in 0..40 {
+            text.push_str(&format!(
+                "{i},{},{}\n",
+                i % 7,
+                if i % 4 == 0 { "Yes" } else { "No" }
+            ));
+        }
+        let (ds, info) = read_table(text.as_bytes(), &ReadOptions::default()).expect("reads");
+        let described = ReadResult::describe(&ds, info, 1.0);
+        let target = described.target.expect("ok").expect("proposed");
+        assert_eq!(
+            (target.column.as_str(), target.positive.as_str()),
+            ("churn", "Yes")
+        );
+        assert_eq!(described.candidates, vec!["churn"]);
+        assert!(described
+            .warnings
+            .iter()
+            .any(|w| matches!(w, DataWarning::Identifier { column } if column == "customer_id")));
+    }
+}
