@@ -19,7 +19,8 @@ step "unit and integration tests (native)"
 cargo test --offline
 step "release build of the site (trunk, wasm-opt)"
 trunk build --release --offline
-wasm=$(ls dist/*_bg.wasm)
-printf 'wasm: %s bytes, %s gzipped\n' "$(wc -c <"$wasm")" "$(gzip -9 -c "$wasm" | wc -c)"
+for wasm in dist/*_bg.wasm; do
+  printf '%s: %s bytes, %s gzipped\n' "$(basename "$wasm")" "$(wc -c <"$wasm")" "$(gzip -9 -c "$wasm" | wc -c)"
+done
 step "end-to-end tests in headless Chromium"
 cargo test --offline --test e2e -- --ignored --test-threads=1

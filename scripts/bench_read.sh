@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Parse throughput, side by side in one run on the same file: the churnscope CLI (native,
+# `--profile native`), pandas.read_csv (../shared/bench/reference_timing.py), and churnscope
+# in headless Chromium (the built dist/ and chromedriver; tests/browser_bench.rs).
+# Usage: scripts/bench_read.sh [FILE]   (FILE defaults to /tmp/big_1m.csv, made if missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FILE=${1:-/tmp/big_1m.csv}
+SHARED=../shared/bench
+if [ ! -f "$FILE" ]; then
+  python3 "$SHARED/reference_timing.py" make 1000000 "$FILE"
+fi
+MB=$(python3 -c "import os,sys; print(os.path.getsize(sys.argv[1]) / 1e6)" "$FILE")
+cargo build --offline --quiet --profile native --bin churnscope
+native() {
+  for _ in 1 2 3; do
+    target/native/churnscope profile "$FILE" | head -1 | sed -E 's/.*read in ([0-9.]+) s.*/\1/'
+  done
+}
+# Interleaved with pandas, so a noisy machine hits both alike.
+A=$(native)
+PANDAS=$(python3 "$SHARED/reference_timing.py" time "$FILE" > /tmp/churnscope-pandas.json; head -1 /tmp/churnscope-pandas.json)
+B=$(native)
+python3 - "$MB" "$PANDAS" $A $B <<'PY'
+import json, statistics, sys
+mb = float(sys.argv[1]); pandas = json.loads(sys.argv[2]); ours = [float(x) for x in sys.argv[3:]]
+m = statistics.median(ours)
+print(json.dumps({"what": "churnscope native parse", "mb": round(mb, 1), "seconds_median": m, "runs": ours, "mb_per_s": round(mb / m, 1)}))
+print(json.dumps({"what": "pandas.read_csv", "mb": round(mb, 1), "seconds_median": pandas["seconds"], "runs": pandas["runs"], "mb_per_s": round(mb / pandas["seconds"], 1)}))
+PY
+if [ -d dist ] && command -v chromedriver >/dev/null; then
+  CHURNSCOPE_BIG_CSV="$FILE" cargo test --offline --quiet --test browser_bench -- --ignored --nocapture 2>/dev/null | grep '^{' || true
+fi
