@@ -262,7 +262,7 @@ pub fn read_csv_with_progress(
         })
         .collect();
     let mut n_rows = 0usize;
-    let mut next_report = PROGRESS_EVERY;
+    let mut report = Reporter::new(1, total);
     let mut escaped = Vec::new();
     loop {
         // A line of spaces in a table of several columns is blank, not a row.
@@ -287,14 +287,7 @@ pub fn read_csv_with_progress(
             });
         }
         n_rows += 1;
-        if scanner.position() >= next_report {
-            next_report = scanner.position() + PROGRESS_EVERY;
-            progress(ReadProgress {
-                pass: 1,
-                done: scanner.position() as u64,
-                total,
-            });
-        }
+        report.tick(scanner.position(), progress);
     }
     if n_rows == 0 {
         return Err(IngestError::HeaderOnly);
@@ -358,7 +351,7 @@ pub fn read_csv_with_progress(
             .collect();
         let mut scanner = Scanner::new(text, delimiter);
         scanner.next_record(&mut record).map_err(unclosed)?;
-        let mut next_report = PROGRESS_EVERY;
+        let mut report = Reporter::new(2, total);
         while scanner.next_record(&mut record).map_err(unclosed)? {
             if record.len() != width {
                 continue; // the blank trailing line skipped in pass 1
@@ -366,14 +359,7 @@ pub fn read_csv_with_progress(
             for (builder, &i) in builders.iter_mut().zip(&deferred) {
                 builder.push(scanner.field(&record, i));
             }
-            if scanner.position() >= next_report {
-                next_report = scanner.position() + PROGRESS_EVERY;
-                progress(ReadProgress {
-                    pass: 2,
-                    done: scanner.position() as u64,
-                    total,
-                });
-            }
+            report.tick(scanner.position(), progress);
         }
         for (builder, &i) in builders.into_iter().zip(&deferred) {
             finished[i] = Some(builder.finish());
@@ -405,6 +391,35 @@ pub fn read_csv_with_progress(
         sheets: Vec::new(),
     };
     Ok((Dataset { n_rows, columns }, info))
+}
+
+/// Calls the progress callback each time another [`PROGRESS_EVERY`] bytes are read.
+struct Reporter {
+    pass: u8,
+    total: u64,
+    next: usize,
+}
+
+impl Reporter {
+    fn new(pass: u8, total: u64) -> Self {
+        Reporter {
+            pass,
+            total,
+            next: PROGRESS_EVERY,
+        }
+    }
+
+    #[inline]
+    fn tick(&mut self, position: usize, progress: &mut dyn FnMut(ReadProgress)) {
+        if position >= self.next {
+            self.next = position + PROGRESS_EVERY;
+            progress(ReadProgress {
+                pass: self.pass,
+                done: position as u64,
+                total: self.total,
+            });
+        }
+    }
 }
 
 /// Roughly how many records follow `start`, from the line lengths in the next 64 KB, so
@@ -783,6 +798,28 @@ mod tests {
             ds.columns[1].text(0).as_deref(),
             Some("said \"hi\"\nthen left")
         );
+    }
+
+    #[test]
+    fn progress_is_reported_every_few_megabytes_up_to_the_end() {
+        // About 10 MB of rows: reports at roughly 4 and 8 MB, then the end.
+        let mut text = String::from("a,b,churn\n");
+        while text.len() < 10_000_000 {
+            text.push_str("12.5,Gold,Yes\n3,Basic,No\n");
+        }
+        let mut reports = Vec::new();
+        read_csv_with_progress(text.as_bytes(), &ReadOptions::default(), &mut |p| {
+            reports.push(p)
+        })
+        .expect("reads");
+        let total = text.len() as u64;
+        assert!(reports.len() >= 3, "{reports:?}");
+        assert!(
+            reports.windows(2).all(|w| w[0].done < w[1].done),
+            "{reports:?}"
+        );
+        assert!(reports.iter().all(|p| p.pass == 1 && p.total == total));
+        assert_eq!(reports.last().map(|p| p.done), Some(total));
     }
 
     #[test]

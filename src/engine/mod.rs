@@ -27,3 +27,4 @@ pub mod sample;
 pub mod scan;
 pub mod split;
 pub mod target;
+pub mod tuning;

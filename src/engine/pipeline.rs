@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use super::dataset::Dataset;
 use super::ingest::ReadOptions;
 use super::metrics::{ClassificationReport, MetricsError};
-use super::models::{FittedModel, LogisticRegressionParams, ModelError, Progress};
+use super::models::{FittedModel, GbdtParams, LogisticRegressionParams, ModelError, Progress};
 use super::prep::{FittedPreprocessor, PrepError};
 use super::split::{stratified_split, SplitError};
 use super::target::{Target, TargetError};
+use super::tuning::{tune_logistic, Tuning, TuningReport};
 
 /// Version of the serialised pipeline layout; bumped on any incompatible change.
 pub const MODEL_FORMAT_VERSION: u32 = 1;
@@ -34,6 +35,8 @@ pub enum PipelineError {
     Metrics(#[from] MetricsError),
     #[error("the file has no rows with a value in the target column '{0}'")]
     NoLabelledRows(String),
+    #[error("tuning: {0}")]
+    Tuning(String),
 }
 
 pub type Result<T> = std::result::Result<T, PipelineError>;
@@ -51,6 +54,25 @@ pub struct TrainConfig {
     pub logistic: LogisticRegressionParams,
     /// Probability at or above which a customer is flagged (default 0.5).
     pub threshold: f64,
+    /// When set, C is chosen by cross-validation on the training rows before the final fit.
+    #[serde(default)]
+    pub tuning: Option<Tuning>,
+    /// Which model to fit.
+    #[serde(default)]
+    pub model: ModelKind,
+    #[serde(default)]
+    pub gbdt: GbdtParams,
+}
+
+/// The models a pipeline can fit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// L2 logistic regression on imputed, standardised, one-hot features.
+    #[default]
+    Logistic,
+    /// Histogram gradient-boosted trees on raw numbers and category codes.
+    Gbdt,
 }
 
 impl TrainConfig {
@@ -63,6 +85,9 @@ impl TrainConfig {
             seed: 42,
             logistic: LogisticRegressionParams::new(),
             threshold: 0.5,
+            tuning: None,
+            model: ModelKind::Logistic,
+            gbdt: GbdtParams::default(),
         }
     }
 }
@@ -98,14 +123,26 @@ impl FittedPipeline {
         let y: Vec<u8> = rows.iter().map(|&r| labels[r].unwrap_or(0)).collect();
         let mut exclude = config.ignore.clone();
         exclude.push(config.target.column.clone());
-        let preprocessor = FittedPreprocessor::fit(ds, &rows, &exclude)?;
-        let x = preprocessor.transform(ds, &rows)?;
-        let model = config.logistic.fit(&x, &y, progress)?;
+        let (preprocessor, model) = match config.model {
+            ModelKind::Logistic => {
+                let preprocessor = FittedPreprocessor::fit(ds, &rows, &exclude)?;
+                let x = preprocessor.transform(ds, &rows)?;
+                let model = config.logistic.fit(&x, &y, progress)?;
+                (preprocessor, FittedModel::Logistic(model))
+            }
+            ModelKind::Gbdt => {
+                let preprocessor = FittedPreprocessor::fit_for_trees(ds, &rows, &exclude)?;
+                let x = preprocessor.transform(ds, &rows)?;
+                let categorical = preprocessor.categorical_features();
+                let model = config.gbdt.fit(&x, &categorical, &y, progress)?;
+                (preprocessor, FittedModel::Gbdt(model))
+            }
+        };
         Ok(FittedPipeline {
             format_version: MODEL_FORMAT_VERSION,
             target: config.target.clone(),
             preprocessor,
-            model: FittedModel::Logistic(model),
+            model,
             threshold: config.threshold,
         })
     }
@@ -157,6 +194,8 @@ pub struct TrainOutcome {
     /// Labelled rows in the table (rows with a missing target are left out).
     pub n_labelled: usize,
     pub test: ClassificationReport,
+    /// The cross-validated search, when one chose C.
+    pub tuning: Option<TuningReport>,
 }
 
 /// Splits `ds`, fits on the training part and evaluates on the test part.
@@ -171,14 +210,51 @@ pub fn train_and_evaluate(
         return Err(PipelineError::NoLabelledRows(config.target.column.clone()));
     }
     let split = stratified_split(&labels, config.test_fraction, config.seed)?;
-    let pipeline = FittedPipeline::fit(ds, &split.train, config, progress)?;
-    let test = pipeline.evaluate_rows(ds, &split.test, &labels)?;
+    fit_and_test(ds, &split.train, &split.test, config, progress)
+}
+
+/// Fits on `train` (choosing C by cross-validation there first when `config.tuning` says
+/// so) and evaluates on the labelled ones of `test`.
+pub fn fit_and_test(
+    ds: &Dataset,
+    train: &[usize],
+    test: &[usize],
+    config: &TrainConfig,
+    mut progress: impl FnMut(Progress) -> bool,
+) -> Result<TrainOutcome> {
+    let labels = config.target.labels(ds)?;
+    let n_labelled = labels.iter().filter(|l| l.is_some()).count();
+    let (config, tuning) = match &config.tuning {
+        Some(_) if config.model != ModelKind::Logistic => {
+            return Err(PipelineError::Tuning(
+                "cross-validated tuning is available for logistic regression only".into(),
+            ))
+        }
+        Some(t) => {
+            let report = tune_logistic(ds, train, config, t, &mut progress)?;
+            let mut tuned = config.clone();
+            tuned.logistic = tuned.logistic.c(report.best_c);
+            (tuned, Some(report))
+        }
+        None => (config.clone(), None),
+    };
+    let pipeline = FittedPipeline::fit(ds, train, &config, progress)?;
+    let test_rows: Vec<usize> = test
+        .iter()
+        .copied()
+        .filter(|&r| labels[r].is_some())
+        .collect();
+    if test_rows.is_empty() {
+        return Err(PipelineError::NoLabelledRows(config.target.column.clone()));
+    }
+    let report = pipeline.evaluate_rows(ds, &test_rows, &labels)?;
     Ok(TrainOutcome {
         pipeline,
-        n_train: split.train.len(),
-        n_test: split.test.len(),
+        n_train: train.iter().filter(|&&r| labels[r].is_some()).count(),
+        n_test: test_rows.len(),
         n_labelled,
-        test,
+        test: report,
+        tuning,
     })
 }
 

@@ -87,6 +87,24 @@ pub enum FeatureBlock {
         levels: Vec<String>,
         fill: String,
     },
+    /// For trees: the number as it is, a missing cell as NaN (trees route missing values
+    /// themselves).
+    Raw { column: String },
+    /// For trees: a category as its index among the sorted training levels; a missing cell
+    /// or a level unseen in training is NaN.
+    Ordinal { column: String, levels: Vec<String> },
+}
+
+impl FeatureBlock {
+    /// The source column.
+    pub fn column(&self) -> &str {
+        match self {
+            FeatureBlock::Numeric { column, .. }
+            | FeatureBlock::OneHot { column, .. }
+            | FeatureBlock::Raw { column }
+            | FeatureBlock::Ordinal { column, .. } => column,
+        }
+    }
 }
 
 /// Why a column is not a feature.
@@ -208,10 +226,22 @@ fn text_codes(
 impl FittedPreprocessor {
     /// Fits on `rows` of `ds`, using every column except those in `exclude` and identifiers.
     pub fn fit(ds: &Dataset, rows: &[usize], exclude: &[String]) -> Result<Self> {
+        Self::fit_as(ds, rows, exclude, false)
+    }
+
+    /// Fits the preprocessing trees want (scikit-learn's passthrough + `OrdinalEncoder` of
+    /// the reference protocol): numbers as they are, categories as level indices, missing
+    /// values left missing. The same columns are used and dropped as by [`Self::fit`].
+    pub fn fit_for_trees(ds: &Dataset, rows: &[usize], exclude: &[String]) -> Result<Self> {
+        Self::fit_as(ds, rows, exclude, true)
+    }
+
+    fn fit_as(ds: &Dataset, rows: &[usize], exclude: &[String], trees: bool) -> Result<Self> {
         if rows.is_empty() {
             return Err(PrepError::NoRows);
         }
         let mut blocks = Vec::new();
+        let mut category_blocks = Vec::new();
         let mut dropped = Vec::new();
         for col in &ds.columns {
             if exclude.contains(&col.name) {
@@ -231,6 +261,12 @@ impl FittedPreprocessor {
                         dropped.push(drop("no values in the training rows"));
                         continue;
                     };
+                    if trees {
+                        blocks.push(FeatureBlock::Raw {
+                            column: col.name.clone(),
+                        });
+                        continue;
+                    }
                     let filled = values.iter().map(|&x| if x.is_nan() { median } else { x });
                     let n = values.len() as f64;
                     let mean = filled.clone().sum::<f64>() / n;
@@ -267,6 +303,18 @@ impl FittedPreprocessor {
                         continue;
                     };
                     let fill = (*fill).clone();
+                    if trees {
+                        let levels = by_text
+                            .iter()
+                            .filter(|(_, &n)| n > 0)
+                            .map(|(t, _)| (*t).clone())
+                            .collect();
+                        category_blocks.push(FeatureBlock::Ordinal {
+                            column: col.name.clone(),
+                            levels,
+                        });
+                        continue;
+                    }
                     // OneHotEncoder's categories are the sorted distinct training values
                     // (after imputation, so the fill level is always present).
                     let levels: Vec<String> = by_text
@@ -282,13 +330,18 @@ impl FittedPreprocessor {
                 }
             }
         }
+        // Trees: numbers first, then categories, the reference's ColumnTransformer order
+        // (which decides between splits of equal gain, e.g. a plan flag and its count).
+        blocks.extend(category_blocks);
         if blocks.is_empty() {
             return Err(PrepError::NoFeatures);
         }
         let feature_names = blocks
             .iter()
             .flat_map(|b| match b {
-                FeatureBlock::Numeric { column, .. } => vec![column.clone()],
+                FeatureBlock::Numeric { column, .. }
+                | FeatureBlock::Raw { column }
+                | FeatureBlock::Ordinal { column, .. } => vec![column.clone()],
                 FeatureBlock::OneHot { column, levels, .. } => {
                     levels.iter().map(|l| format!("{column}={l}")).collect()
                 }
@@ -308,14 +361,7 @@ impl FittedPreprocessor {
 
     /// Names of the source columns the features need.
     pub fn input_columns(&self) -> Vec<&str> {
-        self.blocks
-            .iter()
-            .map(|b| match b {
-                FeatureBlock::Numeric { column, .. } | FeatureBlock::OneHot { column, .. } => {
-                    column.as_str()
-                }
-            })
-            .collect()
+        self.blocks.iter().map(FeatureBlock::column).collect()
     }
 
     /// Names of the columns read as categories (so a reader can keep them as text).
@@ -323,8 +369,22 @@ impl FittedPreprocessor {
         self.blocks
             .iter()
             .filter_map(|b| match b {
-                FeatureBlock::OneHot { column, .. } => Some(column.clone()),
-                FeatureBlock::Numeric { .. } => None,
+                FeatureBlock::OneHot { column, .. } | FeatureBlock::Ordinal { column, .. } => {
+                    Some(column.clone())
+                }
+                FeatureBlock::Numeric { .. } | FeatureBlock::Raw { .. } => None,
+            })
+            .collect()
+    }
+
+    /// For each feature, whether it is a category code (for trees' categorical splits).
+    pub fn categorical_features(&self) -> Vec<bool> {
+        self.blocks
+            .iter()
+            .flat_map(|b| match b {
+                FeatureBlock::OneHot { levels, .. } => vec![false; levels.len()],
+                FeatureBlock::Numeric { .. } | FeatureBlock::Raw { .. } => vec![false],
+                FeatureBlock::Ordinal { .. } => vec![true],
             })
             .collect()
     }
@@ -375,6 +435,28 @@ impl FittedPreprocessor {
                         }
                     }
                     offset += levels.len();
+                }
+                FeatureBlock::Raw { column } => {
+                    let values = numeric_cells(ds, column, rows)?;
+                    for (i, x) in values.into_iter().enumerate() {
+                        m.data[i * m.cols + offset] = x;
+                    }
+                    offset += 1;
+                }
+                FeatureBlock::Ordinal { column, levels } => {
+                    let mut dict: HashMap<String, usize> = levels
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| (l.clone(), i))
+                        .collect();
+                    let codes = text_codes(ds, column, rows, &mut dict, false)?;
+                    for (i, code) in codes.into_iter().enumerate() {
+                        m.data[i * m.cols + offset] = match code {
+                            Some(Some(j)) => j as f64,
+                            _ => f64::NAN,
+                        };
+                    }
+                    offset += 1;
                 }
             }
         }
@@ -468,5 +550,22 @@ mod tests {
             p.transform(&bad, &[0]),
             Err(PrepError::NotNumeric { row: 1, .. })
         ));
+    }
+    #[test]
+    fn tree_preprocessing_keeps_numbers_raw_and_codes_categories() {
+        let d = ds("plan,x,churn\nb,1,Yes\na,,No\n,3,No\na,5,Yes\nzzz,7,No\n");
+        let exclude = ["churn".to_string()];
+        let p = FittedPreprocessor::fit_for_trees(&d, &[0, 1, 2, 3], &exclude).expect("fit");
+        assert_eq!(p.feature_names, ["x", "plan"]);
+        assert_eq!(p.categorical_features(), [false, true]);
+        let m = p.transform(&d, &[0, 1, 2, 4]).expect("transform");
+        assert_eq!(m.row(0), &[1.0, 1.0], "b is the second sorted level");
+        assert!(
+            m.row(1)[0].is_nan() && m.row(1)[1] == 0.0,
+            "missing number stays missing"
+        );
+        assert!(m.row(2)[1].is_nan(), "missing category is NaN");
+        assert!(m.row(3)[1].is_nan(), "unseen level zzz is NaN");
+        assert_eq!(p.categorical_columns(), ["plan"]);
     }
 }

@@ -19,6 +19,14 @@ pub enum SplitError {
         class_name: &'static str,
         count: usize,
     },
+    #[error("cross-validation needs at least 2 folds, got {0}")]
+    BadFolds(usize),
+    #[error("too few rows for {folds}-fold cross-validation: {class_name} has {count} training rows, and each fold needs at least one")]
+    TooFewForFolds {
+        class_name: &'static str,
+        count: usize,
+        folds: usize,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, SplitError>;
@@ -63,6 +71,60 @@ pub fn stratified_split(labels: &[Option<u8>], test_fraction: f64, seed: u64) ->
     Ok(Split { train, test })
 }
 
+/// Splits `rows` (labelled rows of a table, e.g. its training part) into `k` stratified
+/// folds: after one seeded shuffle, each class deals its rows to the folds in turn, so every
+/// fold keeps the churn rate. Each fold is sorted; together they hold every row once.
+pub fn stratified_folds(
+    labels: &[Option<u8>],
+    rows: &[usize],
+    k: usize,
+    seed: u64,
+) -> Result<Vec<Vec<usize>>> {
+    if k < 2 {
+        return Err(SplitError::BadFolds(k));
+    }
+    let mut order: Vec<usize> = rows
+        .iter()
+        .copied()
+        .filter(|&i| labels.get(i).copied().flatten().is_some())
+        .collect();
+    Rng::new(seed).shuffle(&mut order);
+    let mut folds = vec![Vec::new(); k];
+    for (class, class_name) in [(0u8, "the negative class"), (1u8, "the positive class")] {
+        let class_rows: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&i| labels[i] == Some(class))
+            .collect();
+        if class_rows.len() < k {
+            return Err(SplitError::TooFewForFolds {
+                class_name,
+                count: class_rows.len(),
+                folds: k,
+            });
+        }
+        for (i, row) in class_rows.into_iter().enumerate() {
+            folds[i % k].push(row);
+        }
+    }
+    for fold in &mut folds {
+        fold.sort_unstable();
+    }
+    Ok(folds)
+}
+
+/// The training rows of fold `i`: every row of the other folds, sorted.
+pub fn fold_training_rows(folds: &[Vec<usize>], i: usize) -> Vec<usize> {
+    let mut rows: Vec<usize> = folds
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| j != i)
+        .flat_map(|(_, f)| f.iter().copied())
+        .collect();
+    rows.sort_unstable();
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +163,38 @@ mod tests {
         assert!(matches!(
             stratified_split(&labels, 1.0, 1),
             Err(SplitError::BadFraction(_))
+        ));
+    }
+    #[test]
+    fn folds_partition_the_rows_and_keep_the_class_balance() {
+        // 500 rows, 100 positives, 5 folds: each fold holds 80 negatives and 20 positives.
+        let labels: Vec<Option<u8>> = (0..500).map(|i| Some(u8::from(i % 5 == 0))).collect();
+        let rows: Vec<usize> = (0..500).collect();
+        let folds = stratified_folds(&labels, &rows, 5, 42).expect("folds");
+        for fold in &folds {
+            assert_eq!(fold.len(), 100);
+            assert_eq!(fold.iter().filter(|&&r| labels[r] == Some(1)).count(), 20);
+        }
+        let mut all: Vec<usize> = folds.concat();
+        all.sort_unstable();
+        assert_eq!(all, rows);
+        assert_eq!(
+            folds,
+            stratified_folds(&labels, &rows, 5, 42).expect("again")
+        );
+        let train = fold_training_rows(&folds, 2);
+        assert_eq!(train.len(), 400);
+        assert!(train.iter().all(|r| !folds[2].contains(r)));
+        // Only the given rows are dealt; too few of a class for the folds is an error.
+        let some = stratified_folds(&labels, &rows[..50], 5, 1).expect("folds of a subset");
+        assert_eq!(some.concat().len(), 50);
+        assert!(matches!(
+            stratified_folds(&labels, &rows[..12], 5, 1),
+            Err(SplitError::TooFewForFolds { count: 3, .. })
+        ));
+        assert!(matches!(
+            stratified_folds(&labels, &rows, 1, 1),
+            Err(SplitError::BadFolds(1))
         ));
     }
 }

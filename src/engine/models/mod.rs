@@ -2,12 +2,14 @@
 //! defaults, validated by `check()`, fitted into a `Fitted…` value that predicts and
 //! serialises. [`FittedModel`] is the closed set a pipeline can hold.
 
+pub mod gbdt;
 pub mod lbfgs;
 pub mod logistic;
 
 use serde::{Deserialize, Serialize};
 
 use super::prep::Matrix;
+pub use gbdt::{FittedGbdt, GbdtParams};
 pub use logistic::{FittedLogisticRegression, LogisticRegressionParams};
 
 /// Why a model could not be fitted.
@@ -45,6 +47,7 @@ pub struct Progress {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FittedModel {
     Logistic(FittedLogisticRegression),
+    Gbdt(FittedGbdt),
 }
 
 impl FittedModel {
@@ -52,6 +55,7 @@ impl FittedModel {
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
         match self {
             FittedModel::Logistic(m) => m.predict_proba(x),
+            FittedModel::Gbdt(m) => m.predict_proba(x),
         }
     }
 }

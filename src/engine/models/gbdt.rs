@@ -1,0 +1,1079 @@
+//! Histogram gradient-boosted trees for binary churn, in the manner of LightGBM.
+//!
+//! The defaults are LightGBM's (`LGBMClassifier()`): 100 trees, learning rate 0.1, leaf-wise
+//! growth to at most 31 leaves, at least 20 rows and a hessian sum of 1e-3 per leaf, no L2 on
+//! leaves, 255 bins per feature with at least 3 rows a bin, the starting score the log-odds
+//! of the training churn rate. What follows LightGBM's design:
+//!
+//! - **Binning**: a feature with few distinct values gets a bin per value (merged until each
+//!   holds 3 rows), thresholds half-way between values; otherwise bins of about equal counts.
+//!   A missing value has a bin of its own, and each split tries sending the missing rows
+//!   left and right and keeps the better (`use_missing`).
+//! - **Categories** (native, no one-hot): up to 4 levels, one level against the rest; more,
+//!   the levels seen at least 10 times are ordered by gradient / (hessian + 10) and the best
+//!   prefix of that order (at most 32 levels, in groups of at least 100 rows, with an extra
+//!   L2 of 10) goes left. Missing and rare or unseen levels go right.
+//! - **Histograms**: per leaf and feature, the sums of gradients, hessians and counts per bin;
+//!   the larger child of a split gets its histogram by subtracting the smaller's from the
+//!   parent's.
+//!
+//! Deterministic: nothing is sampled. Progress is reported after each tree.
+
+use serde::{Deserialize, Serialize};
+
+use super::{check_training_data, ModelError, Progress, Result};
+use crate::engine::prep::Matrix;
+
+/// Settings of [`FittedGbdt`]; see the module text for the defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GbdtParams {
+    pub n_trees: usize,
+    pub learning_rate: f64,
+    pub num_leaves: usize,
+    /// Maximum depth of a tree; `None` for no limit (leaf-wise growth decides).
+    pub max_depth: Option<usize>,
+    pub min_data_in_leaf: usize,
+    pub min_sum_hessian_in_leaf: f64,
+    pub lambda_l2: f64,
+    pub max_bin: usize,
+    pub min_data_in_bin: usize,
+    pub max_cat_to_onehot: usize,
+    pub max_cat_threshold: usize,
+    pub cat_smooth: f64,
+    pub cat_l2: f64,
+    pub min_data_per_group: usize,
+}
+
+impl Default for GbdtParams {
+    fn default() -> Self {
+        GbdtParams {
+            n_trees: 100,
+            learning_rate: 0.1,
+            num_leaves: 31,
+            max_depth: None,
+            min_data_in_leaf: 20,
+            min_sum_hessian_in_leaf: 1e-3,
+            lambda_l2: 0.0,
+            max_bin: 255,
+            min_data_in_bin: 3,
+            max_cat_to_onehot: 4,
+            max_cat_threshold: 32,
+            cat_smooth: 10.0,
+            cat_l2: 10.0,
+            min_data_per_group: 100,
+        }
+    }
+}
+
+impl GbdtParams {
+    /// Checks the settings.
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(ModelError::InvalidParameter(m));
+        if self.n_trees == 0 {
+            return bad("n_trees must be at least 1".into());
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return bad(format!(
+                "learning_rate must be positive, got {}",
+                self.learning_rate
+            ));
+        }
+        if self.num_leaves < 2 {
+            return bad(format!(
+                "num_leaves must be at least 2, got {}",
+                self.num_leaves
+            ));
+        }
+        if !(2..=65_535).contains(&self.max_bin) {
+            return bad(format!(
+                "max_bin must be from 2 to 65535, got {}",
+                self.max_bin
+            ));
+        }
+        if !(self.lambda_l2 >= 0.0 && self.cat_l2 >= 0.0 && self.cat_smooth >= 0.0) {
+            return bad("lambda_l2, cat_l2 and cat_smooth must not be negative".into());
+        }
+        Ok(())
+    }
+
+    /// Fits `n_trees` trees to `x` (NaN = missing) and 0/1 labels `y`; `categorical[j]` marks
+    /// feature `j` as category codes (0, 1, 2, ...). `progress` after each tree; returning
+    /// `false` cancels.
+    pub fn fit(
+        &self,
+        x: &Matrix,
+        categorical: &[bool],
+        y: &[u8],
+        mut progress: impl FnMut(Progress) -> bool,
+    ) -> Result<FittedGbdt> {
+        self.check()?;
+        if categorical.len() != x.cols {
+            return Err(ModelError::InvalidParameter(format!(
+                "{} categorical flags for {} features",
+                categorical.len(),
+                x.cols
+            )));
+        }
+        check_training_data_allowing_nan(x, y)?;
+        let n = x.rows;
+        let features: Vec<FeatureBins> = (0..x.cols)
+            .map(|j| {
+                let column: Vec<f64> = (0..n).map(|i| x.data[i * x.cols + j]).collect();
+                if categorical[j] {
+                    FeatureBins::categorical(&column)
+                } else {
+                    FeatureBins::numeric(&column, self.max_bin, self.min_data_in_bin)
+                }
+            })
+            .collect();
+        // Bin index of every cell, feature-major.
+        let binned: Vec<Vec<u32>> = features
+            .iter()
+            .enumerate()
+            .map(|(j, f)| (0..n).map(|i| f.bin_of(x.data[i * x.cols + j])).collect())
+            .collect();
+        let positives = y.iter().filter(|&&v| v == 1).count() as f64;
+        let rate = positives / n as f64;
+        let init = (rate / (1.0 - rate)).ln();
+        let mut score = vec![init; n];
+        let mut grad = vec![0.0; n];
+        let mut hess = vec![0.0; n];
+        let mut trees = Vec::with_capacity(self.n_trees);
+        for t in 0..self.n_trees {
+            for i in 0..n {
+                let p = sigmoid(score[i]);
+                grad[i] = p - f64::from(y[i]);
+                hess[i] = p * (1.0 - p);
+            }
+            let tree = self.grow(&features, &binned, &grad, &hess);
+            // Scores of the training rows from the leaves they ended in.
+            for (leaf, rows) in tree.leaf_rows.iter().enumerate() {
+                let value = tree.tree.leaves[leaf];
+                for &r in rows {
+                    score[r as usize] += value;
+                }
+            }
+            trees.push(tree.tree);
+            let loss = y
+                .iter()
+                .zip(&score)
+                .map(|(&yi, &s)| softplus(s) - f64::from(yi) * s)
+                .sum::<f64>()
+                / n as f64;
+            if !progress(Progress {
+                iteration: t + 1,
+                max_iterations: self.n_trees,
+                loss,
+            }) {
+                return Err(ModelError::Cancelled);
+            }
+        }
+        Ok(FittedGbdt {
+            init_score: init,
+            trees,
+            features: features.iter().map(FeatureBins::describe).collect(),
+        })
+    }
+
+    /// Grows one tree leaf-wise on the current gradients.
+    fn grow(
+        &self,
+        features: &[FeatureBins],
+        binned: &[Vec<u32>],
+        grad: &[f64],
+        hess: &[f64],
+    ) -> Grown {
+        let all: Vec<u32> = (0..grad.len() as u32).collect();
+        let root_hist = histograms(features, binned, &all, grad, hess);
+        let (g, h) = all.iter().fold((0.0, 0.0), |(g, h), &r| {
+            (g + grad[r as usize], h + hess[r as usize])
+        });
+        let mut leaves = vec![Leaf {
+            rows: all,
+            hist: root_hist,
+            sum_grad: g,
+            sum_hess: h,
+            output: leaf_output(g, h, self.lambda_l2),
+            depth: 0,
+            node: None,
+            best: None,
+        }];
+        leaves[0].best = self.best_split(features, &leaves[0]);
+        let mut nodes: Vec<Node> = Vec::new();
+        while leaves.len() < self.num_leaves {
+            let Some((index, _)) = leaves
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| l.best.as_ref().map(|b| (i, b.gain)))
+                .filter(|&(_, gain)| gain > 0.0)
+                .fold(None, |best: Option<(usize, f64)>, (i, gain)| match best {
+                    Some((_, g)) if g >= gain => best,
+                    _ => Some((i, gain)),
+                })
+            else {
+                break;
+            };
+            let split = leaves[index].best.take().expect("chosen leaf has a split");
+            let parent = &leaves[index];
+            let column = &binned[split.feature];
+            let (left_rows, right_rows): (Vec<u32>, Vec<u32>) = parent
+                .rows
+                .iter()
+                .partition(|&&r| split.rule.goes_left(column[r as usize]));
+            // Histogram of the smaller child by scanning, the larger by subtraction.
+            let (small, large_is_left) = if left_rows.len() <= right_rows.len() {
+                (&left_rows, false)
+            } else {
+                (&right_rows, true)
+            };
+            let small_hist = histograms(features, binned, small, grad, hess);
+            let large_hist = subtract(&parent.hist, &small_hist);
+            let (left_hist, right_hist) = if large_is_left {
+                (large_hist, small_hist)
+            } else {
+                (small_hist, large_hist)
+            };
+            let depth = parent.depth + 1;
+            // The parent becomes an internal node; its place in its own parent is patched.
+            let node_index = nodes.len();
+            nodes.push(Node {
+                feature: split.feature,
+                rule: split.rule.clone(),
+                left: Child::Leaf(0),
+                right: Child::Leaf(0),
+            });
+            if let Some((p, is_left)) = parent.node {
+                let slot = if is_left {
+                    &mut nodes[p].left
+                } else {
+                    &mut nodes[p].right
+                };
+                *slot = Child::Node(node_index);
+            }
+            let left = Leaf {
+                rows: left_rows,
+                hist: left_hist,
+                sum_grad: split.left_grad,
+                sum_hess: split.left_hess,
+                output: split.left_output,
+                depth,
+                node: Some((node_index, true)),
+                best: None,
+            };
+            let right = Leaf {
+                rows: right_rows,
+                hist: right_hist,
+                sum_grad: parent.sum_grad - split.left_grad,
+                sum_hess: parent.sum_hess - split.left_hess,
+                output: split.right_output,
+                depth,
+                node: Some((node_index, false)),
+                best: None,
+            };
+            leaves[index] = left;
+            leaves.push(right);
+            let right_index = leaves.len() - 1;
+            for i in [index, right_index] {
+                let can_split = self.max_depth.is_none_or(|d| leaves[i].depth < d);
+                leaves[i].best = if can_split {
+                    self.best_split(features, &leaves[i])
+                } else {
+                    None
+                };
+            }
+        }
+        // Leaf numbers: position in `leaves`; point the nodes at them.
+        for (i, leaf) in leaves.iter().enumerate() {
+            if let Some((p, is_left)) = leaf.node {
+                let slot = if is_left {
+                    &mut nodes[p].left
+                } else {
+                    &mut nodes[p].right
+                };
+                *slot = Child::Leaf(i);
+            }
+        }
+        let values = leaves
+            .iter()
+            .map(|l| l.output * self.learning_rate)
+            .collect();
+        Grown {
+            leaf_rows: leaves.into_iter().map(|l| l.rows).collect(),
+            tree: Tree {
+                nodes,
+                leaves: values,
+            },
+        }
+    }
+
+    /// The best split of a leaf over all features, if any is allowed.
+    fn best_split(&self, features: &[FeatureBins], leaf: &Leaf) -> Option<Split> {
+        if leaf.rows.len() < 2 * self.min_data_in_leaf {
+            return None;
+        }
+        let parent_gain = leaf.sum_grad * leaf.sum_grad / (leaf.sum_hess + self.lambda_l2);
+        let mut best: Option<Split> = None;
+        for (j, f) in features.iter().enumerate() {
+            let hist = &leaf.hist[j];
+            let candidate = match f {
+                FeatureBins::Numeric { .. } => self.numeric_split(j, hist, leaf, parent_gain),
+                FeatureBins::Categorical { .. } => {
+                    self.categorical_split(j, hist, leaf, parent_gain)
+                }
+            };
+            if let Some(c) = candidate {
+                // Two features that split the rows the same way (a plan flag and its count,
+                // minutes and their charge) gain the same up to rounding: the earlier feature
+                // keeps the split, as in LightGBM, unless the later one is clearly better.
+                let clearly_better = |b: &Split| c.gain > b.gain + 1e-9 * b.gain.abs().max(1e-12);
+                if best.as_ref().is_none_or(clearly_better) {
+                    best = Some(c);
+                }
+            }
+        }
+        best
+    }
+
+    fn allowed(&self, count: usize, hess: f64) -> bool {
+        count >= self.min_data_in_leaf && hess >= self.min_sum_hessian_in_leaf
+    }
+
+    /// Thresholds between bins, with the missing rows (the last bin) sent left or right.
+    ///
+    /// As LightGBM: first a scan from the top bin down with missing rows on the left, then
+    /// (only when the leaf has missing rows) one from the bottom up with them on the right,
+    /// a later candidate replacing an earlier one only when strictly better. Where a leaf
+    /// has no rows in a run of bins, the threshold so lands at the top of the gap.
+    fn numeric_split(
+        &self,
+        j: usize,
+        hist: &[Bin],
+        leaf: &Leaf,
+        parent_gain: f64,
+    ) -> Option<Split> {
+        let nb = hist.len() - 1; // the last bin holds missing values
+        let missing = hist[nb];
+        let total_count = leaf.rows.len();
+        let l2 = self.lambda_l2;
+        let mut best: Option<Split> = None;
+        let mut consider = |t: usize, g: f64, h: f64, missing_left: bool| {
+            let (rg, rh) = (leaf.sum_grad - g, leaf.sum_hess - h);
+            let gain = g * g / (h + l2) + rg * rg / (rh + l2) - parent_gain;
+            if best.as_ref().is_none_or(|b| gain > b.gain) {
+                best = Some(Split {
+                    feature: j,
+                    gain,
+                    rule: Rule::Threshold {
+                        bin: t as u32,
+                        missing_left,
+                        missing_bin: nb as u32,
+                    },
+                    left_grad: g,
+                    left_hess: h,
+                    left_output: leaf_output(g, h, l2),
+                    right_output: leaf_output(rg, rh, l2),
+                });
+            }
+        };
+        // Top down: the right side grows bin by bin; missing rows stay left.
+        let (mut rg, mut rh, mut rc) = (0.0, 0.0, 0usize);
+        for t in (1..nb).rev() {
+            rg += hist[t].grad;
+            rh += hist[t].hess;
+            rc += hist[t].count;
+            if !self.allowed(rc, rh) {
+                continue;
+            }
+            let (g, h) = (leaf.sum_grad - rg, leaf.sum_hess - rh);
+            if !self.allowed(total_count - rc, h) {
+                break;
+            }
+            consider(t - 1, g, h, true);
+        }
+        if missing.count > 0 {
+            // Bottom up: the left side grows; missing rows stay right.
+            let (mut g, mut h, mut c) = (0.0, 0.0, 0usize);
+            for (t, bin) in hist[..nb.saturating_sub(1)].iter().enumerate() {
+                g += bin.grad;
+                h += bin.hess;
+                c += bin.count;
+                if !self.allowed(c, h) {
+                    continue;
+                }
+                if !self.allowed(total_count - c, leaf.sum_hess - h) {
+                    break;
+                }
+                consider(t, g, h, false);
+            }
+        }
+        best
+    }
+
+    /// A set of levels against the rest (LightGBM's categorical split).
+    fn categorical_split(
+        &self,
+        j: usize,
+        hist: &[Bin],
+        leaf: &Leaf,
+        parent_gain: f64,
+    ) -> Option<Split> {
+        let levels = hist.len() - 1; // the last bin: missing or unseen
+        let total_count = leaf.rows.len();
+        let mut best: Option<Split> = None;
+        let consider =
+            |set: Vec<u32>, g: f64, h: f64, c: usize, l2: f64, best: &mut Option<Split>| {
+                let (rg, rh, rc) = (leaf.sum_grad - g, leaf.sum_hess - h, total_count - c);
+                if !self.allowed(c, h) || !self.allowed(rc, rh) {
+                    return;
+                }
+                // As LightGBM: the children with the categorical L2, the parent without, so
+                // a many-level split must gain more than a numeric one to be taken.
+                let gain = g * g / (h + l2) + rg * rg / (rh + l2) - parent_gain;
+                if best.as_ref().is_none_or(|b| gain > b.gain) {
+                    *best = Some(Split {
+                        feature: j,
+                        gain,
+                        rule: Rule::Levels { left: set },
+                        left_grad: g,
+                        left_hess: h,
+                        left_output: leaf_output(g, h, l2),
+                        right_output: leaf_output(rg, rh, l2),
+                    });
+                }
+            };
+        let used: Vec<usize> = (0..levels).filter(|&k| hist[k].count > 0).collect();
+        if used.len() <= self.max_cat_to_onehot {
+            for &k in &used {
+                let b = hist[k];
+                consider(
+                    vec![k as u32],
+                    b.grad,
+                    b.hess,
+                    b.count,
+                    self.lambda_l2,
+                    &mut best,
+                );
+            }
+            return best;
+        }
+        let smooth = self.cat_smooth;
+        let mut sorted: Vec<usize> = used
+            .into_iter()
+            .filter(|&k| hist[k].count as f64 >= smooth)
+            .collect();
+        sorted.sort_by(|&a, &b| {
+            let ka = hist[a].grad / (hist[a].hess + smooth);
+            let kb = hist[b].grad / (hist[b].hess + smooth);
+            ka.total_cmp(&kb).then(a.cmp(&b))
+        });
+        let max_levels = self.max_cat_threshold.min(sorted.len().div_ceil(2));
+        let l2 = self.lambda_l2 + self.cat_l2;
+        for reverse in [false, true] {
+            let order: Vec<usize> = if reverse {
+                sorted.iter().rev().copied().collect()
+            } else {
+                sorted.clone()
+            };
+            let (mut g, mut h, mut c, mut group) = (0.0, 0.0, 0usize, 0usize);
+            for (i, &k) in order.iter().enumerate().take(max_levels) {
+                g += hist[k].grad;
+                h += hist[k].hess;
+                c += hist[k].count;
+                group += hist[k].count;
+                if !self.allowed(c, h) {
+                    continue;
+                }
+                let rc = total_count - c;
+                if rc < self.min_data_in_leaf
+                    || rc < self.min_data_per_group
+                    || leaf.sum_hess - h < self.min_sum_hessian_in_leaf
+                {
+                    break;
+                }
+                if group < self.min_data_per_group {
+                    continue;
+                }
+                group = 0;
+                let set: Vec<u32> = order[..=i].iter().map(|&k| k as u32).collect();
+                consider(set, g, h, c, l2, &mut best);
+            }
+        }
+        best
+    }
+}
+
+/// Like [`check_training_data`] but with missing features allowed (trees route them).
+fn check_training_data_allowing_nan(x: &Matrix, y: &[u8]) -> Result<()> {
+    let filled = Matrix {
+        rows: x.rows,
+        cols: x.cols,
+        data: x
+            .data
+            .iter()
+            .map(|v| if v.is_nan() { 0.0 } else { *v })
+            .collect(),
+    };
+    check_training_data(&filled, y)
+}
+
+fn sigmoid(z: f64) -> f64 {
+    super::logistic::sigmoid(z)
+}
+
+fn softplus(z: f64) -> f64 {
+    super::logistic::softplus(z)
+}
+
+fn leaf_output(g: f64, h: f64, l2: f64) -> f64 {
+    if h + l2 > 0.0 {
+        -g / (h + l2)
+    } else {
+        0.0
+    }
+}
+
+/// Per-bin sums for one feature within one leaf.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Bin {
+    grad: f64,
+    hess: f64,
+    count: usize,
+}
+
+fn histograms(
+    features: &[FeatureBins],
+    binned: &[Vec<u32>],
+    rows: &[u32],
+    grad: &[f64],
+    hess: &[f64],
+) -> Vec<Vec<Bin>> {
+    features
+        .iter()
+        .zip(binned)
+        .map(|(f, column)| {
+            let mut hist = vec![Bin::default(); f.n_bins()];
+            for &r in rows {
+                let b = &mut hist[column[r as usize] as usize];
+                b.grad += grad[r as usize];
+                b.hess += hess[r as usize];
+                b.count += 1;
+            }
+            hist
+        })
+        .collect()
+}
+
+fn subtract(parent: &[Vec<Bin>], child: &[Vec<Bin>]) -> Vec<Vec<Bin>> {
+    parent
+        .iter()
+        .zip(child)
+        .map(|(p, c)| {
+            p.iter()
+                .zip(c)
+                .map(|(p, c)| Bin {
+                    grad: p.grad - c.grad,
+                    hess: p.hess - c.hess,
+                    count: p.count - c.count,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// How a feature's values map to bins (the last bin is for missing values).
+#[derive(Debug, Clone, PartialEq)]
+enum FeatureBins {
+    /// Bin `k` holds values up to `upper[k]` (the last upper bound is +inf).
+    Numeric { upper: Vec<f64> },
+    /// Bin `k` is level `k`; codes at or above `levels`, and NaN, go to the missing bin.
+    Categorical { levels: usize },
+}
+
+impl FeatureBins {
+    fn numeric(values: &[f64], max_bin: usize, min_data_in_bin: usize) -> Self {
+        let mut present: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+        // One bin is kept for missing values when there are any (LightGBM's NaN bin).
+        let max_bin = if present.len() < values.len() {
+            max_bin - 1
+        } else {
+            max_bin
+        };
+        present.sort_by(f64::total_cmp);
+        let mut distinct: Vec<(f64, usize)> = Vec::new();
+        for v in present {
+            match distinct.last_mut() {
+                Some((last, count)) if *last == v => *count += 1,
+                _ => distinct.push((v, 1)),
+            }
+        }
+        FeatureBins::Numeric {
+            upper: bins_with_zero_apart(&distinct, max_bin, min_data_in_bin),
+        }
+    }
+
+    fn categorical(values: &[f64]) -> Self {
+        let levels = values
+            .iter()
+            .filter(|v| !v.is_nan() && **v >= 0.0)
+            .fold(0usize, |m, &v| m.max(v as usize + 1));
+        FeatureBins::Categorical { levels }
+    }
+
+    /// Bins including the missing bin.
+    fn n_bins(&self) -> usize {
+        match self {
+            FeatureBins::Numeric { upper } => upper.len() + 1,
+            FeatureBins::Categorical { levels } => levels + 1,
+        }
+    }
+
+    fn bin_of(&self, v: f64) -> u32 {
+        match self {
+            FeatureBins::Numeric { upper } => {
+                if v.is_nan() {
+                    upper.len() as u32
+                } else {
+                    upper.partition_point(|&u| u < v) as u32
+                }
+            }
+            FeatureBins::Categorical { levels } => {
+                if v.is_nan() || v < 0.0 || v as usize >= *levels || v.fract() != 0.0 {
+                    *levels as u32
+                } else {
+                    v as u32
+                }
+            }
+        }
+    }
+
+    fn describe(&self) -> FeatureBinning {
+        match self {
+            FeatureBins::Numeric { upper } => FeatureBinning::Numeric {
+                upper: upper[..upper.len() - 1].to_vec(),
+            },
+            FeatureBins::Categorical { levels } => FeatureBinning::Categorical { levels: *levels },
+        }
+    }
+}
+
+/// LightGBM's `kZeroThreshold`: values within it of 0 count as zero.
+const ZERO: f64 = 1e-35;
+
+/// Bin upper bounds with zero in a bin of its own (LightGBM's `FindBinWithZeroAsOneBin`):
+/// negative and positive values are binned apart, sharing the bins in proportion to their
+/// counts, so a split "zero or not" sits right at zero.
+fn bins_with_zero_apart(
+    distinct: &[(f64, usize)],
+    max_bin: usize,
+    min_data_in_bin: usize,
+) -> Vec<f64> {
+    let total: usize = distinct.iter().map(|d| d.1).sum();
+    let negative: usize = distinct.iter().filter(|d| d.0 <= -ZERO).map(|d| d.1).sum();
+    let zeros: usize = distinct
+        .iter()
+        .filter(|d| d.0.abs() < ZERO)
+        .map(|d| d.1)
+        .sum();
+    let positive = total - negative - zeros;
+    let left_end = distinct
+        .iter()
+        .position(|d| d.0 > -ZERO)
+        .unwrap_or(distinct.len());
+    let mut upper = Vec::new();
+    if left_end > 0 && max_bin > 1 {
+        let share = negative as f64 / (total - zeros).max(1) as f64 * (max_bin - 1) as f64;
+        let left_max = (share as usize).max(1);
+        upper = greedy_bins(&distinct[..left_end], left_max, negative, min_data_in_bin);
+        if let Some(last) = upper.last_mut() {
+            *last = -ZERO;
+        }
+    }
+    let right_start = distinct[left_end..]
+        .iter()
+        .position(|d| d.0 > ZERO)
+        .map(|k| left_end + k);
+    let right_max = (max_bin - 1).saturating_sub(upper.len());
+    match right_start {
+        Some(start) if right_max > 0 => {
+            let right = greedy_bins(&distinct[start..], right_max, positive, min_data_in_bin);
+            upper.push(ZERO);
+            upper.extend(right);
+        }
+        _ => upper.push(f64::INFINITY),
+    }
+    upper
+}
+
+/// LightGBM's `GreedyFindBin`: a bin per distinct value (merged until each holds
+/// `min_data_in_bin`) when they are few; otherwise bins of about equal counts, values
+/// frequent enough to fill a bin alone getting their own. Bounds lie half-way between the
+/// last value of a bin and the first of the next; the last bound is +inf.
+fn greedy_bins(
+    distinct: &[(f64, usize)],
+    max_bin: usize,
+    total: usize,
+    min_data_in_bin: usize,
+) -> Vec<f64> {
+    let mut upper = Vec::new();
+    let n = distinct.len();
+    if n == 0 {
+        return vec![f64::INFINITY];
+    }
+    if n <= max_bin {
+        let mut in_bin = 0;
+        for i in 0..n - 1 {
+            in_bin += distinct[i].1;
+            if in_bin >= min_data_in_bin {
+                let bound = (distinct[i].0 + distinct[i + 1].0) / 2.0;
+                if upper.last() != Some(&bound) {
+                    upper.push(bound);
+                    in_bin = 0;
+                }
+            }
+        }
+    } else {
+        let max_bin = max_bin.min(total / min_data_in_bin.max(1)).max(1);
+        let mut mean_size = total as f64 / max_bin as f64;
+        let big: Vec<bool> = distinct.iter().map(|d| d.1 as f64 >= mean_size).collect();
+        let mut rest_bins = max_bin - big.iter().filter(|&&b| b).count();
+        let mut rest_count = total
+            - distinct
+                .iter()
+                .zip(&big)
+                .filter(|(_, &b)| b)
+                .map(|(d, _)| d.1)
+                .sum::<usize>();
+        mean_size = rest_count as f64 / rest_bins.max(1) as f64;
+        let mut bins = 0usize;
+        let mut in_bin = 0usize;
+        for i in 0..n - 1 {
+            if !big[i] {
+                rest_count -= distinct[i].1;
+            }
+            in_bin += distinct[i].1;
+            if big[i]
+                || in_bin as f64 >= mean_size
+                || (big[i + 1] && in_bin as f64 >= (mean_size * 0.5).max(1.0))
+            {
+                upper.push((distinct[i].0 + distinct[i + 1].0) / 2.0);
+                bins += 1;
+                if bins >= max_bin - 1 {
+                    break;
+                }
+                in_bin = 0;
+                if !big[i] {
+                    rest_bins = rest_bins.saturating_sub(1);
+                    mean_size = rest_count as f64 / rest_bins.max(1) as f64;
+                }
+            }
+        }
+    }
+    upper.push(f64::INFINITY);
+    upper
+}
+
+/// A feature's binning as stored in the model (thresholds are bin numbers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FeatureBinning {
+    /// Upper bounds of the bins but the last (which runs to +inf).
+    Numeric {
+        upper: Vec<f64>,
+    },
+    Categorical {
+        levels: usize,
+    },
+}
+
+impl FeatureBinning {
+    fn bin_of(&self, v: f64) -> u32 {
+        match self {
+            FeatureBinning::Numeric { upper } => {
+                if v.is_nan() {
+                    upper.len() as u32 + 1
+                } else {
+                    upper.partition_point(|&u| u < v) as u32
+                }
+            }
+            FeatureBinning::Categorical { levels } => {
+                if v.is_nan() || v < 0.0 || v as usize >= *levels || v.fract() != 0.0 {
+                    *levels as u32
+                } else {
+                    v as u32
+                }
+            }
+        }
+    }
+}
+
+/// Which way a row goes at a node, from its bin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Rule {
+    /// Left when the bin is at most `bin`; the missing bin goes left when `missing_left`.
+    Threshold {
+        bin: u32,
+        missing_left: bool,
+        missing_bin: u32,
+    },
+    /// Left when the level is one of `left`.
+    Levels { left: Vec<u32> },
+}
+
+impl Rule {
+    fn goes_left(&self, bin: u32) -> bool {
+        match self {
+            Rule::Threshold {
+                bin: t,
+                missing_left,
+                missing_bin,
+            } => {
+                if bin == *missing_bin {
+                    *missing_left
+                } else {
+                    bin <= *t
+                }
+            }
+            Rule::Levels { left } => left.contains(&bin),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "index", rename_all = "snake_case")]
+enum Child {
+    Node(usize),
+    Leaf(usize),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Node {
+    feature: usize,
+    rule: Rule,
+    left: Child,
+    right: Child,
+}
+
+/// One tree: internal nodes (the first is the root, unless the tree is a single leaf) and
+/// leaf values (already multiplied by the learning rate).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tree {
+    nodes: Vec<Node>,
+    leaves: Vec<f64>,
+}
+
+impl Tree {
+    fn value(&self, bins: &[u32]) -> f64 {
+        if self.nodes.is_empty() {
+            return self.leaves[0];
+        }
+        let mut node = &self.nodes[0];
+        loop {
+            let next = if node.rule.goes_left(bins[node.feature]) {
+                node.left
+            } else {
+                node.right
+            };
+            match next {
+                Child::Node(i) => node = &self.nodes[i],
+                Child::Leaf(i) => return self.leaves[i],
+            }
+        }
+    }
+
+    /// Number of leaves.
+    pub fn n_leaves(&self) -> usize {
+        self.leaves.len()
+    }
+}
+
+struct Grown {
+    tree: Tree,
+    leaf_rows: Vec<Vec<u32>>,
+}
+
+struct Leaf {
+    rows: Vec<u32>,
+    hist: Vec<Vec<Bin>>,
+    sum_grad: f64,
+    sum_hess: f64,
+    output: f64,
+    depth: usize,
+    /// The node this leaf hangs from, and whether on its left.
+    node: Option<(usize, bool)>,
+    best: Option<Split>,
+}
+
+#[derive(Debug, Clone)]
+struct Split {
+    feature: usize,
+    gain: f64,
+    rule: Rule,
+    left_grad: f64,
+    left_hess: f64,
+    left_output: f64,
+    right_output: f64,
+}
+
+/// A fitted boosted-tree model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedGbdt {
+    pub init_score: f64,
+    pub trees: Vec<Tree>,
+    pub features: Vec<FeatureBinning>,
+}
+
+impl FittedGbdt {
+    /// Probability of churn for each row of `x` (NaN = missing).
+    pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
+        let mut bins = vec![0u32; x.cols];
+        (0..x.rows)
+            .map(|i| {
+                for (j, f) in self.features.iter().enumerate() {
+                    bins[j] = f.bin_of(x.data[i * x.cols + j]);
+                }
+                let score =
+                    self.init_score + self.trees.iter().map(|t| t.value(&bins)).sum::<f64>();
+                sigmoid(score)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binning_gives_each_value_a_bin_and_missing_its_own() {
+        // Distinct values 1, 2, 3 with 3 rows each: zero's bin (empty) up to 1e-35, then
+        // bounds 1.5 and 2.5 (LightGBM's midpoints); missing values get the last bin.
+        let v = [1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 3.0, 3.0, 3.0, f64::NAN];
+        let f = FeatureBins::numeric(&v, 255, 3);
+        assert_eq!(
+            f,
+            FeatureBins::Numeric {
+                upper: vec![ZERO, 1.5, 2.5, f64::INFINITY]
+            }
+        );
+        assert_eq!(
+            (
+                f.bin_of(1.0),
+                f.bin_of(2.4),
+                f.bin_of(9.0),
+                f.bin_of(f64::NAN)
+            ),
+            (1, 2, 3, 4)
+        );
+        // Fewer than 3 rows a value: merged with the next.
+        let f = FeatureBins::numeric(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 255, 3);
+        assert_eq!(
+            f,
+            FeatureBins::Numeric {
+                upper: vec![ZERO, 3.5, f64::INFINITY]
+            }
+        );
+        // Zero apart: 0 and 0.5 never share a bin, however few rows they have.
+        let f = FeatureBins::numeric(&[-2.0, -2.0, -2.0, 0.0, 0.5, 0.5, 0.5], 255, 3);
+        assert_eq!(
+            f,
+            FeatureBins::Numeric {
+                upper: vec![-ZERO, ZERO, f64::INFINITY]
+            }
+        );
+        // Many values: about equal counts, at most max_bin bins (1000 values, 10 bins of
+        // 100: the first bound half-way between 99 and 100... after zero's own bin).
+        let many: Vec<f64> = (1..=1000).map(f64::from).collect();
+        let FeatureBins::Numeric { upper } = FeatureBins::numeric(&many, 11, 3) else {
+            panic!("numeric")
+        };
+        assert_eq!(upper.len(), 11);
+        assert_eq!((upper[0], upper[1]), (ZERO, 100.5));
+    }
+
+    #[test]
+    fn one_split_on_a_hand_checked_toy_set() {
+        // x < 5 never churns, x >= 5 always: with min_data_in_leaf 2 and one tree of two
+        // leaves the split is at 4.5. Root: p = 0.5, g = p - y = +-0.5, h = 0.25. Left leaf
+        // (5 rows, y = 0): G = 2.5, H = 1.25, output -2 x 0.1 = -0.2; right +0.2.
+        let x = Matrix::from_rows(&(0..10).map(|i| vec![f64::from(i)]).collect::<Vec<_>>());
+        let y: Vec<u8> = (0..10).map(|i| u8::from(i >= 5)).collect();
+        let params = GbdtParams {
+            n_trees: 1,
+            num_leaves: 2,
+            min_data_in_leaf: 2,
+            min_data_in_bin: 1,
+            ..GbdtParams::default()
+        };
+        let m = params.fit(&x, &[false], &y, |_| true).expect("fit");
+        assert_eq!(m.init_score, 0.0);
+        let tree = &m.trees[0];
+        assert_eq!(tree.n_leaves(), 2);
+        let p = m.predict_proba(&x);
+        let low = 1.0 / (1.0 + 0.2f64.exp());
+        assert!((p[0] - low).abs() < 1e-12, "{p:?}");
+        assert!((p[9] - (1.0 - low)).abs() < 1e-12, "{p:?}");
+        assert!((p[4] - low).abs() < 1e-12 && (p[5] - (1.0 - low)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn learns_missing_values_and_categories() {
+        // Churn when x is missing or the plan is level 2 of 6; boosting must find both.
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..600 {
+            let x = if i % 5 == 0 {
+                f64::NAN
+            } else {
+                f64::from(i % 17)
+            };
+            let plan = f64::from(i % 6);
+            rows.push(vec![x, plan]);
+            y.push(u8::from(x.is_nan() || plan == 2.0));
+        }
+        let x = Matrix::from_rows(&rows);
+        let m = GbdtParams::default()
+            .fit(&x, &[false, true], &y, |_| true)
+            .expect("fit");
+        let p = m.predict_proba(&x);
+        let errors = p
+            .iter()
+            .zip(&y)
+            .filter(|(p, &y)| (**p >= 0.5) != (y == 1))
+            .count();
+        assert_eq!(errors, 0, "a rule this simple is learnt exactly");
+        // Deterministic, serialisable.
+        let again = GbdtParams::default()
+            .fit(&x, &[false, true], &y, |_| true)
+            .expect("fit");
+        assert_eq!(m, again);
+        let json = serde_json::to_string(&m).expect("json");
+        assert_eq!(serde_json::from_str::<FittedGbdt>(&json).expect("back"), m);
+    }
+
+    #[test]
+    fn reports_progress_and_can_be_cancelled() {
+        let x = Matrix::from_rows(
+            &(0..100)
+                .map(|i| vec![f64::from(i % 10)])
+                .collect::<Vec<_>>(),
+        );
+        let y: Vec<u8> = (0..100).map(|i| u8::from(i % 10 > 6)).collect();
+        let mut seen = Vec::new();
+        let params = GbdtParams {
+            n_trees: 5,
+            ..GbdtParams::default()
+        };
+        params
+            .fit(&x, &[false], &y, |p| {
+                seen.push(p.iteration);
+                true
+            })
+            .expect("fit");
+        assert_eq!(seen, [1, 2, 3, 4, 5]);
+        let err = params
+            .fit(&x, &[false], &y, |p| p.iteration < 3)
+            .expect_err("cancel");
+        assert_eq!(err, ModelError::Cancelled);
+    }
+}
