@@ -15,6 +15,7 @@ step "clippy, host"
 cargo clippy --offline --all-targets -- -D warnings
 step "clippy, wasm32"
 cargo clippy --offline --target wasm32-unknown-unknown --lib --bins -- -D warnings
+cargo clippy --offline --target wasm32-unknown-unknown --no-default-features --lib --bin worker -- -D warnings
 step "unit and integration tests (native)"
 cargo test --offline
 step "release build of the site (trunk, wasm-opt)"

@@ -4,10 +4,11 @@
 //! - [`engine`] is pure Rust (no browser crates): ingest, preprocessing, models, metrics.
 //!   The page, the command line and the tests all call it.
 //! - [`charts`] draws with plotters on any backend: a canvas in the app, SVG in tests.
-//! - `ui` (wasm32 only) holds the Leptos components, the only place with signals and DOM.
+//! - `ui` (wasm32, feature `ui`) holds the Leptos components, the only place with signals
+//!   and DOM.
 
 pub mod charts;
 pub mod engine;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "ui"))]
 pub mod ui;

@@ -74,3 +74,62 @@ fn train_with_a_test_file_prints_metrics() {
     assert_eq!(v["n_train"], 5634);
     assert_eq!(v["n_test"], 1409);
 }
+
+#[test]
+fn train_gbdt_and_tuned_logistic_write_their_model_files() {
+    let dir = std::env::temp_dir().join(format!("churnscope-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let model = dir.join("gbdt.json");
+    let (code, out, err) = churnscope(&[
+        "train",
+        "public/sample_customers.csv",
+        "--model",
+        "gbdt",
+        "--out",
+        model.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["model"], "gbdt");
+    assert_eq!(v["iterations"], 100, "LightGBM's default of 100 trees");
+    let auc = v["metrics"]["roc_auc"].as_f64().expect("auc");
+    assert!((0.5..=1.0).contains(&auc), "{auc}");
+    let saved: churnscope::engine::pipeline::FittedPipeline =
+        serde_json::from_str(&std::fs::read_to_string(&model).expect("model file"))
+            .expect("a pipeline");
+    assert!(matches!(
+        saved.model,
+        churnscope::engine::models::FittedModel::Gbdt(_)
+    ));
+    assert_eq!(
+        saved.format_version,
+        churnscope::engine::pipeline::MODEL_FORMAT_VERSION
+    );
+
+    let (code, out, err) = churnscope(&["train", "public/sample_customers.csv", "--cv", "3"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("chosen by 3-fold cross-validation"), "{out}");
+
+    for (args, message) in [
+        (
+            vec!["--model", "forest"],
+            "--model forest: not available yet",
+        ),
+        (vec!["--model", "tree"], "--model: unknown model 'tree'"),
+        (vec!["--cv", "1"], "--cv: '1' is not a number of folds"),
+        (
+            vec!["--model", "gbdt", "--cv", "5"],
+            "--cv and --c go with --model logistic",
+        ),
+        (vec!["--scoring", "pr_auc"], "--scoring goes with --cv"),
+    ] {
+        let mut all = vec!["train", "public/sample_customers.csv"];
+        all.extend(args);
+        let (code, _, err) = churnscope(&all);
+        assert_eq!(code, 1, "{all:?}: {err}");
+        assert!(err.contains(message), "{all:?}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
