@@ -461,6 +461,56 @@ async fn sample_dataset_trains_and_bad_files_get_clear_messages() {
         let expected = format!("{:.4}", cli["metrics"][key].as_f64().expect("metric"));
         assert_eq!(text_of(c, id).await, expected, "{id}: page vs native CLI");
     }
+    // Boosted trees: the page's (wasm) and the CLI's (native) trees are the same trees.
+    c.find(fantoccini::Locator::Css("[data-testid=model-select]"))
+        .await
+        .expect("model select")
+        .select_by_value("gbdt")
+        .await
+        .expect("choose gbdt");
+    let hint = text_of(c, "model-hint").await;
+    assert!(hint.contains("LightGBM's defaults"), "{hint}");
+    click(c, "train-button").await;
+    wait_for(
+        c,
+        "a boosted-trees run",
+        "const e = document.querySelector('[data-testid=result-model]'); return e ? e.textContent : null;",
+        |v| v == "gradient-boosted trees",
+    )
+    .await;
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_churnscope"))
+        .args([
+            "train",
+            "public/sample_customers.csv",
+            "--model",
+            "gbdt",
+            "--format",
+            "json",
+        ])
+        .current_dir(repo())
+        .output()
+        .expect("run the CLI");
+    let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).expect("CLI json");
+    for (id, key) in [
+        ("metric-roc-auc", "roc_auc"),
+        ("metric-pr-auc", "pr_auc"),
+        ("metric-accuracy", "accuracy"),
+        ("metric-log-loss", "log_loss"),
+    ] {
+        let expected = format!("{:.4}", cli["metrics"][key].as_f64().expect("metric"));
+        assert_eq!(
+            text_of(c, id).await,
+            expected,
+            "gbdt {id}: page vs native CLI"
+        );
+    }
+    c.find(fantoccini::Locator::Css("[data-testid=model-select]"))
+        .await
+        .expect("model select")
+        .select_by_value("logistic")
+        .await
+        .expect("back to logistic");
+
     // Swapping the positive value keeps the split (it does not depend on which class is
     // positive) and, with an unpenalised intercept, the L2 optimum for flipped labels is
     // exactly (-w, -b): the scores mirror and the AUC is the same up to solver tolerance

@@ -25,7 +25,8 @@ use crate::engine::clean::{apply_merges, suggest_merges};
 use crate::engine::dataset::{Column, ColumnKind, ColumnSummary, Dataset};
 use crate::engine::ingest::{ReadInfo, ReadOptions};
 use crate::engine::jobs::{JobProgress, ReadRequest, ReadResult};
-use crate::engine::pipeline::{train_and_evaluate, TrainConfig, TrainOutcome};
+use crate::engine::models::FittedModel;
+use crate::engine::pipeline::{train_and_evaluate, ModelKind, TrainConfig, TrainOutcome};
 use crate::engine::profile::profile_column;
 use crate::engine::target::{binary_columns, detect_target, target_for, Target};
 
@@ -86,6 +87,7 @@ pub fn App() -> impl IntoView {
     let (error, set_error) = signal(None::<String>);
     let (notice, set_notice) = signal(None::<String>);
     let (progress, set_progress) = signal(None::<JobProgress>);
+    let (model, set_model) = signal(ModelKind::Logistic);
     let (selected, set_selected) = signal(None::<String>);
     let is_busy = Signal::derive(move || busy.with(Option::is_some));
     let on_select = Callback::new(move |column: String| set_selected.set(Some(column)));
@@ -230,7 +232,9 @@ pub fn App() -> impl IntoView {
         spawn_local(async move {
             pause(20).await;
             let start = now_ms();
-            let result = train_and_evaluate(&l.dataset, &TrainConfig::new(t), |_| true);
+            let mut config = TrainConfig::new(t);
+            config.model = model.get_untracked();
+            let result = train_and_evaluate(&l.dataset, &config, |_| true);
             let train_ms = now_ms() - start;
             match result {
                 Ok(outcome) => set_trained.set(Some(Arc::new(Trained { outcome, train_ms }))),
@@ -286,11 +290,39 @@ pub fn App() -> impl IntoView {
                             <section class="panel" aria-labelledby="train-title">
                                 <h2 id="train-title">"3. Train a churn model"</h2>
                                 <TargetPicker candidates target=target.into() on_change=on_target busy=is_busy />
-                                <p class="hint">
-                                    "Logistic regression (L2, C = 1) on a stratified 80/20 split (seed 42). "
-                                    "Identifier columns are left out; numbers are median-imputed and standardised, "
-                                    "categories imputed with their most frequent level and one-hot encoded, "
-                                    "all fitted on the training part only."
+                                <label class="model-choice">
+                                    "Model "
+                                    <select
+                                        data-testid="model-select"
+                                        prop:disabled=move || is_busy.get()
+                                        on:change=move |ev| {
+                                            let kind = match event_target_value(&ev).as_str() {
+                                                "gbdt" => ModelKind::Gbdt,
+                                                _ => ModelKind::Logistic,
+                                            };
+                                            set_model.set(kind);
+                                            set_trained.set(None);
+                                        }
+                                    >
+                                        <option value="logistic" selected=move || model.get() == ModelKind::Logistic>
+                                            "Logistic regression"
+                                        </option>
+                                        <option value="gbdt" selected=move || model.get() == ModelKind::Gbdt>
+                                            "Gradient-boosted trees"
+                                        </option>
+                                    </select>
+                                </label>
+                                <p class="hint" data-testid="model-hint">
+                                    {move || match model.get() {
+                                        ModelKind::Logistic => "Logistic regression (L2, C = 1) on a stratified 80/20 split (seed 42). \
+                                            Identifier columns are left out; numbers are median-imputed and standardised, \
+                                            categories imputed with their most frequent level and one-hot encoded, \
+                                            all fitted on the training part only.",
+                                        ModelKind::Gbdt => "Gradient-boosted trees with LightGBM's defaults (100 trees of up to 31 leaves, \
+                                            learning rate 0.1, at least 20 customers a leaf) on a stratified 80/20 split (seed 42). \
+                                            Identifier columns are left out; numbers are binned as they are and categories split \
+                                            natively; missing values take whichever side of each split fits them best.",
+                                    }}
                                 </p>
                                 <button
                                     class="button primary"
@@ -444,7 +476,10 @@ fn Results(
                 <span data-testid="train-time">{format!("{:.0}", trained.train_ms)}</span> " ms."
             </p>
             <p class="hint">
-                "Target: " <span data-testid="result-target">{o.pipeline.target.column.clone()}</span>
+                "Model: " <span data-testid="result-model">{match o.pipeline.model {
+                    FittedModel::Logistic(_) => "logistic regression",
+                    FittedModel::Gbdt(_) => "gradient-boosted trees",
+                }}</span> ". Target: " <span data-testid="result-target">{o.pipeline.target.column.clone()}</span>
                 " = " <span data-testid="result-positive">{o.pipeline.target.positive.clone()}</span>
                 " counts as churned. Left out: " <span data-testid="left-out">{left_out}</span>
             </p>

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Fit time, side by side in one run on the same data: churnscope's logistic regression and
+# boosted trees (100 trees), native CLI (`--profile native`, one thread), against
+# scikit-learn's LogisticRegression (lbfgs) and LightGBM (100 trees, n_jobs=1) from
+# ../shared/bench/reference_timing.py (LightGBM only if it is installed).
+# Usage: scripts/bench_fit.sh [FILE]   (FILE defaults to /tmp/big_1m.csv, made if missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FILE=${1:-/tmp/big_1m.csv}
+SHARED=../shared/bench
+if [ ! -f "$FILE" ]; then
+  python3 "$SHARED/reference_timing.py" make 1000000 "$FILE"
+fi
+cargo build --offline --quiet --profile native --bin churnscope
+ours() {
+  # Trains on all of FILE (--test FILE evaluates on the same rows, as the reference does).
+  target/native/churnscope train "$FILE" --target churn --positive 1 --test "$FILE" --format json "$@" \
+    | python3 -c "import json,sys; v=json.load(sys.stdin); print(json.dumps({'what': 'churnscope ' + v['model'], 'fit_seconds': v['fit_seconds'], 'train_roc_auc': v['metrics']['roc_auc'], 'iterations': v['iterations']}))"
+}
+ours --model logistic
+ours --model gbdt
+python3 "$SHARED/reference_timing.py" time "$FILE" | grep -v pandas
