@@ -22,7 +22,7 @@ mod cli {
     use churnscope::engine::metrics::ClassificationReport;
     use churnscope::engine::models::LogisticRegressionParams;
     use churnscope::engine::pipeline::{
-        train_and_evaluate, FittedPipeline, ModelKind, TrainConfig,
+        train_and_evaluate, FitTimes, FittedPipeline, ModelKind, TrainConfig,
     };
     use churnscope::engine::profile::profile_column;
     use churnscope::engine::sample::{generate_csv, SampleSpec};
@@ -351,6 +351,7 @@ USAGE:
         // With --test, the fit alone is timed (tuning included, evaluation not), so the
         // figure compares with other libraries' fit times.
         let mut fit_only = None;
+        let mut steps = None;
         let (pipeline, report, n_train, n_test, test_parse, tuning) = match args.get("test") {
             None => {
                 let o = train_and_evaluate(&ds, &config, |_| true).map_err(|e| e.to_string())?;
@@ -368,9 +369,12 @@ USAGE:
                     }
                     None => None,
                 };
-                let pipeline = FittedPipeline::fit(&ds, &rows, &config, |_| true)
-                    .map_err(|e| e.to_string())?;
+                let clock = || start.elapsed().as_secs_f64();
+                let (pipeline, times) =
+                    FittedPipeline::fit_timed(&ds, &rows, &config, |_| true, &clock)
+                        .map_err(|e| e.to_string())?;
                 fit_only = Some(start.elapsed().as_secs_f64());
+                steps = Some(times);
                 let test_options = ReadOptions {
                     encoding: options.encoding,
                     delimiter: options.delimiter,
@@ -404,6 +408,7 @@ USAGE:
             n_train,
             n_test,
             c: tuning.as_ref().map_or(c_arg, |t| t.best_c),
+            steps,
             tuning: tuning.as_ref(),
             parse_seconds,
             fit_seconds,
@@ -418,6 +423,7 @@ USAGE:
         n_train: usize,
         n_test: usize,
         c: f64,
+        steps: Option<FitTimes>,
         tuning: Option<&'a TuningReport>,
         parse_seconds: f64,
         fit_seconds: f64,
@@ -430,6 +436,7 @@ USAGE:
             n_train,
             n_test,
             c,
+            steps,
             tuning,
             parse_seconds,
             fit_seconds,
@@ -477,6 +484,7 @@ USAGE:
                 "converged": converged,
                 "parse_seconds": parse_seconds,
                 "fit_seconds": fit_seconds,
+                "fit_steps": steps,
                 "metrics": {
                     "roc_auc": r.roc_auc, "pr_auc": r.pr_auc, "accuracy": r.accuracy,
                     "precision": r.precision, "recall": r.recall, "f1": r.f1,

@@ -102,6 +102,16 @@ pub struct FittedPipeline {
     pub threshold: f64,
 }
 
+/// How long the two steps of a fit took, measured by a clock the caller passes (the
+/// engine has none: it runs in the page, the worker and natively alike).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct FitTimes {
+    /// Fitting the preprocessing and building the feature matrix.
+    pub prep_seconds: f64,
+    /// Fitting the model on that matrix.
+    pub model_seconds: f64,
+}
+
 impl FittedPipeline {
     /// Fits preprocessing and model on those of `rows` of `ds` that have a target value.
     pub fn fit(
@@ -110,6 +120,17 @@ impl FittedPipeline {
         config: &TrainConfig,
         progress: impl FnMut(Progress) -> bool,
     ) -> Result<Self> {
+        Self::fit_timed(ds, rows, config, progress, &|| 0.0).map(|(p, _)| p)
+    }
+
+    /// [`Self::fit`], also reporting how long each step took by `clock` (seconds).
+    pub fn fit_timed(
+        ds: &Dataset,
+        rows: &[usize],
+        config: &TrainConfig,
+        progress: impl FnMut(Progress) -> bool,
+        clock: &dyn Fn() -> f64,
+    ) -> Result<(Self, FitTimes)> {
         let labels = config.target.labels(ds)?;
         // Rows without a target value teach nothing; they are left out, not counted as 0.
         let rows: Vec<usize> = rows
@@ -123,28 +144,32 @@ impl FittedPipeline {
         let y: Vec<u8> = rows.iter().map(|&r| labels[r].unwrap_or(0)).collect();
         let mut exclude = config.ignore.clone();
         exclude.push(config.target.column.clone());
-        let (preprocessor, model) = match config.model {
-            ModelKind::Logistic => {
-                let preprocessor = FittedPreprocessor::fit(ds, &rows, &exclude)?;
-                let x = preprocessor.transform(ds, &rows)?;
-                let model = config.logistic.fit(&x, &y, progress)?;
-                (preprocessor, FittedModel::Logistic(model))
-            }
+        let start = clock();
+        let preprocessor = match config.model {
+            ModelKind::Logistic => FittedPreprocessor::fit(ds, &rows, &exclude)?,
+            ModelKind::Gbdt => FittedPreprocessor::fit_for_trees(ds, &rows, &exclude)?,
+        };
+        let x = preprocessor.transform(ds, &rows)?;
+        let prepared = clock();
+        let model = match config.model {
+            ModelKind::Logistic => FittedModel::Logistic(config.logistic.fit(&x, &y, progress)?),
             ModelKind::Gbdt => {
-                let preprocessor = FittedPreprocessor::fit_for_trees(ds, &rows, &exclude)?;
-                let x = preprocessor.transform(ds, &rows)?;
                 let categorical = preprocessor.categorical_features();
-                let model = config.gbdt.fit(&x, &categorical, &y, progress)?;
-                (preprocessor, FittedModel::Gbdt(model))
+                FittedModel::Gbdt(config.gbdt.fit(&x, &categorical, &y, progress)?)
             }
         };
-        Ok(FittedPipeline {
+        let times = FitTimes {
+            prep_seconds: prepared - start,
+            model_seconds: clock() - prepared,
+        };
+        let pipeline = FittedPipeline {
             format_version: MODEL_FORMAT_VERSION,
             target: config.target.clone(),
             preprocessor,
             model,
             threshold: config.threshold,
-        })
+        };
+        Ok((pipeline, times))
     }
 
     /// Churn probability of each of `rows` of `ds`.

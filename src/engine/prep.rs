@@ -155,6 +155,22 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
     })
 }
 
+/// The same median without sorting everything: a selection, linear on average (for
+/// imputing million-row columns).
+pub fn median_by_selection(values: &mut [f64]) -> Option<f64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let (lower, &mut middle, _) = values.select_nth_unstable_by(n / 2, f64::total_cmp);
+    Some(if n % 2 == 1 {
+        middle
+    } else {
+        let below = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (below + middle) / 2.0
+    })
+}
+
 /// Numeric cells of a column at `rows` (NaN where missing), reading text columns as numbers.
 fn numeric_cells(ds: &Dataset, column: &str, rows: &[usize]) -> Result<Vec<f64>> {
     let col = ds
@@ -257,7 +273,7 @@ impl FittedPreprocessor {
                     let values = numeric_cells(ds, &col.name, rows)?;
                     let mut present: Vec<f64> =
                         values.iter().copied().filter(|x| !x.is_nan()).collect();
-                    let Some(median) = median(&mut present) else {
+                    let Some(median) = median_by_selection(&mut present) else {
                         dropped.push(drop("no values in the training rows"));
                         continue;
                     };
@@ -478,6 +494,18 @@ mod tests {
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
         assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), Some(2.5));
         assert_eq!(median(&mut []), None);
+        for values in [
+            vec![3.0, 1.0, 2.0],
+            vec![4.0, 1.0, 3.0, 2.0],
+            vec![5.0],
+            vec![2.0, 2.0, 1.0, 9.0, -1.0, 0.5],
+        ] {
+            assert_eq!(
+                median_by_selection(&mut values.clone()),
+                median(&mut values.clone())
+            );
+        }
+        assert_eq!(median_by_selection(&mut []), None);
     }
 
     #[test]

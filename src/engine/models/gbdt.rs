@@ -21,7 +21,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_training_data, ModelError, Progress, Result};
+#[cfg(doc)]
+use super::check_training_data;
+use super::{ModelError, Progress, Result};
 use crate::engine::prep::Matrix;
 
 /// Settings of [`FittedGbdt`]; see the module text for the defaults.
@@ -126,11 +128,18 @@ impl GbdtParams {
                 }
             })
             .collect();
-        // Bin index of every cell, feature-major.
-        let binned: Vec<Vec<u32>> = features
+        // Bin index of every cell, feature-major, a byte each where 256 bins suffice.
+        let binned: Vec<BinColumn> = features
             .iter()
             .enumerate()
-            .map(|(j, f)| (0..n).map(|i| f.bin_of(x.data[i * x.cols + j])).collect())
+            .map(|(j, f)| {
+                let bins = (0..n).map(|i| f.bin_of(x.data[i * x.cols + j]));
+                if f.n_bins() <= 256 {
+                    BinColumn::Byte(bins.map(|b| b as u8).collect())
+                } else {
+                    BinColumn::Wide(bins.collect())
+                }
+            })
             .collect();
         let positives = y.iter().filter(|&&v| v == 1).count() as f64;
         let rate = positives / n as f64;
@@ -179,7 +188,7 @@ impl GbdtParams {
     fn grow(
         &self,
         features: &[FeatureBins],
-        binned: &[Vec<u32>],
+        binned: &[BinColumn],
         grad: &[f64],
         hess: &[f64],
     ) -> Grown {
@@ -219,7 +228,7 @@ impl GbdtParams {
             let (left_rows, right_rows): (Vec<u32>, Vec<u32>) = parent
                 .rows
                 .iter()
-                .partition(|&&r| split.rule.goes_left(column[r as usize]));
+                .partition(|&&r| split.rule.goes_left(column.get(r as usize)));
             // Histogram of the smaller child by scanning, the larger by subtraction.
             let (small, large_is_left) = if left_rows.len() <= right_rows.len() {
                 (&left_rows, false)
@@ -502,18 +511,9 @@ impl GbdtParams {
     }
 }
 
-/// Like [`check_training_data`] but with missing features allowed (trees route them).
+/// Like [`check_training_data`], with missing features allowed (trees route them).
 fn check_training_data_allowing_nan(x: &Matrix, y: &[u8]) -> Result<()> {
-    let filled = Matrix {
-        rows: x.rows,
-        cols: x.cols,
-        data: x
-            .data
-            .iter()
-            .map(|v| if v.is_nan() { 0.0 } else { *v })
-            .collect(),
-    };
-    check_training_data(&filled, y)
+    super::check_training_data_where(x, y, |v| v.is_finite() || v.is_nan())
 }
 
 fn sigmoid(z: f64) -> f64 {
@@ -540,27 +540,60 @@ struct Bin {
     count: usize,
 }
 
+/// One feature's bin of every training row.
+enum BinColumn {
+    Byte(Vec<u8>),
+    Wide(Vec<u32>),
+}
+
+impl BinColumn {
+    fn get(&self, row: usize) -> u32 {
+        match self {
+            BinColumn::Byte(v) => u32::from(v[row]),
+            BinColumn::Wide(v) => v[row],
+        }
+    }
+}
+
+/// Per-feature histograms of the gradients of `rows`. The rows' gradients are gathered
+/// into contiguous arrays once, then each feature's pass reads them in order.
 fn histograms(
     features: &[FeatureBins],
-    binned: &[Vec<u32>],
+    binned: &[BinColumn],
     rows: &[u32],
     grad: &[f64],
     hess: &[f64],
 ) -> Vec<Vec<Bin>> {
+    let g: Vec<f64> = rows.iter().map(|&r| grad[r as usize]).collect();
+    let h: Vec<f64> = rows.iter().map(|&r| hess[r as usize]).collect();
     features
         .iter()
         .zip(binned)
         .map(|(f, column)| {
             let mut hist = vec![Bin::default(); f.n_bins()];
-            for &r in rows {
-                let b = &mut hist[column[r as usize] as usize];
-                b.grad += grad[r as usize];
-                b.hess += hess[r as usize];
-                b.count += 1;
+            match column {
+                BinColumn::Byte(bins) => accumulate(&mut hist, bins, rows, &g, &h),
+                BinColumn::Wide(bins) => accumulate(&mut hist, bins, rows, &g, &h),
             }
             hist
         })
         .collect()
+}
+
+#[inline]
+fn accumulate<T: Copy + Into<u32>>(
+    hist: &mut [Bin],
+    bins: &[T],
+    rows: &[u32],
+    g: &[f64],
+    h: &[f64],
+) {
+    for ((&r, &gi), &hi) in rows.iter().zip(g).zip(h) {
+        let b = &mut hist[bins[r as usize].into() as usize];
+        b.grad += gi;
+        b.hess += hi;
+        b.count += 1;
+    }
 }
 
 fn subtract(parent: &[Vec<Bin>], child: &[Vec<Bin>]) -> Vec<Vec<Bin>> {

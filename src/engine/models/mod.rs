@@ -62,13 +62,22 @@ impl FittedModel {
 
 /// Checks the shared preconditions of every fit: matching shapes, both classes, finite values.
 pub(crate) fn check_training_data(x: &Matrix, y: &[u8]) -> Result<()> {
+    check_training_data_where(x, y, |v| v.is_finite())
+}
+
+/// [`check_training_data`] with the test of an acceptable value given (trees accept NaN).
+pub(crate) fn check_training_data_where(
+    x: &Matrix,
+    y: &[u8],
+    acceptable: impl Fn(f64) -> bool,
+) -> Result<()> {
     if x.rows != y.len() {
         return Err(ModelError::MismatchedShapes(x.rows, y.len()));
     }
     if !(y.contains(&0) && y.contains(&1)) {
         return Err(ModelError::SingleClassTarget);
     }
-    if let Some(i) = x.data.iter().position(|v| !v.is_finite()) {
+    if let Some(i) = x.data.iter().position(|&v| !acceptable(v)) {
         return Err(ModelError::NonFinite {
             row: i / x.cols.max(1),
             feature: i % x.cols.max(1),
