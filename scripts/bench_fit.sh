@@ -15,7 +15,7 @@ cargo build --offline --quiet --profile native --bin churnscope
 ours() {
   # Trains on all of FILE (--test FILE evaluates on the same rows, as the reference does).
   target/native/churnscope train "$FILE" --target churn --positive 1 --test "$FILE" --format json "$@" \
-    | python3 -c "import json,sys; v=json.load(sys.stdin); print(json.dumps({'what': 'churnscope ' + v['model'], 'fit_seconds': v['fit_seconds'], 'train_roc_auc': v['metrics']['roc_auc'], 'iterations': v['iterations']}))"
+    | python3 -c "import json,sys; v=json.load(sys.stdin); print(json.dumps({'what': 'churnscope ' + v['model'], 'fit_seconds': v['fit_seconds'], 'train_roc_auc': v['metrics']['roc_auc'], 'iterations': v['iterations'], 'prep_seconds': v['fit_steps']['prep_seconds'], 'model_seconds': v['fit_steps']['model_seconds']}))"
 }
 ours --model logistic
 ours --model gbdt
