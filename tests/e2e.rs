@@ -107,6 +107,35 @@ impl Session {
     }
 }
 
+/// Runs `churnscope train` on the sample with `extra` arguments and checks that every metric
+/// the page shows equals the CLI's to the 4 decimals shown.
+async fn assert_page_metrics_equal_cli(c: &Client, extra: &[&str]) {
+    let mut args = vec!["train", "public/sample_customers.csv", "--format", "json"];
+    args.extend_from_slice(extra);
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_churnscope"))
+        .args(&args)
+        .current_dir(repo())
+        .output()
+        .expect("run the CLI");
+    let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).expect("CLI json");
+    for (id, key) in [
+        ("metric-roc-auc", "roc_auc"),
+        ("metric-pr-auc", "pr_auc"),
+        ("metric-accuracy", "accuracy"),
+        ("metric-precision", "precision"),
+        ("metric-recall", "recall"),
+        ("metric-f1", "f1"),
+        ("metric-log-loss", "log_loss"),
+    ] {
+        let expected = format!("{:.4}", cli["metrics"][key].as_f64().expect("metric"));
+        assert_eq!(
+            text_of(c, id).await,
+            expected,
+            "{id} {extra:?}: page vs native CLI"
+        );
+    }
+}
+
 async fn number(client: &Client, testid: &str) -> f64 {
     let text = text_of(client, testid).await;
     text.trim()
@@ -443,24 +472,7 @@ async fn sample_dataset_trains_and_bad_files_get_clear_messages() {
     let auc = number(c, "metric-roc-auc").await;
     // The page runs the engine compiled to wasm; the CLI runs it natively. On the same file,
     // split and seed every metric must agree to the 4 decimals shown.
-    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_churnscope"))
-        .args(["train", "public/sample_customers.csv", "--format", "json"])
-        .current_dir(repo())
-        .output()
-        .expect("run the CLI");
-    let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).expect("CLI json");
-    for (id, key) in [
-        ("metric-roc-auc", "roc_auc"),
-        ("metric-pr-auc", "pr_auc"),
-        ("metric-accuracy", "accuracy"),
-        ("metric-precision", "precision"),
-        ("metric-recall", "recall"),
-        ("metric-f1", "f1"),
-        ("metric-log-loss", "log_loss"),
-    ] {
-        let expected = format!("{:.4}", cli["metrics"][key].as_f64().expect("metric"));
-        assert_eq!(text_of(c, id).await, expected, "{id}: page vs native CLI");
-    }
+    assert_page_metrics_equal_cli(c, &[]).await;
     // Boosted trees: the page's (wasm) and the CLI's (native) trees are the same trees.
     c.find(fantoccini::Locator::Css("[data-testid=model-select]"))
         .await
@@ -478,32 +490,7 @@ async fn sample_dataset_trains_and_bad_files_get_clear_messages() {
         |v| v == "gradient-boosted trees",
     )
     .await;
-    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_churnscope"))
-        .args([
-            "train",
-            "public/sample_customers.csv",
-            "--model",
-            "gbdt",
-            "--format",
-            "json",
-        ])
-        .current_dir(repo())
-        .output()
-        .expect("run the CLI");
-    let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).expect("CLI json");
-    for (id, key) in [
-        ("metric-roc-auc", "roc_auc"),
-        ("metric-pr-auc", "pr_auc"),
-        ("metric-accuracy", "accuracy"),
-        ("metric-log-loss", "log_loss"),
-    ] {
-        let expected = format!("{:.4}", cli["metrics"][key].as_f64().expect("metric"));
-        assert_eq!(
-            text_of(c, id).await,
-            expected,
-            "gbdt {id}: page vs native CLI"
-        );
-    }
+    assert_page_metrics_equal_cli(c, &["--model", "gbdt"]).await;
     c.find(fantoccini::Locator::Css("[data-testid=model-select]"))
         .await
         .expect("model select")

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use churnscope::engine::dataset::Dataset;
 use churnscope::engine::ingest::{read_csv, ReadOptions};
 use churnscope::engine::models::LogisticRegressionParams;
 use churnscope::engine::pipeline::{FittedPipeline, ModelKind, TrainConfig};
@@ -15,6 +16,21 @@ fn shared(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared")
         .join(path)
+}
+
+/// The training file of the reference split `name`.
+fn train_table(name: &str) -> Dataset {
+    let path = shared(&format!("datasets/splits/{name}_train.csv"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    read_csv(&bytes, &ReadOptions::default()).expect("train file parses")
+}
+
+/// Test ROC AUC of `pipeline` on the test file of the reference split `name`.
+fn test_roc_auc(name: &str, pipeline: &FittedPipeline) -> f64 {
+    let path = shared(&format!("datasets/splits/{name}_test.csv"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let test = read_csv(&bytes, &pipeline.read_options()).expect("test file parses");
+    pipeline.evaluate(&test).expect("evaluate").roc_auc
 }
 
 /// Trains on NAME_train.csv, evaluates on NAME_test.csv, returns the test ROC AUC. The model
@@ -29,19 +45,13 @@ fn fit_and_test(
     positive: &str,
     ignore: &[&str],
 ) -> (f64, FittedPipeline) {
-    let train_path = shared(&format!("datasets/splits/{name}_train.csv"));
-    let bytes = std::fs::read(&train_path).unwrap_or_else(|e| panic!("{train_path:?}: {e}"));
-    let train = read_csv(&bytes, &ReadOptions::default()).expect("train file parses");
+    let train = train_table(name);
     let mut config = TrainConfig::new(target_for(&train, target, Some(positive)).expect("target"));
     config.ignore = ignore.iter().map(|s| s.to_string()).collect();
     config.logistic = LogisticRegressionParams::new().penalize_intercept(true);
     let rows: Vec<usize> = (0..train.n_rows).collect();
     let pipeline = FittedPipeline::fit(&train, &rows, &config, |_| true).expect("fit");
-    let test_path = shared(&format!("datasets/splits/{name}_test.csv"));
-    let bytes = std::fs::read(&test_path).unwrap_or_else(|e| panic!("{test_path:?}: {e}"));
-    let test = read_csv(&bytes, &pipeline.read_options()).expect("test file parses");
-    let auc = pipeline.evaluate(&test).expect("evaluate").roc_auc;
-    (auc, pipeline)
+    (test_roc_auc(name, &pipeline), pipeline)
 }
 
 #[test]
@@ -122,22 +132,14 @@ fn shipped_sample_is_what_the_generator_makes() {
 /// not penalised). The folds differ from scikit-learn's (another shuffle), so the chosen C
 /// may differ where neighbouring values score alike; the test AUC must still be within 0.003.
 fn tuned_test_auc(name: &str, target: &str, positive: &str, ignore: &[&str]) -> (f64, f64) {
-    let train_path = shared(&format!("datasets/splits/{name}_train.csv"));
-    let bytes = std::fs::read(&train_path).unwrap_or_else(|e| panic!("{train_path:?}: {e}"));
-    let train = read_csv(&bytes, &ReadOptions::default()).expect("train file parses");
+    let train = train_table(name);
     let mut config = TrainConfig::new(target_for(&train, target, Some(positive)).expect("target"));
     config.ignore = ignore.iter().map(|s| s.to_string()).collect();
     let rows: Vec<usize> = (0..train.n_rows).collect();
     let report = tune_logistic(&train, &rows, &config, &Tuning::new(5), |_| true).expect("tune");
     config.logistic = config.logistic.clone().c(report.best_c);
     let pipeline = FittedPipeline::fit(&train, &rows, &config, |_| true).expect("fit");
-    let test_path = shared(&format!("datasets/splits/{name}_test.csv"));
-    let bytes = std::fs::read(&test_path).unwrap_or_else(|e| panic!("{test_path:?}: {e}"));
-    let test = read_csv(&bytes, &pipeline.read_options()).expect("test file parses");
-    (
-        pipeline.evaluate(&test).expect("evaluate").roc_auc,
-        report.best_c,
-    )
+    (test_roc_auc(name, &pipeline), report.best_c)
 }
 
 #[test]
@@ -170,18 +172,13 @@ fn cross_validated_c_matches_sklearn_grid_search() {
 /// Gradient-boosted trees with LightGBM's defaults (100 trees, 31 leaves, learning rate 0.1,
 /// 20 rows a leaf, native categories) on the reference split.
 fn gbdt_test_auc(name: &str, target: &str, positive: &str, ignore: &[&str]) -> f64 {
-    let train_path = shared(&format!("datasets/splits/{name}_train.csv"));
-    let bytes = std::fs::read(&train_path).unwrap_or_else(|e| panic!("{train_path:?}: {e}"));
-    let train = read_csv(&bytes, &ReadOptions::default()).expect("train file parses");
+    let train = train_table(name);
     let mut config = TrainConfig::new(target_for(&train, target, Some(positive)).expect("target"));
     config.ignore = ignore.iter().map(|s| s.to_string()).collect();
     config.model = ModelKind::Gbdt;
     let rows: Vec<usize> = (0..train.n_rows).collect();
     let pipeline = FittedPipeline::fit(&train, &rows, &config, |_| true).expect("fit");
-    let test_path = shared(&format!("datasets/splits/{name}_test.csv"));
-    let bytes = std::fs::read(&test_path).unwrap_or_else(|e| panic!("{test_path:?}: {e}"));
-    let test = read_csv(&bytes, &pipeline.read_options()).expect("test file parses");
-    pipeline.evaluate(&test).expect("evaluate").roc_auc
+    test_roc_auc(name, &pipeline)
 }
 
 #[test]

@@ -662,20 +662,9 @@ impl FeatureBins {
 
     fn bin_of(&self, v: f64) -> u32 {
         match self {
-            FeatureBins::Numeric { upper } => {
-                if v.is_nan() {
-                    upper.len() as u32
-                } else {
-                    upper.partition_point(|&u| u < v) as u32
-                }
-            }
-            FeatureBins::Categorical { levels } => {
-                if v.is_nan() || v < 0.0 || v as usize >= *levels || v.fract() != 0.0 {
-                    *levels as u32
-                } else {
-                    v as u32
-                }
-            }
+            // Without the last bound (+inf), as the model stores it: the same bins.
+            FeatureBins::Numeric { upper } => numeric_bin(&upper[..upper.len() - 1], v),
+            FeatureBins::Categorical { levels } => category_bin(*levels, v),
         }
     }
 
@@ -821,21 +810,29 @@ pub enum FeatureBinning {
 impl FeatureBinning {
     fn bin_of(&self, v: f64) -> u32 {
         match self {
-            FeatureBinning::Numeric { upper } => {
-                if v.is_nan() {
-                    upper.len() as u32 + 1
-                } else {
-                    upper.partition_point(|&u| u < v) as u32
-                }
-            }
-            FeatureBinning::Categorical { levels } => {
-                if v.is_nan() || v < 0.0 || v as usize >= *levels || v.fract() != 0.0 {
-                    *levels as u32
-                } else {
-                    v as u32
-                }
-            }
+            FeatureBinning::Numeric { upper } => numeric_bin(upper, v),
+            FeatureBinning::Categorical { levels } => category_bin(*levels, v),
         }
+    }
+}
+
+/// The bin of a number given the upper bounds of all bins but the last; missing values
+/// take the bin after the last.
+fn numeric_bin(bounds: &[f64], v: f64) -> u32 {
+    if v.is_nan() {
+        bounds.len() as u32 + 1
+    } else {
+        bounds.partition_point(|&u| u < v) as u32
+    }
+}
+
+/// The bin of a category code: the code itself, or the missing bin (`levels`) for a
+/// missing value or a code the training data did not have.
+fn category_bin(levels: usize, v: f64) -> u32 {
+    if v.is_nan() || v < 0.0 || v as usize >= levels || v.fract() != 0.0 {
+        levels as u32
+    } else {
+        v as u32
     }
 }
 
