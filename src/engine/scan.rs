@@ -293,7 +293,7 @@ mod tests {
 
     fn fields(text: &str) -> Vec<Vec<String>> {
         all(text, b',')
-            .unwrap()
+            .expect("scans")
             .into_iter()
             .map(|(_, f)| f)
             .collect()
@@ -310,7 +310,7 @@ mod tests {
 
     #[test]
     fn empty_lines_are_skipped_and_lines_counted() {
-        let got = all("a,b\n\n1,2\r\n\r\n3,4\r5,6\n", b',').unwrap();
+        let got = all("a,b\n\n1,2\r\n\r\n3,4\r5,6\n", b',').expect("scans");
         let lines: Vec<u64> = got.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, vec![1, 3, 5, 6]);
     }
@@ -320,7 +320,7 @@ mod tests {
         // Embedded delimiter, escaped quotes, an embedded line end, text after the quote.
         let text =
             "\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\"x\"y,\"\"\nnext,5\" screen,\"\"\"\"\n";
-        let got = all(text, b',').unwrap();
+        let got = all(text, b',').expect("scans");
         assert_eq!(got[0].1, vec!["a,b", "say \"hi\"", "two\nlines", "xy", ""]);
         assert_eq!(got[1].0, 3, "the quoted line end counts as a line");
         assert_eq!(got[1].1, vec!["next", "5\" screen", "\""]);
@@ -328,9 +328,9 @@ mod tests {
 
     #[test]
     fn other_delimiters_and_unicode() {
-        let got = all("名字;金额\n张三;1.234,5\n", b';').unwrap();
+        let got = all("名字;金额\n张三;1.234,5\n", b';').expect("scans");
         assert_eq!(got[1].1, vec!["张三", "1.234,5"]);
-        let got = all("a\t\"b\tc\"\n", b'\t').unwrap();
+        let got = all("a\t\"b\tc\"\n", b'\t').expect("scans");
         assert_eq!(got[0].1, vec!["a", "b\tc"]);
     }
 

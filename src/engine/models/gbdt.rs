@@ -366,23 +366,13 @@ impl GbdtParams {
         let l2 = self.lambda_l2;
         let mut best: Option<Split> = None;
         let mut consider = |t: usize, g: f64, h: f64, missing_left: bool| {
-            let (rg, rh) = (leaf.sum_grad - g, leaf.sum_hess - h);
-            let gain = g * g / (h + l2) + rg * rg / (rh + l2) - parent_gain;
-            if best.as_ref().is_none_or(|b| gain > b.gain) {
-                best = Some(Split {
-                    feature: j,
-                    gain,
-                    rule: Rule::Threshold {
-                        bin: t as u32,
-                        missing_left,
-                        missing_bin: nb as u32,
-                    },
-                    left_grad: g,
-                    left_hess: h,
-                    left_output: leaf_output(g, h, l2),
-                    right_output: leaf_output(rg, rh, l2),
-                });
-            }
+            keep_if_better(&mut best, j, leaf, (g, h), (l2, parent_gain), || {
+                Rule::Threshold {
+                    bin: t as u32,
+                    missing_left,
+                    missing_bin: nb as u32,
+                }
+            });
         };
         // Top down: the right side grows bin by bin; missing rows stay left.
         let (mut rg, mut rh, mut rc) = (0.0, 0.0, 0usize);
@@ -429,39 +419,22 @@ impl GbdtParams {
         let levels = hist.len() - 1; // the last bin: missing or unseen
         let total_count = leaf.rows.len();
         let mut best: Option<Split> = None;
+        // As LightGBM: the children get the categorical L2 (when more than one-vs-rest),
+        // the parent's gain does not, so a many-level split must gain more to be taken.
         let consider =
-            |set: Vec<u32>, g: f64, h: f64, c: usize, l2: f64, best: &mut Option<Split>| {
-                let (rg, rh, rc) = (leaf.sum_grad - g, leaf.sum_hess - h, total_count - c);
-                if !self.allowed(c, h) || !self.allowed(rc, rh) {
+            |set: &[usize], g: f64, h: f64, c: usize, l2: f64, best: &mut Option<Split>| {
+                if !self.allowed(c, h) || !self.allowed(total_count - c, leaf.sum_hess - h) {
                     return;
                 }
-                // As LightGBM: the children with the categorical L2, the parent without, so
-                // a many-level split must gain more than a numeric one to be taken.
-                let gain = g * g / (h + l2) + rg * rg / (rh + l2) - parent_gain;
-                if best.as_ref().is_none_or(|b| gain > b.gain) {
-                    *best = Some(Split {
-                        feature: j,
-                        gain,
-                        rule: Rule::Levels { left: set },
-                        left_grad: g,
-                        left_hess: h,
-                        left_output: leaf_output(g, h, l2),
-                        right_output: leaf_output(rg, rh, l2),
-                    });
-                }
+                keep_if_better(best, j, leaf, (g, h), (l2, parent_gain), || Rule::Levels {
+                    left: set.iter().map(|&k| k as u32).collect(),
+                });
             };
         let used: Vec<usize> = (0..levels).filter(|&k| hist[k].count > 0).collect();
         if used.len() <= self.max_cat_to_onehot {
             for &k in &used {
                 let b = hist[k];
-                consider(
-                    vec![k as u32],
-                    b.grad,
-                    b.hess,
-                    b.count,
-                    self.lambda_l2,
-                    &mut best,
-                );
+                consider(&[k], b.grad, b.hess, b.count, self.lambda_l2, &mut best);
             }
             return best;
         }
@@ -503,11 +476,36 @@ impl GbdtParams {
                     continue;
                 }
                 group = 0;
-                let set: Vec<u32> = order[..=i].iter().map(|&k| k as u32).collect();
-                consider(set, g, h, c, l2, &mut best);
+                consider(&order[..=i], g, h, c, l2, &mut best);
             }
         }
         best
+    }
+}
+
+/// Puts in `best` the split of `leaf` on `feature` whose left side has gradient and hessian
+/// sums `(g, h)`, if it gains more than `best`; children use L2 `l2`, the gain is measured
+/// against `parent_gain`. The rule is built only for a split that is kept.
+fn keep_if_better(
+    best: &mut Option<Split>,
+    feature: usize,
+    leaf: &Leaf,
+    (g, h): (f64, f64),
+    (l2, parent_gain): (f64, f64),
+    rule: impl FnOnce() -> Rule,
+) {
+    let (rg, rh) = (leaf.sum_grad - g, leaf.sum_hess - h);
+    let gain = g * g / (h + l2) + rg * rg / (rh + l2) - parent_gain;
+    if best.as_ref().is_none_or(|b| gain > b.gain) {
+        *best = Some(Split {
+            feature,
+            gain,
+            rule: rule(),
+            left_grad: g,
+            left_hess: h,
+            left_output: leaf_output(g, h, l2),
+            right_output: leaf_output(rg, rh, l2),
+        });
     }
 }
 

@@ -17,7 +17,7 @@
 //! use churnscope::engine::models::LogisticRegressionParams;
 //! use churnscope::engine::prep::Matrix;
 //! let x = Matrix::from_rows(&[vec![0.0], vec![1.0], vec![2.0], vec![3.0]]);
-//! let model = LogisticRegressionParams::new().c(10.0).fit(&x, &[0, 0, 1, 1], |_| true).unwrap();
+//! let model = LogisticRegressionParams::new().c(10.0).fit(&x, &[0, 0, 1, 1], |_| true).expect("two classes, finite values");
 //! let p = model.predict_proba(&x);
 //! assert!(p[0] < 0.5 && p[3] > 0.5);
 //! ```
