@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::prep::Matrix;
 pub use gbdt::{FittedGbdt, GbdtParams};
-pub use logistic::{FittedLogisticRegression, LogisticRegressionParams};
+pub use logistic::{FittedLogisticRegression, LogisticRegressionParams, Penalty};
 
 /// Why a model could not be fitted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -40,6 +40,60 @@ pub struct Progress {
     pub iteration: usize,
     pub max_iterations: usize,
     pub loss: f64,
+}
+
+/// How much each class counts in a fit, as scikit-learn's `class_weight`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClassWeight {
+    /// Every row counts once (default).
+    #[default]
+    None,
+    /// Each class weighs n / (2 · n_class), so both classes count as much in total
+    /// (scikit-learn's `class_weight="balanced"`).
+    Balanced,
+    /// Explicit weights of the negative (0) and positive (1) class.
+    Custom { negative: f64, positive: f64 },
+}
+
+impl ClassWeight {
+    /// The weights of class 0 and class 1 on labels `y`; `None` when every row counts once.
+    pub fn class_weights(&self, y: &[u8]) -> Result<Option<[f64; 2]>> {
+        match *self {
+            ClassWeight::None => Ok(None),
+            ClassWeight::Balanced => {
+                let positives = y.iter().filter(|&&v| v == 1).count();
+                let negatives = y.len() - positives;
+                if positives == 0 || negatives == 0 {
+                    return Err(ModelError::SingleClassTarget);
+                }
+                let n = y.len() as f64;
+                Ok(Some([
+                    n / (2.0 * negatives as f64),
+                    n / (2.0 * positives as f64),
+                ]))
+            }
+            ClassWeight::Custom { negative, positive } => {
+                if !(negative.is_finite()
+                    && positive.is_finite()
+                    && negative > 0.0
+                    && positive > 0.0)
+                {
+                    return Err(ModelError::InvalidParameter(format!(
+                        "class weights must be positive numbers, got {negative} and {positive}"
+                    )));
+                }
+                Ok(Some([negative, positive]))
+            }
+        }
+    }
+
+    /// One weight per row of `y`; `None` when every row counts once.
+    pub fn sample_weights(&self, y: &[u8]) -> Result<Option<Vec<f64>>> {
+        Ok(self
+            .class_weights(y)?
+            .map(|w| y.iter().map(|&v| w[usize::from(v == 1)]).collect()))
+    }
 }
 
 /// Any fitted model a pipeline can hold.
