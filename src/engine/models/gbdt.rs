@@ -18,13 +18,20 @@
 //!   parent's.
 //!
 //! Deterministic: nothing is sampled. Progress is reported after each tree.
+//!
+//! Options beyond LightGBM's defaults: class weights scale each row's gradient and hessian
+//! (LightGBM's `class_weight`, the starting score then being the weighted log-odds), and
+//! early stopping holds out a stratified, seeded share of the training rows and stops when
+//! their log loss has not improved for a number of trees, keeping the best prefix of trees
+//! (LightGBM's `early_stopping_round` with that share as the validation set).
 
 use serde::{Deserialize, Serialize};
 
 #[cfg(doc)]
 use super::check_training_data;
-use super::{ModelError, Progress, Result};
+use super::{ClassWeight, ModelError, Progress, Result};
 use crate::engine::prep::Matrix;
+use crate::engine::split::stratified_split;
 
 /// Settings of [`FittedGbdt`]; see the module text for the defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +51,35 @@ pub struct GbdtParams {
     pub cat_smooth: f64,
     pub cat_l2: f64,
     pub min_data_per_group: usize,
+    /// How much each class counts (default: every row once).
+    #[serde(default)]
+    pub class_weight: ClassWeight,
+    /// Stop adding trees when a held-out share of the training rows stops improving.
+    #[serde(default)]
+    pub early_stopping: Option<EarlyStopping>,
+}
+
+/// Early stopping of boosting on a validation share of the training rows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EarlyStopping {
+    /// Trees without a lower validation log loss before stopping (LightGBM's
+    /// `early_stopping_round`; scikit-learn's `n_iter_no_change` is 10).
+    pub rounds: usize,
+    /// Share of the training rows held out, stratified by class (scikit-learn's default 0.1).
+    pub validation_fraction: f64,
+    /// Seed of the hold-out draw.
+    pub seed: u64,
+}
+
+impl Default for EarlyStopping {
+    /// 10 rounds on 10% of the rows, seed 42 (scikit-learn's `HistGradientBoostingClassifier`).
+    fn default() -> Self {
+        EarlyStopping {
+            rounds: 10,
+            validation_fraction: 0.1,
+            seed: 42,
+        }
+    }
 }
 
 impl Default for GbdtParams {
@@ -63,6 +99,8 @@ impl Default for GbdtParams {
             cat_smooth: 10.0,
             cat_l2: 10.0,
             min_data_per_group: 100,
+            class_weight: ClassWeight::None,
+            early_stopping: None,
         }
     }
 }
@@ -95,6 +133,20 @@ impl GbdtParams {
         if !(self.lambda_l2 >= 0.0 && self.cat_l2 >= 0.0 && self.cat_smooth >= 0.0) {
             return bad("lambda_l2, cat_l2 and cat_smooth must not be negative".into());
         }
+        if let Some(e) = self.early_stopping {
+            if e.rounds == 0 {
+                return bad("early stopping needs at least 1 round".into());
+            }
+            if !(e.validation_fraction > 0.0 && e.validation_fraction < 1.0) {
+                return bad(format!(
+                    "the validation share must be between 0 and 1, got {}",
+                    e.validation_fraction
+                ));
+            }
+        }
+        if let ClassWeight::Custom { .. } = self.class_weight {
+            self.class_weight.class_weights(&[0, 1])?;
+        }
         Ok(())
     }
 
@@ -106,7 +158,7 @@ impl GbdtParams {
         x: &Matrix,
         categorical: &[bool],
         y: &[u8],
-        mut progress: impl FnMut(Progress) -> bool,
+        progress: impl FnMut(Progress) -> bool,
     ) -> Result<FittedGbdt> {
         self.check()?;
         if categorical.len() != x.cols {
@@ -117,12 +169,31 @@ impl GbdtParams {
             )));
         }
         check_training_data_allowing_nan(x, y)?;
+        let Some(stopping) = self.early_stopping else {
+            return self.fit_with_validation(x, categorical, y, None, progress);
+        };
+        let labels: Vec<Option<u8>> = y.iter().map(|&v| Some(v)).collect();
+        let split = stratified_split(&labels, stopping.validation_fraction, stopping.seed)
+            .map_err(|e| ModelError::InvalidParameter(format!("early stopping: {e}")))?;
+        let (fit_x, fit_y) = take_rows(x, y, &split.train);
+        let validation = take_rows(x, y, &split.test);
+        self.fit_with_validation(&fit_x, categorical, &fit_y, Some(validation), progress)
+    }
+
+    fn fit_with_validation(
+        &self,
+        x: &Matrix,
+        categorical: &[bool],
+        y: &[u8],
+        validation: Option<(Matrix, Vec<u8>)>,
+        mut progress: impl FnMut(Progress) -> bool,
+    ) -> Result<FittedGbdt> {
         let n = x.rows;
         let features: Vec<FeatureBins> = (0..x.cols)
             .map(|j| {
                 let column: Vec<f64> = (0..n).map(|i| x.data[i * x.cols + j]).collect();
                 if categorical[j] {
-                    FeatureBins::categorical(&column)
+                    FeatureBins::categorical(&column, self.max_bin, self.min_data_in_bin)
                 } else {
                     FeatureBins::numeric(&column, self.max_bin, self.min_data_in_bin)
                 }
@@ -141,18 +212,39 @@ impl GbdtParams {
                 }
             })
             .collect();
-        let positives = y.iter().filter(|&&v| v == 1).count() as f64;
-        let rate = positives / n as f64;
+        let weights = self.class_weight.sample_weights(y)?;
+        let weight = |i: usize| weights.as_ref().map_or(1.0, |w| w[i]);
+        let total_weight = weights.as_ref().map_or(n as f64, |w| w.iter().sum());
+        // LightGBM's BoostFromAverage: the (weighted) log-odds of churn.
+        let positives: f64 = (0..n).filter(|&i| y[i] == 1).map(weight).sum();
+        let rate = positives / total_weight;
         let init = (rate / (1.0 - rate)).ln();
         let mut score = vec![init; n];
         let mut grad = vec![0.0; n];
         let mut hess = vec![0.0; n];
         let mut trees = Vec::with_capacity(self.n_trees);
+        // Validation rows, binned once; their scores follow the trees as they are added.
+        let mut validation = validation.map(|(vx, vy)| {
+            let bins: Vec<Vec<u32>> = (0..vx.rows)
+                .map(|i| {
+                    features
+                        .iter()
+                        .enumerate()
+                        .map(|(j, f)| f.bin_of(vx.data[i * vx.cols + j]))
+                        .collect()
+                })
+                .collect();
+            (bins, vy, vec![init; vx.rows])
+        });
+        let mut best: Option<(usize, f64)> = None;
         for t in 0..self.n_trees {
             for i in 0..n {
                 let p = sigmoid(score[i]);
-                grad[i] = p - f64::from(y[i]);
-                hess[i] = p * (1.0 - p);
+                let w = weight(i);
+                // LightGBM keeps gradients and hessians as 32-bit floats (`score_t`); the
+                // rounding decides near-ties and the row-count estimates, so it is kept.
+                grad[i] = f64::from((w * (p - f64::from(y[i]))) as f32);
+                hess[i] = f64::from((w * p * (1.0 - p)) as f32);
             }
             let tree = self.grow(&features, &binned, &grad, &hess);
             // Scores of the training rows from the leaves they ended in.
@@ -162,13 +254,23 @@ impl GbdtParams {
                     score[r as usize] += value;
                 }
             }
-            trees.push(tree.tree);
-            let loss = y
-                .iter()
-                .zip(&score)
-                .map(|(&yi, &s)| softplus(s) - f64::from(yi) * s)
+            let loss = (0..n)
+                .map(|i| weight(i) * (softplus(score[i]) - f64::from(y[i]) * score[i]))
                 .sum::<f64>()
-                / n as f64;
+                / total_weight;
+            let mut stop = false;
+            if let Some((bins, vy, vscore)) = validation.as_mut() {
+                for (b, s) in bins.iter().zip(vscore.iter_mut()) {
+                    *s += tree.tree.value(b);
+                }
+                let vloss = mean_log_loss(vy, vscore);
+                match best {
+                    Some((_, b)) if vloss >= b => {}
+                    _ => best = Some((t + 1, vloss)),
+                }
+                stop = best.is_some_and(|(at, _)| t + 1 - at >= self.rounds_or_max());
+            }
+            trees.push(tree.tree);
             if !progress(Progress {
                 iteration: t + 1,
                 max_iterations: self.n_trees,
@@ -176,12 +278,23 @@ impl GbdtParams {
             }) {
                 return Err(ModelError::Cancelled);
             }
+            if stop {
+                break;
+            }
+        }
+        if let Some((at, _)) = best {
+            trees.truncate(at);
         }
         Ok(FittedGbdt {
             init_score: init,
             trees,
             features: features.iter().map(FeatureBins::describe).collect(),
+            validation_loss: best.map(|(_, l)| l),
         })
+    }
+
+    fn rounds_or_max(&self) -> usize {
+        self.early_stopping.map_or(usize::MAX, |e| e.rounds)
     }
 
     /// Grows one tree leaf-wise on the current gradients.
@@ -347,6 +460,14 @@ impl GbdtParams {
         count >= self.min_data_in_leaf && hess >= self.min_sum_hessian_in_leaf
     }
 
+    /// Rows of a histogram bin as LightGBM counts them when searching splits: estimated
+    /// from its hessian, `round(hess · rows / hessian sum of the leaf)` (its `cnt_factor`).
+    /// Exact while every row has the same hessian (the first tree without class weights);
+    /// with weights, a leaf of heavy rows counts as more rows than it has.
+    fn estimated_rows(bin: &Bin, leaf: &Leaf) -> usize {
+        (bin.hess * leaf.rows.len() as f64 / leaf.sum_hess).round() as usize
+    }
+
     /// Thresholds between bins, with the missing rows (the last bin) sent left or right.
     ///
     /// As LightGBM: first a scan from the top bin down with missing rows on the left, then
@@ -379,12 +500,12 @@ impl GbdtParams {
         for t in (1..nb).rev() {
             rg += hist[t].grad;
             rh += hist[t].hess;
-            rc += hist[t].count;
+            rc += Self::estimated_rows(&hist[t], leaf);
             if !self.allowed(rc, rh) {
                 continue;
             }
             let (g, h) = (leaf.sum_grad - rg, leaf.sum_hess - rh);
-            if !self.allowed(total_count - rc, h) {
+            if !self.allowed(total_count.saturating_sub(rc), h) {
                 break;
             }
             consider(t - 1, g, h, true);
@@ -395,11 +516,11 @@ impl GbdtParams {
             for (t, bin) in hist[..nb.saturating_sub(1)].iter().enumerate() {
                 g += bin.grad;
                 h += bin.hess;
-                c += bin.count;
+                c += Self::estimated_rows(bin, leaf);
                 if !self.allowed(c, h) {
                     continue;
                 }
-                if !self.allowed(total_count - c, leaf.sum_hess - h) {
+                if !self.allowed(total_count.saturating_sub(c), leaf.sum_hess - h) {
                     break;
                 }
                 consider(t, g, h, false);
@@ -423,7 +544,9 @@ impl GbdtParams {
         // the parent's gain does not, so a many-level split must gain more to be taken.
         let consider =
             |set: &[usize], g: f64, h: f64, c: usize, l2: f64, best: &mut Option<Split>| {
-                if !self.allowed(c, h) || !self.allowed(total_count - c, leaf.sum_hess - h) {
+                if !self.allowed(c, h)
+                    || !self.allowed(total_count.saturating_sub(c), leaf.sum_hess - h)
+                {
                     return;
                 }
                 keep_if_better(best, j, leaf, (g, h), (l2, parent_gain), || Rule::Levels {
@@ -434,14 +557,15 @@ impl GbdtParams {
         if used.len() <= self.max_cat_to_onehot {
             for &k in &used {
                 let b = hist[k];
-                consider(&[k], b.grad, b.hess, b.count, self.lambda_l2, &mut best);
+                let c = Self::estimated_rows(&b, leaf);
+                consider(&[k], b.grad, b.hess, c, self.lambda_l2, &mut best);
             }
             return best;
         }
         let smooth = self.cat_smooth;
         let mut sorted: Vec<usize> = used
             .into_iter()
-            .filter(|&k| hist[k].count as f64 >= smooth)
+            .filter(|&k| Self::estimated_rows(&hist[k], leaf) as f64 >= smooth)
             .collect();
         sorted.sort_by(|&a, &b| {
             let ka = hist[a].grad / (hist[a].hess + smooth);
@@ -460,12 +584,13 @@ impl GbdtParams {
             for (i, &k) in order.iter().enumerate().take(max_levels) {
                 g += hist[k].grad;
                 h += hist[k].hess;
-                c += hist[k].count;
-                group += hist[k].count;
+                let rows = Self::estimated_rows(&hist[k], leaf);
+                c += rows;
+                group += rows;
                 if !self.allowed(c, h) {
                     continue;
                 }
-                let rc = total_count - c;
+                let rc = total_count.saturating_sub(c);
                 if rc < self.min_data_in_leaf
                     || rc < self.min_data_per_group
                     || leaf.sum_hess - h < self.min_sum_hessian_in_leaf
@@ -516,6 +641,29 @@ fn check_training_data_allowing_nan(x: &Matrix, y: &[u8]) -> Result<()> {
 
 fn sigmoid(z: f64) -> f64 {
     super::logistic::sigmoid(z)
+}
+
+/// Mean log loss of raw scores.
+fn mean_log_loss(y: &[u8], score: &[f64]) -> f64 {
+    y.iter()
+        .zip(score)
+        .map(|(&yi, &s)| softplus(s) - f64::from(yi) * s)
+        .sum::<f64>()
+        / y.len().max(1) as f64
+}
+
+/// The given rows of `x` and `y`.
+fn take_rows(x: &Matrix, y: &[u8], rows: &[usize]) -> (Matrix, Vec<u8>) {
+    let mut data = Vec::with_capacity(rows.len() * x.cols);
+    for &r in rows {
+        data.extend_from_slice(x.row(r));
+    }
+    let m = Matrix {
+        rows: rows.len(),
+        cols: x.cols,
+        data,
+    };
+    (m, rows.iter().map(|&r| y[r]).collect())
 }
 
 fn softplus(z: f64) -> f64 {
@@ -617,7 +765,7 @@ enum FeatureBins {
     /// Bin `k` holds values up to `upper[k]` (the last upper bound is +inf).
     Numeric { upper: Vec<f64> },
     /// Bin `k` is level `k`; codes at or above `levels`, and NaN, go to the missing bin.
-    Categorical { levels: usize },
+    Categorical { levels: usize, other: Vec<u32> },
 }
 
 impl FeatureBins {
@@ -642,19 +790,48 @@ impl FeatureBins {
         }
     }
 
-    fn categorical(values: &[f64]) -> Self {
-        let levels = values
-            .iter()
-            .filter(|v| !v.is_nan() && **v >= 0.0)
-            .fold(0usize, |m, &v| m.max(v as usize + 1));
-        FeatureBins::Categorical { levels }
+    /// A bin per level (its code), except that, as LightGBM's categorical `BinMapper`, the
+    /// levels are taken from the most frequent down until 99% of the rows are covered and
+    /// `max_bin` bins are used (one of them for missing values), stopping at a level with
+    /// fewer than `min_data_in_bin` rows; the rarest levels left over share the missing bin.
+    fn categorical(values: &[f64], max_bin: usize, min_data_in_bin: usize) -> Self {
+        let mut counts: Vec<usize> = Vec::new();
+        let mut present = 0usize;
+        for &v in values {
+            if !v.is_nan() && v >= 0.0 && v.fract() == 0.0 {
+                let code = v as usize;
+                if code >= counts.len() {
+                    counts.resize(code + 1, 0);
+                }
+                counts[code] += 1;
+                present += 1;
+            }
+        }
+        let levels = counts.len();
+        let mut order: Vec<usize> = (0..levels).filter(|&k| counts[k] > 0).collect();
+        order.sort_by(|&a, &b| counts[b].cmp(&counts[a]).then(a.cmp(&b)));
+        let cut = (present as f64 * 0.99).round() as usize;
+        let max_bin = max_bin.min(order.len());
+        let (mut used, mut bins, mut taken) = (0usize, 1usize, 0usize);
+        while taken < order.len() && (used < cut || bins < max_bin) {
+            let count = counts[order[taken]];
+            if count < min_data_in_bin && taken > 1 {
+                break;
+            }
+            used += count;
+            bins += 1;
+            taken += 1;
+        }
+        let mut other: Vec<u32> = order[taken..].iter().map(|&k| k as u32).collect();
+        other.sort_unstable();
+        FeatureBins::Categorical { levels, other }
     }
 
     /// Bins including the missing bin.
     fn n_bins(&self) -> usize {
         match self {
             FeatureBins::Numeric { upper } => upper.len() + 1,
-            FeatureBins::Categorical { levels } => levels + 1,
+            FeatureBins::Categorical { levels, .. } => levels + 1,
         }
     }
 
@@ -662,7 +839,7 @@ impl FeatureBins {
         match self {
             // Without the last bound (+inf), as the model stores it: the same bins.
             FeatureBins::Numeric { upper } => numeric_bin(&upper[..upper.len() - 1], v),
-            FeatureBins::Categorical { levels } => category_bin(*levels, v),
+            FeatureBins::Categorical { levels, other } => category_bin(*levels, other, v),
         }
     }
 
@@ -671,7 +848,10 @@ impl FeatureBins {
             FeatureBins::Numeric { upper } => FeatureBinning::Numeric {
                 upper: upper[..upper.len() - 1].to_vec(),
             },
-            FeatureBins::Categorical { levels } => FeatureBinning::Categorical { levels: *levels },
+            FeatureBins::Categorical { levels, other } => FeatureBinning::Categorical {
+                levels: *levels,
+                other: other.clone(),
+            },
         }
     }
 }
@@ -797,11 +977,12 @@ fn greedy_bins(
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FeatureBinning {
     /// Upper bounds of the bins but the last (which runs to +inf).
-    Numeric {
-        upper: Vec<f64>,
-    },
+    Numeric { upper: Vec<f64> },
     Categorical {
         levels: usize,
+        /// Rare levels sent to the missing bin.
+        #[serde(default)]
+        other: Vec<u32>,
     },
 }
 
@@ -809,7 +990,7 @@ impl FeatureBinning {
     fn bin_of(&self, v: f64) -> u32 {
         match self {
             FeatureBinning::Numeric { upper } => numeric_bin(upper, v),
-            FeatureBinning::Categorical { levels } => category_bin(*levels, v),
+            FeatureBinning::Categorical { levels, other } => category_bin(*levels, other, v),
         }
     }
 }
@@ -825,9 +1006,14 @@ fn numeric_bin(bounds: &[f64], v: f64) -> u32 {
 }
 
 /// The bin of a category code: the code itself, or the missing bin (`levels`) for a
-/// missing value or a code the training data did not have.
-fn category_bin(levels: usize, v: f64) -> u32 {
-    if v.is_nan() || v < 0.0 || v as usize >= levels || v.fract() != 0.0 {
+/// missing value, a code the training data did not have or a rare level in `other`.
+fn category_bin(levels: usize, other: &[u32], v: f64) -> u32 {
+    if v.is_nan()
+        || v < 0.0
+        || v as usize >= levels
+        || v.fract() != 0.0
+        || other.binary_search(&(v as u32)).is_ok()
+    {
         levels as u32
     } else {
         v as u32
@@ -949,6 +1135,9 @@ pub struct FittedGbdt {
     pub init_score: f64,
     pub trees: Vec<Tree>,
     pub features: Vec<FeatureBinning>,
+    /// With early stopping: the held-out log loss of the kept trees.
+    #[serde(default)]
+    pub validation_loss: Option<f64>,
 }
 
 impl FittedGbdt {
@@ -1077,6 +1266,107 @@ mod tests {
         assert_eq!(m, again);
         let json = serde_json::to_string(&m).expect("json");
         assert_eq!(serde_json::from_str::<FittedGbdt>(&json).expect("back"), m);
+    }
+
+    /// 300 rows: x0 = i mod 17, x1 = 7i mod 11, churn when 13i mod 10 < 2 or x0 > 13
+    /// (101 churners); the same arrays as the LightGBM reference below.
+    fn weighted_toy() -> (Matrix, Vec<u8>) {
+        let rows: Vec<Vec<f64>> = (0..300)
+            .map(|i| vec![f64::from(i % 17), f64::from((i * 7) % 11)])
+            .collect();
+        let y = (0..300)
+            .map(|i| u8::from((i * 13) % 10 < 2 || i % 17 > 13))
+            .collect();
+        (Matrix::from_rows(&rows), y)
+    }
+
+    #[test]
+    fn class_weights_match_lightgbm() {
+        // LightGBM 4.7.0: LGBMClassifier(n_estimators=5, class_weight=CW, n_jobs=1)
+        //   .fit(X, y).predict_proba(X[:6])[:, 1]
+        let (x, y) = weighted_toy();
+        let first_six = |m: &FittedGbdt| m.predict_proba(&x)[..6].to_vec();
+        let cases = [
+            // class_weight="balanced"
+            (
+                ClassWeight::Balanced,
+                [
+                    0.44840791602001684,
+                    0.3811690623973694,
+                    0.4676396039118572,
+                    0.4494056615806939,
+                    0.4316394103616674,
+                    0.4124663976038842,
+                ],
+            ),
+            // class_weight={0: 1.0, 1: 3.0}
+            (
+                ClassWeight::Custom {
+                    negative: 1.0,
+                    positive: 3.0,
+                },
+                [
+                    0.5695440749907176,
+                    0.4718918532103431,
+                    0.5349450174969064,
+                    0.5423837394255202,
+                    0.53378199117821,
+                    0.5330839264440989,
+                ],
+            ),
+        ];
+        for (class_weight, reference) in cases {
+            let params = GbdtParams {
+                n_trees: 5,
+                class_weight,
+                ..GbdtParams::default()
+            };
+            let m = params.fit(&x, &[false, false], &y, |_| true).expect("fit");
+            for (a, b) in first_six(&m).iter().zip(reference) {
+                // LightGBM keeps thresholds and leaf values in 32 bits, hence 1e-8.
+                assert!((a - b).abs() < 1e-8, "{class_weight:?}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn early_stopping_keeps_the_best_prefix_of_trees() {
+        // Labels independent of the feature (churn on i mod 3 = 0, x = 7i mod 101): held-out
+        // loss soon stops improving, so far fewer than 500 trees are kept.
+        let x = Matrix::from_rows(
+            &(0..2000)
+                .map(|i| vec![f64::from((i * 7) % 101)])
+                .collect::<Vec<_>>(),
+        );
+        let y: Vec<u8> = (0..2000).map(|i| u8::from(i % 3 == 0)).collect();
+        let params = GbdtParams {
+            n_trees: 500,
+            early_stopping: Some(EarlyStopping::default()),
+            ..GbdtParams::default()
+        };
+        let mut seen = 0;
+        let m = params
+            .fit(&x, &[false], &y, |p| {
+                seen = p.iteration;
+                true
+            })
+            .expect("fit");
+        assert!(seen < 500, "stopped after {seen} trees");
+        assert_eq!(seen - m.trees.len(), 10, "ten rounds past the best");
+        assert!(m.validation_loss.is_some_and(f64::is_finite));
+        // Deterministic for the seed.
+        assert_eq!(params.fit(&x, &[false], &y, |_| true).expect("fit"), m);
+        let bad = GbdtParams {
+            early_stopping: Some(EarlyStopping {
+                validation_fraction: 1.0,
+                ..EarlyStopping::default()
+            }),
+            ..GbdtParams::default()
+        };
+        assert!(matches!(
+            bad.fit(&x, &[false], &y, |_| true),
+            Err(ModelError::InvalidParameter(_))
+        ));
     }
 
     #[test]
