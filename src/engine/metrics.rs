@@ -195,6 +195,22 @@ pub fn log_loss(y: &[u8], scores: &[f64]) -> Result<f64> {
     Ok(total / y.len() as f64)
 }
 
+/// Mean squared error of the probabilities against the 0/1 outcomes, scikit-learn's
+/// `brier_score_loss`: (1/n) Σ (p_i − y_i)². 0 is perfect; always predicting the churn rate π
+/// scores π(1 − π).
+pub fn brier_score(y: &[u8], scores: &[f64]) -> Result<f64> {
+    check(y, scores)?;
+    let total: f64 = y
+        .iter()
+        .zip(scores)
+        .map(|(&l, &p)| {
+            let outcome = if l == 1 { 1.0 } else { 0.0 };
+            (p - outcome) * (p - outcome)
+        })
+        .sum();
+    Ok(total / y.len() as f64)
+}
+
 /// Every headline number of a binary classifier on one evaluation set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassificationReport {
@@ -206,6 +222,9 @@ pub struct ClassificationReport {
     pub roc_auc: f64,
     pub pr_auc: f64,
     pub log_loss: f64,
+    /// Brier score; reports saved before it existed read as 0.
+    #[serde(default)]
+    pub brier: f64,
     pub confusion: ConfusionMatrix,
     pub roc: RocCurve,
     pub n: usize,
@@ -226,6 +245,7 @@ impl ClassificationReport {
             roc_auc: roc_auc(y, scores)?,
             pr_auc: average_precision(y, scores)?,
             log_loss: log_loss(y, scores)?,
+            brier: brier_score(y, scores)?,
             confusion,
             roc: roc_curve(y, scores)?,
             n: y.len(),
@@ -244,6 +264,7 @@ mod tests {
     //   roc_auc_score(y, p) = 0.8799999999999999
     //   average_precision_score(y, p) = 0.8761904761904762
     //   log_loss(y, p) = 0.41268484483288914
+    //   brier_score_loss(y, p) = 0.13275
     const Y: [u8; 10] = [0, 0, 1, 1, 0, 1, 0, 1, 1, 0];
     const P: [f64; 10] = [0.1, 0.4, 0.35, 0.8, 0.4, 0.9, 0.2, 0.4, 0.65, 0.05];
 
@@ -252,6 +273,25 @@ mod tests {
         assert!((roc_auc(&Y, &P).expect("auc") - 0.879_999_999_999_999_9).abs() < 1e-12);
         assert!((average_precision(&Y, &P).expect("ap") - 0.876_190_476_190_476_2).abs() < 1e-12);
         assert!((log_loss(&Y, &P).expect("ll") - 0.412_684_844_832_889_14).abs() < 1e-12);
+        assert!((brier_score(&Y, &P).expect("brier") - 0.13275).abs() < 1e-12);
+    }
+
+    #[test]
+    fn report_includes_brier_and_reads_older_json() {
+        let report = ClassificationReport::new(&Y, &P, 0.5).expect("report");
+        // scikit-learn 1.9.1 `brier_score_loss(y, p)`, as above.
+        assert!((report.brier - 0.13275).abs() < 1e-12);
+        // The ROC curve's first threshold is +inf, which serde_json writes as null and cannot
+        // read back, so the round trip uses a report without a curve.
+        let report = ClassificationReport {
+            roc: RocCurve::default(),
+            ..report
+        };
+        let mut json = serde_json::to_value(&report).expect("serialise");
+        json.as_object_mut().expect("an object").remove("brier");
+        let old: ClassificationReport = serde_json::from_value(json).expect("read");
+        assert_eq!(old.brier, 0.0);
+        assert_eq!(old.log_loss, report.log_loss);
     }
 
     #[test]

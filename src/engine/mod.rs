@@ -5,10 +5,12 @@
 //! workflow: [`decode`] turns bytes into text, [`cells`] reads numbers, dates and missing
 //! markers, [`excel`] opens workbooks, [`ingest`] reads a CSV export or a sheet into a typed [`dataset::Dataset`], [`target`]
 //! finds the churn column, [`split`] holds out a test set, [`prep`] turns columns into a
-//! feature matrix, [`models`] fit a classifier, [`metrics`] judge it, and [`pipeline`] ties
+//! feature matrix, [`models`] fit a classifier, [`metrics`] judge it, [`calibration`] and [`threshold`] turn its
+//! scores into calibrated probabilities and a flagging rule, and [`pipeline`] ties
 //! those steps into one fitted, serialisable value. [`sample`] generates the built-in
 //! demonstration dataset.
 
+pub mod calibration;
 pub mod cells;
 pub mod checks;
 pub mod clean;
@@ -27,4 +29,5 @@ pub mod sample;
 pub mod scan;
 pub mod split;
 pub mod target;
+pub mod threshold;
 pub mod tuning;
