@@ -285,8 +285,8 @@ impl PrepOptions {
         self
     }
 
-    /// Rejects options no data can make valid (the number of PCA components is checked
-    /// against the features, once they are known).
+    /// Rejects a non-finite numeric fill and a minimum frequency that is not positive. The
+    /// number of PCA components is checked by the fit, against the features it finds.
     pub fn check(&self) -> Result<()> {
         if let NumericImpute::Constant(c) = self.numeric_impute {
             if !c.is_finite() {
@@ -297,12 +297,6 @@ impl PrepOptions {
             if !(min_frequency > 0.0 && min_frequency.is_finite()) {
                 return Err(PrepError::MinFrequency(min_frequency));
             }
-        }
-        if self.pca == Some(0) {
-            return Err(PrepError::PcaComponents {
-                requested: 0,
-                max: 0,
-            });
         }
         Ok(())
     }
@@ -1127,5 +1121,533 @@ mod tests {
         assert!(m.row(2)[1].is_nan(), "missing category is NaN");
         assert!(m.row(3)[1].is_nan(), "unseen level zzz is NaN");
         assert_eq!(p.categorical_columns(), ["plan"]);
+    }
+
+    /// `k,{column}` rows with `k` a row label to exclude (so a blank cell is not a blank line).
+    fn one_column(column: &str, cells: &[&str]) -> Dataset {
+        let mut text = format!("k,{column}\n");
+        for (i, c) in cells.iter().enumerate() {
+            text.push_str(&format!("r{i},{c}\n"));
+        }
+        ds(&text)
+    }
+
+    fn assert_close(ours: &[f64], theirs: &[f64], tolerance: f64) {
+        assert_eq!(ours.len(), theirs.len(), "{ours:?} vs {theirs:?}");
+        for (a, b) in ours.iter().zip(theirs) {
+            assert!((a - b).abs() <= tolerance, "{ours:?} vs {theirs:?}");
+        }
+    }
+
+    #[test]
+    fn imputes_numbers_with_the_mean_or_a_constant_like_sklearn() {
+        let d = one_column("x", &["1", "", "3", "6", "10"]);
+        let exclude = ["k".to_string()];
+        // scikit-learn 1.9.1, `make_pipeline(SimpleImputer(strategy=S), StandardScaler())`
+        // fitted on [[1], [nan], [3], [6]], transforming [[1], [nan], [3], [6], [10]];
+        // tolerance 1e-12.
+        let cases = [
+            (
+                NumericImpute::Mean, // S = "mean"
+                [
+                    -1.3112201362143716,
+                    0.0,
+                    -0.18731716231633888,
+                    1.4985372985307102,
+                    3.7463432463267754,
+                ],
+            ),
+            (
+                NumericImpute::Constant(0.5), // S = "constant", fill_value=0.5
+                [
+                    -0.7518094115561123,
+                    -0.9831353843426084,
+                    0.17349447958987207,
+                    1.5614503163088487,
+                    3.4120580986008173,
+                ],
+            ),
+        ];
+        for (impute, expected) in cases {
+            let options = PrepOptions::new().numeric_impute(impute);
+            let p =
+                FittedPreprocessor::fit_with(&d, &[0, 1, 2, 3], &exclude, &options).expect("fit");
+            assert_eq!(p.feature_names, ["x"]);
+            let m = p.transform(&d, &[0, 1, 2, 3, 4]).expect("transform");
+            assert_close(&m.data, &expected, 1e-12);
+        }
+    }
+
+    #[test]
+    fn missing_indicator_is_scaled_like_sklearn() {
+        let d = ds("a,b\n1.5,0.2\n,0.4\n2.5,0.1\n4.0,0.9\n,0.3\n7.0,0.8\n,\n");
+        let options = PrepOptions::new().missing_indicator(true);
+        let train: Vec<usize> = (0..6).collect();
+        let p = FittedPreprocessor::fit_with(&d, &train, &[], &options).expect("fit");
+        assert_eq!(
+            p.feature_names,
+            ["a", "b", "a is missing"],
+            "b has no missing training value, so no indicator"
+        );
+        assert_eq!(p.categorical_features(), [false; 3]);
+        assert_eq!(p.input_columns(), ["a", "b"]);
+        // scikit-learn 1.9.1, `Pipeline([("i", SimpleImputer(strategy="median",
+        // add_indicator=True)), ("s", StandardScaler())]).fit(A)` with A the six rows above,
+        // `.transform(A)` then `.transform([[nan, nan]])`; tolerance 1e-12.
+        let expected = [
+            -1.2169809587780889,
+            -0.8372183582789214,
+            -0.7071067811865475,
+            -0.19471695340449427,
+            -0.16744367165578425,
+            1.4142135623730951,
+            -0.6328300985646063,
+            -1.1721057015904899,
+            -0.7071067811865475,
+            0.24339619175561766,
+            1.5069930449020585,
+            -0.7071067811865475,
+            -0.19471695340449427,
+            -0.5023310149673529,
+            1.4142135623730951,
+            1.9958487723960654,
+            1.17210570159049,
+            -0.7071067811865475,
+            // the extra row, both cells blank
+            -0.19471695340449427,
+            -0.33488734331156866,
+            1.4142135623730951,
+        ];
+        let m = p
+            .transform(&d, &(0..7).collect::<Vec<_>>())
+            .expect("transform");
+        assert_eq!(m.cols, p.n_features());
+        assert_close(&m.data, &expected, 1e-12);
+        let trees = FittedPreprocessor::fit_for_trees_with(&d, &train, &[], &options)
+            .expect("fit for trees");
+        assert_eq!(
+            trees.feature_names,
+            ["a", "b"],
+            "trees see NaN, no indicator"
+        );
+    }
+
+    #[test]
+    fn categorical_constant_fill_is_a_level_and_most_frequent_can_add_an_indicator() {
+        let d = one_column("plan", &["a", "b", "", "a", "c", "", "b", "a"]);
+        let exclude = ["k".to_string()];
+        let all: Vec<usize> = (0..8).collect();
+        // scikit-learn 1.9.1, `make_pipeline(SimpleImputer(strategy="constant",
+        // fill_value="missing"), OneHotEncoder(handle_unknown="ignore"))` on the column above:
+        // categories_ ['a', 'b', 'c', 'missing'], rows as below (exact 0/1).
+        let options = PrepOptions::new()
+            .categorical_impute(CategoricalImpute::Constant("missing".into()))
+            .missing_indicator(true);
+        let p = FittedPreprocessor::fit_with(&d, &all, &exclude, &options).expect("fit");
+        assert_eq!(
+            p.feature_names,
+            ["plan=a", "plan=b", "plan=c", "plan=missing"],
+            "a constant fill is already a level: no indicator"
+        );
+        let m = p.transform(&d, &all).expect("transform");
+        let constant: [[f64; 4]; 8] = [
+            [1.0, 0.0, 0.0, 0.0],
+            [0.0, 1.0, 0.0, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+            [1.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 1.0, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+            [0.0, 1.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0, 0.0],
+        ];
+        assert_eq!(m.data, constant.concat());
+        // Without missing training cells the constant is no level, so a later missing cell
+        // is an unknown category: ignored, as OneHotEncoder(handle_unknown="ignore") does.
+        let p = FittedPreprocessor::fit_with(&d, &[0, 1, 3, 4], &exclude, &options).expect("fit");
+        assert_eq!(p.feature_names, ["plan=a", "plan=b", "plan=c"]);
+        assert_eq!(p.transform(&d, &[2]).expect("transform").data, [0.0; 3]);
+
+        // scikit-learn 1.9.1, `SimpleImputer(strategy="most_frequent", add_indicator=True)
+        // .fit_transform(column)`: [a, False], [b, False], [a, True], [a, False], [c, False],
+        // [a, True], [b, False], [a, False]; the indicator is kept a plain 0/1 here.
+        let options = PrepOptions::new().missing_indicator(true);
+        let p = FittedPreprocessor::fit_with(&d, &all, &exclude, &options).expect("fit");
+        assert_eq!(
+            p.feature_names,
+            ["plan=a", "plan=b", "plan=c", "plan is missing"]
+        );
+        assert_eq!(p.categorical_columns(), ["plan"]);
+        let m = p.transform(&d, &all).expect("transform");
+        let most_frequent: [[f64; 4]; 8] = [
+            [1.0, 0.0, 0.0, 0.0],
+            [0.0, 1.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0, 1.0],
+            [1.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 1.0, 0.0],
+            [1.0, 0.0, 0.0, 1.0],
+            [0.0, 1.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0, 0.0],
+        ];
+        assert_eq!(m.data, most_frequent.concat());
+    }
+
+    /// Training rows 0..8: a a a b b c d (blank); rows 8..14: a c d (blank) zzz b.
+    fn rare_table() -> Dataset {
+        one_column(
+            "plan",
+            &[
+                "a", "a", "a", "b", "b", "c", "d", "", "a", "c", "d", "", "zzz", "b",
+            ],
+        )
+    }
+
+    #[test]
+    fn groups_rare_levels_and_sends_unknown_ones_there_like_sklearn() {
+        let d = rare_table();
+        let exclude = ["k".to_string()];
+        let train: Vec<usize> = (0..8).collect();
+        let later: Vec<usize> = (8..14).collect();
+        // scikit-learn 1.9.1, `make_pipeline(SimpleImputer(strategy=S), OneHotEncoder(
+        // min_frequency=m, handle_unknown="infrequent_if_exist"))` fitted on the training
+        // rows, transforming the later ones (exact 0/1; sklearn names the last feature
+        // `x0_infrequent_sklearn`).
+        let cases: [(CategoricalImpute, f64, &[&str], &[f64]); 4] = [
+            (
+                CategoricalImpute::MostFrequent, // S = "most_frequent", m = 2
+                2.0,
+                &["plan=a", "plan=b", "plan=infrequent"],
+                &[
+                    1., 0., 0., 0., 0., 1., 0., 0., 1., 1., 0., 0., 0., 0., 1., 0., 1., 0.,
+                ],
+            ),
+            (
+                CategoricalImpute::MostFrequent, // m = 0.3, i.e. fewer than 2.4 of 8 rows
+                0.3,
+                &["plan=a", "plan=infrequent"],
+                &[1., 0., 0., 1., 0., 1., 1., 0., 0., 1., 0., 1.],
+            ),
+            (
+                CategoricalImpute::MostFrequent, // m = 1: nothing is rare, zzz is ignored
+                1.0,
+                &["plan=a", "plan=b", "plan=c", "plan=d"],
+                &[
+                    1., 0., 0., 0., 0., 0., 1., 0., 0., 0., 0., 1., 1., 0., 0., 0., 0., 0., 0., 0.,
+                    0., 1., 0., 0.,
+                ],
+            ),
+            (
+                // S = "constant", fill_value="missing", m = 2: the fill is rare itself
+                CategoricalImpute::Constant("missing".into()),
+                2.0,
+                &["plan=a", "plan=b", "plan=infrequent"],
+                &[
+                    1., 0., 0., 0., 0., 1., 0., 0., 1., 0., 0., 1., 0., 0., 1., 0., 1., 0.,
+                ],
+            ),
+        ];
+        for (impute, min_frequency, names, expected) in cases {
+            let options = PrepOptions::new()
+                .categorical_impute(impute)
+                .rare_levels(min_frequency);
+            let p = FittedPreprocessor::fit_with(&d, &train, &exclude, &options).expect("fit");
+            assert_eq!(p.feature_names, names, "min_frequency {min_frequency}");
+            assert_eq!(p.categorical_features(), vec![false; names.len()]);
+            let m = p.transform(&d, &later).expect("transform");
+            assert_eq!(m.data, expected, "min_frequency {min_frequency}");
+        }
+    }
+
+    #[test]
+    fn rare_levels_share_one_code_for_trees_like_sklearn() {
+        let d = rare_table();
+        let options = PrepOptions::new().rare_levels(2.0);
+        let p = FittedPreprocessor::fit_for_trees_with(
+            &d,
+            &(0..8).collect::<Vec<_>>(),
+            &["k".into()],
+            &options,
+        )
+        .expect("fit");
+        assert_eq!(p.feature_names, ["plan"]);
+        assert_eq!(p.categorical_features(), [true]);
+        // scikit-learn 1.9.1, `OrdinalEncoder(min_frequency=2, handle_unknown=
+        // "use_encoded_value", unknown_value=np.nan)` fitted on the training rows:
+        // infrequent_categories_ [c, d]; transform of a c d nan zzz b = 0 2 2 nan nan 1.
+        let m = p
+            .transform(&d, &(8..14).collect::<Vec<_>>())
+            .expect("transform");
+        let codes: Vec<Option<f64>> = m.data.iter().map(|&x| (!x.is_nan()).then_some(x)).collect();
+        assert_eq!(
+            codes,
+            [Some(0.0), Some(2.0), Some(2.0), None, None, Some(1.0)]
+        );
+    }
+
+    /// The 8 x 3 matrix of the PCA references.
+    const PCA_ROWS: [[f64; 3]; 8] = [
+        [2.0, 1.0, 0.5],
+        [3.5, 0.0, 1.5],
+        [1.0, 2.5, -0.5],
+        [4.0, 3.0, 2.0],
+        [0.5, -1.0, 0.0],
+        [2.5, 1.5, 3.0],
+        [3.0, -0.5, 1.0],
+        [1.5, 2.0, -1.0],
+    ];
+
+    #[test]
+    fn pca_matches_sklearn() {
+        let x = Matrix::from_rows(&PCA_ROWS.map(Vec::from));
+        let names = vec!["p".to_string(), "q".into(), "r".into()];
+        let pca = FittedPca::fit(&x, 2, names.clone());
+        // scikit-learn 1.9.1, `PCA(n_components=2).fit(X)` (solver "full"); tolerance 1e-8.
+        assert_close(&pca.mean, &[2.25, 1.0625, 0.8125], 1e-12);
+        assert_eq!((pca.components.rows, pca.components.cols), (2, 3));
+        assert_close(
+            &pca.components.data,
+            &[
+                0.6510429492562972,
+                0.2969055779653006,
+                0.6985629220025591,
+                -0.11006333188527812,
+                0.9475231346702058,
+                -0.3001432528627921,
+            ],
+            1e-8,
+        );
+        assert_close(
+            &pca.explained_variance_ratio,
+            &[0.5356456647120239, 0.3811084253296329],
+            1e-8,
+        );
+        assert_close(
+            &pca.explained_variance,
+            &[2.8838779984049134, 2.051860539944362],
+            1e-8,
+        );
+        let projected = pca.project(&x).expect("project");
+        assert_close(
+            &projected.data,
+            &[
+                -0.39961824906270516,
+                0.062090403574054154,
+                0.9786035188589994,
+                -1.3506709817868607,
+                -1.3038657533736107,
+                1.8935816903274332,
+                2.544123188384329,
+                1.2867951298497213,
+                -2.319275289879032,
+                -1.5177892415070442,
+                1.8207633195544912,
+                -0.26953782719046226,
+                0.15534779424692058,
+                -1.6193292567479287,
+                -1.476078528729392,
+                1.514860083481087,
+            ],
+            1e-8,
+        );
+        // scikit-learn 1.9.1, `PCA(n_components=3, svd_solver="covariance_eigh").fit(X)`:
+        // the last component and the full spectrum; tolerance 1e-8.
+        let all = FittedPca::fit(&x, 3, names);
+        assert_close(
+            all.components.row(2),
+            &[
+                0.7510187355838557,
+                -0.11851998581605339,
+                -0.6495566732504477,
+            ],
+            1e-8,
+        );
+        assert_close(
+            &all.explained_variance_ratio,
+            &[0.5356456647120239, 0.381108425329633, 0.08324590995834305],
+            1e-8,
+        );
+    }
+
+    #[test]
+    fn pca_after_scaling_matches_sklearn_and_renames_features() {
+        let mut text = String::from("p,q,r\n");
+        for row in PCA_ROWS {
+            text.push_str(&format!("{},{},{}\n", row[0], row[1], row[2]));
+        }
+        let d = ds(&text);
+        let rows: Vec<usize> = (0..8).collect();
+        let p =
+            FittedPreprocessor::fit_with(&d, &rows, &[], &PrepOptions::new().pca(2)).expect("fit");
+        assert_eq!(p.feature_names, ["PC1", "PC2"]);
+        assert_eq!(p.categorical_features(), [false, false]);
+        let pca = p.pca.as_ref().expect("a PCA step");
+        assert_eq!(pca.inputs, ["p", "q", "r"]);
+        // scikit-learn 1.9.1, `make_pipeline(StandardScaler(), PCA(n_components=2)).fit(X)`;
+        // tolerance 1e-8.
+        assert_close(
+            &pca.components.data,
+            &[
+                0.7039788076384721,
+                0.18698681360589572,
+                0.6851640460017071,
+                -0.0309362729153332,
+                0.9718771920156234,
+                -0.23344736164269436,
+            ],
+            1e-8,
+        );
+        assert_close(
+            &pca.explained_variance_ratio,
+            &[0.5788402019508773, 0.32948797366260807],
+            1e-8,
+        );
+        let m = p.transform(&d, &rows).expect("transform");
+        assert_close(
+            &m.data,
+            &[
+                -0.3337421953138977,
+                0.020404040821741694,
+                0.9989457527589726,
+                -0.9236006184130926,
+                -1.2902614224484967,
+                1.3091609009854965,
+                1.9941592207575525,
+                1.1189251815821675,
+                -1.8055843828256706,
+                -1.2786105716568863,
+                1.4144707461549826,
+                -0.10232319650809847,
+                0.34836818771457945,
+                -1.174856931690261,
+                -1.326355906798022,
+                1.0309011948789326,
+            ],
+            1e-8,
+        );
+        let json = serde_json::to_string(&p).expect("serialise");
+        let back: FittedPreprocessor = serde_json::from_str(&json).expect("deserialise");
+        assert_eq!(back, p);
+    }
+
+    #[test]
+    fn jacobi_diagonalises_a_symmetric_matrix() {
+        // Hand check: [[2, 1], [1, 2]] has eigenvalues 3 and 1, eigenvectors (1, ±1)/√2.
+        let (values, vectors) = symmetric_eigen(vec![2.0, 1.0, 1.0, 2.0], 2);
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        assert_close(&sorted, &[1.0, 3.0], 1e-14);
+        let top = usize::from(values[1] > values[0]);
+        let h = std::f64::consts::FRAC_1_SQRT_2;
+        assert_close(
+            &[vectors[top].abs(), vectors[2 + top].abs()],
+            &[h, h],
+            1e-14,
+        );
+    }
+
+    #[test]
+    fn rejects_bad_options() {
+        let d = ds("p,q,r\n1,2,3\n2,1,5\n4,0,1\n");
+        let rows = [0, 1, 2];
+        let fit = |options: PrepOptions| FittedPreprocessor::fit_with(&d, &rows, &[], &options);
+        assert_eq!(
+            fit(PrepOptions::new().pca(0)),
+            Err(PrepError::PcaComponents {
+                requested: 0,
+                max: 3
+            })
+        );
+        assert_eq!(
+            fit(PrepOptions::new().pca(4)),
+            Err(PrepError::PcaComponents {
+                requested: 4,
+                max: 3
+            })
+        );
+        assert_eq!(
+            FittedPreprocessor::fit_with(&d, &[0, 1], &[], &PrepOptions::new().pca(3)),
+            Err(PrepError::PcaComponents {
+                requested: 3,
+                max: 2
+            }),
+            "no more components than training rows"
+        );
+        assert_eq!(
+            fit(PrepOptions::new().rare_levels(0.0)),
+            Err(PrepError::MinFrequency(0.0))
+        );
+        assert!(matches!(
+            fit(PrepOptions::new().rare_levels(f64::NAN)),
+            Err(PrepError::MinFrequency(_))
+        ));
+        assert_eq!(
+            fit(PrepOptions::new().numeric_impute(NumericImpute::Constant(f64::INFINITY))),
+            Err(PrepError::FillValue(f64::INFINITY))
+        );
+    }
+
+    #[test]
+    fn default_options_keep_the_json_and_read_older_json() {
+        let d = ds("x,plan\n1,a\n,b\n3,\n");
+        let rows = [0, 1, 2];
+        let p = FittedPreprocessor::fit(&d, &rows, &[]).expect("fit");
+        assert_eq!(
+            FittedPreprocessor::fit_with(&d, &rows, &[], &PrepOptions::default()),
+            Ok(p.clone())
+        );
+        let json = serde_json::to_string(&p).expect("serialise");
+        assert_eq!(
+            json,
+            r#"{"blocks":[{"type":"numeric","column":"x","median":2.0,"mean":2.0,"scale":0.816496580927726},{"type":"one_hot","column":"plan","levels":["a","b"],"fill":"a"}],"feature_names":["x","plan=a","plan=b"],"dropped":[]}"#,
+            "the JSON written before PrepOptions existed"
+        );
+        let back: FittedPreprocessor = serde_json::from_str(&json).expect("deserialise");
+        assert_eq!(back, p);
+        let options: PrepOptions = serde_json::from_str("{}").expect("all fields default");
+        assert_eq!(options, PrepOptions::default());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn linear_features_of_training_rows_are_finite_and_complete(
+            cells in proptest::collection::vec(
+                (proptest::option::of(-1e3f64..1e3), proptest::option::of(0u8..5)), 2..40),
+            numeric in 0usize..3,
+            categorical in proptest::bool::ANY,
+            indicator in proptest::bool::ANY,
+            rare in proptest::option::of(proptest::sample::select(vec![0.2, 2.0, 3.0])),
+            pca in proptest::option::of(1usize..5),
+        ) {
+            let mut text = String::from("x,plan\n");
+            for (x, plan) in &cells {
+                let x = x.map(|x| x.to_string()).unwrap_or_default();
+                let plan = plan.map(|p| format!("L{p}")).unwrap_or_default();
+                text.push_str(&format!("{x},{plan}\n"));
+            }
+            let d = read_csv(text.as_bytes(), &ReadOptions::default()).expect("generated csv");
+            let options = PrepOptions {
+                numeric_impute: [NumericImpute::Median, NumericImpute::Mean,
+                    NumericImpute::Constant(-7.5)][numeric],
+                categorical_impute: if categorical {
+                    CategoricalImpute::Constant("missing".into())
+                } else {
+                    CategoricalImpute::MostFrequent
+                },
+                missing_indicator: indicator,
+                rare_levels: rare.map(|min_frequency| RareLevels { min_frequency }),
+                pca,
+            };
+            let rows: Vec<usize> = (0..d.n_rows).collect();
+            match FittedPreprocessor::fit_with(&d, &rows, &[], &options) {
+                Ok(p) => {
+                    let m = p.transform(&d, &rows).expect("transform training rows");
+                    proptest::prop_assert_eq!(m.cols, p.n_features());
+                    proptest::prop_assert_eq!(m.rows, rows.len());
+                    proptest::prop_assert_eq!(p.categorical_features().len(), p.n_features());
+                    proptest::prop_assert!(m.data.iter().all(|x| x.is_finite()));
+                }
+                Err(PrepError::NoFeatures | PrepError::PcaComponents { .. }) => {}
+                Err(e) => proptest::prop_assert!(false, "unexpected {e}"),
+            }
+        }
     }
 }
