@@ -1193,14 +1193,16 @@ mod tests {
         assert_eq!(p.input_columns(), ["a", "b"]);
         // scikit-learn 1.9.1, `Pipeline([("i", SimpleImputer(strategy="median",
         // add_indicator=True)), ("s", StandardScaler())]).fit(A)` with A the six rows above,
-        // `.transform(A)` then `.transform([[nan, nan]])`; tolerance 1e-12.
+        // `.transform(A)` then `.transform([[nan, nan]])`; tolerance 1e-12 (its
+        // 1.4142135623730951 is √2, written as the constant for clippy).
+        use std::f64::consts::SQRT_2;
         let expected = [
             -1.2169809587780889,
             -0.8372183582789214,
             -0.7071067811865475,
             -0.19471695340449427,
             -0.16744367165578425,
-            1.4142135623730951,
+            SQRT_2,
             -0.6328300985646063,
             -1.1721057015904899,
             -0.7071067811865475,
@@ -1209,14 +1211,14 @@ mod tests {
             -0.7071067811865475,
             -0.19471695340449427,
             -0.5023310149673529,
-            1.4142135623730951,
+            SQRT_2,
             1.9958487723960654,
             1.17210570159049,
             -0.7071067811865475,
             // the extra row, both cells blank
             -0.19471695340449427,
             -0.33488734331156866,
-            1.4142135623730951,
+            SQRT_2,
         ];
         let m = p
             .transform(&d, &(0..7).collect::<Vec<_>>())
