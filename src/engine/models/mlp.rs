@@ -500,21 +500,46 @@ impl Layer {
         }
     }
 
-    /// `out[b, ·] = b + input[b, ·] W` for `rows` rows. Loops run row, input, output so the
-    /// innermost loop walks a contiguous weight row and a contiguous output row (it
-    /// vectorises); zero inputs (ReLU's, one-hot's) are skipped.
+    /// `out[b, ·] = b + input[b, ·] W` for `rows` rows. Eight outputs at a time stay in
+    /// registers while the inputs run over contiguous slices of the weight rows, so the
+    /// kernel is quick even where the compiler does not vectorise (the page's `opt-level =
+    /// "z"`); zero inputs (ReLU's, one-hot's) are skipped. The sum runs over the inputs in
+    /// order, as a plain loop would.
     fn forward(&self, input: &[f64], rows: usize, out: &mut [f64]) {
+        const BLOCK: usize = 8;
         let (d, h) = (self.inputs, self.outputs);
+        let blocked = h - h % BLOCK;
         for b in 0..rows {
+            let x = &input[b * d..(b + 1) * d];
             let out_row = &mut out[b * h..(b + 1) * h];
-            out_row.copy_from_slice(&self.biases);
-            for (k, &a) in input[b * d..(b + 1) * d].iter().enumerate() {
-                if a == 0.0 {
-                    continue;
+            for j in (0..blocked).step_by(BLOCK) {
+                let mut acc = [0.0; BLOCK];
+                acc.copy_from_slice(&self.biases[j..j + BLOCK]);
+                for (k, &a) in x.iter().enumerate() {
+                    if a == 0.0 {
+                        continue;
+                    }
+                    // Written out: at opt-level "z" a loop over the block is not unrolled.
+                    let w = &self.weights[k * h + j..k * h + j + BLOCK];
+                    acc[0] += a * w[0];
+                    acc[1] += a * w[1];
+                    acc[2] += a * w[2];
+                    acc[3] += a * w[3];
+                    acc[4] += a * w[4];
+                    acc[5] += a * w[5];
+                    acc[6] += a * w[6];
+                    acc[7] += a * w[7];
                 }
-                for (o, &w) in out_row.iter_mut().zip(&self.weights[k * h..(k + 1) * h]) {
-                    *o += a * w;
+                out_row[j..j + BLOCK].copy_from_slice(&acc);
+            }
+            for j in blocked..h {
+                let mut s = self.biases[j];
+                for (k, &a) in x.iter().enumerate() {
+                    if a != 0.0 {
+                        s += a * self.weights[k * h + j];
+                    }
                 }
+                out_row[j] = s;
             }
         }
     }
@@ -953,6 +978,34 @@ mod tests {
                 0.800691699750338,
             ],
         );
+    }
+
+    #[test]
+    fn blocked_forward_equals_the_plain_sum() {
+        // 20 outputs: two blocks of eight and a tail of four; a quarter of the inputs zero.
+        let mut rng = Rng::new(3);
+        let (d, h, rows) = (7, 20, 5);
+        let l = layer(
+            d,
+            h,
+            &(0..d * h).map(|_| rng.normal()).collect::<Vec<_>>(),
+            &(0..h).map(|_| rng.normal()).collect::<Vec<_>>(),
+        );
+        let input: Vec<f64> = (0..rows * d)
+            .map(|_| if rng.chance(0.25) { 0.0 } else { rng.normal() })
+            .collect();
+        let mut out = vec![0.0; rows * h];
+        l.forward(&input, rows, &mut out);
+        for b in 0..rows {
+            for j in 0..h {
+                let mut s = l.biases[j];
+                for k in 0..d {
+                    s += input[b * d + k] * l.weights[k * h + j];
+                }
+                // Same terms in the same order (adding 0 * w changes nothing): exact.
+                assert_eq!(out[b * h + j], s, "row {b} output {j}");
+            }
+        }
     }
 
     #[test]
