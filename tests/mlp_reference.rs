@@ -50,7 +50,8 @@ fn fit_and_test(name: &str, target: &str, positive: &str) -> (f64, FittedMlp) {
     let train = read(name, "train", &ReadOptions::default());
     let target = target_for(&train, target, Some(positive)).expect("target");
     let (rows, y) = labelled_rows(&train, &target);
-    let prep = FittedPreprocessor::fit(&train, &rows, &[target.column.clone()]).expect("prep");
+    let prep =
+        FittedPreprocessor::fit(&train, &rows, std::slice::from_ref(&target.column)).expect("prep");
     let x = prep.transform(&train, &rows).expect("transform train");
     let started = std::time::Instant::now();
     let model = MlpParams::new().fit(&x, &y, |_| true).expect("fit");
@@ -118,7 +119,8 @@ fn prints_epoch_time_on_a_large_file() {
     let ds = read_csv(&bytes, &ReadOptions::default()).expect("parses");
     let target = target_for(&ds, "churn", Some("1")).expect("target");
     let (rows, y) = labelled_rows(&ds, &target);
-    let prep = FittedPreprocessor::fit(&ds, &rows, &[target.column.clone()]).expect("prep");
+    let prep =
+        FittedPreprocessor::fit(&ds, &rows, std::slice::from_ref(&target.column)).expect("prep");
     let x = prep.transform(&ds, &rows).expect("transform");
     let started = std::time::Instant::now();
     let mut last = started;

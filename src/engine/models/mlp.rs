@@ -532,14 +532,14 @@ impl Layer {
                 }
                 out_row[j..j + BLOCK].copy_from_slice(&acc);
             }
-            for j in blocked..h {
+            for (j, o) in out_row.iter_mut().enumerate().skip(blocked) {
                 let mut s = self.biases[j];
                 for (k, &a) in x.iter().enumerate() {
                     if a != 0.0 {
                         s += a * self.weights[k * h + j];
                     }
                 }
-                out_row[j] = s;
+                *o = s;
             }
         }
     }
