@@ -5,12 +5,14 @@
 pub mod gbdt;
 pub mod lbfgs;
 pub mod logistic;
+pub mod mlp;
 
 use serde::{Deserialize, Serialize};
 
 use super::prep::Matrix;
 pub use gbdt::{FittedGbdt, GbdtParams};
 pub use logistic::{FittedLogisticRegression, LogisticRegressionParams, Penalty};
+pub use mlp::{FittedMlp, MlpParams};
 
 /// Why a model could not be fitted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
