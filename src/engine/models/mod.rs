@@ -2,6 +2,7 @@
 //! defaults, validated by `check()`, fitted into a `Fitted…` value that predicts and
 //! serialises. [`FittedModel`] is the closed set a pipeline can hold.
 
+pub mod forest;
 pub mod gbdt;
 pub mod lbfgs;
 pub mod logistic;
@@ -9,6 +10,7 @@ pub mod logistic;
 use serde::{Deserialize, Serialize};
 
 use super::prep::Matrix;
+pub use forest::{FittedForest, ForestParams};
 pub use gbdt::{FittedGbdt, GbdtParams};
 pub use logistic::{FittedLogisticRegression, LogisticRegressionParams};
 
