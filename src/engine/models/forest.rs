@@ -4,8 +4,9 @@
 //! Maths (Breiman 2001, as scikit-learn's `RandomForestClassifier`): each tree sees a
 //! bootstrap sample (n draws with replacement; a row drawn k times has weight k) and is grown
 //! depth-first. At a node with weighted class counts (w₀, w₁), w = w₀ + w₁, the Gini impurity
-//! is `G = 1 − (w₀/w)² − (w₁/w)²`; among `max_features` randomly drawn features (drawing
-//! on past features constant at the node, as scikit-learn does) the split maximising
+//! is `G = 1 − (w₀/w)² − (w₁/w)²`; among `max_features` randomly drawn features (those
+//! constant at the node count, and more are drawn only while none drawn varies, as
+//! scikit-learn's `BestSplitter` does) the split maximising
 //! `w_L·(1 − G_L) + w_R·(1 − G_R)`, i.e. minimising `w_L·G_L + w_R·G_R`, is taken. A node
 //! stays a leaf when it is pure, at `max_depth`, or has fewer than `min_samples_split`
 //! (or `2·min_samples_leaf`) rows; every child keeps at least `min_samples_leaf` rows (rows
@@ -335,13 +336,17 @@ impl FittedForest {
     /// Probability of churn for each row of `x` (NaN = missing): the mean of the trees'
     /// leaf fractions.
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
+        // Tree by tree, so each (possibly large) tree stays in cache while every row
+        // passes through it.
+        let mut sum = vec![0.0; x.rows];
+        for tree in &self.trees {
+            for (i, s) in sum.iter_mut().enumerate() {
+                *s += tree.predict_row(x.row(i));
+            }
+        }
         let k = self.trees.len().max(1) as f64;
-        (0..x.rows)
-            .map(|i| {
-                let row = x.row(i);
-                self.trees.iter().map(|t| t.predict_row(row)).sum::<f64>() / k
-            })
-            .collect()
+        sum.iter_mut().for_each(|s| *s /= k);
+        sum
     }
 
     /// Mean decrease in Gini impurity per feature (weighted by node weight, normalised per
@@ -563,6 +568,8 @@ struct Work {
     end: usize,
     depth: usize,
     total: Cell,
+    /// Features found constant at an ancestor.
+    constant: Vec<u32>,
 }
 
 /// What every tree of a fit shares.
@@ -612,6 +619,7 @@ impl Grower<'_> {
             end: rows.len(),
             depth: 0,
             total,
+            constant: Vec::new(),
         }];
         while let Some(work) = stack.pop() {
             let total = work.total;
@@ -628,17 +636,25 @@ impl Grower<'_> {
             s.node_wp.clear();
             s.node_w.extend(node_rows.iter().map(|&r| w[r as usize]));
             s.node_wp.extend(node_rows.iter().map(|&r| wp[r as usize]));
-            // Draw features without replacement until `max_features` non-constant ones
-            // were searched (scikit-learn's rule), or none is left.
+            // scikit-learn's draw: `max_features` features without replacement, constant
+            // ones included, and more only until one that is not constant here was
+            // searched. A feature constant at a node stays so below it: its children skip
+            // it without a histogram.
             let mut best: Option<Split> = None;
             let (mut searched, mut drawn) = (0, 0);
-            while searched < self.max_features && drawn < d {
+            let mut constant = work.constant.clone();
+            while drawn < d && (drawn < self.max_features || searched == 0) {
                 let k = drawn + rng.below(d - drawn);
                 order.swap(drawn, k);
                 let j = order[drawn];
                 drawn += 1;
+                if work.constant.contains(&(j as u32)) {
+                    continue;
+                }
                 if self.search_feature(j, node_rows, total, &mut s, &mut best) {
                     searched += 1;
+                } else {
+                    constant.push(j as u32);
                 }
             }
             let Some(split) = best else {
@@ -672,6 +688,7 @@ impl Grower<'_> {
                 end: work.end,
                 depth: work.depth + 1,
                 total: split.right,
+                constant: constant.clone(),
             });
             stack.push(Work {
                 node: left,
@@ -679,6 +696,7 @@ impl Grower<'_> {
                 end: mid,
                 depth: work.depth + 1,
                 total: split.left,
+                constant,
             });
         }
         (Tree { nodes }, importance)
