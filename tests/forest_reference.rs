@@ -100,6 +100,10 @@ fn forest_matches_sklearn_random_forest() {
 /// forest_reference -- --ignored --nocapture` times 100 trees on the whole file (made by
 /// `python ../shared/bench/reference_timing.py make 200000 /tmp/rf200k.csv`, target `churn`)
 /// and, as a sanity check, the test ROC AUC of a forest fitted on its first 150,000 rows.
+/// Measured once (2 shared cores, load average about 5, this test's `release` profile is
+/// opt-level "z"): 42.6 s for 200,000 rows, 33.5 s and test AUC 0.9933 for 150,000;
+/// scikit-learn 1.9.1 `RandomForestClassifier(n_estimators=100, n_jobs=1, random_state=42)`
+/// on the same took 352.9 s and 220.5 s (test AUC 0.9933).
 #[test]
 #[ignore = "benchmark; needs FOREST_BENCH_CSV"]
 fn forest_fit_time_on_synthetic() {
@@ -111,8 +115,8 @@ fn forest_fit_time_on_synthetic() {
     let ds = read_csv(&bytes, &ReadOptions::default()).expect("parses");
     let target = target_for(&ds, "churn", Some("1")).expect("target");
     let (rows, y) = labelled(&target, &ds);
-    let prep =
-        FittedPreprocessor::fit_for_trees(&ds, &rows, &[target.column.clone()]).expect("prep");
+    let prep = FittedPreprocessor::fit_for_trees(&ds, &rows, std::slice::from_ref(&target.column))
+        .expect("prep");
     let x = prep.transform(&ds, &rows).expect("features");
     let flags = prep.categorical_features();
     let start = Instant::now();
