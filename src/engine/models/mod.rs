@@ -2,6 +2,7 @@
 //! defaults, validated by `check()`, fitted into a `Fitted…` value that predicts and
 //! serialises. [`FittedModel`] is the closed set a pipeline can hold.
 
+pub mod forest;
 pub mod gbdt;
 pub mod lbfgs;
 pub mod logistic;
@@ -10,6 +11,7 @@ pub mod mlp;
 use serde::{Deserialize, Serialize};
 
 use super::prep::Matrix;
+pub use forest::{FittedForest, ForestParams};
 pub use gbdt::{FittedGbdt, GbdtParams};
 pub use logistic::{FittedLogisticRegression, LogisticRegressionParams, Penalty};
 pub use mlp::{FittedMlp, MlpParams};
