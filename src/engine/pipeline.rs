@@ -7,13 +7,19 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::calibration::{CalibrationError, CalibrationMethod, Calibrator};
 use super::dataset::Dataset;
 use super::ingest::ReadOptions;
 use super::metrics::{ClassificationReport, MetricsError};
-use super::models::{FittedModel, GbdtParams, LogisticRegressionParams, ModelError, Progress};
-use super::prep::{FittedPreprocessor, PrepError};
-use super::split::{stratified_split, SplitError};
+use super::models::{
+    FittedModel, ForestParams, GbdtParams, LogisticRegressionParams, MlpParams, ModelError,
+    Progress,
+};
+use super::prep::{FeatureBlock, FittedPreprocessor, PrepError, PrepOptions};
+use super::rng::Rng;
+use super::split::{fold_training_rows, stratified_folds, stratified_split, SplitError};
 use super::target::{Target, TargetError};
+use super::threshold::{choose_threshold, ThresholdChoice, ThresholdError, ThresholdRule};
 use super::tuning::{tune_logistic, Tuning, TuningReport};
 
 /// Version of the serialised pipeline layout; bumped on any incompatible change.
@@ -37,6 +43,10 @@ pub enum PipelineError {
     NoLabelledRows(String),
     #[error("tuning: {0}")]
     Tuning(String),
+    #[error(transparent)]
+    Calibration(#[from] CalibrationError),
+    #[error(transparent)]
+    Threshold(#[from] ThresholdError),
 }
 
 pub type Result<T> = std::result::Result<T, PipelineError>;
@@ -62,7 +72,37 @@ pub struct TrainConfig {
     pub model: ModelKind,
     #[serde(default)]
     pub gbdt: GbdtParams,
+    #[serde(default)]
+    pub forest: ForestParams,
+    #[serde(default)]
+    pub mlp: MlpParams,
+    /// Imputation, missing indicators, rare levels and PCA of the features.
+    #[serde(default)]
+    pub prep: PrepOptions,
+    /// Random over- or under-sampling of the training rows (of each fold, when tuning).
+    #[serde(default)]
+    pub resample: Option<Resample>,
+    /// Map the model's scores to calibrated probabilities, fitted on out-of-fold scores.
+    #[serde(default)]
+    pub calibration: Option<CalibrationMethod>,
+    /// Choose the threshold by this rule on out-of-fold scores (else `threshold` is used).
+    #[serde(default)]
+    pub threshold_rule: Option<ThresholdRule>,
 }
+
+/// Rebalancing of the training rows before a fit; seeded by the configuration's seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resample {
+    /// Draw minority rows again (with replacement) until both classes are as many.
+    Over,
+    /// Keep a random subset of the majority rows as large as the minority.
+    Under,
+}
+
+/// Folds of the out-of-fold scores behind calibration and threshold choice (scikit-learn's
+/// `CalibratedClassifierCV(ensemble=False)` and `TunedThresholdClassifierCV` use 5).
+pub const POST_FIT_FOLDS: usize = 5;
 
 /// The models a pipeline can fit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +113,17 @@ pub enum ModelKind {
     Logistic,
     /// Histogram gradient-boosted trees on raw numbers and category codes.
     Gbdt,
+    /// A random forest of Gini trees on raw numbers and category codes.
+    Forest,
+    /// A neural network with one or two hidden layers on the logistic regression's features.
+    Mlp,
+}
+
+impl ModelKind {
+    /// Whether the model takes the trees' features (raw numbers, category codes).
+    fn uses_tree_features(self) -> bool {
+        matches!(self, ModelKind::Gbdt | ModelKind::Forest)
+    }
 }
 
 impl TrainConfig {
@@ -88,8 +139,58 @@ impl TrainConfig {
             tuning: None,
             model: ModelKind::Logistic,
             gbdt: GbdtParams::default(),
+            forest: ForestParams::default(),
+            mlp: MlpParams::default(),
+            prep: PrepOptions::default(),
+            resample: None,
+            calibration: None,
+            threshold_rule: None,
         }
     }
+}
+
+/// `rows` rebalanced as `how` says: minority rows drawn again, or majority rows dropped,
+/// until both classes are as many; sorted.
+pub(crate) fn resample_rows(rows: &[usize], y: &[u8], how: Resample, seed: u64) -> Vec<usize> {
+    let mut by_class: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+    for (&r, &label) in rows.iter().zip(y) {
+        by_class[usize::from(label == 1)].push(r);
+    }
+    let minority = usize::from(by_class[1].len() < by_class[0].len());
+    let (small, large) = (by_class[minority].len(), by_class[1 - minority].len());
+    let mut rng = Rng::new(seed);
+    let mut out = match how {
+        Resample::Over if small > 0 => {
+            let mut out = rows.to_vec();
+            let pool = &by_class[minority];
+            out.extend((0..large - small).map(|_| pool[rng.below(small)]));
+            out
+        }
+        Resample::Under => {
+            let mut majority = by_class[1 - minority].clone();
+            rng.shuffle(&mut majority);
+            majority.truncate(small);
+            majority.extend_from_slice(&by_class[minority]);
+            majority
+        }
+        Resample::Over => rows.to_vec(),
+    };
+    out.sort_unstable();
+    out
+}
+
+/// One weight of a fitted logistic regression, on the name of the feature it multiplies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coefficient {
+    /// The source column, or `column=level` for a category, `column is missing` for an
+    /// indicator.
+    pub feature: String,
+    pub coefficient: f64,
+    /// e^coefficient: how the odds of churn multiply per standard deviation of a number, or
+    /// for a customer with the level against one without.
+    pub odds_ratio: f64,
+    /// For a number: how the odds multiply per unit of the column as the file gives it.
+    pub odds_ratio_per_unit: Option<f64>,
 }
 
 /// A fitted pipeline, ready to score rows of any table with the same columns.
@@ -100,6 +201,12 @@ pub struct FittedPipeline {
     pub preprocessor: FittedPreprocessor,
     pub model: FittedModel,
     pub threshold: f64,
+    /// Maps the model's scores to calibrated probabilities.
+    #[serde(default)]
+    pub calibrator: Option<Calibrator>,
+    /// How the threshold was chosen, with its out-of-fold precision and recall.
+    #[serde(default)]
+    pub threshold_choice: Option<ThresholdChoice>,
 }
 
 /// How long the two steps of a fit took, measured by a clock the caller passes (the
@@ -141,13 +248,22 @@ impl FittedPipeline {
         if rows.is_empty() {
             return Err(PipelineError::NoLabelledRows(config.target.column.clone()));
         }
-        let y: Vec<u8> = rows.iter().map(|&r| labels[r].unwrap_or(0)).collect();
+        let mut y: Vec<u8> = rows.iter().map(|&r| labels[r].unwrap_or(0)).collect();
+        let rows = match config.resample {
+            Some(how) => {
+                let rows = resample_rows(&rows, &y, how, config.seed);
+                y = rows.iter().map(|&r| labels[r].unwrap_or(0)).collect();
+                rows
+            }
+            None => rows,
+        };
         let mut exclude = config.ignore.clone();
         exclude.push(config.target.column.clone());
         let start = clock();
-        let preprocessor = match config.model {
-            ModelKind::Logistic => FittedPreprocessor::fit(ds, &rows, &exclude)?,
-            ModelKind::Gbdt => FittedPreprocessor::fit_for_trees(ds, &rows, &exclude)?,
+        let preprocessor = if config.model.uses_tree_features() {
+            FittedPreprocessor::fit_for_trees_with(ds, &rows, &exclude, &config.prep)?
+        } else {
+            FittedPreprocessor::fit_with(ds, &rows, &exclude, &config.prep)?
         };
         let x = preprocessor.transform(ds, &rows)?;
         let prepared = clock();
@@ -157,6 +273,11 @@ impl FittedPipeline {
                 let categorical = preprocessor.categorical_features();
                 FittedModel::Gbdt(config.gbdt.fit(&x, &categorical, &y, progress)?)
             }
+            ModelKind::Forest => {
+                let categorical = preprocessor.categorical_features();
+                FittedModel::Forest(config.forest.fit(&x, &categorical, &y, progress)?)
+            }
+            ModelKind::Mlp => FittedModel::Mlp(config.mlp.fit(&x, &y, progress)?),
         };
         let times = FitTimes {
             prep_seconds: prepared - start,
@@ -168,14 +289,50 @@ impl FittedPipeline {
             preprocessor,
             model,
             threshold: config.threshold,
+            calibrator: None,
+            threshold_choice: None,
         };
         Ok((pipeline, times))
     }
 
-    /// Churn probability of each of `rows` of `ds`.
+    /// Churn probability of each of `rows` of `ds` (calibrated, when the pipeline is).
     pub fn predict_proba(&self, ds: &Dataset, rows: &[usize]) -> Result<Vec<f64>> {
         let x = self.preprocessor.transform(ds, rows)?;
-        Ok(self.model.predict_proba(&x))
+        let p = self.model.predict_proba(&x);
+        Ok(match &self.calibrator {
+            Some(c) => c.apply_all(&p),
+            None => p,
+        })
+    }
+
+    /// The logistic regression's weights on feature names, with odds ratios; `None` for
+    /// other models and after PCA (whose components mix the features).
+    pub fn coefficients(&self) -> Option<Vec<Coefficient>> {
+        let FittedModel::Logistic(m) = &self.model else {
+            return None;
+        };
+        if self.preprocessor.pca.is_some() {
+            return None;
+        }
+        let scale_of = |name: &str| {
+            self.preprocessor.blocks.iter().find_map(|b| match b {
+                FeatureBlock::Numeric { column, scale, .. } if column == name => Some(*scale),
+                _ => None,
+            })
+        };
+        Some(
+            self.preprocessor
+                .feature_names
+                .iter()
+                .zip(&m.coefficients)
+                .map(|(feature, &coefficient)| Coefficient {
+                    feature: feature.clone(),
+                    coefficient,
+                    odds_ratio: coefficient.exp(),
+                    odds_ratio_per_unit: scale_of(feature).map(|s| (coefficient / s).exp()),
+                })
+                .collect(),
+        )
     }
 
     /// How to read another file for this pipeline: categorical inputs and the target as text.
@@ -245,25 +402,11 @@ pub fn fit_and_test(
     train: &[usize],
     test: &[usize],
     config: &TrainConfig,
-    mut progress: impl FnMut(Progress) -> bool,
+    progress: impl FnMut(Progress) -> bool,
 ) -> Result<TrainOutcome> {
     let labels = config.target.labels(ds)?;
     let n_labelled = labels.iter().filter(|l| l.is_some()).count();
-    let (config, tuning) = match &config.tuning {
-        Some(_) if config.model != ModelKind::Logistic => {
-            return Err(PipelineError::Tuning(
-                "cross-validated tuning is available for logistic regression only".into(),
-            ))
-        }
-        Some(t) => {
-            let report = tune_logistic(ds, train, config, t, &mut progress)?;
-            let mut tuned = config.clone();
-            tuned.logistic = tuned.logistic.c(report.best_c);
-            (tuned, Some(report))
-        }
-        None => (config.clone(), None),
-    };
-    let pipeline = FittedPipeline::fit(ds, train, &config, progress)?;
+    let (pipeline, tuning, _) = fit_tuned(ds, train, config, progress, &|| 0.0)?;
     let test_rows: Vec<usize> = test
         .iter()
         .copied()
@@ -281,6 +424,80 @@ pub fn fit_and_test(
         test: report,
         tuning,
     })
+}
+
+/// The whole fit on `train`: C chosen by cross-validation first when `config.tuning` says
+/// so, then preprocessing and model, then calibration and the threshold rule on
+/// out-of-fold scores when asked for. Also returns the search and the two timed steps of
+/// the final fit (by `clock`, seconds).
+pub fn fit_tuned(
+    ds: &Dataset,
+    train: &[usize],
+    config: &TrainConfig,
+    mut progress: impl FnMut(Progress) -> bool,
+    clock: &dyn Fn() -> f64,
+) -> Result<(FittedPipeline, Option<TuningReport>, FitTimes)> {
+    let labels = config.target.labels(ds)?;
+    let (config, tuning) = match &config.tuning {
+        Some(_) if config.model != ModelKind::Logistic => {
+            return Err(PipelineError::Tuning(
+                "cross-validated tuning is available for logistic regression only".into(),
+            ))
+        }
+        Some(t) => {
+            let report = tune_logistic(ds, train, config, t, &mut progress)?;
+            let mut tuned = config.clone();
+            tuned.logistic = tuned.logistic.c(report.best_c);
+            (tuned, Some(report))
+        }
+        None => (config.clone(), None),
+    };
+    let (mut pipeline, times) =
+        FittedPipeline::fit_timed(ds, train, &config, &mut progress, clock)?;
+    if config.calibration.is_some() || config.threshold_rule.is_some() {
+        let (calibrator, choice) = calibrate_and_choose(ds, train, &labels, &config, progress)?;
+        pipeline.calibrator = calibrator;
+        if let Some(choice) = &choice {
+            pipeline.threshold = choice.threshold;
+        }
+        pipeline.threshold_choice = choice;
+    }
+    Ok((pipeline, tuning, times))
+}
+
+/// Fits the calibration map and chooses the threshold on out-of-fold scores of the training
+/// rows: each of [`POST_FIT_FOLDS`] stratified folds is scored by a pipeline fitted on the
+/// others (scikit-learn's `CalibratedClassifierCV(ensemble=False)`), so neither step sees a
+/// score of a row its model was trained on. The threshold is chosen on calibrated scores.
+fn calibrate_and_choose(
+    ds: &Dataset,
+    train: &[usize],
+    labels: &[Option<u8>],
+    config: &TrainConfig,
+    mut progress: impl FnMut(Progress) -> bool,
+) -> Result<(Option<Calibrator>, Option<ThresholdChoice>)> {
+    let folds = stratified_folds(labels, train, POST_FIT_FOLDS, config.seed)?;
+    let mut y = Vec::new();
+    let mut scores = Vec::new();
+    for (i, fold) in folds.iter().enumerate() {
+        let fit_rows = fold_training_rows(&folds, i);
+        let pipeline = FittedPipeline::fit(ds, &fit_rows, config, &mut progress)?;
+        scores.extend(pipeline.predict_proba(ds, fold)?);
+        y.extend(fold.iter().map(|&r| labels[r].unwrap_or(0)));
+    }
+    let calibrator = config
+        .calibration
+        .map(|method| Calibrator::fit(method, &scores, &y))
+        .transpose()?;
+    if let Some(c) = &calibrator {
+        scores = c.apply_all(&scores);
+    }
+    let choice = config
+        .threshold_rule
+        .as_ref()
+        .map(|rule| choose_threshold(&y, &scores, rule))
+        .transpose()?;
+    Ok((calibrator, choice))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::dataset::Dataset;
 use super::metrics::{average_precision, roc_auc};
 use super::models::Progress;
-use super::pipeline::{PipelineError, Result, TrainConfig};
+use super::pipeline::{resample_rows, PipelineError, Result, TrainConfig};
 use super::prep::FittedPreprocessor;
 use super::split::{fold_training_rows, stratified_folds};
 
@@ -119,8 +119,12 @@ pub fn tune_logistic(
     exclude.push(config.target.column.clone());
     let mut scores = vec![Vec::with_capacity(folds.len()); tuning.c_grid.len()];
     for (i, held_out) in folds.iter().enumerate() {
-        let train = fold_training_rows(&folds, i);
-        let prep = FittedPreprocessor::fit(ds, &train, &exclude)?;
+        let mut train = fold_training_rows(&folds, i);
+        if let Some(how) = config.resample {
+            let y: Vec<u8> = train.iter().map(|&r| labels[r].unwrap_or(0)).collect();
+            train = resample_rows(&train, &y, how, config.seed);
+        }
+        let prep = FittedPreprocessor::fit_with(ds, &train, &exclude, &config.prep)?;
         let x_train = prep.transform(ds, &train)?;
         let x_test = prep.transform(ds, held_out)?;
         let y_train: Vec<u8> = train.iter().map(|&r| labels[r].unwrap_or(0)).collect();

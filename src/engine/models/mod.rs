@@ -106,6 +106,8 @@ impl ClassWeight {
 pub enum FittedModel {
     Logistic(FittedLogisticRegression),
     Gbdt(FittedGbdt),
+    Forest(FittedForest),
+    Mlp(FittedMlp),
 }
 
 impl FittedModel {
@@ -114,6 +116,8 @@ impl FittedModel {
         match self {
             FittedModel::Logistic(m) => m.predict_proba(x),
             FittedModel::Gbdt(m) => m.predict_proba(x),
+            FittedModel::Forest(m) => m.predict_proba(x),
+            FittedModel::Mlp(m) => m.predict_proba(x),
         }
     }
 }
