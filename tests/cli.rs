@@ -113,17 +113,29 @@ fn train_gbdt_and_tuned_logistic_write_their_model_files() {
     assert!(out.contains("chosen by 3-fold cross-validation"), "{out}");
 
     for (args, message) in [
-        (
-            vec!["--model", "forest"],
-            "--model forest: not available yet",
-        ),
         (vec!["--model", "tree"], "--model: unknown model 'tree'"),
         (vec!["--cv", "1"], "--cv: '1' is not a number of folds"),
         (
             vec!["--model", "gbdt", "--cv", "5"],
-            "--cv and --c go with --model logistic",
+            "--cv goes with --model logistic",
         ),
         (vec!["--scoring", "pr_auc"], "--scoring goes with --cv"),
+        (
+            vec!["--model", "forest", "--class-weight", "balanced"],
+            "--class-weight goes with --model logistic or gbdt",
+        ),
+        (vec!["--penalty", "l3"], "--penalty: 'l3'"),
+        (
+            vec!["--class-weight", "1:-2"],
+            "class weights must be positive numbers, got 1 and -2",
+        ),
+        (vec!["--threshold", "recall:1.5"], "recall"),
+        (
+            vec!["--threshold", "2"],
+            "--threshold: 2 is not between 0 and 1",
+        ),
+        (vec!["--pca", "0"], "PCA"),
+        (vec!["--calibration", "sigmoid"], "--calibration: 'sigmoid'"),
     ] {
         let mut all = vec!["train", "public/sample_customers.csv"];
         all.extend(args);
@@ -132,4 +144,80 @@ fn train_gbdt_and_tuned_logistic_write_their_model_files() {
         assert!(err.contains(message), "{all:?}: {err}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_model_and_option_trains_and_reports_brier_and_the_chosen_threshold() {
+    // Forest and MLP on the sample; logistic regression with L1, balanced classes, isotonic
+    // calibration and the F1 threshold; trees with early stopping and a recall target.
+    let runs: [&[&str]; 4] = [
+        &["--model", "forest"],
+        &["--model", "mlp"],
+        &[
+            "--penalty",
+            "elasticnet:0.5",
+            "--class-weight",
+            "balanced",
+            "--calibration",
+            "isotonic",
+            "--threshold",
+            "f1",
+            "--missing-indicator",
+            "yes",
+            "--rare-levels",
+            "5",
+        ],
+        &[
+            "--model",
+            "gbdt",
+            "--early-stopping",
+            "5",
+            "--threshold",
+            "recall:0.8",
+            "--resample",
+            "under",
+        ],
+    ];
+    for extra in runs {
+        let mut all = vec!["train", "public/sample_customers.csv", "--format", "json"];
+        all.extend_from_slice(extra);
+        let (code, out, err) = churnscope(&all);
+        assert_eq!(code, 0, "{all:?}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        let m = &v["metrics"];
+        for key in [
+            "roc_auc",
+            "pr_auc",
+            "accuracy",
+            "precision",
+            "recall",
+            "f1",
+            "log_loss",
+            "brier",
+        ] {
+            let x = m[key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{all:?}: no {key} in {m}"));
+            assert!(x.is_finite() && x >= 0.0, "{all:?}: {key} = {x}");
+        }
+        // The sample's churn depends strongly on a few columns (see sample.rs); 0.7 is a
+        // floor any working model clears, not a reference figure.
+        assert!(m["roc_auc"].as_f64().unwrap_or(0.0) > 0.7, "{all:?}: {m}");
+    }
+    let mut all = vec!["train", "public/sample_customers.csv", "--format", "json"];
+    all.extend_from_slice(runs[2]);
+    let v: serde_json::Value = serde_json::from_str(&churnscope(&all).1).expect("json");
+    let chosen = v["threshold_choice"]["threshold"]
+        .as_f64()
+        .expect("a chosen threshold");
+    assert_eq!(
+        v["metrics"]["threshold"].as_f64(),
+        Some(chosen),
+        "the test metrics use it"
+    );
+    assert_eq!(v["calibration"], "isotonic");
+    let coefficients = v["coefficients"].as_array().expect("coefficients");
+    assert!(coefficients
+        .iter()
+        .any(|c| c["odds_ratio_per_unit"].is_number()));
 }

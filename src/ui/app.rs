@@ -298,6 +298,8 @@ pub fn App() -> impl IntoView {
                                         on:change=move |ev| {
                                             let kind = match event_target_value(&ev).as_str() {
                                                 "gbdt" => ModelKind::Gbdt,
+                                                "forest" => ModelKind::Forest,
+                                                "mlp" => ModelKind::Mlp,
                                                 _ => ModelKind::Logistic,
                                             };
                                             set_model.set(kind);
@@ -309,6 +311,12 @@ pub fn App() -> impl IntoView {
                                         </option>
                                         <option value="gbdt" selected=move || model.get() == ModelKind::Gbdt>
                                             "Gradient-boosted trees"
+                                        </option>
+                                        <option value="forest" selected=move || model.get() == ModelKind::Forest>
+                                            "Random forest"
+                                        </option>
+                                        <option value="mlp" selected=move || model.get() == ModelKind::Mlp>
+                                            "Neural network"
                                         </option>
                                     </select>
                                 </label>
@@ -322,6 +330,12 @@ pub fn App() -> impl IntoView {
                                             learning rate 0.1, at least 20 customers a leaf) on a stratified 80/20 split (seed 42). \
                                             Identifier columns are left out; numbers are binned as they are and categories split \
                                             natively; missing values take whichever side of each split fits them best.",
+                                        ModelKind::Forest => "A random forest of 100 Gini trees, each grown on a bootstrap sample with \
+                                            the square root of the features tried at each split (seed 42), on a stratified 80/20 split. \
+                                            Numbers are used as they are and categories as codes; missing values take a learned side.",
+                                        ModelKind::Mlp => "A neural network with one hidden layer of 100 ReLU units, trained by Adam on \
+                                            the logistic regression's features; 10% of the training part is held out and training stops \
+                                            when its log loss has not improved for 10 epochs (seed 42), on a stratified 80/20 split.",
                                     }}
                                 </p>
                                 <button
@@ -479,6 +493,8 @@ fn Results(
                 "Model: " <span data-testid="result-model">{match o.pipeline.model {
                     FittedModel::Logistic(_) => "logistic regression",
                     FittedModel::Gbdt(_) => "gradient-boosted trees",
+                    FittedModel::Forest(_) => "random forest",
+                    FittedModel::Mlp(_) => "neural network",
                 }}</span> ". Target: " <span data-testid="result-target">{o.pipeline.target.column.clone()}</span>
                 " = " <span data-testid="result-positive">{o.pipeline.target.positive.clone()}</span>
                 " counts as churned. Left out: " <span data-testid="left-out">{left_out}</span>
