@@ -473,24 +473,31 @@ async fn sample_dataset_trains_and_bad_files_get_clear_messages() {
     // The page runs the engine compiled to wasm; the CLI runs it natively. On the same file,
     // split and seed every metric must agree to the 4 decimals shown.
     assert_page_metrics_equal_cli(c, &[]).await;
-    // Boosted trees: the page's (wasm) and the CLI's (native) trees are the same trees.
-    c.find(fantoccini::Locator::Css("[data-testid=model-select]"))
-        .await
-        .expect("model select")
-        .select_by_value("gbdt")
-        .await
-        .expect("choose gbdt");
-    let hint = text_of(c, "model-hint").await;
-    assert!(hint.contains("LightGBM's defaults"), "{hint}");
-    click(c, "train-button").await;
-    wait_for(
-        c,
-        "a boosted-trees run",
-        "const e = document.querySelector('[data-testid=result-model]'); return e ? e.textContent : null;",
-        |v| v == "gradient-boosted trees",
-    )
-    .await;
-    assert_page_metrics_equal_cli(c, &["--model", "gbdt"]).await;
+    // The other models: the page's (wasm) and the CLI's (native) fits are the same fits
+    // (same seeds, same arithmetic), so the metrics agree to the 4 decimals shown.
+    for (value, hint_says, result) in [
+        ("gbdt", "LightGBM's defaults", "gradient-boosted trees"),
+        ("forest", "100 Gini trees", "random forest"),
+        ("mlp", "Adam", "neural network"),
+    ] {
+        c.find(fantoccini::Locator::Css("[data-testid=model-select]"))
+            .await
+            .expect("model select")
+            .select_by_value(value)
+            .await
+            .expect("choose the model");
+        let hint = text_of(c, "model-hint").await;
+        assert!(hint.contains(hint_says), "{hint}");
+        click(c, "train-button").await;
+        wait_for(
+            c,
+            result,
+            "const e = document.querySelector('[data-testid=result-model]'); return e ? e.textContent : null;",
+            |v| v == result,
+        )
+        .await;
+        assert_page_metrics_equal_cli(c, &["--model", value]).await;
+    }
     c.find(fantoccini::Locator::Css("[data-testid=model-select]"))
         .await
         .expect("model select")
