@@ -111,15 +111,43 @@ fn train_gbdt_and_tuned_logistic_write_their_model_files() {
     let (code, out, err) = churnscope(&["train", "public/sample_customers.csv", "--cv", "3"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("chosen by 3-fold cross-validation"), "{out}");
+    // Any model: a random search of the boosted trees' grid.
+    let (code, out, err) = churnscope(&[
+        "train",
+        "public/sample_customers.csv",
+        "--model",
+        "gbdt",
+        "--cv",
+        "3",
+        "--search",
+        "random:2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["cv"]["candidates"].as_array().map(Vec::len), Some(2));
+    assert!(
+        v["cv"]["best"].to_string().contains("num_leaves"),
+        "{}",
+        v["cv"]
+    );
 
     for (args, message) in [
         (vec!["--model", "tree"], "--model: unknown model 'tree'"),
         (vec!["--cv", "1"], "--cv: '1' is not a number of folds"),
         (
-            vec!["--model", "gbdt", "--cv", "5"],
-            "--cv goes with --model logistic",
+            vec!["--model", "gbdt", "--search", "random:3"],
+            "--scoring and --search go with --cv",
         ),
-        (vec!["--scoring", "pr_auc"], "--scoring goes with --cv"),
+        (
+            vec!["--cv", "3", "--search", "random:x"],
+            "--search: 'random:x'",
+        ),
+        (
+            vec!["--scoring", "pr_auc"],
+            "--scoring and --search go with --cv",
+        ),
         (
             vec!["--model", "forest", "--class-weight", "balanced"],
             "--class-weight goes with --model logistic or gbdt",
@@ -136,6 +164,11 @@ fn train_gbdt_and_tuned_logistic_write_their_model_files() {
         ),
         (vec!["--pca", "0"], "PCA"),
         (vec!["--calibration", "sigmoid"], "--calibration: 'sigmoid'"),
+        (vec!["--split-date", "nope"], "--split-date: there is no column 'nope'"),
+        (
+            vec!["--split-date", "customer_id", "--test", "public/sample_customers.csv"],
+            "--split-date and --test",
+        ),
     ] {
         let mut all = vec!["train", "public/sample_customers.csv"];
         all.extend(args);

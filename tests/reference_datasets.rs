@@ -137,9 +137,10 @@ fn tuned_test_auc(name: &str, target: &str, positive: &str, ignore: &[&str]) -> 
     config.ignore = ignore.iter().map(|s| s.to_string()).collect();
     let rows: Vec<usize> = (0..train.n_rows).collect();
     let report = tune_logistic(&train, &rows, &config, &Tuning::new(5), |_| true).expect("tune");
-    config.logistic = config.logistic.clone().c(report.best_c);
+    let best_c = report.best_c().expect("a logistic search chooses C");
+    config.logistic = config.logistic.clone().c(best_c);
     let pipeline = FittedPipeline::fit(&train, &rows, &config, |_| true).expect("fit");
-    (test_roc_auc(name, &pipeline), report.best_c)
+    (test_roc_auc(name, &pipeline), best_c)
 }
 
 #[test]

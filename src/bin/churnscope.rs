@@ -43,8 +43,9 @@ USAGE:
       detected unless given) or a workbook (.xlsx, .xls, .xlsb, .ods; first sheet unless
       --sheet).
   churnscope train FILE [--target COL] [--positive VALUE] [--ignore COL,COL]
-                        [--test FILE | --test-fraction 0.2] [--seed 42] [--c 1.0]
-                        [--model logistic|gbdt|forest|mlp] [--cv K [--scoring roc_auc|pr_auc]]
+                        [--test FILE | --test-fraction 0.2 [--split-date COL]] [--seed 42] [--c 1.0]
+                        [--model logistic|gbdt|forest|mlp]
+                        [--cv K [--scoring roc_auc|pr_auc] [--search grid|random:N]]
                         [--penalty l2|l1|elasticnet:RATIO] [--class-weight balanced|NEG:POS]
                         [--resample over|under] [--early-stopping ROUNDS]
                         [--impute median|mean|constant:VALUE] [--missing-indicator yes]
@@ -59,8 +60,12 @@ USAGE:
       categories), forest (a random forest of 100 Gini trees), mlp (a neural network with
       one hidden layer of 100, Adam, early stopping). With --test FILE it trains on all of
       FILE and evaluates on the other file, so results compare one to one with other
-      libraries on the same split. --cv K chooses C from 1e-4 to 1e4 (17 values) by
-      stratified K-fold cross-validation on the training rows. --calibration and
+      libraries on the same split. --split-date COL tests on the latest customers by that
+      date column (out of time) instead of a random share, and leaves COL out of the features. --cv K chooses the model's hyperparameters (C from 1e-4
+      to 1e4 for logistic regression; leaves, learning rate, leaf size for gbdt; features
+      per split, leaf size for forest; width, L2 for mlp) by stratified K-fold
+      cross-validation on the training rows, over the whole grid or N random settings of
+      it (--search random:N). --calibration and
       --threshold are fitted on 5-fold out-of-fold scores of the training rows; the
       chosen threshold is saved with the model. --out writes the fitted pipeline as JSON.
   churnscope sample [--rows 5000] [--seed 20241101] [--out FILE]
@@ -311,6 +316,8 @@ USAGE:
                 "pca",
                 "calibration",
                 "threshold",
+                "search",
+                "split-date",
             ],
         )?;
         let model = match args.get("model") {
@@ -341,6 +348,17 @@ USAGE:
             }
         }
         config.seed = args.number("seed", 42u64)?;
+        if let Some(column) = args.get("split-date") {
+            if args.get("test").is_some() {
+                return Err(
+                    "--split-date and --test are two ways to choose the test rows; use one".into(),
+                );
+            }
+            if ds.column(column).is_none() {
+                return Err(format!("--split-date: there is no column '{column}'"));
+            }
+            config.split_by_date = Some(column.to_string());
+        }
         config.test_fraction = args.number("test-fraction", 0.2f64)?;
         let c_arg = args.number("c", 1.0f64)?;
         config.logistic = LogisticRegressionParams::new().c(c_arg);
@@ -359,9 +377,20 @@ USAGE:
                 Some("pr_auc") => Scoring::PrAuc,
                 Some(s) => return Err(format!("--scoring: '{s}' (use roc_auc or pr_auc)")),
             };
+            tuning.random = match args.get("search") {
+                None | Some("grid") => None,
+                Some(r) => match r.strip_prefix("random:").map(str::parse::<usize>) {
+                    Some(Ok(n)) if n > 0 => Some(n),
+                    _ => {
+                        return Err(format!(
+                            "--search: '{r}' (use grid or random:N, e.g. random:5)"
+                        ))
+                    }
+                },
+            };
             config.tuning = Some(tuning);
-        } else if args.get("scoring").is_some() {
-            return Err("--scoring goes with --cv".into());
+        } else if args.get("scoring").is_some() || args.get("search").is_some() {
+            return Err("--scoring and --search go with --cv".into());
         }
 
         let start = Instant::now();
@@ -414,7 +443,7 @@ USAGE:
             pipeline: &pipeline,
             n_train,
             n_test,
-            c: tuning.as_ref().map_or(c_arg, |t| t.best_c),
+            c: tuning.as_ref().and_then(|t| t.best_c()).unwrap_or(c_arg),
             steps,
             tuning: tuning.as_ref(),
             parse_seconds,
@@ -433,7 +462,6 @@ USAGE:
                 Ok(())
             }
         };
-        only_for("cv", &[ModelKind::Logistic], "logistic")?;
         only_for("c", &[ModelKind::Logistic], "logistic")?;
         only_for("penalty", &[ModelKind::Logistic], "logistic")?;
         only_for(
@@ -696,11 +724,12 @@ USAGE:
         );
         println!("{summary}");
         if let Some(t) = tuning {
-            let best = t.candidates.iter().find(|c| c.c == t.best_c);
+            let best = t.best_candidate();
             println!(
-                "C = {} chosen by {}-fold cross-validation on the training rows ({} {:.4} ± {:.4})",
-                t.best_c,
+                "{} chosen by {}-fold cross-validation on the training rows, of {} settings ({} {:.4} ± {:.4})",
+                t.best,
                 t.folds,
+                t.candidates.len(),
                 t.scoring.label(),
                 best.map_or(f64::NAN, |c| c.mean),
                 best.map_or(f64::NAN, |c| c.std)

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::calibration::{CalibrationError, CalibrationMethod, Calibrator};
-use super::dataset::Dataset;
+use super::dataset::{ColumnData, Dataset};
 use super::ingest::ReadOptions;
 use super::metrics::{ClassificationReport, MetricsError};
 use super::models::{
@@ -17,10 +17,12 @@ use super::models::{
 };
 use super::prep::{FeatureBlock, FittedPreprocessor, PrepError, PrepOptions};
 use super::rng::Rng;
-use super::split::{fold_training_rows, stratified_folds, stratified_split, SplitError};
+use super::split::{
+    fold_training_rows, out_of_time_split, stratified_folds, stratified_split, SplitError,
+};
 use super::target::{Target, TargetError};
 use super::threshold::{choose_threshold, ThresholdChoice, ThresholdError, ThresholdRule};
-use super::tuning::{tune_logistic, Tuning, TuningReport};
+use super::tuning::{apply_setting, tune, Tuning, TuningReport};
 
 /// Version of the serialised pipeline layout; bumped on any incompatible change.
 pub const MODEL_FORMAT_VERSION: u32 = 1;
@@ -88,6 +90,10 @@ pub struct TrainConfig {
     /// Choose the threshold by this rule on out-of-fold scores (else `threshold` is used).
     #[serde(default)]
     pub threshold_rule: Option<ThresholdRule>,
+    /// Test on the latest customers by this date column instead of a random share; the
+    /// column is then not a feature (a model cannot learn from dates it has not reached).
+    #[serde(default)]
+    pub split_by_date: Option<String>,
 }
 
 /// Rebalancing of the training rows before a fit; seeded by the configuration's seed.
@@ -145,6 +151,7 @@ impl TrainConfig {
             resample: None,
             calibration: None,
             threshold_rule: None,
+            split_by_date: None,
         }
     }
 }
@@ -259,6 +266,7 @@ impl FittedPipeline {
         };
         let mut exclude = config.ignore.clone();
         exclude.push(config.target.column.clone());
+        exclude.extend(config.split_by_date.iter().cloned());
         let start = clock();
         let preprocessor = if config.model.uses_tree_features() {
             FittedPreprocessor::fit_for_trees_with(ds, &rows, &exclude, &config.prep)?
@@ -391,7 +399,25 @@ pub fn train_and_evaluate(
     if n_labelled == 0 {
         return Err(PipelineError::NoLabelledRows(config.target.column.clone()));
     }
-    let split = stratified_split(&labels, config.test_fraction, config.seed)?;
+    let split = match &config.split_by_date {
+        Some(name) => {
+            let dates = match ds.column(name).map(|c| &c.data) {
+                Some(ColumnData::Numeric(v)) => v,
+                Some(_) => {
+                    return Err(PipelineError::Split(SplitError::NoDates(format!(
+                        "the column '{name}' holds text, not dates"
+                    ))))
+                }
+                None => {
+                    return Err(PipelineError::Split(SplitError::NoDates(format!(
+                        "there is no column '{name}'"
+                    ))))
+                }
+            };
+            out_of_time_split(&labels, dates, config.test_fraction)?
+        }
+        None => stratified_split(&labels, config.test_fraction, config.seed)?,
+    };
     fit_and_test(ds, &split.train, &split.test, config, progress)
 }
 
@@ -439,16 +465,9 @@ pub fn fit_tuned(
 ) -> Result<(FittedPipeline, Option<TuningReport>, FitTimes)> {
     let labels = config.target.labels(ds)?;
     let (config, tuning) = match &config.tuning {
-        Some(_) if config.model != ModelKind::Logistic => {
-            return Err(PipelineError::Tuning(
-                "cross-validated tuning is available for logistic regression only".into(),
-            ))
-        }
         Some(t) => {
-            let report = tune_logistic(ds, train, config, t, &mut progress)?;
-            let mut tuned = config.clone();
-            tuned.logistic = tuned.logistic.c(report.best_c);
-            (tuned, Some(report))
+            let report = tune(ds, train, config, t, &mut progress)?;
+            (apply_setting(config, &report.best), Some(report))
         }
         None => (config.clone(), None),
     };
@@ -571,6 +590,70 @@ mod tests {
         let a = FittedPipeline::fit(&ds, &all, &config, |_| true).expect("fit all");
         let b = FittedPipeline::fit(&ds, &labelled, &config, |_| true).expect("fit labelled");
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn out_of_time_split_tests_on_the_latest_signups_without_the_date_feature() {
+        // 100 customers who signed up on consecutive days; churn alternates in runs so both
+        // classes are in both parts. With a 0.2 test share the 20 latest are the test rows.
+        let mut csv = String::from("signup,spend,churn\n");
+        for i in 0..100u32 {
+            let day = 1 + i % 28;
+            let month = 1 + i / 28;
+            let churn = if (i / 3) % 3 == 0 { "Yes" } else { "No" };
+            csv.push_str(&format!(
+                "2024-{month:02}-{day:02},{},{churn}\n",
+                (i * 37) % 101
+            ));
+        }
+        let ds = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("csv");
+        let mut config = TrainConfig::new(target_for(&ds, "churn", Some("Yes")).expect("target"));
+        config.split_by_date = Some("signup".into());
+        let o = train_and_evaluate(&ds, &config, |_| true).expect("train");
+        assert_eq!((o.n_train, o.n_test), (80, 20));
+        assert_eq!(o.pipeline.preprocessor.input_columns(), vec!["spend"]);
+        config.split_by_date = Some("spend".into());
+        // A numeric column works as an ordering too; a missing one is a clear error.
+        assert!(train_and_evaluate(&ds, &config, |_| true).is_ok());
+        config.split_by_date = Some("nope".into());
+        let err = train_and_evaluate(&ds, &config, |_| true).expect_err("no column");
+        assert!(err.to_string().contains("no column 'nope'"), "{err}");
+    }
+
+    #[test]
+    fn calibration_and_threshold_rule_travel_with_the_model() {
+        let csv = generate_csv(&SampleSpec {
+            customers: 800,
+            seed: 5,
+        });
+        let ds = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("sample");
+        let mut config = TrainConfig::new(target_for(&ds, "churned", Some("Yes")).expect("target"));
+        config.calibration = Some(CalibrationMethod::Isotonic);
+        config.threshold_rule = Some(ThresholdRule::TargetRecall(0.7));
+        config.resample = Some(Resample::Over);
+        let o = train_and_evaluate(&ds, &config, |_| true).expect("train");
+        let choice = o.pipeline.threshold_choice.clone().expect("a choice");
+        assert!(choice.recall >= 0.7, "{choice:?}");
+        assert_eq!(o.pipeline.threshold, choice.threshold);
+        assert_eq!(o.test.threshold, choice.threshold);
+        assert!(o.pipeline.calibrator.is_some());
+        let json = serde_json::to_string(&o.pipeline).expect("json");
+        let back: FittedPipeline = serde_json::from_str(&json).expect("read back");
+        assert_eq!(back, o.pipeline);
+    }
+
+    #[test]
+    fn resampling_balances_the_classes() {
+        // Rows 0..10, three of them churners (rows 1, 4, 7).
+        let rows: Vec<usize> = (0..10).collect();
+        let y: Vec<u8> = rows.iter().map(|&r| u8::from(r % 3 == 1)).collect();
+        let over = resample_rows(&rows, &y, Resample::Over, 1);
+        assert_eq!(over.len(), 14, "seven of each class");
+        assert!(rows.iter().all(|r| over.contains(r)), "every row kept");
+        assert_eq!(over.iter().filter(|&&r| r % 3 == 1).count(), 7);
+        let under = resample_rows(&rows, &y, Resample::Under, 1);
+        assert_eq!(under.len(), 6, "three of each class");
+        assert_eq!(under.iter().filter(|&&r| r % 3 == 1).count(), 3);
     }
 
     #[test]

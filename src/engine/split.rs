@@ -3,6 +3,9 @@
 //! Each class is shuffled on its own and the same fraction of it goes to the test set, so
 //! both parts keep the table's churn rate (scikit-learn's `train_test_split(stratify=y)` in
 //! spirit; the exact rows differ because the generators differ).
+//!
+//! An out-of-time split ([`out_of_time_split`]) instead tests on the latest customers by a
+//! date: the model is judged on a period it never saw, as it will be used.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +21,20 @@ pub enum SplitError {
     TooFewRows {
         class_name: &'static str,
         count: usize,
+    },
+    #[error("the out-of-time split needs dates: {0}")]
+    NoDates(String),
+    #[error("the out-of-time split leaves {class_name} out of the training part (all {count} of its rows fall in the latest {fraction} of dates); choose another date column or a smaller test share")]
+    ClassOnlyLate {
+        class_name: &'static str,
+        count: usize,
+        fraction: f64,
+    },
+    #[error("the out-of-time split leaves {class_name} out of the test part (all {count} of its rows come before the latest {fraction} of dates); choose another date column or a larger test share")]
+    ClassOnlyEarly {
+        class_name: &'static str,
+        count: usize,
+        fraction: f64,
     },
     #[error("cross-validation needs at least 2 folds, got {0}")]
     BadFolds(usize),
@@ -36,6 +53,56 @@ pub type Result<T> = std::result::Result<T, SplitError>;
 pub struct Split {
     pub train: Vec<usize>,
     pub test: Vec<usize>,
+}
+
+/// Tests on the labelled rows with the latest `dates` (the last `test_fraction` of them in
+/// date order, ties kept in row order) and trains on the earlier ones. Rows without a date
+/// or a label are left out of both parts. Both classes must appear in each part.
+pub fn out_of_time_split(
+    labels: &[Option<u8>],
+    dates: &[f64],
+    test_fraction: f64,
+) -> Result<Split> {
+    if !(test_fraction > 0.0 && test_fraction < 1.0) {
+        return Err(SplitError::BadFraction(test_fraction));
+    }
+    let mut order: Vec<usize> = (0..labels.len().min(dates.len()))
+        .filter(|&i| labels[i].is_some() && dates[i].is_finite())
+        .collect();
+    if order.len() < 2 {
+        return Err(SplitError::NoDates(format!(
+            "{} labelled rows have a date, and both parts need at least one",
+            order.len()
+        )));
+    }
+    order.sort_by(|&a, &b| dates[a].total_cmp(&dates[b]).then(a.cmp(&b)));
+    let n_test = ((order.len() as f64 * test_fraction).round() as usize).clamp(1, order.len() - 1);
+    let (train, test) = order.split_at(order.len() - n_test);
+    let classes = [(0u8, "the negative class"), (1u8, "the positive class")];
+    let count =
+        |part: &[usize], class: u8| part.iter().filter(|&&i| labels[i] == Some(class)).count();
+    for (class, class_name) in classes {
+        if count(train, class) == 0 {
+            return Err(SplitError::ClassOnlyLate {
+                class_name,
+                count: count(test, class),
+                fraction: test_fraction,
+            });
+        }
+    }
+    for (class, class_name) in classes {
+        if count(test, class) == 0 {
+            return Err(SplitError::ClassOnlyEarly {
+                class_name,
+                count: count(train, class),
+                fraction: test_fraction,
+            });
+        }
+    }
+    let (mut train, mut test) = (train.to_vec(), test.to_vec());
+    train.sort_unstable();
+    test.sort_unstable();
+    Ok(Split { train, test })
 }
 
 /// Splits the labelled rows (`Some(0)` / `Some(1)`; unlabelled rows are left out of both).
@@ -128,6 +195,40 @@ pub fn fold_training_rows(folds: &[Vec<usize>], i: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn out_of_time_split_tests_on_the_latest_dates() {
+        // Ten labelled rows dated 10, 9, ..., 1 (row 0 is the latest); row 3 has no date and
+        // row 5 no label. A 30% test share of the 8 usable rows is round(2.4) = 2 rows: the
+        // two latest, rows 0 and 1.
+        let labels = [
+            Some(1),
+            Some(0),
+            Some(1),
+            Some(0),
+            Some(1),
+            None,
+            Some(0),
+            Some(1),
+            Some(0),
+            Some(1),
+        ];
+        let dates = [10.0, 9.0, 8.0, f64::NAN, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0];
+        let s = out_of_time_split(&labels, &dates, 0.3).expect("split");
+        assert_eq!(s.test, vec![0, 1]);
+        assert_eq!(s.train, vec![2, 4, 6, 7, 8, 9]);
+        // Every churner in the latest 30%: the training part would have none.
+        let late = [Some(1), Some(1), Some(0), Some(0), Some(0)];
+        let dates = [5.0, 4.0, 3.0, 2.0, 1.0];
+        assert!(matches!(
+            out_of_time_split(&late, &dates, 0.4),
+            Err(SplitError::ClassOnlyLate { count: 2, .. })
+        ));
+        assert!(matches!(
+            out_of_time_split(&late, &[f64::NAN; 5], 0.4),
+            Err(SplitError::NoDates(_))
+        ));
+    }
 
     #[test]
     fn keeps_the_class_balance_and_is_reproducible() {
