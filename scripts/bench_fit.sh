@@ -2,7 +2,9 @@
 # Fit time, side by side in one run on the same data: churnscope's logistic regression and
 # boosted trees (100 trees), native CLI (`--profile native`, one thread), against
 # scikit-learn's LogisticRegression (lbfgs) and LightGBM (100 trees, n_jobs=1) from
-# ../shared/bench/reference_timing.py (LightGBM only if it is installed).
+# ../shared/bench/reference_timing.py (LightGBM only if it is installed); and, when the site
+# is built (dist/, `trunk build --release`) and chromedriver is installed, the same two fits
+# in headless Chromium, in the page's worker (tests/browser_bench.rs).
 # Usage: scripts/bench_fit.sh [FILE]   (FILE defaults to /tmp/big_1m.csv, made if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,3 +22,7 @@ ours() {
 ours --model logistic
 ours --model gbdt
 python3 "$SHARED/reference_timing.py" time "$FILE" | grep -v pandas
+if [ -f dist/index.html ] && command -v chromedriver >/dev/null; then
+  CHURNSCOPE_BIG_CSV="$FILE" cargo test --offline --quiet --release --test browser_bench \
+    fit_models -- --ignored --nocapture 2>/dev/null | grep '^{'
+fi

@@ -99,3 +99,65 @@ async fn load_a_big_csv_in_the_browser() {
     assert!(rows.parse::<usize>().expect("row count") > 0);
     let _ = client.close().await;
 }
+
+/// Waits up to `seconds` for the element `testid` to show text, failing early on a page error.
+async fn wait_text(client: &fantoccini::Client, testid: &str, seconds: u64) -> String {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let script = format!(
+        "const e = document.querySelector('[data-testid={testid}]'); return e ? e.textContent : null;"
+    );
+    loop {
+        if let Ok(v) = client.execute(&script, vec![]).await {
+            if let Some(text) = v.as_str() {
+                return text.to_string();
+            }
+        }
+        let error = client
+            .execute(
+                "const e = document.querySelector('[data-testid=error-message]'); return e ? e.textContent : null;",
+                vec![],
+            )
+            .await
+            .unwrap_or_default();
+        assert!(error.is_null(), "the page reported: {error}");
+        assert!(Instant::now() < deadline, "no {testid} after {seconds} s");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "benchmark: needs CHURNSCOPE_BIG_CSV, the built site and chromedriver"]
+async fn fit_models_on_a_big_csv_in_the_browser() {
+    // The same fits as scripts/bench_fit.sh times natively: every row of the file made by
+    // reference_timing.py (target `churn`, positive 1), one model per page load, fitted in
+    // the worker (one thread, the worker's opt-level 3 build) and timed by its clock.
+    let Ok(path) = std::env::var("CHURNSCOPE_BIG_CSV") else {
+        panic!("set CHURNSCOPE_BIG_CSV to a file made by reference_timing.py make");
+    };
+    let models = std::env::var("CHURNSCOPE_BENCH_MODELS").unwrap_or("logistic,gbdt".into());
+    let path = std::path::PathBuf::from(path);
+    let server = StaticServer::start(repo().join("dist"));
+    let driver = Driver::start();
+    for model in models.split(',') {
+        let client = browser(&driver).await;
+        client
+            .goto(&format!(
+                "{}/?bench-fit={model}&bench-target=churn&bench-positive=1",
+                server.origin
+            ))
+            .await
+            .expect("open");
+        upload(&client, &path).await;
+        let report = wait_text(&client, "bench-fit", 1800).await;
+        let v: serde_json::Value =
+            serde_json::from_str(&report).unwrap_or_else(|_| panic!("the page reported: {report}"));
+        println!(
+            "{{\"what\": \"churnscope {model} in Chromium (worker)\", \"rows\": {}, \"prep_seconds\": {:.3}, \"model_seconds\": {:.3}, \"train_roc_auc\": {:.5}}}",
+            v["rows"], v["prep_seconds"].as_f64().unwrap_or(f64::NAN),
+            v["model_seconds"].as_f64().unwrap_or(f64::NAN),
+            v["train_roc_auc"].as_f64().unwrap_or(f64::NAN)
+        );
+        assert!(v["rows"].as_u64().unwrap_or(0) > 0);
+        let _ = client.close().await;
+    }
+}

@@ -164,9 +164,17 @@ fn train_gbdt_and_tuned_logistic_write_their_model_files() {
         ),
         (vec!["--pca", "0"], "PCA"),
         (vec!["--calibration", "sigmoid"], "--calibration: 'sigmoid'"),
-        (vec!["--split-date", "nope"], "--split-date: there is no column 'nope'"),
         (
-            vec!["--split-date", "customer_id", "--test", "public/sample_customers.csv"],
+            vec!["--split-date", "nope"],
+            "--split-date: there is no column 'nope'",
+        ),
+        (
+            vec![
+                "--split-date",
+                "customer_id",
+                "--test",
+                "public/sample_customers.csv",
+            ],
             "--split-date and --test",
         ),
     ] {

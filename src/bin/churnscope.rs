@@ -21,7 +21,7 @@ mod cli {
     use churnscope::engine::decode::TextEncoding;
     use churnscope::engine::ingest::{read_table, ReadInfo, ReadOptions};
     use churnscope::engine::metrics::ClassificationReport;
-    use churnscope::engine::models::gbdt::EarlyStopping;
+    use churnscope::engine::models::gbdt::{EarlyStopping, Growth};
     use churnscope::engine::models::{ClassWeight, LogisticRegressionParams, Penalty};
     use churnscope::engine::pipeline::{
         fit_tuned, train_and_evaluate, FitTimes, FittedPipeline, ModelKind, Resample, TrainConfig,
@@ -48,6 +48,7 @@ USAGE:
                         [--cv K [--scoring roc_auc|pr_auc] [--search grid|random:N]]
                         [--penalty l2|l1|elasticnet:RATIO] [--class-weight balanced|NEG:POS]
                         [--resample over|under] [--early-stopping ROUNDS]
+                        [--growth leaf|depth] [--max-depth D]
                         [--impute median|mean|constant:VALUE] [--missing-indicator yes]
                         [--rare-levels MIN] [--pca K] [--calibration platt|isotonic]
                         [--threshold 0.5|f1|recall:R|precision:P|cost:FP:FN]
@@ -318,6 +319,8 @@ USAGE:
                 "threshold",
                 "search",
                 "split-date",
+                "growth",
+                "max-depth",
             ],
         )?;
         let model = match args.get("model") {
@@ -470,6 +473,27 @@ USAGE:
             "logistic or gbdt",
         )?;
         only_for("early-stopping", &[ModelKind::Gbdt], "gbdt")?;
+        only_for("growth", &[ModelKind::Gbdt], "gbdt")?;
+        only_for(
+            "max-depth",
+            &[ModelKind::Gbdt, ModelKind::Forest],
+            "gbdt or forest",
+        )?;
+        if let Some(g) = args.get("growth") {
+            config.gbdt.growth = match g {
+                "leaf" => Growth::LeafWise,
+                "depth" => Growth::DepthWise,
+                _ => return Err(format!("--growth: '{g}' (use leaf or depth)")),
+            };
+        }
+        if args.get("max-depth").is_some() {
+            let depth: usize = args.number("max-depth", 0)?;
+            if depth == 0 {
+                return Err("--max-depth must be at least 1".into());
+            }
+            config.gbdt.max_depth = Some(depth);
+            config.forest = config.forest.clone().max_depth(Some(depth));
+        }
         only_for(
             "pca",
             &[ModelKind::Logistic, ModelKind::Mlp],

@@ -100,6 +100,16 @@ mod browser {
             &js_sys::Array::new(),
         );
         let mut described = ReadResult::describe(&dataset, info, parse_ms);
+        if let Some(fit) = &request.fit {
+            post(
+                &WorkerEvent::Progress(JobProgress {
+                    stage: "Fitting the model (benchmark)".to_string(),
+                    fraction: 1.0,
+                }),
+                &js_sys::Array::new(),
+            );
+            described.fit = Some(fit.run(&dataset, &|| now_ms() / 1000.0));
+        }
         let (header, values) = split_dataset(dataset);
         described.header = header;
         let buffers = js_sys::Array::new();

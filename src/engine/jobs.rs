@@ -13,7 +13,8 @@ use super::checks::{check, DataWarning};
 use super::dataset::{Column, ColumnData, ColumnKind, ColumnSummary, Dataset, MISSING_CODE};
 use super::decode::TextEncoding;
 use super::ingest::{ReadInfo, ReadOptions, ReadProgress};
-use super::target::{binary_columns, detect_target, Target};
+use super::pipeline::{FittedPipeline, ModelKind, TrainConfig};
+use super::target::{binary_columns, detect_target, target_for, Target};
 
 /// "Read this file": the file itself travels beside the request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +25,54 @@ pub struct ReadRequest {
     pub delimiter: Option<u8>,
     pub sheet: Option<String>,
     pub text_columns: Vec<String>,
+    /// Also fit a model on every labelled row and time it (the browser fit benchmark).
+    #[serde(default)]
+    pub fit: Option<FitRequest>,
+}
+
+/// "Fit this model on the whole table": what the browser benchmark times, next to the
+/// same fit by the native CLI and by scikit-learn and LightGBM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitRequest {
+    pub target: String,
+    pub positive: String,
+    pub model: ModelKind,
+}
+
+/// How long a [`FitRequest`] took, by the worker's clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitReport {
+    pub model: ModelKind,
+    pub rows: usize,
+    pub prep_seconds: f64,
+    pub model_seconds: f64,
+    /// ROC AUC of the fitted model on the rows it was fitted on (a check that the fit is
+    /// the same as the native one).
+    pub train_roc_auc: f64,
+}
+
+impl FitRequest {
+    /// Fits on every labelled row of `dataset`, timing the two steps by `clock` (seconds).
+    pub fn run(&self, dataset: &Dataset, clock: &dyn Fn() -> f64) -> Result<FitReport, String> {
+        let target =
+            target_for(dataset, &self.target, Some(&self.positive)).map_err(|e| e.to_string())?;
+        let mut config = TrainConfig::new(target);
+        config.model = self.model;
+        let labels = config.target.labels(dataset).map_err(|e| e.to_string())?;
+        let rows: Vec<usize> = (0..dataset.n_rows)
+            .filter(|&r| labels[r].is_some())
+            .collect();
+        let (pipeline, times) = FittedPipeline::fit_timed(dataset, &rows, &config, |_| true, clock)
+            .map_err(|e| e.to_string())?;
+        let report = pipeline.evaluate(dataset).map_err(|e| e.to_string())?;
+        Ok(FitReport {
+            model: self.model,
+            rows: rows.len(),
+            prep_seconds: times.prep_seconds,
+            model_seconds: times.model_seconds,
+            train_roc_auc: report.roc_auc,
+        })
+    }
 }
 
 impl ReadRequest {
@@ -34,6 +83,7 @@ impl ReadRequest {
             delimiter: options.delimiter,
             sheet: options.sheet.clone(),
             text_columns: options.text_columns.clone(),
+            fit: None,
         }
     }
 
@@ -97,6 +147,9 @@ pub struct ReadResult {
     pub target: Result<Option<Target>, String>,
     /// Warnings for the proposed target.
     pub warnings: Vec<DataWarning>,
+    /// The timed fit, when the request asked for one.
+    #[serde(default)]
+    pub fit: Option<Result<FitReport, String>>,
 }
 
 impl ReadResult {
@@ -115,6 +168,7 @@ impl ReadResult {
                 .collect(),
             target,
             warnings,
+            fit: None,
         }
     }
 }
@@ -213,6 +267,35 @@ pub fn join_dataset(header: DatasetHeader, values: Vec<ColumnValues>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fit_request_fits_every_labelled_row_and_times_it() {
+        let csv = crate::engine::sample::generate_csv(&crate::engine::sample::SampleSpec {
+            customers: 300,
+            seed: 2,
+        });
+        let ds = crate::engine::ingest::read_csv(csv.as_bytes(), &ReadOptions::default())
+            .expect("sample");
+        let request = FitRequest {
+            target: "churned".into(),
+            positive: "Yes".into(),
+            model: ModelKind::Gbdt,
+        };
+        let ticks = std::cell::Cell::new(0.0);
+        let clock = || {
+            ticks.set(ticks.get() + 1.0);
+            ticks.get()
+        };
+        let report = request.run(&ds, &clock).expect("fit");
+        assert_eq!((report.rows, report.model), (300, ModelKind::Gbdt));
+        assert_eq!((report.prep_seconds, report.model_seconds), (1.0, 1.0));
+        assert!(report.train_roc_auc > 0.5);
+        let bad = FitRequest {
+            target: "nope".into(),
+            ..request
+        };
+        assert!(bad.run(&ds, &clock).is_err());
+    }
     use crate::engine::ingest::read_table;
 
     #[test]

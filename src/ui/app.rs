@@ -12,7 +12,7 @@ use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
 use web_sys::Blob;
 
-use super::browser::{now_ms, pause};
+use super::browser::{now_ms, pause, query_param};
 use super::columns::{ColumnTable, ReadControls};
 use super::metrics::{ConfusionMatrixView, MetricsTable};
 use super::profile::ProfilePanel;
@@ -24,7 +24,7 @@ use crate::engine::checks::{check, DataWarning};
 use crate::engine::clean::{apply_merges, suggest_merges};
 use crate::engine::dataset::{Column, ColumnKind, ColumnSummary, Dataset};
 use crate::engine::ingest::{ReadInfo, ReadOptions};
-use crate::engine::jobs::{JobProgress, ReadRequest, ReadResult};
+use crate::engine::jobs::{FitRequest, JobProgress, ReadRequest, ReadResult};
 use crate::engine::models::FittedModel;
 use crate::engine::pipeline::{train_and_evaluate, ModelKind, TrainConfig, TrainOutcome};
 use crate::engine::profile::profile_column;
@@ -88,6 +88,8 @@ pub fn App() -> impl IntoView {
     let (notice, set_notice) = signal(None::<String>);
     let (progress, set_progress) = signal(None::<JobProgress>);
     let (model, set_model) = signal(ModelKind::Logistic);
+    // The browser fit benchmark's result (see `bench_fit_request`).
+    let (bench_fit, set_bench_fit) = signal(None::<String>);
     let (selected, set_selected) = signal(None::<String>);
     let is_busy = Signal::derive(move || busy.with(Option::is_some));
     let on_select = Callback::new(move |column: String| set_selected.set(Some(column)));
@@ -124,7 +126,8 @@ pub fn App() -> impl IntoView {
             stage: "Starting the reader".to_string(),
             fraction: 0.0,
         }));
-        let request = ReadRequest::new(&name, &options);
+        let mut request = ReadRequest::new(&name, &options);
+        request.fit = bench_fit_request();
         let file = (*source).clone();
         let on_done = move |result: Result<(Dataset, ReadResult), String>| {
             set_busy.set(None);
@@ -147,6 +150,10 @@ pub fn App() -> impl IntoView {
                     }
                 },
             };
+            set_bench_fit.set(result.fit.map(|r| match r {
+                Ok(report) => serde_json::to_string(&report).unwrap_or_default(),
+                Err(e) => format!("fit failed: {e}"),
+            }));
             set_target.set(proposed);
             set_trained.set(None);
             set_loaded.set(Some(Arc::new(Loaded {
@@ -258,6 +265,9 @@ pub fn App() -> impl IntoView {
         <main>
             <UploadPanel on_load on_error on_reading busy=is_busy />
             <StatusLine busy error notice progress on_cancel />
+            {move || {
+                bench_fit.get().map(|b| view! { <p class="hint" data-testid="bench-fit">{b}</p> })
+            }}
             {move || {
                 loaded
                     .get()
@@ -405,6 +415,7 @@ fn StatusLine(
             {move || {
                 notice.get().map(|n| view! { <p class="notice" data-testid="notice">{n}</p> })
             }}
+
             {move || {
                 error
                     .get()
@@ -508,4 +519,23 @@ fn Results(
             </div>
         </section>
     }
+}
+
+/// The browser fit benchmark (`tests/browser_bench.rs`): with
+/// `?bench-fit=logistic|gbdt|forest|mlp&bench-target=COL&bench-positive=VALUE` in the URL,
+/// the reader also fits that model on every labelled row of the file it reads, in the
+/// worker, and the page shows the timings (`data-testid=bench-fit`).
+fn bench_fit_request() -> Option<FitRequest> {
+    let model = match query_param("bench-fit")?.as_str() {
+        "logistic" => ModelKind::Logistic,
+        "gbdt" => ModelKind::Gbdt,
+        "forest" => ModelKind::Forest,
+        "mlp" => ModelKind::Mlp,
+        _ => return None,
+    };
+    Some(FitRequest {
+        target: query_param("bench-target")?,
+        positive: query_param("bench-positive")?,
+        model,
+    })
 }

@@ -58,14 +58,18 @@ pub fn memory_available() -> u64 {
             limit = limit.min((gib * GIB as f64 / 2.0) as u64);
         }
     }
-    let search = window().location().search().unwrap_or_default();
-    if let Some(mb) = search
-        .trim_start_matches('?')
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("max-file-mb="))
-        .and_then(|v| v.parse::<u64>().ok())
-    {
+    if let Some(mb) = query_param("max-file-mb").and_then(|v| v.parse::<u64>().ok()) {
         limit = limit.min(mb * 1_000_000);
     }
     limit
+}
+
+/// The value of `name` in the page URL's query (`?name=value&...`), undecoded.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = window().location().search().unwrap_or_default();
+    let prefix = format!("{name}=");
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(prefix.as_str()).map(str::to_string))
 }

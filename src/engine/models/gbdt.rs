@@ -57,6 +57,22 @@ pub struct GbdtParams {
     /// Stop adding trees when a held-out share of the training rows stops improving.
     #[serde(default)]
     pub early_stopping: Option<EarlyStopping>,
+    /// Which leaf is split next.
+    #[serde(default)]
+    pub growth: Growth,
+}
+
+/// The order in which a tree's leaves are split.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Growth {
+    /// The leaf whose best split gains most, wherever it is (LightGBM's default).
+    #[default]
+    LeafWise,
+    /// Level by level: the shallowest leaf that can split, the larger gain first among
+    /// equals (XGBoost's and scikit-learn's classic order); with `max_depth` and enough
+    /// leaves, balanced trees.
+    DepthWise,
 }
 
 /// Early stopping of boosting on a validation share of the training rows.
@@ -101,6 +117,7 @@ impl Default for GbdtParams {
             min_data_per_group: 100,
             class_weight: ClassWeight::None,
             early_stopping: None,
+            growth: Growth::LeafWise,
         }
     }
 }
@@ -323,15 +340,28 @@ impl GbdtParams {
         leaves[0].best = self.best_split(features, &leaves[0]);
         let mut nodes: Vec<Node> = Vec::new();
         while leaves.len() < self.num_leaves {
-            let Some((index, _)) = leaves
+            let Some((index, _, _)) = leaves
                 .iter()
                 .enumerate()
-                .filter_map(|(i, l)| l.best.as_ref().map(|b| (i, b.gain)))
-                .filter(|&(_, gain)| gain > 0.0)
-                .fold(None, |best: Option<(usize, f64)>, (i, gain)| match best {
-                    Some((_, g)) if g >= gain => best,
-                    _ => Some((i, gain)),
-                })
+                .filter_map(|(i, l)| l.best.as_ref().map(|b| (i, b.gain, l.depth)))
+                .filter(|&(_, gain, _)| gain > 0.0)
+                .fold(
+                    None,
+                    |best: Option<(usize, f64, usize)>, (i, gain, depth)| {
+                        let better = match best {
+                            None => true,
+                            Some((_, g, d)) => match self.growth {
+                                Growth::LeafWise => gain > g,
+                                Growth::DepthWise => depth < d || (depth == d && gain > g),
+                            },
+                        };
+                        if better {
+                            Some((i, gain, depth))
+                        } else {
+                            best
+                        }
+                    },
+                )
             else {
                 break;
             };
@@ -1327,6 +1357,40 @@ mod tests {
                 assert!((a - b).abs() < 1e-8, "{class_weight:?}: {a} vs {b}");
             }
         }
+    }
+
+    #[test]
+    fn depth_wise_growth_splits_a_level_before_the_next() {
+        // x0 decides churn strongly (x0 = 1 churns unless x2 = 0), x1 matters among x0 = 0
+        // only: with 4 leaves, depth-wise growth splits both children of the root (on x2
+        // and x1) before going any deeper.
+        let rows: Vec<Vec<f64>> = (0..400)
+            .map(|i| vec![f64::from(i % 2), f64::from((i / 2) % 2), f64::from(i % 7)])
+            .collect();
+        let y: Vec<u8> = (0..400)
+            .map(|i| u8::from((i % 2 == 1 && i % 7 != 0) || ((i / 2) % 2 == 1 && i % 5 == 0)))
+            .collect();
+        let x = Matrix::from_rows(&rows);
+        let params = GbdtParams {
+            n_trees: 1,
+            num_leaves: 4,
+            min_data_in_leaf: 5,
+            growth: Growth::DepthWise,
+            ..GbdtParams::default()
+        };
+        let m = params
+            .fit(&x, &[false, false, false], &y, |_| true)
+            .expect("fit");
+        let tree = &m.trees[0];
+        assert_eq!(tree.n_leaves(), 4);
+        assert!(
+            matches!(
+                (tree.nodes[0].left, tree.nodes[0].right),
+                (Child::Node(_), Child::Node(_))
+            ),
+            "both children of the root are split: {:?}",
+            tree.nodes
+        );
     }
 
     #[test]
