@@ -4,9 +4,12 @@
 //! - [`engine`] is pure Rust (no browser crates): ingest, preprocessing, models, metrics.
 //!   The page, the command line and the tests all call it.
 //! - [`charts`] draws with plotters on any backend: a canvas in the app, SVG in tests.
+//! - `buffers` (wasm32) turns a table's values into typed arrays for page-worker messages.
 //! - `ui` (wasm32, feature `ui`) holds the Leptos components, the only place with signals
 //!   and DOM.
 
+#[cfg(target_arch = "wasm32")]
+pub mod buffers;
 pub mod charts;
 pub mod engine;
 

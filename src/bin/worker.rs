@@ -2,16 +2,20 @@
 //!
 //! Trunk builds this binary for the browser as `worker.js` + `worker_bg.wasm` with a loader
 //! (`worker_loader.js`). The page starts one per job, waits for its `ready` event, posts a
-//! message `{ request: JSON, file: Blob }` and receives `{ event: JSON, buffers: [..] }`
+//! message `{ request: JSON, file: Blob }` (a read) or `{ train: JSON, buffers: [..] }` (a
+//! training run on a table the page holds) and receives `{ event: JSON, buffers: [..] }`
 //! messages: progress, then the result with one transferable buffer per column (see
 //! `churnscope::engine::jobs`). Cancelling is the page terminating the worker.
 
 #[cfg(target_arch = "wasm32")]
 mod browser {
+    use churnscope::buffers::{transfer_list, values_from_js, values_to_js};
     use churnscope::engine::ingest::read_table_with_progress;
     use churnscope::engine::jobs::{
-        split_dataset, ColumnValues, JobProgress, ReadRequest, ReadResult, WorkerEvent,
+        join_dataset, split_dataset, JobProgress, ReadRequest, ReadResult, TrainRequest,
+        WorkerEvent,
     };
+    use churnscope::engine::pipeline::train_and_evaluate;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use web_sys::{Blob, DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
@@ -32,14 +36,7 @@ mod browser {
         });
         let _ = js_sys::Reflect::set(&message, &"event".into(), &json.into());
         let _ = js_sys::Reflect::set(&message, &"buffers".into(), buffers);
-        let transfer = js_sys::Array::new();
-        for b in buffers.iter() {
-            if let Some(view) = b.dyn_ref::<js_sys::Float64Array>() {
-                transfer.push(&view.buffer());
-            } else if let Some(view) = b.dyn_ref::<js_sys::Uint32Array>() {
-                transfer.push(&view.buffer());
-            }
-        }
+        let transfer = transfer_list(buffers);
         if scope()
             .post_message_with_transfer(&message, &transfer)
             .is_err()
@@ -52,8 +49,51 @@ mod browser {
         post(&WorkerEvent::Failed { message }, &js_sys::Array::new());
     }
 
+    /// Trains as `request` (JSON) says on the table in `data.buffers`, reporting progress
+    /// at most every 100 ms.
+    fn train(data: &JsValue, request: &str) {
+        let request = match serde_json::from_str::<TrainRequest>(request) {
+            Ok(r) => r,
+            Err(e) => {
+                return fail(format!(
+                    "the page sent a training job the worker does not understand: {e}"
+                ))
+            }
+        };
+        let dataset = match values_from_js(data).and_then(|v| join_dataset(request.header, v)) {
+            Ok(d) => d,
+            Err(e) => return fail(e),
+        };
+        let model = request.config.model;
+        let mut last = f64::NEG_INFINITY;
+        let result = train_and_evaluate(&dataset, &request.config, |p| {
+            let t = now_ms();
+            if t - last >= 100.0 {
+                last = t;
+                post(
+                    &WorkerEvent::Progress(JobProgress::of_training(p, model)),
+                    &js_sys::Array::new(),
+                );
+            }
+            true
+        });
+        match result {
+            Ok(outcome) => post(
+                &WorkerEvent::Trained(Box::new(outcome)),
+                &js_sys::Array::new(),
+            ),
+            Err(e) => fail(e.to_string()),
+        }
+    }
+
     fn handle(event: MessageEvent) {
         let data = event.data();
+        if let Some(request) = js_sys::Reflect::get(&data, &"train".into())
+            .ok()
+            .and_then(|t| t.as_string())
+        {
+            return train(&data, &request);
+        }
         let request = js_sys::Reflect::get(&data, &"request".into())
             .ok()
             .and_then(|r| r.as_string())
@@ -112,14 +152,7 @@ mod browser {
         }
         let (header, values) = split_dataset(dataset);
         described.header = header;
-        let buffers = js_sys::Array::new();
-        for v in values {
-            // Each column is copied out of this worker's memory once, then freed here.
-            match v {
-                ColumnValues::Numbers(v) => buffers.push(&js_sys::Float64Array::from(&v[..])),
-                ColumnValues::Codes(v) => buffers.push(&js_sys::Uint32Array::from(&v[..])),
-            };
-        }
+        let buffers = values_to_js(values);
         post(&WorkerEvent::Read(Box::new(described)), &buffers);
     }
 

@@ -13,7 +13,8 @@ use super::checks::{check, DataWarning};
 use super::dataset::{Column, ColumnData, ColumnKind, ColumnSummary, Dataset, MISSING_CODE};
 use super::decode::TextEncoding;
 use super::ingest::{ReadInfo, ReadOptions, ReadProgress};
-use super::pipeline::{FittedPipeline, ModelKind, TrainConfig};
+use super::models::Progress;
+use super::pipeline::{FittedPipeline, ModelKind, TrainConfig, TrainOutcome};
 use super::target::{binary_columns, detect_target, target_for, Target};
 
 /// "Read this file": the file itself travels beside the request.
@@ -105,7 +106,15 @@ pub enum WorkerEvent {
     Ready,
     Progress(JobProgress),
     Read(Box<ReadResult>),
+    Trained(Box<TrainOutcome>),
     Failed { message: String },
+}
+
+/// "Train on this table": the table's values travel beside it, one buffer per column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainRequest {
+    pub config: TrainConfig,
+    pub header: DatasetHeader,
 }
 
 /// How far a job has got: a label for the user and the fraction done (0 to 1).
@@ -116,6 +125,26 @@ pub struct JobProgress {
 }
 
 impl JobProgress {
+    /// The label and fraction of a training step's progress report.
+    pub fn of_training(p: Progress, model: ModelKind) -> Self {
+        let unit = match model {
+            ModelKind::Logistic => "iteration",
+            ModelKind::Gbdt | ModelKind::Forest => "tree",
+            ModelKind::Mlp => "epoch",
+        };
+        JobProgress {
+            stage: format!(
+                "Training: {unit} {} of at most {} (loss {:.4})",
+                p.iteration, p.max_iterations, p.loss
+            ),
+            fraction: if p.max_iterations == 0 {
+                0.0
+            } else {
+                (p.iteration as f64 / p.max_iterations as f64).min(1.0)
+            },
+        }
+    }
+
     /// The label and fraction of a read's progress report.
     pub fn of_read(p: ReadProgress) -> Self {
         JobProgress {
@@ -196,6 +225,25 @@ pub enum ColumnValues {
 }
 
 /// Takes a dataset apart into its header and one value buffer per column.
+/// The description of `dataset` without its values (what travels beside the buffers).
+pub fn dataset_header(dataset: &Dataset) -> DatasetHeader {
+    DatasetHeader {
+        n_rows: dataset.n_rows,
+        columns: dataset
+            .columns
+            .iter()
+            .map(|c| ColumnHeader {
+                name: c.name.clone(),
+                kind: c.kind,
+                levels: match &c.data {
+                    ColumnData::Numeric(_) => None,
+                    ColumnData::Categorical { levels, .. } => Some(levels.clone()),
+                },
+            })
+            .collect(),
+    }
+}
+
 pub fn split_dataset(dataset: Dataset) -> (DatasetHeader, Vec<ColumnValues>) {
     let mut header = DatasetHeader {
         n_rows: dataset.n_rows,
@@ -267,6 +315,27 @@ pub fn join_dataset(header: DatasetHeader, values: Vec<ColumnValues>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_header_of_a_dataset_is_what_splitting_it_gives() {
+        let ds = crate::engine::ingest::read_csv(
+            b"id,plan,spend\n1,a,3.5\n2,b,\n3,a,1\n",
+            &ReadOptions::default(),
+        )
+        .expect("csv");
+        let header = dataset_header(&ds);
+        assert_eq!(header, split_dataset(ds).0);
+        let p = JobProgress::of_training(
+            Progress {
+                iteration: 25,
+                max_iterations: 100,
+                loss: 0.5,
+            },
+            ModelKind::Gbdt,
+        );
+        assert_eq!(p.fraction, 0.25);
+        assert!(p.stage.contains("tree 25 of at most 100"), "{}", p.stage);
+    }
 
     #[test]
     fn a_fit_request_fits_every_labelled_row_and_times_it() {

@@ -87,7 +87,30 @@ pub struct RocCurve {
     pub fpr: Vec<f64>,
     pub tpr: Vec<f64>,
     /// `thresholds[i]` gives (fpr[i], tpr[i]); the first is +inf, as in scikit-learn.
+    /// JSON has no infinity, so +inf is written as `null` (and read back as +inf).
+    #[serde(with = "infinite_as_null")]
     pub thresholds: Vec<f64>,
+}
+
+/// Serde for a list of thresholds whose +inf JSON cannot hold: +inf travels as `null`.
+mod infinite_as_null {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(values: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        let out: Vec<Option<f64>> = values
+            .iter()
+            .map(|&v| if v == f64::INFINITY { None } else { Some(v) })
+            .collect();
+        out.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        let values: Vec<Option<f64>> = Vec::deserialize(d)?;
+        Ok(values
+            .into_iter()
+            .map(|v| v.unwrap_or(f64::INFINITY))
+            .collect())
+    }
 }
 
 fn check(y: &[u8], scores: &[f64]) -> Result<(usize, usize)> {

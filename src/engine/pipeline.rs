@@ -643,6 +643,32 @@ mod tests {
     }
 
     #[test]
+    fn every_models_outcome_survives_json_as_the_worker_sends_it() {
+        // The worker sends a TrainOutcome to the page as JSON; every number in it must
+        // survive (JSON has no infinity or NaN), for each model.
+        let csv = generate_csv(&SampleSpec {
+            customers: 400,
+            seed: 8,
+        });
+        let ds = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("sample");
+        for model in [
+            ModelKind::Logistic,
+            ModelKind::Gbdt,
+            ModelKind::Forest,
+            ModelKind::Mlp,
+        ] {
+            let mut config =
+                TrainConfig::new(target_for(&ds, "churned", Some("Yes")).expect("target"));
+            config.model = model;
+            let o = train_and_evaluate(&ds, &config, |_| true).expect("train");
+            let json = serde_json::to_string(&o).expect("to json");
+            let back: TrainOutcome =
+                serde_json::from_str(&json).unwrap_or_else(|e| panic!("{model:?}: {e}"));
+            assert_eq!(back, o, "{model:?}");
+        }
+    }
+
+    #[test]
     fn resampling_balances_the_classes() {
         // Rows 0..10, three of them churners (rows 1, 4, 7).
         let rows: Vec<usize> = (0..10).collect();

@@ -7,26 +7,25 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use send_wrapper::SendWrapper;
 use web_sys::Blob;
 
-use super::browser::{now_ms, pause, query_param};
+use super::browser::{now_ms, query_param};
 use super::columns::{ColumnTable, ReadControls};
 use super::metrics::{ConfusionMatrixView, MetricsTable};
 use super::profile::ProfilePanel;
 use super::roc_chart::RocChart;
 use super::target::TargetPicker;
 use super::upload::UploadPanel;
-use super::worker::{cancel as cancel_read, start_read};
+use super::worker::{cancel as cancel_job, start_read, start_train};
 use crate::engine::checks::{check, DataWarning};
 use crate::engine::clean::{apply_merges, suggest_merges};
 use crate::engine::dataset::{Column, ColumnKind, ColumnSummary, Dataset};
 use crate::engine::ingest::{ReadInfo, ReadOptions};
 use crate::engine::jobs::{FitRequest, JobProgress, ReadRequest, ReadResult};
 use crate::engine::models::FittedModel;
-use crate::engine::pipeline::{train_and_evaluate, ModelKind, TrainConfig, TrainOutcome};
+use crate::engine::pipeline::{ModelKind, TrainConfig, TrainOutcome};
 use crate::engine::profile::profile_column;
 use crate::engine::target::{binary_columns, detect_target, target_for, Target};
 
@@ -175,10 +174,13 @@ pub fn App() -> impl IntoView {
         }
     };
     let on_cancel = Callback::new(move |()| {
-        cancel_read();
+        let was_training = busy.get_untracked() == Some(TRAINING);
+        cancel_job();
         set_busy.set(None);
         set_progress.set(None);
-        set_notice.set(Some(if loaded.with_untracked(Option::is_some) {
+        set_notice.set(Some(if was_training {
+            "Training stopped. Nothing was changed.".to_string()
+        } else if loaded.with_untracked(Option::is_some) {
             "Reading stopped. The table you had is still here.".to_string()
         } else {
             "Reading stopped.".to_string()
@@ -234,21 +236,36 @@ pub fn App() -> impl IntoView {
         let (Some(l), Some(t)) = (loaded.get(), target.get()) else {
             return;
         };
-        set_busy.set(Some("Training the model…"));
+        set_busy.set(Some(TRAINING));
         set_error.set(None);
-        spawn_local(async move {
-            pause(20).await;
-            let start = now_ms();
-            let mut config = TrainConfig::new(t);
-            config.model = model.get_untracked();
-            let result = train_and_evaluate(&l.dataset, &config, |_| true);
+        set_notice.set(None);
+        set_progress.set(Some(JobProgress {
+            stage: "Starting the trainer".to_string(),
+            fraction: 0.0,
+        }));
+        let mut config = TrainConfig::new(t);
+        config.model = model.get_untracked();
+        let start = now_ms();
+        let on_done = move |result: Result<TrainOutcome, String>| {
+            set_busy.set(None);
+            set_progress.set(None);
             let train_ms = now_ms() - start;
             match result {
                 Ok(outcome) => set_trained.set(Some(Arc::new(Trained { outcome, train_ms }))),
                 Err(e) => set_error.set(Some(format!("Training failed: {e}"))),
             }
+        };
+        // In the worker: the page keeps painting and answering while the model trains.
+        if let Err(e) = start_train(
+            &l.dataset,
+            &config,
+            move |p| set_progress.set(Some(p)),
+            on_done,
+        ) {
             set_busy.set(None);
-        });
+            set_progress.set(None);
+            set_error.set(Some(e));
+        }
     };
 
     let candidates = Signal::derive(move || {
@@ -539,3 +556,6 @@ fn bench_fit_request() -> Option<FitRequest> {
         model,
     })
 }
+
+/// The busy message of a training run (also how Cancel knows what it stopped).
+const TRAINING: &str = "Training the model…";

@@ -9,15 +9,6 @@ pub fn now_ms() -> f64 {
     window().performance().map_or(0.0, |p| p.now())
 }
 
-/// Waits `ms` milliseconds, letting the browser paint (so a "Working…" status shows before a
-/// long synchronous step starts).
-pub async fn pause(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-    });
-    let _ = JsFuture::from(promise).await;
-}
-
 /// The file at a URL of this site (relative URLs stay on the page's own origin), as a
 /// `Blob` for the background reader.
 pub async fn fetch_blob(url: &str) -> Result<web_sys::Blob, String> {

@@ -1,9 +1,10 @@
 //! The page's side of the background worker (`src/bin/worker.rs`).
 //!
-//! Each read gets a fresh worker: it is started, says `ready`, gets the file and the
-//! request, reports progress and sends the table back as one buffer per column. Then it is
-//! terminated, so the memory it used for a big file goes back to the browser at once.
-//! Cancelling terminates it mid-read; the page keeps whatever it had before.
+//! Each job gets a fresh worker: it is started, says `ready`, gets the job (a file to read,
+//! or a table to train on with the training settings), reports progress and sends the
+//! result back (a table as one buffer per column, or the training outcome). Then it is
+//! terminated, so the memory it used goes back to the browser at once. Cancelling
+//! terminates it mid-job; the page keeps whatever it had before.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -12,15 +13,19 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, ErrorEvent, MessageEvent, Worker};
 
+use crate::buffers::{dataset_to_js, transfer_list, values_from_js};
 use crate::engine::dataset::Dataset;
 use crate::engine::jobs::{
-    join_dataset, ColumnValues, JobProgress, ReadRequest, ReadResult, WorkerEvent,
+    dataset_header, join_dataset, JobProgress, ReadRequest, ReadResult, TrainRequest, WorkerEvent,
 };
+use crate::engine::pipeline::{TrainConfig, TrainOutcome};
 
 /// The worker's loader, which Trunk writes next to `index.html`.
 pub const WORKER_URL: &str = "./worker_loader.js";
 
-type Done = Box<dyn FnOnce(Result<(Dataset, ReadResult), String>)>;
+/// What ends a job: the worker's last event with the message that carried it, or a message
+/// for the user.
+type Done = Box<dyn FnOnce(Result<(WorkerEvent, JsValue), String>)>;
 
 /// A running job: the worker and the callbacks it calls, kept alive until the next job.
 struct Job {
@@ -34,7 +39,7 @@ thread_local! {
     static CURRENT: RefCell<Option<Job>> = const { RefCell::new(None) };
 }
 
-/// Stops the running read, if any; its `done` callback is never called.
+/// Stops the running job, if any; its `done` callback is never called.
 pub fn cancel() {
     CURRENT.with(|c| {
         if let Some(job) = c.borrow_mut().take() {
@@ -46,41 +51,27 @@ pub fn cancel() {
 
 /// The table a finished read sent: its buffers, back into typed columns.
 fn collect(data: &JsValue, result: ReadResult) -> Result<(Dataset, ReadResult), String> {
-    let buffers: js_sys::Array = js_sys::Reflect::get(data, &"buffers".into())
-        .map_err(|_| "the reader sent no values".to_string())?
-        .dyn_into()
-        .map_err(|_| "the reader sent values in an unknown form".to_string())?;
-    let mut values = Vec::with_capacity(buffers.length() as usize);
-    for b in buffers.iter() {
-        if let Some(view) = b.dyn_ref::<js_sys::Float64Array>() {
-            values.push(ColumnValues::Numbers(view.to_vec()));
-        } else if let Some(view) = b.dyn_ref::<js_sys::Uint32Array>() {
-            values.push(ColumnValues::Codes(view.to_vec()));
-        } else {
-            return Err("the reader sent values in an unknown form".to_string());
-        }
-    }
+    let values = values_from_js(data)?;
     let dataset = join_dataset(result.header.clone(), values)?;
     Ok((dataset, result))
 }
 
-/// Reads `file` in a new worker (stopping any read still running). `on_progress` gets each
-/// progress report; `on_done` the table and its description, or a message for the user.
-pub fn start_read(
-    file: Blob,
-    request: &ReadRequest,
+/// Starts a new worker (stopping any job still running) and, once it is ready, posts it
+/// `message`, transferring the buffers in `transfer`. `on_progress` gets each progress
+/// report; `on_done` the last event or a message for the user.
+fn start_job(
+    message: js_sys::Object,
+    transfer: js_sys::Array,
     on_progress: impl Fn(JobProgress) + 'static,
-    on_done: impl FnOnce(Result<(Dataset, ReadResult), String>) + 'static,
+    on_done: impl FnOnce(Result<(WorkerEvent, JsValue), String>) + 'static,
 ) -> Result<(), String> {
     cancel();
     let worker = Worker::new(WORKER_URL)
-        .map_err(|e| format!("the browser could not start the background reader: {e:?}"))?;
-    let request = serde_json::to_string(request).map_err(|e| e.to_string())?;
+        .map_err(|e| format!("the browser could not start the background worker: {e:?}"))?;
     let done: Rc<RefCell<Option<Done>>> = Rc::new(RefCell::new(Some(Box::new(on_done))));
-
     let finish = {
         let (done, worker) = (done.clone(), worker.clone());
-        move |result: Result<(Dataset, ReadResult), String>| {
+        move |result: Result<(WorkerEvent, JsValue), String>| {
             worker.terminate();
             let callback = done.borrow_mut().take();
             if let Some(callback) = callback {
@@ -89,7 +80,6 @@ pub fn start_read(
         }
     };
     let finish = Rc::new(RefCell::new(Some(finish)));
-
     let on_message = {
         let (worker, finish) = (worker.clone(), finish.clone());
         Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
@@ -97,30 +87,27 @@ pub fn start_read(
             let event = js_sys::Reflect::get(&data, &"event".into())
                 .ok()
                 .and_then(|e| e.as_string())
-                .and_then(|e| serde_json::from_str::<WorkerEvent>(&e).ok());
+                .ok_or_else(|| "no event".to_string())
+                .and_then(|e| serde_json::from_str::<WorkerEvent>(&e).map_err(|e| e.to_string()));
             let end = |result| {
                 if let Some(f) = finish.borrow_mut().take() {
                     f(result);
                 }
             };
             match event {
-                Some(WorkerEvent::Ready) => {
-                    let message = js_sys::Object::new();
-                    let _ =
-                        js_sys::Reflect::set(&message, &"request".into(), &request.clone().into());
-                    let _ = js_sys::Reflect::set(&message, &"file".into(), &file);
-                    if let Err(e) = worker.post_message(&message) {
+                Ok(WorkerEvent::Ready) => {
+                    if let Err(e) = worker.post_message_with_transfer(&message, &transfer) {
                         end(Err(format!(
-                            "could not hand the file to the background reader: {e:?}"
+                            "could not hand the job to the background worker: {e:?}"
                         )));
                     }
                 }
-                Some(WorkerEvent::Progress(p)) => on_progress(p),
-                Some(WorkerEvent::Read(result)) => end(collect(&data, *result)),
-                Some(WorkerEvent::Failed { message }) => end(Err(message)),
-                None => end(Err(
-                    "the background reader sent a message it should not".to_string()
-                )),
+                Ok(WorkerEvent::Progress(p)) => on_progress(p),
+                Ok(WorkerEvent::Failed { message }) => end(Err(message)),
+                Ok(event) => end(Ok((event, data))),
+                Err(e) => end(Err(format!(
+                    "the background worker sent a message the page cannot read ({e})"
+                ))),
             }
         })
     };
@@ -130,7 +117,7 @@ pub fn start_read(
             ev.prevent_default();
             if let Some(f) = finish.borrow_mut().take() {
                 f(Err(format!(
-                    "the background reader stopped unexpectedly ({}); the file may be damaged or too big for this tab",
+                    "the background worker stopped unexpectedly ({}); the file may be damaged or too big for this tab",
                     ev.message()
                 )));
             }
@@ -149,8 +136,55 @@ pub fn start_read(
     Ok(())
 }
 
-/// True while a read runs in a worker.
-pub fn reading() -> bool {
+/// Reads `file` in a new worker (stopping any job still running). `on_progress` gets each
+/// progress report; `on_done` the table and its description, or a message for the user.
+pub fn start_read(
+    file: Blob,
+    request: &ReadRequest,
+    on_progress: impl Fn(JobProgress) + 'static,
+    on_done: impl FnOnce(Result<(Dataset, ReadResult), String>) + 'static,
+) -> Result<(), String> {
+    let request = serde_json::to_string(request).map_err(|e| e.to_string())?;
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &"request".into(), &request.into());
+    let _ = js_sys::Reflect::set(&message, &"file".into(), &file);
+    start_job(message, js_sys::Array::new(), on_progress, move |result| {
+        on_done(result.and_then(|(event, data)| match event {
+            WorkerEvent::Read(result) => collect(&data, *result),
+            _ => Err("the background reader sent a message it should not".to_string()),
+        }))
+    })
+}
+
+/// Trains as `config` says on a copy of `dataset` in a new worker (stopping any job still
+/// running), so the page stays responsive. `on_progress` gets each progress report;
+/// `on_done` the outcome or a message for the user.
+pub fn start_train(
+    dataset: &Dataset,
+    config: &TrainConfig,
+    on_progress: impl Fn(JobProgress) + 'static,
+    on_done: impl FnOnce(Result<TrainOutcome, String>) + 'static,
+) -> Result<(), String> {
+    let request = TrainRequest {
+        config: config.clone(),
+        header: dataset_header(dataset),
+    };
+    let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+    let buffers = dataset_to_js(dataset);
+    let transfer = transfer_list(&buffers);
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &"train".into(), &request.into());
+    let _ = js_sys::Reflect::set(&message, &"buffers".into(), &buffers);
+    start_job(message, transfer, on_progress, move |result| {
+        on_done(result.and_then(|(event, _)| match event {
+            WorkerEvent::Trained(outcome) => Ok(*outcome),
+            _ => Err("the background worker sent a message it should not".to_string()),
+        }))
+    })
+}
+
+/// True while a job runs in a worker.
+pub fn running() -> bool {
     CURRENT.with(|c| {
         c.borrow()
             .as_ref()
