@@ -447,6 +447,11 @@ async fn telco_upload_train_metrics_chart_and_no_request_leaves_the_origin() {
         |v| v == true,
     )
     .await;
+    let elapsed = text_of(c, "progress-elapsed").await;
+    assert!(
+        elapsed.ends_with(" s"),
+        "time elapsed beside the progress: {elapsed}"
+    );
     click(c, "cancel-button").await;
     let notice = text_of(c, "notice").await;
     assert!(notice.contains("Training stopped"), "{notice}");

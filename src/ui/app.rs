@@ -86,6 +86,8 @@ pub fn App() -> impl IntoView {
     let (error, set_error) = signal(None::<String>);
     let (notice, set_notice) = signal(None::<String>);
     let (progress, set_progress) = signal(None::<JobProgress>);
+    // When the running job started (page clock, ms), for the time elapsed beside its progress.
+    let (job_started, set_job_started) = signal(0.0f64);
     let (model, set_model) = signal(ModelKind::Logistic);
     // The browser fit benchmark's result (see `bench_fit_request`).
     let (bench_fit, set_bench_fit) = signal(None::<String>);
@@ -121,6 +123,7 @@ pub fn App() -> impl IntoView {
         set_busy.set(Some("Reading the file…"));
         set_error.set(None);
         set_notice.set(None);
+        set_job_started.set(now_ms());
         set_progress.set(Some(JobProgress {
             stage: "Starting the reader".to_string(),
             fraction: 0.0,
@@ -239,6 +242,7 @@ pub fn App() -> impl IntoView {
         set_busy.set(Some(TRAINING));
         set_error.set(None);
         set_notice.set(None);
+        set_job_started.set(now_ms());
         set_progress.set(Some(JobProgress {
             stage: "Starting the trainer".to_string(),
             fraction: 0.0,
@@ -281,7 +285,7 @@ pub fn App() -> impl IntoView {
         </header>
         <main>
             <UploadPanel on_load on_error on_reading busy=is_busy />
-            <StatusLine busy error notice progress on_cancel />
+            <StatusLine busy error notice progress started=job_started on_cancel />
             {move || {
                 bench_fit.get().map(|b| view! { <p class="hint" data-testid="bench-fit">{b}</p> })
             }}
@@ -393,6 +397,8 @@ fn StatusLine(
     error: ReadSignal<Option<String>>,
     notice: ReadSignal<Option<String>>,
     progress: ReadSignal<Option<JobProgress>>,
+    /// When the running job started (`now_ms`).
+    started: ReadSignal<f64>,
     on_cancel: Callback<()>,
 ) -> impl IntoView {
     view! {
@@ -400,12 +406,17 @@ fn StatusLine(
             {move || match progress.get() {
                 Some(p) => {
                     let percent = (p.fraction * 100.0).floor().clamp(0.0, 100.0);
+                    // Recomputed with each progress report (at least every 100 ms of training).
+                    let elapsed = ((now_ms() - started.get_untracked()) / 1000.0).max(0.0);
                     view! {
                         <div class="progress" data-testid="progress">
                             <label>
                                 <span data-testid="progress-stage">{p.stage}</span>
                                 " "
                                 <span data-testid="progress-percent">{format!("{percent:.0}%")}</span>
+                                ", "
+                                <span data-testid="progress-elapsed">{format!("{elapsed:.0} s")}</span>
+                                " elapsed"
                                 <progress
                                     data-testid="progress-bar"
                                     max="1"
