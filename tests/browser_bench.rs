@@ -57,33 +57,8 @@ async fn load_a_big_csv_in_the_browser() {
         .expect("open");
     let start = Instant::now();
     upload(&client, &path).await;
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let rows = loop {
-        // While the page parses on its main thread a script can time out; poll again.
-        let Ok(v) = client
-            .execute(
-                "const e = document.querySelector('[data-testid=row-count]'); return e ? e.textContent : null;",
-                vec![],
-            )
-            .await
-        else {
-            assert!(Instant::now() < deadline, "no table after 10 minutes");
-            continue;
-        };
-        if let Some(rows) = v.as_str() {
-            break rows.to_string();
-        }
-        let error = client
-            .execute(
-                "const e = document.querySelector('[data-testid=error-message]'); return e ? e.textContent : null;",
-                vec![],
-            )
-            .await
-            .unwrap_or_default();
-        assert!(error.is_null(), "the page reported: {error}");
-        assert!(Instant::now() < deadline, "no table after 10 minutes");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    // While the page parses a script can time out; wait_text polls again.
+    let rows = wait_text(&client, "row-count", 600).await;
     let wall = start.elapsed().as_secs_f64();
     let parse_ms = text_of(&client, "parse-time").await;
     let columns = text_of(&client, "column-count").await;

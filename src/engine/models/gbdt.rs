@@ -684,16 +684,7 @@ fn mean_log_loss(y: &[u8], score: &[f64]) -> f64 {
 
 /// The given rows of `x` and `y`.
 fn take_rows(x: &Matrix, y: &[u8], rows: &[usize]) -> (Matrix, Vec<u8>) {
-    let mut data = Vec::with_capacity(rows.len() * x.cols);
-    for &r in rows {
-        data.extend_from_slice(x.row(r));
-    }
-    let m = Matrix {
-        rows: rows.len(),
-        cols: x.cols,
-        data,
-    };
-    (m, rows.iter().map(|&r| y[r]).collect())
+    (x.select_rows(rows), rows.iter().map(|&r| y[r]).collect())
 }
 
 fn softplus(z: f64) -> f64 {

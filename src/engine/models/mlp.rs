@@ -308,7 +308,7 @@ impl MlpParams {
                     val.len()
                 )));
             }
-            let xv = gather(x, &val);
+            let xv = x.select_rows(&val);
             let yv: Vec<u8> = val.iter().map(|&i| y[i]).collect();
             (train, Some((xv, yv)))
         } else {
@@ -465,19 +465,6 @@ fn stratified_split(y: &[u8], fraction: f64, rng: &mut Rng) -> (Vec<usize>, Vec<
     train.sort_unstable();
     val.sort_unstable();
     (train, val)
-}
-
-/// The rows `rows` of `x` as a new matrix.
-fn gather(x: &Matrix, rows: &[usize]) -> Matrix {
-    let mut data = Vec::with_capacity(rows.len() * x.cols);
-    for &i in rows {
-        data.extend_from_slice(x.row(i));
-    }
-    Matrix {
-        rows: rows.len(),
-        cols: x.cols,
-        data,
-    }
 }
 
 /// One fully connected layer: `weights` is row-major `inputs × outputs` (sklearn's
