@@ -18,6 +18,8 @@ pub enum MetricsError {
     SingleClassTarget,
     #[error("score {value} at row {row} is not a probability in [0, 1]")]
     NotAProbability { row: usize, value: f64 },
+    #[error("{what} must be at least 1")]
+    ZeroBins { what: &'static str },
 }
 
 pub type Result<T> = std::result::Result<T, MetricsError>;
@@ -113,7 +115,9 @@ mod infinite_as_null {
     }
 }
 
-fn check(y: &[u8], scores: &[f64]) -> Result<(usize, usize)> {
+/// Checks equal lengths, scores in [0, 1] (so no NaN) and both classes present; returns
+/// (positives, negatives).
+pub(crate) fn check(y: &[u8], scores: &[f64]) -> Result<(usize, usize)> {
     if y.len() != scores.len() {
         return Err(MetricsError::MismatchedShapes(y.len(), scores.len()));
     }
@@ -134,7 +138,7 @@ fn check(y: &[u8], scores: &[f64]) -> Result<(usize, usize)> {
 
 /// Indices sorted by descending score, and the cumulative (TP, FP) counts at the end of each
 /// run of tied scores (scikit-learn's `_binary_clf_curve`).
-fn cumulative_counts(y: &[u8], scores: &[f64]) -> Vec<(f64, usize, usize)> {
+pub(crate) fn cumulative_counts(y: &[u8], scores: &[f64]) -> Vec<(f64, usize, usize)> {
     // Pairs sorted in place (ties may land in any order: only run ends are reported).
     let mut pairs: Vec<(f64, u8)> = scores.iter().copied().zip(y.iter().copied()).collect();
     pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));

@@ -14,6 +14,7 @@ pub mod calibration;
 pub mod cells;
 pub mod checks;
 pub mod clean;
+pub mod curves;
 pub mod dataset;
 pub mod decode;
 pub mod excel;
