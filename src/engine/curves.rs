@@ -335,9 +335,13 @@ impl RankedScores {
     /// Same as [`ConfusionMatrix::at_threshold`] on the original rows (`score >= threshold`
     /// flags; a NaN threshold flags nothing).
     pub fn confusion_at(&self, threshold: f64) -> ConfusionMatrix {
-        // Rows not flagged are exactly those with !(s >= t): a prefix of the sorted scores,
-        // also when t is NaN (all of them).
-        let kept = self.sorted.partition_point(|&s| !(s >= threshold));
+        // Rows not flagged (!(s >= t)) are a prefix of the sorted scores: those below t, or
+        // all of them when t is NaN.
+        let kept = if threshold.is_nan() {
+            self.sorted.len()
+        } else {
+            self.sorted.partition_point(|&s| s < threshold)
+        };
         let n = self.sorted.len();
         let positives = self.churners_below[n];
         let false_negative = self.churners_below[kept];
@@ -384,10 +388,16 @@ impl TryFrom<RankedScoresData> for RankedScores {
                 sorted.len()
             ));
         }
-        if sorted.windows(2).any(|w| !(w[0] <= w[1])) {
+        if let Some(value) = sorted.iter().find(|s| !(0.0..=1.0).contains(*s)) {
+            return Err(format!("score {value} is not a probability in [0, 1]"));
+        }
+        if sorted.windows(2).any(|w| w[0] > w[1]) {
             return Err("scores are not sorted increasing".to_string());
         }
-        if churners_below.windows(2).any(|w| w[1] < w[0] || w[1] - w[0] > 1) {
+        if churners_below
+            .windows(2)
+            .any(|w| w[1] < w[0] || w[1] - w[0] > 1)
+        {
             return Err("cumulative churner counts must grow by 0 or 1 per row".to_string());
         }
         Ok(RankedScores {
@@ -434,7 +444,10 @@ mod tests {
     fn assert_close(got: &[f64], want: &[f64], tol: f64) {
         assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
         for (i, (g, w)) in got.iter().zip(want).enumerate() {
-            assert!((g - w).abs() <= tol, "at {i}: {g} vs {w}\n{got:?}\n{want:?}");
+            assert!(
+                (g - w).abs() <= tol,
+                "at {i}: {g} vs {w}\n{got:?}\n{want:?}"
+            );
         }
     }
 
@@ -511,7 +524,6 @@ mod tests {
         0.025, 0.0,
     ];
 
-
     #[test]
     fn precision_recall_curve_matches_sklearn_on_200_rows() {
         let (y, p) = big();
@@ -531,7 +543,12 @@ mod tests {
         assert_close(&c.prob_true, &[0.0, 0.5, 1.0, 1.0], 1e-15);
         assert_close(
             &c.prob_pred,
-            &[0.11666666666666668, 0.38749999999999996, 0.7250000000000001, 0.9],
+            &[
+                0.11666666666666668,
+                0.38749999999999996,
+                0.7250000000000001,
+                0.9,
+            ],
             1e-15,
         );
         assert_eq!(c.counts, [3, 4, 2, 1]);
@@ -540,7 +557,14 @@ mod tests {
         assert_close(&c.prob_true, &[0.0, 0.0, 0.5, 1.0, 1.0, 1.0], 1e-15);
         assert_close(
             &c.prob_pred,
-            &[0.07500000000000001, 0.2, 0.38749999999999996, 0.65, 0.8, 0.9],
+            &[
+                0.07500000000000001,
+                0.2,
+                0.38749999999999996,
+                0.65,
+                0.8,
+                0.9,
+            ],
             1e-15,
         );
         assert_eq!(c.counts, [2, 1, 4, 1, 1, 1]);
@@ -875,8 +899,17 @@ mod tests {
         assert_eq!(s.thresholds.len(), 21);
         let [t, precision, recall, f1, flagged] = sweep_at(&s);
         assert_eq!(t, [0.0, 0.3, 0.35, 0.4, 0.5, 0.65, 0.7, 0.95, 1.0]);
-        let pr = [0.5, 0.7142857142857143, 0.7142857142857143, 0.6666666666666666];
-        assert_close(&precision, &[&pr[..], &[1.0, 1.0, 1.0, 0.0, 0.0]].concat(), 1e-12);
+        let pr = [
+            0.5,
+            0.7142857142857143,
+            0.7142857142857143,
+            0.6666666666666666,
+        ];
+        assert_close(
+            &precision,
+            &[&pr[..], &[1.0, 1.0, 1.0, 0.0, 0.0]].concat(),
+            1e-12,
+        );
         assert_close(
             &recall,
             &[1.0, 1.0, 1.0, 0.8, 0.6, 0.6, 0.4, 0.0, 0.0],
@@ -1051,9 +1084,15 @@ mod tests {
         let c = calibration_curve(&Y, &P, 1, BinStrategy::Quantile).expect("one bin");
         assert_eq!((c.prob_true, c.counts), (vec![0.5], vec![10]));
         let h = score_histogram(&Y, &P, 1).expect("one bin");
-        assert_eq!((h.edges, h.stayed, h.churned), (vec![0.0, 1.0], vec![5], vec![5]));
+        assert_eq!(
+            (h.edges, h.stayed, h.churned),
+            (vec![0.0, 1.0], vec![5], vec![5])
+        );
         let g = gains_curve(&Y, &P, 1).expect("one point");
-        assert_eq!((g.contacted, g.caught, g.lift), (vec![0.0, 1.0], vec![0.0, 1.0], vec![1.0, 1.0]));
+        assert_eq!(
+            (g.contacted, g.caught, g.lift),
+            (vec![0.0, 1.0], vec![0.0, 1.0], vec![1.0, 1.0])
+        );
         let s = threshold_sweep(&Y, &P, 1).expect("one point");
         assert_eq!(s.thresholds, [0.0, 1.0]);
     }
@@ -1072,13 +1111,19 @@ mod tests {
         assert_eq!(serde_json::from_str::<PrCurve>(&json).expect("read"), pr);
         let cal = calibration_curve(&Y, &P, 5, BinStrategy::Quantile).expect("curve");
         let json = serde_json::to_string(&cal).expect("json");
-        assert_eq!(serde_json::from_str::<CalibrationCurve>(&json).expect("read"), cal);
+        assert_eq!(
+            serde_json::from_str::<CalibrationCurve>(&json).expect("read"),
+            cal
+        );
 
         let ranked = RankedScores::new(&Y, &P).expect("ranked");
         let json = serde_json::to_value(&ranked).expect("json");
         let back: RankedScores = serde_json::from_value(json.clone()).expect("read");
         assert_eq!(back, ranked);
-        assert_eq!(back.confusion_at(0.4), ConfusionMatrix::at_threshold(&Y, &P, 0.4));
+        assert_eq!(
+            back.confusion_at(0.4),
+            ConfusionMatrix::at_threshold(&Y, &P, 0.4)
+        );
 
         let mut short = json.clone();
         short["churners_below"]
@@ -1089,6 +1134,9 @@ mod tests {
         let mut unsorted = json.clone();
         unsorted["sorted"][0] = serde_json::json!(0.99);
         assert!(serde_json::from_value::<RankedScores>(unsorted).is_err());
+        let mut outside = json.clone();
+        outside["sorted"][9] = serde_json::json!(1.5);
+        assert!(serde_json::from_value::<RankedScores>(outside).is_err());
         let mut jump = json;
         jump["churners_below"][10] = serde_json::json!(9);
         assert!(serde_json::from_value::<RankedScores>(jump).is_err());
