@@ -41,9 +41,9 @@ use crate::engine::metrics::{check, cumulative_counts, ConfusionMatrix, MetricsE
 /// Precision and recall at every distinct score, as scikit-learn returns them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrCurve {
-    /// Increasing thresholds order, then a final 1.
+    /// Precision at each threshold (in the order of `thresholds`), then a final 1.
     pub precision: Vec<f64>,
-    /// Decreasing (from 1), then a final 0.
+    /// Recall at each threshold, non-increasing from 1, then a final 0.
     pub recall: Vec<f64>,
     /// The distinct scores, increasing; one fewer than `precision` (the final point has none).
     pub thresholds: Vec<f64>,
