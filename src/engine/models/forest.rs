@@ -357,7 +357,7 @@ impl FittedForest {
         &self.importances
     }
 
-    /// Exact SHAP values (TreeSHAP, see [`treeshap`](super::treeshap)) of each row of `x`
+    /// Exact SHAP values (TreeSHAP, Lundberg, Erion & Lee 2018, Algorithm 2) of each row of `x`
     /// (NaN = missing) in probability space: one value per input feature, then the expected
     /// value last (the mean over trees of the cover-weighted mean leaf); a row's values sum
     /// to its [`predict_proba`](Self::predict_proba). `None` when the model was saved

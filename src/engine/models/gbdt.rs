@@ -1237,7 +1237,7 @@ impl FittedGbdt {
             .collect()
     }
 
-    /// Exact SHAP values (TreeSHAP, see [`treeshap`](super::treeshap)) of each row of `x`
+    /// Exact SHAP values (TreeSHAP, Lundberg, Erion & Lee 2018, Algorithm 2) of each row of `x`
     /// (NaN = missing), as LightGBM's `predict(x, pred_contrib=True)`: one value per input
     /// feature, then the expected value last (the starting score plus each tree's
     /// row-weighted mean leaf); a row's values sum to its raw score, the log-odds of
@@ -1247,8 +1247,7 @@ impl FittedGbdt {
             return None;
         }
         let d = self.features.len();
-        let expected =
-            self.init_score + self.trees.iter().map(expected_value).sum::<f64>();
+        let expected = self.init_score + self.trees.iter().map(expected_value).sum::<f64>();
         let mut bins = vec![0u32; d];
         let mut path = Vec::new();
         let rows = (0..x.rows)
@@ -1544,7 +1543,9 @@ mod tests {
     fn raw_scores(m: &FittedGbdt, x: &Matrix) -> Vec<f64> {
         (0..x.rows)
             .map(|i| {
-                let bins: Vec<u32> = (0..x.cols).map(|j| m.features[j].bin_of(x.row(i)[j])).collect();
+                let bins: Vec<u32> = (0..x.cols)
+                    .map(|j| m.features[j].bin_of(x.row(i)[j]))
+                    .collect();
                 m.init_score + m.trees.iter().map(|t| t.value(&bins)).sum::<f64>()
             })
             .collect()
@@ -1563,9 +1564,11 @@ mod tests {
             ..GbdtParams::default()
         };
         let m = params.fit(&x, &flags, &y, |_| true).expect("fit");
-        let has_sets = m.trees.iter().flat_map(|t| &t.nodes).any(|n| {
-            matches!(&n.rule, Rule::Levels { left } if left.len() > 1)
-        });
+        let has_sets = m
+            .trees
+            .iter()
+            .flat_map(|t| &t.nodes)
+            .any(|n| matches!(&n.rule, Rule::Levels { left } if left.len() > 1));
         assert!(has_sets, "a many-level categorical split occurs");
         // The training rows plus unseen values: a missing plan, a new level, all missing.
         let mut rows: Vec<Vec<f64>> = (0..60).map(|i| x.row(i).to_vec()).collect();
@@ -1580,7 +1583,8 @@ mod tests {
             let sum: f64 = phi.iter().sum();
             assert!((sum - r).abs() < 1e-9, "row {i}: {sum} vs {r}");
             let bins: Vec<u32> = (0..5).map(|j| m.features[j].bin_of(rows[i][j])).collect();
-            let mut exact = crate::engine::models::treeshap::brute_force_shap(&m.trees, &bins[..], 5, 1.0);
+            let mut exact =
+                crate::engine::models::treeshap::brute_force_shap(&m.trees, &bins[..], 5, 1.0);
             exact[5] += m.init_score;
             for (a, b) in phi.iter().zip(&exact) {
                 assert!((a - b).abs() < 1e-10, "row {i}: {phi:?} vs {exact:?}");
@@ -1604,23 +1608,67 @@ mod tests {
             (
                 ClassWeight::None,
                 [
-                    [-0.21711857929722228, 0.04724031525736503, -0.7034811869604611],
-                    [-0.27782391646075344, -0.19651677147585137, -0.7034811869604611],
-                    [-0.13282639070844537, 0.033569490870132355, -0.7034811869604611],
+                    [
+                        -0.21711857929722228,
+                        0.04724031525736503,
+                        -0.7034811869604611,
+                    ],
+                    [
+                        -0.27782391646075344,
+                        -0.19651677147585137,
+                        -0.7034811869604611,
+                    ],
+                    [
+                        -0.13282639070844537,
+                        0.033569490870132355,
+                        -0.7034811869604611,
+                    ],
                     [-0.1700866672089646, 0.047388612497601, -0.7034811869604611],
-                    [-0.2887100580991798, 0.047243010200384135, -0.7034811869604611],
-                    [-0.2849343066396642, -0.006115170258409682, -0.7034811869604611],
+                    [
+                        -0.2887100580991798,
+                        0.047243010200384135,
+                        -0.7034811869604611,
+                    ],
+                    [
+                        -0.2849343066396642,
+                        -0.006115170258409682,
+                        -0.7034811869604611,
+                    ],
                 ],
             ),
             (
                 ClassWeight::Balanced,
                 [
-                    [-0.1606336207610699, 0.050992509755125565, -0.09746433882768607],
-                    [-0.20209753748934065, -0.1850272272252849, -0.09746433882768607],
-                    [-0.06251357015149743, 0.030355134882535224, -0.09746433882768607],
-                    [-0.14220570552937448, 0.03659769202690971, -0.09746433882768607],
-                    [-0.24557865843161916, 0.06787748050452769, -0.09746433882768607],
-                    [-0.2578379005911637, 0.0015235415707238178, -0.09746433882768607],
+                    [
+                        -0.1606336207610699,
+                        0.050992509755125565,
+                        -0.09746433882768607,
+                    ],
+                    [
+                        -0.20209753748934065,
+                        -0.1850272272252849,
+                        -0.09746433882768607,
+                    ],
+                    [
+                        -0.06251357015149743,
+                        0.030355134882535224,
+                        -0.09746433882768607,
+                    ],
+                    [
+                        -0.14220570552937448,
+                        0.03659769202690971,
+                        -0.09746433882768607,
+                    ],
+                    [
+                        -0.24557865843161916,
+                        0.06787748050452769,
+                        -0.09746433882768607,
+                    ],
+                    [
+                        -0.2578379005911637,
+                        0.0015235415707238178,
+                        -0.09746433882768607,
+                    ],
                 ],
             ),
         ];
@@ -1631,11 +1679,16 @@ mod tests {
                 ..GbdtParams::default()
             };
             let m = params.fit(&x, &[false, false], &y, |_| true).expect("fit");
-            let shap = m.shap_values(&x.select_rows(&[0, 1, 2, 3, 4, 5])).expect("counts");
+            let shap = m
+                .shap_values(&x.select_rows(&[0, 1, 2, 3, 4, 5]))
+                .expect("counts");
             for (ours, theirs) in shap.iter().zip(reference) {
                 for (a, b) in ours.iter().zip(theirs) {
                     // LightGBM keeps thresholds and leaf values in 32 bits, hence 1e-8.
-                    assert!((a - b).abs() < 1e-8, "{class_weight:?}: {ours:?} vs {theirs:?}");
+                    assert!(
+                        (a - b).abs() < 1e-8,
+                        "{class_weight:?}: {ours:?} vs {theirs:?}"
+                    );
                 }
             }
         }

@@ -79,7 +79,12 @@ pub(crate) fn add_shap<T: PathTree>(
     path: &mut Vec<PathElement>,
 ) {
     if tree.split(tree.root()).is_some() {
-        let mut walk = Walk { tree, row, phi, path };
+        let mut walk = Walk {
+            tree,
+            row,
+            phi,
+            path,
+        };
         walk.recurse(tree.root(), 0, 0, 1.0, 1.0, NO_FEATURE);
     }
 }
