@@ -53,6 +53,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::treeshap::{add_shap, expected_value, PathTree};
 use super::{check_training_data_where, ModelError, Progress, Result};
 use crate::engine::metrics::{roc_auc, LOG_LOSS_EPS};
 use crate::engine::prep::Matrix;
@@ -355,6 +356,33 @@ impl FittedForest {
     pub fn feature_importances(&self) -> &[f64] {
         &self.importances
     }
+
+    /// Exact SHAP values (TreeSHAP, Lundberg, Erion & Lee 2018, Algorithm 2) of each row of `x`
+    /// (NaN = missing) in probability space: one value per input feature, then the expected
+    /// value last (the mean over trees of the cover-weighted mean leaf); a row's values sum
+    /// to its [`predict_proba`](Self::predict_proba). `None` when the model was saved
+    /// before trees kept their node weights.
+    pub fn shap_values(&self, x: &Matrix) -> Option<Vec<Vec<f64>>> {
+        if !self.trees.iter().all(|t| t.covers.len() == t.nodes.len()) {
+            return None;
+        }
+        let d = self.n_features;
+        let k = self.trees.len().max(1) as f64;
+        let expected = self.trees.iter().map(expected_value).sum::<f64>() / k;
+        let mut path = Vec::new();
+        let rows = (0..x.rows)
+            .map(|i| {
+                let mut phi = vec![0.0; d + 1];
+                for tree in &self.trees {
+                    add_shap(tree, x.row(i), &mut phi[..d], &mut path);
+                }
+                phi.iter_mut().for_each(|v| *v /= k);
+                phi[d] = expected;
+                phi
+            })
+            .collect();
+        Some(rows)
+    }
 }
 
 /// One node: a leaf when `left == 0` (the root is never a child), with `value` its class-1
@@ -389,6 +417,12 @@ impl Node {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
     nodes: Vec<Node>,
+    /// Per node, the bootstrap-weighted training rows that reached it (a row drawn k times
+    /// counts k; without bootstrap, each row once): the weights its class fraction was
+    /// computed on, and the covers of SHAP values (scikit-learn's
+    /// `weighted_n_node_samples`). Empty in models saved before these were kept.
+    #[serde(default)]
+    covers: Vec<f64>,
 }
 
 impl Tree {
@@ -415,6 +449,38 @@ impl Tree {
     /// Number of leaves.
     pub fn n_leaves(&self) -> usize {
         self.nodes.iter().filter(|n| n.is_leaf()).count()
+    }
+}
+
+/// Rows are given as raw values; NaN goes the node's missing side.
+impl PathTree for Tree {
+    type Row = [f64];
+
+    fn root(&self) -> usize {
+        0
+    }
+
+    fn split(&self, node: usize) -> Option<(usize, usize, usize)> {
+        let n = &self.nodes[node];
+        (!n.is_leaf()).then_some((n.feature as usize, n.left as usize, n.right as usize))
+    }
+
+    fn cover(&self, node: usize) -> f64 {
+        self.covers[node]
+    }
+
+    fn leaf_value(&self, node: usize) -> f64 {
+        self.nodes[node].value
+    }
+
+    fn goes_left(&self, node: usize, row: &[f64]) -> bool {
+        let n = &self.nodes[node];
+        let v = row[n.feature as usize];
+        if v.is_nan() {
+            n.missing_left
+        } else {
+            v <= n.value
+        }
     }
 }
 
@@ -613,6 +679,7 @@ impl Grower<'_> {
             })
         });
         let mut nodes = vec![Node::leaf()];
+        let mut covers = vec![0.0];
         let mut stack = vec![Work {
             node: 0,
             start: 0,
@@ -623,6 +690,7 @@ impl Grower<'_> {
         }];
         while let Some(work) = stack.pop() {
             let total = work.total;
+            covers[work.node] = total.w;
             nodes[work.node].value = if total.w > 0.0 {
                 total.wp / total.w
             } else {
@@ -681,6 +749,7 @@ impl Grower<'_> {
             };
             nodes.push(Node::leaf());
             nodes.push(Node::leaf());
+            covers.extend([0.0, 0.0]);
             let mid = work.start + n_left;
             stack.push(Work {
                 node: left + 1,
@@ -699,7 +768,7 @@ impl Grower<'_> {
                 constant,
             });
         }
-        (Tree { nodes }, importance)
+        (Tree { nodes, covers }, importance)
     }
 
     fn may_split(&self, work: &Work) -> bool {
@@ -1119,6 +1188,64 @@ mod tests {
             .fit(&x, &flags, &y, |_| true)
             .expect("fit");
         assert_eq!((all.oob_roc_auc, all.oob_rows), (None, 0));
+    }
+
+    #[test]
+    fn shap_values_sum_to_the_probability_and_match_brute_force() {
+        // Local accuracy (row sums = predict_proba) to 1e-9, and each value against the
+        // exhaustive sum over all 2^4 subsets of the path-dependent E[f(x) | x_S] (children
+        // weighted by bootstrap-weighted rows) to 1e-10; feature 0 is 10% missing.
+        let (x, y) = noisy_data(300, 8);
+        let m = ForestParams::new()
+            .n_trees(10)
+            .max_depth(Some(8))
+            .fit(&x, &[false, false, true, false], &y, |_| true)
+            .expect("fit");
+        let mut rows: Vec<Vec<f64>> = (0..40).map(|i| x.row(i).to_vec()).collect();
+        rows.push(vec![f64::NAN, 0.3, 2.0, -1.0]);
+        rows.push(vec![f64::NAN; 4]);
+        let probe = Matrix::from_rows(&rows);
+        assert!(rows.iter().any(|r| r[0].is_nan()));
+        let shap = m.shap_values(&probe).expect("covers kept");
+        let p = m.predict_proba(&probe);
+        let k = m.trees.len() as f64;
+        for (i, (phi, p)) in shap.iter().zip(&p).enumerate() {
+            assert_eq!(phi.len(), 5);
+            let sum: f64 = phi.iter().sum();
+            assert!((sum - p).abs() < 1e-9, "row {i}: {sum} vs {p}");
+            let exact = crate::engine::models::treeshap::brute_force_shap(
+                &m.trees,
+                &rows[i][..],
+                4,
+                1.0 / k,
+            );
+            for (a, b) in phi.iter().zip(&exact) {
+                assert!((a - b).abs() < 1e-10, "row {i}: {phi:?} vs {exact:?}");
+            }
+        }
+        // Covers are bootstrap draws: every root holds n of them.
+        assert!(m.trees.iter().all(|t| t.covers[0] == 300.0));
+    }
+
+    #[test]
+    fn models_saved_before_covers_load_and_predict_but_give_no_shap() {
+        let (x, y) = noisy_data(100, 2);
+        let m = ForestParams::new()
+            .n_trees(3)
+            .fit(&x, &[false; 4], &y, |_| true)
+            .expect("fit");
+        let mut json = serde_json::to_value(&m).expect("json");
+        for tree in json["trees"].as_array_mut().expect("trees") {
+            assert!(tree
+                .as_object_mut()
+                .expect("tree")
+                .remove("covers")
+                .is_some());
+        }
+        let old: FittedForest = serde_json::from_value(json).expect("old model loads");
+        assert_eq!(old.predict_proba(&x), m.predict_proba(&x));
+        assert!(old.shap_values(&x).is_none());
+        assert!(m.shap_values(&x).is_some());
     }
 
     #[test]

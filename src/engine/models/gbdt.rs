@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(doc)]
 use super::check_training_data;
+use super::treeshap::{add_shap, expected_value, PathTree};
 use super::{ClassWeight, ModelError, Progress, Result};
 use crate::engine::prep::Matrix;
 use crate::engine::split::stratified_split;
@@ -339,6 +340,7 @@ impl GbdtParams {
         }];
         leaves[0].best = self.best_split(features, &leaves[0]);
         let mut nodes: Vec<Node> = Vec::new();
+        let mut internal_count: Vec<u32> = Vec::new();
         while leaves.len() < self.num_leaves {
             let Some((index, _, _)) = leaves
                 .iter()
@@ -394,6 +396,7 @@ impl GbdtParams {
                 left: Child::Leaf(0),
                 right: Child::Leaf(0),
             });
+            internal_count.push(parent.rows.len() as u32);
             if let Some((p, is_left)) = parent.node {
                 let slot = if is_left {
                     &mut nodes[p].left
@@ -449,11 +452,14 @@ impl GbdtParams {
             .iter()
             .map(|l| l.output * self.learning_rate)
             .collect();
+        let leaf_count = leaves.iter().map(|l| l.rows.len() as u32).collect();
         Grown {
             leaf_rows: leaves.into_iter().map(|l| l.rows).collect(),
             tree: Tree {
                 nodes,
                 leaves: values,
+                internal_count,
+                leaf_count,
             },
         }
     }
@@ -1095,6 +1101,14 @@ struct Node {
 pub struct Tree {
     nodes: Vec<Node>,
     leaves: Vec<f64>,
+    /// Training rows that reached each internal node (LightGBM's `internal_count`, real
+    /// rows, not the hessian estimates of the split search); the covers of SHAP values.
+    /// Empty in models saved before these were kept.
+    #[serde(default)]
+    internal_count: Vec<u32>,
+    /// Training rows in each leaf (LightGBM's `leaf_count`); empty in older models.
+    #[serde(default)]
+    leaf_count: Vec<u32>,
 }
 
 impl Tree {
@@ -1119,6 +1133,52 @@ impl Tree {
     /// Number of leaves.
     pub fn n_leaves(&self) -> usize {
         self.leaves.len()
+    }
+
+    /// Whether the tree knows its nodes' training rows (models saved before SHAP did not).
+    fn has_counts(&self) -> bool {
+        self.internal_count.len() == self.nodes.len() && self.leaf_count.len() == self.leaves.len()
+    }
+
+    /// The number TreeSHAP knows a child by: internal nodes first, then leaves.
+    fn shap_id(&self, child: Child) -> usize {
+        match child {
+            Child::Node(i) => i,
+            Child::Leaf(i) => self.nodes.len() + i,
+        }
+    }
+}
+
+/// Internal node i is node i, leaf j node `nodes.len() + j`; the root is 0 either way (a
+/// single-leaf tree has no internal node). Rows are given as their bins.
+impl PathTree for Tree {
+    type Row = [u32];
+
+    fn root(&self) -> usize {
+        0
+    }
+
+    fn split(&self, node: usize) -> Option<(usize, usize, usize)> {
+        self.nodes
+            .get(node)
+            .map(|n| (n.feature, self.shap_id(n.left), self.shap_id(n.right)))
+    }
+
+    fn cover(&self, node: usize) -> f64 {
+        let count = match node.checked_sub(self.nodes.len()) {
+            None => self.internal_count[node],
+            Some(leaf) => self.leaf_count[leaf],
+        };
+        f64::from(count)
+    }
+
+    fn leaf_value(&self, node: usize) -> f64 {
+        self.leaves[node - self.nodes.len()]
+    }
+
+    fn goes_left(&self, node: usize, bins: &[u32]) -> bool {
+        let n = &self.nodes[node];
+        n.rule.goes_left(bins[n.feature])
     }
 }
 
@@ -1175,6 +1235,35 @@ impl FittedGbdt {
                 sigmoid(score)
             })
             .collect()
+    }
+
+    /// Exact SHAP values (TreeSHAP, Lundberg, Erion & Lee 2018, Algorithm 2) of each row of `x`
+    /// (NaN = missing), as LightGBM's `predict(x, pred_contrib=True)`: one value per input
+    /// feature, then the expected value last (the starting score plus each tree's
+    /// row-weighted mean leaf); a row's values sum to its raw score, the log-odds of
+    /// churn. `None` when the model was saved before trees kept their training row counts.
+    pub fn shap_values(&self, x: &Matrix) -> Option<Vec<Vec<f64>>> {
+        if !self.trees.iter().all(Tree::has_counts) {
+            return None;
+        }
+        let d = self.features.len();
+        let expected = self.init_score + self.trees.iter().map(expected_value).sum::<f64>();
+        let mut bins = vec![0u32; d];
+        let mut path = Vec::new();
+        let rows = (0..x.rows)
+            .map(|i| {
+                for (j, f) in self.features.iter().enumerate() {
+                    bins[j] = f.bin_of(x.data[i * x.cols + j]);
+                }
+                let mut phi = vec![0.0; d + 1];
+                for tree in &self.trees {
+                    add_shap(tree, &bins[..], &mut phi[..d], &mut path);
+                }
+                phi[d] = expected;
+                phi
+            })
+            .collect();
+        Some(rows)
     }
 }
 
@@ -1422,6 +1511,234 @@ mod tests {
             bad.fit(&x, &[false], &y, |_| true),
             Err(ModelError::InvalidParameter(_))
         ));
+    }
+
+    /// 600 seeded rows of 5 features: `a` (10% missing), `b`, a plan of 7 levels and a
+    /// region of 3 (both categorical, so both kinds of category split occur), noise; churn
+    /// from a noisy score of a, b and the plan.
+    fn mixed_data(n: usize, seed: u64) -> (Matrix, Vec<u8>, [bool; 5]) {
+        let mut rng = crate::engine::rng::Rng::new(seed);
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        for _ in 0..n {
+            let a = rng.normal();
+            let b = rng.normal();
+            let plan = rng.below(7) as f64;
+            let region = rng.below(3) as f64;
+            let seen = if rng.chance(0.1) { f64::NAN } else { a };
+            let z = 1.2 * a - b
+                + [0.0, 1.0, -0.5, 0.3, 1.5, 0.0, -1.0][plan as usize]
+                + 0.3 * region
+                + 0.5 * rng.normal();
+            rows.push(vec![seen, b, plan, region, rng.normal()]);
+            y.push(u8::from(z > 0.2));
+        }
+        (
+            Matrix::from_rows(&rows),
+            y,
+            [false, false, true, true, false],
+        )
+    }
+
+    fn raw_scores(m: &FittedGbdt, x: &Matrix) -> Vec<f64> {
+        (0..x.rows)
+            .map(|i| {
+                let bins: Vec<u32> = (0..x.cols)
+                    .map(|j| m.features[j].bin_of(x.row(i)[j]))
+                    .collect();
+                m.init_score + m.trees.iter().map(|t| t.value(&bins)).sum::<f64>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shap_values_sum_to_the_raw_score_and_match_brute_force() {
+        // Local accuracy (row sums = raw score) to 1e-9, and each value against the
+        // exhaustive sum over all 2^5 subsets of the path-dependent E[f(x) | x_S] to 1e-10,
+        // on rows with missing values and both kinds of categorical split.
+        let (x, y, flags) = mixed_data(600, 11);
+        let params = GbdtParams {
+            n_trees: 20,
+            num_leaves: 15,
+            min_data_in_leaf: 10,
+            ..GbdtParams::default()
+        };
+        let m = params.fit(&x, &flags, &y, |_| true).expect("fit");
+        let has_sets = m
+            .trees
+            .iter()
+            .flat_map(|t| &t.nodes)
+            .any(|n| matches!(&n.rule, Rule::Levels { left } if left.len() > 1));
+        assert!(has_sets, "a many-level categorical split occurs");
+        // The training rows plus unseen values: a missing plan, a new level, all missing.
+        let mut rows: Vec<Vec<f64>> = (0..60).map(|i| x.row(i).to_vec()).collect();
+        rows.push(vec![0.5, -0.2, f64::NAN, 1.0, 0.0]);
+        rows.push(vec![-1.0, 0.7, 9.0, 2.0, 0.1]);
+        rows.push(vec![f64::NAN; 5]);
+        let probe = Matrix::from_rows(&rows);
+        let shap = m.shap_values(&probe).expect("counts kept");
+        let raw = raw_scores(&m, &probe);
+        for (i, (phi, r)) in shap.iter().zip(&raw).enumerate() {
+            assert_eq!(phi.len(), 6);
+            let sum: f64 = phi.iter().sum();
+            assert!((sum - r).abs() < 1e-9, "row {i}: {sum} vs {r}");
+            let bins: Vec<u32> = (0..5).map(|j| m.features[j].bin_of(rows[i][j])).collect();
+            let mut exact =
+                crate::engine::models::treeshap::brute_force_shap(&m.trees, &bins[..], 5, 1.0);
+            exact[5] += m.init_score;
+            for (a, b) in phi.iter().zip(&exact) {
+                assert!((a - b).abs() < 1e-10, "row {i}: {phi:?} vs {exact:?}");
+            }
+        }
+        // Every row has the same expected value: the mean raw score of the training rows
+        // (each tree's row-weighted mean leaf is the mean of its value over those rows).
+        let mean = raw_scores(&m, &x).iter().sum::<f64>() / x.rows as f64;
+        assert!((shap[0][5] - mean).abs() < 1e-9, "{} vs {mean}", shap[0][5]);
+    }
+
+    #[test]
+    fn shap_values_match_lightgbm() {
+        // LightGBM 4.7.0 on the arrays of `weighted_toy`:
+        //   LGBMClassifier(n_estimators=5, class_weight=CW, n_jobs=1).fit(X, y)
+        //   .booster_.predict(X[:6], pred_contrib=True)
+        // (its trees equal ours: see `class_weights_match_lightgbm`; its covers are real
+        // row counts even with class weights, as ours).
+        let (x, y) = weighted_toy();
+        let cases = [
+            (
+                ClassWeight::None,
+                [
+                    [
+                        -0.21711857929722228,
+                        0.04724031525736503,
+                        -0.7034811869604611,
+                    ],
+                    [
+                        -0.27782391646075344,
+                        -0.19651677147585137,
+                        -0.7034811869604611,
+                    ],
+                    [
+                        -0.13282639070844537,
+                        0.033569490870132355,
+                        -0.7034811869604611,
+                    ],
+                    [-0.1700866672089646, 0.047388612497601, -0.7034811869604611],
+                    [
+                        -0.2887100580991798,
+                        0.047243010200384135,
+                        -0.7034811869604611,
+                    ],
+                    [
+                        -0.2849343066396642,
+                        -0.006115170258409682,
+                        -0.7034811869604611,
+                    ],
+                ],
+            ),
+            (
+                ClassWeight::Balanced,
+                [
+                    [
+                        -0.1606336207610699,
+                        0.050992509755125565,
+                        -0.09746433882768607,
+                    ],
+                    [
+                        -0.20209753748934065,
+                        -0.1850272272252849,
+                        -0.09746433882768607,
+                    ],
+                    [
+                        -0.06251357015149743,
+                        0.030355134882535224,
+                        -0.09746433882768607,
+                    ],
+                    [
+                        -0.14220570552937448,
+                        0.03659769202690971,
+                        -0.09746433882768607,
+                    ],
+                    [
+                        -0.24557865843161916,
+                        0.06787748050452769,
+                        -0.09746433882768607,
+                    ],
+                    [
+                        -0.2578379005911637,
+                        0.0015235415707238178,
+                        -0.09746433882768607,
+                    ],
+                ],
+            ),
+        ];
+        for (class_weight, reference) in cases {
+            let params = GbdtParams {
+                n_trees: 5,
+                class_weight,
+                ..GbdtParams::default()
+            };
+            let m = params.fit(&x, &[false, false], &y, |_| true).expect("fit");
+            let shap = m
+                .shap_values(&x.select_rows(&[0, 1, 2, 3, 4, 5]))
+                .expect("counts");
+            for (ours, theirs) in shap.iter().zip(reference) {
+                for (a, b) in ours.iter().zip(theirs) {
+                    // LightGBM keeps thresholds and leaf values in 32 bits, hence 1e-8.
+                    assert!(
+                        (a - b).abs() < 1e-8,
+                        "{class_weight:?}: {ours:?} vs {theirs:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn models_saved_before_row_counts_load_and_predict_but_give_no_shap() {
+        let (x, y) = weighted_toy();
+        let params = GbdtParams {
+            n_trees: 3,
+            ..GbdtParams::default()
+        };
+        let m = params.fit(&x, &[false, false], &y, |_| true).expect("fit");
+        let mut json = serde_json::to_value(&m).expect("json");
+        for tree in json["trees"].as_array_mut().expect("trees") {
+            let tree = tree.as_object_mut().expect("tree");
+            assert!(tree.remove("internal_count").is_some() && tree.remove("leaf_count").is_some());
+        }
+        let old: FittedGbdt = serde_json::from_value(json).expect("old model loads");
+        assert_eq!(old.predict_proba(&x), m.predict_proba(&x));
+        assert!(old.shap_values(&x).is_none());
+        assert!(m.shap_values(&x).is_some());
+    }
+
+    /// Speed of `shap_values`, printed (run with `--release --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn shap_speed() {
+        let mut rng = crate::engine::rng::Rng::new(1);
+        let rows: Vec<Vec<f64>> = (0..5000)
+            .map(|_| (0..20).map(|_| rng.normal()).collect())
+            .collect();
+        let y: Vec<u8> = rows
+            .iter()
+            .map(|r| u8::from(r[0] + r[1] * r[2] - r[3] + 0.5 * rng.normal() > 0.0))
+            .collect();
+        let x = Matrix::from_rows(&rows);
+        let m = GbdtParams::default()
+            .fit(&x, &[false; 20], &y, |_| true)
+            .expect("fit");
+        let probe = x.select_rows(&(0..1000).collect::<Vec<_>>());
+        let start = std::time::Instant::now();
+        let shap = m.shap_values(&probe).expect("counts");
+        let took = start.elapsed();
+        let leaves: usize = m.trees.iter().map(Tree::n_leaves).sum();
+        println!(
+            "shap_values: {} rows, {} trees, {leaves} leaves, 20 features: {took:?}",
+            shap.len(),
+            m.trees.len()
+        );
     }
 
     #[test]
