@@ -17,6 +17,7 @@ pub mod clean;
 pub mod dataset;
 pub mod decode;
 pub mod excel;
+pub mod explain;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
