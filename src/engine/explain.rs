@@ -481,6 +481,9 @@ pub fn contributions(
             let prep = &p.preprocessor;
             let mut plain = prep.clone();
             let pca = plain.pca.take();
+            if let Some(pca) = &pca {
+                plain.feature_names = pca.inputs.clone();
+            }
             let x = plain.transform(ds, rows)?;
             // Weight and centre of each pre-PCA feature: β = Cᵀw around the PCA mean.
             let (weights, centre) = match &pca {
@@ -652,6 +655,7 @@ mod tests {
     use super::*;
     use crate::engine::ingest::{read_csv, ReadOptions};
     use crate::engine::pipeline::{ModelKind, TrainConfig};
+    use crate::engine::prep::PrepOptions;
     use crate::engine::target::target_for;
 
     /// 80 customers drawn by /tmp/explain/gen.py (numpy `RandomState(7)`: tenure, charges with
@@ -754,10 +758,377 @@ tenure,charges,Contract,churn\n\
         (ds, p, test, y)
     }
 
+    /// The pipeline of `fitted(ModelKind::Logistic)`, rebuilt in scikit-learn 1.9.1 for the
+    /// references below (/tmp/explain/ref.py): `Pipeline([ColumnTransformer([("num",
+    /// Pipeline([SimpleImputer(strategy="median"), StandardScaler()]), ["tenure", "charges"]),
+    /// ("cat", Pipeline([SimpleImputer(strategy="most_frequent"),
+    /// OneHotEncoder(handle_unknown="ignore")]), ["Contract"])]), LogisticRegression()])`
+    /// fitted on rows 0..60, then its `statistics_`, `mean_`, `scale_`, `coef_` and
+    /// `intercept_` set to ours (medians 38.5, 68.73; means 38.56666666666667,
+    /// 67.78866666666666; scales 22.235382214439717, 24.246041427187425; coefficients
+    /// [-0.7383302842897094, 0.4252041942043811, 0.6245118683449592, 0.05279292172684556,
+    /// -0.6773047618939512], intercept -0.841171211467032), so both compute the same function.
+    /// `X_test = X.iloc[60:80].reset_index(drop=True)`.
+    ///
+    /// The shuffles `permutation_importance(pipe, X_test, y_test, scoring="roc_auc",
+    /// n_repeats=5, random_state=0)` applies, replicated as its `_calculate_permutation_scores`
+    /// draws them: one `seed = RandomState(0).randint(2**31)` shared by every column, a
+    /// `RandomState(seed)` per column shuffling `idx = np.arange(20)` in place each repeat,
+    /// and the column re-indexed cumulatively (`cur = cur[idx]`). Recomputing the drops with
+    /// these in Python gives sklearn's `importances` exactly (max difference 0.0).
+    const SKLEARN_SHUFFLES: [[usize; 20]; 5] = [
+        [
+            16, 15, 8, 4, 11, 5, 10, 1, 14, 19, 13, 18, 7, 9, 6, 2, 17, 0, 3, 12,
+        ],
+        [
+            19, 18, 11, 4, 10, 6, 12, 16, 17, 5, 7, 3, 1, 9, 2, 8, 13, 15, 0, 14,
+        ],
+        [
+            3, 6, 16, 10, 18, 12, 17, 13, 14, 15, 19, 11, 4, 1, 5, 8, 0, 2, 7, 9,
+        ],
+        [
+            15, 8, 4, 18, 19, 17, 10, 6, 13, 0, 14, 1, 5, 3, 2, 16, 11, 12, 9, 7,
+        ],
+        [
+            8, 11, 9, 19, 13, 0, 2, 12, 3, 15, 17, 1, 14, 7, 6, 16, 10, 4, 18, 5,
+        ],
+    ];
+
     #[test]
-    fn dump_fitted() {
-        let (_, p, _, _) = fitted(ModelKind::Logistic);
-        println!("{}", serde_json::to_string(&p.preprocessor).unwrap());
-        println!("{}", serde_json::to_string(&p.model).unwrap());
+    fn permutation_importance_matches_sklearn_with_its_shuffles() {
+        let (ds, p, rows, y) = fitted(ModelKind::Logistic);
+        let columns: Vec<String> = ["tenure", "charges", "Contract"].map(String::from).to_vec();
+        let shuffles: Vec<Vec<Vec<usize>>> = columns
+            .iter()
+            .map(|_| SKLEARN_SHUFFLES.iter().map(|s| s.to_vec()).collect())
+            .collect();
+        let got = permutation_importance_with(&p, &ds, &rows, &y, &columns, &shuffles)
+            .expect("importance");
+        // scikit-learn 1.9.1, the call above: importances_mean, importances_std, importances.
+        let expected: [(&str, f64, f64, [f64; 5]); 3] = [
+            (
+                "tenure",
+                0.27708333333333335,
+                0.04639803635691682,
+                [
+                    0.22916666666666674,
+                    0.27083333333333337,
+                    0.27083333333333337,
+                    0.25,
+                    0.3645833333333333,
+                ],
+            ),
+            (
+                "charges",
+                0.11666666666666667,
+                0.06953466361782762,
+                [
+                    0.16666666666666674,
+                    0.13541666666666663,
+                    0.04166666666666674,
+                    0.20833333333333326,
+                    0.03125,
+                ],
+            ),
+            (
+                "Contract",
+                0.05208333333333335,
+                0.05432668671002205,
+                [
+                    0.07291666666666674,
+                    0.01041666666666674,
+                    0.09375,
+                    -0.03125,
+                    0.11458333333333326,
+                ],
+            ),
+        ];
+        assert_eq!(got.len(), 3);
+        for (imp, (column, mean, std, drops)) in got.iter().zip(expected) {
+            assert_eq!(imp.column, column, "sorted by mean, descending");
+            assert!((imp.mean - mean).abs() < 1e-12, "{column}: {}", imp.mean);
+            assert!((imp.std - std).abs() < 1e-12, "{column}: {}", imp.std);
+            for (a, b) in imp.drops.iter().zip(drops) {
+                assert!((a - b).abs() < 1e-12, "{column}: {:?}", imp.drops);
+            }
+        }
+    }
+
+    #[test]
+    fn permutation_importance_is_seeded_reports_progress_and_cancels() {
+        let (ds, p, rows, y) = fitted(ModelKind::Logistic);
+        let mut steps = Vec::new();
+        let a = permutation_importance(&p, &ds, &rows, &y, 3, 1, |done, total| {
+            steps.push((done, total));
+            true
+        })
+        .expect("importance");
+        assert_eq!(steps.len(), 9, "3 columns x 3 repeats");
+        assert_eq!(steps.last(), Some(&(9, 9)));
+        assert!(a.windows(2).all(|w| w[0].mean >= w[1].mean));
+        assert_eq!(
+            a,
+            permutation_importance(&p, &ds, &rows, &y, 3, 1, |_, _| true).expect("again")
+        );
+        let err = permutation_importance(&p, &ds, &rows, &y, 3, 1, |done, _| done < 4);
+        assert!(matches!(err, Err(ExplainError::Cancelled)));
+        let err = permutation_importance(&p, &ds, &rows, &y, 0, 1, |_, _| true);
+        assert!(matches!(err, Err(ExplainError::ZeroRepeats)));
+        let err = permutation_importance(&p, &ds, &rows, &y[1..], 2, 1, |_, _| true);
+        assert!(matches!(
+            err,
+            Err(ExplainError::MismatchedLabels {
+                rows: 20,
+                labels: 19
+            })
+        ));
+        let bad = vec![vec![vec![0; 20]]];
+        let err = permutation_importance_with(&p, &ds, &rows, &y, &["tenure".into()], &bad);
+        assert!(matches!(
+            err,
+            Err(ExplainError::BadPermutation { repeat: 0, .. })
+        ));
+        let one = vec![vec![(0..20).collect::<Vec<usize>>()]];
+        let err = permutation_importance_with(&p, &ds, &rows, &y, &["nope".into()], &one);
+        assert!(matches!(err, Err(ExplainError::UnknownColumn(c)) if c == "nope"));
+    }
+
+    #[test]
+    fn partial_dependence_matches_sklearn() {
+        let (ds, p, rows, _) = fitted(ModelKind::Logistic);
+        // scikit-learn 1.9.1, the pipeline above with tenure as float:
+        // `partial_dependence(pipe, X_test, ["tenure"], kind="average", method="brute",
+        // grid_resolution=10, percentiles=(0.05, 0.95))`: 19 distinct values, so a linspace
+        // between the mquantiles.
+        let grid = [
+            4.870000000000001,
+            11.773333333333333,
+            18.676666666666666,
+            25.58,
+            32.483333333333334,
+            39.38666666666667,
+            46.28999999999999,
+            53.19333333333333,
+            60.096666666666664,
+            67.0,
+        ];
+        let average = [
+            0.5966640473750255,
+            0.5453968385920737,
+            0.49317565128951185,
+            0.4410399298096964,
+            0.39002798653736087,
+            0.34110474941310176,
+            0.29509797588990905,
+            0.2526506822321315,
+            0.21419490917367656,
+            0.17994837302582864,
+        ];
+        let pd = partial_dependence(&p, &ds, &rows, "tenure", 10).expect("pd");
+        assert_eq!(pd.column, "tenure");
+        assert_eq!(pd.grid.len(), 10);
+        for ((g, a), (eg, ea)) in pd
+            .grid
+            .iter()
+            .zip(&pd.average)
+            .zip(grid.iter().zip(average))
+        {
+            assert!((g - eg).abs() < 1e-10, "{:?}", pd.grid);
+            assert!((a - ea).abs() < 1e-10, "{:?}", pd.average);
+        }
+        // The same with grid_resolution=50: the 19 distinct values themselves.
+        let pd = partial_dependence(&p, &ds, &rows, "tenure", 50).expect("pd");
+        let distinct = [
+            2.0, 9.0, 12.0, 14.0, 15.0, 16.0, 18.0, 20.0, 21.0, 31.0, 35.0, 47.0, 48.0, 50.0, 53.0,
+            57.0, 58.0, 59.0, 67.0,
+        ];
+        assert_eq!(pd.grid, distinct);
+        let average = [
+            0.6174635807025467,
+            0.5661642011634694,
+            0.5436917680499563,
+            0.5286078586722617,
+            0.5210445905289742,
+            0.5134713381148016,
+            0.4983076565220781,
+            0.4831424604665622,
+            0.4755673253919322,
+            0.400844101624223,
+            0.37190355379666107,
+            0.29055902860667754,
+            0.28423142931680023,
+            0.2718108593279303,
+            0.2537866398810027,
+            0.23093279319259302,
+            0.2254354847141035,
+            0.22002592896731138,
+            0.17994837302582864,
+        ];
+        for (a, ea) in pd.average.iter().zip(average) {
+            assert!((a - ea).abs() < 1e-10, "{:?}", pd.average);
+        }
+        let err = partial_dependence(&p, &ds, &rows, "Contract", 10);
+        assert!(matches!(err, Err(ExplainError::NotNumeric(c)) if c == "Contract"));
+        let err = partial_dependence(&p, &ds, &rows, "nope", 10);
+        assert!(matches!(err, Err(ExplainError::UnknownColumn(_))));
+        let err = partial_dependence(&p, &ds, &rows, "tenure", 1);
+        assert!(matches!(err, Err(ExplainError::GridResolution(1))));
+    }
+
+    /// Log-odds of the model's uncalibrated probability, for the identity checks.
+    fn model_log_odds(p: &FittedPipeline, ds: &Dataset, rows: &[usize]) -> Vec<f64> {
+        let x = p.preprocessor.transform(ds, rows).expect("transform");
+        p.model.predict_proba(&x).into_iter().map(logit).collect()
+    }
+
+    #[test]
+    fn logistic_contributions_are_exact_and_group_one_hot_levels() {
+        let (ds, p, rows, _) = fitted(ModelKind::Logistic);
+        let c = contributions(&p, &ds, &rows).expect("ok").expect("linear");
+        assert!(c.exact);
+        assert_eq!(
+            c.columns,
+            ["tenure", "charges", "Contract"],
+            "levels grouped"
+        );
+        let z = model_log_odds(&p, &ds, &rows);
+        for (i, zi) in z.iter().enumerate() {
+            let total = c.base[i] + c.values[i].iter().sum::<f64>();
+            assert!((total - zi).abs() < 1e-10, "row {i}: {total} vs {zi}");
+        }
+        // Hand check of row 60 (tenure 57, charges 97.13, One year) with the coefficients
+        // above: w·(x - mean)/scale per number, the "One year" weight for Contract; its
+        // probability sigmoid(-0.8859001701561975) = 0.29195661240495274 is also
+        // scikit-learn's `pipe.predict_proba(X_test)[0, 1]`.
+        let expected = [-0.6120824957786728, 0.5145606153626617, 0.05279292172684556];
+        for (a, b) in c.values[0].iter().zip(expected) {
+            assert!((a - b).abs() < 1e-12, "{:?}", c.values[0]);
+        }
+        assert_eq!(c.base[0], -0.841171211467032);
+        assert!((z[0] - -0.8859001701561975).abs() < 1e-12);
+        // A missing Contract (row 71) is filled with the most frequent level.
+        assert_eq!(
+            c.values[11][2], 0.6245118683449592,
+            "the Month-to-month weight"
+        );
+    }
+
+    #[test]
+    fn logistic_contributions_stay_exact_after_pca_and_with_indicators() {
+        let ds = read_csv(CSV.as_bytes(), &ReadOptions::default()).expect("csv");
+        let target = target_for(&ds, "churn", Some("Yes")).expect("target");
+        let mut config = TrainConfig::new(target);
+        config.prep = PrepOptions::new().missing_indicator(true).pca(3);
+        let train: Vec<usize> = (0..60).collect();
+        let p = FittedPipeline::fit(&ds, &train, &config, |_| true).expect("fit");
+        let rows: Vec<usize> = (60..80).collect();
+        let c = contributions(&p, &ds, &rows).expect("ok").expect("linear");
+        assert!(c.exact);
+        assert_eq!(c.columns, ["tenure", "charges", "Contract"]);
+        let z = model_log_odds(&p, &ds, &rows);
+        for (i, zi) in z.iter().enumerate() {
+            let total = c.base[i] + c.values[i].iter().sum::<f64>();
+            assert!((total - zi).abs() < 1e-10, "row {i}: {total} vs {zi}");
+        }
+        assert_eq!(
+            feature_columns(&p.preprocessor),
+            [
+                "principal component 1",
+                "principal component 2",
+                "principal component 3"
+            ]
+        );
+    }
+
+    #[test]
+    fn feature_columns_map_levels_and_indicators_to_their_column() {
+        let ds = read_csv(CSV.as_bytes(), &ReadOptions::default()).expect("csv");
+        let train: Vec<usize> = (0..60).collect();
+        let options = PrepOptions::new().missing_indicator(true);
+        let prep =
+            FittedPreprocessor::fit_with(&ds, &train, &["churn".into()], &options).expect("fit");
+        assert_eq!(
+            prep.feature_names,
+            [
+                "tenure",
+                "charges",
+                "Contract=Month-to-month",
+                "Contract=One year",
+                "Contract=Two year",
+                "charges is missing",
+                "Contract is missing"
+            ]
+        );
+        assert_eq!(
+            feature_columns(&prep),
+            ["tenure", "charges", "Contract", "Contract", "Contract", "charges", "Contract"]
+        );
+    }
+
+    #[test]
+    fn network_contributions_add_up_and_are_approximate() {
+        let (ds, p, rows, _) = fitted(ModelKind::Mlp);
+        let c = contributions(&p, &ds, &rows).expect("ok").expect("network");
+        assert!(!c.exact);
+        assert_eq!(c.columns, ["tenure", "charges", "Contract"]);
+        let z = model_log_odds(&p, &ds, &rows);
+        for (i, zi) in z.iter().enumerate() {
+            let total = c.base[i] + c.values[i].iter().sum::<f64>();
+            assert!((total - zi).abs() < 1e-10, "row {i}: {total} vs {zi}");
+        }
+        // Row 70's charges are missing, so filled with the median: the reference itself.
+        assert_eq!(c.values[10][1], 0.0);
+        // Trees are left to TreeSHAP.
+        let (ds, p, rows, _) = fitted(ModelKind::Gbdt);
+        assert_eq!(contributions(&p, &ds, &rows), Ok(None));
+    }
+
+    #[test]
+    fn top_reasons_ranks_customers_and_splits_by_sign() {
+        let ds = read_csv(CSV.as_bytes(), &ReadOptions::default()).expect("csv");
+        let c = Contributions {
+            columns: ["tenure", "charges", "Contract"].map(String::from).to_vec(),
+            base: vec![0.0; 3],
+            values: vec![
+                vec![0.5, -0.2, 0.1],
+                vec![-1.0, 0.3, 0.0],
+                vec![0.2, 0.4, -0.6],
+            ],
+            exact: true,
+        };
+        let rows = [60, 70, 71];
+        let probabilities = [0.3, 0.9, 0.6];
+        let top = top_reasons(&c, &ds, &rows, &probabilities, 2, 2);
+        assert_eq!(top.len(), 2);
+        assert_eq!((top[0].row, top[0].probability), (70, 0.9));
+        // Row 70: |-1.0| and |0.3| are the two largest; charges is missing there.
+        let reason = |column: &str, value: &str, contribution: f64| Reason {
+            column: column.into(),
+            value: value.into(),
+            contribution,
+        };
+        assert_eq!(top[0].up, [reason("charges", "missing", 0.3)]);
+        assert_eq!(top[0].down, [reason("tenure", "12", -1.0)]);
+        // Row 71 (probability 0.6): Contract -0.6 and charges 0.4; its Contract is missing.
+        assert_eq!(top[1].row, 71);
+        assert_eq!(top[1].up, [reason("charges", "84.73", 0.4)]);
+        assert_eq!(top[1].down, [reason("Contract", "missing", -0.6)]);
+        let all = top_reasons(&c, &ds, &rows, &probabilities, 5, 3);
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[2].row, 60);
+        assert_eq!(
+            all[2].up,
+            [
+                reason("tenure", "57", 0.5),
+                reason("Contract", "One year", 0.1)
+            ]
+        );
+        assert_eq!(all[2].down, [reason("charges", "97.13", -0.2)]);
+        // A zero contribution is neither up nor down.
+        assert!(all[0]
+            .up
+            .iter()
+            .chain(&all[0].down)
+            .all(|r| r.column != "Contract"));
     }
 }
