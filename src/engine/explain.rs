@@ -658,9 +658,13 @@ mod tests {
     use crate::engine::prep::PrepOptions;
     use crate::engine::target::target_for;
 
-    /// 80 customers drawn by /tmp/explain/gen.py (numpy `RandomState(7)`: tenure, charges with
-    /// every 13th from row 5 blank, Contract with every 17th from row 3 blank, churn from a
-    /// logistic model); the pipeline is fitted on rows 0..60 and explained on rows 60..80.
+    /// 80 customers drawn with numpy: `rs = np.random.RandomState(7); tenure =
+    /// rs.randint(0, 73, 80); charges = np.round(rs.uniform(20, 110, 80), 2); contract =
+    /// rs.choice(["Month-to-month", "One year", "Two year"], 80, p=[0.5, 0.25, 0.25]);
+    /// z = 0.8 - 0.05 * tenure + 0.02 * (charges - 65) + np.where(contract == "Month-to-month",
+    /// 1.0, -0.8); churn = rs.uniform(size=80) < 1 / (1 + np.exp(-z))`, with charges blank on
+    /// rows where `i % 13 == 5` and Contract where `i % 17 == 3`. The pipeline is fitted on
+    /// rows 0..60 and explained on rows 60..80.
     const CSV: &str = "\
 tenure,charges,Contract,churn\n\
 47,73.33,Two year,No\n\
