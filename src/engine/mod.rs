@@ -18,6 +18,7 @@ pub mod curves;
 pub mod dataset;
 pub mod decode;
 pub mod excel;
+pub mod explain;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
