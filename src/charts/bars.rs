@@ -1,0 +1,204 @@
+//! Horizontal bar charts of signed values with optional error bars: logistic-regression
+//! coefficients (or odds ratios) by column, permutation importance with its spread.
+//!
+//! Bars are drawn top to bottom in the order given, from zero to the value; labels sit on the
+//! left, truncated with "…" past [`MAX_LABEL_CHARS`] characters. A spread `s` is drawn as a
+//! whisker from `value - s` to `value + s` with caps at both ends.
+
+use std::ops::Range;
+
+use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{fix_range, font, px, ChartError, BLUE, INK, VERMILLION};
+
+/// Longest label shown in full; longer ones keep their first 27 characters and "…".
+pub const MAX_LABEL_CHARS: usize = 28;
+
+/// One bar.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Bar {
+    pub label: String,
+    /// The bar runs from 0 to `value`; a non-finite value leaves the row empty.
+    pub value: f64,
+    /// Half-width of the error bar (e.g. the standard deviation over repeats), if any.
+    pub spread: Option<f64>,
+}
+
+/// A horizontal bar chart.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BarChart {
+    pub title: String,
+    /// Description of the value axis, e.g. "Coefficient (log-odds per standard deviation)".
+    pub value_desc: String,
+    /// Drawn top to bottom in this order.
+    pub bars: Vec<Bar>,
+    /// When set, positive bars are vermillion and negative ones blue, and the legend says which
+    /// raises and which lowers churn risk; otherwise every bar is blue and there is no legend.
+    pub signed_legend: bool,
+}
+
+/// Legend entry of the positive (vermillion) bars when `signed_legend` is set.
+pub const RAISES: &str = "raises churn risk";
+/// Legend entry of the negative (blue) bars when `signed_legend` is set.
+pub const LOWERS: &str = "lowers churn risk";
+
+/// Draws `chart` on `area`; `scale` multiplies text sizes and line widths (see
+/// [`draw_lines`](super::draw_lines)).
+pub fn draw_bars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &BarChart,
+    scale: f64,
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let px = |v: f64| px(scale, v);
+    let font = |size: f64| font(scale, size);
+    let n = chart.bars.len();
+    let labels: Vec<String> = chart.bars.iter().map(|b| truncate(&b.label)).collect();
+    let spread = |b: &Bar| b.spread.filter(|s| s.is_finite()).map_or(0.0, f64::abs);
+
+    let (mut lo, mut hi) = (0.0f64, 0.0f64);
+    for bar in chart.bars.iter().filter(|b| b.value.is_finite()) {
+        lo = lo.min(bar.value - spread(bar));
+        hi = hi.max(bar.value + spread(bar));
+    }
+    let pad = (hi - lo) * 0.06;
+    let (lo, hi) = fix_range((
+        if lo < 0.0 { lo - pad } else { 0.0 },
+        if hi > 0.0 { hi + pad } else { 0.0 },
+    ));
+
+    // Row r (from the bottom) holds bar n - 1 - r, so the first bar is on top.
+    let rows = n.max(1) as f64;
+    let widest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+
+    area.fill(&WHITE)?;
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .margin(px(12.0))
+        .x_label_area_size(px(42.0))
+        .y_label_area_size(px(widest as f64 * 6.6 + 14.0));
+    if !chart.title.is_empty() {
+        builder.caption(&chart.title, font(17.0));
+    }
+    let mut ctx = builder.build_cartesian_2d(lo..hi, Rows { labels })?;
+    ctx.configure_mesh()
+        .x_desc(&chart.value_desc)
+        .label_style(font(12.0))
+        .axis_desc_style(font(12.0))
+        .x_labels(6)
+        .disable_y_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()?;
+
+    let colour = |v: f64| {
+        if chart.signed_legend && v > 0.0 {
+            VERMILLION
+        } else {
+            BLUE
+        }
+    };
+    let shown = || {
+        chart
+            .bars
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.value.is_finite())
+            .map(|(i, b)| ((n - 1 - i) as f64, b))
+    };
+    ctx.draw_series(shown().map(|(row, bar)| {
+        Rectangle::new(
+            [(0.0, row + 0.18), (bar.value, row + 0.82)],
+            colour(bar.value).filled(),
+        )
+    }))?;
+
+    // Zero line, then whiskers over the bars.
+    ctx.draw_series(std::iter::once(PathElement::new(
+        vec![(0.0, 0.0), (0.0, rows)],
+        BLACK.mix(0.6).stroke_width(px(1.0)),
+    )))?;
+    let whisker = ShapeStyle::from(INK).stroke_width(px(1.0));
+    let cap = px(4.0) as i32;
+    let whiskers = || {
+        shown().filter_map(|(row, bar)| {
+            let s = spread(bar);
+            bar.spread
+                .is_some_and(f64::is_finite)
+                .then_some((bar.value - s, bar.value + s, row + 0.5))
+        })
+    };
+    ctx.draw_series(whiskers().map(|(a, b, y)| PathElement::new(vec![(a, y), (b, y)], whisker)))?;
+    ctx.draw_series(whiskers().flat_map(|(a, b, y)| {
+        [a, b].map(|x| EmptyElement::at((x, y)) + PathElement::new(vec![(0, -cap), (0, cap)], whisker))
+    }))?;
+
+    if chart.signed_legend {
+        let (w, h) = (px(12.0) as i32, px(5.0) as i32);
+        for (name, colour) in [(RAISES, VERMILLION), (LOWERS, BLUE)] {
+            ctx.draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
+                .label(name)
+                .legend(move |(x, y)| Rectangle::new([(x, y - h), (x + w, y + h)], colour.filled()));
+        }
+        ctx.configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .margin(px(10.0))
+            .label_font(font(12.0))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.3))
+            .draw()?;
+    }
+    area.present()?;
+    Ok(())
+}
+
+/// `label`, or its first `MAX_LABEL_CHARS - 1` characters and "…".
+fn truncate(label: &str) -> String {
+    if label.chars().count() <= MAX_LABEL_CHARS {
+        label.to_string()
+    } else {
+        let mut short: String = label.chars().take(MAX_LABEL_CHARS - 1).collect();
+        short.push('…');
+        short
+    }
+}
+
+/// The category axis: `labels.len()` rows of height 1 from the bottom, the last label in the
+/// bottom row, with a tick and its label at the centre of each row.
+struct Rows {
+    labels: Vec<String>,
+}
+
+impl Ranged for Rows {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let rows = self.labels.len().max(1) as f64;
+        let t = value / rows;
+        (f64::from(limit.0) + t * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+        (0..self.labels.len()).map(|r| r as f64 + 0.5).collect()
+    }
+
+    fn range(&self) -> Range<f64> {
+        0.0..self.labels.len().max(1) as f64
+    }
+}
+
+impl ValueFormatter<f64> for Rows {
+    fn format_ext(&self, value: &f64) -> String {
+        let row = value.floor();
+        let n = self.labels.len();
+        if row < 0.0 || row >= n as f64 {
+            return String::new();
+        }
+        self.labels[n - 1 - row as usize].clone()
+    }
+}
