@@ -202,3 +202,102 @@ impl ValueFormatter<f64> for Rows {
         self.labels[n - 1 - row as usize].clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::testing::{assert_escaped, render, tags, texts, HOSTILE};
+
+    /// The `y` attribute of the `<text>` whose body is `body`.
+    fn text_y(svg: &str, body: &str) -> i32 {
+        svg.split("<text ")
+            .find(|t| t.split_once('>').is_some_and(|(_, b)| b.trim_start().starts_with(body)))
+            .and_then(|t| t.split("y=\"").nth(1))
+            .and_then(|t| t.split('"').next())
+            .and_then(|y| y.parse().ok())
+            .expect("text with its y")
+    }
+
+    fn coefficients() -> BarChart {
+        BarChart {
+            title: "Logistic regression coefficients".into(),
+            value_desc: "Change in log-odds of churn per standard deviation".into(),
+            bars: vec![
+                Bar { label: "tenure".into(), value: -1.2, spread: Some(0.1) },
+                Bar { label: "Contract_Month-to-month".into(), value: 0.8, spread: None },
+                Bar {
+                    label: "a_column_with_an_extremely_long_name_indeed".into(),
+                    value: 0.3,
+                    spread: Some(0.05),
+                },
+                Bar { label: HOSTILE.into(), value: -0.1, spread: None },
+            ],
+            signed_legend: true,
+        }
+    }
+
+    #[test]
+    fn colours_bars_by_sign_with_labels_whiskers_and_legend() {
+        let svg = render((560, 360), |a| draw_bars(a, &coefficients(), 1.0));
+        let text = texts(&svg);
+        for expected in [
+            "Logistic regression coefficients",
+            "Change in log-odds of churn per standard deviation",
+            "tenure",
+            "Contract_Month-to-month",
+            "a_column_with_an_extremely_…",
+            RAISES,
+            LOWERS,
+        ] {
+            assert!(text.contains(&expected), "{expected} missing from {text:?}");
+        }
+        assert!(!svg.contains("extremely_long_name_indeed"));
+        // Two positive bars and one legend swatch in vermillion; two negative and a swatch in blue.
+        assert_eq!(tags(&svg, "rect", "fill", "#D55E00").len(), 3);
+        assert_eq!(tags(&svg, "rect", "fill", "#0072B2").len(), 3);
+        // Two bars with a spread: a whisker and two caps each.
+        assert_eq!(tags(&svg, "polyline", "stroke", "#333333").len(), 6);
+        // Drawn in the order given, top to bottom.
+        assert!(text_y(&svg, "tenure") < text_y(&svg, "Contract_Month-to-month"));
+        assert!(text_y(&svg, "Contract_Month-to-month") < text_y(&svg, "a_column"));
+        assert_escaped(&svg);
+    }
+
+    #[test]
+    fn unsigned_bars_are_all_blue_without_a_legend() {
+        let chart = BarChart {
+            title: "Permutation importance".into(),
+            value_desc: "Drop in ROC AUC when the column is shuffled".into(),
+            bars: vec![
+                Bar { label: "tenure".into(), value: 0.05, spread: Some(0.01) },
+                Bar { label: "gender".into(), value: -0.001, spread: Some(0.002) },
+            ],
+            signed_legend: false,
+        };
+        let svg = render((480, 240), |a| draw_bars(a, &chart, 1.0));
+        assert_eq!(tags(&svg, "rect", "fill", "#0072B2").len(), 2);
+        assert!(tags(&svg, "rect", "fill", "#D55E00").is_empty());
+        assert!(!svg.contains(RAISES));
+        assert!(svg.contains("Drop in ROC AUC when the column is shuffled"));
+    }
+
+    #[test]
+    fn survives_no_bars_zero_and_nan_values() {
+        render((300, 200), |a| draw_bars(a, &BarChart::default(), 1.0));
+        let chart = BarChart {
+            title: "odd".into(),
+            value_desc: "value".into(),
+            bars: vec![
+                Bar { label: "zero".into(), value: 0.0, spread: None },
+                Bar { label: "nan".into(), value: f64::NAN, spread: Some(f64::NAN) },
+                Bar { label: "nan spread".into(), value: 1.0, spread: Some(f64::NAN) },
+            ],
+            signed_legend: true,
+        };
+        let svg = render((300, 200), |a| draw_bars(a, &chart, 1.0));
+        for label in ["zero", "nan", "nan spread"] {
+            assert!(texts(&svg).contains(&label), "{label}");
+        }
+        assert!(tags(&svg, "polyline", "stroke", "#333333").is_empty());
+    }
+}

@@ -225,3 +225,124 @@ fn step_outline(bins: &[(usize, f64, f64)], heights: &[f64]) -> Vec<(f64, f64)> 
     points.push((last.2, 0.0));
     points
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::testing::{assert_escaped, polyline_points, render, tags, texts, HOSTILE};
+
+    /// The smallest pixel y (highest point on screen) of the first polyline in `colour`.
+    fn peak(svg: &str, colour: &str) -> i32 {
+        let line = tags(svg, "polyline", "stroke", colour)[0];
+        line.split("points=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("points")
+            .split_whitespace()
+            .filter_map(|p| p.split_once(',').and_then(|(_, y)| y.parse().ok()))
+            .min()
+            .expect("a point")
+    }
+
+    #[test]
+    fn score_distribution_normalises_each_class_and_marks_the_threshold() {
+        let edges: Vec<f64> = (0..=10).map(|i| f64::from(i) / 10.0).collect();
+        let stayed = [100; 10];
+        // Five churners, all in the top bin: 100% of their class, so their step towers over
+        // the 10% bins of the stayed class although there are 200 times fewer of them.
+        let churned = [0, 0, 0, 0, 0, 0, 0, 0, 0, 5];
+        let svg = render((520, 360), |a| {
+            draw_score_distribution(a, &edges, &stayed, &churned, Some(0.3), 1.0)
+        });
+        let text = texts(&svg);
+        for expected in [
+            "Scores by outcome on the test set",
+            "Predicted churn probability",
+            "Share of the class&apos;s customers",
+            "stayed (n = 1000)",
+            "churned (n = 5)",
+            "threshold 0.30",
+        ] {
+            assert!(text.contains(&expected), "{expected} missing from {text:?}");
+        }
+        // The step outline has two points per bin plus the two ends on the axis.
+        assert_eq!(polyline_points(&svg, "#0072B2"), vec![22]);
+        assert_eq!(polyline_points(&svg, "#D55E00"), vec![22]);
+        // Semi-transparent fills under each outline.
+        for colour in ["#0072B2", "#D55E00"] {
+            let fills = tags(&svg, "polygon", "fill", colour);
+            assert_eq!(fills.len(), 1);
+            assert!(fills[0].contains("opacity=\"0.25\""), "{}", fills[0]);
+        }
+        assert!(peak(&svg, "#D55E00") < peak(&svg, "#0072B2"));
+        assert!(tags(&svg, "polyline", "stroke", "#333333").len() > 5);
+    }
+
+    #[test]
+    fn score_distribution_survives_odd_input() {
+        render((300, 200), |a| draw_score_distribution(a, &[], &[], &[], None, 1.0));
+        render((300, 200), |a| {
+            draw_score_distribution(a, &[0.0, 0.5, 1.0], &[0, 0], &[0, 0], Some(f64::NAN), 1.0)
+        });
+        // Too few counts, a NaN edge and a threshold off the axis.
+        let svg = render((300, 200), |a| {
+            draw_score_distribution(a, &[0.0, f64::NAN, 0.5, 1.0], &[3], &[1, 2, 3, 4], Some(2.0), 1.0)
+        });
+        assert!(svg.contains("threshold 2.00"));
+        // Only the bin 0.5..1 has two finite edges: one step of 4 points.
+        assert_eq!(polyline_points(&svg, "#D55E00"), vec![4]);
+    }
+
+    #[test]
+    fn calibration_draws_curves_dots_diagonal_and_score_histogram() {
+        let series = [
+            CalibrationSeries {
+                name: "logistic".into(),
+                prob_pred: vec![0.05, 0.3, 0.6, 0.9],
+                prob_true: vec![0.04, 0.25, 0.7, 0.85],
+            },
+            CalibrationSeries {
+                name: HOSTILE.into(),
+                prob_pred: vec![0.2, 0.5, f64::NAN],
+                prob_true: vec![0.1, 0.6, 0.7],
+            },
+        ];
+        let edges: Vec<f64> = (0..=10).map(|i| f64::from(i) / 10.0).collect();
+        let counts = [50, 30, 20, 0, 10, 5, 5, 3, 2, 1];
+        let svg = render((480, 520), |a| draw_calibration(a, &series, &edges, &counts, 1.0));
+        let text = texts(&svg);
+        for expected in [
+            "Calibration on the test set",
+            "Mean predicted probability (per bin)",
+            "Observed churn rate",
+            "logistic",
+            "perfectly calibrated",
+            "Predicted churn probability (logistic)",
+            "Customers",
+        ] {
+            assert!(text.contains(&expected), "{expected} missing from {text:?}");
+        }
+        // The first model: a 4-point line, a dot per bin and a legend sample (line and dot).
+        assert_eq!(polyline_points(&svg, "#0072B2"), vec![4, 2]);
+        assert_eq!(tags(&svg, "circle", "fill", "#0072B2").len(), 5);
+        // The second: the NaN bin is skipped.
+        assert_eq!(polyline_points(&svg, "#D55E00"), vec![2, 2]);
+        // Nine non-empty score bins, half-transparent blue.
+        let bins = tags(&svg, "rect", "fill", "#0072B2");
+        assert_eq!(bins.len(), 9);
+        assert!(bins.iter().all(|b| b.contains("opacity=\"0.5\"")));
+        assert_escaped(&svg);
+    }
+
+    #[test]
+    fn calibration_survives_no_models_and_no_scores() {
+        let svg = render((300, 300), |a| draw_calibration(a, &[], &[], &[], 1.0));
+        assert!(svg.contains("perfectly calibrated"));
+        let one = [CalibrationSeries {
+            name: "one bin".into(),
+            prob_pred: vec![0.5],
+            prob_true: vec![0.5],
+        }];
+        render((300, 300), |a| draw_calibration(a, &one, &[0.0, 1.0], &[0], 1.0));
+    }
+}

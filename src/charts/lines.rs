@@ -396,7 +396,7 @@ mod tests {
             "churn rate",
             "reference",
             "threshold 0.40",
-            "50%",
+            "40%",
             "100%",
         ] {
             assert!(text.contains(&expected), "{expected} missing from {text:?}");

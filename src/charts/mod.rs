@@ -90,3 +90,75 @@ fn percent(v: &f64) -> String {
         format!("{p:.0}%")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::testing::render;
+    use super::*;
+    use crate::engine::metrics::roc_curve;
+
+    /// Every chart at scale 2 (a high-DPI canvas), on an area twice the usual size.
+    fn every_chart_at(scale: f64) -> Vec<String> {
+        let y = [0, 0, 1, 1, 0, 1, 0, 1, 1, 0];
+        let p = [0.1, 0.4, 0.35, 0.8, 0.4, 0.9, 0.2, 0.4, 0.65, 0.05];
+        let roc = roc_curve(&y, &p).expect("curve");
+        let size = ((480.0 * scale) as u32, (400.0 * scale) as u32);
+        let lines = LineChart {
+            title: "Precision and recall".into(),
+            x_desc: "Recall".into(),
+            y_desc: "Precision".into(),
+            x_range: (0.0, 1.0),
+            y_range: (0.0, 1.05),
+            series: vec![
+                Series::solid("logistic", vec![(0.0, 1.0), (0.5, 0.7), (1.0, 0.5)]),
+                Series::dashed("churn rate", vec![(0.0, 0.5), (1.0, 0.5)]),
+            ],
+            diagonal: None,
+            vline: Some((0.5, "threshold 0.50".into())),
+            legend: LegendAt::LowerLeft,
+            percent_axes: true,
+        };
+        let bars = BarChart {
+            title: "Coefficients".into(),
+            value_desc: "log-odds".into(),
+            bars: vec![
+                Bar { label: "tenure".into(), value: -1.0, spread: Some(0.2) },
+                Bar { label: "MonthlyCharges".into(), value: 0.5, spread: None },
+            ],
+            signed_legend: true,
+        };
+        let calibration = [CalibrationSeries {
+            name: "logistic".into(),
+            prob_pred: vec![0.1, 0.5, 0.9],
+            prob_true: vec![0.15, 0.45, 0.8],
+        }];
+        let edges = [0.0, 0.25, 0.5, 0.75, 1.0];
+        vec![
+            render(size, |a| draw_roc(a, &roc, 0.88, scale)),
+            render(size, |a| draw_roc_overlay(a, &[("m".into(), &roc, 0.88)], scale)),
+            render(size, |a| draw_lines(a, &lines, scale)),
+            render(size, |a| draw_bars(a, &bars, scale)),
+            render(size, |a| {
+                draw_score_distribution(a, &edges, &[40, 30, 20, 10], &[1, 2, 3, 4], Some(0.5), scale)
+            }),
+            render(size, |a| draw_calibration(a, &calibration, &edges, &[4, 3, 2, 1], scale)),
+        ]
+    }
+
+    #[test]
+    fn every_chart_draws_at_scale_two() {
+        let charts = every_chart_at(2.0);
+        // Text sizes double: the titles are set at 17 × 2 points, which the SVG backend writes
+        // as 34 / 1.24 = 27.419….
+        for svg in &charts {
+            assert!(svg.contains("font-size=\"27.419"), "{svg}");
+        }
+        // Line widths double: the ROC curve is 2 × 2 pixels wide.
+        assert!(charts[0].contains("stroke-width=\"4\""));
+        if let Ok(dir) = std::env::var("CHURNSCOPE_CHART_DIR") {
+            for (i, svg) in charts.iter().chain(&every_chart_at(1.0)).enumerate() {
+                std::fs::write(format!("{dir}/chart{i}.svg"), svg).expect("write");
+            }
+        }
+    }
+}
