@@ -10,6 +10,7 @@ use std::ops::Range;
 use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{fix_range, font, px, ChartError, BLUE, INK, VERMILLION};
 
@@ -75,8 +76,16 @@ where
     let rows = n.max(1) as f64;
     let widest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
 
+    // The legend gets a strip of its own below the chart, where it cannot hide a bar.
     area.fill(&WHITE)?;
-    let mut builder = ChartBuilder::on(area);
+    let (_, height) = area.dim_in_pixel();
+    let strip = if chart.signed_legend {
+        px(30.0).min(height / 3)
+    } else {
+        0
+    };
+    let (plot, legend) = area.split_vertically(height - strip);
+    let mut builder = ChartBuilder::on(&plot);
     builder
         .margin(px(12.0))
         .x_label_area_size(px(42.0))
@@ -138,21 +147,41 @@ where
     }))?;
 
     if chart.signed_legend {
-        let (w, h) = (px(12.0) as i32, px(5.0) as i32);
-        for (name, colour) in [(RAISES, VERMILLION), (LOWERS, BLUE)] {
-            ctx.draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
-                .label(name)
-                .legend(move |(x, y)| Rectangle::new([(x, y - h), (x + w, y + h)], colour.filled()));
-        }
-        ctx.configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .margin(px(10.0))
-            .label_font(font(12.0))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.3))
-            .draw()?;
+        draw_signed_legend(&legend, scale)?;
     }
     area.present()?;
+    Ok(())
+}
+
+/// The swatches and names of the two bar colours in one centred row.
+fn draw_signed_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    scale: f64,
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let px = |v: f64| px(scale, v) as i32;
+    let style = TextStyle::from(font(scale, 12.0).into_font())
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    let entries = [(RAISES, VERMILLION), (LOWERS, BLUE)];
+    let (swatch, gap, spacing) = (px(12.0), px(6.0), px(24.0));
+    let mut widths = Vec::with_capacity(entries.len());
+    for (name, _) in entries {
+        widths.push(area.estimate_text_size(name, &style)?.0 as i32);
+    }
+    let total = widths.iter().map(|w| swatch + gap + w).sum::<i32>() + spacing;
+    let (width, height) = area.dim_in_pixel();
+    let (mut x, y) = ((width as i32 - total).max(0) / 2, height as i32 / 2);
+    let half = px(5.0);
+    for ((name, colour), w) in entries.into_iter().zip(widths) {
+        area.draw(&Rectangle::new(
+            [(x, y - half), (x + swatch, y + half)],
+            colour.filled(),
+        ))?;
+        area.draw(&Text::new(name, (x + swatch + gap, y), style.clone()))?;
+        x += swatch + gap + w + spacing;
+    }
     Ok(())
 }
 

@@ -98,10 +98,14 @@ pub fn draw_lines<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    draw_lines_with(area, chart, scale, false)
+    draw_lines_with(area, chart, scale, false)?;
+    area.present()?;
+    Ok(())
 }
 
-/// [`draw_lines`], with a dot at every (unthinned-away) point when `markers` is set.
+/// [`draw_lines`], with a dot at every (unthinned-away) point when `markers` is set, without
+/// presenting `area`: presenting an SVG closes the document, so a chart drawn on part of an
+/// area leaves that to its caller.
 pub(super) fn draw_lines_with<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     chart: &LineChart,
@@ -217,7 +221,6 @@ where
             .border_style(BLACK.mix(0.3))
             .draw()?;
     }
-    area.present()?;
     Ok(())
 }
 

@@ -15,6 +15,10 @@ pub fn render(
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         draw(&root).expect("the chart draws");
     }
+    // One complete document: nothing drawn after the backend closed it.
+    assert_eq!(svg.matches("<svg").count(), 1);
+    assert_eq!(svg.matches("</svg>").count(), 1);
+    assert!(svg.trim_end().ends_with("</svg>"), "drawn after closing: {svg}");
     svg
 }
 
