@@ -136,14 +136,18 @@ where
     let whiskers = || {
         shown().filter_map(|(row, bar)| {
             let s = spread(bar);
-            bar.spread
-                .is_some_and(f64::is_finite)
-                .then_some((bar.value - s, bar.value + s, row + 0.5))
+            bar.spread.is_some_and(f64::is_finite).then_some((
+                bar.value - s,
+                bar.value + s,
+                row + 0.5,
+            ))
         })
     };
     ctx.draw_series(whiskers().map(|(a, b, y)| PathElement::new(vec![(a, y), (b, y)], whisker)))?;
     ctx.draw_series(whiskers().flat_map(|(a, b, y)| {
-        [a, b].map(|x| EmptyElement::at((x, y)) + PathElement::new(vec![(0, -cap), (0, cap)], whisker))
+        [a, b].map(|x| {
+            EmptyElement::at((x, y)) + PathElement::new(vec![(0, -cap), (0, cap)], whisker)
+        })
     }))?;
 
     if chart.signed_legend {
@@ -162,8 +166,8 @@ where
     DB::ErrorType: 'static,
 {
     let px = |v: f64| px(scale, v) as i32;
-    let style = TextStyle::from(font(scale, 12.0).into_font())
-        .pos(Pos::new(HPos::Left, VPos::Center));
+    let style =
+        TextStyle::from(font(scale, 12.0).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
     let entries = [(RAISES, VERMILLION), (LOWERS, BLUE)];
     let (swatch, gap, spacing) = (px(12.0), px(6.0), px(24.0));
     let mut widths = Vec::with_capacity(entries.len());
@@ -240,7 +244,10 @@ mod tests {
     /// The `y` attribute of the `<text>` whose body is `body`.
     fn text_y(svg: &str, body: &str) -> i32 {
         svg.split("<text ")
-            .find(|t| t.split_once('>').is_some_and(|(_, b)| b.trim_start().starts_with(body)))
+            .find(|t| {
+                t.split_once('>')
+                    .is_some_and(|(_, b)| b.trim_start().starts_with(body))
+            })
             .and_then(|t| t.split("y=\"").nth(1))
             .and_then(|t| t.split('"').next())
             .and_then(|y| y.parse().ok())
@@ -252,14 +259,26 @@ mod tests {
             title: "Logistic regression coefficients".into(),
             value_desc: "Change in log-odds of churn per standard deviation".into(),
             bars: vec![
-                Bar { label: "tenure".into(), value: -1.2, spread: Some(0.1) },
-                Bar { label: "Contract_Month-to-month".into(), value: 0.8, spread: None },
+                Bar {
+                    label: "tenure".into(),
+                    value: -1.2,
+                    spread: Some(0.1),
+                },
+                Bar {
+                    label: "Contract_Month-to-month".into(),
+                    value: 0.8,
+                    spread: None,
+                },
                 Bar {
                     label: "a_column_with_an_extremely_long_name_indeed".into(),
                     value: 0.3,
                     spread: Some(0.05),
                 },
-                Bar { label: HOSTILE.into(), value: -0.1, spread: None },
+                Bar {
+                    label: HOSTILE.into(),
+                    value: -0.1,
+                    spread: None,
+                },
             ],
             signed_legend: true,
         }
@@ -298,8 +317,16 @@ mod tests {
             title: "Permutation importance".into(),
             value_desc: "Drop in ROC AUC when the column is shuffled".into(),
             bars: vec![
-                Bar { label: "tenure".into(), value: 0.05, spread: Some(0.01) },
-                Bar { label: "gender".into(), value: -0.001, spread: Some(0.002) },
+                Bar {
+                    label: "tenure".into(),
+                    value: 0.05,
+                    spread: Some(0.01),
+                },
+                Bar {
+                    label: "gender".into(),
+                    value: -0.001,
+                    spread: Some(0.002),
+                },
             ],
             signed_legend: false,
         };
@@ -317,9 +344,21 @@ mod tests {
             title: "odd".into(),
             value_desc: "value".into(),
             bars: vec![
-                Bar { label: "zero".into(), value: 0.0, spread: None },
-                Bar { label: "nan".into(), value: f64::NAN, spread: Some(f64::NAN) },
-                Bar { label: "nan spread".into(), value: 1.0, spread: Some(f64::NAN) },
+                Bar {
+                    label: "zero".into(),
+                    value: 0.0,
+                    spread: None,
+                },
+                Bar {
+                    label: "nan".into(),
+                    value: f64::NAN,
+                    spread: Some(f64::NAN),
+                },
+                Bar {
+                    label: "nan spread".into(),
+                    value: 1.0,
+                    spread: Some(f64::NAN),
+                },
             ],
             signed_legend: true,
         };

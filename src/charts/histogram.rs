@@ -49,7 +49,13 @@ where
             let total: usize = counts.iter().sum();
             let shares: Vec<f64> = counts
                 .iter()
-                .map(|&c| if total == 0 { 0.0 } else { c as f64 / total as f64 })
+                .map(|&c| {
+                    if total == 0 {
+                        0.0
+                    } else {
+                        c as f64 / total as f64
+                    }
+                })
                 .collect();
             (format!("{name} (n = {total})"), shares, colour)
         },
@@ -84,7 +90,8 @@ where
     for (name, shares, colour) in &classes {
         let colour = *colour;
         let outline = step_outline(&bins, shares);
-        let fill = (!outline.is_empty()).then(|| Polygon::new(outline.clone(), colour.mix(0.25).filled()));
+        let fill =
+            (!outline.is_empty()).then(|| Polygon::new(outline.clone(), colour.mix(0.25).filled()));
         ctx.draw_series(fill)?;
         let line = ShapeStyle::from(colour).stroke_width(px(2.0));
         let stroke = (!outline.is_empty()).then(|| PathElement::new(outline, line));
@@ -207,8 +214,9 @@ fn bins(edges: &[f64]) -> Vec<(usize, f64, f64)> {
 
 /// `[0, 1]`, widened to take in every bin.
 fn x_range(bins: &[(usize, f64, f64)]) -> (f64, f64) {
-    bins.iter()
-        .fold((0.0f64, 1.0f64), |(lo, hi), &(_, a, b)| (lo.min(a.min(b)), hi.max(a.max(b))))
+    bins.iter().fold((0.0f64, 1.0f64), |(lo, hi), &(_, a, b)| {
+        (lo.min(a.min(b)), hi.max(a.max(b)))
+    })
 }
 
 /// The outline of a step histogram: up from zero at the first edge, across each bin at its
@@ -280,13 +288,22 @@ mod tests {
 
     #[test]
     fn score_distribution_survives_odd_input() {
-        render((300, 200), |a| draw_score_distribution(a, &[], &[], &[], None, 1.0));
+        render((300, 200), |a| {
+            draw_score_distribution(a, &[], &[], &[], None, 1.0)
+        });
         render((300, 200), |a| {
             draw_score_distribution(a, &[0.0, 0.5, 1.0], &[0, 0], &[0, 0], Some(f64::NAN), 1.0)
         });
         // Too few counts, a NaN edge and a threshold off the axis.
         let svg = render((300, 200), |a| {
-            draw_score_distribution(a, &[0.0, f64::NAN, 0.5, 1.0], &[3], &[1, 2, 3, 4], Some(2.0), 1.0)
+            draw_score_distribution(
+                a,
+                &[0.0, f64::NAN, 0.5, 1.0],
+                &[3],
+                &[1, 2, 3, 4],
+                Some(2.0),
+                1.0,
+            )
         });
         assert!(svg.contains("threshold 2.00"));
         // Only the bin 0.5..1 has two finite edges: one step of 4 points.
@@ -309,7 +326,9 @@ mod tests {
         ];
         let edges: Vec<f64> = (0..=10).map(|i| f64::from(i) / 10.0).collect();
         let counts = [50, 30, 20, 0, 10, 5, 5, 3, 2, 1];
-        let svg = render((480, 520), |a| draw_calibration(a, &series, &edges, &counts, 1.0));
+        let svg = render((480, 520), |a| {
+            draw_calibration(a, &series, &edges, &counts, 1.0)
+        });
         let text = texts(&svg);
         for expected in [
             "Calibration on the test set",
@@ -343,6 +362,8 @@ mod tests {
             prob_pred: vec![0.5],
             prob_true: vec![0.5],
         }];
-        render((300, 300), |a| draw_calibration(a, &one, &[0.0, 1.0], &[0], 1.0));
+        render((300, 300), |a| {
+            draw_calibration(a, &one, &[0.0, 1.0], &[0], 1.0)
+        });
     }
 }

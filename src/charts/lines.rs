@@ -156,15 +156,10 @@ where
         let anno = if series.dashed {
             let anno = ctx.draw_series(
                 runs.into_iter()
-                    .map(|run| DashedPathElement::new(run.into_iter(), dash, gap, style)),
+                    .map(|run| DashedPathElement::new(run, dash, gap, style)),
             )?;
             anno.legend(move |(x, y)| {
-                DashedPathElement::new(
-                    vec![(x, y), (x + legend_width, y)].into_iter(),
-                    dash,
-                    gap,
-                    style,
-                )
+                DashedPathElement::new(vec![(x, y), (x + legend_width, y)], dash, gap, style)
             })
         } else if markers {
             let anno = ctx.draw_series(runs.into_iter().map(|run| PathElement::new(run, style)))?;
@@ -243,12 +238,10 @@ where
     let line = visible.then(|| vec![(x, ys.start), (x, ys.end)]);
     let anno = ctx.draw_series(
         line.into_iter()
-            .map(|l| DashedPathElement::new(l.into_iter(), dash, gap, style)),
+            .map(|l| DashedPathElement::new(l, dash, gap, style)),
     )?;
     let w = px(22.0) as i32;
-    anno.legend(move |(x, y)| {
-        DashedPathElement::new(vec![(x, y), (x + w, y)].into_iter(), dash, gap, style)
-    });
+    anno.legend(move |(x, y)| DashedPathElement::new(vec![(x, y), (x + w, y)], dash, gap, style));
     if !name.is_empty() {
         anno.label(name);
     }
@@ -433,7 +426,11 @@ mod tests {
         };
         let svg = render((300, 300), |a| draw_lines(a, &chart, 1.0));
         assert_eq!(polyline_points(&svg, "#0072B2"), vec![3, 2]);
-        assert_eq!(polyline_points(&svg, "#D55E00"), vec![2], "only the legend sample");
+        assert_eq!(
+            polyline_points(&svg, "#D55E00"),
+            vec![2],
+            "only the legend sample"
+        );
         assert!(texts(&svg).contains(&"outside"));
         // The clipped end lies on the plot's top-right corner, not beyond the drawing.
         let line = tags(&svg, "polyline", "stroke", "#0072B2")[0];
@@ -471,7 +468,12 @@ mod tests {
                 Series::solid("one point", vec![(3.0, 0.5)]),
                 Series::solid(
                     "with gaps",
-                    vec![(2.8, 0.1), (f64::NAN, 0.2), (3.0, f64::INFINITY), (3.2, 0.3)],
+                    vec![
+                        (2.8, 0.1),
+                        (f64::NAN, 0.2),
+                        (3.0, f64::INFINITY),
+                        (3.2, 0.3),
+                    ],
                 ),
             ],
             vline: Some((f64::NAN, "nowhere".into())),

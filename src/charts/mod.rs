@@ -122,8 +122,16 @@ mod tests {
             title: "Coefficients".into(),
             value_desc: "log-odds".into(),
             bars: vec![
-                Bar { label: "tenure".into(), value: -1.0, spread: Some(0.2) },
-                Bar { label: "MonthlyCharges".into(), value: 0.5, spread: None },
+                Bar {
+                    label: "tenure".into(),
+                    value: -1.0,
+                    spread: Some(0.2),
+                },
+                Bar {
+                    label: "MonthlyCharges".into(),
+                    value: 0.5,
+                    spread: None,
+                },
             ],
             signed_legend: true,
         };
@@ -135,13 +143,24 @@ mod tests {
         let edges = [0.0, 0.25, 0.5, 0.75, 1.0];
         vec![
             render(size, |a| draw_roc(a, &roc, 0.88, scale)),
-            render(size, |a| draw_roc_overlay(a, &[("m".into(), &roc, 0.88)], scale)),
+            render(size, |a| {
+                draw_roc_overlay(a, &[("m".into(), &roc, 0.88)], scale)
+            }),
             render(size, |a| draw_lines(a, &lines, scale)),
             render(size, |a| draw_bars(a, &bars, scale)),
             render(size, |a| {
-                draw_score_distribution(a, &edges, &[40, 30, 20, 10], &[1, 2, 3, 4], Some(0.5), scale)
+                draw_score_distribution(
+                    a,
+                    &edges,
+                    &[40, 30, 20, 10],
+                    &[1, 2, 3, 4],
+                    Some(0.5),
+                    scale,
+                )
             }),
-            render(size, |a| draw_calibration(a, &calibration, &edges, &[4, 3, 2, 1], scale)),
+            render(size, |a| {
+                draw_calibration(a, &calibration, &edges, &[4, 3, 2, 1], scale)
+            }),
         ]
     }
 

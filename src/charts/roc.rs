@@ -40,11 +40,22 @@ where
         .iter()
         .map(|(name, roc, auc)| roc_series(format!("{name} (AUC = {auc:.3})"), roc))
         .collect();
-    draw_lines(area, &roc_chart("ROC curves on the test set", series), scale)
+    draw_lines(
+        area,
+        &roc_chart("ROC curves on the test set", series),
+        scale,
+    )
 }
 
 fn roc_series(name: String, roc: &RocCurve) -> Series {
-    Series::solid(name, roc.fpr.iter().copied().zip(roc.tpr.iter().copied()).collect())
+    Series::solid(
+        name,
+        roc.fpr
+            .iter()
+            .copied()
+            .zip(roc.tpr.iter().copied())
+            .collect(),
+    )
 }
 
 fn roc_chart(title: &str, series: Vec<Series>) -> LineChart {
@@ -135,7 +146,10 @@ mod tests {
         let svg = crate::charts::testing::render((480, 400), |area| {
             draw_roc_overlay(
                 area,
-                &[("logistic".into(), &a, 0.88), ("<img src=x onerror=alert(1)>".into(), &b, 0.12)],
+                &[
+                    ("logistic".into(), &a, 0.88),
+                    ("<img src=x onerror=alert(1)>".into(), &b, 0.12),
+                ],
                 1.0,
             )
         });

@@ -18,7 +18,10 @@ pub fn render(
     // One complete document: nothing drawn after the backend closed it.
     assert_eq!(svg.matches("<svg").count(), 1);
     assert_eq!(svg.matches("</svg>").count(), 1);
-    assert!(svg.trim_end().ends_with("</svg>"), "drawn after closing: {svg}");
+    assert!(
+        svg.trim_end().ends_with("</svg>"),
+        "drawn after closing: {svg}"
+    );
     svg
 }
 
