@@ -4,12 +4,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{ChartError, BLUE, GREY};
+use super::lines::{draw_lines, LegendAt, LineChart, Series};
+use super::ChartError;
 use crate::engine::metrics::RocCurve;
-
-/// Most points drawn; longer curves are thinned evenly (the first and last points are kept),
-/// which is invisible at chart resolution and keeps drawing fast for large test sets.
-const MAX_POINTS: usize = 2000;
 
 /// Draws `roc` with its `auc` on `area`. `scale` multiplies text sizes and line widths, for
 /// crisp drawing on high-DPI canvases (pass `window.devicePixelRatio`; 1.0 for SVG).
@@ -22,61 +19,64 @@ pub fn draw_roc<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let px = |v: f64| (v * scale).round() as u32;
-    let font = |size: f64| ("sans-serif", size * scale);
-    area.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(area)
-        .caption("ROC curve on the test set", font(17.0))
-        .margin(px(12.0))
-        .x_label_area_size(px(42.0))
-        .y_label_area_size(px(52.0))
-        .build_cartesian_2d(0f64..1f64, 0f64..1f64)?;
-    chart
-        .configure_mesh()
-        .x_desc("False positive rate (share of loyal customers flagged)")
-        .y_desc("True positive rate (share of churners caught)")
-        .label_style(font(12.0))
-        .axis_desc_style(font(12.0))
-        .x_labels(6)
-        .y_labels(6)
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(BLACK.mix(0.08))
-        .draw()?;
+    let chart = roc_chart(
+        "ROC curve on the test set",
+        vec![roc_series(format!("model (AUC = {auc:.3})"), roc)],
+    );
+    draw_lines(area, &chart, scale)
+}
 
-    let step = roc.fpr.len().div_ceil(MAX_POINTS).max(1);
-    let last = roc.fpr.len().saturating_sub(1);
-    let points = roc
-        .fpr
+/// Draws several models' ROC curves over one another, each named `name (AUC = …)`, in palette
+/// order, with the chance diagonal.
+pub fn draw_roc_overlay<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    curves: &[(String, &RocCurve, f64)],
+    scale: f64,
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let series = curves
         .iter()
-        .zip(&roc.tpr)
-        .enumerate()
-        .filter(|(i, _)| i % step == 0 || *i == last)
-        .map(|(_, (&x, &y))| (x, y));
-    let model_style = ShapeStyle::from(BLUE).stroke_width(px(2.0).max(1));
-    chart
-        .draw_series(LineSeries::new(points, model_style))?
-        .label(format!("model (AUC = {auc:.3})"))
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], model_style));
-    let chance_style = ShapeStyle::from(GREY).stroke_width(px(1.0).max(1));
-    chart
-        .draw_series(LineSeries::new(vec![(0.0, 0.0), (1.0, 1.0)], chance_style))?
-        .label("chance (AUC = 0.5)")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], chance_style));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .margin(px(10.0))
-        .label_font(font(12.0))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.3))
-        .draw()?;
-    area.present()?;
-    Ok(())
+        .map(|(name, roc, auc)| roc_series(format!("{name} (AUC = {auc:.3})"), roc))
+        .collect();
+    draw_lines(
+        area,
+        &roc_chart("ROC curves on the test set", series),
+        scale,
+    )
+}
+
+fn roc_series(name: String, roc: &RocCurve) -> Series {
+    Series::solid(
+        name,
+        roc.fpr
+            .iter()
+            .copied()
+            .zip(roc.tpr.iter().copied())
+            .collect(),
+    )
+}
+
+fn roc_chart(title: &str, series: Vec<Series>) -> LineChart {
+    LineChart {
+        title: title.to_string(),
+        x_desc: "False positive rate (share of loyal customers flagged)".to_string(),
+        y_desc: "True positive rate (share of churners caught)".to_string(),
+        x_range: (0.0, 1.0),
+        y_range: (0.0, 1.0),
+        series,
+        diagonal: Some("chance (AUC = 0.5)".to_string()),
+        vline: None,
+        legend: LegendAt::LowerRight,
+        percent_axes: false,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::charts::lines::MAX_POINTS;
     use crate::engine::metrics::roc_curve;
 
     #[test]
@@ -133,5 +133,33 @@ mod tests {
             .and_then(|s| s.split('"').next())
             .map_or(0, |s| s.split_whitespace().count());
         assert!(n_points <= MAX_POINTS + 1 && n_points > 1000, "{n_points}");
+    }
+
+    #[test]
+    fn overlays_models_in_palette_order() {
+        // Same sklearn example as above; the second "model" is its mirror image.
+        let y = [0, 0, 1, 1, 0, 1, 0, 1, 1, 0];
+        let p = [0.1, 0.4, 0.35, 0.8, 0.4, 0.9, 0.2, 0.4, 0.65, 0.05];
+        let q: Vec<f64> = p.iter().map(|v| 1.0 - v).collect();
+        let a = roc_curve(&y, &p).expect("curve");
+        let b = roc_curve(&y, &q).expect("curve");
+        let svg = crate::charts::testing::render((480, 400), |area| {
+            draw_roc_overlay(
+                area,
+                &[
+                    ("logistic".into(), &a, 0.88),
+                    ("<img src=x onerror=alert(1)>".into(), &b, 0.12),
+                ],
+                1.0,
+            )
+        });
+        assert!(svg.contains("ROC curves on the test set"));
+        assert!(svg.contains("logistic (AUC = 0.880)"));
+        assert!(svg.contains("onerror=alert(1)&gt; (AUC = 0.120)"));
+        assert!(svg.contains("chance (AUC = 0.5)"));
+        use crate::charts::testing::polyline_points;
+        assert_eq!(polyline_points(&svg, "#0072B2"), vec![a.fpr.len(), 2]);
+        assert_eq!(polyline_points(&svg, "#D55E00"), vec![b.fpr.len(), 2]);
+        crate::charts::testing::assert_escaped(&svg);
     }
 }
