@@ -262,3 +262,70 @@ fn every_model_and_option_trains_and_reports_brier_and_the_chosen_threshold() {
         .iter()
         .any(|c| c["odds_ratio_per_unit"].is_number()));
 }
+
+#[test]
+fn compare_trains_several_models_on_one_split_and_explains_them() {
+    let (code, out, err) = churnscope(&[
+        "compare",
+        "public/sample_customers.csv",
+        "--models",
+        "logistic,gbdt",
+        "--cv",
+        "3",
+        "--explain",
+        "yes",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let models = v["models"].as_array().expect("models");
+    assert_eq!(models.len(), 2);
+    assert_eq!(models[0]["model"], "logistic");
+    assert_eq!(models[1]["model"], "gbdt");
+    assert_eq!(
+        models.iter().filter(|m| m["recommended"] == true).count(),
+        1,
+        "one recommended model"
+    );
+    for m in models {
+        assert_eq!(m["cv"]["folds"], 3, "{m}");
+        assert!(m["cv"]["std"].as_f64().is_some_and(|s| s >= 0.0));
+        let importance = m["explanation"]["importance"]
+            .as_array()
+            .expect("importance");
+        assert!(!importance.is_empty());
+        assert_eq!(
+            m["explanation"]["reasons"].as_array().map(Vec::len),
+            Some(20),
+            "the 20 riskiest test customers"
+        );
+    }
+    // The first model is the one `train` fits (same split and seed): same test metrics.
+    let (code, out, err) =
+        churnscope(&["train", "public/sample_customers.csv", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let train: serde_json::Value = serde_json::from_str(&out).expect("json");
+    for key in ["roc_auc", "pr_auc", "f1", "log_loss", "brier"] {
+        assert_eq!(models[0]["metrics"][key], train["metrics"][key], "{key}");
+    }
+    // Text output: a row per model and the recommendation; bad options say what is wrong.
+    let (code, out, _) = churnscope(&[
+        "compare",
+        "public/sample_customers.csv",
+        "--models",
+        "logistic,forest",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Logistic regression") && out.contains("Random forest"),
+        "{out}"
+    );
+    assert!(out.contains("<- recommended"), "{out}");
+    let (code, _, err) = churnscope(&["compare", "public/sample_customers.csv", "--models", "svm"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("unknown model 'svm'"), "{err}");
+    let (code, _, err) = churnscope(&["compare", "public/sample_customers.csv", "--search", "yes"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--search goes with --cv"), "{err}");
+}

@@ -377,10 +377,18 @@ async fn telco_upload_train_metrics_chart_and_no_request_leaves_the_origin() {
         total += number(c, id).await;
     }
     assert_eq!(total, number(c, "n-test").await);
+    // Charts paint in a task of their own right after the results appear.
+    wait_for(
+        c,
+        "the ROC chart painted",
+        "const e = document.querySelector('[data-testid=roc-chart]'); return e && e.dataset.drawn ? true : null;",
+        |v| v == true,
+    )
+    .await;
     let (blue, ink, state) = roc_pixels(c).await;
     assert_eq!(state, "true", "the chart reports it was drawn");
-    // The canvas is 560 x 440 CSS px at device scale 1 (--force-device-scale-factor=1). A
-    // curve from (0, 0) to (1, 1) is at least as long as the plot's diagonal (about 600 px)
+    // The canvas is 520 x 400 CSS px at device scale 1 (--force-device-scale-factor=1). A
+    // curve from (0, 0) to (1, 1) is at least as long as the plot's diagonal (about 540 px)
     // and drawn 2 px wide, so even half of it anti-aliased away leaves over 300 pixels in the
     // model colour; the axes, tick labels, titles and legend ink well over 3,000.
     assert!(
@@ -420,13 +428,29 @@ async fn telco_upload_train_metrics_chart_and_no_request_leaves_the_origin() {
     c.execute("window.__longTasks = []; return true;", vec![])
         .await
         .expect("reset");
-    choose_model(c, "gbdt").await;
+    // Two models at once, each with 5-fold cross-validation.
+    choose_models(c, &["logistic", "gbdt"]).await;
+    c.execute(
+        r#"const d = document.querySelector('[data-testid=advanced]'); d.open = true;
+           const s = document.querySelector('[data-testid=cv-folds]'); s.value = '5';
+           s.dispatchEvent(new Event('change', {bubbles: true})); return true;"#,
+        vec![],
+    )
+    .await
+    .expect("5-fold cross-validation");
     click(c, "train-button").await;
     wait_for(
         c,
-        "boosted trees on Telco",
-        "const e = document.querySelector('[data-testid=result-model]'); return e ? e.textContent : null;",
-        |v| v == "gradient-boosted trees",
+        "the live loss curve while the models train",
+        "const e = document.querySelector('[data-testid=loss-chart]'); return e && e.dataset.drawn ? true : null;",
+        |v| v == true,
+    )
+    .await;
+    wait_for(
+        c,
+        "both models trained",
+        "return document.querySelector('[data-testid=train-time]') ? document.querySelectorAll('[data-testid=comparison-row]').length : null;",
+        |v| v == 2,
     )
     .await;
     let longest = c
@@ -435,10 +459,178 @@ async fn telco_upload_train_metrics_chart_and_no_request_leaves_the_origin() {
         .expect("long tasks")
         .as_f64()
         .expect("a number");
-    eprintln!("longest main-thread task while training boosted trees: {longest} ms");
+    eprintln!(
+        "longest main-thread task while training LR + boosted trees with 5-fold CV: {longest} ms"
+    );
     assert!(longest <= 200.0, "a {longest} ms long task while training");
+    // The comparison table: one row per model with every column, the best highlighted.
+    let table = c
+        .execute(
+            r#"return [...document.querySelectorAll('[data-testid=comparison-row]')].map(r => ({
+                 model: r.dataset.model,
+                 cells: Object.fromEntries([...r.querySelectorAll('[data-metric]')].map(td => [td.dataset.metric, td.textContent])),
+                 best: [...r.querySelectorAll('td.best')].map(td => td.dataset.metric),
+               }));"#,
+            vec![],
+        )
+        .await
+        .expect("comparison table");
+    eprintln!("comparison table: {table}");
+    let rows = table.as_array().expect("rows");
+    assert_eq!(rows[0]["model"], "logistic");
+    assert_eq!(rows[1]["model"], "gbdt");
+    for r in rows {
+        let cell = |k: &str| r["cells"][k].as_str().unwrap_or_default().to_string();
+        let auc: f64 = cell("roc_auc").parse().expect("roc auc");
+        // baselines.md: Telco test ROC AUC 0.8419 (logistic), 0.8325 (LightGBM); 0.03 around.
+        assert!((auc - 0.835).abs() < 0.03, "{r}");
+        for k in [
+            "pr_auc",
+            "f1",
+            "recall",
+            "precision",
+            "log_loss",
+            "brier",
+            "fit_seconds",
+        ] {
+            let v: f64 = cell(k).parse().unwrap_or_else(|_| panic!("{k} in {r}"));
+            assert!(v >= 0.0, "{k} in {r}");
+        }
+        assert!(cell("cv_mean").contains(" ± "), "CV mean ± sd: {r}");
+    }
+    // The first model's ROC AUC is the one the logistic regression alone gave.
+    assert_eq!(rows[0]["cells"]["roc_auc"], format!("{auc:.4}"));
+    let bests: usize = rows
+        .iter()
+        .map(|r| r["best"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(
+        bests >= 9,
+        "every column has a best value highlighted: {table}"
+    );
+    // Every chart is drawn.
+    wait_for(
+        c,
+        "the explanation charts painted",
+        "const e = document.querySelector('[data-testid=pd-chart-0]'); return e && e.dataset.drawn ? true : null;",
+        |v| v == true,
+    )
+    .await;
+    for id in [
+        "roc-chart",
+        "pr-chart",
+        "gains-chart",
+        "lift-chart",
+        "calibration-chart",
+        "distribution-chart",
+        "sweep-chart",
+        "importance-chart",
+        "pd-chart-0",
+    ] {
+        let state = c
+            .execute(
+                &format!("const e = document.querySelector('[data-testid={id}]'); return e ? (e.dataset.drawn || e.dataset.error || 'not drawn') : 'missing';"),
+                vec![],
+            )
+            .await
+            .expect("chart state");
+        assert_eq!(state, "true", "{id}");
+    }
+    // The threshold slider: as it moves, churners caught plus churners missed stay the test
+    // set's churners, and fewer customers are flagged at a higher threshold.
+    let mut last_flagged = f64::INFINITY;
+    let mut churners = None;
+    for t in ["0.1", "0.3", "0.5", "0.7", "0.9"] {
+        c.execute(
+            &format!(
+                "const s = document.querySelector('[data-testid=threshold-slider]'); s.value = '{t}';
+                 s.dispatchEvent(new Event('input', {{bubbles: true}})); return true;"
+            ),
+            vec![],
+        )
+        .await
+        .expect("move the slider");
+        assert_eq!(
+            text_of(c, "threshold-value").await,
+            format!("{:.3}", t.parse::<f64>().expect("t"))
+        );
+        let (tp, fn_, fp, tn) = (
+            number(c, "slider-tp").await,
+            number(c, "slider-fn").await,
+            number(c, "slider-fp").await,
+            number(c, "slider-tn").await,
+        );
+        assert_eq!(tp + fn_ + fp + tn, number(c, "n-test").await);
+        let caught_and_missed = tp + fn_;
+        assert_eq!(
+            *churners.get_or_insert(caught_and_missed),
+            caught_and_missed,
+            "TP + FN at {t}"
+        );
+        let flagged = number(c, "slider-flagged").await;
+        assert_eq!(flagged, tp + fp);
+        assert!(
+            flagged <= last_flagged,
+            "fewer flagged at a higher threshold ({t})"
+        );
+        last_flagged = flagged;
+    }
+    screenshot_of(c, "threshold-panel", "05-threshold-slider.png").await;
+    click(c, "threshold-f1").await;
+    let best_f1 = number(c, "slider-f1").await;
+    c.execute(
+        "const s = document.querySelector('[data-testid=threshold-slider]'); s.value = '0.5'; s.dispatchEvent(new Event('input', {bubbles: true})); return true;",
+        vec![],
+    )
+    .await
+    .expect("back to 0.5");
+    assert!(
+        best_f1 >= number(c, "slider-f1").await,
+        "Best F1 is at least F1 at 0.5"
+    );
+    click(c, "threshold-recall").await;
+    assert!(
+        number(c, "slider-recall").await >= 0.8,
+        "the default target recall is 80%"
+    );
+    screenshot_of(c, "comparison-table", "04-model-comparison.png").await;
+    screenshot_of(c, "roc-chart", "06-roc-curves.png").await;
+    screenshot_of(c, "gains-chart", "07-gains.png").await;
+    screenshot_of(c, "calibration-chart", "08-calibration.png").await;
+    screenshot_of(c, "importance-chart", "09-importance.png").await;
+    screenshot_of(c, "risky-table", "10-riskiest-customers.png").await;
+    assert_eq!(
+        c.execute(
+            "return document.querySelectorAll('[data-testid=risky-row]').length;",
+            vec![]
+        )
+        .await
+        .expect("risky rows"),
+        20
+    );
+    // Pick the other model: the page follows it.
+    c.execute(
+        "[...document.querySelectorAll('[data-testid=use-model]')].find(b => b.dataset.model === 'gbdt').click(); return true;",
+        vec![],
+    )
+    .await
+    .expect("use the trees");
+    wait_for(
+        c,
+        "the trees in use",
+        "const e = document.querySelector('[data-testid=result-model]'); return e ? e.textContent : null;",
+        |v| v == "gradient-boosted trees",
+    )
+    .await;
+    c.execute(
+        r#"const s = document.querySelector('[data-testid=cv-folds]'); s.value = '0';
+           s.dispatchEvent(new Event('change', {bubbles: true})); return true;"#,
+        vec![],
+    )
+    .await
+    .expect("no cross-validation");
     // Cancel a run (the neural network takes seconds) and start another.
-    choose_model(c, "mlp").await;
+    choose_models(c, &["mlp"]).await;
     click(c, "train-button").await;
     wait_for(
         c,
@@ -447,6 +639,14 @@ async fn telco_upload_train_metrics_chart_and_no_request_leaves_the_origin() {
         |v| v == true,
     )
     .await;
+    wait_for(
+        c,
+        "the network's live loss curve",
+        "const e = document.querySelector('[data-testid=loss-chart]'); return e && e.dataset.drawn ? true : null;",
+        |v| v == true,
+    )
+    .await;
+    screenshot_of(c, "loss-chart", "11-live-loss.png").await;
     let elapsed = text_of(c, "progress-elapsed").await;
     assert!(
         elapsed.ends_with(" s"),
@@ -455,7 +655,7 @@ async fn telco_upload_train_metrics_chart_and_no_request_leaves_the_origin() {
     click(c, "cancel-button").await;
     let notice = text_of(c, "notice").await;
     assert!(notice.contains("Training stopped"), "{notice}");
-    choose_model(c, "logistic").await;
+    choose_models(c, &["logistic"]).await;
     click(c, "train-button").await;
     wait_for(
         c,
@@ -558,7 +758,7 @@ async fn sample_dataset_trains_and_bad_files_get_clear_messages() {
         ("mlp", "Adam", "neural network"),
     ] {
         choose_model(c, value).await;
-        let hint = text_of(c, "model-hint").await;
+        let hint = text_of(c, "model-choice").await;
         assert!(hint.contains(hint_says), "{hint}");
         click(c, "train-button").await;
         wait_for(
@@ -974,12 +1174,22 @@ async fn big_files_are_read_in_a_worker_with_progress_and_can_be_cancelled() {
     );
 }
 
-/// Picks `value` in the model choice.
+/// Checks exactly the models in `keys` (logistic, gbdt, forest, mlp) in the model choice.
+async fn choose_models(c: &Client, keys: &[&str]) {
+    c.execute(
+        r#"const want = arguments[0];
+           for (const box of document.querySelectorAll('[data-testid=model-choice] input[type=checkbox]')) {
+             const key = box.dataset.testid.replace('model-', '');
+             if (box.checked !== want.includes(key)) box.click();
+           }
+           return true;"#,
+        vec![serde_json::json!(keys)],
+    )
+    .await
+    .expect("choose the models");
+}
+
+/// Picks one model.
 async fn choose_model(c: &Client, value: &str) {
-    c.find(fantoccini::Locator::Css("[data-testid=model-select]"))
-        .await
-        .expect("model select")
-        .select_by_value(value)
-        .await
-        .expect("choose the model");
+    choose_models(c, &[value]).await;
 }

@@ -19,12 +19,14 @@ mod cli {
     use churnscope::engine::checks::check;
     use churnscope::engine::dataset::Dataset;
     use churnscope::engine::decode::TextEncoding;
+    use churnscope::engine::evaluation::{best_model, run_plan, Balance, ModelRun, TrainPlan};
     use churnscope::engine::ingest::{read_table, ReadInfo, ReadOptions};
     use churnscope::engine::metrics::ClassificationReport;
     use churnscope::engine::models::gbdt::{EarlyStopping, Growth};
     use churnscope::engine::models::{ClassWeight, LogisticRegressionParams, Penalty};
     use churnscope::engine::pipeline::{
         fit_tuned, train_and_evaluate, FitTimes, FittedPipeline, ModelKind, Resample, TrainConfig,
+        TunedFit,
     };
     use churnscope::engine::prep::{CategoricalImpute, NumericImpute, PrepOptions};
     use churnscope::engine::profile::profile_column;
@@ -69,6 +71,16 @@ USAGE:
       it (--search random:N). --calibration and
       --threshold are fitted on 5-fold out-of-fold scores of the training rows; the
       chosen threshold is saved with the model. --out writes the fitted pipeline as JSON.
+  churnscope compare FILE [--target COL] [--positive VALUE] [--ignore COL,COL]
+                          [--models logistic,gbdt,forest,mlp] [--cv K [--search yes]]
+                          [--balance weights|over|under] [--explain yes] [--format text|json]
+      Trains several models on one split (default: all four) and prints them side by
+      side, as the page's comparison table: test ROC AUC, PR AUC, F1, recall, precision,
+      log loss, Brier, fit time and, with --cv K, the K-fold ROC AUC (mean and standard
+      deviation; with --search yes, of the best setting of each model's grid), with warnings
+      (suspected leakage, no better than the churn rate, overfitting) and the recommended
+      model. --explain yes adds each model's permutation importance and the top reasons of the
+      riskiest test customers.
   churnscope sample [--rows 5000] [--seed 20241101] [--out FILE]
       Writes the built-in synthetic sample dataset (to standard output without --out).
 ";
@@ -151,6 +163,7 @@ USAGE:
         let result = match command {
             "profile" => profile(rest),
             "train" => train(rest),
+            "compare" => compare(rest),
             "sample" => sample(rest),
             "help" | "--help" | "-h" => {
                 print!("{USAGE}");
@@ -410,8 +423,12 @@ USAGE:
                 let labels = config.target.labels(&ds).map_err(|e| e.to_string())?;
                 let rows: Vec<usize> = (0..ds.n_rows).filter(|&r| labels[r].is_some()).collect();
                 let clock = || start.elapsed().as_secs_f64();
-                let (pipeline, tuning, times) =
-                    fit_tuned(&ds, &rows, &config, |_| true, &clock).map_err(|e| e.to_string())?;
+                let TunedFit {
+                    pipeline,
+                    tuning,
+                    times,
+                    ..
+                } = fit_tuned(&ds, &rows, &config, |_| true, &clock).map_err(|e| e.to_string())?;
                 fit_only = Some(start.elapsed().as_secs_f64());
                 steps = Some(times);
                 let test_options = ReadOptions {
@@ -784,6 +801,185 @@ USAGE:
             r.threshold, c.true_negative, c.false_positive, c.false_negative, c.true_positive
         );
         println!("parse {parse_seconds:.4} s, fit {fit_seconds:.4} s (with --test: the fit alone; otherwise fit and evaluation)");
+        Ok(())
+    }
+
+    fn compare(raw: Vec<String>) -> Result<(), String> {
+        let args = Args::parse(
+            raw,
+            &[
+                "target",
+                "positive",
+                "ignore",
+                "models",
+                "cv",
+                "search",
+                "balance",
+                "explain",
+                "format",
+                "encoding",
+                "delimiter",
+                "sheet",
+                "seed",
+            ],
+        )?;
+        let json = args.json()?;
+        let options = read_options(&args)?;
+        let (ds, _) = load(args.file()?, &options)?;
+        let mut config = TrainConfig::new(choose_target(&ds, &args)?);
+        config.seed = args.number("seed", 42u64)?;
+        config.ignore = args
+            .get("ignore")
+            .map(|s| s.split(',').map(|c| c.trim().to_string()).collect())
+            .unwrap_or_default();
+        let mut plan = TrainPlan::single(config);
+        plan.models = match args.get("models") {
+            None => vec![
+                ModelKind::Logistic,
+                ModelKind::Gbdt,
+                ModelKind::Forest,
+                ModelKind::Mlp,
+            ],
+            Some(list) => list
+                .split(',')
+                .map(|m| match m.trim() {
+                    "logistic" => Ok(ModelKind::Logistic),
+                    "gbdt" => Ok(ModelKind::Gbdt),
+                    "forest" => Ok(ModelKind::Forest),
+                    "mlp" => Ok(ModelKind::Mlp),
+                    other => Err(format!(
+                        "--models: unknown model '{other}' (use logistic, gbdt, forest, mlp)"
+                    )),
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        if let Some(k) = args.get("cv") {
+            plan.cv_folds = Some(
+                k.parse()
+                    .ok()
+                    .filter(|&k: &usize| k >= 2)
+                    .ok_or_else(|| format!("--cv: '{k}' is not a number of folds (2 or more)"))?,
+            );
+        }
+        let yes = |name: &str| -> Result<bool, String> {
+            match args.get(name) {
+                None | Some("no") => Ok(false),
+                Some("yes") => Ok(true),
+                Some(v) => Err(format!("--{name}: '{v}' (use yes or no)")),
+            }
+        };
+        plan.search = yes("search")?;
+        if plan.search && plan.cv_folds.is_none() {
+            return Err("--search goes with --cv".into());
+        }
+        plan.explain = yes("explain")?;
+        plan.balance = match args.get("balance") {
+            None => None,
+            Some("weights") => Some(Balance::Weights),
+            Some("over") => Some(Balance::Over),
+            Some("under") => Some(Balance::Under),
+            Some(v) => return Err(format!("--balance: '{v}' (use weights, over or under)")),
+        };
+        let start = Instant::now();
+        let clock = || start.elapsed().as_secs_f64();
+        let mut runs: Vec<ModelRun> = Vec::new();
+        run_plan(&ds, &plan, |_, _| true, &clock, |r| runs.push(r)).map_err(|e| e.to_string())?;
+        let best = best_model(&runs);
+        if json {
+            let models: Vec<serde_json::Value> = runs
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let t = &r.outcome.test;
+                    serde_json::json!({
+                        "model": r.kind,
+                        "recommended": Some(i) == best,
+                        "metrics": {
+                            "roc_auc": t.roc_auc, "pr_auc": t.pr_auc, "f1": t.f1, "recall": t.recall,
+                            "precision": t.precision, "accuracy": t.accuracy, "log_loss": t.log_loss,
+                            "brier": t.brier, "threshold": t.threshold,
+                        },
+                        "train_roc_auc": r.train_roc_auc,
+                        "fit_seconds": r.fit_seconds,
+                        "cv": r.cv,
+                        "n_train": r.outcome.n_train,
+                        "n_test": r.outcome.n_test,
+                        "warnings": r.warnings.iter().map(|w| w.message()).collect::<Vec<_>>(),
+                        "explanation": r.explanation,
+                    })
+                })
+                .collect();
+            let out = serde_json::json!({ "models": models });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+            );
+            return Ok(());
+        }
+        println!(
+            "{:<24} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>17}",
+            "model",
+            "roc_auc",
+            "pr_auc",
+            "f1",
+            "recall",
+            "precision",
+            "log_loss",
+            "brier",
+            "fit_s",
+            "cv_roc_auc"
+        );
+        for (i, r) in runs.iter().enumerate() {
+            let t = &r.outcome.test;
+            let cv =
+                r.cv.as_ref()
+                    .map_or("-".to_string(), |c| format!("{:.4} ± {:.4}", c.mean, c.std));
+            println!(
+                "{:<24} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>9.4} {:>8.4} {:>8.4} {:>8.2} {:>17}{}",
+                r.label(),
+                t.roc_auc,
+                t.pr_auc,
+                t.f1,
+                t.recall,
+                t.precision,
+                t.log_loss,
+                t.brier,
+                r.fit_seconds,
+                cv,
+                if Some(i) == best {
+                    "  <- recommended"
+                } else {
+                    ""
+                }
+            );
+        }
+        for r in &runs {
+            for w in &r.warnings {
+                println!("warning ({}): {}", r.label(), w.message());
+            }
+            if let Some(ex) = &r.explanation {
+                println!("\n{}: permutation importance (drop in test ROC AUC, mean ± sd over {} shuffles of {} customers)", r.label(), ex.repeats, ex.rows_used);
+                for imp in ex.importance.iter().take(8) {
+                    println!("  {:<28} {:>8.4} ± {:.4}", imp.column, imp.mean, imp.std);
+                }
+                println!(
+                    "{}: riskiest test customers and their top reasons",
+                    r.label()
+                );
+                for c in ex.reasons.iter().take(5) {
+                    let up: Vec<String> =
+                        c.up.iter()
+                            .map(|x| format!("{} = {} ({:+.2})", x.column, x.value, x.contribution))
+                            .collect();
+                    println!(
+                        "  row {:>6}  p = {:.3}  {}",
+                        c.row + 1,
+                        c.probability,
+                        up.join("; ")
+                    );
+                }
+            }
+        }
         Ok(())
     }
 

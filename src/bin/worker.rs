@@ -10,12 +10,12 @@
 #[cfg(target_arch = "wasm32")]
 mod browser {
     use churnscope::buffers::{transfer_list, values_from_js, values_to_js};
+    use churnscope::engine::evaluation::{run_plan, PlanProgress};
     use churnscope::engine::ingest::read_table_with_progress;
     use churnscope::engine::jobs::{
         join_dataset, split_dataset, JobProgress, ReadRequest, ReadResult, TrainRequest,
         WorkerEvent,
     };
-    use churnscope::engine::pipeline::train_and_evaluate;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use web_sys::{Blob, DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
@@ -49,8 +49,9 @@ mod browser {
         post(&WorkerEvent::Failed { message }, &js_sys::Array::new());
     }
 
-    /// Trains as `request` (JSON) says on the table in `data.buffers`, reporting progress
-    /// at most every 100 ms.
+    /// Trains every model of the plan in `request` (JSON) on the table in `data.buffers`,
+    /// posting each model as it finishes and progress (with the live loss curve) at most
+    /// every 100 ms.
     fn train(data: &JsValue, request: &str) {
         let request = match serde_json::from_str::<TrainRequest>(request) {
             Ok(r) => r,
@@ -64,24 +65,33 @@ mod browser {
             Ok(d) => d,
             Err(e) => return fail(e),
         };
-        let model = request.config.model;
+        let mut tracker = PlanProgress::new(&request.plan);
         let mut last = f64::NEG_INFINITY;
-        let result = train_and_evaluate(&dataset, &request.config, |p| {
-            let t = now_ms();
-            if t - last >= 100.0 {
-                last = t;
+        let result = run_plan(
+            &dataset,
+            &request.plan,
+            |model, p| {
+                tracker.observe(model, p);
+                let t = now_ms();
+                if t - last >= 100.0 {
+                    last = t;
+                    post(
+                        &WorkerEvent::Progress(tracker.report()),
+                        &js_sys::Array::new(),
+                    );
+                }
+                true
+            },
+            &|| now_ms() / 1000.0,
+            |run| {
                 post(
-                    &WorkerEvent::Progress(JobProgress::of_training(p, model)),
+                    &WorkerEvent::ModelTrained(Box::new(run)),
                     &js_sys::Array::new(),
-                );
-            }
-            true
-        });
+                )
+            },
+        );
         match result {
-            Ok(outcome) => post(
-                &WorkerEvent::Trained(Box::new(outcome)),
-                &js_sys::Array::new(),
-            ),
+            Ok(()) => post(&WorkerEvent::Finished, &js_sys::Array::new()),
             Err(e) => fail(e.to_string()),
         }
     }
@@ -133,19 +143,13 @@ mod browser {
         };
         let parse_ms = now_ms() - start;
         post(
-            &WorkerEvent::Progress(JobProgress {
-                stage: "Profiling the columns".to_string(),
-                fraction: 1.0,
-            }),
+            &WorkerEvent::Progress(JobProgress::new("Profiling the columns", 1.0)),
             &js_sys::Array::new(),
         );
         let mut described = ReadResult::describe(&dataset, info, parse_ms);
         if let Some(fit) = &request.fit {
             post(
-                &WorkerEvent::Progress(JobProgress {
-                    stage: "Fitting the model (benchmark)".to_string(),
-                    fraction: 1.0,
-                }),
+                &WorkerEvent::Progress(JobProgress::new("Fitting the model (benchmark)", 1.0)),
                 &js_sys::Array::new(),
             );
             described.fit = Some(fit.run(&dataset, &|| now_ms() / 1000.0));

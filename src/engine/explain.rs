@@ -110,8 +110,61 @@ pub struct Contributions {
     pub base: Vec<f64>,
     /// Row-major `rows x columns`; `base[i] + Σ values[i]` is the row's log-odds.
     pub values: Vec<Vec<f64>>,
-    /// Whether the split is exact (linear models) rather than an approximation.
+    /// Whether the split is exact (linear models, trees) rather than an approximation.
     pub exact: bool,
+    /// The scale of `base` and `values`: log-odds, except for the random forest, whose
+    /// trees average probabilities, so its TreeSHAP values add up to the probability.
+    #[serde(default)]
+    pub unit: ContributionUnit,
+}
+
+/// What contributions add up to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContributionUnit {
+    #[default]
+    LogOdds,
+    Probability,
+}
+
+/// Sums per-feature values (and the expected value, last) of tree SHAP into per-column
+/// contributions.
+fn tree_contributions(
+    prep: &FittedPreprocessor,
+    shap: Vec<Vec<f64>>,
+    unit: ContributionUnit,
+) -> Contributions {
+    let features = feature_columns(prep);
+    let mut columns: Vec<String> = Vec::new();
+    let owner: Vec<usize> = features
+        .iter()
+        .map(|name| match columns.iter().position(|c| c == name) {
+            Some(i) => i,
+            None => {
+                columns.push(name.clone());
+                columns.len() - 1
+            }
+        })
+        .collect();
+    let mut base = Vec::with_capacity(shap.len());
+    let values = shap
+        .into_iter()
+        .map(|row| {
+            let mut v = vec![0.0; columns.len()];
+            for (j, &owner) in owner.iter().enumerate() {
+                v[owner] += row.get(j).copied().unwrap_or(0.0);
+            }
+            base.push(row.last().copied().unwrap_or(0.0));
+            v
+        })
+        .collect();
+    Contributions {
+        columns,
+        base,
+        values,
+        exact: true,
+        unit,
+    }
 }
 
 /// One column's push on one customer's risk.
@@ -538,6 +591,7 @@ pub fn contributions(
                 base: vec![m.intercept; x.rows],
                 values,
                 exact: true,
+                unit: ContributionUnit::LogOdds,
             }))
         }
         FittedModel::Mlp(m) => {
@@ -570,10 +624,22 @@ pub fn contributions(
                 base,
                 values,
                 exact: false,
+                unit: ContributionUnit::LogOdds,
             }))
         }
-        // Trees: TreeSHAP, wired in by the integrator.
-        FittedModel::Gbdt(_) | FittedModel::Forest(_) => Ok(None),
+        // Trees: exact TreeSHAP from the trees themselves (None for a model saved before
+        // trees kept their node counts).
+        FittedModel::Gbdt(m) => {
+            let x = p.preprocessor.transform(ds, rows)?;
+            Ok(m.shap_values(&x)
+                .map(|shap| tree_contributions(&p.preprocessor, shap, ContributionUnit::LogOdds)))
+        }
+        FittedModel::Forest(m) => {
+            let x = p.preprocessor.transform(ds, rows)?;
+            Ok(m.shap_values(&x).map(|shap| {
+                tree_contributions(&p.preprocessor, shap, ContributionUnit::Probability)
+            }))
+        }
     }
 }
 
@@ -603,8 +669,8 @@ fn reference_data(prep: &FittedPreprocessor, column: &str, n: usize) -> ColumnDa
 }
 
 /// The `n` riskiest of `rows` by `probabilities` (aligned with `rows`, as are the rows of
-/// `c`), each with its `k` largest contributions by absolute value, split into those raising
-/// and those lowering the risk (zero contributions are neither).
+/// `c`), each with its `k` largest contributions raising the risk and its `k` largest
+/// lowering it, largest first (zero contributions are neither).
 pub fn top_reasons(
     c: &Contributions,
     ds: &Dataset,
@@ -635,11 +701,12 @@ pub fn top_reasons(
                 })
                 .collect();
             reasons.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
-            reasons.truncate(k);
-            let (up, down): (Vec<Reason>, Vec<Reason>) = reasons
+            let (mut up, mut down): (Vec<Reason>, Vec<Reason>) = reasons
                 .into_iter()
                 .filter(|r| r.contribution != 0.0)
                 .partition(|r| r.contribution > 0.0);
+            up.truncate(k);
+            down.truncate(k);
             CustomerReasons {
                 row,
                 probability: probabilities[i],
@@ -1082,9 +1149,30 @@ tenure,charges,Contract,churn\n\
         }
         // Row 70's charges are missing, so filled with the median: the reference itself.
         assert_eq!(c.values[10][1], 0.0);
-        // Trees are left to TreeSHAP.
+    }
+
+    #[test]
+    fn tree_contributions_are_tree_shap_summed_per_column() {
+        // Boosted trees: TreeSHAP values add up to the log-odds (local accuracy, exact).
         let (ds, p, rows, _) = fitted(ModelKind::Gbdt);
-        assert_eq!(contributions(&p, &ds, &rows), Ok(None));
+        let c = contributions(&p, &ds, &rows).expect("ok").expect("trees");
+        assert!(c.exact);
+        assert_eq!(c.unit, ContributionUnit::LogOdds);
+        assert_eq!(c.columns, ["tenure", "charges", "Contract"]);
+        let z = model_log_odds(&p, &ds, &rows);
+        for (i, zi) in z.iter().enumerate() {
+            let total = c.base[i] + c.values[i].iter().sum::<f64>();
+            assert!((total - zi).abs() < 1e-9, "row {i}: {total} vs {zi}");
+        }
+        // The forest's trees average probabilities, so its values add up to the probability.
+        let (ds, p, rows, _) = fitted(ModelKind::Forest);
+        let c = contributions(&p, &ds, &rows).expect("ok").expect("trees");
+        assert_eq!(c.unit, ContributionUnit::Probability);
+        let probabilities = p.predict_proba(&ds, &rows).expect("predict");
+        for (i, pi) in probabilities.iter().enumerate() {
+            let total = c.base[i] + c.values[i].iter().sum::<f64>();
+            assert!((total - pi).abs() < 1e-9, "row {i}: {total} vs {pi}");
+        }
     }
 
     #[test]
@@ -1099,6 +1187,7 @@ tenure,charges,Contract,churn\n\
                 vec![0.2, 0.4, -0.6],
             ],
             exact: true,
+            unit: ContributionUnit::LogOdds,
         };
         let rows = [60, 70, 71];
         let probabilities = [0.3, 0.9, 0.6];
@@ -1113,9 +1202,13 @@ tenure,charges,Contract,churn\n\
         };
         assert_eq!(top[0].up, [reason("charges", "missing", 0.3)]);
         assert_eq!(top[0].down, [reason("tenure", "12", -1.0)]);
-        // Row 71 (probability 0.6): Contract -0.6 and charges 0.4; its Contract is missing.
+        // Row 71 (probability 0.6): charges 0.4 and tenure 0.2 up, Contract -0.6 down (its
+        // Contract is missing).
         assert_eq!(top[1].row, 71);
-        assert_eq!(top[1].up, [reason("charges", "84.73", 0.4)]);
+        assert_eq!(
+            top[1].up,
+            [reason("charges", "84.73", 0.4), reason("tenure", "9", 0.2)]
+        );
         assert_eq!(top[1].down, [reason("Contract", "missing", -0.6)]);
         let all = top_reasons(&c, &ds, &rows, &probabilities, 5, 3);
         assert_eq!(all.len(), 3);

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::checks::{check, DataWarning};
 use super::dataset::{Column, ColumnData, ColumnKind, ColumnSummary, Dataset, MISSING_CODE};
 use super::decode::TextEncoding;
+use super::evaluation::{ModelRun, TrainPlan};
 use super::ingest::{ReadInfo, ReadOptions, ReadProgress};
-use super::models::Progress;
-use super::pipeline::{FittedPipeline, ModelKind, TrainConfig, TrainOutcome};
+use super::pipeline::{FittedPipeline, ModelKind, TrainConfig};
 use super::target::{binary_columns, detect_target, target_for, Target};
 
 /// "Read this file": the file itself travels beside the request.
@@ -106,59 +106,59 @@ pub enum WorkerEvent {
     Ready,
     Progress(JobProgress),
     Read(Box<ReadResult>),
-    Trained(Box<TrainOutcome>),
-    Failed { message: String },
+    /// One model of a training plan is done (more may follow).
+    ModelTrained(Box<ModelRun>),
+    /// Every model of the plan is done.
+    Finished,
+    Failed {
+        message: String,
+    },
 }
 
 /// "Train on this table": the table's values travel beside it, one buffer per column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainRequest {
-    pub config: TrainConfig,
+    pub plan: TrainPlan,
     pub header: DatasetHeader,
 }
 
-/// How far a job has got: a label for the user and the fraction done (0 to 1).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// How far a job has got: a label for the user and the fraction done (0 to 1), and while a
+/// model trains, its loss so far (iteration, loss) for the live chart.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobProgress {
     pub stage: String,
     pub fraction: f64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub loss: Vec<(usize, f64)>,
+    /// What one step of the loss curve is: iteration, tree or epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_unit: Option<String>,
 }
 
 impl JobProgress {
-    /// The label and fraction of a training step's progress report.
-    pub fn of_training(p: Progress, model: ModelKind) -> Self {
-        let unit = match model {
-            ModelKind::Logistic => "iteration",
-            ModelKind::Gbdt | ModelKind::Forest => "tree",
-            ModelKind::Mlp => "epoch",
-        };
+    /// A stage and fraction with no loss curve.
+    pub fn new(stage: impl Into<String>, fraction: f64) -> Self {
         JobProgress {
-            stage: format!(
-                "Training: {unit} {} of at most {} (loss {:.4})",
-                p.iteration, p.max_iterations, p.loss
-            ),
-            fraction: if p.max_iterations == 0 {
-                0.0
-            } else {
-                (p.iteration as f64 / p.max_iterations as f64).min(1.0)
-            },
+            stage: stage.into(),
+            fraction,
+            ..Self::default()
         }
     }
 
     /// The label and fraction of a read's progress report.
     pub fn of_read(p: ReadProgress) -> Self {
-        JobProgress {
-            stage: if p.pass == 1 {
-                "Reading the file".to_string()
+        JobProgress::new(
+            if p.pass == 1 {
+                "Reading the file"
             } else {
-                "Reading some columns again".to_string()
+                "Reading some columns again"
             },
-            fraction: if p.total == 0 {
+            if p.total == 0 {
                 1.0
             } else {
                 p.done as f64 / p.total as f64
             },
-        }
+        )
     }
 }
 
@@ -325,16 +325,6 @@ mod tests {
         .expect("csv");
         let header = dataset_header(&ds);
         assert_eq!(header, split_dataset(ds).0);
-        let p = JobProgress::of_training(
-            Progress {
-                iteration: 25,
-                max_iterations: 100,
-                loss: 0.5,
-            },
-            ModelKind::Gbdt,
-        );
-        assert_eq!(p.fraction, 0.25);
-        assert!(p.stage.contains("tree 25 of at most 100"), "{}", p.stage);
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod clean;
 pub mod curves;
 pub mod dataset;
 pub mod decode;
+pub mod evaluation;
 pub mod excel;
 pub mod explain;
 pub mod ingest;

@@ -18,7 +18,7 @@ use super::models::{
 use super::prep::{FeatureBlock, FittedPreprocessor, PrepError, PrepOptions};
 use super::rng::Rng;
 use super::split::{
-    fold_training_rows, out_of_time_split, stratified_folds, stratified_split, SplitError,
+    fold_training_rows, out_of_time_split, stratified_folds, stratified_split, Split, SplitError,
 };
 use super::target::{Target, TargetError};
 use super::threshold::{choose_threshold, ThresholdChoice, ThresholdError, ThresholdRule};
@@ -49,6 +49,10 @@ pub enum PipelineError {
     Calibration(#[from] CalibrationError),
     #[error(transparent)]
     Threshold(#[from] ThresholdError),
+    #[error("could not explain the model: {0}")]
+    Explanation(String),
+    #[error("choose at least one model to train")]
+    NoModels,
 }
 
 pub type Result<T> = std::result::Result<T, PipelineError>;
@@ -394,6 +398,13 @@ pub fn train_and_evaluate(
     config: &TrainConfig,
     progress: impl FnMut(Progress) -> bool,
 ) -> Result<TrainOutcome> {
+    let split = split_rows(ds, config)?;
+    fit_and_test(ds, &split.train, &split.test, config, progress)
+}
+
+/// The training and test rows `config` asks for: a stratified random share, or the latest
+/// customers by `config.split_by_date`.
+pub fn split_rows(ds: &Dataset, config: &TrainConfig) -> Result<Split> {
     let labels = config.target.labels(ds)?;
     let n_labelled = labels.iter().filter(|l| l.is_some()).count();
     if n_labelled == 0 {
@@ -418,7 +429,7 @@ pub fn train_and_evaluate(
         }
         None => stratified_split(&labels, config.test_fraction, config.seed)?,
     };
-    fit_and_test(ds, &split.train, &split.test, config, progress)
+    Ok(split)
 }
 
 /// Fits on `train` (choosing C by cross-validation there first when `config.tuning` says
@@ -432,7 +443,9 @@ pub fn fit_and_test(
 ) -> Result<TrainOutcome> {
     let labels = config.target.labels(ds)?;
     let n_labelled = labels.iter().filter(|l| l.is_some()).count();
-    let (pipeline, tuning, _) = fit_tuned(ds, train, config, progress, &|| 0.0)?;
+    let TunedFit {
+        pipeline, tuning, ..
+    } = fit_tuned(ds, train, config, progress, &|| 0.0)?;
     let test_rows: Vec<usize> = test
         .iter()
         .copied()
@@ -452,17 +465,27 @@ pub fn fit_and_test(
     })
 }
 
-/// The whole fit on `train`: C chosen by cross-validation first when `config.tuning` says
-/// so, then preprocessing and model, then calibration and the threshold rule on
-/// out-of-fold scores when asked for. Also returns the search and the two timed steps of
-/// the final fit (by `clock`, seconds).
+/// What [`fit_tuned`] gives: the pipeline, the search (when there was one), the two timed
+/// steps of the final fit, and the loss the final fit reported at each iteration, tree or
+/// epoch (the training-loss curve).
+#[derive(Debug, Clone)]
+pub struct TunedFit {
+    pub pipeline: FittedPipeline,
+    pub tuning: Option<TuningReport>,
+    pub times: FitTimes,
+    pub loss_curve: Vec<(usize, f64)>,
+}
+
+/// The whole fit on `train`: hyperparameters chosen by cross-validation first when
+/// `config.tuning` says so, then preprocessing and model, then calibration and the threshold
+/// rule on out-of-fold scores when asked for. Steps are timed by `clock` (seconds).
 pub fn fit_tuned(
     ds: &Dataset,
     train: &[usize],
     config: &TrainConfig,
     mut progress: impl FnMut(Progress) -> bool,
     clock: &dyn Fn() -> f64,
-) -> Result<(FittedPipeline, Option<TuningReport>, FitTimes)> {
+) -> Result<TunedFit> {
     let labels = config.target.labels(ds)?;
     let (config, tuning) = match &config.tuning {
         Some(t) => {
@@ -471,8 +494,17 @@ pub fn fit_tuned(
         }
         None => (config.clone(), None),
     };
-    let (mut pipeline, times) =
-        FittedPipeline::fit_timed(ds, train, &config, &mut progress, clock)?;
+    let mut loss_curve = Vec::new();
+    let (mut pipeline, times) = FittedPipeline::fit_timed(
+        ds,
+        train,
+        &config,
+        |p| {
+            loss_curve.push((p.iteration, p.loss));
+            progress(p)
+        },
+        clock,
+    )?;
     if config.calibration.is_some() || config.threshold_rule.is_some() {
         let (calibrator, choice) = calibrate_and_choose(ds, train, &labels, &config, progress)?;
         pipeline.calibrator = calibrator;
@@ -481,7 +513,12 @@ pub fn fit_tuned(
         }
         pipeline.threshold_choice = choice;
     }
-    Ok((pipeline, tuning, times))
+    Ok(TunedFit {
+        pipeline,
+        tuning,
+        times,
+        loss_curve,
+    })
 }
 
 /// Fits the calibration map and chooses the threshold on out-of-fold scores of the training

@@ -62,6 +62,10 @@ pub struct Tuning {
     /// Random search: try this many settings of the grid, drawn without replacement.
     #[serde(default)]
     pub random: Option<usize>,
+    /// Cross-validate only the configuration's own setting (no search): the fold scores
+    /// estimate how well that one model does, as `cross_val_score` would.
+    #[serde(default)]
+    pub current_only: bool,
 }
 
 impl Tuning {
@@ -93,6 +97,7 @@ impl Tuning {
             ],
             seed: 42,
             random: None,
+            current_only: false,
         }
     }
 }
@@ -251,15 +256,23 @@ pub fn tune(
     mut progress: impl FnMut(Progress) -> bool,
 ) -> Result<TuningReport> {
     if config.model == ModelKind::Logistic {
-        let settings = settings_to_try(ModelKind::Logistic, tuning)?;
-        let grid: Vec<f64> = settings.iter().filter_map(|s| s.get("C")).collect();
+        let grid: Vec<f64> = if tuning.current_only {
+            vec![config.logistic.c_value()]
+        } else {
+            let settings = settings_to_try(ModelKind::Logistic, tuning)?;
+            settings.iter().filter_map(|s| s.get("C")).collect()
+        };
         let subset = Tuning {
             c_grid: grid,
             ..tuning.clone()
         };
         return tune_logistic(ds, rows, config, &subset, progress);
     }
-    let settings = settings_to_try(config.model, tuning)?;
+    let settings = if tuning.current_only {
+        vec![Setting::default()]
+    } else {
+        settings_to_try(config.model, tuning)?
+    };
     let labels = config.target.labels(ds)?;
     let folds = stratified_folds(&labels, rows, tuning.folds, tuning.seed)?;
     let mut scores = vec![Vec::with_capacity(folds.len()); settings.len()];

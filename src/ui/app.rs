@@ -12,20 +12,23 @@ use send_wrapper::SendWrapper;
 use web_sys::Blob;
 
 use super::browser::{now_ms, query_param};
+use super::chart_canvas::{ChartCanvas, Draw};
 use super::columns::{ColumnTable, ReadControls};
-use super::metrics::{ConfusionMatrixView, MetricsTable};
 use super::profile::ProfilePanel;
-use super::roc_chart::RocChart;
+use super::results::lines;
+use super::results::Results;
 use super::target::TargetPicker;
+use super::train_form::{TrainForm, TrainSettings};
 use super::upload::UploadPanel;
 use super::worker::{cancel as cancel_job, start_read, start_train};
+use crate::charts::{LegendAt, LineChart, Series};
 use crate::engine::checks::{check, DataWarning};
 use crate::engine::clean::{apply_merges, suggest_merges};
 use crate::engine::dataset::{Column, ColumnKind, ColumnSummary, Dataset};
+use crate::engine::evaluation::{best_model, ModelRun};
 use crate::engine::ingest::{ReadInfo, ReadOptions};
 use crate::engine::jobs::{FitRequest, JobProgress, ReadRequest, ReadResult};
-use crate::engine::models::FittedModel;
-use crate::engine::pipeline::{ModelKind, TrainConfig, TrainOutcome};
+use crate::engine::pipeline::ModelKind;
 use crate::engine::profile::profile_column;
 use crate::engine::target::{binary_columns, detect_target, target_for, Target};
 
@@ -70,25 +73,28 @@ impl Loaded {
     }
 }
 
-/// A finished training run.
-struct Trained {
-    outcome: TrainOutcome,
-    train_ms: f64,
-}
-
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
     let (loaded, set_loaded) = signal(None::<Arc<Loaded>>);
     let (target, set_target) = signal(None::<Target>);
-    let (trained, set_trained) = signal(None::<Arc<Trained>>);
+    // The models of the last training run, the one in use, and the table they were
+    // trained on.
+    let runs = RwSignal::new(Vec::<Arc<ModelRun>>::new());
+    let chosen = RwSignal::new(0usize);
+    let (trained_on, set_trained_on) = signal(None::<Arc<Loaded>>);
+    let train_ms = RwSignal::new(0.0f64);
+    let settings = RwSignal::new(TrainSettings::default());
+    let clear_results = move || {
+        runs.set(Vec::new());
+        set_trained_on.set(None);
+    };
     let (busy, set_busy) = signal(None::<&'static str>);
     let (error, set_error) = signal(None::<String>);
     let (notice, set_notice) = signal(None::<String>);
     let (progress, set_progress) = signal(None::<JobProgress>);
     // When the running job started (page clock, ms), for the time elapsed beside its progress.
     let (job_started, set_job_started) = signal(0.0f64);
-    let (model, set_model) = signal(ModelKind::Logistic);
     // The browser fit benchmark's result (see `bench_fit_request`).
     let (bench_fit, set_bench_fit) = signal(None::<String>);
     let (selected, set_selected) = signal(None::<String>);
@@ -108,7 +114,7 @@ pub fn App() -> impl IntoView {
             return;
         };
         set_error.set(None);
-        set_trained.set(None);
+        clear_results();
         let next = l.with_column(&column, |c| *c = apply_merges(c, &merges));
         set_loaded.set(Some(Arc::new(next)));
     });
@@ -124,10 +130,7 @@ pub fn App() -> impl IntoView {
         set_error.set(None);
         set_notice.set(None);
         set_job_started.set(now_ms());
-        set_progress.set(Some(JobProgress {
-            stage: "Starting the reader".to_string(),
-            fraction: 0.0,
-        }));
+        set_progress.set(Some(JobProgress::new("Starting the reader", 0.0)));
         let mut request = ReadRequest::new(&name, &options);
         request.fit = bench_fit_request();
         let file = (*source).clone();
@@ -157,7 +160,7 @@ pub fn App() -> impl IntoView {
                 Err(e) => format!("fit failed: {e}"),
             }));
             set_target.set(proposed);
-            set_trained.set(None);
+            clear_results();
             set_loaded.set(Some(Arc::new(Loaded {
                 name,
                 source,
@@ -181,7 +184,10 @@ pub fn App() -> impl IntoView {
         cancel_job();
         set_busy.set(None);
         set_progress.set(None);
-        set_notice.set(Some(if was_training {
+        let kept = runs.with_untracked(Vec::len);
+        set_notice.set(Some(if was_training && kept > 0 {
+            format!("Training stopped. The {kept} model(s) finished before it are kept.")
+        } else if was_training {
             "Training stopped. Nothing was changed.".to_string()
         } else if loaded.with_untracked(Option::is_some) {
             "Reading stopped. The table you had is still here.".to_string()
@@ -214,7 +220,7 @@ pub fn App() -> impl IntoView {
             set_target.set(detect_target(&next.dataset).ok().flatten());
         }
         set_error.set(None);
-        set_trained.set(None);
+        clear_results();
         set_loaded.set(Some(Arc::new(next)));
     });
     let on_error = Callback::new(move |message: String| {
@@ -229,7 +235,7 @@ pub fn App() -> impl IntoView {
             Ok(t) => {
                 set_error.set(None);
                 set_target.set(Some(t));
-                set_trained.set(None);
+                clear_results();
             }
             Err(e) => set_error.set(Some(e.to_string())),
         }
@@ -239,31 +245,50 @@ pub fn App() -> impl IntoView {
         let (Some(l), Some(t)) = (loaded.get(), target.get()) else {
             return;
         };
+        let plan = settings.with_untracked(|s| s.plan(t));
+        if plan.models.is_empty() {
+            set_error.set(Some("Choose at least one model to train.".to_string()));
+            return;
+        }
         set_busy.set(Some(TRAINING));
         set_error.set(None);
         set_notice.set(None);
         set_job_started.set(now_ms());
-        set_progress.set(Some(JobProgress {
-            stage: "Starting the trainer".to_string(),
-            fraction: 0.0,
-        }));
-        let mut config = TrainConfig::new(t);
-        config.model = model.get_untracked();
+        set_progress.set(Some(JobProgress::new("Starting the trainer", 0.0)));
+        // The previous results stay until the first model of this run arrives.
         let start = now_ms();
-        let on_done = move |result: Result<TrainOutcome, String>| {
+        let first = std::rc::Rc::new(std::cell::Cell::new(true));
+        let on_model = {
+            let l = l.clone();
+            move |run: ModelRun| {
+                if first.replace(false) {
+                    runs.set(Vec::new());
+                    chosen.set(0);
+                    train_ms.set(0.0);
+                    set_trained_on.set(Some(l.clone()));
+                }
+                runs.update(|list| list.push(Arc::new(run)));
+            }
+        };
+        let on_done = move |result: Result<(), String>| {
             set_busy.set(None);
             set_progress.set(None);
-            let train_ms = now_ms() - start;
             match result {
-                Ok(outcome) => set_trained.set(Some(Arc::new(Trained { outcome, train_ms }))),
+                Ok(()) => {
+                    train_ms.set(now_ms() - start);
+                    // Use the recommended model.
+                    let best = runs.with_untracked(|list| best_model(list.as_slice()));
+                    chosen.set(best.unwrap_or(0));
+                }
                 Err(e) => set_error.set(Some(format!("Training failed: {e}"))),
             }
         };
-        // In the worker: the page keeps painting and answering while the model trains.
+        // In the worker: the page keeps painting and answering while the models train.
         if let Err(e) = start_train(
             &l.dataset,
-            &config,
+            &plan,
             move |p| set_progress.set(Some(p)),
+            on_model,
             on_done,
         ) {
             set_busy.set(None);
@@ -321,67 +346,34 @@ pub fn App() -> impl IntoView {
                             <section class="panel" aria-labelledby="train-title">
                                 <h2 id="train-title">"3. Train a churn model"</h2>
                                 <TargetPicker candidates target=target.into() on_change=on_target busy=is_busy />
-                                <label class="model-choice">
-                                    "Model "
-                                    <select
-                                        data-testid="model-select"
-                                        prop:disabled=move || is_busy.get()
-                                        on:change=move |ev| {
-                                            let kind = match event_target_value(&ev).as_str() {
-                                                "gbdt" => ModelKind::Gbdt,
-                                                "forest" => ModelKind::Forest,
-                                                "mlp" => ModelKind::Mlp,
-                                                _ => ModelKind::Logistic,
-                                            };
-                                            set_model.set(kind);
-                                            set_trained.set(None);
-                                        }
-                                    >
-                                        <option value="logistic" selected=move || model.get() == ModelKind::Logistic>
-                                            "Logistic regression"
-                                        </option>
-                                        <option value="gbdt" selected=move || model.get() == ModelKind::Gbdt>
-                                            "Gradient-boosted trees"
-                                        </option>
-                                        <option value="forest" selected=move || model.get() == ModelKind::Forest>
-                                            "Random forest"
-                                        </option>
-                                        <option value="mlp" selected=move || model.get() == ModelKind::Mlp>
-                                            "Neural network"
-                                        </option>
-                                    </select>
-                                </label>
-                                <p class="hint" data-testid="model-hint">
-                                    {move || match model.get() {
-                                        ModelKind::Logistic => "Logistic regression (L2, C = 1) on a stratified 80/20 split (seed 42). \
-                                            Identifier columns are left out; numbers are median-imputed and standardised, \
-                                            categories imputed with their most frequent level and one-hot encoded, \
-                                            all fitted on the training part only.",
-                                        ModelKind::Gbdt => "Gradient-boosted trees with LightGBM's defaults (100 trees of up to 31 leaves, \
-                                            learning rate 0.1, at least 20 customers a leaf) on a stratified 80/20 split (seed 42). \
-                                            Identifier columns are left out; numbers are binned as they are and categories split \
-                                            natively; missing values take whichever side of each split fits them best.",
-                                        ModelKind::Forest => "A random forest of 100 Gini trees, each grown on a bootstrap sample with \
-                                            the square root of the features tried at each split (seed 42), on a stratified 80/20 split. \
-                                            Numbers are used as they are and categories as codes; missing values take a learned side.",
-                                        ModelKind::Mlp => "A neural network with one hidden layer of 100 ReLU units, trained by Adam on \
-                                            the logistic regression's features; 10% of the training part is held out and training stops \
-                                            when its log loss has not improved for 10 epochs (seed 42), on a stratified 80/20 split.",
-                                    }}
-                                </p>
+                                <TrainForm settings busy=is_busy />
                                 <button
                                     class="button primary"
                                     data-testid="train-button"
                                     prop:disabled=move || is_busy.get() || target.with(Option::is_none)
                                     on:click=train
                                 >
-                                    "Train"
+                                    {move || if settings.with(|s| s.models.len() > 1) { "Train and compare" } else { "Train" }}
                                 </button>
+                                <LiveLoss progress busy />
                             </section>
                         }
                     })
             }}
-            {move || trained.get().map(|t| view! { <Results trained=t /> })}
+            {move || {
+                trained_on
+                    .get()
+                    .map(|l| {
+                        view! {
+                            <Results
+                                runs=runs.into()
+                                chosen
+                                dataset=Arc::new(l.dataset.clone())
+                                train_ms=train_ms.into()
+                            />
+                        }
+                    })
+            }}
         </main>
         <footer>
             "No data leaves this page: the file is read and the model trained by WebAssembly in your browser."
@@ -500,52 +492,62 @@ fn DataWarnings(
     }
 }
 
-/// Test-set results of a training run.
+/// The training loss of the fit running now, per iteration, tree or epoch, drawn live.
 #[component]
-fn Results(
-    /// The finished run.
-    trained: Arc<Trained>,
+fn LiveLoss(
+    progress: ReadSignal<Option<JobProgress>>,
+    busy: ReadSignal<Option<&'static str>>,
 ) -> impl IntoView {
-    let o = &trained.outcome;
-    let left_out: Vec<String> = o
-        .pipeline
-        .preprocessor
-        .dropped
-        .iter()
-        .map(|d| format!("{} ({})", d.column, d.reason))
-        .collect();
-    let left_out = if left_out.is_empty() {
-        "none".to_string()
-    } else {
-        left_out.join(", ")
-    };
-    view! {
-        <section class="panel results" aria-labelledby="results-title" data-testid="results">
-            <h2 id="results-title">"4. How well it predicts churn"</h2>
-            <p class="summary">
-                "Trained on " <span data-testid="n-train">{o.n_train}</span> " customers, tested on "
-                <span data-testid="n-test">{o.n_test}</span> " it never saw; "
-                {o.pipeline.preprocessor.n_features()} " features. Training took "
-                <span data-testid="train-time">{format!("{:.0}", trained.train_ms)}</span> " ms."
-            </p>
-            <p class="hint">
-                "Model: " <span data-testid="result-model">{match o.pipeline.model {
-                    FittedModel::Logistic(_) => "logistic regression",
-                    FittedModel::Gbdt(_) => "gradient-boosted trees",
-                    FittedModel::Forest(_) => "random forest",
-                    FittedModel::Mlp(_) => "neural network",
-                }}</span> ". Target: " <span data-testid="result-target">{o.pipeline.target.column.clone()}</span>
-                " = " <span data-testid="result-positive">{o.pipeline.target.positive.clone()}</span>
-                " counts as churned. Left out: " <span data-testid="left-out">{left_out}</span>
-            </p>
-            <div class="results-grid">
-                <div>
-                    <MetricsTable report=o.test.clone() />
-                    <ConfusionMatrixView report=o.test.clone() />
-                </div>
-                <RocChart curve=o.test.roc.clone() auc=o.test.roc_auc />
-            </div>
-        </section>
+    // Shown once the first loss arrives (so a drawn chart always has a curve).
+    let has_loss = Memo::new(move |_| {
+        busy.get() == Some(TRAINING)
+            && progress.with(|p| p.as_ref().is_some_and(|p| !p.loss.is_empty()))
+    });
+    let draw: Draw = Arc::new(move || {
+        let p = progress.get().unwrap_or_default();
+        let unit = p
+            .loss_unit
+            .clone()
+            .unwrap_or_else(|| "iteration".to_string());
+        let points: Vec<(f64, f64)> = p.loss.iter().map(|&(i, l)| (i as f64, l)).collect();
+        let x_max = points.iter().map(|p| p.0).fold(1.0f64, f64::max);
+        let (lo, hi) = points
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+                (a.min(p.1), b.max(p.1))
+            });
+        let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+        let pad = ((hi - lo) * 0.1).max(1e-3);
+        lines(LineChart {
+            title: "Training loss, live".into(),
+            x_desc: unit.clone(),
+            y_desc: "Loss on the training rows".into(),
+            x_range: (0.0, x_max),
+            y_range: ((lo - pad).max(0.0), hi + pad),
+            series: vec![Series {
+                name: format!("loss per {unit}"),
+                points,
+                dashed: false,
+            }],
+            diagonal: None,
+            vline: None,
+            legend: LegendAt::UpperRight,
+            percent_axes: false,
+        })
+    });
+    move || {
+        has_loss.get().then(|| {
+            view! {
+                <figure class="figure">
+                    <ChartCanvas testid="loss-chart" label="Training loss of the model being fitted" draw=draw.clone() width=480.0 height=300.0 />
+                    <figcaption class="how-to-read">
+                        "How to read this: the loss measures how wrong the model still is on the customers it learns \
+                         from; it falls as training proceeds and flattens when there is little left to learn. With \
+                         cross-validation the curve restarts for each fit."
+                    </figcaption>
+                </figure>
+            }
+        })
     }
 }
 

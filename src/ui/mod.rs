@@ -6,11 +6,15 @@
 
 pub mod app;
 pub mod browser;
+pub mod chart_canvas;
 pub mod columns;
+pub mod compare;
 pub mod metrics;
 pub mod profile;
-pub mod roc_chart;
+pub mod results;
 pub mod target;
+pub mod threshold_panel;
+pub mod train_form;
 pub mod upload;
 pub mod worker;
 

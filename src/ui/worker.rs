@@ -15,10 +15,10 @@ use web_sys::{Blob, ErrorEvent, MessageEvent, Worker};
 
 use crate::buffers::{dataset_to_js, transfer_list, values_from_js};
 use crate::engine::dataset::Dataset;
+use crate::engine::evaluation::{ModelRun, TrainPlan};
 use crate::engine::jobs::{
     dataset_header, join_dataset, JobProgress, ReadRequest, ReadResult, TrainRequest, WorkerEvent,
 };
-use crate::engine::pipeline::{TrainConfig, TrainOutcome};
 
 /// The worker's loader, which Trunk writes next to `index.html`.
 pub const WORKER_URL: &str = "./worker_loader.js";
@@ -57,12 +57,13 @@ fn collect(data: &JsValue, result: ReadResult) -> Result<(Dataset, ReadResult), 
 }
 
 /// Starts a new worker (stopping any job still running) and, once it is ready, posts it
-/// `message`, transferring the buffers in `transfer`. `on_progress` gets each progress
-/// report; `on_done` the last event or a message for the user.
+/// `message`, transferring the buffers in `transfer`. `on_update` gets each event that does
+/// not end the job (progress, a model trained); `on_done` the last event or a message for
+/// the user.
 fn start_job(
     message: js_sys::Object,
     transfer: js_sys::Array,
-    on_progress: impl Fn(JobProgress) + 'static,
+    on_update: impl Fn(WorkerEvent) + 'static,
     on_done: impl FnOnce(Result<(WorkerEvent, JsValue), String>) + 'static,
 ) -> Result<(), String> {
     cancel();
@@ -102,7 +103,9 @@ fn start_job(
                         )));
                     }
                 }
-                Ok(WorkerEvent::Progress(p)) => on_progress(p),
+                Ok(event @ (WorkerEvent::Progress(_) | WorkerEvent::ModelTrained(_))) => {
+                    on_update(event)
+                }
                 Ok(WorkerEvent::Failed { message }) => end(Err(message)),
                 Ok(event) => end(Ok((event, data))),
                 Err(e) => end(Err(format!(
@@ -148,7 +151,12 @@ pub fn start_read(
     let message = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&message, &"request".into(), &request.into());
     let _ = js_sys::Reflect::set(&message, &"file".into(), &file);
-    start_job(message, js_sys::Array::new(), on_progress, move |result| {
+    let on_update = move |event| {
+        if let WorkerEvent::Progress(p) = event {
+            on_progress(p);
+        }
+    };
+    start_job(message, js_sys::Array::new(), on_update, move |result| {
         on_done(result.and_then(|(event, data)| match event {
             WorkerEvent::Read(result) => collect(&data, *result),
             _ => Err("the background reader sent a message it should not".to_string()),
@@ -156,17 +164,19 @@ pub fn start_read(
     })
 }
 
-/// Trains as `config` says on a copy of `dataset` in a new worker (stopping any job still
-/// running), so the page stays responsive. `on_progress` gets each progress report;
-/// `on_done` the outcome or a message for the user.
+/// Trains every model of `plan` on a copy of `dataset` in a new worker (stopping any job
+/// still running), so the page stays responsive. `on_progress` gets each progress report,
+/// `on_model` each model as it finishes; `on_done` the end of the plan or a message for the
+/// user.
 pub fn start_train(
     dataset: &Dataset,
-    config: &TrainConfig,
+    plan: &TrainPlan,
     on_progress: impl Fn(JobProgress) + 'static,
-    on_done: impl FnOnce(Result<TrainOutcome, String>) + 'static,
+    on_model: impl Fn(ModelRun) + 'static,
+    on_done: impl FnOnce(Result<(), String>) + 'static,
 ) -> Result<(), String> {
     let request = TrainRequest {
-        config: config.clone(),
+        plan: plan.clone(),
         header: dataset_header(dataset),
     };
     let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
@@ -175,9 +185,14 @@ pub fn start_train(
     let message = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&message, &"train".into(), &request.into());
     let _ = js_sys::Reflect::set(&message, &"buffers".into(), &buffers);
-    start_job(message, transfer, on_progress, move |result| {
+    let on_update = move |event| match event {
+        WorkerEvent::Progress(p) => on_progress(p),
+        WorkerEvent::ModelTrained(run) => on_model(*run),
+        _ => {}
+    };
+    start_job(message, transfer, on_update, move |result| {
         on_done(result.and_then(|(event, _)| match event {
-            WorkerEvent::Trained(outcome) => Ok(*outcome),
+            WorkerEvent::Finished => Ok(()),
             _ => Err("the background worker sent a message it should not".to_string()),
         }))
     })

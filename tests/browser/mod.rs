@@ -381,6 +381,25 @@ pub async fn screenshot(client: &Client, name: &str) {
     file.write_all(&png).expect("write png");
 }
 
+/// Saves a screenshot of the element with `testid` (scrolled into view) under
+/// tests/e2e-output/: one page section or chart, as the README shows it.
+pub async fn screenshot_of(client: &Client, testid: &str, name: &str) {
+    let element = client
+        .find(fantoccini::Locator::Css(&format!("[data-testid={testid}]")))
+        .await
+        .unwrap_or_else(|e| panic!("{testid}: {e}"));
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'}); return true;",
+            vec![serde_json::to_value(&element).expect("element")],
+        )
+        .await
+        .expect("scroll");
+    let png = element.screenshot().await.expect("screenshot");
+    let mut file = std::fs::File::create(output_dir().join(name)).expect("create png");
+    file.write_all(&png).expect("write png");
+}
+
 /// Reads a file fully (used to compare served bytes in audits).
 pub fn read(path: &Path) -> Vec<u8> {
     let mut buf = Vec::new();

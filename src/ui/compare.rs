@@ -1,0 +1,199 @@
+//! The model comparison table: every trained model side by side, the best value of each
+//! column highlighted, and a button to pick the model the rest of the page uses.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use crate::engine::evaluation::{best_model, ModelRun};
+
+/// One column: header, what it means, how to read a run, whether higher is better.
+struct Col {
+    key: &'static str,
+    title: &'static str,
+    help: &'static str,
+    value: fn(&ModelRun) -> Option<f64>,
+    higher_is_better: bool,
+}
+
+const COLUMNS: [Col; 9] = [
+    Col {
+        key: "roc_auc",
+        title: "ROC AUC",
+        help: "How well it ranks churners above loyal customers (0.5 guessing, 1 perfect).",
+        value: |r| Some(r.outcome.test.roc_auc),
+        higher_is_better: true,
+    },
+    Col {
+        key: "pr_auc",
+        title: "PR AUC",
+        help: "Average precision over all thresholds; guessing gets the churn rate.",
+        value: |r| Some(r.outcome.test.pr_auc),
+        higher_is_better: true,
+    },
+    Col {
+        key: "f1",
+        title: "F1",
+        help: "Balance of precision and recall at the model's threshold.",
+        value: |r| Some(r.outcome.test.f1),
+        higher_is_better: true,
+    },
+    Col {
+        key: "recall",
+        title: "Recall",
+        help: "Share of churners flagged at the threshold.",
+        value: |r| Some(r.outcome.test.recall),
+        higher_is_better: true,
+    },
+    Col {
+        key: "precision",
+        title: "Precision",
+        help: "Share of flagged customers who churned.",
+        value: |r| Some(r.outcome.test.precision),
+        higher_is_better: true,
+    },
+    Col {
+        key: "log_loss",
+        title: "Log loss",
+        help: "How well the probabilities fit what happened; lower is better.",
+        value: |r| Some(r.outcome.test.log_loss),
+        higher_is_better: false,
+    },
+    Col {
+        key: "brier",
+        title: "Brier",
+        help: "Mean squared error of the probabilities; lower is better.",
+        value: |r| Some(r.outcome.test.brier),
+        higher_is_better: false,
+    },
+    Col {
+        key: "fit_seconds",
+        title: "Fit time (s)",
+        help: "Seconds to fit (search and calibration included).",
+        value: |r| Some(r.fit_seconds),
+        higher_is_better: false,
+    },
+    Col {
+        key: "cv_mean",
+        title: "CV ROC AUC",
+        help:
+            "Cross-validated score on the training part: mean ± standard deviation over the folds.",
+        value: |r| r.cv.as_ref().map(|c| c.mean),
+        higher_is_better: true,
+    },
+];
+
+/// The best value of each column among `runs`.
+fn best_values(runs: &[Arc<ModelRun>]) -> Vec<Option<f64>> {
+    COLUMNS
+        .iter()
+        .map(|c| {
+            runs.iter()
+                .filter_map(|r| (c.value)(r))
+                .filter(|v| v.is_finite())
+                .reduce(|a, b| {
+                    if (b > a) == c.higher_is_better && b != a {
+                        b
+                    } else {
+                        a
+                    }
+                })
+        })
+        .collect()
+}
+
+/// Every trained model on the same test customers; `chosen` is the one in use.
+#[component]
+pub fn ComparisonTable(
+    /// The trained models, in training order.
+    runs: Signal<Vec<Arc<ModelRun>>>,
+    /// Index of the model the page uses.
+    chosen: RwSignal<usize>,
+) -> impl IntoView {
+    view! {
+        <div class="table-scroll">
+            <table class="comparison" data-testid="comparison-table">
+                <caption>
+                    "Every model on the same test customers. The best value of each column is highlighted; "
+                    "the recommended model has the best cross-validated score (or test ROC AUC without cross-validation)."
+                </caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Model"</th>
+                        {COLUMNS
+                            .iter()
+                            .map(|c| view! { <th scope="col" title=c.help>{c.title}</th> })
+                            .collect_view()}
+                        <th scope="col">"Use"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        let list = runs.get();
+                        let best = best_values(&list);
+                        let refs: Vec<&ModelRun> = list.iter().map(|r| &**r).collect();
+                        let recommended = best_model(&refs);
+                        list.iter()
+                            .enumerate()
+                            .map(|(i, run)| {
+                                let kind = serde_json::to_value(run.kind)
+                                    .ok()
+                                    .and_then(|v| v.as_str().map(str::to_string))
+                                    .unwrap_or_default();
+                                let cells = COLUMNS
+                                    .iter()
+                                    .zip(&best)
+                                    .map(|(c, b)| {
+                                        let v = (c.value)(run);
+                                        let is_best = v.is_some() && v == *b && list.len() > 1;
+                                        let text = match (c.key, v) {
+                                            (_, None) => "–".to_string(),
+                                            ("fit_seconds", Some(v)) => format!("{v:.2}"),
+                                            ("cv_mean", Some(v)) => format!(
+                                                "{v:.4} ± {:.4}",
+                                                run.cv.as_ref().map_or(0.0, |c| c.std)
+                                            ),
+                                            (_, Some(v)) => format!("{v:.4}"),
+                                        };
+                                        view! {
+                                            <td class="num" class:best=is_best data-metric=c.key>
+                                                {text}
+                                            </td>
+                                        }
+                                    })
+                                    .collect_view();
+                                let row_kind = kind.clone();
+                                view! {
+                                    <tr
+                                        data-testid="comparison-row"
+                                        data-model=row_kind
+                                        class:chosen=move || chosen.get() == i
+                                        aria-selected=move || (chosen.get() == i).to_string()
+                                    >
+                                        <th scope="row">
+                                            {run.label()}
+                                            {(recommended == Some(i) && list.len() > 1)
+                                                .then(|| view! { <span class="badge" data-testid="recommended">" recommended"</span> })}
+                                        </th>
+                                        {cells}
+                                        <td>
+                                            <button
+                                                class="button small"
+                                                data-testid="use-model"
+                                                data-model=kind
+                                                prop:disabled=move || chosen.get() == i
+                                                on:click=move |_| chosen.set(i)
+                                            >
+                                                {move || if chosen.get() == i { "In use" } else { "Use" }}
+                                            </button>
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+        </div>
+    }
+}

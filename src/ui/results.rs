@@ -1,0 +1,620 @@
+//! Everything after training: the comparison of models, the chosen model's numbers,
+//! warnings and charts, the threshold slider, and the explanations.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use super::chart_canvas::{ChartCanvas, Draw, Paint};
+use super::compare::ComparisonTable;
+use super::metrics::{ConfusionMatrixView, MetricsTable};
+use super::threshold_panel::ThresholdPanel;
+use crate::charts::{
+    draw_bars, draw_calibration, draw_lines, draw_roc_overlay, draw_score_distribution, Bar,
+    BarChart, CalibrationSeries, LegendAt, LineChart, Series,
+};
+use crate::engine::dataset::{ColumnKind, Dataset};
+use crate::engine::evaluation::ModelRun;
+use crate::engine::explain::{feature_columns, ContributionUnit};
+use crate::engine::models::FittedModel;
+
+/// The results of a training run: all models, and the one in use in detail.
+#[component]
+pub fn Results(
+    /// Every model trained so far in this run.
+    runs: Signal<Vec<Arc<ModelRun>>>,
+    /// The model in use.
+    chosen: RwSignal<usize>,
+    /// The table the models were trained on (for customer ids and cell values).
+    dataset: Arc<Dataset>,
+    /// Milliseconds the whole run took on the page's clock (0 while it runs).
+    train_ms: Signal<f64>,
+) -> impl IntoView {
+    let threshold = RwSignal::new(0.5f64);
+    let current = Memo::new(move |_| {
+        let list = runs.get();
+        list.get(chosen.get()).or(list.last()).cloned()
+    });
+    // A new model in use starts at its own threshold.
+    Effect::new(move |_| {
+        if let Some(run) = current.get() {
+            threshold.set(run.outcome.pipeline.threshold);
+        }
+    });
+    view! {
+        <section class="panel results" aria-labelledby="results-title" data-testid="results">
+            <h2 id="results-title">"4. Compare the models"</h2>
+            <ComparisonTable runs chosen />
+            <p class="how-to-read">
+                "How to read this: every model was tested on the same customers it never saw while learning. \
+                 Pick the one with the best ROC AUC unless another matters more to you, such as a lower log loss \
+                 when you use the probabilities themselves, or a much shorter fit time."
+            </p>
+            {move || {
+                current
+                    .get()
+                    .map(|run| {
+                        view! {
+                            <ModelDetail
+                                run
+                                runs
+                                threshold
+                                dataset=dataset.clone()
+                                train_ms
+                            />
+                        }
+                    })
+            }}
+        </section>
+    }
+}
+
+/// The model in use: summary, warnings, metrics, charts, threshold and explanations.
+#[component]
+fn ModelDetail(
+    run: Arc<ModelRun>,
+    runs: Signal<Vec<Arc<ModelRun>>>,
+    threshold: RwSignal<f64>,
+    dataset: Arc<Dataset>,
+    train_ms: Signal<f64>,
+) -> impl IntoView {
+    let o = &run.outcome;
+    let left_out: Vec<String> = o
+        .pipeline
+        .preprocessor
+        .dropped
+        .iter()
+        .map(|d| format!("{} ({})", d.column, d.reason))
+        .collect();
+    let left_out = if left_out.is_empty() {
+        "none".to_string()
+    } else {
+        left_out.join(", ")
+    };
+    let auc = o.test.roc_auc;
+    let warnings: Vec<String> = run.warnings.iter().map(|w| w.message()).collect();
+    view! {
+        <div class="model-detail" data-testid="model-detail">
+            <h3>
+                "In use: " <span data-testid="result-model">{model_name(&o.pipeline.model)}</span>
+            </h3>
+            <p class="summary">
+                "Trained on " <span data-testid="n-train">{o.n_train}</span> " customers, tested on "
+                <span data-testid="n-test">{o.n_test}</span> " it never saw; "
+                {o.pipeline.preprocessor.n_features()} " features. Fitting took "
+                <span data-testid="fit-time">{format!("{:.2}", run.fit_seconds)}</span> " s"
+                {move || {
+                    let ms = train_ms.get();
+                    (ms > 0.0).then(|| view! {
+                        "; the whole run "
+                        <span data-testid="train-time">{format!("{ms:.0}")}</span>
+                        " ms"
+                    })
+                }}
+                "."
+            </p>
+            <p class="hint">
+                "Target: " <span data-testid="result-target">{o.pipeline.target.column.clone()}</span>
+                " = " <span data-testid="result-positive">{o.pipeline.target.positive.clone()}</span>
+                " counts as churned. Left out: " <span data-testid="left-out">{left_out}</span>
+            </p>
+            {(!warnings.is_empty()).then(|| view! {
+                <ul class="model-warnings">
+                    {warnings.into_iter().map(|w| view! { <li data-testid="model-warning">{w}</li> }).collect_view()}
+                </ul>
+            })}
+            <div class="results-grid">
+                <div>
+                    <MetricsTable report=o.test.clone() />
+                    <ConfusionMatrixView report=o.test.clone() />
+                    <p class="how-to-read" data-testid="auc-meaning">
+                        {format!(
+                            "What {auc:.2} ROC AUC means for you: take one customer who churned and one who stayed; \
+                             {:.0} times in 100 the model gives the churner the higher risk. 50 would be a coin toss.",
+                            auc * 100.0
+                        )}
+                    </p>
+                </div>
+                <ChartCanvas
+                    testid="roc-chart"
+                    label=format!("ROC curves of every model on the test set; the model in use has area {auc:.3}")
+                    draw=roc_draw(runs)
+                />
+            </div>
+            <h3>"Choose who to contact"</h3>
+            <ThresholdPanel run=run.clone() threshold />
+            <h3>"Curves"</h3>
+            <Charts run=run.clone() runs threshold />
+            <h3>"Why customers are at risk"</h3>
+            <Explanations run=run.clone() dataset />
+        </div>
+    }
+}
+
+fn model_name(model: &FittedModel) -> &'static str {
+    match model {
+        FittedModel::Logistic(_) => "logistic regression",
+        FittedModel::Gbdt(_) => "gradient-boosted trees",
+        FittedModel::Forest(_) => "random forest",
+        FittedModel::Mlp(_) => "neural network",
+    }
+}
+
+fn roc_draw(runs: Signal<Vec<Arc<ModelRun>>>) -> Draw {
+    Arc::new(move || {
+        let list = runs.get();
+        Box::new(move |area, scale| {
+            let curves: Vec<(String, &crate::engine::metrics::RocCurve, f64)> = list
+                .iter()
+                .map(|r| {
+                    (
+                        r.label().to_string(),
+                        &r.outcome.test.roc,
+                        r.outcome.test.roc_auc,
+                    )
+                })
+                .collect();
+            draw_roc_overlay(area, &curves, scale)
+        })
+    })
+}
+
+/// Paints a line chart.
+pub fn lines(chart: LineChart) -> Paint {
+    Box::new(move |area, scale| draw_lines(area, &chart, scale))
+}
+
+/// Paints a bar chart.
+fn bar_chart(chart: BarChart) -> Paint {
+    Box::new(move |area, scale| draw_bars(area, &chart, scale))
+}
+
+/// One chart with its plain-words note.
+#[component]
+fn Figure(
+    testid: &'static str,
+    #[prop(into)] label: String,
+    draw: Draw,
+    #[prop(into)] note: String,
+) -> impl IntoView {
+    view! {
+        <figure class="figure">
+            <ChartCanvas testid label draw width=480.0 height=360.0 />
+            <figcaption class="how-to-read">{note}</figcaption>
+        </figure>
+    }
+}
+
+/// Precision-recall, gains, lift, calibration, score distribution and metrics against
+/// threshold.
+#[component]
+fn Charts(
+    run: Arc<ModelRun>,
+    runs: Signal<Vec<Arc<ModelRun>>>,
+    threshold: RwSignal<f64>,
+) -> impl IntoView {
+    let churn_rate = run.outcome.test.n_positive as f64 / run.outcome.test.n.max(1) as f64;
+    let pr: Draw = Arc::new(move || {
+        let mut series: Vec<Series> = runs
+            .get()
+            .iter()
+            .map(|r| Series {
+                name: format!("{} (AP = {:.3})", r.label(), r.outcome.test.pr_auc),
+                points: r
+                    .curves
+                    .pr
+                    .recall
+                    .iter()
+                    .copied()
+                    .zip(r.curves.pr.precision.iter().copied())
+                    .collect(),
+                dashed: false,
+            })
+            .collect();
+        series.push(Series {
+            name: format!("guessing (churn rate {:.1}%)", churn_rate * 100.0),
+            points: vec![(0.0, churn_rate), (1.0, churn_rate)],
+            dashed: true,
+        });
+        lines(LineChart {
+            title: "Precision against recall".into(),
+            x_desc: "Recall (share of churners caught)".into(),
+            y_desc: "Precision (share of flagged who churn)".into(),
+            x_range: (0.0, 1.0),
+            y_range: (0.0, 1.0),
+            series,
+            diagonal: None,
+            vline: None,
+            legend: LegendAt::UpperRight,
+            percent_axes: false,
+        })
+    });
+    let gains: Draw = Arc::new(move || {
+        let series = runs
+            .get()
+            .iter()
+            .map(|r| Series {
+                name: r.label().to_string(),
+                points: r
+                    .curves
+                    .gains
+                    .contacted
+                    .iter()
+                    .copied()
+                    .zip(r.curves.gains.caught.iter().copied())
+                    .collect(),
+                dashed: false,
+            })
+            .collect();
+        lines(LineChart {
+            title: "Cumulative gains".into(),
+            x_desc: "Customers contacted, riskiest first".into(),
+            y_desc: "Churners reached".into(),
+            x_range: (0.0, 1.0),
+            y_range: (0.0, 1.0),
+            series,
+            diagonal: Some("contacting at random".into()),
+            vline: None,
+            legend: LegendAt::LowerRight,
+            percent_axes: true,
+        })
+    });
+    let lift: Draw = Arc::new(move || {
+        let list = runs.get();
+        let top = list
+            .iter()
+            .flat_map(|r| r.curves.gains.lift.iter().copied())
+            .filter(|v| v.is_finite())
+            .fold(1.0f64, f64::max);
+        let series = list
+            .iter()
+            .map(|r| Series {
+                name: r.label().to_string(),
+                points: r
+                    .curves
+                    .gains
+                    .contacted
+                    .iter()
+                    .copied()
+                    .zip(r.curves.gains.lift.iter().copied())
+                    .filter(|(x, y)| *x > 0.0 && y.is_finite())
+                    .collect(),
+                dashed: false,
+            })
+            .collect();
+        lines(LineChart {
+            title: "Lift".into(),
+            x_desc: "Customers contacted, riskiest first".into(),
+            y_desc: "Times the churn rate of a random pick".into(),
+            x_range: (0.0, 1.0),
+            y_range: (0.0, (top * 1.1).ceil()),
+            series,
+            diagonal: None,
+            vline: None,
+            legend: LegendAt::UpperRight,
+            percent_axes: false,
+        })
+    });
+    let calibration: Draw = {
+        let run = run.clone();
+        Arc::new(move || {
+            let series: Vec<CalibrationSeries> = runs
+                .get()
+                .iter()
+                .map(|r| CalibrationSeries {
+                    name: r.label().to_string(),
+                    prob_pred: r.curves.calibration.prob_pred.clone(),
+                    prob_true: r.curves.calibration.prob_true.clone(),
+                })
+                .collect();
+            let h = &run.curves.histogram;
+            let counts: Vec<usize> = h
+                .stayed
+                .iter()
+                .zip(&h.churned)
+                .map(|(a, b)| a + b)
+                .collect();
+            let edges = h.edges.clone();
+            Box::new(move |area, scale| draw_calibration(area, &series, &edges, &counts, scale))
+        })
+    };
+    let distribution: Draw = {
+        let run = run.clone();
+        Arc::new(move || {
+            let t = threshold.get();
+            let run = run.clone();
+            Box::new(move |area, scale| {
+                let h = &run.curves.histogram;
+                draw_score_distribution(area, &h.edges, &h.stayed, &h.churned, Some(t), scale)
+            })
+        })
+    };
+    let sweep: Draw = {
+        let run = run.clone();
+        Arc::new(move || {
+            let s = &run.curves.sweep;
+            let line = |name: &str, ys: &[f64], dashed: bool| Series {
+                name: name.to_string(),
+                points: s
+                    .thresholds
+                    .iter()
+                    .copied()
+                    .zip(ys.iter().copied())
+                    .collect(),
+                dashed,
+            };
+            lines(LineChart {
+                title: "Metrics against the threshold".into(),
+                x_desc: "Threshold".into(),
+                y_desc: "Value".into(),
+                x_range: (0.0, 1.0),
+                y_range: (0.0, 1.0),
+                series: vec![
+                    line("precision", &s.precision, false),
+                    line("recall", &s.recall, false),
+                    line("F1", &s.f1, false),
+                    line("share flagged", &s.flagged, true),
+                ],
+                diagonal: None,
+                vline: Some((threshold.get(), format!("threshold {:.3}", threshold.get()))),
+                legend: LegendAt::UpperRight,
+                percent_axes: false,
+            })
+        })
+    };
+    let top_decile = run
+        .curves
+        .gains
+        .contacted
+        .iter()
+        .zip(&run.curves.gains.caught)
+        .find(|(x, _)| **x >= 0.1 - 1e-9)
+        .map(|(_, y)| *y);
+    view! {
+        <div class="chart-grid">
+            <Figure testid="pr-chart" label="Precision against recall for every model" draw=pr
+                note=format!(
+                    "How to read this: each point is a threshold. Further up and to the right is better. \
+                     The dashed line is what flagging at random gets: the churn rate ({:.1}%).",
+                    churn_rate * 100.0
+                ) />
+            <Figure testid="gains-chart" label="Cumulative gains of every model" draw=gains
+                note=match top_decile {
+                    Some(y) => format!(
+                        "How to read this: contact the riskiest 10% of customers by this model and you reach {:.0}% of \
+                         all churners; contacting at random reaches 10%.",
+                        y * 100.0
+                    ),
+                    None => "How to read this: the share of churners reached as you contact more customers, riskiest first.".to_string(),
+                } />
+            <Figure testid="lift-chart" label="Lift of every model" draw=lift
+                note="How to read this: how many times more churners you find among the customers contacted than a random \
+                      pick would; it falls to 1 as you contact everyone." />
+            <Figure testid="calibration-chart" label="Calibration of every model with a histogram of scores" draw=calibration
+                note="How to read this: customers are grouped by predicted probability; a well-calibrated model's groups churn \
+                      as often as it predicts, on the diagonal. Below the diagonal it overstates risk. The bars show how many \
+                      customers fall in each score range." />
+            <Figure testid="distribution-chart" label="Distribution of scores of customers who stayed and who churned" draw=distribution
+                note="How to read this: the less the two humps overlap, the better the model separates churners; the line is \
+                      the threshold, and everything right of it is flagged." />
+            <Figure testid="sweep-chart" label="Precision, recall, F1 and the share flagged against the threshold" draw=sweep
+                note="How to read this: moving the threshold right flags fewer customers: precision rises, recall falls. \
+                      The slider above moves the line." />
+        </div>
+    }
+}
+
+/// Coefficients (logistic regression), permutation importance, partial dependence and the
+/// riskiest customers with their reasons.
+#[component]
+fn Explanations(run: Arc<ModelRun>, dataset: Arc<Dataset>) -> impl IntoView {
+    let coefficients = grouped_coefficients(&run);
+    let Some(ex) = run.explanation.clone() else {
+        return view! { <p class="hint">"No explanations were computed for this model."</p> }
+            .into_any();
+    };
+    let importance_bars: Vec<Bar> = ex
+        .importance
+        .iter()
+        .take(15)
+        .map(|i| Bar {
+            label: i.column.clone(),
+            value: i.mean,
+            spread: Some(i.std),
+        })
+        .collect();
+    let importance: Draw = Arc::new(move || {
+        bar_chart(BarChart {
+            title: "Permutation importance on the test set".into(),
+            value_desc: "Drop in ROC AUC when the column is shuffled".into(),
+            bars: importance_bars.clone(),
+            signed_legend: false,
+        })
+    });
+    let pd_views = ex
+        .partial_dependence
+        .iter()
+        .enumerate()
+        .map(|(i, pd)| {
+            let pd = pd.clone();
+            let (lo, hi) = pd
+                .grid
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+            let top = pd.average.iter().copied().fold(0.0f64, f64::max);
+            let title = format!("Partial dependence on {}", pd.column);
+            let draw: Draw = Arc::new(move || {
+                lines(LineChart {
+                        title: title.clone(),
+                        x_desc: pd.column.clone(),
+                        y_desc: "Average churn probability".into(),
+                        x_range: (lo, hi),
+                        y_range: (0.0, (top * 1.2).clamp(0.05, 1.0)),
+                        series: vec![Series {
+                            name: "model".into(),
+                            points: pd.grid.iter().copied().zip(pd.average.iter().copied()).collect(),
+                            dashed: false,
+                        }],
+                        diagonal: None,
+                        vline: None,
+                        legend: LegendAt::UpperRight,
+                        percent_axes: false,
+                    })
+            });
+            let testid = match i {
+                0 => "pd-chart-0",
+                1 => "pd-chart-1",
+                _ => "pd-chart-2",
+            };
+            view! {
+                <ChartCanvas testid label=format!("Partial dependence of the churn probability on {}", ex.partial_dependence[i].column) draw width=360.0 height=280.0 />
+            }
+        })
+        .collect_view();
+    let id_column = dataset
+        .columns
+        .iter()
+        .find(|c| c.kind == ColumnKind::Identifier)
+        .map(|c| c.name.clone());
+    let exact = ex.exact_reasons;
+    let rows = ex
+        .reasons
+        .iter()
+        .map(|c| {
+            let id = id_column
+                .as_ref()
+                .and_then(|name| dataset.column(name))
+                .and_then(|col| col.text(c.row))
+                .unwrap_or_else(|| format!("row {}", c.row + 1));
+            let list = |reasons: &[crate::engine::explain::Reason]| {
+                reasons
+                    .iter()
+                    .take(3)
+                    .map(|r| view! { <li>{format!("{} = {} ({:+.2})", r.column, r.value, r.contribution)}</li> })
+                    .collect_view()
+            };
+            view! {
+                <tr data-testid="risky-row">
+                    <td>{id}</td>
+                    <td class="num">{format!("{:.3}", c.probability)}</td>
+                    <td><ul class="reasons up">{list(&c.up)}</ul></td>
+                    <td><ul class="reasons down">{list(&c.down)}</ul></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="explanations">
+            {coefficients.map(|coefficient_bars| {
+                let draw: Draw = Arc::new(move || {
+                    bar_chart(BarChart {
+                            title: "Logistic regression coefficients, grouped by column".into(),
+                            value_desc: "Change in log-odds of churn (per standard deviation for numbers)".into(),
+                            bars: coefficient_bars.clone(),
+                            signed_legend: true,
+                        })
+                });
+                view! {
+                    <figure class="figure wide">
+                        <ChartCanvas testid="coefficient-chart" label="Coefficients of the logistic regression by column" draw width=720.0 height=520.0 />
+                        <figcaption class="how-to-read">
+                            "How to read this: bars to the right raise the odds of churn, to the left lower them. The odds \
+                             ratio in each label says by how much: ×2 doubles the odds for a customer with that level (or one \
+                             standard deviation more of that number), everything else equal. Levels of one column stay together."
+                        </figcaption>
+                    </figure>
+                }
+            })}
+            <div class="chart-grid">
+                <figure class="figure">
+                    <ChartCanvas testid="importance-chart" label="Permutation importance of each column" draw=importance width=480.0 height=400.0 />
+                    <figcaption class="how-to-read">
+                        {format!(
+                            "How to read this: shuffle one column across the {} test customers and see how much worse the model \
+                             ranks them. A long bar means the model leans on that column; the whiskers show the spread over {} shuffles.",
+                            ex.rows_used, ex.repeats
+                        )}
+                    </figcaption>
+                </figure>
+                {pd_views}
+            </div>
+            <p class="how-to-read">
+                "Partial dependence: the model's average churn probability if every customer had that value of the column, \
+                 the rest of their data unchanged."
+            </p>
+            <table class="risky" data-testid="risky-table">
+                <caption>
+                    {format!(
+                        "The riskiest test customers and what drives their score ({}; numbers are changes in {})",
+                        if exact { "exact contributions" } else { "approximate contributions" },
+                        match ex.reasons_unit {
+                            ContributionUnit::LogOdds => "the log-odds of churn",
+                            ContributionUnit::Probability => "the probability of churn",
+                        }
+                    )}
+                </caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Customer"</th>
+                        <th scope="col">"Churn probability"</th>
+                        <th scope="col">"Pushing risk up"</th>
+                        <th scope="col">"Pushing risk down"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// Bars of a logistic regression's coefficients: columns ordered by their largest weight,
+/// each column's levels together, every label with its odds ratio.
+fn grouped_coefficients(run: &ModelRun) -> Option<Vec<Bar>> {
+    let coefficients = run.outcome.pipeline.coefficients()?;
+    let columns = feature_columns(&run.outcome.pipeline.preprocessor);
+    let mut groups: Vec<(String, Vec<Bar>)> = Vec::new();
+    for (c, column) in coefficients.iter().zip(columns) {
+        let bar = Bar {
+            label: format!("{} (odds ×{:.2})", c.feature, c.odds_ratio),
+            value: c.coefficient,
+            spread: None,
+        };
+        match groups.iter_mut().find(|(name, _)| *name == column) {
+            Some((_, bars)) => bars.push(bar),
+            None => groups.push((column, vec![bar])),
+        }
+    }
+    let weight = |bars: &[Bar]| bars.iter().map(|b| b.value.abs()).fold(0.0, f64::max);
+    groups.sort_by(|a, b| weight(&b.1).total_cmp(&weight(&a.1)));
+    for (_, bars) in &mut groups {
+        bars.sort_by(|a, b| b.value.total_cmp(&a.value));
+    }
+    Some(
+        groups
+            .into_iter()
+            .flat_map(|(_, bars)| bars)
+            .take(30)
+            .collect(),
+    )
+}
