@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true
 unset NO_COLOR # trunk rejects NO_COLOR=1
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+step() { printf '\n\033[1m== %s\033[0m (at %d s)\n' "$*" "$SECONDS"; }
 
 step "formatting"
 cargo fmt --check
@@ -25,3 +25,4 @@ for wasm in dist/*_bg.wasm; do
 done
 step "end-to-end tests in headless Chromium"
 cargo test --offline --test e2e -- --ignored --test-threads=1
+step "done"

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::engine::metrics::ClassificationReport;
+use crate::engine::metrics::{ClassificationReport, ConfusionMatrix};
 
 /// One metric: its name, the number (4 decimals, the text a test or script reads) and a
 /// plain-words gloss.
@@ -55,16 +55,25 @@ pub fn MetricsTable(
     }
 }
 
-/// Counts of the four outcomes at the threshold.
+/// Counts of the four outcomes: `data-testid` `{table}` on the table and `{prefix}-tn`,
+/// `-fp`, `-fn`, `-tp` on the cells; `confusion` may change (the threshold slider).
 #[component]
-pub fn ConfusionMatrixView(
-    /// The test-set report (its confusion matrix and threshold).
-    report: ClassificationReport,
+pub fn ConfusionTable(
+    /// The counts.
+    #[prop(into)]
+    confusion: Signal<ConfusionMatrix>,
+    /// What the counts are of.
+    #[prop(into)]
+    caption: String,
+    /// `data-testid` of the table.
+    table: &'static str,
+    /// Prefix of the cells' `data-testid`s.
+    prefix: &'static str,
 ) -> impl IntoView {
-    let c = report.confusion;
+    let cell = move |pick: fn(&ConfusionMatrix) -> usize| move || confusion.with(pick);
     view! {
-        <table class="confusion" data-testid="confusion-matrix">
-            <caption>{format!("Test customers at threshold {}", report.threshold)}</caption>
+        <table class="confusion" data-testid=table>
+            <caption>{caption}</caption>
             <thead>
                 <tr>
                     <td></td>
@@ -75,13 +84,13 @@ pub fn ConfusionMatrixView(
             <tbody>
                 <tr>
                     <th scope="row">"Stayed"</th>
-                    <td class="num good" data-testid="confusion-tn">{c.true_negative}</td>
-                    <td class="num bad" data-testid="confusion-fp">{c.false_positive}</td>
+                    <td class="num good" data-testid=format!("{prefix}-tn")>{cell(|c| c.true_negative)}</td>
+                    <td class="num bad" data-testid=format!("{prefix}-fp")>{cell(|c| c.false_positive)}</td>
                 </tr>
                 <tr>
                     <th scope="row">"Churned"</th>
-                    <td class="num bad" data-testid="confusion-fn">{c.false_negative}</td>
-                    <td class="num good" data-testid="confusion-tp">{c.true_positive}</td>
+                    <td class="num bad" data-testid=format!("{prefix}-fn")>{cell(|c| c.false_negative)}</td>
+                    <td class="num good" data-testid=format!("{prefix}-tp")>{cell(|c| c.true_positive)}</td>
                 </tr>
             </tbody>
         </table>

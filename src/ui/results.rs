@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use super::chart_canvas::{ChartCanvas, Draw, Paint};
 use super::compare::ComparisonTable;
-use super::metrics::{ConfusionMatrixView, MetricsTable};
+use super::metrics::{ConfusionTable, MetricsTable};
 use super::threshold_panel::ThresholdPanel;
 use crate::charts::{
     draw_bars, draw_calibration, draw_lines, draw_roc_overlay, draw_score_distribution, Bar,
@@ -126,7 +126,12 @@ fn ModelDetail(
             <div class="results-grid">
                 <div>
                     <MetricsTable report=o.test.clone() />
-                    <ConfusionMatrixView report=o.test.clone() />
+                    <ConfusionTable
+                        confusion=Signal::stored(o.test.confusion)
+                        caption=format!("Test customers at threshold {}", o.test.threshold)
+                        table="confusion-matrix"
+                        prefix="confusion"
+                    />
                     <p class="how-to-read" data-testid="auc-meaning">
                         {format!(
                             "What {auc:.2} ROC AUC means for you: take one customer who churned and one who stayed; \
@@ -205,6 +210,24 @@ fn Figure(
     }
 }
 
+/// One solid series per model: its `name` and the (x, y) pairs of its `xy` curve.
+fn model_series(
+    runs: &[Arc<ModelRun>],
+    name: impl Fn(&ModelRun) -> String,
+    xy: impl Fn(&ModelRun) -> (&Vec<f64>, &Vec<f64>),
+) -> Vec<Series> {
+    runs.iter()
+        .map(|r| {
+            let (x, y) = xy(r);
+            Series {
+                name: name(r),
+                points: x.iter().copied().zip(y.iter().copied()).collect(),
+                dashed: false,
+            }
+        })
+        .collect()
+}
+
 /// Precision-recall, gains, lift, calibration, score distribution and metrics against
 /// threshold.
 #[component]
@@ -215,22 +238,11 @@ fn Charts(
 ) -> impl IntoView {
     let churn_rate = run.outcome.test.n_positive as f64 / run.outcome.test.n.max(1) as f64;
     let pr: Draw = Arc::new(move || {
-        let mut series: Vec<Series> = runs
-            .get()
-            .iter()
-            .map(|r| Series {
-                name: format!("{} (AP = {:.3})", r.label(), r.outcome.test.pr_auc),
-                points: r
-                    .curves
-                    .pr
-                    .recall
-                    .iter()
-                    .copied()
-                    .zip(r.curves.pr.precision.iter().copied())
-                    .collect(),
-                dashed: false,
-            })
-            .collect();
+        let mut series = model_series(
+            &runs.get(),
+            |r| format!("{} (AP = {:.3})", r.label(), r.outcome.test.pr_auc),
+            |r| (&r.curves.pr.recall, &r.curves.pr.precision),
+        );
         series.push(Series {
             name: format!("guessing (churn rate {:.1}%)", churn_rate * 100.0),
             points: vec![(0.0, churn_rate), (1.0, churn_rate)],
@@ -250,22 +262,11 @@ fn Charts(
         })
     });
     let gains: Draw = Arc::new(move || {
-        let series = runs
-            .get()
-            .iter()
-            .map(|r| Series {
-                name: r.label().to_string(),
-                points: r
-                    .curves
-                    .gains
-                    .contacted
-                    .iter()
-                    .copied()
-                    .zip(r.curves.gains.caught.iter().copied())
-                    .collect(),
-                dashed: false,
-            })
-            .collect();
+        let series = model_series(
+            &runs.get(),
+            |r| r.label().to_string(),
+            |r| (&r.curves.gains.contacted, &r.curves.gains.caught),
+        );
         lines(LineChart {
             title: "Cumulative gains".into(),
             x_desc: "Customers contacted, riskiest first".into(),
@@ -286,22 +287,15 @@ fn Charts(
             .flat_map(|r| r.curves.gains.lift.iter().copied())
             .filter(|v| v.is_finite())
             .fold(1.0f64, f64::max);
-        let series = list
-            .iter()
-            .map(|r| Series {
-                name: r.label().to_string(),
-                points: r
-                    .curves
-                    .gains
-                    .contacted
-                    .iter()
-                    .copied()
-                    .zip(r.curves.gains.lift.iter().copied())
-                    .filter(|(x, y)| *x > 0.0 && y.is_finite())
-                    .collect(),
-                dashed: false,
-            })
-            .collect();
+        // Lift at 0 customers contacted is undefined (the curve repeats the first point's).
+        let mut series = model_series(
+            &list,
+            |r| r.label().to_string(),
+            |r| (&r.curves.gains.contacted, &r.curves.gains.lift),
+        );
+        for s in &mut series {
+            s.points.retain(|(x, _)| *x > 0.0);
+        }
         lines(LineChart {
             title: "Lift".into(),
             x_desc: "Customers contacted, riskiest first".into(),

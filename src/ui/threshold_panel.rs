@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use super::metrics::ConfusionTable;
 use crate::engine::curves::RankedScores;
 use crate::engine::evaluation::ModelRun;
 use crate::engine::threshold::{choose_threshold, ThresholdRule};
@@ -103,28 +104,12 @@ pub fn ThresholdPanel(
             </div>
             {move || message.get().map(|m| view! { <p class="error" data-testid="threshold-message">{m}</p> })}
             <div class="threshold-grid">
-                <table class="confusion" data-testid="slider-confusion">
-                    <caption>"Test customers at this threshold"</caption>
-                    <thead>
-                        <tr>
-                            <td></td>
-                            <th scope="col">"Predicted to stay"</th>
-                            <th scope="col">"Predicted to churn"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        <tr>
-                            <th scope="row">"Stayed"</th>
-                            <td class="num good" data-testid="slider-tn">{move || confusion.get().true_negative}</td>
-                            <td class="num bad" data-testid="slider-fp">{move || confusion.get().false_positive}</td>
-                        </tr>
-                        <tr>
-                            <th scope="row">"Churned"</th>
-                            <td class="num bad" data-testid="slider-fn">{move || confusion.get().false_negative}</td>
-                            <td class="num good" data-testid="slider-tp">{move || confusion.get().true_positive}</td>
-                        </tr>
-                    </tbody>
-                </table>
+                <ConfusionTable
+                    confusion=confusion
+                    caption="Test customers at this threshold"
+                    table="slider-confusion"
+                    prefix="slider"
+                />
                 <table class="metrics">
                     <tbody>
                         <tr>
