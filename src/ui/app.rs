@@ -14,6 +14,7 @@ use web_sys::Blob;
 use super::browser::{now_ms, query_param};
 use super::chart_canvas::{ChartCanvas, Draw};
 use super::columns::{ColumnTable, ReadControls};
+use super::privacy::PrivacyPanel;
 use super::profile::ProfilePanel;
 use super::results::lines;
 use super::results::Results;
@@ -374,6 +375,7 @@ pub fn App() -> impl IntoView {
                         }
                     })
             }}
+            <PrivacyPanel />
         </main>
         <footer>
             "No data leaves this page: the file is read and the model trained by WebAssembly in your browser."

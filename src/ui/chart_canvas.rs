@@ -65,7 +65,8 @@ pub fn ChartCanvas(
             data-testid=testid
             role="img"
             aria-label=label
-            style=format!("width:{width}px;height:{height}px")
+            style:width=format!("{width}px")
+            style:height=format!("{height}px")
         ></canvas>
     }
 }

@@ -114,7 +114,7 @@ pub fn ProfilePanel(
                                 <tr data-testid="profile-bar">
                                     <td class="label">{b.label}</td>
                                     <td class="bar-cell">
-                                        <span class="bar" style=format!("width:{width:.1}%")></span>
+                                        <span class="bar" style:width=format!("{width:.1}%")></span>
                                         <span class="count">{b.count}</span>
                                     </td>
                                     {has_rates

@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -34,11 +35,16 @@ pub fn output_dir() -> PathBuf {
     dir
 }
 
-/// Serves a directory over HTTP on 127.0.0.1 and records each request path.
+/// Serves a directory over HTTP on 127.0.0.1 and records each request path (a request
+/// other than GET is recorded as `METHOD path`, which no audit accepts as a file). While
+/// `offline` is set it answers nothing: each connection is closed unread and its path
+/// recorded in `dropped`, which a browser sees as a dead network.
 pub struct StaticServer {
     pub origin: String,
     pub root: PathBuf,
     pub requests: Arc<Mutex<Vec<String>>>,
+    pub offline: Arc<AtomicBool>,
+    pub dropped: Arc<Mutex<Vec<String>>>,
 }
 
 impl StaticServer {
@@ -50,17 +56,32 @@ impl StaticServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
         let origin = format!("http://{}", listener.local_addr().expect("address"));
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let offline = Arc::new(AtomicBool::new(false));
+        let dropped = Arc::new(Mutex::new(Vec::new()));
         let (log, dir) = (requests.clone(), root.clone());
+        let (off, drop_log) = (offline.clone(), dropped.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let (log, dir) = (log.clone(), dir.clone());
-                std::thread::spawn(move || serve(stream, &dir, &log));
+                let (off, drop_log) = (off.clone(), drop_log.clone());
+                std::thread::spawn(move || {
+                    if off.load(Ordering::SeqCst) {
+                        let mut line = String::new();
+                        let _ = BufReader::new(&stream).read_line(&mut line);
+                        drop_log.lock().expect("log").push(line.trim().to_string());
+                        let _ = stream.shutdown(std::net::Shutdown::Both);
+                    } else {
+                        serve(stream, &dir, &log);
+                    }
+                });
             }
         });
         StaticServer {
             origin,
             root,
             requests,
+            offline,
+            dropped,
         }
     }
 }
@@ -93,12 +114,14 @@ fn serve(stream: TcpStream, root: &Path, log: &Mutex<Vec<String>>) {
             Ok(_) => {}
         }
     }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_string();
-    log.lock().expect("log").push(path.clone());
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("/").to_string();
+    log.lock().expect("log").push(if method == "GET" {
+        path.clone()
+    } else {
+        format!("{method} {path}")
+    });
     let clean = path.split(['?', '#']).next().unwrap_or("/");
     let relative = if clean == "/" {
         "index.html"
@@ -206,7 +229,10 @@ pub async fn browser_with_netlog(driver: &Driver) -> (Client, PathBuf) {
             "perfLoggingPrefs": { "enableNetwork": true, "enablePage": false },
         }),
     );
-    caps.insert("goog:loggingPrefs".into(), json!({ "performance": "ALL" }));
+    caps.insert(
+        "goog:loggingPrefs".into(),
+        json!({ "performance": "ALL", "browser": "ALL" }),
+    );
     let client = ClientBuilder::rustls()
         .expect("TLS setup")
         .capabilities(caps)
@@ -258,6 +284,21 @@ impl WebDriverCompatibleCommand for GetLog {
             Some(json!({ "type": self.0 }).to_string()),
         )
     }
+}
+
+/// Messages of the browser console since the last call (the page's and its workers'
+/// errors and warnings, Content-Security-Policy violations among them).
+pub async fn console_messages(client: &Client) -> Vec<String> {
+    let entries = client
+        .issue_cmd(GetLog("browser"))
+        .await
+        .expect("browser log");
+    entries
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get("message").and_then(Value::as_str).map(str::to_string))
+        .collect()
 }
 
 /// URLs of every request and WebSocket the page started since the last call, from DevTools'
