@@ -2,8 +2,9 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    console_error_panic_hook::set_once();
+    churnscope::ui::panic::install();
     churnscope::ui::mount();
+    churnscope::ui::panic::panic_if_asked();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

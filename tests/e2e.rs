@@ -1409,3 +1409,29 @@ async fn hostile_column_names_and_cells_stay_text() {
     s.audit_network().await;
     s.close().await;
 }
+
+#[tokio::test]
+#[ignore = "needs the built site and chromedriver: run scripts/test.sh"]
+async fn a_panic_in_the_page_shows_a_message_instead_of_a_dead_page() {
+    let s = open_app().await;
+    let c = &s.client;
+    // ?panic-test=1 makes the page panic right after it starts (src/ui/panic.rs).
+    c.goto(&format!("{}/?panic-test=1", s.server.origin))
+        .await
+        .expect("open with a test panic");
+    let message = text_of(c, "panic-message").await;
+    assert!(
+        message.contains("Something went wrong inside churnscope")
+            && message.contains("Your file never left this browser")
+            && message.contains("a test panic asked for by ?panic-test=1"),
+        "{message}"
+    );
+    screenshot(c, "15-panic-message.png").await;
+    // The console has the panic too (console_error_panic_hook), for a bug report.
+    let console = console_messages(c).await;
+    assert!(
+        console.iter().any(|m| m.contains("a test panic")),
+        "{console:?}"
+    );
+    s.close().await;
+}

@@ -10,6 +10,7 @@ pub mod chart_canvas;
 pub mod columns;
 pub mod compare;
 pub mod metrics;
+pub mod panic;
 pub mod privacy;
 pub mod profile;
 pub mod results;
