@@ -21,11 +21,14 @@ const ALL_MODELS: [ModelKind; 4] = [
     ModelKind::Mlp,
 ];
 
+/// An extra column's cell, from the row index and the table's seeded generator.
+type Cell = dyn Fn(usize, &mut Rng) -> String;
+
 /// CSV text of `n` customers: `tenure` (whole months, uniform in 0..72), `plan` (a, b or c)
 /// and `churn` (yes/no), churners being likelier at short tenure (a logistic curve centred
 /// at 20 months, so about a third churn), then the `extra` columns, each cell given by its
 /// function of the row index and the seeded generator.
-fn customers(n: usize, seed: u64, extra: &[(&str, &dyn Fn(usize, &mut Rng) -> String)]) -> String {
+fn customers(n: usize, seed: u64, extra: &[(&str, &Cell)]) -> String {
     let mut rng = Rng::new(seed);
     let mut csv = String::from("tenure,plan");
     for (name, _) in extra {
@@ -261,7 +264,8 @@ fn standardising_numbers_near_the_largest_float_stays_finite() {
     }
     let (ds, config) = read(&csv);
     let rows: Vec<usize> = (0..ds.n_rows).collect();
-    let prep = FittedPreprocessor::fit(&ds, &rows, &[config.target.column.clone()]).expect("fit");
+    let prep = FittedPreprocessor::fit(&ds, &rows, std::slice::from_ref(&config.target.column))
+        .expect("fit");
     let FeatureBlock::Numeric { mean, scale, .. } = &prep.blocks[0] else {
         panic!("{:?}", prep.blocks)
     };
