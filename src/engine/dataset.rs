@@ -300,6 +300,19 @@ pub fn format_number(x: f64) -> String {
     format!("{x}")
 }
 
+/// A count with thousands separators, for messages: 5231 -> `5,231`.
+pub fn group_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// Words that mean "true" in a two-valued column (compared case-insensitively).
 pub const TRUE_WORDS: &[&str] = &["yes", "y", "true", "t", "1", "是"];
 /// Words that mean "false" in a two-valued column (compared case-insensitively).

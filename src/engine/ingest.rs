@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cells::{date_parts, parse_number_in, parse_plain_number, DateOrder, NumberStyle};
 pub use super::cells::{is_missing, parse_number, MISSING_TOKENS};
-use super::dataset::{Column, ColumnData, ColumnKind, Dataset, MISSING_CODE};
+use super::dataset::{group_thousands, Column, ColumnData, ColumnKind, Dataset, MISSING_CODE};
 use super::decode::{decode, DecodeError, TextEncoding};
 use super::excel::{is_workbook, sheet_text, ExcelError};
 use super::scan::{self, Record, Scanner};
@@ -47,7 +47,14 @@ pub enum IngestError {
         needed_mb: u64,
         limit_mb: u64,
     },
+    #[error("the file has {} columns; churnscope reads at most {} (a customer table this wide is usually a transposed or pivoted export: keep one row per customer and the columns that describe them)", group_thousands(*.found), group_thousands(*.limit))]
+    TooManyColumns { found: usize, limit: usize },
 }
+
+/// Most columns a table may have. Every column becomes at least one feature and one
+/// statistic per model, so a much wider file would exhaust a browser tab's memory long
+/// before it made a better churn model; it is refused with a message instead.
+pub const MAX_COLUMNS: usize = 2000;
 
 pub type Result<T> = std::result::Result<T, IngestError>;
 
@@ -234,6 +241,12 @@ pub fn read_csv_with_progress(
     }
     let names = clean_names((0..record.len()).map(|i| scanner.field(&record, i)));
     let width = names.len();
+    if width > MAX_COLUMNS {
+        return Err(IngestError::TooManyColumns {
+            found: width,
+            limit: MAX_COLUMNS,
+        });
+    }
     let european = delimiter == b';';
     let primary = if european {
         NumberStyle::Comma
@@ -858,6 +871,31 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "line 3: found 2 fields, but the header (line 1) has 3"
+        );
+    }
+
+    #[test]
+    fn refuses_more_columns_than_the_limit_and_names_both_counts() {
+        // MAX_COLUMNS columns read; one more is refused before any row is read.
+        let table = |width: usize| {
+            let header: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
+            let row = vec!["1"; width].join(",");
+            format!("{}\n{row}\n{row}\n", header.join(","))
+        };
+        let ds = read(&table(MAX_COLUMNS)).expect("at the limit");
+        assert_eq!(ds.columns.len(), MAX_COLUMNS);
+        let err = read(&table(2345)).expect_err("too wide");
+        assert_eq!(
+            err,
+            IngestError::TooManyColumns {
+                found: 2345,
+                limit: MAX_COLUMNS
+            }
+        );
+        assert!(
+            err.to_string()
+                .starts_with("the file has 2,345 columns; churnscope reads at most 2,000"),
+            "{err}"
         );
     }
 

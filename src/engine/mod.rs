@@ -28,6 +28,8 @@ pub mod pipeline;
 pub mod prep;
 pub mod profile;
 pub mod rng;
+#[cfg(test)]
+mod safety_tests;
 pub mod sample;
 pub mod scan;
 pub mod split;

@@ -53,6 +53,28 @@ pub enum PipelineError {
     Explanation(String),
     #[error("choose at least one model to train")]
     NoModels,
+    #[error("only {} ({column} = {value}); at least {needed} of each class are needed to train and test a model", class_count(*.count, *.churned))]
+    TooFewRows {
+        column: String,
+        /// The target value of the scarce class.
+        value: String,
+        /// Whether the scarce class is the churners.
+        churned: bool,
+        count: usize,
+        needed: usize,
+    },
+}
+
+/// Fewest labelled rows of each class [`split_rows`] accepts. With fewer, the test part
+/// holds a handful of one class, so its ROC AUC moves by a large step per customer and
+/// every number the page shows would be noise.
+pub const MIN_CLASS_ROWS: usize = 20;
+
+/// "7 customers churned", "1 customer did not churn".
+fn class_count(count: usize, churned: bool) -> String {
+    let noun = if count == 1 { "customer" } else { "customers" };
+    let verb = if churned { "churned" } else { "did not churn" };
+    format!("{count} {noun} {verb}")
 }
 
 pub type Result<T> = std::result::Result<T, PipelineError>;
@@ -410,6 +432,25 @@ pub fn split_rows(ds: &Dataset, config: &TrainConfig) -> Result<Split> {
     if n_labelled == 0 {
         return Err(PipelineError::NoLabelledRows(config.target.column.clone()));
     }
+    // Checked here, not in `FittedPipeline::fit`: a fit on few rows is fine (a fold, a
+    // test), but a train/test evaluation on them is not.
+    let positives = labels.iter().filter(|&&l| l == Some(1)).count();
+    for (count, churned) in [(positives, true), (n_labelled - positives, false)] {
+        if count < MIN_CLASS_ROWS {
+            let target = &config.target;
+            return Err(PipelineError::TooFewRows {
+                column: target.column.clone(),
+                value: if churned {
+                    target.positive.clone()
+                } else {
+                    target.negative.clone()
+                },
+                churned,
+                count,
+                needed: MIN_CLASS_ROWS,
+            });
+        }
+    }
     let split = match &config.split_by_date {
         Some(name) => {
             let dates = match ds.column(name).map(|c| &c.data) {
@@ -724,9 +765,9 @@ mod tests {
         let ds = read_csv(b"x,churn\n1,Yes\n2,No\n3,No\n", &ReadOptions::default()).expect("csv");
         let target = target_for(&ds, "churn", None).expect("binary");
         let err = train_and_evaluate(&ds, &TrainConfig::new(target), |_| true).expect_err("tiny");
-        assert!(matches!(
-            err,
-            PipelineError::Split(SplitError::TooFewRows { count: 1, .. })
-        ));
+        assert_eq!(
+            err.to_string(),
+            "only 1 customer churned (churn = Yes); at least 20 of each class are needed to train and test a model"
+        );
     }
 }

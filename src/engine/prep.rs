@@ -31,7 +31,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::dataset::{format_number, ColumnData, ColumnKind, Dataset, MISSING_CODE};
+use super::dataset::{
+    format_number, group_thousands, ColumnData, ColumnKind, Dataset, MISSING_CODE,
+};
 use super::ingest::parse_number;
 
 /// Why features could not be built.
@@ -343,6 +345,38 @@ impl PrepOptions {
     }
 }
 
+/// Most one-hot features of their own a categorical column gets. A column with more
+/// distinct training levels keeps its `MAX_LEVELS` most frequent (ties to the smallest text)
+/// and groups the rest with the infrequent levels, in the shared `"{column}=infrequent"`
+/// feature: thousands of one-customer levels teach a model nothing and would make the
+/// feature matrix (rows x features) too big for a browser tab.
+pub const MAX_LEVELS: usize = 1000;
+
+/// Moves all but the [`MAX_LEVELS`] most frequent of `frequent` to `rare` (both stay sorted),
+/// and returns a notice for the user when it moved any; `counts` holds every level's count.
+fn cap_levels(
+    column: &str,
+    frequent: &mut Vec<String>,
+    rare: &mut Vec<String>,
+    counts: &BTreeMap<String, usize>,
+) -> Option<String> {
+    if frequent.len() <= MAX_LEVELS {
+        return None;
+    }
+    let count = |l: &String| counts.get(l).copied().unwrap_or(0);
+    let mut by_count = std::mem::take(frequent);
+    by_count.sort_by(|a, b| count(b).cmp(&count(a)).then_with(|| a.cmp(b)));
+    rare.extend(by_count.drain(MAX_LEVELS..));
+    by_count.sort_unstable();
+    rare.sort_unstable();
+    *frequent = by_count;
+    Some(format!(
+        "column '{column}' has {} levels; the {} rarest are grouped as one 'other' level (the feature '{column}=infrequent')",
+        group_thousands(frequent.len() + rare.len()),
+        group_thousands(rare.len())
+    ))
+}
+
 /// A fitted principal component projection (scikit-learn's `PCA`, without whitening).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedPca {
@@ -528,6 +562,10 @@ pub struct FittedPreprocessor {
     /// The projection applied after the blocks, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pca: Option<FittedPca>,
+    /// What the fit changed that the user should know, e.g. levels grouped beyond
+    /// [`MAX_LEVELS`]; for the page and the command line to show.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
 }
 
 /// How a column will be treated, decided from its kind and storage.
@@ -649,15 +687,33 @@ fn text_codes(
 
 /// StandardScaler's statistics of a column: the population mean and standard deviation, a
 /// constant column being left unscaled rather than divided by 0.
+///
+/// Numbers near the largest `f64` (1e300 and up) overflow the sum of squares, or even the
+/// sum, to infinity, which would scale every value to 0 or NaN. Only then are the statistics
+/// computed on the values divided by the largest magnitude and multiplied back: the same
+/// numbers up to rounding, while ordinary columns keep the exact arithmetic of before.
 fn mean_and_scale(values: impl Iterator<Item = f64> + Clone, n: f64) -> (f64, f64) {
-    let mean = values.clone().sum::<f64>() / n;
-    let var = values.map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
-    let scale = if var.sqrt() > 1e-12 * mean.abs().max(1.0) {
-        var.sqrt()
+    let (mut mean, mut sd) = mean_and_sd(values.clone(), n);
+    if !(mean.is_finite() && sd.is_finite()) {
+        let largest = values.clone().fold(0.0f64, |m, x| m.max(x.abs()));
+        if largest.is_finite() && largest > 0.0 {
+            let (m, s) = mean_and_sd(values.map(|x| x / largest), n);
+            (mean, sd) = (m * largest, s * largest);
+        }
+    }
+    let scale = if sd > 1e-12 * mean.abs().max(1.0) {
+        sd
     } else {
         1.0
     };
     (mean, scale)
+}
+
+/// The population mean and standard deviation of `n` values, in two passes.
+fn mean_and_sd(values: impl Iterator<Item = f64> + Clone, n: f64) -> (f64, f64) {
+    let mean = values.clone().sum::<f64>() / n;
+    let var = values.map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+    (mean, var.sqrt())
 }
 
 /// Whether each cell of a column at `rows` is missing, however the column is stored.
@@ -737,6 +793,7 @@ impl FittedPreprocessor {
         let mut category_blocks = Vec::new();
         let mut indicators = Vec::new();
         let mut dropped = Vec::new();
+        let mut notices = Vec::new();
         for col in &ds.columns {
             if exclude.contains(&col.name) {
                 continue;
@@ -833,7 +890,12 @@ impl FittedPreprocessor {
                     if n_missing > 0 {
                         *by_text.entry(fill.clone()).or_insert(0) += n_missing;
                     }
-                    let (levels, infrequent) = options.split_rare(by_text, n_rows);
+                    // Only a column over the cap pays for a copy of its counts.
+                    let counts = (by_text.len() > MAX_LEVELS).then(|| by_text.clone());
+                    let (mut levels, mut infrequent) = options.split_rare(by_text, n_rows);
+                    if let Some(counts) = &counts {
+                        notices.extend(cap_levels(&col.name, &mut levels, &mut infrequent, counts));
+                    }
                     blocks.push(FeatureBlock::OneHot {
                         column: col.name.clone(),
                         levels,
@@ -871,6 +933,7 @@ impl FittedPreprocessor {
             feature_names,
             dropped,
             pca: None,
+            notices,
         };
         if let (Some(k), false) = (options.pca, trees) {
             let max = fitted.feature_names.len().min(n_rows);
