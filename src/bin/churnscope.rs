@@ -954,6 +954,9 @@ USAGE:
             );
         }
         for r in &runs {
+            for n in &r.outcome.pipeline.preprocessor.notices {
+                println!("note ({}): {n}", r.label());
+            }
             for w in &r.warnings {
                 println!("warning ({}): {}", r.label(), w.message());
             }

@@ -118,6 +118,11 @@ fn ModelDetail(
                 " = " <span data-testid="result-positive">{o.pipeline.target.positive.clone()}</span>
                 " counts as churned. Left out: " <span data-testid="left-out">{left_out}</span>
             </p>
+            {(!o.pipeline.preprocessor.notices.is_empty()).then(|| view! {
+                <ul class="hint">
+                    {o.pipeline.preprocessor.notices.iter().map(|n| view! { <li data-testid="prep-notice">{n.clone()}</li> }).collect_view()}
+                </ul>
+            })}
             {(!warnings.is_empty()).then(|| view! {
                 <ul class="model-warnings">
                     {warnings.into_iter().map(|w| view! { <li data-testid="model-warning">{w}</li> }).collect_view()}
