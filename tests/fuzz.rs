@@ -14,7 +14,7 @@
 //! (`excel::sheet_text`); the model-file reader (a `FittedPipeline` from JSON, checked, then
 //! scoring a table); and scoring a mutated file with a real pipeline.
 //!
-//! Budget: `DEFAULT_EXECS` runs per target (about 20 s in all in the test profile);
+//! Budget: `DEFAULT_EXECS` runs per target (7 to 18 s of CPU in all in the dev profile, by machine load);
 //! `CHURNSCOPE_FUZZ_EXECS=N` sets another count, `CHURNSCOPE_FUZZ_SEED=S` another seed, for
 //! a long campaign:
 //! `CHURNSCOPE_FUZZ_EXECS=200000 cargo test --offline --no-default-features --profile native --test fuzz -- --nocapture`.
@@ -414,7 +414,8 @@ struct Report {
     seeds: usize,
     corpus: usize,
     outcomes: BTreeMap<String, usize>,
-    slowest: Duration,
+    /// The longest run and its number.
+    slowest: (Duration, usize),
     elapsed: Duration,
     crashes: Vec<String>,
 }
@@ -432,7 +433,7 @@ fn campaign(
     let mut corpus = seeds;
     let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
     let mut crashes = Vec::new();
-    let mut slowest = Duration::ZERO;
+    let mut slowest = (Duration::ZERO, 0);
     let start = Instant::now();
     // Each seed unmutated first, then the mutants.
     let originals: Vec<(Vec<u8>, String)> = corpus
@@ -449,7 +450,7 @@ fn campaign(
         };
         let t0 = Instant::now();
         let result = catch_unwind(AssertUnwindSafe(|| target(&input)));
-        slowest = slowest.max(t0.elapsed());
+        slowest = slowest.max((t0.elapsed(), i));
         match result {
             Ok(outcome) => {
                 let count = outcomes.entry(outcome).or_insert(0);
@@ -488,12 +489,13 @@ fn campaign(
 fn run_campaign(name: &str, seeds: Vec<Seed>, salt: u64, target: &dyn Fn(&[u8]) -> String) {
     let report = campaign(name, seeds, execs(), base_seed() ^ salt, target);
     eprintln!(
-        "fuzz {name}: {} executions, {} seeds, corpus {} at the end, {:.1} s, slowest run {:.1} ms\n  outcomes: {:?}",
+        "fuzz {name}: {} executions, {} seeds, corpus {} at the end, {:.1} s, slowest run {:.1} ms (run {})\n  outcomes: {:?}",
         report.execs,
         report.seeds,
         report.corpus,
         report.elapsed.as_secs_f64(),
-        report.slowest.as_secs_f64() * 1e3,
+        report.slowest.0.as_secs_f64() * 1e3,
+        report.slowest.1,
         report.outcomes,
     );
     assert!(
@@ -809,4 +811,29 @@ mod pipeline_check {
 }
 
 /// Inputs that once panicked the engine, kept as named tests.
-mod regressions {}
+mod regressions {
+    use super::*;
+    use churnscope::engine::excel::ExcelError;
+    use churnscope::engine::ingest::IngestError;
+
+    fn regression(name: &str) -> Vec<u8> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/fuzz")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))
+    }
+
+    /// `fuzz_workbook` run 8580 (seed 20261129 ^ 3, 150,000 runs): customers.xlsx with two
+    /// bytes changed so a sheet's dimension runs backwards; calamine 0.38 subtracted with
+    /// overflow (xlsx/mod.rs:3048) and panicked.
+    #[test]
+    fn workbook_with_a_reversed_dimension_is_an_error() {
+        let bytes = regression("workbook_reversed_dimension.xlsx");
+        assert!(matches!(sheet_text(&bytes, None), Err(ExcelError::Open(_))));
+        let read = read_table(&bytes, &ReadOptions::default());
+        assert!(
+            matches!(read, Err(IngestError::Excel(ExcelError::Open(_)))),
+            "{read:?}"
+        );
+    }
+}
