@@ -44,6 +44,8 @@ const DEFAULT_EXECS: usize = 6000;
 const DEFAULT_SEED: u64 = 20_261_129;
 /// Mutated inputs are cut to this length, keeping each run short.
 const MAX_INPUT: usize = 64 * 1024;
+/// A run slower than this has its input saved and reported (not failed).
+const SLOW_RUN: Duration = Duration::from_secs(1);
 /// Lines of each shared dataset taken as a seed.
 const DATASET_LINES: usize = 200;
 
@@ -450,7 +452,18 @@ fn campaign(
         };
         let t0 = Instant::now();
         let result = catch_unwind(AssertUnwindSafe(|| target(&input)));
-        slowest = slowest.max((t0.elapsed(), i));
+        let took = t0.elapsed();
+        slowest = slowest.max((took, i));
+        if took > SLOW_RUN {
+            // Not a failure (timings are not asserted), but worth a look: keep the input.
+            let file = std::env::temp_dir().join(format!("churnscope-fuzz-slow-{name}-{i}.bin"));
+            let _ = std::fs::write(&file, &input);
+            eprintln!(
+                "fuzz {name}: run {i} took {:.1} s ({recipe}); input in {}",
+                took.as_secs_f64(),
+                file.display()
+            );
+        }
         match result {
             Ok(outcome) => {
                 let count = outcomes.entry(outcome).or_insert(0);
