@@ -61,6 +61,9 @@ pub enum CalibrationError {
     SingleClassTarget,
     #[error("Platt scaling did not converge in {0} Newton steps")]
     NotConverged(usize),
+    /// A calibrator that cannot have come from a fit, e.g. from a damaged model file.
+    #[error("the calibration map is inconsistent: {0}")]
+    Invalid(String),
 }
 
 pub type Result<T> = std::result::Result<T, CalibrationError>;
@@ -120,6 +123,23 @@ impl Calibrator {
             Calibrator::Platt { a, b } => sigmoid(-(a * p + b)),
             Calibrator::Isotonic { x, y } => interpolate(x, y, p),
         }
+    }
+
+    /// Checks the map can be applied: isotonic knots as many `x` as `y`, at least one, `x`
+    /// finite and strictly increasing.
+    pub fn check(&self) -> Result<()> {
+        let Calibrator::Isotonic { x, y } = self else {
+            return Ok(());
+        };
+        let increasing = x.windows(2).all(|w| w[0] < w[1]);
+        if x.is_empty() || x.len() != y.len() || !increasing || !x.iter().all(|v| v.is_finite()) {
+            return Err(CalibrationError::Invalid(format!(
+                "{} knots at {} values, which must be finite and strictly increasing",
+                x.len(),
+                y.len()
+            )));
+        }
+        Ok(())
     }
 
     /// [`Calibrator::apply`] to every score.

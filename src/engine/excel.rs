@@ -70,6 +70,18 @@ fn push_field(out: &mut String, field: &str) {
 
 /// Reads `sheet` (the first one when `None`) of the workbook in `bytes`.
 pub fn sheet_text(bytes: &[u8], sheet: Option<&str>) -> Result<SheetText> {
+    // calamine can panic on a damaged file (0.38 subtracts the ends of a reversed sheet
+    // dimension such as `B2:A1` with overflow checks on; tests/fuzz.rs found it); where
+    // panics unwind (tests, the CLI) that becomes an error. Builds with `panic = "abort"`
+    // have overflow checks off, where that subtraction wraps instead.
+    std::panic::catch_unwind(|| read_sheet(bytes, sheet)).unwrap_or_else(|_| {
+        Err(ExcelError::Open(
+            "the file is damaged (the spreadsheet reader gave up on it)".to_string(),
+        ))
+    })
+}
+
+fn read_sheet(bytes: &[u8], sheet: Option<&str>) -> Result<SheetText> {
     let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| ExcelError::Open(e.to_string()))?;
     let sheets = workbook.sheet_names();

@@ -329,6 +329,17 @@ impl FittedPipeline {
         Ok((pipeline, times))
     }
 
+    /// Checks that the parts fit together, as a pipeline read from a model file must before
+    /// it scores: the model takes as many features as the preprocessing makes, its trees
+    /// and layers are well formed, the calibration map can be applied.
+    pub fn check(&self) -> Result<()> {
+        self.model.check(self.preprocessor.n_outputs())?;
+        if let Some(c) = &self.calibrator {
+            c.check()?;
+        }
+        Ok(())
+    }
+
     /// Churn probability of each of `rows` of `ds` (calibrated, when the pipeline is).
     pub fn predict_proba(&self, ds: &Dataset, rows: &[usize]) -> Result<Vec<f64>> {
         let x = self.preprocessor.transform(ds, rows)?;

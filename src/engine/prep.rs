@@ -954,6 +954,15 @@ impl FittedPreprocessor {
         self.feature_names.len()
     }
 
+    /// Number of columns [`Self::transform`] returns: the blocks' features, or the PCA
+    /// components.
+    pub fn n_outputs(&self) -> usize {
+        match &self.pca {
+            Some(pca) => pca.components.rows,
+            None => self.blocks.iter().map(FeatureBlock::width).sum(),
+        }
+    }
+
     /// Names of the source columns the features need.
     pub fn input_columns(&self) -> Vec<&str> {
         self.blocks

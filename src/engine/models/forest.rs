@@ -350,6 +350,22 @@ impl FittedForest {
         sum
     }
 
+    /// Checks that the forest scores `n_features` features and that every tree is a tree:
+    /// a root, split features in range, children after their parent (so no walk loops).
+    pub fn check(&self, n_features: usize) -> Result<()> {
+        if self.n_features != n_features {
+            return Err(super::invalid(format!(
+                "a forest of {} features given {n_features}",
+                self.n_features
+            )));
+        }
+        for (t, tree) in self.trees.iter().enumerate() {
+            tree.check(n_features)
+                .map_err(|e| super::invalid(format!("tree {t}: {e}")))?;
+        }
+        Ok(())
+    }
+
     /// Mean decrease in Gini impurity per feature (weighted by node weight, normalised per
     /// tree, averaged, summing to 1; all zeros when no tree split), scikit-learn's
     /// `feature_importances_`.
@@ -439,6 +455,32 @@ impl Tree {
             node = &self.nodes[if left { node.left } else { node.right } as usize];
         }
         node.value
+    }
+
+    /// Why the tree cannot score rows of `n_features` features, if it cannot.
+    fn check(&self, n_features: usize) -> std::result::Result<(), String> {
+        if self.nodes.is_empty() {
+            return Err("no nodes".to_string());
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            if node.is_leaf() {
+                continue;
+            }
+            let (left, right) = (node.left as usize, node.right as usize);
+            if node.feature as usize >= n_features
+                || left <= i
+                || right <= i
+                || left >= self.nodes.len()
+                || right >= self.nodes.len()
+            {
+                return Err(format!(
+                    "node {i} splits feature {} into nodes {left} and {right} of {}",
+                    node.feature,
+                    self.nodes.len()
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Number of nodes, leaves included.

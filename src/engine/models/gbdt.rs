@@ -1112,6 +1112,32 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// Why the tree cannot score rows of `n_features` features, if it cannot.
+    fn check(&self, n_features: usize) -> std::result::Result<(), String> {
+        if self.nodes.is_empty() && self.leaves.is_empty() {
+            return Err("no leaves".to_string());
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            if node.feature >= n_features {
+                return Err(format!("node {i} splits feature {}", node.feature));
+            }
+            for child in [&node.left, &node.right] {
+                let fits = match *child {
+                    Child::Node(j) => j > i && j < self.nodes.len(),
+                    Child::Leaf(j) => j < self.leaves.len(),
+                };
+                if !fits {
+                    return Err(format!(
+                        "node {i} points to {child:?} of {} nodes and {} leaves",
+                        self.nodes.len(),
+                        self.leaves.len()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn value(&self, bins: &[u32]) -> f64 {
         if self.nodes.is_empty() {
             return self.leaves[0];
@@ -1235,6 +1261,22 @@ impl FittedGbdt {
                 sigmoid(score)
             })
             .collect()
+    }
+
+    /// Checks that the model bins `n_features` features and that every tree is a tree: split
+    /// features in range, child nodes after their parent (so no walk loops), leaves present.
+    pub fn check(&self, n_features: usize) -> Result<()> {
+        if self.features.len() != n_features {
+            return Err(super::invalid(format!(
+                "binning of {} features given {n_features}",
+                self.features.len()
+            )));
+        }
+        for (t, tree) in self.trees.iter().enumerate() {
+            tree.check(n_features)
+                .map_err(|e| super::invalid(format!("tree {t}: {e}")))?;
+        }
+        Ok(())
     }
 
     /// Exact SHAP values (TreeSHAP, Lundberg, Erion & Lee 2018, Algorithm 2) of each row of `x`

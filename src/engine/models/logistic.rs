@@ -333,6 +333,17 @@ impl FittedLogisticRegression {
             })
             .collect()
     }
+
+    /// Checks that there is one coefficient per feature of `n_features`.
+    pub fn check(&self, n_features: usize) -> Result<()> {
+        if self.coefficients.len() != n_features {
+            return Err(super::invalid(format!(
+                "{} coefficients for {n_features} features",
+                self.coefficients.len()
+            )));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -785,6 +785,36 @@ impl FittedMlp {
             .map(sigmoid)
             .collect()
     }
+
+    /// Checks the layers chain from `n_features` inputs to one output, each holding
+    /// `inputs x outputs` weights and `outputs` biases.
+    pub fn check(&self, n_features: usize) -> Result<()> {
+        let mut width = n_features;
+        for (k, layer) in self.layers.iter().enumerate() {
+            let weights = layer.inputs.checked_mul(layer.outputs);
+            if layer.inputs != width
+                || layer.outputs == 0
+                || weights != Some(layer.weights.len())
+                || layer.biases.len() != layer.outputs
+            {
+                return Err(super::invalid(format!(
+                    "layer {k} takes {} inputs to {} outputs with {} weights and {} biases, after {width} values",
+                    layer.inputs,
+                    layer.outputs,
+                    layer.weights.len(),
+                    layer.biases.len()
+                )));
+            }
+            width = layer.outputs;
+        }
+        if self.layers.is_empty() || width != 1 {
+            return Err(super::invalid(format!(
+                "the network ends in {width} outputs after {} layers, not one",
+                self.layers.len()
+            )));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -35,6 +35,9 @@ pub enum ModelError {
     },
     #[error("training was cancelled")]
     Cancelled,
+    /// A fitted model that cannot have come from a fit, e.g. a damaged or edited model file.
+    #[error("the model is inconsistent: {0}")]
+    InvalidModel(String),
 }
 
 pub type Result<T> = std::result::Result<T, ModelError>;
@@ -121,6 +124,22 @@ impl FittedModel {
             FittedModel::Mlp(m) => m.predict_proba(x),
         }
     }
+
+    /// Checks that the model can score rows of `n_features` features without going out of
+    /// bounds or looping: what a model read from a file must pass before it predicts.
+    pub fn check(&self, n_features: usize) -> Result<()> {
+        match self {
+            FittedModel::Logistic(m) => m.check(n_features),
+            FittedModel::Gbdt(m) => m.check(n_features),
+            FittedModel::Forest(m) => m.check(n_features),
+            FittedModel::Mlp(m) => m.check(n_features),
+        }
+    }
+}
+
+/// The error of a model that fails [`FittedModel::check`].
+pub(crate) fn invalid(what: String) -> ModelError {
+    ModelError::InvalidModel(what)
 }
 
 /// Checks the shared preconditions of every fit: matching shapes, both classes, finite values.
