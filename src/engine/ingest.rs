@@ -713,17 +713,24 @@ impl TextBuilder {
 /// Header names with blanks named `column_N` and repeats suffixed `_2`, `_3`, ...
 fn clean_names<'a>(raw: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
+    // Names taken so far, and per base name the next suffix to try: every `base_j` below it
+    // is taken already, so a header of 2,000 equal names costs linear time, not cubic (the
+    // fuzzer's tests/data/fuzz/slow_read_2s.csv took 3.9 s here).
+    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut next_suffix: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::new();
     for (i, name) in raw.enumerate() {
         let base = match name.trim() {
             "" => format!("column_{}", i + 1),
             t => t.to_string(),
         };
         let mut candidate = base.clone();
-        let mut k = 2;
-        while names.contains(&candidate) {
+        let k = next_suffix.entry(base.clone()).or_insert(2);
+        while taken.contains(&candidate) {
             candidate = format!("{base}_{k}");
-            k += 1;
+            *k += 1;
         }
+        taken.insert(candidate.clone());
         names.push(candidate);
     }
     names
@@ -764,6 +771,18 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_and_blank_header_names_get_unique_suffixes() {
+        let names = clean_names(["a", "a", "a_2", " ", "a"].into_iter());
+        assert_eq!(names, ["a", "a_2", "a_2_2", "column_4", "a_3"]);
+        // 1,999 equal names (the fuzzer's slow header, under the column limit): a, a_2, ...
+        let many = clean_names(std::iter::repeat_n("a", 1999));
+        assert_eq!(many[0], "a");
+        assert_eq!(many[1998], "a_1999");
+        let distinct: std::collections::HashSet<&String> = many.iter().collect();
+        assert_eq!(distinct.len(), 1999);
+    }
     use crate::engine::dataset::ColumnKind;
 
     fn read(text: &str) -> Result<Dataset> {
