@@ -478,24 +478,11 @@ pub fn partial_dependence(
     })
 }
 
-/// Number of features a block produces (as the preprocessor lays them out).
-fn block_width(block: &FeatureBlock) -> usize {
-    match block {
-        FeatureBlock::OneHot {
-            levels, infrequent, ..
-        } => levels.len() + usize::from(!infrequent.is_empty()),
-        FeatureBlock::Numeric { .. }
-        | FeatureBlock::Raw { .. }
-        | FeatureBlock::Ordinal { .. }
-        | FeatureBlock::MissingIndicator { .. } => 1,
-    }
-}
-
 /// The source column of each feature before any PCA.
 fn block_feature_columns(prep: &FittedPreprocessor) -> Vec<String> {
     prep.blocks
         .iter()
-        .flat_map(|b| vec![b.column().to_string(); block_width(b)])
+        .flat_map(|b| vec![b.column().to_string(); b.width()])
         .collect()
 }
 

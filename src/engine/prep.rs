@@ -167,7 +167,7 @@ impl FeatureBlock {
     }
 
     /// Number of features the block produces.
-    fn width(&self) -> usize {
+    pub(crate) fn width(&self) -> usize {
         match self {
             FeatureBlock::OneHot {
                 levels, infrequent, ..
