@@ -10,6 +10,7 @@
 //! those steps into one fitted, serialisable value. [`sample`] generates the built-in
 //! demonstration dataset.
 
+pub mod actions;
 pub mod calibration;
 pub mod cells;
 pub mod checks;

@@ -1,0 +1,1076 @@
+//! From scores to retention actions: risk tiers, the profit of contacting the riskiest
+//! customers, an intervention playbook and the action list a merchant works through.
+//!
+//! - **Tiers** cut the churn probability in three: high (`p ≥ high`), medium (`p ≥ medium`)
+//!   and low. The default cut-offs come from the score distribution: the 80th and 50th
+//!   percentiles of the scores, so a fifth of the customers are high and half are low.
+//! - **Profit** (Provost & Fawcett, *Data Science for Business*, ch. 7 and 8: expected value
+//!   and profit curves). Contacting a customer costs `c`; an intervention on a customer who
+//!   would have churned keeps them with probability `s` (the success rate) and keeps their
+//!   value `v`. Ranked by score, contacting the top `k` customers of the test set earns
+//!   `net(k) = Σ_{i ≤ k} (y_i·s·v_i − c)`, with `y` the actual outcome, so the curve is what
+//!   the campaign would have earned on customers the model never saw. Tied scores are
+//!   contacted together (a threshold cannot split them). Figures are projected to the whole
+//!   customer base by the factor `population / test customers`, and a contact capacity (at
+//!   most `N` customers of the base) limits `k` to `N · test / population`. The optimum is
+//!   the `k` with the largest net gain within the capacity (fewest contacts on a tie), and
+//!   its threshold is the score of the last customer contacted.
+//! - **Expected value of contacting** one scored customer uses the model's probability in
+//!   place of the unknown outcome: `p·s·v − c`.
+//! - **Playbook**: ordered rules, each naming column-name fragments and an action. A
+//!   customer's reasons (the columns raising their risk most, strongest first) are taken in
+//!   order; the first reason some rule matches gives the action, the first matching rule
+//!   winning; with no match the playbook's fallback action applies.
+
+use serde::{Deserialize, Serialize};
+
+use super::dataset::{ColumnData, Dataset};
+use super::explain::{contributions, top_reasons, ExplainError, Reason};
+use super::pipeline::{FittedPipeline, PipelineError};
+
+/// Why an action plan cannot be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ActionError {
+    #[error("the cost of an intervention must be a number of zero or more, not {0}")]
+    BadCost(f64),
+    #[error("the success rate must be between 0% and 100%, not {0}")]
+    BadSuccessRate(f64),
+    #[error("the customer value must be a number of zero or more, not {0}")]
+    BadValue(f64),
+    #[error("the value column '{0}' is not in the data")]
+    NoValueColumn(String),
+    #[error("the value column '{0}' holds no numbers")]
+    ValueColumnNotNumeric(String),
+    #[error(
+        "the tier cut-offs must satisfy 0 ≤ medium ≤ high ≤ 1, not medium {medium}, high {high}"
+    )]
+    BadCuts { medium: f64, high: f64 },
+    #[error("playbook rule {rule} has no action")]
+    RuleWithoutAction { rule: usize },
+    #[error("playbook rule {rule} ('{action}') names no column")]
+    RuleWithoutColumns { rule: usize, action: String },
+    #[error("scores and outcomes differ in length ({0} and {1})")]
+    MismatchedLengths(usize, usize),
+}
+
+pub type Result<T> = std::result::Result<T, ActionError>;
+
+/// A risk tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    High,
+    Medium,
+    Low,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::High, Tier::Medium, Tier::Low];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tier::High => "high",
+            Tier::Medium => "medium",
+            Tier::Low => "low",
+        }
+    }
+}
+
+/// Where the tiers are cut: high from `high` up, medium from `medium` up.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TierCuts {
+    pub high: f64,
+    pub medium: f64,
+}
+
+/// Share of customers above the default high and medium cut-offs.
+pub const DEFAULT_HIGH_SHARE: f64 = 0.2;
+pub const DEFAULT_MEDIUM_SHARE: f64 = 0.5;
+
+impl TierCuts {
+    /// The default cut-offs: the 80th and 50th percentiles of `scores` (linear
+    /// interpolation, numpy's default), or 0.5 and 0.2 without scores.
+    pub fn from_scores(scores: &[f64]) -> Self {
+        let mut sorted: Vec<f64> = scores.iter().copied().filter(|s| s.is_finite()).collect();
+        if sorted.is_empty() {
+            return TierCuts {
+                high: 0.5,
+                medium: 0.2,
+            };
+        }
+        sorted.sort_by(f64::total_cmp);
+        TierCuts {
+            high: quantile(&sorted, 1.0 - DEFAULT_HIGH_SHARE),
+            medium: quantile(&sorted, 1.0 - DEFAULT_MEDIUM_SHARE),
+        }
+    }
+
+    pub fn check(&self) -> Result<()> {
+        let ok = |x: f64| (0.0..=1.0).contains(&x);
+        if ok(self.high) && ok(self.medium) && self.medium <= self.high {
+            Ok(())
+        } else {
+            Err(ActionError::BadCuts {
+                medium: self.medium,
+                high: self.high,
+            })
+        }
+    }
+
+    pub fn tier(&self, probability: f64) -> Tier {
+        if probability >= self.high {
+            Tier::High
+        } else if probability >= self.medium {
+            Tier::Medium
+        } else {
+            Tier::Low
+        }
+    }
+}
+
+/// numpy's `quantile(a, q)` (linear method) of sorted, non-empty `a`.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// One tier's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierSummary {
+    pub tier: Tier,
+    /// Scored customers in the tier (the whole file once scored, else the test set).
+    pub customers: usize,
+    /// Test customers in the tier, and how many of them churned.
+    pub test_customers: usize,
+    pub test_churned: usize,
+    /// The columns most often among the tier's reasons, with how many customers have each
+    /// (at most [`TIER_DRIVERS`]).
+    pub drivers: Vec<(String, usize)>,
+}
+
+impl TierSummary {
+    /// The tier's actual churn rate on the test set.
+    pub fn churn_rate(&self) -> Option<f64> {
+        (self.test_customers > 0).then(|| self.test_churned as f64 / self.test_customers as f64)
+    }
+}
+
+/// Drivers listed per tier.
+pub const TIER_DRIVERS: usize = 3;
+
+/// The tiers of `cuts` on the test set (`test_scores`, `test_labels`) and, when given, on
+/// the scored customers with their reasons.
+pub fn summarise_tiers(
+    cuts: &TierCuts,
+    test_scores: &[f64],
+    test_labels: &[u8],
+    scored: &[ScoredCustomer],
+) -> Vec<TierSummary> {
+    Tier::ALL
+        .iter()
+        .map(|&tier| {
+            let (mut test_customers, mut test_churned) = (0, 0);
+            for (&p, &y) in test_scores.iter().zip(test_labels) {
+                if cuts.tier(p) == tier {
+                    test_customers += 1;
+                    test_churned += usize::from(y == 1);
+                }
+            }
+            let members: Vec<&ScoredCustomer> = scored
+                .iter()
+                .filter(|c| cuts.tier(c.probability) == tier)
+                .collect();
+            let mut counts: Vec<(String, usize)> = Vec::new();
+            for c in &members {
+                for r in &c.reasons {
+                    match counts.iter_mut().find(|(name, _)| *name == r.column) {
+                        Some((_, n)) => *n += 1,
+                        None => counts.push((r.column.clone(), 1)),
+                    }
+                }
+            }
+            // Most frequent first; the stable sort keeps first-seen order on ties.
+            counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+            counts.truncate(TIER_DRIVERS);
+            TierSummary {
+                tier,
+                customers: if scored.is_empty() {
+                    test_customers
+                } else {
+                    members.len()
+                },
+                test_customers,
+                test_churned,
+                drivers: counts,
+            }
+        })
+        .collect()
+}
+
+/// What a retained customer is worth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerValue {
+    /// The same amount for everyone.
+    Fixed(f64),
+    /// Each customer's value in a numeric column (such as spend); blank cells take the
+    /// column's median.
+    Column(String),
+}
+
+/// The merchant's assumptions for the profit view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfitInputs {
+    pub value: CustomerValue,
+    /// Cost of one intervention.
+    pub cost: f64,
+    /// Share of contacted would-be churners the intervention keeps (0 to 1).
+    pub success_rate: f64,
+    /// Most customers of the whole base that can be contacted.
+    pub capacity: Option<usize>,
+}
+
+impl Default for ProfitInputs {
+    /// A value of 200, a cost of 10, a success rate of 30% and no capacity limit.
+    fn default() -> Self {
+        ProfitInputs {
+            value: CustomerValue::Fixed(200.0),
+            cost: 10.0,
+            success_rate: 0.3,
+            capacity: None,
+        }
+    }
+}
+
+impl ProfitInputs {
+    pub fn check(&self) -> Result<()> {
+        if !(self.cost.is_finite() && self.cost >= 0.0) {
+            return Err(ActionError::BadCost(self.cost));
+        }
+        if !(0.0..=1.0).contains(&self.success_rate) {
+            return Err(ActionError::BadSuccessRate(self.success_rate));
+        }
+        if let CustomerValue::Fixed(v) = self.value {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(ActionError::BadValue(v));
+            }
+        }
+        Ok(())
+    }
+
+    /// The value of each of `rows` of `ds`.
+    pub fn values(&self, ds: &Dataset, rows: &[usize]) -> Result<Vec<f64>> {
+        match &self.value {
+            CustomerValue::Fixed(v) => Ok(vec![*v; rows.len()]),
+            CustomerValue::Column(name) => {
+                let column = ds
+                    .column(name)
+                    .ok_or_else(|| ActionError::NoValueColumn(name.clone()))?;
+                let ColumnData::Numeric(values) = &column.data else {
+                    return Err(ActionError::ValueColumnNotNumeric(name.clone()));
+                };
+                let mut present: Vec<f64> =
+                    values.iter().copied().filter(|v| v.is_finite()).collect();
+                if present.is_empty() {
+                    return Err(ActionError::ValueColumnNotNumeric(name.clone()));
+                }
+                present.sort_by(f64::total_cmp);
+                let median = quantile(&present, 0.5);
+                Ok(rows
+                    .iter()
+                    .map(|&r| match values.get(r) {
+                        // A negative spend (a refund) keeps nothing worth keeping.
+                        Some(v) if v.is_finite() => v.max(0.0),
+                        _ => median,
+                    })
+                    .collect())
+            }
+        }
+    }
+}
+
+/// The outcome of contacting every customer scored at or above `threshold`, projected to
+/// the whole base.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ProfitPoint {
+    /// Customers contacted (projected to the base).
+    pub contacted: f64,
+    /// Test customers contacted.
+    pub test_contacted: usize,
+    /// The lowest score contacted; `None` for contacting nobody.
+    pub threshold: Option<f64>,
+    /// Value kept: `Σ y·s·v` over the contacted, projected.
+    pub retained: f64,
+    /// Cost of the contacts, projected.
+    pub cost: f64,
+    /// `retained − cost`.
+    pub net: f64,
+}
+
+/// The profit curve with its optimum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfitCurve {
+    /// From contacting nobody to contacting everyone, one point per distinct score.
+    pub points: Vec<ProfitPoint>,
+    /// Index into `points` of the best net gain within the capacity.
+    pub optimum: usize,
+    /// Index of the last point within the capacity, when there is one.
+    pub capacity: Option<usize>,
+    /// Customers in the base the figures are projected to.
+    pub population: usize,
+    /// `population / test customers`.
+    pub scale: f64,
+}
+
+impl ProfitCurve {
+    pub fn best(&self) -> &ProfitPoint {
+        &self.points[self.optimum]
+    }
+}
+
+/// The profit curve of contacting the highest `scores` first, with the actual outcomes
+/// `labels` and the customers' `values` (all aligned), for `inputs` (its value is already in
+/// `values`), projected to `population` customers.
+pub fn profit_curve(
+    scores: &[f64],
+    labels: &[u8],
+    values: &[f64],
+    inputs: &ProfitInputs,
+    population: usize,
+) -> Result<ProfitCurve> {
+    inputs.check()?;
+    let n = scores.len();
+    if labels.len() != n || values.len() != n {
+        return Err(ActionError::MismatchedLengths(
+            n,
+            labels.len().min(values.len()),
+        ));
+    }
+    let scale = if n == 0 {
+        1.0
+    } else {
+        population.max(n) as f64 / n as f64
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let mut points = vec![ProfitPoint {
+        contacted: 0.0,
+        test_contacted: 0,
+        threshold: None,
+        retained: 0.0,
+        cost: 0.0,
+        net: 0.0,
+    }];
+    let (mut retained, mut k) = (0.0, 0);
+    while k < n {
+        let s = scores[order[k]];
+        while k < n && scores[order[k]] == s {
+            let i = order[k];
+            retained += f64::from(labels[i]) * inputs.success_rate * values[i];
+            k += 1;
+        }
+        let cost = k as f64 * inputs.cost;
+        points.push(ProfitPoint {
+            contacted: k as f64 * scale,
+            test_contacted: k,
+            threshold: Some(s),
+            retained: retained * scale,
+            cost: cost * scale,
+            net: (retained - cost) * scale,
+        });
+    }
+    let capacity = inputs.capacity.map(|cap| {
+        points
+            .iter()
+            .rposition(|p| p.contacted <= cap as f64 + 1e-9)
+            .unwrap_or(0)
+    });
+    let last = capacity.unwrap_or(points.len() - 1);
+    let mut optimum = 0;
+    for (i, p) in points.iter().enumerate().take(last + 1) {
+        if p.net > points[optimum].net {
+            optimum = i;
+        }
+    }
+    Ok(ProfitCurve {
+        points,
+        optimum,
+        capacity,
+        population: population.max(n),
+        scale,
+    })
+}
+
+/// The expected value of contacting a customer with churn probability `p` and value `v`.
+pub fn expected_value(p: f64, v: f64, inputs: &ProfitInputs) -> f64 {
+    p * inputs.success_rate * v - inputs.cost
+}
+
+/// One rule of the playbook: when one of a customer's reasons is a column whose name
+/// contains one of `columns` (fragments separated by `|`, compared in lower case ignoring
+/// spaces, `_` and `-`), suggest `action`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaybookRule {
+    pub columns: String,
+    pub action: String,
+}
+
+impl PlaybookRule {
+    pub fn new(columns: &str, action: &str) -> Self {
+        PlaybookRule {
+            columns: columns.to_string(),
+            action: action.to_string(),
+        }
+    }
+
+    /// Whether the rule covers the column `name`.
+    pub fn matches(&self, name: &str) -> bool {
+        let name = normalise(name);
+        self.fragments().any(|f| name.contains(&f))
+    }
+
+    fn fragments(&self) -> impl Iterator<Item = String> + '_ {
+        self.columns
+            .split('|')
+            .map(normalise)
+            .filter(|f| !f.is_empty())
+    }
+}
+
+/// Lower case, letters and digits only: `Days Since_Last-Order` → `dayssincelastorder`.
+fn normalise(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Rules mapping a customer's reasons to an action, tried in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Playbook {
+    pub rules: Vec<PlaybookRule>,
+    /// The action when no rule matches.
+    pub fallback: String,
+}
+
+/// The action a playbook suggests for one customer, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub action: String,
+    /// The rule that matched (its index), with the reason column it matched.
+    pub rule: Option<usize>,
+    pub because: Option<String>,
+}
+
+impl Default for Playbook {
+    fn default() -> Self {
+        Playbook::ecommerce()
+    }
+}
+
+impl Playbook {
+    /// The default playbook for an online shop, with column fragments that cover the
+    /// built-in sample and common export names (Telco, bank and e-commerce datasets).
+    pub fn ecommerce() -> Self {
+        Playbook {
+            rules: vec![
+                PlaybookRule::new(
+                    "complain|service call|support|ticket|satisfaction|review|rating|return",
+                    "Service call: a senior agent calls to resolve open issues",
+                ),
+                PlaybookRule::new(
+                    "days since|daysince|recency|last order|last purchase|inactive",
+                    "Win-back coupon for the next order",
+                ),
+                PlaybookRule::new(
+                    "coupon|discount|cashback|price|charge|payment",
+                    "Discount on the next order (price-sensitive customer)",
+                ),
+                PlaybookRule::new(
+                    "order|spend|amount|basket|purchase|category|product",
+                    "Personalised product recommendations",
+                ),
+                PlaybookRule::new(
+                    "login|session|visit|app|active|device",
+                    "Re-engagement email with what is new",
+                ),
+                PlaybookRule::new(
+                    "tenure|contract|account length|member",
+                    "Loyalty reward for staying on",
+                ),
+            ],
+            fallback: "Personal check-in email".to_string(),
+        }
+    }
+
+    pub fn check(&self) -> Result<()> {
+        for (i, rule) in self.rules.iter().enumerate() {
+            if rule.action.trim().is_empty() {
+                return Err(ActionError::RuleWithoutAction { rule: i + 1 });
+            }
+            if rule.fragments().next().is_none() {
+                return Err(ActionError::RuleWithoutColumns {
+                    rule: i + 1,
+                    action: rule.action.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The action for a customer whose reasons raising the risk are `reasons`, strongest
+    /// first.
+    pub fn suggest(&self, reasons: &[Reason]) -> Suggestion {
+        for reason in reasons {
+            if let Some(i) = self.rules.iter().position(|r| r.matches(&reason.column)) {
+                return Suggestion {
+                    action: self.rules[i].action.clone(),
+                    rule: Some(i),
+                    because: Some(reason.column.clone()),
+                };
+            }
+        }
+        Suggestion {
+            action: self.fallback.clone(),
+            rule: None,
+            because: None,
+        }
+    }
+}
+
+/// A customer scored by the model, with the reasons raising their risk most.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredCustomer {
+    /// Row of the table.
+    pub row: usize,
+    pub probability: f64,
+    /// Strongest first, at most [`ACTION_REASONS`].
+    pub reasons: Vec<Reason>,
+}
+
+/// Reasons kept per scored customer.
+pub const ACTION_REASONS: usize = 3;
+
+/// Customers scored per progress report.
+pub const SCORE_CHUNK: usize = 512;
+
+/// Scores `rows` of `ds` with `pipeline` and finds each customer's reasons raising the risk
+/// most, in chunks of [`SCORE_CHUNK`] rows; `progress(done, total)` returning `false`
+/// cancels.
+pub fn score_customers(
+    pipeline: &FittedPipeline,
+    ds: &Dataset,
+    rows: &[usize],
+    mut progress: impl FnMut(usize, usize) -> bool,
+) -> std::result::Result<Vec<ScoredCustomer>, PipelineError> {
+    let mut scored = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(SCORE_CHUNK) {
+        if !progress(scored.len(), rows.len()) {
+            return Err(PipelineError::Model(super::models::ModelError::Cancelled));
+        }
+        let p = pipeline.predict_proba(ds, chunk)?;
+        let contributions = contributions(pipeline, ds, chunk).map_err(|e| match e {
+            ExplainError::Pipeline(p) => p,
+            other => PipelineError::Explanation(other.to_string()),
+        })?;
+        match contributions {
+            Some(c) => {
+                let reasons = top_reasons(&c, ds, chunk, &p, chunk.len(), ACTION_REASONS);
+                // `top_reasons` lists the riskiest first; put them back in the rows' order.
+                let by_row: std::collections::HashMap<usize, Vec<Reason>> =
+                    reasons.into_iter().map(|r| (r.row, r.up)).collect();
+                for (&row, &probability) in chunk.iter().zip(&p) {
+                    scored.push(ScoredCustomer {
+                        row,
+                        probability,
+                        reasons: by_row.get(&row).cloned().unwrap_or_default(),
+                    });
+                }
+            }
+            None => {
+                scored.extend(
+                    chunk
+                        .iter()
+                        .zip(&p)
+                        .map(|(&row, &probability)| ScoredCustomer {
+                            row,
+                            probability,
+                            reasons: Vec::new(),
+                        }),
+                )
+            }
+        }
+    }
+    progress(scored.len(), rows.len());
+    Ok(scored)
+}
+
+/// One line of the action list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionRow {
+    pub row: usize,
+    pub id: String,
+    pub probability: f64,
+    pub tier: Tier,
+    pub reasons: Vec<Reason>,
+    pub action: String,
+    /// Expected value of contacting the customer: `p·s·v − c`.
+    pub expected_value: f64,
+}
+
+/// The column naming customers: the first identifier column, if any.
+pub fn id_column(ds: &Dataset) -> Option<&str> {
+    ds.columns
+        .iter()
+        .find(|c| c.kind == super::dataset::ColumnKind::Identifier)
+        .map(|c| c.name.as_str())
+}
+
+/// The action list of `scored` customers of `ds`, riskiest first: id (the identifier
+/// column's value, else the row's number counting from 1), tier, reasons, the playbook's
+/// action and the expected value of contacting them.
+pub fn action_list(
+    ds: &Dataset,
+    scored: &[ScoredCustomer],
+    cuts: &TierCuts,
+    playbook: &Playbook,
+    inputs: &ProfitInputs,
+) -> Result<Vec<ActionRow>> {
+    inputs.check()?;
+    let rows: Vec<usize> = scored.iter().map(|c| c.row).collect();
+    let values = inputs.values(ds, &rows)?;
+    let ids = id_column(ds).and_then(|name| ds.column(name));
+    let mut list: Vec<ActionRow> = scored
+        .iter()
+        .zip(values)
+        .map(|(c, v)| ActionRow {
+            row: c.row,
+            id: ids
+                .and_then(|col| col.text(c.row))
+                .unwrap_or_else(|| (c.row + 1).to_string()),
+            probability: c.probability,
+            tier: cuts.tier(c.probability),
+            reasons: c.reasons.clone(),
+            action: playbook.suggest(&c.reasons).action,
+            expected_value: expected_value(c.probability, v, inputs),
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        b.probability
+            .total_cmp(&a.probability)
+            .then(a.row.cmp(&b.row))
+    });
+    Ok(list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ingest::{read_csv, ReadOptions};
+
+    fn inputs(value: f64, cost: f64, success_rate: f64, capacity: Option<usize>) -> ProfitInputs {
+        ProfitInputs {
+            value: CustomerValue::Fixed(value),
+            cost,
+            success_rate,
+            capacity,
+        }
+    }
+
+    const SCORES: [f64; 6] = [0.9, 0.8, 0.7, 0.6, 0.3, 0.1];
+    const LABELS: [u8; 6] = [1, 1, 0, 1, 0, 0];
+
+    /// Worked by hand: value 100, cost 10, success 50%, so each churner reached keeps
+    /// 0.5 · 100 = 50 and each contact costs 10. Contacting the top k (scores 0.9, 0.8,
+    /// 0.7, 0.6, 0.3, 0.1; outcomes 1, 1, 0, 1, 0, 0):
+    ///   k = 1: 50 − 10 = 40;  k = 2: 100 − 20 = 80;  k = 3: 100 − 30 = 70;
+    ///   k = 4: 150 − 40 = 110; k = 5: 150 − 50 = 100; k = 6: 150 − 60 = 90.
+    /// The best is k = 4 at threshold 0.6, net 110 (retained 150, cost 40).
+    #[test]
+    fn profit_matches_the_hand_worked_example() {
+        let values = [100.0; 6];
+        let c = profit_curve(
+            &SCORES,
+            &LABELS,
+            &values,
+            &inputs(100.0, 10.0, 0.5, None),
+            6,
+        )
+        .expect("valid inputs");
+        let nets: Vec<f64> = c.points.iter().map(|p| p.net).collect();
+        assert_eq!(nets, vec![0.0, 40.0, 80.0, 70.0, 110.0, 100.0, 90.0]);
+        assert_eq!(c.optimum, 4);
+        let best = c.best();
+        assert_eq!(best.threshold, Some(0.6));
+        assert_eq!(
+            (best.retained, best.cost, best.test_contacted),
+            (150.0, 40.0, 4)
+        );
+        assert_eq!(c.capacity, None);
+    }
+
+    /// The same customers with a cost of 30: k = 1: 50 − 30 = 20; k = 2: 100 − 60 = 40;
+    /// k = 3: 100 − 90 = 10; k = 4: 150 − 120 = 30; k = 5: 0; k = 6: −30. The optimum moves
+    /// to k = 2 (threshold 0.8). With a cost of 60, more than a reached churner keeps
+    /// (50), contacting nobody is best.
+    #[test]
+    fn a_dearer_intervention_moves_the_optimum() {
+        let values = [100.0; 6];
+        let c = profit_curve(
+            &SCORES,
+            &LABELS,
+            &values,
+            &inputs(100.0, 30.0, 0.5, None),
+            6,
+        )
+        .expect("valid inputs");
+        let nets: Vec<f64> = c.points.iter().map(|p| p.net).collect();
+        assert_eq!(nets, vec![0.0, 20.0, 40.0, 10.0, 30.0, 0.0, -30.0]);
+        assert_eq!(c.best().threshold, Some(0.8));
+        let c = profit_curve(
+            &SCORES,
+            &LABELS,
+            &values,
+            &inputs(100.0, 60.0, 0.5, None),
+            6,
+        )
+        .expect("valid inputs");
+        assert_eq!((c.optimum, c.best().threshold), (0, None));
+    }
+
+    /// Projected to a base of 600 (scale 100), with room for 150 contacts (1.5 test
+    /// customers, so one): the optimum within the capacity is k = 1, net 40 · 100 = 4,000.
+    #[test]
+    fn capacity_and_projection_scale_the_curve() {
+        let values = [100.0; 6];
+        let c = profit_curve(
+            &SCORES,
+            &LABELS,
+            &values,
+            &inputs(100.0, 10.0, 0.5, Some(150)),
+            600,
+        )
+        .expect("valid inputs");
+        assert_eq!(c.scale, 100.0);
+        assert_eq!(c.capacity, Some(1));
+        assert_eq!(c.optimum, 1);
+        assert_eq!((c.best().contacted, c.best().net), (100.0, 4000.0));
+        // The curve past the capacity is still drawn, unconstrained.
+        assert_eq!(c.points[4].net, 11000.0);
+    }
+
+    /// Tied scores are contacted together: scores 0.9, 0.5, 0.5, 0.2 with outcomes 1, 0,
+    /// 1, 0, value 10, cost 1, success 100%: k = 1: 9; k = 3: 20 − 3 = 17; k = 4: 16.
+    #[test]
+    fn ties_are_contacted_together() {
+        let c = profit_curve(
+            &[0.5, 0.9, 0.2, 0.5],
+            &[0, 1, 0, 1],
+            &[10.0; 4],
+            &inputs(10.0, 1.0, 1.0, None),
+            4,
+        )
+        .expect("valid inputs");
+        let ks: Vec<usize> = c.points.iter().map(|p| p.test_contacted).collect();
+        assert_eq!(ks, vec![0, 1, 3, 4]);
+        let nets: Vec<f64> = c.points.iter().map(|p| p.net).collect();
+        assert_eq!(nets, vec![0.0, 9.0, 17.0, 16.0]);
+        assert_eq!(c.best().threshold, Some(0.5));
+    }
+
+    /// Per-customer values: the three churners are worth 300, blank and 20; the blank takes
+    /// the median of 300, 20 and 100, which is 100. Cost 10, success 50%: k = 1: 150 − 10 =
+    /// 140; k = 2: 150 + 50 − 20 = 180; k = 3: 150 + 50 + 10 − 30 = 180. On the tie the
+    /// fewer contacts (k = 2) win.
+    #[test]
+    fn values_from_a_column_fill_blanks_with_the_median() {
+        let ds = read_csv(
+            b"spend,churned\n300,1\n,1\n20,1\n100,0\n",
+            &ReadOptions::default(),
+        )
+        .expect("valid csv");
+        let value = ProfitInputs {
+            value: CustomerValue::Column("spend".into()),
+            ..inputs(0.0, 10.0, 0.5, None)
+        };
+        let values = value.values(&ds, &[0, 1, 2]).expect("numeric column");
+        assert_eq!(values, vec![300.0, 100.0, 20.0]);
+        let c =
+            profit_curve(&[0.9, 0.8, 0.7], &[1, 1, 1], &values, &value, 3).expect("valid inputs");
+        let nets: Vec<f64> = c.points.iter().map(|p| p.net).collect();
+        assert_eq!(nets, vec![0.0, 140.0, 180.0, 180.0]);
+        assert_eq!(c.optimum, 2);
+        let missing = ProfitInputs {
+            value: CustomerValue::Column("nope".into()),
+            ..value
+        };
+        assert!(matches!(
+            missing.values(&ds, &[0]),
+            Err(ActionError::NoValueColumn(_))
+        ));
+    }
+
+    #[test]
+    fn rejects_impossible_assumptions() {
+        let bad = [
+            inputs(100.0, -1.0, 0.5, None),
+            inputs(100.0, f64::NAN, 0.5, None),
+            inputs(100.0, 1.0, 1.5, None),
+            inputs(f64::INFINITY, 1.0, 0.5, None),
+        ];
+        for b in bad {
+            assert!(profit_curve(&[0.5], &[1], &[1.0], &b, 1).is_err(), "{b:?}");
+        }
+        assert!(TierCuts {
+            high: 0.2,
+            medium: 0.5
+        }
+        .check()
+        .is_err());
+    }
+
+    /// The expected value of contacting: p = 0.6, value 100, success 50%, cost 10:
+    /// 0.6 · 0.5 · 100 − 10 = 20.
+    #[test]
+    fn expected_value_of_one_contact() {
+        assert_eq!(
+            expected_value(0.6, 100.0, &inputs(100.0, 10.0, 0.5, None)),
+            20.0
+        );
+    }
+
+    /// numpy 2: `np.quantile([0.1, 0.3, 0.6, 0.7, 0.8, 0.9], [0.8, 0.5])` = [0.8, 0.65].
+    #[test]
+    fn default_cuts_are_score_percentiles() {
+        let cuts = TierCuts::from_scores(&SCORES);
+        assert!((cuts.high - 0.8).abs() < 1e-12);
+        assert!((cuts.medium - 0.65).abs() < 1e-12);
+        assert_eq!(cuts.tier(0.9), Tier::High);
+        assert_eq!(cuts.tier(0.7), Tier::Medium);
+        assert_eq!(cuts.tier(0.6), Tier::Low);
+    }
+
+    fn reason(column: &str, contribution: f64) -> Reason {
+        Reason {
+            column: column.to_string(),
+            value: "1".to_string(),
+            contribution,
+        }
+    }
+
+    #[test]
+    fn tiers_count_customers_churn_and_drivers() {
+        let cuts = TierCuts {
+            high: 0.75,
+            medium: 0.5,
+        };
+        let scored = vec![
+            ScoredCustomer {
+                row: 0,
+                probability: 0.9,
+                reasons: vec![reason("complaints", 1.0), reason("tenure", 0.5)],
+            },
+            ScoredCustomer {
+                row: 1,
+                probability: 0.8,
+                reasons: vec![reason("tenure", 0.7)],
+            },
+            ScoredCustomer {
+                row: 2,
+                probability: 0.1,
+                reasons: vec![],
+            },
+        ];
+        let tiers = summarise_tiers(&cuts, &SCORES, &LABELS, &scored);
+        // Test set: high = 0.9, 0.8 (both churned); medium = 0.7, 0.6 (one churned); low = 0.3, 0.1.
+        assert_eq!(
+            tiers
+                .iter()
+                .map(|t| (t.tier, t.customers, t.test_customers, t.test_churned))
+                .collect::<Vec<_>>(),
+            vec![
+                (Tier::High, 2, 2, 2),
+                (Tier::Medium, 0, 2, 1),
+                (Tier::Low, 1, 2, 0)
+            ]
+        );
+        assert_eq!(tiers[0].churn_rate(), Some(1.0));
+        assert_eq!(tiers[1].churn_rate(), Some(0.5));
+        assert_eq!(
+            tiers[0].drivers,
+            vec![("tenure".to_string(), 2), ("complaints".to_string(), 1)]
+        );
+    }
+
+    /// Rule order decides between rules; reason order decides between reasons.
+    #[test]
+    fn playbook_matches_reasons_in_order() {
+        let book = Playbook::ecommerce();
+        book.check().expect("the default playbook is valid");
+        let s = book.suggest(&[
+            reason("days_since_last_order", 0.9),
+            reason("complaints_last_90d", 0.5),
+        ]);
+        assert_eq!(s.action, "Win-back coupon for the next order");
+        assert_eq!(s.because.as_deref(), Some("days_since_last_order"));
+        // The names of the shared datasets, matched ignoring case, spaces and underscores.
+        let action = |column: &str| book.suggest(&[reason(column, 1.0)]).action;
+        assert_eq!(action("Complain"), book.rules[0].action);
+        assert_eq!(action("Customer service calls"), book.rules[0].action);
+        assert_eq!(action("DaySinceLastOrder"), book.rules[1].action);
+        assert_eq!(action("CouponUsed"), book.rules[2].action);
+        assert_eq!(action("MonthlyCharges"), book.rules[2].action);
+        assert_eq!(action("OrderAmountHikeFromlastYear"), book.rules[3].action);
+        assert_eq!(action("logins_last_30d"), book.rules[4].action);
+        assert_eq!(action("tenure_months"), book.rules[5].action);
+        // No rule for the city: the next reason decides, and with none left the fallback.
+        let s = book.suggest(&[reason("city_tier", 1.0), reason("Contract", 0.4)]);
+        assert_eq!((s.rule, s.because.as_deref()), (Some(5), Some("Contract")));
+        let s = book.suggest(&[reason("city_tier", 1.0)]);
+        assert_eq!(
+            (s.action.as_str(), s.rule),
+            ("Personal check-in email", None)
+        );
+        assert_eq!(book.suggest(&[]).action, book.fallback);
+    }
+
+    #[test]
+    fn edited_playbooks_are_checked_and_used() {
+        let mut book = Playbook {
+            rules: vec![
+                PlaybookRule::new("city", "Local event invitation"),
+                PlaybookRule::new("days since", "Call"),
+            ],
+            fallback: "Nothing".into(),
+        };
+        let s = book.suggest(&[
+            reason("days_since_last_order", 1.0),
+            reason("city_tier", 0.5),
+        ]);
+        assert_eq!(s.action, "Call");
+        let s = book.suggest(&[reason("city_tier", 1.0)]);
+        assert_eq!(s.action, "Local event invitation");
+        book.rules.push(PlaybookRule::new(" | ", "Empty"));
+        assert!(matches!(
+            book.check(),
+            Err(ActionError::RuleWithoutColumns { rule: 3, .. })
+        ));
+        book.rules[2] = PlaybookRule::new("x", "  ");
+        assert!(matches!(
+            book.check(),
+            Err(ActionError::RuleWithoutAction { rule: 3 })
+        ));
+    }
+
+    #[test]
+    fn action_list_is_riskiest_first_with_ids_tiers_and_values() {
+        let ds = read_csv(
+            b"customer_id,spend,churned\nA-1,100,1\nB-2,50,0\nC-3,200,1\n",
+            &ReadOptions::default(),
+        )
+        .expect("valid csv");
+        let scored = vec![
+            ScoredCustomer {
+                row: 0,
+                probability: 0.2,
+                reasons: vec![],
+            },
+            ScoredCustomer {
+                row: 2,
+                probability: 0.9,
+                reasons: vec![reason("spend", 1.0)],
+            },
+        ];
+        let cuts = TierCuts {
+            high: 0.5,
+            medium: 0.3,
+        };
+        let value = ProfitInputs {
+            value: CustomerValue::Column("spend".into()),
+            ..inputs(0.0, 10.0, 0.5, None)
+        };
+        let list =
+            action_list(&ds, &scored, &cuts, &Playbook::ecommerce(), &value).expect("valid inputs");
+        // Three rows are too few for "all distinct" to call customer_id an identifier, so
+        // the ids are row numbers here; `id_column` is tested on the sample below.
+        let expected_id = |row: usize, text: &str| match id_column(&ds) {
+            Some(_) => text.to_string(),
+            None => (row + 1).to_string(),
+        };
+        assert_eq!(list[0].id, expected_id(2, "C-3"));
+        assert_eq!(list[0].tier, Tier::High);
+        assert_eq!(list[0].action, "Personalised product recommendations");
+        // 0.9 · 0.5 · 200 − 10 = 80 and 0.2 · 0.5 · 100 − 10 = 0.
+        assert!((list[0].expected_value - 80.0).abs() < 1e-12);
+        assert!(list[1].expected_value.abs() < 1e-12);
+        assert_eq!(
+            (list[1].tier, list[1].action.as_str()),
+            (Tier::Low, "Personal check-in email")
+        );
+    }
+
+    #[test]
+    fn the_sample_names_customers_by_their_id() {
+        let csv = crate::engine::sample::generate_csv(&crate::engine::sample::SampleSpec {
+            customers: 50,
+            seed: 1,
+        });
+        let ds = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("sample reads");
+        assert_eq!(id_column(&ds), Some("customer_id"));
+    }
+
+    /// Scoring in chunks gives every row the pipeline's own probability and the same
+    /// reasons as the explanation of the riskiest customers (`top_reasons` on all rows at
+    /// once), for each kind of model.
+    #[test]
+    fn scoring_every_customer_agrees_with_the_explanation() {
+        use crate::engine::pipeline::{ModelKind, TrainConfig};
+        let csv = crate::engine::sample::generate_csv(&crate::engine::sample::SampleSpec {
+            customers: 1200,
+            seed: 3,
+        });
+        let ds = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("sample reads");
+        let target =
+            crate::engine::target::target_for(&ds, "churned", None).expect("churned is binary");
+        for model in [ModelKind::Logistic, ModelKind::Gbdt] {
+            let mut config = TrainConfig::new(target.clone());
+            config.model = model;
+            config.gbdt.n_trees = 20;
+            let train: Vec<usize> = (0..600).collect();
+            let p = FittedPipeline::fit(&ds, &train, &config, |_| true).expect("fit");
+            // More rows than one chunk, out of order.
+            let rows: Vec<usize> = (0..ds.n_rows).rev().collect();
+            let mut reports = 0;
+            let scored = score_customers(&p, &ds, &rows, |_, _| {
+                reports += 1;
+                true
+            })
+            .expect("scores");
+            assert_eq!(reports, rows.len().div_ceil(SCORE_CHUNK) + 1);
+            let expected = p.predict_proba(&ds, &rows).expect("predicts");
+            assert_eq!(scored.iter().map(|c| c.row).collect::<Vec<_>>(), rows);
+            for (c, e) in scored.iter().zip(&expected) {
+                assert_eq!(c.probability, *e);
+                assert!(c.reasons.len() <= ACTION_REASONS);
+                assert!(c.reasons.iter().all(|r| r.contribution > 0.0));
+            }
+            let all = contributions(&p, &ds, &rows)
+                .expect("contributions")
+                .expect("some");
+            let top = top_reasons(&all, &ds, &rows, &expected, 5, ACTION_REASONS);
+            for t in top {
+                let c = scored.iter().find(|c| c.row == t.row).expect("scored");
+                assert_eq!(c.reasons.len(), t.up.len());
+                for (a, b) in c.reasons.iter().zip(&t.up) {
+                    assert_eq!(a.column, b.column);
+                    assert!((a.contribution - b.contribution).abs() < 1e-9);
+                }
+            }
+            let cancelled = score_customers(&p, &ds, &rows, |done, _| done < SCORE_CHUNK);
+            assert!(cancelled.is_err());
+        }
+    }
+}
