@@ -21,6 +21,7 @@ pub mod decode;
 pub mod evaluation;
 pub mod excel;
 pub mod explain;
+pub mod export;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
