@@ -2,8 +2,9 @@
 //!
 //! Trunk builds this binary for the browser as `worker.js` + `worker_bg.wasm` with a loader
 //! (`worker_loader.js`). The page starts one per job, waits for its `ready` event, posts a
-//! message `{ request: JSON, file: Blob }` (a read) or `{ train: JSON, buffers: [..] }` (a
-//! training run on a table the page holds) and receives `{ event: JSON, buffers: [..] }`
+//! message `{ request: JSON, file: Blob }` (a read), `{ train: JSON, buffers: [..] }` (a
+//! training run on a table the page holds) or `{ score: JSON, buffers: [..] }` (scoring every
+//! customer for the action list) and receives `{ event: JSON, buffers: [..] }`
 //! messages: progress, then the result with one transferable buffer per column (see
 //! `churnscope::engine::jobs`). Cancelling is the page terminating the worker.
 
@@ -13,8 +14,8 @@ mod browser {
     use churnscope::engine::evaluation::{run_plan, PlanProgress};
     use churnscope::engine::ingest::read_table_with_progress;
     use churnscope::engine::jobs::{
-        join_dataset, split_dataset, JobProgress, ReadRequest, ReadResult, TrainRequest,
-        WorkerEvent,
+        join_dataset, split_dataset, JobProgress, ReadRequest, ReadResult, ScoreRequest,
+        TrainRequest, WorkerEvent,
     };
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
@@ -96,8 +97,48 @@ mod browser {
         }
     }
 
+    /// Scores every customer of the table in `data.buffers` with the pipeline in `request`
+    /// (JSON), with their reasons, posting progress at most every 100 ms.
+    fn score(data: &JsValue, request: &str) {
+        let request = match serde_json::from_str::<ScoreRequest>(request) {
+            Ok(r) => r,
+            Err(e) => {
+                return fail(format!(
+                    "the page sent a scoring job the worker does not understand: {e}"
+                ))
+            }
+        };
+        let dataset =
+            match values_from_js(data).and_then(|v| join_dataset(request.header.clone(), v)) {
+                Ok(d) => d,
+                Err(e) => return fail(e),
+            };
+        let mut last = f64::NEG_INFINITY;
+        let result = request.run(&dataset, |progress| {
+            let t = now_ms();
+            if t - last >= 100.0 {
+                last = t;
+                post(&WorkerEvent::Progress(progress), &js_sys::Array::new());
+            }
+            true
+        });
+        match result {
+            Ok(scored) => post(
+                &WorkerEvent::Scored { customers: scored },
+                &js_sys::Array::new(),
+            ),
+            Err(e) => fail(e),
+        }
+    }
+
     fn handle(event: MessageEvent) {
         let data = event.data();
+        if let Some(request) = js_sys::Reflect::get(&data, &"score".into())
+            .ok()
+            .and_then(|t| t.as_string())
+        {
+            return score(&data, &request);
+        }
         if let Some(request) = js_sys::Reflect::get(&data, &"train".into())
             .ok()
             .and_then(|t| t.as_string())

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dataset::{ColumnData, Dataset};
 use super::explain::{contributions, top_reasons, ExplainError, Reason};
+use super::export::{Cell, Table};
 use super::pipeline::{FittedPipeline, PipelineError};
 
 /// Why an action plan cannot be made.
@@ -666,6 +667,51 @@ pub fn action_list(
     Ok(list)
 }
 
+/// A reason as people read it: `column = value`.
+pub fn reason_text(r: &Reason) -> String {
+    format!("{} = {}", r.column, r.value)
+}
+
+/// Column names of the exported action list.
+pub const ACTION_COLUMNS: [&str; 8] = [
+    "customer",
+    "churn probability",
+    "tier",
+    "reason 1",
+    "reason 2",
+    "reason 3",
+    "suggested action",
+    "expected value of contacting",
+];
+
+/// The action list as a table for [`super::export::to_csv`] and
+/// [`super::export::to_xlsx`]: probabilities and values as numbers, the rest as text.
+pub fn action_table(rows: &[ActionRow]) -> Table {
+    Table {
+        columns: ACTION_COLUMNS.iter().map(|c| c.to_string()).collect(),
+        rows: rows
+            .iter()
+            .map(|r| {
+                let reason = |i: usize| {
+                    r.reasons
+                        .get(i)
+                        .map_or(Cell::Empty, |x| Cell::Text(reason_text(x)))
+                };
+                vec![
+                    Cell::Text(r.id.clone()),
+                    Cell::Number(r.probability),
+                    Cell::Text(r.tier.label().to_string()),
+                    reason(0),
+                    reason(1),
+                    reason(2),
+                    Cell::Text(r.action.clone()),
+                    Cell::Number(r.expected_value),
+                ]
+            })
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1072,5 +1118,32 @@ mod tests {
             let cancelled = score_customers(&p, &ds, &rows, |done, _| done < SCORE_CHUNK);
             assert!(cancelled.is_err());
         }
+    }
+
+    /// Hostile ids, reasons and actions leave as inert text: formula triggers get an
+    /// apostrophe, markup stays text, numbers stay numbers.
+    #[test]
+    fn exported_action_lists_are_inert() {
+        let row = ActionRow {
+            row: 0,
+            id: "=HYPERLINK(\"http://x\",\"y\")".into(),
+            probability: 0.75,
+            tier: Tier::High,
+            reasons: vec![Reason {
+                column: "@cmd".into(),
+                value: "<img src=x onerror=alert(1)>".into(),
+                contribution: 1.0,
+            }],
+            action: "+call".into(),
+            expected_value: -2.5,
+        };
+        let csv =
+            String::from_utf8(crate::engine::export::to_csv(&action_table(&[row]))).expect("utf-8");
+        let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(lines[0], ACTION_COLUMNS.join(","));
+        assert_eq!(
+            lines[1],
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",0.75,high,'@cmd = <img src=x onerror=alert(1)>,,,'+call,-2.5"
+        );
     }
 }

@@ -14,11 +14,14 @@ use wasm_bindgen::JsCast;
 use web_sys::{Blob, ErrorEvent, MessageEvent, Worker};
 
 use crate::buffers::{dataset_to_js, transfer_list, values_from_js};
+use crate::engine::actions::ScoredCustomer;
 use crate::engine::dataset::Dataset;
 use crate::engine::evaluation::{ModelRun, TrainPlan};
 use crate::engine::jobs::{
-    dataset_header, join_dataset, JobProgress, ReadRequest, ReadResult, TrainRequest, WorkerEvent,
+    dataset_header, join_dataset, JobProgress, ReadRequest, ReadResult, ScoreRequest, TrainRequest,
+    WorkerEvent,
 };
+use crate::engine::pipeline::FittedPipeline;
 
 /// The worker's loader, which Trunk writes next to `index.html`.
 pub const WORKER_URL: &str = "./worker_loader.js";
@@ -193,6 +196,38 @@ pub fn start_train(
     start_job(message, transfer, on_update, move |result| {
         on_done(result.and_then(|(event, _)| match event {
             WorkerEvent::Finished => Ok(()),
+            _ => Err("the background worker sent a message it should not".to_string()),
+        }))
+    })
+}
+
+/// Scores every customer of `dataset` with `pipeline` in a new worker (stopping any job still
+/// running), with each customer's reasons. `on_progress` gets each progress report; `on_done`
+/// the scored customers or a message for the user.
+pub fn start_score(
+    dataset: &Dataset,
+    pipeline: &FittedPipeline,
+    on_progress: impl Fn(JobProgress) + 'static,
+    on_done: impl FnOnce(Result<Vec<ScoredCustomer>, String>) + 'static,
+) -> Result<(), String> {
+    let request = ScoreRequest {
+        pipeline: pipeline.clone(),
+        header: dataset_header(dataset),
+    };
+    let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+    let buffers = dataset_to_js(dataset);
+    let transfer = transfer_list(&buffers);
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &"score".into(), &request.into());
+    let _ = js_sys::Reflect::set(&message, &"buffers".into(), &buffers);
+    let on_update = move |event| {
+        if let WorkerEvent::Progress(p) = event {
+            on_progress(p)
+        }
+    };
+    start_job(message, transfer, on_update, move |result| {
+        on_done(result.and_then(|(event, _)| match event {
+            WorkerEvent::Scored { customers } => Ok(customers),
             _ => Err("the background worker sent a message it should not".to_string()),
         }))
     })
