@@ -1,16 +1,18 @@
 //! Charts drawn with plotters on any `DrawingBackend`.
 //!
 //! Each function takes a drawing area and data from the engine and returns `Result`; only the
-//! UI creates a canvas backend, while tests (and later the HTML report) render the very same
-//! function to SVG. Colours come from the Okabe-Ito palette, which stays distinguishable for
+//! UI creates a canvas backend, while tests and the HTML report render the very same
+//! function to SVG. [`figures`] holds the app's chart definitions, shared by the page and the
+//! report. Colours come from the Okabe-Ito palette, which stays distinguishable for
 //! the common forms of colour blindness.
 
 pub mod bars;
+pub mod figures;
 pub mod histogram;
 pub mod lines;
 pub mod roc;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 use plotters::style::RGBColor;
 

@@ -9,13 +9,14 @@ use super::chart_canvas::{ChartCanvas, Draw, Paint};
 use super::compare::ComparisonTable;
 use super::metrics::{ConfusionTable, MetricsTable};
 use super::threshold_panel::ThresholdPanel;
-use crate::charts::{
-    draw_bars, draw_calibration, draw_lines, draw_roc_overlay, draw_score_distribution, Bar,
-    BarChart, CalibrationSeries, LegendAt, LineChart, Series,
+use crate::charts::figures::{
+    calibration_inputs, coefficient_chart, draw_distribution, gains_chart, importance_chart,
+    lift_chart, pd_chart, pr_chart, roc_curves, sweep_chart, test_churn_rate,
 };
+use crate::charts::{draw_bars, draw_lines, draw_roc_overlay, BarChart, LineChart};
 use crate::engine::dataset::{ColumnKind, Dataset};
 use crate::engine::evaluation::ModelRun;
-use crate::engine::explain::{feature_columns, ContributionUnit};
+use crate::engine::explain::ContributionUnit;
 use crate::engine::models::FittedModel;
 
 /// The results of a training run: all models, and the one in use in detail.
@@ -173,19 +174,7 @@ fn model_name(model: &FittedModel) -> &'static str {
 fn roc_draw(runs: Signal<Vec<Arc<ModelRun>>>) -> Draw {
     Arc::new(move || {
         let list = runs.get();
-        Box::new(move |area, scale| {
-            let curves: Vec<(String, &crate::engine::metrics::RocCurve, f64)> = list
-                .iter()
-                .map(|r| {
-                    (
-                        r.label().to_string(),
-                        &r.outcome.test.roc,
-                        r.outcome.test.roc_auc,
-                    )
-                })
-                .collect();
-            draw_roc_overlay(area, &curves, scale)
-        })
+        Box::new(move |area, scale| draw_roc_overlay(area, &roc_curves(&list), scale))
     })
 }
 
@@ -215,24 +204,6 @@ fn Figure(
     }
 }
 
-/// One solid series per model: its `name` and the (x, y) pairs of its `xy` curve.
-fn model_series(
-    runs: &[Arc<ModelRun>],
-    name: impl Fn(&ModelRun) -> String,
-    xy: impl Fn(&ModelRun) -> (&Vec<f64>, &Vec<f64>),
-) -> Vec<Series> {
-    runs.iter()
-        .map(|r| {
-            let (x, y) = xy(r);
-            Series {
-                name: name(r),
-                points: x.iter().copied().zip(y.iter().copied()).collect(),
-                dashed: false,
-            }
-        })
-        .collect()
-}
-
 /// Precision-recall, gains, lift, calibration, score distribution and metrics against
 /// threshold.
 #[component]
@@ -241,100 +212,15 @@ fn Charts(
     runs: Signal<Vec<Arc<ModelRun>>>,
     threshold: RwSignal<f64>,
 ) -> impl IntoView {
-    let churn_rate = run.outcome.test.n_positive as f64 / run.outcome.test.n.max(1) as f64;
-    let pr: Draw = Arc::new(move || {
-        let mut series = model_series(
-            &runs.get(),
-            |r| format!("{} (AP = {:.3})", r.label(), r.outcome.test.pr_auc),
-            |r| (&r.curves.pr.recall, &r.curves.pr.precision),
-        );
-        series.push(Series {
-            name: format!("guessing (churn rate {:.1}%)", churn_rate * 100.0),
-            points: vec![(0.0, churn_rate), (1.0, churn_rate)],
-            dashed: true,
-        });
-        lines(LineChart {
-            title: "Precision against recall".into(),
-            x_desc: "Recall (share of churners caught)".into(),
-            y_desc: "Precision (share of flagged who churn)".into(),
-            x_range: (0.0, 1.0),
-            y_range: (0.0, 1.0),
-            series,
-            diagonal: None,
-            vline: None,
-            legend: LegendAt::UpperRight,
-            percent_axes: false,
-        })
-    });
-    let gains: Draw = Arc::new(move || {
-        let series = model_series(
-            &runs.get(),
-            |r| r.label().to_string(),
-            |r| (&r.curves.gains.contacted, &r.curves.gains.caught),
-        );
-        lines(LineChart {
-            title: "Cumulative gains".into(),
-            x_desc: "Customers contacted, riskiest first".into(),
-            y_desc: "Churners reached".into(),
-            x_range: (0.0, 1.0),
-            y_range: (0.0, 1.0),
-            series,
-            diagonal: Some("contacting at random".into()),
-            vline: None,
-            legend: LegendAt::LowerRight,
-            percent_axes: true,
-        })
-    });
-    let lift: Draw = Arc::new(move || {
-        let list = runs.get();
-        let top = list
-            .iter()
-            .flat_map(|r| r.curves.gains.lift.iter().copied())
-            .filter(|v| v.is_finite())
-            .fold(1.0f64, f64::max);
-        // Lift at 0 customers contacted is undefined (the curve repeats the first point's).
-        let mut series = model_series(
-            &list,
-            |r| r.label().to_string(),
-            |r| (&r.curves.gains.contacted, &r.curves.gains.lift),
-        );
-        for s in &mut series {
-            s.points.retain(|(x, _)| *x > 0.0);
-        }
-        lines(LineChart {
-            title: "Lift".into(),
-            x_desc: "Customers contacted, riskiest first".into(),
-            y_desc: "Times the churn rate of a random pick".into(),
-            x_range: (0.0, 1.0),
-            y_range: (0.0, (top * 1.1).ceil()),
-            series,
-            diagonal: None,
-            vline: None,
-            legend: LegendAt::UpperRight,
-            percent_axes: false,
-        })
-    });
+    let churn_rate = test_churn_rate(&run);
+    let pr: Draw = Arc::new(move || lines(pr_chart(&runs.get())));
+    let gains: Draw = Arc::new(move || lines(gains_chart(&runs.get())));
+    let lift: Draw = Arc::new(move || lines(lift_chart(&runs.get())));
     let calibration: Draw = {
         let run = run.clone();
         Arc::new(move || {
-            let series: Vec<CalibrationSeries> = runs
-                .get()
-                .iter()
-                .map(|r| CalibrationSeries {
-                    name: r.label().to_string(),
-                    prob_pred: r.curves.calibration.prob_pred.clone(),
-                    prob_true: r.curves.calibration.prob_true.clone(),
-                })
-                .collect();
-            let h = &run.curves.histogram;
-            let counts: Vec<usize> = h
-                .stayed
-                .iter()
-                .zip(&h.churned)
-                .map(|(a, b)| a + b)
-                .collect();
-            let edges = h.edges.clone();
-            Box::new(move |area, scale| draw_calibration(area, &series, &edges, &counts, scale))
+            let inputs = calibration_inputs(&runs.get(), &run);
+            Box::new(move |area, scale| inputs.draw(area, scale))
         })
     };
     let distribution: Draw = {
@@ -342,44 +228,12 @@ fn Charts(
         Arc::new(move || {
             let t = threshold.get();
             let run = run.clone();
-            Box::new(move |area, scale| {
-                let h = &run.curves.histogram;
-                draw_score_distribution(area, &h.edges, &h.stayed, &h.churned, Some(t), scale)
-            })
+            Box::new(move |area, scale| draw_distribution(area, &run, t, scale))
         })
     };
     let sweep: Draw = {
         let run = run.clone();
-        Arc::new(move || {
-            let s = &run.curves.sweep;
-            let line = |name: &str, ys: &[f64], dashed: bool| Series {
-                name: name.to_string(),
-                points: s
-                    .thresholds
-                    .iter()
-                    .copied()
-                    .zip(ys.iter().copied())
-                    .collect(),
-                dashed,
-            };
-            lines(LineChart {
-                title: "Metrics against the threshold".into(),
-                x_desc: "Threshold".into(),
-                y_desc: "Value".into(),
-                x_range: (0.0, 1.0),
-                y_range: (0.0, 1.0),
-                series: vec![
-                    line("precision", &s.precision, false),
-                    line("recall", &s.recall, false),
-                    line("F1", &s.f1, false),
-                    line("share flagged", &s.flagged, true),
-                ],
-                diagonal: None,
-                vline: Some((threshold.get(), format!("threshold {:.3}", threshold.get()))),
-                legend: LegendAt::UpperRight,
-                percent_axes: false,
-            })
-        })
+        Arc::new(move || lines(sweep_chart(&run, threshold.get())))
     };
     let top_decile = run
         .curves
@@ -427,59 +281,20 @@ fn Charts(
 /// riskiest customers with their reasons.
 #[component]
 fn Explanations(run: Arc<ModelRun>, dataset: Arc<Dataset>) -> impl IntoView {
-    let coefficients = grouped_coefficients(&run);
+    let coefficients = coefficient_chart(&run);
     let Some(ex) = run.explanation.clone() else {
         return view! { <p class="hint">"No explanations were computed for this model."</p> }
             .into_any();
     };
-    let importance_bars: Vec<Bar> = ex
-        .importance
-        .iter()
-        .take(15)
-        .map(|i| Bar {
-            label: i.column.clone(),
-            value: i.mean,
-            spread: Some(i.std),
-        })
-        .collect();
-    let importance: Draw = Arc::new(move || {
-        bar_chart(BarChart {
-            title: "Permutation importance on the test set".into(),
-            value_desc: "Drop in ROC AUC when the column is shuffled".into(),
-            bars: importance_bars.clone(),
-            signed_legend: false,
-        })
-    });
+    let importance_bars = importance_chart(&ex);
+    let importance: Draw = Arc::new(move || bar_chart(importance_bars.clone()));
     let pd_views = ex
         .partial_dependence
         .iter()
         .enumerate()
         .map(|(i, pd)| {
-            let pd = pd.clone();
-            let (lo, hi) = pd
-                .grid
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
-            let top = pd.average.iter().copied().fold(0.0f64, f64::max);
-            let title = format!("Partial dependence on {}", pd.column);
-            let draw: Draw = Arc::new(move || {
-                lines(LineChart {
-                        title: title.clone(),
-                        x_desc: pd.column.clone(),
-                        y_desc: "Average churn probability".into(),
-                        x_range: (lo, hi),
-                        y_range: (0.0, (top * 1.2).clamp(0.05, 1.0)),
-                        series: vec![Series {
-                            name: "model".into(),
-                            points: pd.grid.iter().copied().zip(pd.average.iter().copied()).collect(),
-                            dashed: false,
-                        }],
-                        diagonal: None,
-                        vline: None,
-                        legend: LegendAt::UpperRight,
-                        percent_axes: false,
-                    })
-            });
+            let chart = pd_chart(pd);
+            let draw: Draw = Arc::new(move || lines(chart.clone()));
             let testid = match i {
                 0 => "pd-chart-0",
                 1 => "pd-chart-1",
@@ -524,15 +339,8 @@ fn Explanations(run: Arc<ModelRun>, dataset: Arc<Dataset>) -> impl IntoView {
         .collect_view();
     view! {
         <div class="explanations">
-            {coefficients.map(|coefficient_bars| {
-                let draw: Draw = Arc::new(move || {
-                    bar_chart(BarChart {
-                            title: "Logistic regression coefficients, grouped by column".into(),
-                            value_desc: "Change in log-odds of churn (per standard deviation for numbers)".into(),
-                            bars: coefficient_bars.clone(),
-                            signed_legend: true,
-                        })
-                });
+            {coefficients.map(|chart| {
+                let draw: Draw = Arc::new(move || bar_chart(chart.clone()));
                 view! {
                     <figure class="figure wide">
                         <ChartCanvas testid="coefficient-chart" label="Coefficients of the logistic regression by column" draw width=720.0 height=520.0 />
@@ -585,35 +393,4 @@ fn Explanations(run: Arc<ModelRun>, dataset: Arc<Dataset>) -> impl IntoView {
         </div>
     }
     .into_any()
-}
-
-/// Bars of a logistic regression's coefficients: columns ordered by their largest weight,
-/// each column's levels together, every label with its odds ratio.
-fn grouped_coefficients(run: &ModelRun) -> Option<Vec<Bar>> {
-    let coefficients = run.outcome.pipeline.coefficients()?;
-    let columns = feature_columns(&run.outcome.pipeline.preprocessor);
-    let mut groups: Vec<(String, Vec<Bar>)> = Vec::new();
-    for (c, column) in coefficients.iter().zip(columns) {
-        let bar = Bar {
-            label: format!("{} (odds ×{:.2})", c.feature, c.odds_ratio),
-            value: c.coefficient,
-            spread: None,
-        };
-        match groups.iter_mut().find(|(name, _)| *name == column) {
-            Some((_, bars)) => bars.push(bar),
-            None => groups.push((column, vec![bar])),
-        }
-    }
-    let weight = |bars: &[Bar]| bars.iter().map(|b| b.value.abs()).fold(0.0, f64::max);
-    groups.sort_by(|a, b| weight(&b.1).total_cmp(&weight(&a.1)));
-    for (_, bars) in &mut groups {
-        bars.sort_by(|a, b| b.value.total_cmp(&a.value));
-    }
-    Some(
-        groups
-            .into_iter()
-            .flat_map(|(_, bars)| bars)
-            .take(30)
-            .collect(),
-    )
 }
