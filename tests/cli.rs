@@ -329,3 +329,73 @@ fn compare_trains_several_models_on_one_split_and_explains_them() {
     assert_eq!(code, 1);
     assert!(err.contains("--search goes with --cv"), "{err}");
 }
+
+/// `act` on the shipped sample: the best plan adds up, the tiers cover the test customers,
+/// and the action list, its Excel twin and the report are written with formulas defused.
+#[test]
+fn act_plans_a_campaign_and_writes_the_list_and_report() {
+    let dir = std::env::temp_dir().join(format!("churnscope-act-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let playbook = dir.join("playbook.json");
+    std::fs::write(
+        &playbook,
+        r#"{"rules": [{"columns": "days since", "action": "=cmd|' /C calc'!A0"}], "fallback": "Check-in"}"#,
+    )
+    .expect("playbook");
+    let (csv, xlsx, report) = (dir.join("a.csv"), dir.join("a.xlsx"), dir.join("r.html"));
+    let (code, out, err) = churnscope(&[
+        "act",
+        "public/sample_customers.csv",
+        "--value",
+        "250",
+        "--cost",
+        "5",
+        "--success",
+        "0.4",
+        "--playbook",
+        playbook.to_str().expect("path"),
+        "--out",
+        csv.to_str().expect("path"),
+        "--report",
+        report.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["customers"], 5000);
+    let p = &v["profit"];
+    let f = |k: &str| p[k].as_f64().expect(k);
+    // Projected from the 1,000 test customers to the 5,000 in the file (×5).
+    assert_eq!(f("scale"), 5.0);
+    assert_eq!(f("contacted"), f("test_contacted") * 5.0);
+    assert!((f("cost") - f("contacted") * 5.0).abs() < 1e-9);
+    assert!((f("retained") - f("cost") - f("net")).abs() < 1e-6);
+    let test_customers: u64 = v["tiers"]
+        .as_array()
+        .expect("tiers")
+        .iter()
+        .map(|t| t["test_customers"].as_u64().expect("count"))
+        .sum();
+    assert_eq!(test_customers, 1000);
+    let text = std::fs::read_to_string(&csv).expect("csv written");
+    assert_eq!(text.lines().count(), 5001);
+    assert!(text.contains(",'=cmd|' /C calc'!A0,"), "formula defused");
+    assert!(!text.contains(",=cmd"));
+    let html = std::fs::read_to_string(&report).expect("report written");
+    assert!(html.starts_with("<!doctype html>") || html.starts_with("<!DOCTYPE html>"));
+    assert!(html.matches("<svg").count() >= 10);
+    assert!(!html.contains("<script"));
+    let (code, _, err) = churnscope(&[
+        "act",
+        "public/sample_customers.csv",
+        "--out",
+        xlsx.to_str().expect("path"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read(&xlsx).expect("xlsx").starts_with(b"PK"));
+    let (code, _, err) = churnscope(&["act", "public/sample_customers.csv", "--success", "2"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("success rate"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

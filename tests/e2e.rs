@@ -1279,6 +1279,24 @@ async fn works_offline_after_the_first_visit_and_forgets_on_request() {
     click(c, "train-button").await;
     let auc = number(c, "metric-roc-auc").await;
     assert!(auc > 0.5, "trained offline: ROC AUC {auc}");
+    // Acting and exporting work offline too: every customer scored, the list downloaded.
+    let downloads = output_dir().join("downloads-offline");
+    allow_downloads(c, &downloads).await;
+    click(c, "score-customers").await;
+    wait_for(
+        c,
+        "every customer scored offline",
+        "const e = document.querySelector('[data-testid=action-count]'); return e ? e.textContent : null;",
+        |v| v == "5,000",
+    )
+    .await;
+    click(c, "download-csv").await;
+    let csv = downloaded(&downloads, "churn-action-list.csv").await;
+    assert_eq!(
+        String::from_utf8_lossy(&csv).lines().count(),
+        5001,
+        "the whole list, offline"
+    );
     let controlled = c
         .execute(
             "return navigator.serviceWorker.controller !== null;",
@@ -1434,4 +1452,374 @@ async fn a_panic_in_the_page_shows_a_message_instead_of_a_dead_page() {
         "{console:?}"
     );
     s.close().await;
+}
+
+/// A money figure as the page prints it (`12,345`, `−40`).
+async fn money_of(client: &Client, testid: &str) -> f64 {
+    let text = text_of(client, testid).await;
+    text.replace(',', "")
+        .replace('−', "-")
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{testid} holds '{text}', not an amount"))
+}
+
+/// Waits until the element `testid`'s text differs from `before`, and returns it.
+async fn changed_text(client: &Client, testid: &str, before: &str) -> String {
+    let script = format!(
+        "const e = document.querySelector('[data-testid=\"{testid}\"]'); return e ? e.textContent : null;"
+    );
+    wait_for(client, &format!("{testid} to change"), &script, |v| {
+        v.as_str().is_some_and(|s| s != before)
+    })
+    .await
+    .as_str()
+    .expect("text")
+    .to_string()
+}
+
+/// Clicks the `i`-th element with `data-testid`.
+async fn click_nth(client: &Client, testid: &str, i: usize) {
+    let ok = client
+        .execute(
+            "const e = document.querySelectorAll(`[data-testid=\"${arguments[0]}\"]`)[arguments[1]]; \
+             if (!e) return false; e.click(); return true;",
+            vec![serde_json::json!(testid), serde_json::json!(i)],
+        )
+        .await
+        .expect("click");
+    assert_eq!(ok, true, "no {testid} number {i}");
+}
+
+/// The hostile action a playbook rule is given: a spreadsheet formula.
+const FORMULA_ACTION: &str = "=HYPERLINK(\"http://198.51.100.7/x\",\"call\")";
+
+#[tokio::test]
+#[ignore = "needs the built site and chromedriver: run scripts/test.sh"]
+async fn sample_actions_profit_playbook_exports_and_an_offline_report() {
+    let s = open_app().await;
+    let c = &s.client;
+    let downloads = output_dir().join("downloads");
+    allow_downloads(c, &downloads).await;
+    click(c, "sample-button").await;
+    assert_eq!(text_of(c, "row-count").await, "5000");
+    wait_for(
+        c,
+        "the detected target",
+        "return document.querySelector('[data-testid=target-select]')?.value ?? null;",
+        |v| v.as_str() == Some("churned"),
+    )
+    .await;
+    click(c, "train-button").await;
+    text_of(c, "profit-net").await;
+
+    // The merchant's assumptions: a kept customer is worth 250, a contact costs 5 and keeps
+    // 40% of the churners it reaches.
+    set_field(c, "value-input", "250").await;
+    set_field(c, "success-input", "40").await;
+    let before = text_of(c, "profit-assumptions").await;
+    set_field(c, "cost-input", "5").await;
+    let assumptions = changed_text(c, "profit-assumptions", &before).await;
+    assert!(
+        assumptions.contains("worth 250")
+            && assumptions.contains("costs 5;")
+            && assumptions.contains("keeps 40%")
+            && assumptions.contains("1,000 test customers")
+            && assumptions.contains("5,000 customers in the file"),
+        "{assumptions}"
+    );
+    let contacted = money_of(c, "profit-contacted").await;
+    let threshold: f64 = number(c, "profit-threshold").await;
+    let (retained, cost, net) = (
+        money_of(c, "profit-retained").await,
+        money_of(c, "profit-cost").await,
+        money_of(c, "profit-net").await,
+    );
+    // The figures add up (each is rounded to a whole unit on the page): the cost is the
+    // contacts times 5, and the net gain what is kept minus the cost.
+    assert!(
+        (cost - contacted * 5.0).abs() <= 3.0,
+        "{cost} vs {contacted} × 5"
+    );
+    assert!(
+        (retained - cost - net).abs() <= 1.0,
+        "{retained} − {cost} vs {net}"
+    );
+    assert!(
+        net > 0.0 && contacted > 0.0,
+        "a campaign pays at this cost: {net}"
+    );
+    // The engine computes the same plan natively (the CLI on the same file, split and seed).
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_churnscope"))
+        .args([
+            "act",
+            "public/sample_customers.csv",
+            "--value",
+            "250",
+            "--cost",
+            "5",
+            "--success",
+            "0.4",
+            "--format",
+            "json",
+        ])
+        .current_dir(repo())
+        .output()
+        .expect("run the CLI");
+    let cli: Value = serde_json::from_slice(&cli.stdout)
+        .unwrap_or_else(|e| panic!("CLI json: {e}: {}", String::from_utf8_lossy(&cli.stderr)));
+    assert_eq!(
+        contacted,
+        cli["profit"]["contacted"]
+            .as_f64()
+            .expect("contacted")
+            .round()
+    );
+    assert_eq!(
+        format!("{threshold:.3}"),
+        format!(
+            "{:.3}",
+            cli["profit"]["threshold"].as_f64().expect("threshold")
+        )
+    );
+    assert_eq!(net, cli["profit"]["net"].as_f64().expect("net").round());
+    screenshot_of(c, "actions", "16-actions.png").await;
+
+    // A dearer contact: the optimum moves to fewer, riskier customers.
+    let shown = text_of(c, "profit-contacted").await;
+    set_field(c, "cost-input", "40").await;
+    let fewer: f64 = changed_text(c, "profit-contacted", &shown)
+        .await
+        .replace(',', "")
+        .parse()
+        .expect("a count");
+    let higher: f64 = number(c, "profit-threshold").await;
+    assert!(fewer < contacted, "cost 40: {fewer} vs cost 5: {contacted}");
+    assert!(
+        higher > threshold,
+        "cost 40: {higher} vs cost 5: {threshold}"
+    );
+    // A contact capacity caps the plan.
+    set_field(c, "cost-input", "5").await;
+    let capacity = (contacted / 2.0).floor();
+    set_field(c, "capacity-input", &format!("{capacity}")).await;
+    let capped: f64 = changed_text(c, "profit-contacted", &shown)
+        .await
+        .replace(',', "")
+        .parse()
+        .expect("a count");
+    assert!(
+        capped <= capacity && capped > 0.0,
+        "{capped} within {capacity}"
+    );
+    set_field(c, "capacity-input", "").await;
+    // The chosen threshold becomes the model's operating threshold.
+    let best = text_of(c, "profit-threshold").await;
+    click(c, "profit-apply").await;
+    assert_eq!(text_of(c, "threshold-value").await, best);
+
+    // Tiers: three, covering the 1,000 test customers; a higher cut-off empties the top.
+    let tiers = c
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=tier-row]')].map(r => \
+             [r.dataset.tier, +r.querySelector('[data-col=test-customers]').textContent.replace(/,/g, '')]);",
+            vec![],
+        )
+        .await
+        .expect("tiers");
+    let tiers = tiers.as_array().expect("rows").clone();
+    assert_eq!(tiers.len(), 3);
+    let total: f64 = tiers.iter().map(|t| t[1].as_f64().expect("count")).sum();
+    assert_eq!(total, 1000.0);
+    // Default cut-offs are the 80th and 50th percentiles of the test scores: a fifth high.
+    assert!(
+        (tiers[0][1].as_f64().expect("high") - 200.0).abs() <= 2.0,
+        "{tiers:?}"
+    );
+
+    // The playbook: remove every default rule, then one rule whose action is a formula.
+    while c
+        .execute(
+            "return document.querySelectorAll('[data-testid=rule-remove]').length;",
+            vec![],
+        )
+        .await
+        .expect("rules")
+        .as_u64()
+        != Some(0)
+    {
+        click_nth(c, "rule-remove", 0).await;
+    }
+    click(c, "rule-add").await;
+    set_field(c, "rule-columns", "tenure|days since").await;
+    set_field(c, "rule-action", FORMULA_ACTION).await;
+
+    // Score every customer: the action list has all 5,000.
+    click(c, "score-customers").await;
+    wait_for(
+        c,
+        "every customer scored",
+        "const e = document.querySelector('[data-testid=action-count]'); return e ? e.textContent : null;",
+        |v| v == "5,000",
+    )
+    .await;
+    let drivers = c
+        .execute(
+            "return document.querySelector('[data-testid=tier-row][data-tier=high] [data-col=drivers]').textContent;",
+            vec![],
+        )
+        .await
+        .expect("drivers");
+    assert!(
+        drivers.as_str().is_some_and(|d| d.contains('(')),
+        "the high tier's drivers: {drivers}"
+    );
+    let first_rows = c
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=action-row]')].slice(0, 2).map(r => \
+             [...r.querySelectorAll('td')].map(td => td.textContent));",
+            vec![],
+        )
+        .await
+        .expect("rows");
+    eprintln!("action list starts {first_rows}");
+    // Riskiest first.
+    let p0: f64 = first_rows[0][1].as_str().expect("p").parse().expect("p");
+    let p1: f64 = first_rows[1][1].as_str().expect("p").parse().expect("p");
+    assert!(p0 >= p1);
+    screenshot_of(c, "action-table", "17-action-list.png").await;
+
+    // Only the customers given the formula action: download them as CSV.
+    set_field(c, "action-action-filter", FORMULA_ACTION).await;
+    let count: usize = changed_text(c, "action-count", "5,000")
+        .await
+        .replace(',', "")
+        .parse()
+        .expect("count");
+    assert!(count > 0);
+    click(c, "download-csv").await;
+    let csv = downloaded(&downloads, "churn-action-list.csv").await;
+    let csv = String::from_utf8(csv).expect("utf-8");
+    let csv = csv.strip_prefix('\u{feff}').expect("a BOM for Excel");
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines[0],
+        "customer,churn probability,tier,reason 1,reason 2,reason 3,suggested action,expected value of contacting"
+    );
+    assert_eq!(lines.len(), count + 1, "a header and every customer shown");
+    // The formula is neutralised: quoted (it holds commas and quotes) and led by an
+    // apostrophe, so a spreadsheet shows it as text.
+    let escaped = "\"'=HYPERLINK(\"\"http://198.51.100.7/x\"\",\"\"call\"\")\"";
+    assert!(
+        lines[1..].iter().all(|l| l.contains(escaped)),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].starts_with("C"),
+        "customer ids come first: {}",
+        lines[1]
+    );
+
+    // The high tier as Excel: a workbook with the same rows.
+    set_field(c, "action-action-filter", "").await;
+    set_field(c, "action-tier-filter", "high").await;
+    let high: usize = changed_text(c, "action-count", &format!("{count}"))
+        .await
+        .replace(',', "")
+        .parse()
+        .expect("count");
+    click(c, "download-xlsx").await;
+    let xlsx = downloaded(&downloads, "churn-action-list.xlsx").await;
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).expect("a workbook");
+    let sheet = book.worksheet_range("Action list").expect("the sheet");
+    assert_eq!(sheet.height(), high + 1);
+    assert_eq!(
+        sheet.get((0, 6)).map(|d| d.to_string()),
+        Some("suggested action".to_string())
+    );
+    for row in 1..=high {
+        assert_eq!(
+            sheet.get((row, 2)).map(|d| d.to_string()),
+            Some("high".to_string())
+        );
+        let action = sheet
+            .get((row, 6))
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        assert!(
+            !action.starts_with('='),
+            "row {row}: formula left live: {action}"
+        );
+        assert!(
+            matches!(sheet.get((row, 1)), Some(calamine::Data::Float(_))),
+            "probabilities stay numbers"
+        );
+    }
+
+    // The report: one file.
+    click(c, "download-report").await;
+    let report = downloaded(&downloads, "churn-report-sample_customers.html").await;
+    let report_path = downloads.join("report.html");
+    std::fs::write(&report_path, &report).expect("keep the report");
+    s.audit_network().await;
+    s.close().await;
+
+    // It opens in a fresh browser with the network off, charts and all, asking for nothing.
+    let driver = Driver::start();
+    let b = browser(&driver).await;
+    cdp(&b, "Network.enable", serde_json::json!({})).await;
+    cdp(
+        &b,
+        "Network.emulateNetworkConditions",
+        serde_json::json!({ "offline": true, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+    )
+    .await;
+    b.goto(&format!("file://{}", report_path.display()))
+        .await
+        .expect("open the report");
+    let seen = b
+        .execute(
+            "return { svgs: [...document.querySelectorAll('svg')].map(s => s.querySelectorAll('polyline, path, rect, circle').length), \
+               sections: [...document.querySelectorAll('[data-section]')].map(s => s.dataset.section), \
+               resources: performance.getEntriesByType('resource').length, \
+               title: document.title };",
+            vec![],
+        )
+        .await
+        .expect("read the report");
+    eprintln!("report: {} bytes, {seen}", report.len());
+    let svgs = seen["svgs"].as_array().expect("svgs");
+    assert!(svgs.len() >= 10, "{seen}");
+    assert!(
+        svgs.iter().all(|n| n.as_u64().is_some_and(|n| n > 3)),
+        "every chart has drawn marks: {seen}"
+    );
+    for section in [
+        "summary",
+        "comparison",
+        "curves",
+        "explanation",
+        "tiers",
+        "profit",
+        "playbook",
+        "actions",
+    ] {
+        assert!(
+            seen["sections"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|s| s == section)),
+            "section {section} missing: {seen}"
+        );
+    }
+    assert_eq!(seen["resources"], 0, "the report loads nothing");
+    let urls = requested_urls(&b).await;
+    assert!(
+        urls.iter().all(|u| u.starts_with("file://")),
+        "the report asked for {urls:?}"
+    );
+    screenshot(&b, "18-report.png").await;
+    let _ = b.close().await;
 }

@@ -15,11 +15,16 @@ fn main() {}
 mod cli {
     use std::time::Instant;
 
+    use churnscope::engine::actions::{
+        action_list, action_table, profit_curve, score_customers, summarise_tiers, CustomerValue,
+        Playbook, ProfitInputs, TierCuts,
+    };
     use churnscope::engine::calibration::CalibrationMethod;
     use churnscope::engine::checks::check;
     use churnscope::engine::dataset::Dataset;
     use churnscope::engine::decode::TextEncoding;
     use churnscope::engine::evaluation::{best_model, run_plan, Balance, ModelRun, TrainPlan};
+    use churnscope::engine::export::{to_csv, to_xlsx};
     use churnscope::engine::ingest::{read_table, ReadInfo, ReadOptions};
     use churnscope::engine::metrics::ClassificationReport;
     use churnscope::engine::models::gbdt::{EarlyStopping, Growth};
@@ -34,6 +39,7 @@ mod cli {
     use churnscope::engine::target::{detect_target, target_for, Target};
     use churnscope::engine::threshold::ThresholdRule;
     use churnscope::engine::tuning::{Scoring, Tuning, TuningReport};
+    use churnscope::report::{html_report, ReportInput};
 
     const USAGE: &str = "\
 churnscope: churn modelling on your own machine (no data leaves it)
@@ -81,6 +87,22 @@ USAGE:
       (suspected leakage, no better than the churn rate, overfitting) and the recommended
       model. --explain yes adds each model's permutation importance and the top reasons of the
       riskiest test customers.
+  churnscope act FILE [--target COL] [--positive VALUE] [--model logistic|gbdt|forest|mlp]
+                      [--value 200 | --value-column COL] [--cost 10] [--success 0.3]
+                      [--capacity N] [--high P --medium P] [--playbook FILE.json]
+                      [--out actions.csv|actions.xlsx] [--report report.html]
+                      [--format text|json]
+      The page's step 5 on the command line: trains the model on the page's split (test
+      share 0.2, seed 42), finds the most profitable number of customers to contact (a kept
+      customer worth --value or their own --value-column, a contact costing --cost and
+      keeping --success of the churners it reaches, at most --capacity contacts) from the
+      test customers' real outcomes projected to the whole file, cuts risk tiers (default:
+      the 80th and 50th percentiles of the test scores), scores every customer with their
+      top three reasons, suggests an action from the playbook (the built-in e-commerce one,
+      or a JSON file {\"rules\": [{\"columns\": \"days since|recency\", \"action\": \"...\"}],
+      \"fallback\": \"...\"}) and writes the action list (CSV or Excel by the extension; cells a
+      spreadsheet would run as a formula get a leading apostrophe) and the one-file HTML
+      report. Prints the plan and how long each step took.
   churnscope sample [--rows 5000] [--seed 20241101] [--out FILE]
       Writes the built-in synthetic sample dataset (to standard output without --out).
 ";
@@ -164,6 +186,7 @@ USAGE:
             "profile" => profile(rest),
             "train" => train(rest),
             "compare" => compare(rest),
+            "act" => act(rest),
             "sample" => sample(rest),
             "help" | "--help" | "-h" => {
                 print!("{USAGE}");
@@ -983,6 +1006,206 @@ USAGE:
                 }
             }
         }
+        Ok(())
+    }
+
+    fn act(raw: Vec<String>) -> Result<(), String> {
+        let args = Args::parse(
+            raw,
+            &[
+                "target",
+                "positive",
+                "model",
+                "value",
+                "value-column",
+                "cost",
+                "success",
+                "capacity",
+                "high",
+                "medium",
+                "playbook",
+                "out",
+                "report",
+                "format",
+                "encoding",
+                "delimiter",
+                "sheet",
+            ],
+        )?;
+        let json = args.json()?;
+        let options = read_options(&args)?;
+        let file = args.file()?;
+        let (ds, read_seconds) = load(file, &options)?;
+        let target = choose_target(&ds, &args)?;
+        let target_name = target.column.clone();
+        let mut config = TrainConfig::new(target);
+        config.model = match args.get("model").unwrap_or("logistic") {
+            "logistic" => ModelKind::Logistic,
+            "gbdt" => ModelKind::Gbdt,
+            "forest" => ModelKind::Forest,
+            "mlp" => ModelKind::Mlp,
+            other => {
+                return Err(format!(
+                    "--model: unknown model '{other}' (use logistic, gbdt, forest, mlp)"
+                ))
+            }
+        };
+        let mut plan = TrainPlan::single(config);
+        plan.explain = args.get("report").is_some();
+        let inputs = ProfitInputs {
+            value: match args.get("value-column") {
+                Some(c) => CustomerValue::Column(c.to_string()),
+                None => CustomerValue::Fixed(args.number("value", 200.0)?),
+            },
+            cost: args.number("cost", 10.0)?,
+            success_rate: args.number("success", 0.3)?,
+            capacity: match args.get("capacity") {
+                None => None,
+                Some(_) => Some(args.number("capacity", 0usize)?),
+            },
+        };
+        inputs.check().map_err(|e| e.to_string())?;
+        let playbook = match args.get("playbook") {
+            None => Playbook::ecommerce(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+                let book: Playbook = serde_json::from_str(&text)
+                    .map_err(|e| format!("{path}: not a playbook: {e}"))?;
+                book.check().map_err(|e| format!("{path}: {e}"))?;
+                book
+            }
+        };
+        let start = Instant::now();
+        let clock = || start.elapsed().as_secs_f64();
+        let mut runs: Vec<ModelRun> = Vec::new();
+        run_plan(&ds, &plan, |_, _| true, &clock, |r| runs.push(r)).map_err(|e| e.to_string())?;
+        let train_seconds = start.elapsed().as_secs_f64();
+        let run = runs.pop().ok_or("no model was trained")?;
+        let mut cuts = TierCuts::from_scores(&run.test_scores);
+        cuts.high = args.number("high", cuts.high)?;
+        cuts.medium = args.number("medium", cuts.medium)?;
+        cuts.check().map_err(|e| e.to_string())?;
+        let values = inputs
+            .values(&ds, &run.test_rows)
+            .map_err(|e| e.to_string())?;
+        let curve = profit_curve(
+            &run.test_scores,
+            &run.test_labels,
+            &values,
+            &inputs,
+            ds.n_rows,
+        )
+        .map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        let rows: Vec<usize> = (0..ds.n_rows).collect();
+        let scored = score_customers(&run.outcome.pipeline, &ds, &rows, |_, _| true)
+            .map_err(|e| e.to_string())?;
+        let score_seconds = start.elapsed().as_secs_f64();
+        let tiers = summarise_tiers(&cuts, &run.test_scores, &run.test_labels, &scored);
+        let list =
+            action_list(&ds, &scored, &cuts, &playbook, &inputs).map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        if let Some(path) = args.get("out") {
+            let table = action_table(&list);
+            let bytes = if path.to_lowercase().ends_with(".xlsx") {
+                to_xlsx(&table, "Action list").map_err(|e| format!("{path}: {e}"))?
+            } else {
+                to_csv(&table)
+            };
+            std::fs::write(path, bytes).map_err(|e| format!("{path}: {e}"))?;
+        }
+        if let Some(path) = args.get("report") {
+            let runs = vec![std::sync::Arc::new(run.clone())];
+            let html = html_report(&ReportInput {
+                file_name: file,
+                generated: "from the command line",
+                dataset: &ds,
+                target: &target_name,
+                runs: &runs,
+                chosen: 0,
+                threshold: run.outcome.pipeline.threshold,
+                cuts,
+                tiers: &tiers,
+                inputs: &inputs,
+                profit: &curve,
+                playbook: &playbook,
+                actions: &list,
+            })
+            .map_err(|e| e.to_string())?;
+            std::fs::write(path, html).map_err(|e| format!("{path}: {e}"))?;
+        }
+        let write_seconds = start.elapsed().as_secs_f64();
+        let best = curve.best();
+        if json {
+            let out = serde_json::json!({
+                "model": run.kind,
+                "customers": list.len(),
+                "profit": {
+                    "contacted": best.contacted,
+                    "test_contacted": best.test_contacted,
+                    "threshold": best.threshold,
+                    "retained": best.retained,
+                    "cost": best.cost,
+                    "net": best.net,
+                    "population": curve.population,
+                    "scale": curve.scale,
+                },
+                "cuts": cuts,
+                "tiers": tiers,
+                "seconds": {
+                    "read": read_seconds,
+                    "train": train_seconds,
+                    "score": score_seconds,
+                    "write": write_seconds,
+                },
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+            );
+            return Ok(());
+        }
+        println!(
+            "{}: contact the {:.0} riskiest of {} customers (churn probability at least {}): \
+             value kept {:.0}, cost {:.0}, net gain {:.0}",
+            run.label(),
+            best.contacted,
+            curve.population,
+            best.threshold
+                .map_or("-".to_string(), |t| format!("{t:.3}")),
+            best.retained,
+            best.cost,
+            best.net
+        );
+        for t in &tiers {
+            let drivers: Vec<String> = t
+                .drivers
+                .iter()
+                .map(|(c, n)| format!("{c} ({n})"))
+                .collect();
+            println!(
+                "tier {:<6} {:>8} customers  test churn rate {:>6}  drivers: {}",
+                t.tier.label(),
+                t.customers,
+                t.churn_rate()
+                    .map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0)),
+                drivers.join(", ")
+            );
+        }
+        for r in list.iter().take(5) {
+            println!(
+                "  {:<12} p = {:.3}  {:<6}  {}  (expected value {:.2})",
+                r.id,
+                r.probability,
+                r.tier.label(),
+                r.action,
+                r.expected_value
+            );
+        }
+        println!(
+            "timings: read {read_seconds:.2} s, train {train_seconds:.2} s, score {} customers with reasons {score_seconds:.2} s, write {write_seconds:.2} s",
+            list.len()
+        );
         Ok(())
     }
 

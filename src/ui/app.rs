@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use web_sys::Blob;
 
+use super::actions::{ActionState, ActionsPanel, Scored};
 use super::browser::{now_ms, query_param};
 use super::chart_canvas::{ChartCanvas, Draw};
 use super::columns::{ColumnTable, ReadControls};
@@ -21,7 +22,7 @@ use super::results::Results;
 use super::target::TargetPicker;
 use super::train_form::{TrainForm, TrainSettings};
 use super::upload::UploadPanel;
-use super::worker::{cancel as cancel_job, start_read, start_train};
+use super::worker::{cancel as cancel_job, start_read, start_score, start_train};
 use crate::charts::{LegendAt, LineChart, Series};
 use crate::engine::checks::{check, DataWarning};
 use crate::engine::clean::{apply_merges, suggest_merges};
@@ -86,10 +87,27 @@ pub fn App() -> impl IntoView {
     let (trained_on, set_trained_on) = signal(None::<Arc<Loaded>>);
     let train_ms = RwSignal::new(0.0f64);
     let settings = RwSignal::new(TrainSettings::default());
+    // The operating threshold of the model in use, and what the action step keeps.
+    let threshold = RwSignal::new(0.5f64);
+    let action_state = ActionState::new();
     let clear_results = move || {
         runs.set(Vec::new());
         set_trained_on.set(None);
+        action_state.scored.set(None);
     };
+    // The model in use; a new one only when another model is chosen (compared by pointer,
+    // not by value).
+    let current = Memo::new_with_compare(
+        move |_| {
+            let list = runs.get();
+            list.get(chosen.get()).or(list.last()).cloned()
+        },
+        |a: Option<&Option<Arc<ModelRun>>>, b: Option<&Option<Arc<ModelRun>>>| match (a, b) {
+            (Some(Some(a)), Some(Some(b))) => !Arc::ptr_eq(a, b),
+            (Some(None), Some(None)) => false,
+            _ => true,
+        },
+    );
     let (busy, set_busy) = signal(None::<&'static str>);
     let (error, set_error) = signal(None::<String>);
     let (notice, set_notice) = signal(None::<String>);
@@ -182,11 +200,14 @@ pub fn App() -> impl IntoView {
     };
     let on_cancel = Callback::new(move |()| {
         let was_training = busy.get_untracked() == Some(TRAINING);
+        let was_scoring = busy.get_untracked() == Some(SCORING);
         cancel_job();
         set_busy.set(None);
         set_progress.set(None);
         let kept = runs.with_untracked(Vec::len);
-        set_notice.set(Some(if was_training && kept > 0 {
+        set_notice.set(Some(if was_scoring {
+            "Scoring stopped. The results and settings are as they were.".to_string()
+        } else if was_training && kept > 0 {
             format!("Training stopped. The {kept} model(s) finished before it are kept.")
         } else if was_training {
             "Training stopped. Nothing was changed.".to_string()
@@ -263,6 +284,7 @@ pub fn App() -> impl IntoView {
             let l = l.clone();
             move |run: ModelRun| {
                 if first.replace(false) {
+                    action_state.scored.set(None);
                     runs.set(Vec::new());
                     chosen.set(0);
                     train_ms.set(0.0);
@@ -297,6 +319,42 @@ pub fn App() -> impl IntoView {
             set_error.set(Some(e));
         }
     };
+
+    // Scores every customer with the model in use, in the worker, for the action list.
+    let on_score = Callback::new(move |run: Arc<ModelRun>| {
+        let Some(l) = trained_on.get_untracked() else {
+            return;
+        };
+        set_busy.set(Some(SCORING));
+        set_error.set(None);
+        set_notice.set(None);
+        set_job_started.set(now_ms());
+        set_progress.set(Some(JobProgress::new("Starting the scorer", 0.0)));
+        let on_done = {
+            let run = run.clone();
+            move |result: Result<Vec<crate::engine::actions::ScoredCustomer>, String>| {
+                set_busy.set(None);
+                set_progress.set(None);
+                match result {
+                    Ok(customers) => action_state.scored.set(Some(Scored {
+                        run,
+                        customers: Arc::new(customers),
+                    })),
+                    Err(e) => set_error.set(Some(format!("Scoring failed: {e}"))),
+                }
+            }
+        };
+        if let Err(e) = start_score(
+            &l.dataset,
+            &run.outcome.pipeline,
+            move |p| set_progress.set(Some(p)),
+            on_done,
+        ) {
+            set_busy.set(None);
+            set_progress.set(None);
+            set_error.set(Some(e));
+        }
+    });
 
     let candidates = Signal::derive(move || {
         loaded.with(|l| l.as_ref().map(|l| l.candidates.clone()).unwrap_or_default())
@@ -365,13 +423,37 @@ pub fn App() -> impl IntoView {
                 trained_on
                     .get()
                     .map(|l| {
+                        let dataset = Arc::new(l.dataset.clone());
+                        let file_name = l.name.clone();
                         view! {
                             <Results
                                 runs=runs.into()
                                 chosen
-                                dataset=Arc::new(l.dataset.clone())
+                                dataset=dataset.clone()
                                 train_ms=train_ms.into()
+                                threshold
                             />
+                            {move || {
+                                let (dataset, file_name) = (dataset.clone(), file_name.clone());
+                                current
+                                    .get()
+                                    .map(move |run| {
+                                        view! {
+                                            <ActionsPanel
+                                                run
+                                                runs=runs.into()
+                                                chosen
+                                                dataset
+                                                file_name
+                                                target=target.get_untracked().map(|t| t.column).unwrap_or_default()
+                                                threshold
+                                                state=action_state
+                                                busy=is_busy
+                                                on_score
+                                            />
+                                        }
+                                    })
+                            }}
                         }
                     })
             }}
@@ -574,3 +656,5 @@ fn bench_fit_request() -> Option<FitRequest> {
 
 /// The busy message of a training run (also how Cancel knows what it stopped).
 const TRAINING: &str = "Training the model…";
+/// The busy message of scoring every customer.
+const SCORING: &str = "Scoring every customer…";

@@ -64,3 +64,36 @@ pub fn query_param(name: &str) -> Option<String> {
         .split('&')
         .find_map(|kv| kv.strip_prefix(prefix.as_str()).map(str::to_string))
 }
+
+/// Offers `bytes` to the user as a downloaded file called `name`: a `Blob` of type `mime`
+/// behind a temporary object URL, clicked through a hidden link. Nothing leaves the page:
+/// the browser saves the bytes it already holds.
+pub fn download(bytes: &[u8], name: &str, mime: &str) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|e| format!("the browser could not prepare {name}: {e:?}"))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|e| format!("the browser could not prepare {name}: {e:?}"))?;
+    let document = window()
+        .document()
+        .ok_or_else(|| "the page has no document".to_string())?;
+    let link: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|e| format!("{e:?}"))?
+        .dyn_into()
+        .map_err(|_| "not a link".to_string())?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    // Give the browser time to start the download before the URL goes.
+    let revoke = url.clone();
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&revoke);
+        },
+        std::time::Duration::from_secs(60),
+    );
+    Ok(())
+}

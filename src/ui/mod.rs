@@ -4,6 +4,8 @@
 //! (loaded table, chosen target, training outcome, the current error) and passes read
 //! signals and callbacks down. All computing is done by [`crate::engine`].
 
+pub mod action_list;
+pub mod actions;
 pub mod app;
 pub mod browser;
 pub mod chart_canvas;
@@ -11,6 +13,7 @@ pub mod columns;
 pub mod compare;
 pub mod metrics;
 pub mod panic;
+pub mod playbook;
 pub mod privacy;
 pub mod profile;
 pub mod results;

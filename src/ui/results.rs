@@ -30,8 +30,10 @@ pub fn Results(
     dataset: Arc<Dataset>,
     /// Milliseconds the whole run took on the page's clock (0 while it runs).
     train_ms: Signal<f64>,
+    /// The operating threshold of the model in use (the slider, the profit view and the
+    /// charts share it).
+    threshold: RwSignal<f64>,
 ) -> impl IntoView {
-    let threshold = RwSignal::new(0.5f64);
     let current = Memo::new(move |_| {
         let list = runs.get();
         list.get(chosen.get()).or(list.last()).cloned()

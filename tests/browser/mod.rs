@@ -286,6 +286,94 @@ impl WebDriverCompatibleCommand for GetLog {
     }
 }
 
+/// A DevTools command through chromedriver (`POST /session/{id}/goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp(&'static str, Value);
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "cmd": self.0, "params": self.1 }).to_string()),
+        )
+    }
+}
+
+/// Runs the DevTools command `cmd` with `params` on the current page.
+pub async fn cdp(client: &Client, cmd: &'static str, params: Value) -> Value {
+    client
+        .issue_cmd(Cdp(cmd, params))
+        .await
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+}
+
+/// Lets the page download files into `dir` (emptied first) without asking.
+pub async fn allow_downloads(client: &Client, dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).expect("download dir");
+    cdp(
+        client,
+        "Browser.setDownloadBehavior",
+        json!({ "behavior": "allow", "downloadPath": dir.to_str().expect("utf-8 path") }),
+    )
+    .await;
+}
+
+/// The bytes of the file `name` once the browser has finished downloading it into `dir`
+/// (no partial `.crdownload` left and the size steady), then removes it so a later download
+/// of the same name is seen afresh.
+pub async fn downloaded(dir: &Path, name: &str) -> Vec<u8> {
+    let path = dir.join(name);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = None;
+    loop {
+        let partial = std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"))
+            })
+            .unwrap_or(false);
+        let size = std::fs::metadata(&path).ok().map(|m| m.len());
+        if !partial && size.is_some() && size == last {
+            let bytes = read(&path);
+            let _ = std::fs::remove_file(&path);
+            return bytes;
+        }
+        last = size;
+        assert!(
+            Instant::now() < deadline,
+            "{name} was not downloaded into {dir:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Sets the value of the input or select with `data-testid` and fires its `change` event,
+/// as a user editing it does.
+pub async fn set_field(client: &Client, testid: &str, value: &str) {
+    let found = client
+        .execute(
+            "const e = document.querySelector(`[data-testid=\"${arguments[0]}\"]`); if (!e) return false; \
+             e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true})); \
+             e.dispatchEvent(new Event('change', {bubbles: true})); return true;",
+            vec![json!(testid), json!(value)],
+        )
+        .await
+        .expect("set a field");
+    assert_eq!(found, true, "no field {testid}");
+}
+
 /// Messages of the browser console since the last call (the page's and its workers'
 /// errors and warnings, Content-Security-Policy violations among them).
 pub async fn console_messages(client: &Client) -> Vec<String> {
