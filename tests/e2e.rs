@@ -1362,8 +1362,14 @@ async fn hostile_column_names_and_cells_stay_text() {
             _ => "basic",
         };
         let churn = if (i * 7) % 5 < 2 { "yes" } else { "no" };
+        // Every tenth id is a spreadsheet formula.
+        let id = if i % 10 == 0 {
+            format!("=c{i}")
+        } else {
+            format!("c{i}")
+        };
         csv.push_str(&format!(
-            "c{i},{},{plan},{},{churn}\n",
+            "{id},{},{plan},{},{churn}\n",
             i % 17,
             (i * 13) % 50
         ));
@@ -1423,8 +1429,59 @@ async fn hostile_column_names_and_cells_stay_text() {
         "no script ran, no element was made from the data, and it reads as text"
     );
     screenshot(c, "14-hostile-content.png").await;
+    // The action list and its download: names and levels as text, formula ids defused.
+    let downloads = output_dir().join("downloads-hostile");
+    allow_downloads(c, &downloads).await;
+    click(c, "score-customers").await;
+    wait_for(
+        c,
+        "every customer scored",
+        "const e = document.querySelector('[data-testid=action-count]'); return e ? e.textContent : null;",
+        |v| v == "120",
+    )
+    .await;
+    click(c, "download-csv").await;
+    let csv =
+        String::from_utf8(downloaded(&downloads, "churn-action-list.csv").await).expect("utf-8");
+    assert!(
+        csv.contains("\r\n'=c0,") || csv.contains("\r\n'=c"),
+        "formula ids start with an apostrophe"
+    );
+    assert!(
+        !csv.contains("\r\n=c"),
+        "no line starts with a live formula"
+    );
+    // The report: hostile text everywhere, no element made from it, no script run.
+    click(c, "download-report").await;
+    let report = downloaded(
+        &downloads,
+        &format!(
+            "churn-report-churnscope-hostile-{}.html",
+            std::process::id()
+        ),
+    )
+    .await;
+    let report_path = downloads.join("report.html");
+    std::fs::write(&report_path, &report).expect("keep the report");
     let _ = std::fs::remove_file(&path);
     s.audit_network().await;
+    c.goto(&format!("file://{}", report_path.display()))
+        .await
+        .expect("open the report");
+    let opened = c
+        .execute(
+            "return [typeof window.__xss, document.querySelectorAll('img, b, script').length, \
+             document.body.textContent.includes('<img src=x onerror=window.__xss=1>'), \
+             document.querySelectorAll('svg').length > 5];",
+            vec![],
+        )
+        .await
+        .expect("inspect the report");
+    assert_eq!(
+        opened,
+        serde_json::json!(["undefined", 0, true, true]),
+        "the report shows the hostile names as text and runs nothing"
+    );
     s.close().await;
 }
 
@@ -1777,6 +1834,8 @@ async fn sample_actions_profit_playbook_exports_and_an_offline_report() {
         serde_json::json!({ "offline": true, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
     )
     .await;
+    // What the browser's own start page loaded is not the report's.
+    requested_urls(&b).await;
     b.goto(&format!("file://{}", report_path.display()))
         .await
         .expect("open the report");

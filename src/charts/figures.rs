@@ -397,7 +397,7 @@ pub fn profit_chart(curve: &ProfitCurve, by_threshold: bool) -> LineChart {
             "Customers contacted, riskiest first".into()
         },
         y_desc: format!(
-            "Net gain, projected to {} customers",
+            "Net gain (all {} customers)",
             group_thousands(curve.population)
         ),
         x_range,
@@ -585,7 +585,7 @@ mod tests {
         let text = texts(&svg);
         for expected in [
             "Expected net gain against customers contacted",
-            "Net gain, projected to 600 customers",
+            "Net gain (all 600 customers)",
             "best: contact 200 (threshold 0.800)",
             "capacity 200",
             "break-even",

@@ -12,7 +12,7 @@ use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
-use super::{fix_range, font, percent, px, ChartError, GREY, INK, PALETTE};
+use super::{fix_range, font, large, percent, px, ChartError, GREY, INK, PALETTE};
 
 /// Most points drawn per series; longer series are thinned evenly (the first and last points
 /// are kept), which is invisible at chart resolution and keeps drawing fast for large test sets.
@@ -141,6 +141,13 @@ where
             .bold_line_style(BLACK.mix(0.08));
         if chart.percent_axes {
             mesh.x_label_formatter(&percent).y_label_formatter(&percent);
+        }
+        // Counts and money: `4000`, `25k`, `1.2M` instead of `25000.0`.
+        if x0.abs().max(x1.abs()) >= 1000.0 {
+            mesh.x_label_formatter(&large);
+        }
+        if y0.abs().max(y1.abs()) >= 1000.0 {
+            mesh.y_label_formatter(&large);
         }
         mesh.draw()?;
     }

@@ -84,6 +84,18 @@ fn fix_range((a, b): (f64, f64)) -> (f64, f64) {
 }
 
 /// Tick label as a percentage of 1, without a negative zero.
+/// A tick label for a large number: `4000`, `25k`, `-1.2M` (whole units below 10,000).
+fn large(v: &f64) -> String {
+    let a = v.abs();
+    if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
 fn percent(v: &f64) -> String {
     let p = v * 100.0;
     if p.abs() < 0.5 {
@@ -98,6 +110,15 @@ mod tests {
     use super::testing::render;
     use super::*;
     use crate::engine::metrics::roc_curve;
+
+    #[test]
+    fn large_tick_labels_are_compact() {
+        let labels: Vec<String> = [0.0, 4000.0, -2500.0, 25_000.0, 100_000.0, 1_250_000.0]
+            .iter()
+            .map(large)
+            .collect();
+        assert_eq!(labels, ["0", "4000", "-2500", "25k", "100k", "1.2M"]);
+    }
 
     /// Every chart at scale 2 (a high-DPI canvas), on an area twice the usual size.
     fn every_chart_at(scale: f64) -> Vec<String> {
