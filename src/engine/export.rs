@@ -275,23 +275,15 @@ pub fn to_xlsx(table: &Table, sheet_name: &str) -> Result<Vec<u8>> {
     workbook.push_str("\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>");
 
     let mut zip = ZipWriter::default();
-    zip.add(
-        "[Content_Types].xml",
-        format!("{XML_DECLARATION}{CONTENT_TYPES}").as_bytes(),
-    )?;
-    zip.add(
-        "_rels/.rels",
-        format!("{XML_DECLARATION}{ROOT_RELS}").as_bytes(),
-    )?;
+    for (name, part) in [
+        ("[Content_Types].xml", CONTENT_TYPES),
+        ("_rels/.rels", ROOT_RELS),
+        ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
+        ("xl/styles.xml", STYLES),
+    ] {
+        zip.add(name, format!("{XML_DECLARATION}{part}").as_bytes())?;
+    }
     zip.add("xl/workbook.xml", workbook.as_bytes())?;
-    zip.add(
-        "xl/_rels/workbook.xml.rels",
-        format!("{XML_DECLARATION}{WORKBOOK_RELS}").as_bytes(),
-    )?;
-    zip.add(
-        "xl/styles.xml",
-        format!("{XML_DECLARATION}{STYLES}").as_bytes(),
-    )?;
     zip.add(
         "xl/worksheets/sheet1.xml",
         sheet_xml(table, width).as_bytes(),
