@@ -399,3 +399,29 @@ fn act_plans_a_campaign_and_writes_the_list_and_report() {
     assert!(err.contains("success rate"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Piped into a reader that stops early (`| head`), the CLI ends quietly, not with a panic.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_churnscope"))
+        .args(["sample", "--rows", "200000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run churnscope");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 64];
+    stdout.read_exact(&mut first).expect("some output");
+    drop(stdout);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("stderr");
+    let status = child.wait().expect("exit");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(status.code(), Some(0));
+}

@@ -13,6 +13,27 @@ fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
+    /// `println!` that ends the program quietly when standard output is closed (piped into
+    /// `head`, say) instead of panicking.
+    macro_rules! out {
+        ($($arg:tt)*) => {{
+            use std::io::Write as _;
+            if writeln!(std::io::stdout(), $($arg)*).is_err() {
+                std::process::exit(0);
+            }
+        }};
+    }
+
+    /// `print!` with the same care.
+    macro_rules! out_raw {
+        ($($arg:tt)*) => {{
+            use std::io::Write as _;
+            if write!(std::io::stdout(), $($arg)*).is_err() {
+                std::process::exit(0);
+            }
+        }};
+    }
+
     use std::time::Instant;
 
     use churnscope::engine::actions::{
@@ -189,7 +210,7 @@ USAGE:
             "act" => act(rest),
             "sample" => sample(rest),
             "help" | "--help" | "-h" => {
-                print!("{USAGE}");
+                out_raw!("{USAGE}");
                 Ok(())
             }
             other => Err(format!("unknown command '{other}'\n\n{USAGE}")),
@@ -269,7 +290,7 @@ USAGE:
                     "message": w.message(),
                 })).collect::<Vec<_>>(),
             });
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?
             );
@@ -279,20 +300,23 @@ USAGE:
             Some(sheet) => format!("sheet '{sheet}' of {}", info.sheets.len()),
             None => format!("{}, delimiter '{}'", info.encoding.label(), info.delimiter),
         };
-        println!(
+        out!(
             "{path}: {} rows, {} columns, {format} (read in {seconds:.3} s)",
             ds.n_rows,
             summary.len(),
         );
         for note in &info.notes {
-            println!("note: {note}");
+            out!("note: {note}");
         }
-        println!(
+        out!(
             "{:<32} {:<12} {:>8} {:>9}",
-            "column", "kind", "missing", "distinct"
+            "column",
+            "kind",
+            "missing",
+            "distinct"
         );
         for c in &summary {
-            println!(
+            out!(
                 "{:<32} {:<12} {:>8} {:>9}",
                 c.name,
                 c.kind.label(),
@@ -301,12 +325,12 @@ USAGE:
             );
         }
         match target {
-            Ok(Some(t)) => println!("target: {} (positive value '{}')", t.column, t.positive),
-            Ok(None) => println!("target: none proposed; pass --target to `train`"),
-            Err(e) => println!("target: {e}"),
+            Ok(Some(t)) => out!("target: {} (positive value '{}')", t.column, t.positive),
+            Ok(None) => out!("target: none proposed; pass --target to `train`"),
+            Err(e) => out!("target: {e}"),
         }
         for w in &warnings {
-            println!("warning: {}", w.message());
+            out!("warning: {}", w.message());
         }
         Ok(())
     }
@@ -774,22 +798,22 @@ USAGE:
                 "c": c,
                 "cv": tuning,
             });
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?
             );
             return Ok(());
         }
-        println!(
+        out!(
             "{path}: target '{}' (positive '{}'), {n_train} training rows, {n_test} test rows, {} features",
             pipeline.target.column,
             pipeline.target.positive,
             pipeline.preprocessor.n_features()
         );
-        println!("{summary}");
+        out!("{summary}");
         if let Some(t) = tuning {
             let best = t.best_candidate();
-            println!(
+            out!(
                 "{} chosen by {}-fold cross-validation on the training rows, of {} settings ({} {:.4} ± {:.4})",
                 t.best,
                 t.folds,
@@ -799,31 +823,35 @@ USAGE:
                 best.map_or(f64::NAN, |c| c.std)
             );
         }
-        println!("roc_auc   {:.4}", r.roc_auc);
-        println!("pr_auc    {:.4}", r.pr_auc);
-        println!("accuracy  {:.4}", r.accuracy);
-        println!("precision {:.4}", r.precision);
-        println!("recall    {:.4}", r.recall);
-        println!("f1        {:.4}", r.f1);
-        println!("log_loss  {:.4}", r.log_loss);
-        println!("brier     {:.4}", r.brier);
+        out!("roc_auc   {:.4}", r.roc_auc);
+        out!("pr_auc    {:.4}", r.pr_auc);
+        out!("accuracy  {:.4}", r.accuracy);
+        out!("precision {:.4}", r.precision);
+        out!("recall    {:.4}", r.recall);
+        out!("f1        {:.4}", r.f1);
+        out!("log_loss  {:.4}", r.log_loss);
+        out!("brier     {:.4}", r.brier);
         if let Some(method) = calibration {
-            println!(
+            out!(
                 "probabilities calibrated ({method:?}) on out-of-fold scores of the training rows"
             );
         }
         if let Some(t) = &pipeline.threshold_choice {
-            println!(
+            out!(
                 "threshold {:.4} chosen by {:?} on out-of-fold scores (precision {:.4}, recall {:.4} there)",
                 t.threshold, t.rule, t.precision, t.recall
             );
         }
         let c = r.confusion;
-        println!(
+        out!(
             "confusion at {}: TN {} FP {} FN {} TP {}",
-            r.threshold, c.true_negative, c.false_positive, c.false_negative, c.true_positive
+            r.threshold,
+            c.true_negative,
+            c.false_positive,
+            c.false_negative,
+            c.true_positive
         );
-        println!("parse {parse_seconds:.4} s, fit {fit_seconds:.4} s (with --test: the fit alone; otherwise fit and evaluation)");
+        out!("parse {parse_seconds:.4} s, fit {fit_seconds:.4} s (with --test: the fit alone; otherwise fit and evaluation)");
         Ok(())
     }
 
@@ -933,13 +961,13 @@ USAGE:
                 })
                 .collect();
             let out = serde_json::json!({ "models": models });
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
             );
             return Ok(());
         }
-        println!(
+        out!(
             "{:<24} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8} {:>17}",
             "model",
             "roc_auc",
@@ -957,7 +985,7 @@ USAGE:
             let cv =
                 r.cv.as_ref()
                     .map_or("-".to_string(), |c| format!("{:.4} ± {:.4}", c.mean, c.std));
-            println!(
+            out!(
                 "{:<24} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>9.4} {:>8.4} {:>8.4} {:>8.2} {:>17}{}",
                 r.label(),
                 t.roc_auc,
@@ -978,17 +1006,17 @@ USAGE:
         }
         for r in &runs {
             for n in &r.outcome.pipeline.preprocessor.notices {
-                println!("note ({}): {n}", r.label());
+                out!("note ({}): {n}", r.label());
             }
             for w in &r.warnings {
-                println!("warning ({}): {}", r.label(), w.message());
+                out!("warning ({}): {}", r.label(), w.message());
             }
             if let Some(ex) = &r.explanation {
-                println!("\n{}: permutation importance (drop in test ROC AUC, mean ± sd over {} shuffles of {} customers)", r.label(), ex.repeats, ex.rows_used);
+                out!("\n{}: permutation importance (drop in test ROC AUC, mean ± sd over {} shuffles of {} customers)", r.label(), ex.repeats, ex.rows_used);
                 for imp in ex.importance.iter().take(8) {
-                    println!("  {:<28} {:>8.4} ± {:.4}", imp.column, imp.mean, imp.std);
+                    out!("  {:<28} {:>8.4} ± {:.4}", imp.column, imp.mean, imp.std);
                 }
-                println!(
+                out!(
                     "{}: riskiest test customers and their top reasons",
                     r.label()
                 );
@@ -997,7 +1025,7 @@ USAGE:
                         c.up.iter()
                             .map(|x| format!("{} = {} ({:+.2})", x.column, x.value, x.contribution))
                             .collect();
-                    println!(
+                    out!(
                         "  row {:>6}  p = {:.3}  {}",
                         c.row + 1,
                         c.probability,
@@ -1159,13 +1187,13 @@ USAGE:
                     "write": write_seconds,
                 },
             });
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
             );
             return Ok(());
         }
-        println!(
+        out!(
             "{}: contact the {:.0} riskiest of {} customers (churn probability at least {}): \
              value kept {:.0}, cost {:.0}, net gain {:.0}",
             run.label(),
@@ -1183,7 +1211,7 @@ USAGE:
                 .iter()
                 .map(|(c, n)| format!("{c} ({n})"))
                 .collect();
-            println!(
+            out!(
                 "tier {:<6} {:>8} customers  test churn rate {:>6}  drivers: {}",
                 t.tier.label(),
                 t.customers,
@@ -1193,7 +1221,7 @@ USAGE:
             );
         }
         for r in list.iter().take(5) {
-            println!(
+            out!(
                 "  {:<12} p = {:.3}  {:<6}  {}  (expected value {:.2})",
                 r.id,
                 r.probability,
@@ -1202,7 +1230,7 @@ USAGE:
                 r.expected_value
             );
         }
-        println!(
+        out!(
             "timings: read {read_seconds:.2} s, train {train_seconds:.2} s, score {} customers with reasons {score_seconds:.2} s, write {write_seconds:.2} s",
             list.len()
         );
@@ -1220,7 +1248,7 @@ USAGE:
         match args.get("out") {
             Some(path) => std::fs::write(path, csv).map_err(|e| format!("{path}: {e}")),
             None => {
-                print!("{csv}");
+                out_raw!("{csv}");
                 Ok(())
             }
         }

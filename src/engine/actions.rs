@@ -1146,4 +1146,30 @@ mod tests {
             "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",0.75,high,'@cmd = <img src=x onerror=alert(1)>,,,'+call,-2.5"
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// A playbook file (`churnscope act --playbook FILE`) of any bytes is refused with a
+        /// message or used; matching any reasons with it never panics.
+        #[test]
+        fn any_playbook_file_is_refused_or_used(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            rules in proptest::collection::vec(("[a-z |_]{0,12}", ".{0,8}"), 0..6),
+            columns in proptest::collection::vec("[A-Za-z _]{0,16}", 0..5),
+        ) {
+            if let Ok(book) = serde_json::from_slice::<Playbook>(&bytes) {
+                let _ = book.check();
+            }
+            let book = Playbook {
+                rules: rules.iter().map(|(c, a)| PlaybookRule::new(c, a)).collect(),
+                fallback: "fallback".into(),
+            };
+            let reasons: Vec<Reason> = columns.iter().map(|c| reason(c, 1.0)).collect();
+            let s = book.suggest(&reasons);
+            proptest::prop_assert!(s.rule.is_none_or(|r| r < book.rules.len()));
+            if book.check().is_ok() && s.rule.is_none() {
+                proptest::prop_assert_eq!(s.action, "fallback");
+            }
+        }
+    }
 }
