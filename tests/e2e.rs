@@ -1710,6 +1710,29 @@ async fn sample_actions_profit_playbook_exports_and_an_offline_report() {
     click(c, "rule-add").await;
     set_field(c, "rule-columns", "tenure|days since").await;
     set_field(c, "rule-action", FORMULA_ACTION).await;
+    // Saved as JSON, the default restored, then the saved one loaded back.
+    click(c, "playbook-save").await;
+    let saved = downloaded(&downloads, "churnscope-playbook.json").await;
+    let book: Value = serde_json::from_slice(&saved).expect("a JSON playbook");
+    assert_eq!(
+        book["rules"],
+        serde_json::json!([{ "columns": "tenure|days since", "action": FORMULA_ACTION }])
+    );
+    let rules = "return document.querySelectorAll('[data-testid=playbook-rule]').length;";
+    click(c, "playbook-reset").await;
+    wait_for(c, "the default playbook", rules, |v| v == 6).await;
+    let saved_path = downloads.join("playbook.json");
+    std::fs::write(&saved_path, &saved).expect("keep the playbook");
+    let broken_path = downloads.join("broken.json");
+    std::fs::write(&broken_path, "{\n \"rules\": [\n  {\"columns\": 3}]}").expect("write");
+    upload_to(c, "playbook-file", &broken_path).await;
+    let message = text_of(c, "playbook-file-error").await;
+    assert!(
+        message.contains("broken.json: not a playbook (line 3, column"),
+        "{message}"
+    );
+    upload_to(c, "playbook-file", &saved_path).await;
+    wait_for(c, "the saved playbook", rules, |v| v == 1).await;
 
     // Score every customer: the action list has all 5,000.
     click(c, "score-customers").await;

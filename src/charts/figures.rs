@@ -140,6 +140,8 @@ pub fn lift_chart(runs: &[Arc<ModelRun>]) -> LineChart {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CalibrationInputs {
     pub series: Vec<CalibrationSeries>,
+    /// The model whose scores the histogram counts.
+    pub hist_of: String,
     pub edges: Vec<f64>,
     pub counts: Vec<usize>,
 }
@@ -154,7 +156,14 @@ impl CalibrationInputs {
     where
         DB::ErrorType: 'static,
     {
-        draw_calibration(area, &self.series, &self.edges, &self.counts, scale)
+        draw_calibration(
+            area,
+            &self.series,
+            &self.hist_of,
+            &self.edges,
+            &self.counts,
+            scale,
+        )
     }
 }
 
@@ -170,6 +179,7 @@ pub fn calibration_inputs(runs: &[Arc<ModelRun>], run: &ModelRun) -> Calibration
                 prob_true: r.curves.calibration.prob_true.clone(),
             })
             .collect(),
+        hist_of: run.label().to_string(),
         edges: h.edges.clone(),
         counts: h
             .stayed

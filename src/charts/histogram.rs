@@ -118,10 +118,11 @@ where
 /// Reliability diagram: the upper 70% of `area` holds each model's `(prob_pred, prob_true)`
 /// polyline with a dot per bin and the perfect-calibration diagonal; the lower 30% the
 /// histogram of all scores (`hist_counts[i]` in `hist_edges[i]..hist_edges[i + 1]`) of the
-/// first model, on the same probability axis.
+/// model named `hist_of` (the model in use), on the same probability axis.
 pub fn draw_calibration<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     series: &[CalibrationSeries],
+    hist_of: &str,
     hist_edges: &[f64],
     hist_counts: &[usize],
     scale: f64,
@@ -163,9 +164,10 @@ where
     let top = counts.iter().copied().max().unwrap_or(0);
     let (x0, x1) = x_range(&bins);
     let (y0, y1) = fix_range((0.0, top as f64 * 1.1));
-    let desc = match series.first() {
-        Some(s) if !s.name.is_empty() => format!("Predicted churn probability ({})", s.name),
-        _ => "Predicted churn probability".to_string(),
+    let desc = if hist_of.is_empty() {
+        "Predicted churn probability".to_string()
+    } else {
+        format!("Predicted churn probability ({hist_of})")
     };
     let count_label = |v: &f64| {
         if (v - v.round()).abs() < 1e-9 {
@@ -327,7 +329,7 @@ mod tests {
         let edges: Vec<f64> = (0..=10).map(|i| f64::from(i) / 10.0).collect();
         let counts = [50, 30, 20, 0, 10, 5, 5, 3, 2, 1];
         let svg = render((480, 520), |a| {
-            draw_calibration(a, &series, &edges, &counts, 1.0)
+            draw_calibration(a, &series, &series[0].name, &edges, &counts, 1.0)
         });
         let text = texts(&svg);
         for expected in [
@@ -355,7 +357,7 @@ mod tests {
 
     #[test]
     fn calibration_survives_no_models_and_no_scores() {
-        let svg = render((300, 300), |a| draw_calibration(a, &[], &[], &[], 1.0));
+        let svg = render((300, 300), |a| draw_calibration(a, &[], "", &[], &[], 1.0));
         assert!(svg.contains("perfectly calibrated"));
         let one = [CalibrationSeries {
             name: "one bin".into(),
@@ -363,7 +365,7 @@ mod tests {
             prob_true: vec![0.5],
         }];
         render((300, 300), |a| {
-            draw_calibration(a, &one, &[0.0, 1.0], &[0], 1.0)
+            draw_calibration(a, &one, "", &[0.0, 1.0], &[0], 1.0)
         });
     }
 }

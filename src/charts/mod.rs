@@ -182,7 +182,7 @@ mod tests {
                 )
             }),
             render(size, |a| {
-                draw_calibration(a, &calibration, &edges, &[4, 3, 2, 1], scale)
+                draw_calibration(a, &calibration, "model", &edges, &[4, 3, 2, 1], scale)
             }),
         ]
     }

@@ -51,6 +51,12 @@ pub enum ActionError {
     RuleWithoutAction { rule: usize },
     #[error("playbook rule {rule} ('{action}') names no column")]
     RuleWithoutColumns { rule: usize, action: String },
+    #[error("not a playbook (line {line}, column {column}): {message}")]
+    NotAPlaybook {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("scores and outcomes differ in length ({0} and {1})")]
     MismatchedLengths(usize, usize),
 }
@@ -505,6 +511,18 @@ impl Playbook {
             ],
             fallback: "Personal check-in email".to_string(),
         }
+    }
+
+    /// A playbook saved as JSON (`{"rules": [{"columns": …, "action": …}], "fallback": …}`),
+    /// checked.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let book: Playbook = serde_json::from_str(text).map_err(|e| ActionError::NotAPlaybook {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        book.check()?;
+        Ok(book)
     }
 
     pub fn check(&self) -> Result<()> {
@@ -1147,6 +1165,22 @@ mod tests {
         );
     }
 
+    /// A saved playbook loads back as it was; a damaged file says where.
+    #[test]
+    fn playbooks_round_trip_through_json() {
+        let book = Playbook::ecommerce();
+        let json = serde_json::to_string_pretty(&book).expect("json");
+        assert_eq!(Playbook::from_json(&json), Ok(book));
+        match Playbook::from_json("{\n  \"rules\": [\n    {\"columns\": 3}\n  ]}") {
+            Err(ActionError::NotAPlaybook { line, .. }) => assert_eq!(line, 3),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            Playbook::from_json(r#"{"rules": [{"columns": "", "action": "x"}], "fallback": "y"}"#),
+            Err(ActionError::RuleWithoutColumns { rule: 1, .. })
+        ));
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
         /// A playbook file (`churnscope act --playbook FILE`) of any bytes is refused with a
@@ -1157,9 +1191,7 @@ mod tests {
             rules in proptest::collection::vec(("[a-z |_]{0,12}", ".{0,8}"), 0..6),
             columns in proptest::collection::vec("[A-Za-z _]{0,16}", 0..5),
         ) {
-            if let Ok(book) = serde_json::from_slice::<Playbook>(&bytes) {
-                let _ = book.check();
-            }
+            let _ = Playbook::from_json(&String::from_utf8_lossy(&bytes));
             let book = Playbook {
                 rules: rules.iter().map(|(c, a)| PlaybookRule::new(c, a)).collect(),
                 fallback: "fallback".into(),

@@ -1,13 +1,59 @@
 //! The intervention playbook, editable: rules that map a customer's reasons to an action.
+//! It can be saved as a JSON file and loaded again (the same file `churnscope act
+//! --playbook` reads).
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::HtmlInputElement;
 
+use super::browser::download;
 use crate::engine::actions::{Playbook, PlaybookRule};
+
+/// File name of a saved playbook.
+const PLAYBOOK_FILE: &str = "churnscope-playbook.json";
+
+/// The playbook in a JSON file's text, checked, or what is wrong with it and where.
+fn parse_playbook(name: &str, text: &str) -> Result<Playbook, String> {
+    Playbook::from_json(text).map_err(|e| format!("{name}: {e}"))
+}
 
 /// The playbook's rules as a table of inputs: add, edit, remove, and back to the default.
 #[component]
 pub fn PlaybookEditor(playbook: RwSignal<Playbook>) -> impl IntoView {
     let problem = move || playbook.with(|p| p.check().err().map(|e| e.to_string()));
+    let (file_error, set_file_error) = signal(None::<String>);
+    let save = move |_| {
+        let json = playbook.with_untracked(serde_json::to_string_pretty);
+        let result = json
+            .map_err(|e| e.to_string())
+            .and_then(|json| download(json.as_bytes(), PLAYBOOK_FILE, "application/json"));
+        set_file_error.set(result.err());
+    };
+    let load = move |ev: leptos::ev::Event| {
+        let input: HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        spawn_local(async move {
+            let name = file.name();
+            let text = JsFuture::from(file.text())
+                .await
+                .ok()
+                .and_then(|t| t.as_string());
+            match text.map_or_else(
+                || Err(format!("{name}: the browser could not read the file")),
+                |t| parse_playbook(&name, &t),
+            ) {
+                Ok(book) => {
+                    set_file_error.set(None);
+                    playbook.set(book);
+                }
+                Err(e) => set_file_error.set(Some(e)),
+            }
+        });
+    };
     let rows = move || {
         let count = playbook.with(|p| p.rules.len());
         (0..count)
@@ -88,8 +134,16 @@ pub fn PlaybookEditor(playbook: RwSignal<Playbook>) -> impl IntoView {
                     on:click=move |_| playbook.set(Playbook::ecommerce())>
                     "Back to the default playbook"
                 </button>
+                <button class="button" data-testid="playbook-save" on:click=save>
+                    "Save the playbook (JSON)"
+                </button>
+                <label class="field">
+                    "Load a saved playbook "
+                    <input type="file" accept=".json,application/json" data-testid="playbook-file" on:change=load />
+                </label>
             </div>
             {move || problem().map(|e| view! { <p class="error" data-testid="playbook-error">{e}</p> })}
+            {move || file_error.get().map(|e| view! { <p class="error" data-testid="playbook-file-error">{e}</p> })}
         </details>
     }
 }

@@ -476,12 +476,17 @@ pub async fn text_of(client: &Client, testid: &str) -> String {
 
 /// Chooses `path` in the page's file input.
 pub async fn upload(client: &Client, path: &Path) {
+    upload_to(client, "file-input", path).await;
+}
+
+/// Chooses `path` in the file input with `data-testid`.
+pub async fn upload_to(client: &Client, testid: &str, path: &Path) {
     let input = client
         .wait()
         .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css("[data-testid=file-input]"))
+        .for_element(Locator::Css(&format!("[data-testid={testid}]")))
         .await
-        .expect("file input appears");
+        .unwrap_or_else(|e| panic!("{testid}: {e}"));
     let path = path
         .canonicalize()
         .unwrap_or_else(|e| panic!("{path:?}: {e}"));
