@@ -405,7 +405,7 @@ fn act_plans_a_campaign_and_writes_the_list_and_report() {
 fn a_closed_pipe_ends_the_output_quietly() {
     use std::io::Read;
     let mut child = Command::new(env!("CARGO_BIN_EXE_churnscope"))
-        .args(["sample", "--rows", "200000"])
+        .args(["sample", "--rows", "20000"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
