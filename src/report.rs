@@ -153,7 +153,7 @@ pub fn esc(s: &str) -> String {
 }
 
 /// An amount of money (or any large quantity): rounded, thousands separated, signed.
-fn amount(x: f64) -> String {
+pub fn amount(x: f64) -> String {
     if !x.is_finite() {
         return "—".into();
     }

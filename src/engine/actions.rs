@@ -25,7 +25,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::dataset::{ColumnData, Dataset};
-use super::explain::{contributions, top_reasons, ExplainError, Reason};
+use super::explain::{contributions, row_reasons, ExplainError, Reason};
 use super::export::{Cell, Table};
 use super::pipeline::{FittedPipeline, PipelineError};
 
@@ -597,15 +597,12 @@ pub fn score_customers(
         })?;
         match contributions {
             Some(c) => {
-                let reasons = top_reasons(&c, ds, chunk, &p, chunk.len(), ACTION_REASONS);
-                // `top_reasons` lists the riskiest first; put them back in the rows' order.
-                let by_row: std::collections::HashMap<usize, Vec<Reason>> =
-                    reasons.into_iter().map(|r| (r.row, r.up)).collect();
-                for (&row, &probability) in chunk.iter().zip(&p) {
+                for ((&row, &probability), values) in chunk.iter().zip(&p).zip(&c.values) {
+                    let (up, _) = row_reasons(&c, ds, row, values, ACTION_REASONS);
                     scored.push(ScoredCustomer {
                         row,
                         probability,
-                        reasons: by_row.get(&row).cloned().unwrap_or_default(),
+                        reasons: up,
                     });
                 }
             }
@@ -1124,7 +1121,8 @@ mod tests {
             let all = contributions(&p, &ds, &rows)
                 .expect("contributions")
                 .expect("some");
-            let top = top_reasons(&all, &ds, &rows, &expected, 5, ACTION_REASONS);
+            let top =
+                crate::engine::explain::top_reasons(&all, &ds, &rows, &expected, 5, ACTION_REASONS);
             for t in top {
                 let c = scored.iter().find(|c| c.row == t.row).expect("scored");
                 assert_eq!(c.reasons.len(), t.up.len());

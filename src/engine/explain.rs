@@ -673,35 +673,46 @@ pub fn top_reasons(
         .into_iter()
         .take(n)
         .map(|i| {
-            let row = rows[i];
-            let mut reasons: Vec<Reason> = c
-                .columns
-                .iter()
-                .zip(&c.values[i])
-                .map(|(column, &contribution)| Reason {
-                    column: column.clone(),
-                    value: ds
-                        .column(column)
-                        .and_then(|col| col.text(row))
-                        .unwrap_or_else(|| "missing".to_string()),
-                    contribution,
-                })
-                .collect();
-            reasons.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
-            let (mut up, mut down): (Vec<Reason>, Vec<Reason>) = reasons
-                .into_iter()
-                .filter(|r| r.contribution != 0.0)
-                .partition(|r| r.contribution > 0.0);
-            up.truncate(k);
-            down.truncate(k);
+            let (up, down) = row_reasons(c, ds, rows[i], &c.values[i], k);
             CustomerReasons {
-                row,
+                row: rows[i],
                 probability: probabilities[i],
                 up,
                 down,
             }
         })
         .collect()
+}
+
+/// The `k` largest of one customer's `contributions` (one per column of `c`, for `row` of
+/// `ds`) raising the risk and the `k` largest lowering it, largest first.
+pub fn row_reasons(
+    c: &Contributions,
+    ds: &Dataset,
+    row: usize,
+    contributions: &[f64],
+    k: usize,
+) -> (Vec<Reason>, Vec<Reason>) {
+    let mut reasons: Vec<Reason> = c
+        .columns
+        .iter()
+        .zip(contributions)
+        .filter(|(_, &v)| v != 0.0)
+        .map(|(column, &contribution)| Reason {
+            column: column.clone(),
+            value: ds
+                .column(column)
+                .and_then(|col| col.text(row))
+                .unwrap_or_else(|| "missing".to_string()),
+            contribution,
+        })
+        .collect();
+    reasons.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+    let (mut up, mut down): (Vec<Reason>, Vec<Reason>) =
+        reasons.into_iter().partition(|r| r.contribution > 0.0);
+    up.truncate(k);
+    down.truncate(k);
+    (up, down)
 }
 
 #[cfg(test)]

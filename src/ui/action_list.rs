@@ -48,28 +48,37 @@ pub fn ActionList(rows: Arc<Vec<ActionRow>>) -> impl IntoView {
     let mut actions: Vec<String> = rows.iter().map(|r| r.action.clone()).collect();
     actions.sort();
     actions.dedup();
+    // Positions in `rows` of the customers shown, in the order shown (the rows themselves
+    // are not copied as the filters change).
     let shown = Memo::new({
         let rows = rows.clone();
         move |_| {
             let (t, a, q) = (tier.get(), action.get(), text.get().trim().to_lowercase());
-            let mut list: Vec<ActionRow> = rows
-                .iter()
-                .filter(|r| keep(r, t, &a, &q))
-                .cloned()
+            let mut list: Vec<usize> = (0..rows.len())
+                .filter(|&i| keep(&rows[i], t, &a, &q))
                 .collect();
             match sort.get() {
                 // The list arrives riskiest first.
                 SortBy::Risk => {}
-                SortBy::Value => list.sort_by(|a, b| b.expected_value.total_cmp(&a.expected_value)),
-                SortBy::Customer => list.sort_by(|a, b| a.id.cmp(&b.id)),
-                SortBy::Action => list.sort_by(|a, b| a.action.cmp(&b.action)),
+                SortBy::Value => {
+                    list.sort_by(|&a, &b| rows[b].expected_value.total_cmp(&rows[a].expected_value))
+                }
+                SortBy::Customer => list.sort_by(|&a, &b| rows[a].id.cmp(&rows[b].id)),
+                SortBy::Action => list.sort_by(|&a, &b| rows[a].action.cmp(&rows[b].action)),
             }
             Arc::new(list)
         }
     });
     let pages = move || shown.with(|s| s.len().div_ceil(PAGE).max(1));
+    let rows_for_save = rows.clone();
+    let rows_for_body = rows.clone();
     let save = move |excel: bool| {
-        let table = action_table(&shown.get_untracked());
+        let picked: Vec<ActionRow> = shown
+            .get_untracked()
+            .iter()
+            .map(|&i| rows_for_save[i].clone())
+            .collect();
+        let table = action_table(&picked);
         let result = if excel {
             to_xlsx(&table, "Action list")
                 .map_err(|e| format!("{e}; download the CSV instead"))
@@ -91,7 +100,8 @@ pub fn ActionList(rows: Arc<Vec<ActionRow>>) -> impl IntoView {
         list.iter()
             .skip(start)
             .take(PAGE)
-            .map(|r| {
+            .map(|&i| {
+                let r = &rows_for_body[i];
                 let reasons = r
                     .reasons
                     .iter()
@@ -170,7 +180,10 @@ pub fn ActionList(rows: Arc<Vec<ActionRow>>) -> impl IntoView {
             <p>
                 <span data-testid="action-count">{move || group_thousands(shown.with(|s| s.len()))}</span>
                 {format!(" of {} customers shown. ", group_thousands(total))}
-                <button class="button" data-testid="download-csv" on:click=move |_| save(false)>"Download as CSV"</button>
+                <button class="button" data-testid="download-csv" on:click={
+                    let save = save.clone();
+                    move |_| save(false)
+                }>"Download as CSV"</button>
                 " "
                 <button class="button" data-testid="download-xlsx" on:click=move |_| save(true)>"Download as Excel"</button>
                 <span class="hint">" (the customers shown, in this order; cells that a spreadsheet would run as a formula start with an apostrophe)"</span>

@@ -22,7 +22,7 @@ use crate::engine::actions::{
 };
 use crate::engine::dataset::{group_thousands, ColumnData, Dataset};
 use crate::engine::evaluation::ModelRun;
-use crate::report::{html_report, ReportInput};
+use crate::report::{amount as money, html_report, ReportInput};
 
 /// Every customer of the file scored by one model, with their reasons.
 #[derive(Clone)]
@@ -55,12 +55,6 @@ impl Default for ActionState {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// Money as people read it: `12,345` (whole units, sign kept).
-pub fn money(x: f64) -> String {
-    let sign = if x < 0.0 { "−" } else { "" };
-    format!("{sign}{}", group_thousands(x.abs().round() as usize))
 }
 
 /// The action step for the model in use.

@@ -14,7 +14,8 @@ use crate::charts::figures::{
     lift_chart, pd_chart, pr_chart, roc_curves, sweep_chart, test_churn_rate,
 };
 use crate::charts::{draw_bars, draw_lines, draw_roc_overlay, BarChart, LineChart};
-use crate::engine::dataset::{ColumnKind, Dataset};
+use crate::engine::actions::id_column;
+use crate::engine::dataset::Dataset;
 use crate::engine::evaluation::ModelRun;
 use crate::engine::explain::ContributionUnit;
 use crate::engine::models::FittedModel;
@@ -307,11 +308,7 @@ fn Explanations(run: Arc<ModelRun>, dataset: Arc<Dataset>) -> impl IntoView {
             }
         })
         .collect_view();
-    let id_column = dataset
-        .columns
-        .iter()
-        .find(|c| c.kind == ColumnKind::Identifier)
-        .map(|c| c.name.clone());
+    let id_column = id_column(&dataset).map(str::to_string);
     let exact = ex.exact_reasons;
     let rows = ex
         .reasons
