@@ -22,6 +22,14 @@ if [ "${CHURNSCOPE_NO_BROWSER:-}" != 1 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
   fi
+  # A Chinese font, so pages and charts with Chinese column names render (and the e2e
+  # screenshots show them) instead of empty boxes: WenQuanYi Micro Hei, about 5 MB.
+  if ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1; then
+    say "installing Debian's fonts-wqy-microhei (a CJK font)"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-wqy-microhei >/dev/null
+  fi
 fi
 
 if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then

@@ -654,6 +654,32 @@ fn actions(out: &mut String, rows: &[ActionRow]) {
     );
 }
 
+/// The name of a file the merchant downloads: what it is, the data file it came from and
+/// the day, so downloads from several exports and months do not overwrite each other:
+/// `download_name("churn-action-list", "Customers May.csv", "2026-12-04", "xlsx")` is
+/// `churn-action-list-Customers_May-2026-12-04.xlsx`. Characters a file system may refuse
+/// become `_`; letters of any script stay.
+pub fn download_name(what: &str, data_file: &str, date: &str, extension: &str) -> String {
+    let stem = data_file.rsplit_once('.').map_or(data_file, |(s, _)| s);
+    let safe: String = stem
+        .chars()
+        .take(80)
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let safe = if safe.is_empty() {
+        "data".to_string()
+    } else {
+        safe
+    };
+    format!("{what}-{safe}-{date}.{extension}")
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::OnceLock;
@@ -1015,6 +1041,28 @@ mod tests {
         assert_eq!(
             esc("<a href='x'>&\"</a>"),
             "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn download_names_carry_the_data_file_and_the_day() {
+        assert_eq!(
+            download_name(
+                "churn-action-list",
+                "Customers May.csv",
+                "2026-12-04",
+                "xlsx"
+            ),
+            "churn-action-list-Customers_May-2026-12-04.xlsx"
+        );
+        // Chinese letters stay; dots and slashes become `_`.
+        assert_eq!(
+            download_name("churn-report", "../客户/流失.xlsx", "2026-01-31", "html"),
+            "churn-report-___客户_流失-2026-01-31.html"
+        );
+        assert_eq!(
+            download_name("churn-action-list", ".csv", "2026-01-31", "csv"),
+            "churn-action-list-data-2026-01-31.csv"
         );
     }
 }

@@ -2,7 +2,8 @@
 //! coefficients (or odds ratios) by column, permutation importance with its spread.
 //!
 //! Bars are drawn top to bottom in the order given, from zero to the value; labels sit on the
-//! left, truncated with "…" past [`MAX_LABEL_CHARS`] characters. A spread `s` is drawn as a
+//! left, truncated with "…" past [`MAX_LABEL_CHARS`] columns (a Chinese, Japanese or
+//! Korean character takes two, as it is drawn about twice as wide as a Latin letter). A spread `s` is drawn as a
 //! whisker from `value - s` to `value + s` with caps at both ends.
 
 use std::ops::Range;
@@ -14,8 +15,13 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{fix_range, font, px, ChartError, BLUE, INK, VERMILLION};
 
-/// Longest label shown in full; longer ones keep their first 27 characters and "…".
+/// Widest label shown in full, in columns of [`label_columns`]; longer ones keep what fits
+/// in 27 columns and "…".
 pub const MAX_LABEL_CHARS: usize = 28;
+
+/// Pixels one label column takes at the 12-point label font (Latin letters average about
+/// 6.6 px in the browsers' sans-serif fonts; wide characters take two columns).
+const COLUMN_PX: f64 = 6.6;
 
 /// One bar.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -74,7 +80,20 @@ where
 
     // Row r (from the bottom) holds bar n - 1 - r, so the first bar is on top.
     let rows = n.max(1) as f64;
-    let widest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    // The label strip fits the widest label: the backend's own measure (a canvas measures
+    // with the page's fonts) or two columns per wide character, whichever is larger, so a
+    // Chinese label is never clipped at the left edge (it was, when each character was
+    // counted as one Latin letter).
+    let label_style = TextStyle::from(FontDesc::from(font(12.0)));
+    let mut widest = 0.0f64;
+    for label in &labels {
+        let measured = area
+            .estimate_text_size(label, &label_style)
+            .map_or(0.0, |(w, _)| f64::from(w) / scale);
+        widest = widest
+            .max(measured)
+            .max(label_columns(label) as f64 * COLUMN_PX);
+    }
 
     // The legend gets a strip of its own below the chart, where it cannot hide a bar.
     area.fill(&WHITE)?;
@@ -89,7 +108,7 @@ where
     builder
         .margin(px(12.0))
         .x_label_area_size(px(42.0))
-        .y_label_area_size(px(widest as f64 * 6.6 + 14.0));
+        .y_label_area_size(px(widest + 14.0));
     if !chart.title.is_empty() {
         builder.caption(&chart.title, font(17.0));
     }
@@ -189,15 +208,40 @@ where
     Ok(())
 }
 
-/// `label`, or its first `MAX_LABEL_CHARS - 1` characters and "…".
-fn truncate(label: &str) -> String {
-    if label.chars().count() <= MAX_LABEL_CHARS {
-        label.to_string()
+/// Columns `text` takes when drawn: two for each wide character (East Asian wide and
+/// full-width forms: CJK ideographs, kana, Hangul, full-width punctuation), one for others.
+pub fn label_columns(text: &str) -> usize {
+    text.chars().map(char_columns).sum()
+}
+
+fn char_columns(c: char) -> usize {
+    let wide = matches!(c as u32,
+        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD);
+    if wide {
+        2
     } else {
-        let mut short: String = label.chars().take(MAX_LABEL_CHARS - 1).collect();
-        short.push('…');
-        short
+        1
     }
+}
+
+/// `label`, or as much of its start as fits in `MAX_LABEL_CHARS - 1` columns and "…".
+fn truncate(label: &str) -> String {
+    if label_columns(label) <= MAX_LABEL_CHARS {
+        return label.to_string();
+    }
+    let mut short = String::new();
+    let mut used = 0;
+    for c in label.chars() {
+        used += char_columns(c);
+        if used > MAX_LABEL_CHARS - 1 {
+            break;
+        }
+        short.push(c);
+    }
+    short.push('…');
+    short
 }
 
 /// The category axis: `labels.len()` rows of height 1 from the bottom, the last label in the
@@ -367,5 +411,46 @@ mod tests {
             assert!(texts(&svg).contains(&label), "{label}");
         }
         assert!(tags(&svg, "polyline", "stroke", "#333333").is_empty());
+    }
+
+    /// The left edge of the first bar: where the label strip ends.
+    fn first_bar_x(svg: &str) -> i32 {
+        tags(svg, "rect", "fill", "#0072B2")
+            .first()
+            .and_then(|t| format!(" {t}").split(" x=\"").nth(1).map(str::to_string))
+            .and_then(|t| t.split('"').next().and_then(|x| x.parse().ok()))
+            .expect("a blue bar with its x")
+    }
+
+    /// Telco's `tenure` as a Chinese export names it (在网月数, "months on the network").
+    /// It was drawn as `网月数`: the strip was sized at 6.6 px a character, half what a
+    /// Chinese character takes, so the first one fell off the left edge.
+    #[test]
+    fn chinese_labels_get_room_for_every_character() {
+        let chart = |label: &str| BarChart {
+            bars: vec![Bar {
+                label: label.into(),
+                value: 0.4,
+                spread: None,
+            }],
+            ..Default::default()
+        };
+        let latin = render((480, 200), |a| draw_bars(a, &chart("abcd"), 1.0));
+        let chinese = render((480, 200), |a| draw_bars(a, &chart("在网月数"), 1.0));
+        assert!(texts(&chinese).contains(&"在网月数"));
+        // Four wide characters take eight columns of 6.6 px: 26.4 px more than four letters
+        // (the SVG backend measures no wider than that).
+        assert!(
+            first_bar_x(&chinese) >= first_bar_x(&latin) + 26,
+            "{} vs {}",
+            first_bar_x(&chinese),
+            first_bar_x(&latin)
+        );
+        assert_eq!(label_columns("在网月数"), 8);
+        assert_eq!(label_columns("tenure 在网"), 11);
+        // Long Chinese labels are cut by width: 13 characters (26 columns) and "…".
+        let long = "客户最近一次下单距今的天数与平均间隔之比";
+        assert_eq!(truncate(long).chars().count(), 14);
+        assert!(truncate(long).ends_with('…'));
     }
 }

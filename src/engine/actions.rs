@@ -24,7 +24,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::dataset::{ColumnData, Dataset};
+use super::dataset::{ColumnData, ColumnKind, Dataset};
 use super::explain::{contributions, row_reasons, ExplainError, Reason};
 use super::export::{Cell, Table};
 use super::pipeline::{FittedPipeline, PipelineError};
@@ -297,6 +297,55 @@ impl ProfitInputs {
             }
         }
     }
+}
+
+/// Name fragments of columns that usually hold money (compared ignoring case, spaces and
+/// underscores): spend, revenue, order value and their Chinese equivalents.
+const MONEY_HINTS: [&str; 20] = [
+    "spend", "revenue", "amount", "value", "sales", "charge", "price", "payment", "cashback",
+    "balance", "salary", "income", "ltv", "clv", "monetary", "profit", "消费", "金额", "收入",
+    "费用",
+];
+
+/// The columns that can stand for what a kept customer is worth: numeric columns of the
+/// kind *numeric* (not identifiers, dates, constants or yes/no flags), other than the
+/// target, with more than two different values (a 0/1 flag is no amount); columns named
+/// like money (spend, revenue, charges, 金额, …) first, the rest in file order.
+pub fn value_columns(ds: &Dataset, target: &str) -> Vec<String> {
+    let squash = |name: &str| -> String {
+        name.chars()
+            .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let mut columns: Vec<(bool, String)> = ds
+        .columns
+        .iter()
+        .filter(|c| c.kind == ColumnKind::Numeric && c.name != target)
+        .filter_map(|c| match &c.data {
+            ColumnData::Numeric(values) => Some((c, values)),
+            ColumnData::Categorical { .. } => None,
+        })
+        .filter(|(_, values)| {
+            let mut seen: Vec<f64> = Vec::with_capacity(3);
+            for v in values.iter().filter(|v| v.is_finite()) {
+                if !seen.contains(v) {
+                    seen.push(*v);
+                    if seen.len() > 2 {
+                        return true;
+                    }
+                }
+            }
+            false
+        })
+        .map(|(c, _)| {
+            let name = squash(&c.name);
+            (MONEY_HINTS.iter().any(|h| name.contains(h)), c.name.clone())
+        })
+        .collect();
+    // Stable: money-like names first, each group in file order.
+    columns.sort_by_key(|(money, _)| !*money);
+    columns.into_iter().map(|(_, name)| name).collect()
 }
 
 /// The outcome of contacting every customer scored at or above `threshold`, projected to
@@ -846,6 +895,31 @@ mod tests {
     /// the median of 300, 20 and 100, which is 100. Cost 10, success 50%: k = 1: 150 − 10 =
     /// 140; k = 2: 150 + 50 − 20 = 180; k = 3: 150 + 50 + 10 − 30 = 180. On the tie the
     /// fewer contacts (k = 2) win.
+    /// Column names from the IBM Telco and Kaggle E-Commerce exports (../shared/datasets).
+    #[test]
+    fn value_columns_offer_amounts_money_first() {
+        let ds = read_csv(
+            b"customerID,SeniorCitizen,tenure,MonthlyCharges,TotalCharges,CashbackAmount,Churn\n\
+              7590,0,1,29.85,29.85,120.5,No\n\
+              5575,1,34,56.95,1889.5,80.25,No\n\
+              3668,0,2,53.85,108.15,99.0,Yes\n\
+              7795,0,45,42.3,1840.75,150.0,No\n",
+            &ReadOptions::default(),
+        )
+        .expect("valid csv");
+        let mut ds = ds;
+        // The reader calls four numbers in four rows numeric; mark the id as a user would.
+        if let Some(c) = ds.columns.iter_mut().find(|c| c.name == "customerID") {
+            c.kind = ColumnKind::Identifier;
+        }
+        assert_eq!(
+            value_columns(&ds, "Churn"),
+            vec!["MonthlyCharges", "TotalCharges", "CashbackAmount", "tenure"]
+        );
+        // The target is never offered, even when it is numeric with many values.
+        assert!(!value_columns(&ds, "tenure").contains(&"tenure".to_string()));
+    }
+
     #[test]
     fn values_from_a_column_fill_blanks_with_the_median() {
         let ds = read_csv(

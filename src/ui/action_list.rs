@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use super::browser::download;
+use super::browser::{download, today};
 use crate::engine::actions::{action_table, reason_text, ActionRow, Tier};
 use crate::engine::dataset::group_thousands;
 use crate::engine::export::{to_csv, to_xlsx};
+use crate::report::download_name;
 
 /// Rows per page.
 const PAGE: usize = 50;
@@ -38,7 +39,11 @@ fn keep(row: &ActionRow, tier: Option<Tier>, action: &str, text: &str) -> bool {
 
 /// The list, its filters and downloads.
 #[component]
-pub fn ActionList(rows: Arc<Vec<ActionRow>>) -> impl IntoView {
+pub fn ActionList(
+    rows: Arc<Vec<ActionRow>>,
+    /// The data file's name, for the names of the downloads.
+    file_name: String,
+) -> impl IntoView {
     let (tier, set_tier) = signal(None::<Tier>);
     let (action, set_action) = signal(String::new());
     let (text, set_text) = signal(String::new());
@@ -85,12 +90,16 @@ pub fn ActionList(rows: Arc<Vec<ActionRow>>) -> impl IntoView {
                 .and_then(|bytes| {
                     download(
                         &bytes,
-                        "churn-action-list.xlsx",
+                        &download_name("churn-action-list", &file_name, &today(), "xlsx"),
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     )
                 })
         } else {
-            download(&to_csv(&table), "churn-action-list.csv", "text/csv")
+            download(
+                &to_csv(&table),
+                &download_name("churn-action-list", &file_name, &today(), "csv"),
+                "text/csv",
+            )
         };
         set_error.set(result.err());
     };
@@ -163,6 +172,7 @@ pub fn ActionList(rows: Arc<Vec<ActionRow>>) -> impl IntoView {
                 <label class="field">
                     "Order by "
                     <select data-testid="action-sort" on:change=move |ev| {
+                        set_page.set(0);
                         set_sort.set(match event_target_value(&ev).as_str() {
                             "value" => SortBy::Value,
                             "customer" => SortBy::Customer,
@@ -186,7 +196,7 @@ pub fn ActionList(rows: Arc<Vec<ActionRow>>) -> impl IntoView {
                 }>"Download as CSV"</button>
                 " "
                 <button class="button" data-testid="download-xlsx" on:click=move |_| save(true)>"Download as Excel"</button>
-                <span class="hint">" (the customers shown, in this order; cells that a spreadsheet would run as a formula start with an apostrophe)"</span>
+                <span class="hint">" (the customers shown, in this order; in the CSV, cells that a spreadsheet would run as a formula start with an apostrophe)"</span>
             </p>
             {move || error.get().map(|e| view! { <p class="error" data-testid="download-error">{e}</p> })}
             <table class="action-table" data-testid="action-table">
@@ -203,13 +213,20 @@ pub fn ActionList(rows: Arc<Vec<ActionRow>>) -> impl IntoView {
                 <tbody>{body}</tbody>
             </table>
             <div class="pager">
+                <button class="button small" data-testid="action-page-first"
+                    prop:disabled={move || page.get() == 0}
+                    on:click=move |_| set_page.set(0)>"First"</button>
                 <button class="button small" data-testid="action-page-prev"
-                    prop:disabled=move || page.get() == 0
+                    prop:disabled={move || page.get() == 0}
                     on:click=move |_| set_page.update(|p| *p = p.saturating_sub(1))>"Previous"</button>
                 <span data-testid="action-page">{move || format!(" page {} of {} ", page.get().min(pages() - 1) + 1, pages())}</span>
                 <button class="button small" data-testid="action-page-next"
-                    prop:disabled=move || page.get() + 1 >= pages()
-                    on:click=move |_| set_page.update(|p| *p += 1)>"Next"</button>
+                    // In braces: a bare `>=` would end the tag inside `view!`.
+                    prop:disabled={move || page.get() + 1 >= pages()}
+                    on:click=move |_| set_page.update(|p| *p = (*p + 1).min(pages() - 1))>"Next"</button>
+                <button class="button small" data-testid="action-page-last"
+                    prop:disabled={move || page.get() + 1 >= pages()}
+                    on:click=move |_| set_page.set(pages() - 1)>"Last"</button>
             </div>
         </div>
     }

@@ -10,19 +10,19 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::action_list::ActionList;
-use super::browser::download;
+use super::browser::{download, today};
 use super::chart_canvas::{ChartCanvas, Draw};
 use super::playbook::PlaybookEditor;
 use super::results::lines;
 use crate::charts::draw_bars;
 use crate::charts::figures::{profit_chart, tier_chart};
 use crate::engine::actions::{
-    action_list, summarise_tiers, ActionRow, CustomerValue, Playbook, ProfitCurve, ProfitInputs,
-    ScoredCustomer, TierCuts,
+    action_list, summarise_tiers, value_columns, ActionRow, CustomerValue, Playbook, ProfitCurve,
+    ProfitInputs, ScoredCustomer, TierCuts,
 };
-use crate::engine::dataset::{group_thousands, ColumnData, Dataset};
+use crate::engine::dataset::{group_thousands, Dataset};
 use crate::engine::evaluation::ModelRun;
-use crate::report::{amount as money, html_report, ReportInput};
+use crate::report::{amount as money, download_name, html_report, ReportInput};
 
 /// Every customer of the file scored by one model, with their reasons.
 #[derive(Clone)]
@@ -38,7 +38,9 @@ pub struct Scored {
 pub struct ActionState {
     pub inputs: RwSignal<ProfitInputs>,
     pub playbook: RwSignal<Playbook>,
-    pub scored: RwSignal<Option<Scored>>,
+    /// Every customer scored, per model the user scored with; kept while the user
+    /// switches between the models of one run, cleared when the data or the run changes.
+    pub scored: RwSignal<Vec<Scored>>,
 }
 
 impl ActionState {
@@ -46,7 +48,7 @@ impl ActionState {
         ActionState {
             inputs: RwSignal::new(ProfitInputs::default()),
             playbook: RwSignal::new(Playbook::ecommerce()),
-            scored: RwSignal::new(None),
+            scored: RwSignal::new(Vec::new()),
         }
     }
 }
@@ -89,9 +91,9 @@ pub fn ActionsPanel(
     let mine = Memo::new({
         let run = run.clone();
         move |_| {
-            scored.with(|s| {
-                s.as_ref()
-                    .filter(|s| Arc::ptr_eq(&s.run, &run))
+            scored.with(|list| {
+                list.iter()
+                    .find(|s| Arc::ptr_eq(&s.run, &run))
                     .map(|s| s.customers.clone())
             })
         }
@@ -135,6 +137,8 @@ pub fn ActionsPanel(
         }
     });
     let (report_error, set_report_error) = signal(None::<String>);
+    let file_for_list = file_name.clone();
+    let target_for_profit = target.clone();
     let make_report = {
         let dataset = dataset.clone();
         let run = run.clone();
@@ -171,9 +175,13 @@ pub fn ActionsPanel(
                 playbook: &playbook.get_untracked(),
                 actions: &rows,
             });
-            let result = html
-                .map_err(|e| e.to_string())
-                .and_then(|html| download(html.as_bytes(), &report_name(&file_name), "text/html"));
+            let result = html.map_err(|e| e.to_string()).and_then(|html| {
+                download(
+                    html.as_bytes(),
+                    &download_name("churn-report", &file_name, &today(), "html"),
+                    "text/html",
+                )
+            });
             set_report_error.set(result.err());
         }
     };
@@ -194,7 +202,7 @@ pub fn ActionsPanel(
                 )}
             </p>
             <TierSection cuts default_cuts tiers=tiers.into() scored=Signal::derive(move || mine.with(Option::is_some)) />
-            <ProfitSection inputs profit=profit.into() threshold dataset=dataset.clone() />
+            <ProfitSection inputs profit=profit.into() threshold dataset=dataset.clone() target=target_for_profit.clone() />
             <PlaybookEditor playbook />
             <div class="score-row">
                 <button
@@ -209,7 +217,7 @@ pub fn ActionsPanel(
             {move || match actions.get() {
                 None => None,
                 Some(Err(e)) => Some(view! { <p class="error" data-testid="action-error">{e}</p> }.into_any()),
-                Some(Ok(rows)) => Some(view! { <ActionList rows /> }.into_any()),
+                Some(Ok(rows)) => Some(view! { <ActionList rows file_name=file_for_list.clone() /> }.into_any()),
             }}
             <div class="score-row">
                 <button class="button" data-testid="download-report" on:click=make_report>
@@ -222,22 +230,6 @@ pub fn ActionsPanel(
             {move || report_error.get().map(|e| view! { <p class="error" data-testid="report-error">{e}</p> })}
         </section>
     }
-}
-
-/// `churn-report-NAME.html` for a data file called `NAME.csv`.
-fn report_name(file: &str) -> String {
-    let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
-    let safe: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("churn-report-{safe}.html")
 }
 
 /// Risk tiers with editable cut-offs.
@@ -290,10 +282,14 @@ fn TierSection(
                         .collect::<Vec<_>>()
                         .join(", ")
                 };
+                // Before scoring the counts would repeat the test customers' column.
+                let whole_file = scored
+                    .get()
+                    .then(|| view! { <td class="num" data-col="customers">{group_thousands(t.customers)}</td> });
                 view! {
                     <tr data-testid="tier-row" data-tier=t.tier.label()>
                         <th scope="row">{t.tier.label()}</th>
-                        <td class="num" data-col="customers">{group_thousands(t.customers)}</td>
+                        {whole_file}
                         <td class="num" data-col="test-customers">{group_thousands(t.test_customers)}</td>
                         <td class="num" data-col="churn-rate">{rate}</td>
                         <td data-col="drivers">{drivers}</td>
@@ -336,7 +332,7 @@ fn TierSection(
                     <thead>
                         <tr>
                             <th scope="col">"Tier"</th>
-                            <th scope="col">"Customers"</th>
+                            {move || scored.get().then(|| view! { <th scope="col">"Customers in the file"</th> })}
                             <th scope="col">"Test customers"</th>
                             <th scope="col">"Churn rate (test)"</th>
                             <th scope="col">"Main drivers"</th>
@@ -364,6 +360,8 @@ fn ProfitSection(
     profit: Signal<Result<ProfitCurve, String>>,
     threshold: RwSignal<f64>,
     dataset: Arc<Dataset>,
+    /// The target column (never offered as an amount).
+    target: String,
 ) -> impl IntoView {
     let (error, set_error) = signal(None::<String>);
     // Number fields: parsed and checked before they change anything.
@@ -384,13 +382,7 @@ fn ProfitSection(
             _ => set_error.set(Some(format!("{what}: '{text}' is not a number"))),
         }
     };
-    let numeric_columns: Vec<String> = dataset
-        .columns
-        .iter()
-        .filter(|c| matches!(c.data, ColumnData::Numeric(_)))
-        .map(|c| c.name.clone())
-        .collect();
-    let value_options = numeric_columns
+    let value_options = value_columns(&dataset, &target)
         .iter()
         .map(|c| view! { <option value=c.clone()>{format!("each customer's {c}")}</option> })
         .collect_view();

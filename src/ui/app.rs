@@ -27,7 +27,7 @@ use crate::charts::{LegendAt, LineChart, Series};
 use crate::engine::checks::{check, DataWarning};
 use crate::engine::clean::{apply_merges, suggest_merges};
 use crate::engine::dataset::{Column, ColumnKind, ColumnSummary, Dataset};
-use crate::engine::evaluation::{best_model, ModelRun};
+use crate::engine::evaluation::{best_model, model_label, ModelRun};
 use crate::engine::ingest::{ReadInfo, ReadOptions};
 use crate::engine::jobs::{FitRequest, JobProgress, ReadRequest, ReadResult};
 use crate::engine::pipeline::ModelKind;
@@ -93,7 +93,7 @@ pub fn App() -> impl IntoView {
     let clear_results = move || {
         runs.set(Vec::new());
         set_trained_on.set(None);
-        action_state.scored.set(None);
+        action_state.scored.set(Vec::new());
     };
     // The model in use; a new one only when another model is chosen (compared by pointer,
     // not by value).
@@ -108,6 +108,8 @@ pub fn App() -> impl IntoView {
             _ => true,
         },
     );
+    // Whether the training run going on (or last run) has delivered a model yet.
+    let run_has_models = RwSignal::new(false);
     let (busy, set_busy) = signal(None::<&'static str>);
     let (error, set_error) = signal(None::<String>);
     let (notice, set_notice) = signal(None::<String>);
@@ -204,13 +206,27 @@ pub fn App() -> impl IntoView {
         cancel_job();
         set_busy.set(None);
         set_progress.set(None);
-        let kept = runs.with_untracked(Vec::len);
         set_notice.set(Some(if was_scoring {
             "Scoring stopped. The results and settings are as they were.".to_string()
-        } else if was_training && kept > 0 {
-            format!("Training stopped. The {kept} model(s) finished before it are kept.")
+        } else if was_training && run_has_models.get_untracked() {
+            // The models finished before Cancel are this run's results: recommend and use
+            // the best of them, and untick the ones that were not trained.
+            let finished: Vec<ModelKind> =
+                runs.with_untracked(|list| list.iter().map(|r| r.kind).collect());
+            let stopped: Vec<ModelKind> = settings.with_untracked(|s| {
+                s.models
+                    .iter()
+                    .copied()
+                    .filter(|m| !finished.contains(m))
+                    .collect()
+            });
+            settings.update(|s| s.models.retain(|m| finished.contains(m)));
+            let best = runs.with_untracked(|list| best_model(list.as_slice()));
+            chosen.set(best.unwrap_or(0));
+            train_ms.set(now_ms() - job_started.get_untracked());
+            cancel_message(&finished, &stopped, best.map(|b| finished[b]))
         } else if was_training {
-            "Training stopped. Nothing was changed.".to_string()
+            "Training stopped before any model finished. Nothing was changed.".to_string()
         } else if loaded.with_untracked(Option::is_some) {
             "Reading stopped. The table you had is still here.".to_string()
         } else {
@@ -280,11 +296,13 @@ pub fn App() -> impl IntoView {
         // The previous results stay until the first model of this run arrives.
         let start = now_ms();
         let first = std::rc::Rc::new(std::cell::Cell::new(true));
+        run_has_models.set(false);
         let on_model = {
             let l = l.clone();
             move |run: ModelRun| {
                 if first.replace(false) {
-                    action_state.scored.set(None);
+                    run_has_models.set(true);
+                    action_state.scored.set(Vec::new());
                     runs.set(Vec::new());
                     chosen.set(0);
                     train_ms.set(0.0);
@@ -336,10 +354,13 @@ pub fn App() -> impl IntoView {
                 set_busy.set(None);
                 set_progress.set(None);
                 match result {
-                    Ok(customers) => action_state.scored.set(Some(Scored {
-                        run,
-                        customers: Arc::new(customers),
-                    })),
+                    Ok(customers) => action_state.scored.update(|list| {
+                        list.retain(|s| !Arc::ptr_eq(&s.run, &run));
+                        list.push(Scored {
+                            run,
+                            customers: Arc::new(customers),
+                        });
+                    }),
                     Err(e) => set_error.set(Some(format!("Scoring failed: {e}"))),
                 }
             }
@@ -652,6 +673,40 @@ fn bench_fit_request() -> Option<FitRequest> {
         positive: query_param("bench-positive")?,
         model,
     })
+}
+
+/// What Cancel during training says: which models were stopped (and unticked), which were
+/// kept, and the one now in use.
+fn cancel_message(
+    finished: &[ModelKind],
+    stopped: &[ModelKind],
+    in_use: Option<ModelKind>,
+) -> String {
+    let names = |kinds: &[ModelKind]| -> String {
+        let names: Vec<String> = kinds
+            .iter()
+            .map(|&k| model_label(k).to_lowercase())
+            .collect();
+        match names.as_slice() {
+            [] => String::new(),
+            [one] => one.clone(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        }
+    };
+    let mut text = format!("Training stopped. Kept: {}", names(finished));
+    if !stopped.is_empty() {
+        text.push_str(&format!(
+            "; not trained: {} (unticked, tick again to train it)",
+            names(stopped)
+        ));
+    }
+    if let Some(kind) = in_use {
+        text.push_str(&format!(
+            ". In use: {}, the recommended one of those kept.",
+            model_label(kind).to_lowercase()
+        ));
+    }
+    text
 }
 
 /// The busy message of a training run (also how Cancel knows what it stopped).

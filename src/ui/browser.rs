@@ -5,6 +5,14 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 /// Milliseconds since the page started (high resolution).
+/// Today's date (UTC) as `YYYY-MM-DD`, for the names of downloaded files.
+pub fn today() -> String {
+    let iso = js_sys::Date::new_0().to_iso_string().as_string();
+    iso.and_then(|s| s.get(..10).map(str::to_string))
+        .unwrap_or_else(|| "today".to_string())
+}
+
+/// Milliseconds on the page's clock.
 pub fn now_ms() -> f64 {
     window().performance().map_or(0.0, |p| p.now())
 }

@@ -66,7 +66,7 @@ pub fn ChartCanvas(
             role="img"
             aria-label=label
             style:width=format!("{width}px")
-            style:height=format!("{height}px")
+            style:aspect-ratio=format!("{width} / {height}")
         ></canvas>
     }
 }

@@ -110,9 +110,9 @@ fn ModelDetail(
                 {move || {
                     let ms = train_ms.get();
                     (ms > 0.0).then(|| view! {
-                        "; the whole run "
-                        <span data-testid="train-time">{format!("{ms:.0}")}</span>
-                        " ms"
+                        "; the whole run took "
+                        <span data-testid="train-time">{format!("{:.2}", ms / 1000.0)}</span>
+                        " s"
                     })
                 }}
                 "."
