@@ -1238,4 +1238,27 @@ mod tests {
             assert!(bytes.len() * 4 < stored, "{} of {stored}", bytes.len());
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Any text XML can carry reads back from the workbook exactly as written: formula
+        /// triggers, quotes, `_x0041_`, line breaks, spaces at either end.
+        #[test]
+        fn xlsx_text_cells_read_back_unchanged(
+            texts in proptest::collection::vec("[-+=@'\"_x0-9A-Fa-z \t\r\n<>&;客😀]{1,12}", 1..8),
+        ) {
+            let table = Table {
+                columns: vec!["text".into()],
+                rows: texts.iter().map(|t| vec![text(t)]).collect(),
+                formats: Vec::new(),
+            };
+            let bytes = to_xlsx(&table, "Actions").expect("fits");
+            let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("opens");
+            let range = book.worksheet_range("Actions").expect("sheet reads");
+            for (r, t) in texts.iter().enumerate() {
+                proptest::prop_assert_eq!(range.get((r + 1, 0)), Some(&Data::String(t.clone())));
+            }
+        }
+    }
 }
