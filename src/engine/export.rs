@@ -357,8 +357,8 @@ pub fn to_xlsx(table: &Table, sheet_name: &str) -> Result<Vec<u8>> {
     zip.finish()
 }
 
-/// The cell range of the header and the data, `A1:H5001`; `None` for a table without
-/// columns.
+/// Where the header and the data end: the last column's letters and the last row's number
+/// (`H` and 5001 for `A1:H5001`); `None` for a table without columns.
 fn used_range(table: &Table, width: usize) -> Option<(String, usize)> {
     width
         .checked_sub(1)
