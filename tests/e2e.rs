@@ -1984,19 +1984,25 @@ async fn sample_actions_profit_playbook_exports_and_an_offline_report() {
             sheet.get((row, 2)).map(|d| d.to_string()),
             Some("high".to_string())
         );
-        let action = sheet
-            .get((row, 6))
-            .map(|d| d.to_string())
-            .unwrap_or_default();
+        // The action is text exactly as the playbook gives it (the formula one too: an
+        // inline string is never evaluated, so it needs no apostrophe).
+        let action = sheet.get((row, 6));
         assert!(
-            !action.starts_with('='),
-            "row {row}: formula left live: {action}"
+            matches!(action, Some(calamine::Data::String(a)) if !a.starts_with('=') || a == FORMULA_ACTION),
+            "row {row}: the action is the playbook's text: {action:?}"
         );
         assert!(
             matches!(sheet.get((row, 1)), Some(calamine::Data::Float(_))),
             "probabilities stay numbers"
         );
     }
+    let formulas = book
+        .worksheet_formula("Action list")
+        .expect("formulas read");
+    assert!(
+        formulas.used_cells().next().is_none(),
+        "no cell of the workbook is a formula"
+    );
 
     // The report: one file.
     click(c, "download-report").await;

@@ -121,9 +121,9 @@ USAGE:
       the 80th and 50th percentiles of the test scores), scores every customer with their
       top three reasons, suggests an action from the playbook (the built-in e-commerce one,
       or a JSON file {\"rules\": [{\"columns\": \"days since|recency\", \"action\": \"...\"}],
-      \"fallback\": \"...\"}) and writes the action list (CSV or Excel by the extension; cells a
-      spreadsheet would run as a formula get a leading apostrophe) and the one-file HTML
-      report. Prints the plan and how long each step took.
+      \"fallback\": \"...\"}) and writes the action list (CSV or Excel by the extension; in
+      the CSV, cells a spreadsheet would run as a formula get a leading apostrophe, the
+      workbook keeps text as it is, never as a formula) and the one-file HTML report. Prints the plan and how long each step took.
   churnscope sample [--rows 5000] [--seed 20241101] [--out FILE]
       Writes the built-in synthetic sample dataset (to standard output without --out).
 ";

@@ -24,9 +24,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::dataset::{ColumnData, ColumnKind, Dataset};
+use super::dataset::{Column, ColumnData, ColumnKind, Dataset};
 use super::explain::{contributions, row_reasons, ExplainError, Reason};
-use super::export::{Cell, Table};
+use super::export::{Cell, NumberFormat, Table};
 use super::pipeline::{FittedPipeline, PipelineError};
 
 /// Why an action plan cannot be made.
@@ -678,6 +678,10 @@ pub fn score_customers(
 pub struct ActionRow {
     pub row: usize,
     pub id: String,
+    /// The id as the number the file holds, when the id column is numeric (the row's
+    /// number when there is no id column), so the workbook keeps it a number.
+    #[serde(default)]
+    pub id_number: Option<f64>,
     pub probability: f64,
     pub tier: Tier,
     pub reasons: Vec<Reason>,
@@ -711,16 +715,18 @@ pub fn action_list(
     let mut list: Vec<ActionRow> = scored
         .iter()
         .zip(values)
-        .map(|(c, v)| ActionRow {
-            row: c.row,
-            id: ids
-                .and_then(|col| col.text(c.row))
-                .unwrap_or_else(|| (c.row + 1).to_string()),
-            probability: c.probability,
-            tier: cuts.tier(c.probability),
-            reasons: c.reasons.clone(),
-            action: playbook.suggest(&c.reasons).action,
-            expected_value: expected_value(c.probability, v, inputs),
+        .map(|(c, v)| {
+            let (id, id_number) = customer_id(ids, c.row);
+            ActionRow {
+                row: c.row,
+                id,
+                id_number,
+                probability: c.probability,
+                tier: cuts.tier(c.probability),
+                reasons: c.reasons.clone(),
+                action: playbook.suggest(&c.reasons).action,
+                expected_value: expected_value(c.probability, v, inputs),
+            }
         })
         .collect();
     list.sort_by(|a, b| {
@@ -729,6 +735,16 @@ pub fn action_list(
             .then(a.row.cmp(&b.row))
     });
     Ok(list)
+}
+
+/// The id of `row` as text and, when the id column holds numbers, as a number; the row's
+/// number counting from 1 when there is no id column or the cell is blank.
+fn customer_id(ids: Option<&Column>, row: usize) -> (String, Option<f64>) {
+    match ids.and_then(|col| col.text(row).map(|text| (text, &col.data))) {
+        Some((text, ColumnData::Numeric(values))) => (text, Some(values[row])),
+        Some((text, ColumnData::Categorical { .. })) => (text, None),
+        None => ((row + 1).to_string(), Some((row + 1) as f64)),
+    }
 }
 
 /// A reason as people read it: `column = value`.
@@ -749,10 +765,16 @@ pub const ACTION_COLUMNS: [&str; 8] = [
 ];
 
 /// The action list as a table for [`super::export::to_csv`] and
-/// [`super::export::to_xlsx`]: probabilities and values as numbers, the rest as text.
+/// [`super::export::to_xlsx`]: probabilities, values and numeric ids as numbers (shown with
+/// four decimals, two decimals and in full), the rest as text.
 pub fn action_table(rows: &[ActionRow]) -> Table {
+    let mut formats = vec![NumberFormat::General; ACTION_COLUMNS.len()];
+    formats[0] = NumberFormat::Integer;
+    formats[1] = NumberFormat::Probability;
+    formats[7] = NumberFormat::Money;
     Table {
         columns: ACTION_COLUMNS.iter().map(|c| c.to_string()).collect(),
+        formats,
         rows: rows
             .iter()
             .map(|r| {
@@ -762,7 +784,8 @@ pub fn action_table(rows: &[ActionRow]) -> Table {
                         .map_or(Cell::Empty, |x| Cell::Text(reason_text(x)))
                 };
                 vec![
-                    Cell::Text(r.id.clone()),
+                    r.id_number
+                        .map_or_else(|| Cell::Text(r.id.clone()), Cell::Number),
                     Cell::Number(r.probability),
                     Cell::Text(r.tier.label().to_string()),
                     reason(0),
@@ -1210,13 +1233,14 @@ mod tests {
         }
     }
 
-    /// Hostile ids, reasons and actions leave as inert text: formula triggers get an
-    /// apostrophe, markup stays text, numbers stay numbers.
+    /// Hostile ids, reasons and actions leave in the CSV as inert text: formula triggers
+    /// get an apostrophe, markup stays text, numbers stay numbers.
     #[test]
     fn exported_action_lists_are_inert() {
         let row = ActionRow {
             row: 0,
             id: "=HYPERLINK(\"http://x\",\"y\")".into(),
+            id_number: None,
             probability: 0.75,
             tier: Tier::High,
             reasons: vec![Reason {
@@ -1235,6 +1259,100 @@ mod tests {
             lines[1],
             "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",0.75,high,'@cmd = <img src=x onerror=alert(1)>,,,'+call,-2.5"
         );
+    }
+
+    /// Issue 14: ids that are numbers in the file stay numbers in the workbook, in full in
+    /// the CSV; text ids (`00123`, `=1+1`) stay text exactly as written; without an id
+    /// column the row numbers are numbers.
+    #[test]
+    fn exported_ids_keep_their_type_from_the_file() {
+        use crate::engine::dataset::ColumnKind;
+        use crate::engine::export::{to_csv, to_xlsx};
+        use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+        let n = 25;
+        let phone_like = |row: usize| 447_911_123_400.0 + row as f64;
+        let numeric = Column::new(
+            "customer_id".into(),
+            ColumnData::Numeric((0..n).map(phone_like).collect()),
+        );
+        let texts: Vec<String> = (0..n)
+            .map(|row| match row {
+                0 => "00123".to_string(),
+                1 => "=1+1".to_string(),
+                row => format!("C-{row:03}"),
+            })
+            .collect();
+        let text = Column::new(
+            "customer_id".into(),
+            ColumnData::Categorical {
+                levels: texts.clone(),
+                codes: (0..n as u32).collect(),
+            },
+        );
+        let spend = Column::new(
+            "spend".into(),
+            ColumnData::Numeric((0..n).map(|row| (row % 7) as f64).collect()),
+        );
+        let cases = [
+            (
+                numeric,
+                (0..n)
+                    .map(|r| Data::Float(phone_like(r)))
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                text,
+                texts.iter().map(|t| Data::String(t.clone())).collect(),
+            ),
+            (spend, (0..n).map(|r| Data::Float((r + 1) as f64)).collect()),
+        ];
+        for (column, expected) in cases {
+            let name = column.name.clone();
+            assert_eq!(
+                column.kind == ColumnKind::Identifier,
+                name == "customer_id",
+                "{name}"
+            );
+            let ds = Dataset {
+                n_rows: n,
+                columns: vec![column],
+            };
+            // Riskiest first is row order here.
+            let scored: Vec<ScoredCustomer> = (0..n)
+                .map(|row| ScoredCustomer {
+                    row,
+                    probability: 1.0 - row as f64 / 100.0,
+                    reasons: Vec::new(),
+                })
+                .collect();
+            let cuts = TierCuts {
+                high: 0.9,
+                medium: 0.5,
+            };
+            let list = action_list(
+                &ds,
+                &scored,
+                &cuts,
+                &Playbook::ecommerce(),
+                &ProfitInputs::default(),
+            )
+            .expect("valid inputs");
+            let table = action_table(&list);
+            let bytes = to_xlsx(&table, "Actions").expect("fits");
+            let mut book: Xlsx<_> =
+                open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("opens");
+            let range = book.worksheet_range("Actions").expect("sheet reads");
+            for (row, cell) in expected.iter().enumerate() {
+                assert_eq!(range.get((row + 1, 0)), Some(cell), "{name}, row {row}");
+            }
+            let csv = String::from_utf8(to_csv(&table)).expect("UTF-8");
+            let first = csv.lines().nth(1).expect("a first customer");
+            let id = match &expected[0] {
+                Data::Float(x) => format!("{x}"),
+                other => format!("{other}"),
+            };
+            assert!(first.starts_with(&format!("{id},")), "{first}");
+        }
     }
 
     /// A saved playbook loads back as it was; a damaged file says where.

@@ -196,7 +196,7 @@ pub fn ActionList(
                 }>"Download as CSV"</button>
                 " "
                 <button class="button" data-testid="download-xlsx" on:click=move |_| save(true)>"Download as Excel"</button>
-                <span class="hint">" (the customers shown, in this order; in the CSV, cells that a spreadsheet would run as a formula start with an apostrophe)"</span>
+                <span class="hint">" (the customers shown, in this order; in the CSV, cells that a spreadsheet would run as a formula start with an apostrophe; the Excel file keeps every cell as written)"</span>
             </p>
             {move || error.get().map(|e| view! { <p class="error" data-testid="download-error">{e}</p> })}
             <table class="action-table" data-testid="action-table">
