@@ -1971,6 +1971,12 @@ async fn sample_actions_profit_playbook_exports_and_an_offline_report() {
     )
     .await;
     use calamine::Reader;
+    // Compressed as spreadsheet programs write it (issue 14, defect 3): the first zip entry
+    // uses method 8, deflate (PKWARE APPNOTE 4.3.7: the method is at byte 8 of the local
+    // header).
+    assert_eq!(&xlsx[..4], b"PK\x03\x04");
+    assert_eq!(u16::from_le_bytes([xlsx[8], xlsx[9]]), 8, "deflated");
+    eprintln!("high tier as xlsx: {} rows, {} bytes", high, xlsx.len());
     let mut book: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).expect("a workbook");
     let sheet = book.worksheet_range("Action list").expect("the sheet");
@@ -1996,6 +2002,37 @@ async fn sample_actions_profit_playbook_exports_and_an_offline_report() {
             "probabilities stay numbers"
         );
     }
+    let exact = (1..=high)
+        .filter(|&row| {
+            sheet.get((row, 6)).map(|d| d.to_string()).as_deref() == Some(FORMULA_ACTION)
+        })
+        .count();
+    assert!(
+        exact > 0,
+        "some high-tier customers get the formula action, written exactly as the merchant typed it"
+    );
+    // What the merchant sees on opening it, as a page for the screenshot: each cell's
+    // value and the type calamine read.
+    let mut read_back = String::from(
+        "<!doctype html><meta charset=utf-8><style>td,th{border:1px solid #ccc;padding:2px 6px;font:12px sans-serif}</style><table>",
+    );
+    for row in 0..sheet.height().min(12) {
+        read_back.push_str("<tr>");
+        for col in 0..sheet.width() {
+            let (text, kind) = match sheet.get((row, col)) {
+                Some(calamine::Data::Float(v)) => (v.to_string(), "number"),
+                Some(calamine::Data::String(t)) => (t.clone(), "text"),
+                Some(other) => (other.to_string(), "other"),
+                None => (String::new(), "empty"),
+            };
+            let text = text.replace('&', "&amp;").replace('<', "&lt;");
+            read_back.push_str(&format!("<td>{text}<br><small>{kind}</small></td>"));
+        }
+        read_back.push_str("</tr>");
+    }
+    read_back.push_str("</table>");
+    let read_back_path = downloads.join("xlsx-read-back.html");
+    std::fs::write(&read_back_path, read_back).expect("write the read-back page");
     let formulas = book
         .worksheet_formula("Action list")
         .expect("formulas read");
@@ -2026,6 +2063,10 @@ async fn sample_actions_profit_playbook_exports_and_an_offline_report() {
         serde_json::json!({ "offline": true, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
     )
     .await;
+    b.goto(&format!("file://{}", read_back_path.display()))
+        .await
+        .expect("open the read-back workbook");
+    screenshot(&b, "17c-xlsx-read-back.png").await;
     // What the browser's own start page loaded is not the report's.
     requested_urls(&b).await;
     b.goto(&format!("file://{}", report_path.display()))
