@@ -77,7 +77,7 @@ pub fn parse_number_in(cell: &str, style: NumberStyle) -> Option<f64> {
         None => false,
     };
     let first = t.chars().next()?;
-    if !(first.is_ascii_digit() || first == '.' || first == ',') {
+    if !(first.is_ascii_digit() || first == '.' || first == ',') || zero_padded(t.as_bytes()) {
         return None;
     }
     let value = match style {
@@ -115,6 +115,9 @@ pub fn parse_number_in(cell: &str, style: NumberStyle) -> Option<f64> {
 #[inline(always)]
 pub fn parse_plain_number(cell: &str, style: NumberStyle) -> Option<(f64, bool)> {
     let b = cell.as_bytes();
+    if zero_padded(b) {
+        return None;
+    }
     if let Some((v, point)) = short_decimal(b) {
         if !point {
             return Some((v, true));
@@ -138,6 +141,14 @@ pub fn parse_plain_number(cell: &str, style: NumberStyle) -> Option<(f64, bool)>
     }
     let v: f64 = cell.parse().ok()?;
     v.is_finite().then_some((v, integer))
+}
+
+/// Whether a cell starts with a zero followed by another digit (`00123`, `0712 345678`):
+/// a code (a customer id, a postcode, a phone number) whose leading zeros matter, never a
+/// quantity, so the column stays text and an exported id matches the shop's records.
+#[inline(always)]
+fn zero_padded(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0] == b'0' && b[1].is_ascii_digit()
 }
 
 /// Exact powers of ten up to 10^22, the largest a double holds exactly.
@@ -476,6 +487,13 @@ mod tests {
             ("¥1,000", Point, Some(1000.0)),
             ("￥88", Point, Some(88.0)),
             ("12,5%", Comma, Some(0.125)),
+            // Zero-padded codes are text; a lone zero and decimals below one are numbers.
+            ("00123", Point, None),
+            ("0712 345678", Point, None),
+            ("0", Point, Some(0.0)),
+            ("0.5", Point, Some(0.5)),
+            ("0,5", Comma, Some(0.5)),
+            ("-0.25", Point, Some(-0.25)),
         ];
         for (cell, style, expected) in cases {
             assert_eq!(
@@ -552,7 +570,7 @@ mod tests {
     }
     #[test]
     fn plain_numbers_read_as_the_full_reader_reads_them() {
-        for cell in ["0", "42", "-7", "+3", "3.25", "-.5", "1e5", "2.5E-3", "007"] {
+        for cell in ["0", "42", "-7", "+3", "3.25", "-.5", "1e5", "2.5E-3"] {
             let (v, _) = parse_plain_number(cell, NumberStyle::Point).expect(cell);
             assert_eq!(Some(v), parse_number_in(cell, NumberStyle::Point), "{cell}");
         }
@@ -570,6 +588,9 @@ mod tests {
         ] {
             assert_eq!(parse_plain_number(cell, NumberStyle::Point), None, "{cell}");
         }
+        // A zero-padded code is text for both readers.
+        assert_eq!(parse_plain_number("007", NumberStyle::Point), None);
+        assert_eq!(parse_number_in("007", NumberStyle::Point), None);
         assert_eq!(parse_plain_number("1.5", NumberStyle::Comma), None);
     }
 

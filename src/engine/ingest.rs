@@ -1050,6 +1050,26 @@ mod tests {
         assert!(err.to_string().contains("command line"));
     }
 
+    /// A merchant's ids that look like numbers: `00123` must stay `00123`, or the action
+    /// list no longer matches the shop's records (issue 14, defect 2, found by its helper).
+    #[test]
+    fn zero_padded_ids_stay_text() {
+        let ds =
+            read("customer,orders,churned\n00123,3,Yes\n00124,0,No\n10125,12,No\n").expect("reads");
+        match &ds.columns[0].data {
+            ColumnData::Categorical { levels, .. } => {
+                assert_eq!(levels, &["00123", "00124", "10125"])
+            }
+            other => panic!("ids read as {other:?}"),
+        }
+        assert!(matches!(ds.columns[1].data, ColumnData::Numeric(_)));
+        // Also when the padded id first appears after plain numbers (the slow path).
+        let ds = read("customer,churned\n10123,Yes\n10124,No\n00125,No\n").expect("reads");
+        assert!(
+            matches!(&ds.columns[0].data, ColumnData::Categorical { levels, .. } if levels.contains(&"00125".to_string()))
+        );
+    }
+
     #[test]
     fn blank_lines_are_not_rows() {
         let ds = read("a,b\n1,2\n\n3,4\n\n").expect("csv");
