@@ -369,7 +369,10 @@ fn a_total_row_under_a_blank_row_is_left_out() {
         .iter()
         .map(|c| (c.column.as_str(), c.value))
         .collect();
-    assert_eq!(out, [("Churn", 3.0), ("Tenure", 100.0), ("OrderCount", 24.0)]);
+    assert_eq!(
+        out,
+        [("Churn", 3.0), ("Tenure", 100.0), ("OrderCount", 24.0)]
+    );
     assert!(row.message().starts_with("Line 11 looks like a totals row"));
 }
 
@@ -377,7 +380,8 @@ fn a_total_row_under_a_blank_row_is_left_out() {
 fn the_e_commerce_export_with_a_total_row_reads_as_without_it() {
     // The real file, with a blank row and a Total row of column sums appended as a
     // spreadsheet exports them: the table must be the same as the file's own.
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/E_Commerce_Dataset.csv");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/E_Commerce_Dataset.csv");
     let original = std::fs::read(&path).expect("dataset");
     let (plain, _) = read_csv_with_info(&original, &ReadOptions::default()).expect("reads");
     let mut total = vec!["Total".to_string()];
@@ -396,7 +400,12 @@ fn the_e_commerce_export_with_a_total_row_reads_as_without_it() {
     for (got, want) in ds.columns.iter().zip(&plain.columns) {
         // Compared cell by cell as text, so that a mismatch names its place briefly.
         let first_difference = (0..ds.n_rows).find(|&r| got.text(r) != want.text(r));
-        assert_eq!((got.kind, first_difference), (want.kind, None), "{}", want.name);
+        assert_eq!(
+            (got.kind, first_difference),
+            (want.kind, None),
+            "{}",
+            want.name
+        );
     }
     // Line 1 is the header, 5,631 the last customer, 5,632 the blank row.
     assert_eq!(info.summary_rows.len(), 1);
@@ -430,8 +439,14 @@ fn a_workbook_opens_on_its_customer_sheet_not_its_data_dictionary() {
     assert_eq!(info.sheets, ["Data Dict", "E Comm"]);
     assert_eq!(ds.n_rows, 10);
     let reason = info.sheet_reason.expect("a reason");
-    assert!(reason.contains("'E Comm' (10 rows, target candidate Churn)"), "{reason}");
-    assert!(reason.contains("'Data Dict' (5 rows, no target candidate)"), "{reason}");
+    assert!(
+        reason.contains("'E Comm' (10 rows, target candidate Churn)"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("'Data Dict' (5 rows, no target candidate)"),
+        "{reason}"
+    );
     assert_eq!(info.summary_rows.len(), 1);
     assert_eq!(info.summary_rows[0].line, 13);
     assert_eq!(info.summary_rows[0].sheet.as_deref(), Some("E Comm"));

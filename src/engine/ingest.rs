@@ -258,12 +258,18 @@ fn choose_sheet(
             Ok((ds, info)) => {
                 let target = detect_target(&ds).ok().flatten().map(|t| t.column);
                 seen.push(match &target {
-                    Some(t) => format!("'{name}' ({} rows, target candidate {t})", group_thousands(ds.n_rows)),
-                    None => format!("'{name}' ({} rows, no target candidate)", group_thousands(ds.n_rows)),
+                    Some(t) => format!(
+                        "'{name}' ({} rows, target candidate {t})",
+                        group_thousands(ds.n_rows)
+                    ),
+                    None => format!(
+                        "'{name}' ({} rows, no target candidate)",
+                        group_thousands(ds.n_rows)
+                    ),
                 });
-                let better = best.as_ref().is_none_or(|(has, b, _)| {
-                    (target.is_some(), ds.n_rows) > (*has, b.n_rows)
-                });
+                let better = best
+                    .as_ref()
+                    .is_none_or(|(has, b, _)| (target.is_some(), ds.n_rows) > (*has, b.n_rows));
                 if better {
                     best = Some((target.is_some(), ds, info));
                 }
@@ -560,7 +566,7 @@ fn tail_records(
                 let cells = (0..width).map(|i| scanner.field(&record, i).to_string());
                 out.push((line, cells.collect()));
             }
-            Ok(true) => {} // a line of spaces, skipped in pass 1
+            Ok(true) => {}          // a line of spaces, skipped in pass 1
             _ => return Vec::new(), // cannot happen after pass 1 read the same text
         }
     }
@@ -1231,7 +1237,10 @@ mod tests {
         assert_eq!(ds.columns[2].distinct(), 2);
         assert_eq!(info.summary_rows.len(), 1);
         let row = &info.summary_rows[0];
-        assert_eq!((row.line, row.label.as_str(), row.kept), (7, "Total", false));
+        assert_eq!(
+            (row.line, row.label.as_str(), row.kept),
+            (7, "Total", false)
+        );
         assert_eq!(row.columns[0].column, "OrderCount");
         assert_eq!(row.columns[0].value, 14.0);
 

@@ -216,7 +216,10 @@ mod tests {
     #[test]
     fn labels_are_matched_case_insensitively_after_numbers_and_blanks() {
         assert_eq!(summary_label(&cells(&["Total", "3"])), Some("Total"));
-        assert_eq!(summary_label(&cells(&["", "GRAND  Total:", "3"])), Some("GRAND  Total:"));
+        assert_eq!(
+            summary_label(&cells(&["", "GRAND  Total:", "3"])),
+            Some("GRAND  Total:")
+        );
         assert_eq!(summary_label(&cells(&["5631", "合计", "3"])), Some("合计"));
         assert_eq!(summary_label(&cells(&["NA", "sum"])), Some("sum"));
         assert_eq!(summary_label(&cells(&["Totally", "3"])), None);
