@@ -274,7 +274,12 @@ fn choose_sheet(
                     best = Some((target.is_some(), ds, info));
                 }
             }
-            // A damaged workbook stays an error; a sheet that is no table is passed over.
+            // A damaged workbook stays an error; a sheet that is no table (or that calamine
+            // cannot read as cells, a chart sheet say) is passed over.
+            Err(e @ IngestError::Excel(ExcelError::Sheet { .. })) | Err(e @ IngestError::Empty) => {
+                seen.push(format!("'{name}' (not a table: {e})"));
+                first_error.get_or_insert(e);
+            }
             Err(e @ IngestError::Excel(_)) => return Err(e),
             Err(e) => {
                 seen.push(format!("'{name}' (not a table: {e})"));
