@@ -425,3 +425,46 @@ fn a_closed_pipe_ends_the_output_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn a_total_row_is_left_out_with_a_notice_unless_kept() {
+    // tests/data/total_row.csv: 8 customers, a blank row, and a Total row on line 11.
+    let (code, out, err) = churnscope(&["profile", "tests/data/total_row.csv", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["rows"], 8);
+    assert_eq!(v["summary_rows"][0]["row"]["line"], 11);
+    assert!(
+        err.contains("Line 11 looks like a totals row")
+            && err.contains("--keep-summary-rows keeps it"),
+        "{err}"
+    );
+    let (code, out, err) = churnscope(&[
+        "profile",
+        "tests/data/total_row.csv",
+        "--keep-summary-rows",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["rows"], 10);
+    assert!(err.contains("it was kept as a customer"), "{err}");
+}
+
+#[test]
+fn a_workbook_opens_on_its_customer_sheet_and_says_so() {
+    let (code, out, err) = churnscope(&["profile", "tests/data/dictionary_first.xlsx"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("sheet 'E Comm' of 2"), "{out}");
+    assert!(err.contains("Opened sheet 'E Comm' because"), "{err}");
+    let (code, out, err) = churnscope(&[
+        "profile",
+        "tests/data/dictionary_first.xlsx",
+        "--sheet",
+        "Data Dict",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("sheet 'Data Dict' of 2"), "{out}");
+    assert!(!err.contains("Opened sheet"), "{err}");
+}

@@ -348,3 +348,118 @@ fn a_surname_column_is_flagged_as_high_cardinality() {
         .iter()
         .all(|w| !matches!(w, DataWarning::HighCardinality { .. })));
 }
+
+#[test]
+fn a_total_row_under_a_blank_row_is_left_out() {
+    // tests/data/total_row.csv: 8 customers, then an empty row exported as `,,,,` and a
+    // `Total` row of column sums (Churn 3, Tenure 100, OrderCount 24, summed by hand), CRLF.
+    let (ds, info) = fixture("total_row.csv").expect("reads");
+    assert_eq!(ds.n_rows, 8);
+    assert!(matches!(
+        ds.column("CustomerID").expect("id").data,
+        ColumnData::Numeric(_)
+    ));
+    let target = detect_target(&ds).expect("target").expect("a candidate");
+    assert_eq!(target.column, "Churn");
+    assert_eq!(info.summary_rows.len(), 1);
+    let row = &info.summary_rows[0];
+    assert_eq!((row.line, row.label.as_str()), (11, "Total"));
+    let out: Vec<(&str, f64)> = row
+        .columns
+        .iter()
+        .map(|c| (c.column.as_str(), c.value))
+        .collect();
+    assert_eq!(
+        out,
+        [("Churn", 3.0), ("Tenure", 100.0), ("OrderCount", 24.0)]
+    );
+    assert!(row.message().starts_with("Line 11 looks like a totals row"));
+}
+
+#[test]
+fn the_e_commerce_export_with_a_total_row_reads_as_without_it() {
+    // The real file, with a blank row and a Total row of column sums appended as a
+    // spreadsheet exports them: the table must be the same as the file's own.
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/E_Commerce_Dataset.csv");
+    let original = std::fs::read(&path).expect("dataset");
+    let (plain, _) = read_csv_with_info(&original, &ReadOptions::default()).expect("reads");
+    let mut total = vec!["Total".to_string()];
+    let mut blank = Vec::new();
+    for column in &plain.columns[1..] {
+        blank.push(String::new());
+        total.push(match &column.data {
+            ColumnData::Numeric(v) => v.iter().filter(|x| x.is_finite()).sum::<f64>().to_string(),
+            _ => String::new(),
+        });
+    }
+    let mut bytes = original.clone();
+    bytes.extend_from_slice(format!(",{}\n{}\n", blank.join(","), total.join(",")).as_bytes());
+    let (ds, info) = read_csv_with_info(&bytes, &ReadOptions::default()).expect("reads");
+    assert_eq!(ds.n_rows, plain.n_rows);
+    for (got, want) in ds.columns.iter().zip(&plain.columns) {
+        // Compared cell by cell as text, so that a mismatch names its place briefly.
+        let first_difference = (0..ds.n_rows).find(|&r| got.text(r) != want.text(r));
+        assert_eq!(
+            (got.kind, first_difference),
+            (want.kind, None),
+            "{}",
+            want.name
+        );
+    }
+    // Line 1 is the header, 5,631 the last customer, 5,632 the blank row.
+    assert_eq!(info.summary_rows.len(), 1);
+    assert_eq!(info.summary_rows[0].line, 5633);
+    assert!(info.summary_rows[0]
+        .columns
+        .iter()
+        .any(|c| c.column == "OrderCount"));
+
+    let keep = ReadOptions {
+        keep_summary_rows: true,
+        ..ReadOptions::default()
+    };
+    let (kept, info) = read_csv_with_info(&bytes, &keep).expect("reads");
+    assert_eq!(kept.n_rows, 5632);
+    assert!(info.summary_rows[0].kept);
+}
+
+#[test]
+fn a_workbook_opens_on_its_customer_sheet_not_its_data_dictionary() {
+    use churnscope::engine::ingest::read_table;
+    // tests/data/dictionary_first.xlsx (tests/data/make_dictionary_first.py): sheet
+    // "Data Dict" (5 rows, no two-valued column), then "E Comm" (10 customers, row 12
+    // empty, row 13 a Total row).
+    let bytes = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/dictionary_first.xlsx"),
+    )
+    .expect("fixture");
+    let (ds, info) = read_table(&bytes, &ReadOptions::default()).expect("workbook");
+    assert_eq!(info.sheet.as_deref(), Some("E Comm"));
+    assert_eq!(info.sheets, ["Data Dict", "E Comm"]);
+    assert_eq!(ds.n_rows, 10);
+    let reason = info.sheet_reason.expect("a reason");
+    assert!(
+        reason.contains("'E Comm' (10 rows, target candidate Churn)"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("'Data Dict' (5 rows, no target candidate)"),
+        "{reason}"
+    );
+    assert_eq!(info.summary_rows.len(), 1);
+    assert_eq!(info.summary_rows[0].line, 13);
+    assert_eq!(info.summary_rows[0].sheet.as_deref(), Some("E Comm"));
+    assert!(info.summary_rows[0]
+        .message()
+        .starts_with("Row 13 of sheet 'E Comm' looks like a totals row"));
+
+    // The user can still open the dictionary, and no reason is given for a chosen sheet.
+    let options = ReadOptions {
+        sheet: Some("Data Dict".into()),
+        ..ReadOptions::default()
+    };
+    let (dict, info) = read_table(&bytes, &options).expect("dictionary");
+    assert_eq!(dict.n_rows, 5);
+    assert_eq!(info.sheet_reason, None);
+}

@@ -67,10 +67,14 @@ churnscope: churn modelling on your own machine (no data leaves it)
 
 USAGE:
   churnscope profile FILE [--format text|json] [--encoding NAME] [--delimiter C] [--sheet NAME]
+                         [--keep-summary-rows]
       Column kinds, missing and distinct counts, and the proposed target. FILE is delimited
       text (encoding: UTF-8, UTF-16LE, UTF-16BE, GB18030, Windows-1252, and delimiter
-      detected unless given) or a workbook (.xlsx, .xls, .xlsb, .ods; first sheet unless
-      --sheet).
+      detected unless given) or a workbook (.xlsx, .xls, .xlsb, .ods; unless --sheet, the
+      sheet that looks like the customer table: one with a target candidate, then the most
+      rows). A spreadsheet's \"Total\" row at the end (labelled Total, Sum, Grand total, 合计,
+      总计... with numbers far above every customer's) is left out, with a notice on stderr,
+      unless --keep-summary-rows; every command that reads FILE takes these four options.
   churnscope train FILE [--target COL] [--positive VALUE] [--ignore COL,COL]
                         [--test FILE | --test-fraction 0.2 [--split-date COL]] [--seed 42] [--c 1.0]
                         [--model logistic|gbdt|forest|mlp]
@@ -82,7 +86,7 @@ USAGE:
                         [--rare-levels MIN] [--pca K] [--calibration platt|isotonic]
                         [--threshold 0.5|f1|recall:R|precision:P|cost:FP:FN]
                         [--out model.json] [--format text|json]
-                        [--encoding NAME] [--delimiter C] [--sheet NAME]
+                        [--encoding NAME] [--delimiter C] [--sheet NAME] [--keep-summary-rows]
       Trains a model and prints test metrics (roc_auc, pr_auc, accuracy, precision, recall,
       f1, log_loss, brier) and timings. Models: logistic regression (default; imputed,
       standardised numbers and one-hot categories, fitted on the training rows only),
@@ -128,6 +132,9 @@ USAGE:
       Writes the built-in synthetic sample dataset (to standard output without --out).
 ";
 
+    /// Options that take no value.
+    const FLAGS: &[&str] = &["keep-summary-rows"];
+
     struct Args {
         positional: Vec<String>,
         options: Vec<(String, String)>,
@@ -142,6 +149,7 @@ USAGE:
                 if let Some(name) = a.strip_prefix("--") {
                     let (name, value) = match name.split_once('=') {
                         Some((n, v)) => (n.to_string(), v.to_string()),
+                        None if FLAGS.contains(&name) => (name.to_string(), "yes".to_string()),
                         None => {
                             let v = it.next().ok_or_else(|| format!("--{name} needs a value"))?;
                             (name.to_string(), v)
@@ -235,10 +243,23 @@ USAGE:
         let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
         let start = Instant::now();
         let (ds, info) = read_table(&bytes, options).map_err(|e| format!("{path}: {e}"))?;
-        Ok((ds, info, start.elapsed().as_secs_f64()))
+        let seconds = start.elapsed().as_secs_f64();
+        // Decisions the reader took for the user, said on stderr so stdout stays the result.
+        if let Some(reason) = &info.sheet_reason {
+            eprintln!("churnscope: {path}: {reason}");
+        }
+        for row in &info.summary_rows {
+            let hint = if row.kept {
+                ""
+            } else {
+                " (--keep-summary-rows keeps it)"
+            };
+            eprintln!("churnscope: {path}: {}{hint}", row.message());
+        }
+        Ok((ds, info, seconds))
     }
 
-    /// `--encoding` and `--delimiter`, when given.
+    /// `--encoding`, `--delimiter`, `--sheet` and `--keep-summary-rows`, when given.
     fn read_options(args: &Args) -> Result<ReadOptions, String> {
         let encoding = match args.get("encoding") {
             None => None,
@@ -256,12 +277,22 @@ USAGE:
             encoding,
             delimiter,
             sheet: args.get("sheet").map(str::to_string),
+            keep_summary_rows: args.get("keep-summary-rows").is_some(),
             ..Default::default()
         })
     }
 
     fn profile(raw: Vec<String>) -> Result<(), String> {
-        let args = Args::parse(raw, &["format", "encoding", "delimiter", "sheet"])?;
+        let args = Args::parse(
+            raw,
+            &[
+                "format",
+                "encoding",
+                "delimiter",
+                "sheet",
+                "keep-summary-rows",
+            ],
+        )?;
         let path = args.file()?;
         let json = args.json()?;
         let (ds, info, seconds) = load_with_info(path, &read_options(&args)?)?;
@@ -276,6 +307,11 @@ USAGE:
                 "delimiter": info.delimiter,
                 "sheet": info.sheet,
                 "sheets": info.sheets,
+                "sheet_reason": info.sheet_reason,
+                "summary_rows": info.summary_rows.iter().map(|r| serde_json::json!({
+                    "row": r,
+                    "message": r.message(),
+                })).collect::<Vec<_>>(),
                 "notes": info.notes,
                 "parse_seconds": seconds,
                 "columns": ds
@@ -367,6 +403,7 @@ USAGE:
                 "encoding",
                 "delimiter",
                 "sheet",
+                "keep-summary-rows",
                 "penalty",
                 "class-weight",
                 "resample",
@@ -482,6 +519,7 @@ USAGE:
                     encoding: options.encoding,
                     delimiter: options.delimiter,
                     sheet: options.sheet.clone(),
+                    keep_summary_rows: options.keep_summary_rows,
                     ..pipeline.read_options()
                 };
                 let (test_ds, test_seconds) = load(test_path, &test_options)?;
@@ -871,6 +909,7 @@ USAGE:
                 "encoding",
                 "delimiter",
                 "sheet",
+                "keep-summary-rows",
                 "seed",
             ],
         )?;
@@ -1058,6 +1097,7 @@ USAGE:
                 "encoding",
                 "delimiter",
                 "sheet",
+                "keep-summary-rows",
             ],
         )?;
         let json = args.json()?;

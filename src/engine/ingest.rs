@@ -16,8 +16,10 @@ use super::cells::{date_parts, parse_number_in, parse_plain_number, DateOrder, N
 pub use super::cells::{is_missing, parse_number, MISSING_TOKENS};
 use super::dataset::{group_thousands, Column, ColumnData, ColumnKind, Dataset, MISSING_CODE};
 use super::decode::{decode, DecodeError, TextEncoding};
-use super::excel::{is_workbook, sheet_text, ExcelError};
+use super::excel::{is_workbook, ExcelError, Workbook};
 use super::scan::{self, Record, Scanner};
+use super::target::detect_target;
+use super::totals::{self, SummaryRow};
 
 /// Why a file could not be read as a table.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -68,8 +70,12 @@ pub struct ReadOptions {
     pub encoding: Option<TextEncoding>,
     /// The field delimiter, when the user chose one.
     pub delimiter: Option<u8>,
-    /// The sheet of a workbook (the first when `None`).
+    /// The sheet of a workbook; when `None`, the sheet that looks like the customer table
+    /// (see [`read_table`]).
     pub sheet: Option<String>,
+    /// Keep a spreadsheet's "Total" row as a customer instead of leaving it out (see
+    /// [`super::totals`]). Default `false`.
+    pub keep_summary_rows: bool,
 }
 
 /// How a file was read: what detection (or the user) decided.
@@ -84,6 +90,13 @@ pub struct ReadInfo {
     /// For a workbook: the sheet read and all sheet names (empty for delimited text).
     pub sheet: Option<String>,
     pub sheets: Vec<String>,
+    /// For a workbook of several sheets read without a chosen sheet: why this sheet.
+    #[serde(default)]
+    pub sheet_reason: Option<String>,
+    /// Rows at the end that look like a spreadsheet's totals, left out unless
+    /// [`ReadOptions::keep_summary_rows`].
+    #[serde(default)]
+    pub summary_rows: Vec<SummaryRow>,
 }
 
 /// Guesses the delimiter from the header line: the most frequent of `,` `;` tab `|` outside
@@ -191,16 +204,102 @@ pub fn read_table_with_progress(
     if !is_workbook(bytes) {
         return read_csv_with_progress(bytes, options, progress);
     }
-    let sheet = sheet_text(bytes, options.sheet.as_deref())?;
+    let mut workbook = Workbook::open(bytes)?;
     let text_options = ReadOptions {
         encoding: Some(TextEncoding::Utf8),
         delimiter: Some(b'\t'),
         sheet: None,
         ..options.clone()
     };
-    let (ds, mut info) = read_csv_with_progress(sheet.text.as_bytes(), &text_options, progress)?;
+    if let Some(name) = options.sheet.as_deref() {
+        return read_sheet(&mut workbook, name, &text_options, progress);
+    }
+    if workbook.sheets.len() == 1 {
+        let name = workbook.sheets[0].clone();
+        return read_sheet(&mut workbook, &name, &text_options, progress);
+    }
+    choose_sheet(&mut workbook, &text_options, progress)
+}
+
+/// Reads one sheet of a workbook as tab-separated text.
+fn read_sheet(
+    workbook: &mut Workbook,
+    name: &str,
+    text_options: &ReadOptions,
+    progress: &mut dyn FnMut(ReadProgress),
+) -> Result<(Dataset, ReadInfo)> {
+    let sheet = workbook.sheet_text(name)?;
+    let (ds, mut info) = read_csv_with_progress(sheet.text.as_bytes(), text_options, progress)?;
+    for row in &mut info.summary_rows {
+        row.line += u64::from(sheet.first_row);
+        row.sheet = Some(sheet.sheet.clone());
+    }
     info.sheet = Some(sheet.sheet);
     info.sheets = sheet.sheets;
+    Ok((ds, info))
+}
+
+/// Reads every sheet and keeps the one that looks like the customer table: a sheet with a
+/// target candidate ([`detect_target`]) before one without, then the most rows, then the
+/// earlier sheet. A workbook whose first sheet is a data dictionary thus opens on its data.
+/// Each sheet is parsed once; a sheet that is not a table (empty, ragged) is passed over,
+/// and when none is one the first sheet's error is returned.
+fn choose_sheet(
+    workbook: &mut Workbook,
+    text_options: &ReadOptions,
+    progress: &mut dyn FnMut(ReadProgress),
+) -> Result<(Dataset, ReadInfo)> {
+    let names = workbook.sheets.clone();
+    let mut best: Option<(bool, Dataset, ReadInfo)> = None;
+    let mut first_error = None;
+    let mut seen = Vec::new();
+    for name in &names {
+        match read_sheet(workbook, name, text_options, progress) {
+            Ok((ds, info)) => {
+                let target = detect_target(&ds).ok().flatten().map(|t| t.column);
+                seen.push(match &target {
+                    Some(t) => format!(
+                        "'{name}' ({} rows, target candidate {t})",
+                        group_thousands(ds.n_rows)
+                    ),
+                    None => format!(
+                        "'{name}' ({} rows, no target candidate)",
+                        group_thousands(ds.n_rows)
+                    ),
+                });
+                let better = best
+                    .as_ref()
+                    .is_none_or(|(has, b, _)| (target.is_some(), ds.n_rows) > (*has, b.n_rows));
+                if better {
+                    best = Some((target.is_some(), ds, info));
+                }
+            }
+            // A damaged workbook stays an error; a sheet that is no table (or that calamine
+            // cannot read as cells, a chart sheet say) is passed over.
+            Err(e @ IngestError::Excel(ExcelError::Sheet { .. })) | Err(e @ IngestError::Empty) => {
+                seen.push(format!("'{name}' (not a table: {e})"));
+                first_error.get_or_insert(e);
+            }
+            Err(e @ IngestError::Excel(_)) => return Err(e),
+            Err(e) => {
+                seen.push(format!("'{name}' (not a table: {e})"));
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let Some((has_target, ds, mut info)) = best else {
+        return Err(first_error.expect("a workbook has at least one sheet"));
+    };
+    let chosen = info.sheet.clone().unwrap_or_default();
+    let why = if has_target {
+        "it has the most rows among the sheets with a target candidate"
+    } else {
+        "no sheet has a target candidate and it has the most rows"
+    };
+    info.sheet_reason = Some(format!(
+        "Opened sheet '{chosen}' because {why}; the sheets: {}.",
+        seen.join(", ")
+    ));
     Ok((ds, info))
 }
 
@@ -229,6 +328,18 @@ pub fn read_csv_with_progress(
     if head.starts_with("<?xml") {
         return Err(IngestError::NotATable("an XML document"));
     }
+    let (ds, mut info) = read_text(text, options, progress)?;
+    info.encoding = decoded.encoding;
+    info.had_bom = decoded.had_bom;
+    Ok((ds, info))
+}
+
+/// Reads decoded text; the encoding in the [`ReadInfo`] is the caller's to fill in.
+fn read_text(
+    text: &str,
+    options: &ReadOptions,
+    progress: &mut dyn FnMut(ReadProgress),
+) -> Result<(Dataset, ReadInfo)> {
     let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(text));
     let total = text.len() as u64;
     let unclosed = |e: scan::UnclosedQuote| IngestError::UnclosedQuote { line: e.line };
@@ -277,11 +388,13 @@ pub fn read_csv_with_progress(
     let mut n_rows = 0usize;
     let mut report = Reporter::new(1, total);
     let mut escaped = Vec::new();
+    let mut recent = [(0u64, 0usize); totals::TAIL_ROWS];
     loop {
         // A line of spaces in a table of several columns is blank, not a row.
         if width > 1 && scanner.skip_blank_line() {
             continue;
         }
+        let start = scanner.position();
         // Cells go straight into their columns; a ragged record stops the read below, so
         // the cells it pushed never matter.
         let found = scanner
@@ -299,6 +412,8 @@ pub fn read_csv_with_progress(
                 found: fields,
             });
         }
+        // Where the last few records start, to look for a totals row at the end.
+        recent[n_rows % totals::TAIL_ROWS] = (line, start);
         n_rows += 1;
         report.tick(scanner.position(), progress);
     }
@@ -392,9 +507,9 @@ pub fn read_csv_with_progress(
             }
         })
         .collect();
-    let info = ReadInfo {
-        encoding: decoded.encoding,
-        had_bom: decoded.had_bom,
+    let mut info = ReadInfo {
+        encoding: TextEncoding::Utf8,
+        had_bom: false,
         delimiter: match delimiter {
             b'\t' => "\\t".to_string(),
             d => (d as char).to_string(),
@@ -402,8 +517,65 @@ pub fn read_csv_with_progress(
         notes,
         sheet: None,
         sheets: Vec::new(),
+        sheet_reason: None,
+        summary_rows: Vec::new(),
     };
-    Ok((Dataset { n_rows, columns }, info))
+    let ds = Dataset { n_rows, columns };
+
+    // A spreadsheet's totals row at the end: left out by reading the text again without
+    // it (and the blank rows around it), so every column is typed as if it had never been
+    // there: an id column of numbers stays numeric, a 0/1 target stays two-valued.
+    let tail = tail_records(text, delimiter, width, &recent, n_rows);
+    let (mut found, start) = totals::find(&ds, &tail);
+    if found.is_empty() {
+        return Ok((ds, info));
+    }
+    if options.keep_summary_rows {
+        found.iter_mut().for_each(|r| r.kept = true);
+        info.summary_rows = found;
+        return Ok((ds, info));
+    }
+    let cut = recent[(n_rows - tail.len() + start) % totals::TAIL_ROWS].1;
+    let again = ReadOptions {
+        delimiter: Some(delimiter),
+        keep_summary_rows: true,
+        ..options.clone()
+    };
+    let (ds, mut info) = read_text(&text[..cut], &again, &mut |_| {})?;
+    info.summary_rows = found;
+    Ok((ds, info))
+}
+
+/// The raw cells and lines of the last records (at most [`totals::TAIL_ROWS`], leaving two
+/// rows to compare them with); `recent` holds where each of the last records starts.
+fn tail_records(
+    text: &str,
+    delimiter: u8,
+    width: usize,
+    recent: &[(u64, usize); totals::TAIL_ROWS],
+    n_rows: usize,
+) -> Vec<(u64, Vec<String>)> {
+    let k = totals::TAIL_ROWS.min(n_rows.saturating_sub(2));
+    if k == 0 {
+        return Vec::new();
+    }
+    let first = n_rows - k;
+    let start = recent[first % totals::TAIL_ROWS].1;
+    let mut scanner = Scanner::new(&text[start..], delimiter);
+    let mut record = Record::default();
+    let mut out = Vec::with_capacity(k);
+    while out.len() < k {
+        match scanner.next_record(&mut record) {
+            Ok(true) if record.len() == width => {
+                let line = recent[(first + out.len()) % totals::TAIL_ROWS].0;
+                let cells = (0..width).map(|i| scanner.field(&record, i).to_string());
+                out.push((line, cells.collect()));
+            }
+            Ok(true) => {}          // a line of spaces, skipped in pass 1
+            _ => return Vec::new(), // cannot happen after pass 1 read the same text
+        }
+    }
+    out
 }
 
 /// Calls the progress callback each time another [`PROGRESS_EVERY`] bytes are read.
@@ -1077,6 +1249,51 @@ mod tests {
         let ds = read("only\nx\n\ny\n\n").expect("one-column csv");
         assert_eq!(ds.n_rows, 2);
         assert!(ds.columns.iter().all(|c| c.len() == ds.n_rows));
+    }
+
+    #[test]
+    fn a_total_row_after_a_blank_line_is_left_out_and_columns_typed_without_it() {
+        // As a spreadsheet exports it: an empty row as commas, then the totals.
+        let text = "CustomerID,OrderCount,Churn\r\n1,3,1\r\n2,5,0\r\n3,4,0\r\n4,2,1\r\n,,\r\nTotal,14,2\r\n";
+        let (ds, info) = read_table(text.as_bytes(), &ReadOptions::default()).expect("csv");
+        assert_eq!(ds.n_rows, 4);
+        // Without the row the id column is numeric again and the target two-valued.
+        assert!(matches!(ds.columns[0].data, ColumnData::Numeric(_)));
+        assert_eq!(ds.columns[2].distinct(), 2);
+        assert_eq!(info.summary_rows.len(), 1);
+        let row = &info.summary_rows[0];
+        assert_eq!(
+            (row.line, row.label.as_str(), row.kept),
+            (7, "Total", false)
+        );
+        assert_eq!(row.columns[0].column, "OrderCount");
+        assert_eq!(row.columns[0].value, 14.0);
+
+        let keep = ReadOptions {
+            keep_summary_rows: true,
+            ..ReadOptions::default()
+        };
+        let (ds, info) = read_table(text.as_bytes(), &keep).expect("csv");
+        assert_eq!(ds.n_rows, 6);
+        assert!(info.summary_rows[0].kept);
+    }
+
+    #[test]
+    fn a_last_customer_named_sum_with_ordinary_numbers_stays() {
+        let text = "name,orders\nAnn,3\nBob,5\nCy,4\nSum,6\n";
+        let (ds, info) = read_table(text.as_bytes(), &ReadOptions::default()).expect("csv");
+        assert_eq!(ds.n_rows, 4);
+        assert!(info.summary_rows.is_empty());
+        assert_eq!(ds.columns[0].text(3).as_deref(), Some("Sum"));
+    }
+
+    #[test]
+    fn chinese_totals_and_grand_total_labels_are_recognised() {
+        for label in ["合计", "总计", "Grand total", "TOTALS:"] {
+            let text = format!("id,spend\na,10\nb,12\nc,11\n{label},33\n");
+            let (ds, info) = read_table(text.as_bytes(), &ReadOptions::default()).expect("csv");
+            assert_eq!((ds.n_rows, info.summary_rows.len()), (3, 1), "{label}");
+        }
     }
 
     #[test]

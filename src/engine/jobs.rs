@@ -29,6 +29,9 @@ pub struct ReadRequest {
     pub delimiter: Option<u8>,
     pub sheet: Option<String>,
     pub text_columns: Vec<String>,
+    /// Keep a trailing "Total" row as a customer.
+    #[serde(default)]
+    pub keep_summary_rows: bool,
     /// Also fit a model on every labelled row and time it (the browser fit benchmark).
     #[serde(default)]
     pub fit: Option<FitRequest>,
@@ -87,6 +90,7 @@ impl ReadRequest {
             delimiter: options.delimiter,
             sheet: options.sheet.clone(),
             text_columns: options.text_columns.clone(),
+            keep_summary_rows: options.keep_summary_rows,
             fit: None,
         }
     }
@@ -97,6 +101,7 @@ impl ReadRequest {
             encoding: self.encoding,
             delimiter: self.delimiter,
             sheet: self.sheet.clone(),
+            keep_summary_rows: self.keep_summary_rows,
         }
     }
 }

@@ -3,7 +3,8 @@
 //! It takes bytes and returns serde values, never touches the DOM or the clock, and so runs
 //! unchanged in the page, in the command line and in native tests. Modules follow the
 //! workflow: [`decode`] turns bytes into text, [`cells`] reads numbers, dates and missing
-//! markers, [`excel`] opens workbooks, [`ingest`] reads a CSV export or a sheet into a typed [`dataset::Dataset`], [`target`]
+//! markers, [`excel`] opens workbooks, [`ingest`] reads a CSV export or a sheet into a typed [`dataset::Dataset`] (leaving out a
+//! spreadsheet's "Total" row, [`totals`]), [`target`]
 //! finds the churn column, [`split`] holds out a test set, [`prep`] turns columns into a
 //! feature matrix, [`models`] fit a classifier, [`metrics`] judge it, [`calibration`] and [`threshold`] turn its
 //! scores into calibrated probabilities and a flagging rule, and [`pipeline`] ties
@@ -37,4 +38,5 @@ pub mod scan;
 pub mod split;
 pub mod target;
 pub mod threshold;
+pub mod totals;
 pub mod tuning;

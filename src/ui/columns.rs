@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use crate::engine::dataset::{ColumnKind, ColumnSummary};
 use crate::engine::decode::TextEncoding;
 use crate::engine::ingest::{ReadInfo, ReadOptions};
+use crate::engine::totals::SummaryRow;
 
 /// Row count and each column's name, inferred kind, missing and distinct counts.
 #[component]
@@ -152,9 +153,72 @@ fn KindSelect(
     }
 }
 
-/// Encoding and delimiter, detected unless the user picks one; a change re-reads the file.
+/// How the file was read, changeable: the sheet of a workbook (with why it was opened) or
+/// the encoding and delimiter of text, and any "Total" row left out; a change re-reads the
+/// file.
 #[component]
 pub fn ReadControls(
+    /// What the last read used.
+    info: ReadInfo,
+    /// What the user chose (`None` = detect).
+    options: ReadOptions,
+    /// Called with the new choices.
+    on_change: Callback<ReadOptions>,
+) -> impl IntoView {
+    let rows = info.summary_rows.clone();
+    let for_rows = options.clone();
+    view! {
+        <SummaryRowNotice rows options=for_rows on_change />
+        <FormatControls info options on_change />
+    }
+}
+
+/// One warning per summary ("Total") row the reader found, and a button that reads the file
+/// again keeping (or again leaving out) those rows.
+#[component]
+fn SummaryRowNotice(
+    /// The summary rows of the last read.
+    rows: Vec<SummaryRow>,
+    /// The options of the last read.
+    options: ReadOptions,
+    /// Called with the options to read again with.
+    on_change: Callback<ReadOptions>,
+) -> impl IntoView {
+    if rows.is_empty() {
+        return ().into_any();
+    }
+    let kept = rows.iter().all(|r| r.kept);
+    let (label, testid) = if kept {
+        ("Leave it out", "drop-summary-rows")
+    } else {
+        ("Keep it as a customer", "keep-summary-rows")
+    };
+    view! {
+        <div class="warnings summary-rows">
+            {rows
+                .into_iter()
+                .map(|r| view! { <p data-testid="summary-row-warning">{r.message()}</p> })
+                .collect_view()}
+            <button
+                type="button"
+                data-testid=testid
+                on:click=move |_| {
+                    on_change.run(ReadOptions {
+                        keep_summary_rows: !kept,
+                        ..options.clone()
+                    })
+                }
+            >
+                {label}
+            </button>
+        </div>
+    }
+    .into_any()
+}
+
+/// Encoding and delimiter, detected unless the user picks one, or a workbook's sheet.
+#[component]
+fn FormatControls(
     /// What the last read used.
     info: ReadInfo,
     /// What the user chose (`None` = detect).
@@ -202,6 +266,10 @@ pub fn ReadControls(
                             .collect_view()}
                     </select>
                 </label>
+                {info
+                    .sheet_reason
+                    .clone()
+                    .map(|r| view! { <span class="hint" data-testid="sheet-chosen">{r}</span> })}
             </div>
         }
         .into_any();
