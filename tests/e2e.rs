@@ -913,7 +913,8 @@ async fn sample_dataset_trains_and_bad_files_get_clear_messages() {
     )
     .await;
 
-    // An Excel workbook with two sheets: the first is read, the other can be chosen.
+    // An Excel workbook with two sheets: the customer sheet is read (here the first), the
+    // other can be chosen.
     upload(c, &fixture("customers.xlsx")).await;
     wait_for(
         c,
@@ -937,6 +938,57 @@ async fn sample_dataset_trains_and_bad_files_get_clear_messages() {
     )
     .await;
     assert_eq!(text_of(c, "row-count").await, "2");
+
+    // Issue 14, defect 11: a workbook whose first sheet is a data dictionary opens on the
+    // customer sheet and says why; defect 4: its Total row is left out with its row number.
+    upload(c, &fixture("dictionary_first.xlsx")).await;
+    wait_for(
+        c,
+        "the customer sheet",
+        "const e = document.querySelector('[data-testid=file-sheet]'); return e ? e.textContent : null;",
+        |v| v == "E Comm",
+    )
+    .await;
+    assert_eq!(text_of(c, "row-count").await, "10");
+    let chosen = text_of(c, "sheet-chosen").await;
+    assert!(
+        chosen.starts_with("Opened sheet 'E Comm' because it has the most rows among the sheets with a target candidate"),
+        "{chosen}"
+    );
+    let total = text_of(c, "summary-row-warning").await;
+    assert!(
+        total.starts_with("Row 13 of sheet 'E Comm' looks like a totals row ('Total'"),
+        "{total}"
+    );
+    screenshot(c, "05b-dictionary-sheet-and-total.png").await;
+    // A CSV with a blank line and a Total row as spreadsheets export it: 8 customers, the
+    // Total row (line 11) left out until the user keeps it, then left out again.
+    upload(c, &fixture("total_row.csv")).await;
+    let total = text_of(c, "summary-row-warning").await;
+    assert_eq!(
+        total,
+        "Line 11 looks like a totals row ('Total': Churn 3, Tenure 100 and OrderCount 24 are above every customer's); it was left out."
+    );
+    assert_eq!(text_of(c, "row-count").await, "8");
+    click(c, "keep-summary-rows").await;
+    wait_for(
+        c,
+        "the totals row kept",
+        "const e = document.querySelector('[data-testid=row-count]'); return e ? e.textContent : null;",
+        |v| v == "10",
+    )
+    .await;
+    assert!(text_of(c, "summary-row-warning")
+        .await
+        .ends_with("it was kept as a customer, as asked."));
+    click(c, "drop-summary-rows").await;
+    wait_for(
+        c,
+        "the totals row left out again",
+        "const e = document.querySelector('[data-testid=row-count]'); return e ? e.textContent : null;",
+        |v| v == "8",
+    )
+    .await;
 
     let cases = [
         ("html_page.csv", "an HTML page"),
