@@ -34,6 +34,20 @@
 //! assert_eq!(iso.apply(0.4), 0.5);
 //! ```
 //!
+//! **Prior correction** ([`PriorCorrection`]) undoes class weights and resampling. A model
+//! fitted where churners made up a share π' (after weighting or resampling) while their real
+//! share among the training rows is π estimates probabilities for a world with π' churners;
+//! the probability for the real one is
+//!
+//! ```text
+//!   p·(π/π') / (p·(π/π') + (1 − p)·((1 − π)/(1 − π')))
+//! ```
+//!
+//! that is, the log-odds minus log(π'(1 − π) / (π(1 − π'))) (G. King and L. Zeng, "Logistic
+//! regression in rare events data", Political Analysis 9 (2001), §4.1; C. Elkan, "The
+//! foundations of cost-sensitive learning", IJCAI 2001, theorem 2). It is monotone, so the
+//! ranking (ROC AUC, PR AUC) is unchanged.
+//!
 //! References: J. Platt, "Probabilistic outputs for support vector machines" (1999), §2.2;
 //! B. Zadrozny and C. Elkan, "Transforming classifier scores into accurate multiclass
 //! probability estimates", KDD 2002; scikit-learn 1.9.1 `sklearn/calibration.py`,
@@ -145,6 +159,69 @@ impl Calibrator {
     /// [`Calibrator::apply`] to every score.
     pub fn apply_all(&self, p: &[f64]) -> Vec<f64> {
         p.iter().map(|&v| self.apply(v)).collect()
+    }
+}
+
+/// The shift of a model's probabilities from the churn share it was fitted to back to the real
+/// one (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PriorCorrection {
+    /// π: the share of churners among the training rows as they are.
+    pub base_rate: f64,
+    /// π': the share of churners the model saw, after class weights or resampling.
+    pub fitted_rate: f64,
+}
+
+impl PriorCorrection {
+    /// The correction for a model fitted on labels `fitted` (after resampling) with class
+    /// weights `weights` (negative, positive), when the real training labels are `real`;
+    /// `None` when the two shares agree (to 1e-9), so there is nothing to correct.
+    pub fn for_fit(real: &[u8], fitted: &[u8], weights: Option<[f64; 2]>) -> Option<Self> {
+        let share = |y: &[u8], w: [f64; 2]| {
+            let positives = y.iter().filter(|&&v| v == 1).count() as f64;
+            let negatives = y.len() as f64 - positives;
+            w[1] * positives / (w[1] * positives + w[0] * negatives)
+        };
+        let base_rate = share(real, [1.0, 1.0]);
+        let fitted_rate = share(fitted, weights.unwrap_or([1.0, 1.0]));
+        let correction = PriorCorrection {
+            base_rate,
+            fitted_rate,
+        };
+        let differs = (base_rate - fitted_rate).abs() > 1e-9;
+        (differs && correction.check().is_ok()).then_some(correction)
+    }
+
+    /// What is subtracted from the model's log-odds: log(π'(1 − π) / (π(1 − π'))).
+    pub fn log_odds_shift(&self) -> f64 {
+        let (pi, fitted) = (self.base_rate, self.fitted_rate);
+        (fitted * (1.0 - pi) / (pi * (1.0 - fitted))).ln()
+    }
+
+    /// The corrected probability of one model probability; 0 and 1 stay, NaN stays NaN.
+    pub fn apply(&self, p: f64) -> f64 {
+        // The odds form rather than the log-odds one keeps p = 0 and p = 1 exact.
+        let churn = p * self.base_rate / self.fitted_rate;
+        let stay = (1.0 - p) * (1.0 - self.base_rate) / (1.0 - self.fitted_rate);
+        churn / (churn + stay)
+    }
+
+    /// [`PriorCorrection::apply`] to every probability.
+    pub fn apply_all(&self, p: &[f64]) -> Vec<f64> {
+        p.iter().map(|&v| self.apply(v)).collect()
+    }
+
+    /// Checks both shares are finite and strictly between 0 and 1, as they must be to come
+    /// from a fit on two classes.
+    pub fn check(&self) -> Result<()> {
+        let fine = |v: f64| v.is_finite() && v > 0.0 && v < 1.0;
+        if !(fine(self.base_rate) && fine(self.fitted_rate)) {
+            return Err(CalibrationError::Invalid(format!(
+                "the prior correction's churn shares {} and {} must lie strictly between 0 and 1",
+                self.base_rate, self.fitted_rate
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -573,6 +650,39 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn prior_correction_matches_a_hand_calculation() {
+        // One churner in four, fitted with scikit-learn's balanced weights n / (2 n_class):
+        // 4/6 for the others and 4/2 for the churner, so the model saw a share of
+        // 2 / (2 + 3 · 4/6) = 0.5 where the real one is 0.25.
+        let c = PriorCorrection::for_fit(&[1, 0, 0, 0], &[1, 0, 0, 0], Some([4.0 / 6.0, 2.0]))
+            .expect("shares differ");
+        assert_eq!((c.base_rate, c.fitted_rate), (0.25, 0.5));
+        // By hand: shift = ln(0.5 · 0.75 / (0.25 · 0.5)) = ln 3; logit(0.8) = ln 4, so the
+        // corrected odds are 4/3 and the probability 4/7; p = 0.5 goes to the base rate.
+        assert!((c.log_odds_shift() - 3f64.ln()).abs() < 1e-12);
+        assert!((c.apply(0.8) - 4.0 / 7.0).abs() < 1e-12, "{}", c.apply(0.8));
+        assert!((c.apply(0.5) - 0.25).abs() < 1e-12);
+        assert_eq!((c.apply(0.0), c.apply(1.0)), (0.0, 1.0));
+        assert!(c.apply(f64::NAN).is_nan());
+        // Oversampling to 3 + 3 rows: the same shares without weights.
+        let over = PriorCorrection::for_fit(&[1, 0, 0, 0], &[1, 1, 1, 0, 0, 0], None);
+        assert_eq!(over, Some(c));
+        // Nothing to correct when the model saw the real share.
+        assert_eq!(PriorCorrection::for_fit(&[1, 0], &[1, 0], None), None);
+    }
+
+    #[test]
+    fn prior_correction_check_rejects_impossible_shares() {
+        for (base_rate, fitted_rate) in [(0.0, 0.5), (0.3, 1.0), (f64::NAN, 0.5), (0.2, f64::INFINITY)] {
+            let c = PriorCorrection {
+                base_rate,
+                fitted_rate,
+            };
+            assert!(matches!(c.check(), Err(CalibrationError::Invalid(_))), "{c:?}");
         }
     }
 }
