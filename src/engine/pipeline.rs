@@ -300,13 +300,14 @@ impl FittedPipeline {
         }
         let real_y: Vec<u8> = rows.iter().map(|&r| labels[r].unwrap_or(0)).collect();
         let mut y = real_y.clone();
+        let real_rows = rows;
         let rows = match config.resample {
             Some(how) => {
-                let rows = resample_rows(&rows, &y, how, config.seed);
+                let rows = resample_rows(&real_rows, &y, how, config.seed);
                 y = rows.iter().map(|&r| labels[r].unwrap_or(0)).collect();
                 rows
             }
-            None => rows,
+            None => real_rows.clone(),
         };
         let mut exclude = config.ignore.clone();
         exclude.push(config.target.column.clone());
@@ -336,13 +337,22 @@ impl FittedPipeline {
             model_seconds: clock() - prepared,
         };
         let weights = config.class_weight().class_weights(&y)?;
+        // The shift is matched on the rows as they are, not as resampled.
+        let prior_correction = match PriorCorrection::for_fit(&real_y, &y, weights) {
+            Some(c) if config.resample.is_some() => {
+                let x = preprocessor.transform(ds, &real_rows)?;
+                Some(c.matched_to(&model.predict_proba(&x)))
+            }
+            Some(c) => Some(c.matched_to(&model.predict_proba(&x))),
+            None => None,
+        };
         let pipeline = FittedPipeline {
             format_version: MODEL_FORMAT_VERSION,
             target: config.target.clone(),
             preprocessor,
             model,
             threshold: config.threshold,
-            prior_correction: PriorCorrection::for_fit(&real_y, &y, weights),
+            prior_correction,
             calibrator: None,
             threshold_choice: None,
         };
@@ -814,6 +824,7 @@ mod tests {
         damaged.prior_correction = Some(PriorCorrection {
             base_rate: f64::NAN,
             fitted_rate: 0.5,
+            log_odds_shift: 1.0,
         });
         assert!(matches!(
             damaged.check(),
