@@ -388,6 +388,37 @@ impl FittedPipeline {
         })
     }
 
+    /// One sentence saying what was done to the model's probabilities before they are shown
+    /// as churn probabilities: corrected back to the real churn share, calibrated, both, or
+    /// nothing.
+    pub fn probability_note(&self) -> String {
+        let calibrated = self.calibrator.as_ref().map(|c| match c.method() {
+            CalibrationMethod::Platt => "Platt scaling",
+            CalibrationMethod::Isotonic => "isotonic regression",
+        });
+        match (&self.prior_correction, calibrated) {
+            (Some(c), calibrated) => {
+                let then = calibrated.map_or(String::new(), |m| {
+                    format!(", then calibrated by {m} on out-of-fold scores")
+                });
+                format!(
+                    "Probabilities corrected for the class weights or resampling: the model was \
+                     fitted as if {:.1}% of customers churned, the training rows have {:.1}%, so \
+                     its log-odds are lowered by {:.3} (prior correction){then}.",
+                    100.0 * c.fitted_rate,
+                    100.0 * c.base_rate,
+                    c.log_odds_shift
+                )
+            }
+            (None, Some(m)) => {
+                format!("Probabilities calibrated by {m} on out-of-fold scores of the training rows.")
+            }
+            (None, None) => "Probabilities are the model's own: it was fitted on the customers \
+                             as they are, without class weights or resampling, and not calibrated."
+                .to_string(),
+        }
+    }
+
     /// The logistic regression's weights on feature names, with odds ratios; `None` for
     /// other models and after PCA (whose components mix the features).
     pub fn coefficients(&self) -> Option<Vec<Coefficient>> {

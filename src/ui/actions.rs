@@ -195,7 +195,7 @@ pub fn ActionsPanel(
             </p>
             <TierSection cuts default_cuts tiers=tiers.into() scored=Signal::derive(move || mine.with(Option::is_some)) />
             <ProfitSection inputs profit=profit.into() threshold dataset=dataset.clone() />
-            <PlaybookEditor playbook />
+            <PlaybookEditor playbook columns=run.outcome.pipeline.preprocessor.input_columns().iter().map(|c| c.to_string()).collect::<Vec<_>>() />
             <div class="score-row">
                 <button
                     class="button primary"
