@@ -230,7 +230,11 @@ fn every_model_and_option_trains_and_reports_brier_and_the_chosen_threshold() {
         let rebalanced = extra.contains(&"--class-weight") || extra.contains(&"--resample");
         assert_eq!(v["prior_correction"].is_object(), rebalanced, "{all:?}");
         let note = v["probability_note"].as_str().expect("a note");
-        assert_eq!(note.contains("prior correction"), rebalanced, "{all:?}: {note}");
+        assert_eq!(
+            note.contains("prior correction"),
+            rebalanced,
+            "{all:?}: {note}"
+        );
         let m = &v["metrics"];
         for key in [
             "roc_auc",
@@ -444,7 +448,9 @@ fn act_says_when_no_playbook_rule_names_a_column_and_explains_a_damaged_playbook
     ]);
     assert_eq!(code, 1);
     assert!(
-        err.contains("line 1, column 44: the rule's `action` must be text in quotes, found the number 5"),
+        err.contains(
+            "line 1, column 44: the rule's `action` must be text in quotes, found the number 5"
+        ),
         "{err}"
     );
     let _ = std::fs::remove_dir_all(&dir);

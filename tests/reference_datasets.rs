@@ -224,11 +224,36 @@ fn prior_correction_brings_balanced_models_back_to_the_telco_churn_rate() {
     let target = target_for(&train, "Churn", Some("Yes")).expect("target");
     let rows: Vec<usize> = (0..train.n_rows).collect();
     let cases = [
-        ("logistic, balanced weights", ModelKind::Logistic, true, None),
-        ("boosted trees, balanced weights", ModelKind::Gbdt, true, None),
-        ("logistic, oversampled", ModelKind::Logistic, false, Some(Resample::Over)),
-        ("boosted trees, undersampled", ModelKind::Gbdt, false, Some(Resample::Under)),
-        ("neural network, oversampled", ModelKind::Mlp, false, Some(Resample::Over)),
+        (
+            "logistic, balanced weights",
+            ModelKind::Logistic,
+            true,
+            None,
+        ),
+        (
+            "boosted trees, balanced weights",
+            ModelKind::Gbdt,
+            true,
+            None,
+        ),
+        (
+            "logistic, oversampled",
+            ModelKind::Logistic,
+            false,
+            Some(Resample::Over),
+        ),
+        (
+            "boosted trees, undersampled",
+            ModelKind::Gbdt,
+            false,
+            Some(Resample::Under),
+        ),
+        (
+            "neural network, oversampled",
+            ModelKind::Mlp,
+            false,
+            Some(Resample::Over),
+        ),
     ];
     for (name, model, weighted, resample) in cases {
         let mut config = TrainConfig::new(target.clone());
@@ -243,12 +268,19 @@ fn prior_correction_brings_balanced_models_back_to_the_telco_churn_rate() {
         let labels = pipeline.target.labels(&test).expect("labels");
         let test_rows: Vec<usize> = (0..test.n_rows).collect();
         let churn_rate = labels.iter().filter(|&&l| l == Some(1)).count() as f64 / 1409.0;
-        assert!((churn_rate - 0.2654).abs() < 1e-4, "test churn rate {churn_rate}");
+        assert!(
+            (churn_rate - 0.2654).abs() < 1e-4,
+            "test churn rate {churn_rate}"
+        );
         let mean = |p: &[f64]| p.iter().sum::<f64>() / p.len() as f64;
         let corrected = mean(&pipeline.predict_proba(&test, &test_rows).expect("scores"));
         let mut uncorrected = pipeline.clone();
         let correction = uncorrected.prior_correction.take().expect("a correction");
-        let raw = mean(&uncorrected.predict_proba(&test, &test_rows).expect("scores"));
+        let raw = mean(
+            &uncorrected
+                .predict_proba(&test, &test_rows)
+                .expect("scores"),
+        );
         eprintln!(
             "{name}: mean probability {raw:.4} -> {corrected:.4} (churn rate {churn_rate:.4}, \
              fitted share {:.4}, real {:.4}, shift {:.3})",
@@ -262,6 +294,9 @@ fn prior_correction_brings_balanced_models_back_to_the_telco_churn_rate() {
         // apart becoming a tie after the correction.
         let auc = pipeline.evaluate(&test).expect("evaluate").roc_auc;
         let raw_auc = uncorrected.evaluate(&test).expect("evaluate").roc_auc;
-        assert!((auc - raw_auc).abs() < 1e-9, "{name}: AUC {auc} vs {raw_auc}");
+        assert!(
+            (auc - raw_auc).abs() < 1e-9,
+            "{name}: AUC {auc} vs {raw_auc}"
+        );
     }
 }

@@ -561,7 +561,10 @@ mod tests {
         };
         let chart = pd_chart(&flag);
         assert!(chart.series[0].points_only);
-        assert!(chart.x_range.0 < 0.0 && chart.x_range.1 > 1.0, "dots off the edges");
+        assert!(
+            chart.x_range.0 < 0.0 && chart.x_range.1 > 1.0,
+            "dots off the edges"
+        );
         let svg = render((640, 400), |a| draw_lines(a, &chart, 1.0));
         // Two dots in the plot and one in the legend, in the series' colour (PALETTE[0],
         // #0072B2), and no line of that colour.
@@ -575,7 +578,11 @@ mod tests {
         };
         let svg = render((640, 400), |a| draw_lines(a, &pd_chart(&tenure), 1.0));
         assert!(tags(&svg, "circle", "fill", "#0072B2").is_empty());
-        assert_eq!(polyline_points(&svg, "#0072B2"), vec![4, 2], "the line and its legend");
+        assert_eq!(
+            polyline_points(&svg, "#0072B2"),
+            vec![4, 2],
+            "the line and its legend"
+        );
     }
 
     /// Six test customers projected to 600 (scale 100), value 100, cost 10, success 50%:

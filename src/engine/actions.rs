@@ -463,13 +463,9 @@ impl PlaybookRule {
     /// (a value that is not a number, such as "missing", is not within any limit).
     pub fn applies(&self, reason: &Reason) -> bool {
         self.matches(&reason.column)
-            && self.at_most.is_none_or(|limit| {
-                reason
-                    .value
-                    .trim()
-                    .parse::<f64>()
-                    .is_ok_and(|v| v <= limit)
-            })
+            && self
+                .at_most
+                .is_none_or(|limit| reason.value.trim().parse::<f64>().is_ok_and(|v| v <= limit))
     }
 
     fn fragments(&self) -> impl Iterator<Item = String> + '_ {
@@ -635,7 +631,9 @@ fn plain_json_error(text: &str, e: &serde_json::Error) -> String {
     let message = raw.strip_suffix(&suffix).unwrap_or(&raw);
     let field = field_before(text, e.line(), e.column());
     if let Some(rest) = message.strip_prefix("invalid type: ") {
-        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "something else"));
+        let (found, expected) = rest
+            .split_once(", expected ")
+            .unwrap_or((rest, "something else"));
         return format!(
             "{} must be {}, found {}",
             field_name(field),
@@ -1451,20 +1449,48 @@ mod tests {
         let chinese = ["客户编号", "在网月数", "月费", "是否流失"];
         assert!(book.matching_columns(&chinese).is_empty());
         let notice = book.no_match_notice(&chinese).expect("a notice");
-        assert!(notice.contains("在网月数") && notice.contains("Personal check-in email"), "{notice}");
+        assert!(
+            notice.contains("在网月数") && notice.contains("Personal check-in email"),
+            "{notice}"
+        );
         // Telco's columns: several are named by the rules.
         let telco = [
-            "gender", "SeniorCitizen", "Partner", "Dependents", "tenure", "PhoneService",
-            "MultipleLines", "InternetService", "OnlineSecurity", "OnlineBackup",
-            "DeviceProtection", "TechSupport", "StreamingTV", "StreamingMovies", "Contract",
-            "PaperlessBilling", "PaymentMethod", "MonthlyCharges", "TotalCharges",
+            "gender",
+            "SeniorCitizen",
+            "Partner",
+            "Dependents",
+            "tenure",
+            "PhoneService",
+            "MultipleLines",
+            "InternetService",
+            "OnlineSecurity",
+            "OnlineBackup",
+            "DeviceProtection",
+            "TechSupport",
+            "StreamingTV",
+            "StreamingMovies",
+            "Contract",
+            "PaperlessBilling",
+            "PaymentMethod",
+            "MonthlyCharges",
+            "TotalCharges",
         ];
         let matched = book.matching_columns(&telco);
-        for c in ["tenure", "Contract", "TechSupport", "PaymentMethod", "MonthlyCharges"] {
+        for c in [
+            "tenure",
+            "Contract",
+            "TechSupport",
+            "PaymentMethod",
+            "MonthlyCharges",
+        ] {
             assert!(matched.contains(&c), "{c}: {matched:?}");
         }
         assert_eq!(book.no_match_notice(&telco), None);
-        assert_eq!(book.no_match_notice(&[]), None, "no columns, nothing to say");
+        assert_eq!(
+            book.no_match_notice(&[]),
+            None,
+            "no columns, nothing to say"
+        );
     }
 
     proptest::proptest! {

@@ -187,7 +187,10 @@ impl PriorCorrection {
             let negatives = y.len() as f64 - positives;
             w[1] * positives / (w[1] * positives + w[0] * negatives)
         };
-        let (base_rate, fitted_rate) = (share(real, [1.0, 1.0]), share(fitted, weights.unwrap_or([1.0, 1.0])));
+        let (base_rate, fitted_rate) = (
+            share(real, [1.0, 1.0]),
+            share(fitted, weights.unwrap_or([1.0, 1.0])),
+        );
         let correction = PriorCorrection {
             base_rate,
             fitted_rate,
@@ -724,7 +727,10 @@ mod tests {
         // 4e/(4e + 1); their mean is 0.25 when 6e² + 8.5e − 2 = 0, e = (−8.5 + √120.25)/12
         // = 0.2054880, shift = 1.5823676 (more than ln 3 = 1.0986: spread scores need more).
         let matched = c.matched_to(&[0.2, 0.8]);
-        assert!((matched.log_odds_shift - 1.582_367_600_5).abs() < 1e-9, "{matched:?}");
+        assert!(
+            (matched.log_odds_shift - 1.582_367_600_5).abs() < 1e-9,
+            "{matched:?}"
+        );
         // Degenerate scores leave the correction as it was.
         assert_eq!(c.matched_to(&[]), c);
         assert_eq!(c.matched_to(&[f64::NAN]), c);
@@ -744,7 +750,10 @@ mod tests {
                 fitted_rate,
                 log_odds_shift,
             };
-            assert!(matches!(c.check(), Err(CalibrationError::Invalid(_))), "{c:?}");
+            assert!(
+                matches!(c.check(), Err(CalibrationError::Invalid(_))),
+                "{c:?}"
+            );
         }
     }
 }

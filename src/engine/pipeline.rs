@@ -12,8 +12,8 @@ use super::dataset::{ColumnData, Dataset};
 use super::ingest::ReadOptions;
 use super::metrics::{ClassificationReport, MetricsError};
 use super::models::{
-    ClassWeight, FittedModel, ForestParams, GbdtParams, LogisticRegressionParams, MlpParams, ModelError,
-    Progress,
+    ClassWeight, FittedModel, ForestParams, GbdtParams, LogisticRegressionParams, MlpParams,
+    ModelError, Progress,
 };
 use super::prep::{FeatureBlock, FittedPreprocessor, PrepError, PrepOptions};
 use super::rng::Rng;
@@ -411,7 +411,9 @@ impl FittedPipeline {
                 )
             }
             (None, Some(m)) => {
-                format!("Probabilities calibrated by {m} on out-of-fold scores of the training rows.")
+                format!(
+                    "Probabilities calibrated by {m} on out-of-fold scores of the training rows."
+                )
             }
             (None, None) => "Probabilities are the model's own: it was fitted on the customers \
                              as they are, without class weights or resampling, and not calibrated."
@@ -839,7 +841,10 @@ mod tests {
         config.logistic = config.logistic.clone().class_weight(ClassWeight::Balanced);
         let o = train_and_evaluate(&ds, &config, |_| true).expect("train");
         let c = o.pipeline.prior_correction.expect("a correction");
-        assert!((c.fitted_rate - 0.5).abs() < 1e-12, "balanced weights: {c:?}");
+        assert!(
+            (c.fitted_rate - 0.5).abs() < 1e-12,
+            "balanced weights: {c:?}"
+        );
         assert_eq!(c.base_rate, share_of_churners(&ds, &config, o.n_train));
         // A model file written before the correction existed has no `prior_correction` key:
         // it loads as uncorrected.
@@ -867,7 +872,11 @@ mod tests {
     fn share_of_churners(ds: &Dataset, config: &TrainConfig, n_train: usize) -> f64 {
         let labels = config.target.labels(ds).expect("labels");
         let split = split_rows(ds, config).expect("split");
-        let churners = split.train.iter().filter(|&&r| labels[r] == Some(1)).count();
+        let churners = split
+            .train
+            .iter()
+            .filter(|&&r| labels[r] == Some(1))
+            .count();
         churners as f64 / n_train as f64
     }
 

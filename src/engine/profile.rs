@@ -262,7 +262,11 @@ mod tests {
         // whole -> 10 bins of 0.99.
         let mut text = String::from("x,churn\n");
         for i in 0..10 {
-            let x = if i == 9 { "9.9".to_string() } else { i.to_string() };
+            let x = if i == 9 {
+                "9.9".to_string()
+            } else {
+                i.to_string()
+            };
             text.push_str(&format!("{x},{}\n", if i >= 8 { "Yes" } else { "No" }));
         }
         text.push_str(",Yes\n");
@@ -319,10 +323,16 @@ mod tests {
         assert_eq!(tenure[9], ("72".to_string(), 1));
         // Two far-apart values: two bins of width ceil(101/2) = 51.
         let apart = whole_bars([0, 100, 100].into_iter());
-        assert_eq!(apart, [("[0, 50]".to_string(), 1), ("[51, 100]".to_string(), 2)]);
+        assert_eq!(
+            apart,
+            [("[0, 50]".to_string(), 1), ("[51, 100]".to_string(), 2)]
+        );
         // Negative whole numbers and a single value.
         let negative = whole_bars([-2, -1, 0].into_iter());
-        assert_eq!(negative.iter().map(|b| b.0.as_str()).collect::<Vec<_>>(), ["-2", "-1", "0"]);
+        assert_eq!(
+            negative.iter().map(|b| b.0.as_str()).collect::<Vec<_>>(),
+            ["-2", "-1", "0"]
+        );
         assert_eq!(whole_bars([5, 5].into_iter()), [("5".to_string(), 2)]);
     }
 
