@@ -225,6 +225,16 @@ fn every_model_and_option_trains_and_reports_brier_and_the_chosen_threshold() {
         let (code, out, err) = churnscope(&all);
         assert_eq!(code, 0, "{all:?}: {err}");
         let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        // Class weights and resampling are corrected back to the real churn share, and the
+        // output says so.
+        let rebalanced = extra.contains(&"--class-weight") || extra.contains(&"--resample");
+        assert_eq!(v["prior_correction"].is_object(), rebalanced, "{all:?}");
+        let note = v["probability_note"].as_str().expect("a note");
+        assert_eq!(
+            note.contains("prior correction"),
+            rebalanced,
+            "{all:?}: {note}"
+        );
         let m = &v["metrics"];
         for key in [
             "roc_auc",
@@ -397,6 +407,52 @@ fn act_plans_a_campaign_and_writes_the_list_and_report() {
     let (code, _, err) = churnscope(&["act", "public/sample_customers.csv", "--success", "2"]);
     assert_eq!(code, 1);
     assert!(err.contains("success rate"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn act_says_when_no_playbook_rule_names_a_column_and_explains_a_damaged_playbook() {
+    let dir = std::env::temp_dir().join(format!("churnscope-act-nomatch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (foreign, damaged) = (dir.join("foreign.json"), dir.join("damaged.json"));
+    std::fs::write(
+        &foreign,
+        r#"{"rules": [{"columns": "在网月数", "action": "电话回访"}], "fallback": "Check-in"}"#,
+    )
+    .expect("playbook");
+    std::fs::write(
+        &damaged,
+        "{\"rules\": [{\"columns\": \"tenure\", \"action\": 5}], \"fallback\": \"x\"}",
+    )
+    .expect("playbook");
+    let (code, out, err) = churnscope(&[
+        "act",
+        "public/sample_customers.csv",
+        "--playbook",
+        foreign.to_str().expect("path"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("notice: No rule of the playbook names any column of this file"),
+        "{out}"
+    );
+    // The default playbook names the sample's columns: no notice.
+    let (code, out, err) = churnscope(&["act", "public/sample_customers.csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("notice:"), "{out}");
+    let (code, _, err) = churnscope(&[
+        "act",
+        "public/sample_customers.csv",
+        "--playbook",
+        damaged.to_str().expect("path"),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(
+            "line 1, column 44: the rule's `action` must be text in quotes, found the number 5"
+        ),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -821,6 +821,18 @@ mod pipeline_check {
         let r = check_edited(ModelKind::Logistic, |v| v["calibrator"]["y"] = json!([]));
         assert!(matches!(r, Err(PipelineError::Calibration(_))), "{r:?}");
     }
+
+    #[test]
+    fn rejects_a_prior_correction_outside_the_unit_interval() {
+        // A model file's `prior_correction` with a churn share of 150% cannot have come from
+        // a fit (JSON cannot hold NaN or infinity, so a share out of range is what a damaged
+        // or hand-edited file can bring).
+        let r = check_edited(ModelKind::Gbdt, |v| {
+            v["prior_correction"] =
+                json!({"base_rate": 1.5, "fitted_rate": 0.5, "log_odds_shift": 0.0})
+        });
+        assert!(matches!(r, Err(PipelineError::Calibration(_))), "{r:?}");
+    }
 }
 
 /// Inputs that once panicked the engine, kept as named tests.

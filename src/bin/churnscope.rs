@@ -831,6 +831,8 @@ USAGE:
                 },
                 "threshold_choice": pipeline.threshold_choice,
                 "calibration": calibration,
+                "prior_correction": pipeline.prior_correction,
+                "probability_note": pipeline.probability_note(),
                 "coefficients": pipeline.coefficients(),
                 "confusion": r.confusion,
                 "c": c,
@@ -869,11 +871,7 @@ USAGE:
         out!("f1        {:.4}", r.f1);
         out!("log_loss  {:.4}", r.log_loss);
         out!("brier     {:.4}", r.brier);
-        if let Some(method) = calibration {
-            out!(
-                "probabilities calibrated ({method:?}) on out-of-fold scores of the training rows"
-            );
-        }
+        out!("{}", pipeline.probability_note());
         if let Some(t) = &pipeline.threshold_choice {
             out!(
                 "threshold {:.4} chosen by {:?} on out-of-fold scores (precision {:.4}, recall {:.4} there)",
@@ -1201,10 +1199,19 @@ USAGE:
         }
         let write_seconds = start.elapsed().as_secs_f64();
         let best = curve.best();
+        let mut columns: Vec<&str> = Vec::new();
+        for c in run.outcome.pipeline.preprocessor.input_columns() {
+            if !columns.contains(&c) {
+                columns.push(c);
+            }
+        }
+        let playbook_notice = playbook.no_match_notice(&columns);
         if json {
             let out = serde_json::json!({
                 "model": run.kind,
                 "customers": list.len(),
+                "playbook_notice": playbook_notice,
+                "probability_note": run.outcome.pipeline.probability_note(),
                 "profit": {
                     "contacted": best.contacted,
                     "test_contacted": best.test_contacted,
@@ -1230,6 +1237,10 @@ USAGE:
             );
             return Ok(());
         }
+        if let Some(notice) = &playbook_notice {
+            out!("notice: {notice}");
+        }
+        out!("{}", run.outcome.pipeline.probability_note());
         out!(
             "{}: contact the {:.0} riskiest of {} customers (churn probability at least {}): \
              value kept {:.0}, cost {:.0}, net gain {:.0}",

@@ -223,6 +223,7 @@ pub fn sweep_chart(run: &ModelRun, threshold: f64) -> LineChart {
             .zip(ys.iter().copied())
             .collect(),
         dashed,
+        points_only: false,
     };
     LineChart {
         title: "Metrics against the threshold".into(),
@@ -263,29 +264,39 @@ pub fn importance_chart(ex: &Explanation) -> BarChart {
     }
 }
 
-/// The average churn probability against one column's value.
+/// The average churn probability against one column's value: a line over a grid, two dots
+/// for a column of two values (a 0/1 flag), where values in between mean nothing.
 pub fn pd_chart(pd: &PartialDependence) -> LineChart {
-    let (lo, hi) = pd
+    let (mut lo, mut hi) = pd
         .grid
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
             (a.min(x), b.max(x))
         });
     let top = pd.average.iter().copied().fold(0.0f64, f64::max);
+    let points: Vec<(f64, f64)> = pd
+        .grid
+        .iter()
+        .copied()
+        .zip(pd.average.iter().copied())
+        .collect();
+    let two_valued = pd.grid.len() <= 2;
+    if two_valued {
+        // Room around the dots, which would otherwise sit on the plot's edges.
+        let pad = ((hi - lo) * 0.5).max(0.5);
+        (lo, hi) = (lo - pad, hi + pad);
+    }
     LineChart {
         title: format!("Partial dependence on {}", pd.column),
         x_desc: pd.column.clone(),
         y_desc: "Average churn probability".into(),
         x_range: (lo, hi),
         y_range: (0.0, (top * 1.2).clamp(0.05, 1.0)),
-        series: vec![Series::solid(
-            "model",
-            pd.grid
-                .iter()
-                .copied()
-                .zip(pd.average.iter().copied())
-                .collect(),
-        )],
+        series: vec![if two_valued {
+            Series::dots("model", points)
+        } else {
+            Series::solid("model", points)
+        }],
         diagonal: None,
         vline: None,
         legend: LegendAt::UpperRight,
@@ -449,7 +460,7 @@ pub fn tier_chart(tiers: &[TierSummary]) -> BarChart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::charts::testing::{assert_escaped, polyline_points, render, texts, HOSTILE};
+    use crate::charts::testing::{assert_escaped, polyline_points, render, tags, texts, HOSTILE};
     use crate::charts::{draw_bars, draw_lines, draw_roc_overlay};
     use crate::engine::actions::{profit_curve, CustomerValue, ProfitInputs, Tier};
     use crate::engine::evaluation::{run_model, TrainPlan};
@@ -539,6 +550,39 @@ mod tests {
             average: vec![0.1, 0.2, 0.4],
         };
         assert_escaped(&render(size, |a| draw_lines(a, &pd_chart(&pd), 1.0)));
+    }
+
+    #[test]
+    fn partial_dependence_on_a_flag_is_two_dots_not_a_line() {
+        let flag = PartialDependence {
+            column: "SeniorCitizen".into(),
+            grid: vec![0.0, 1.0],
+            average: vec![0.24, 0.41],
+        };
+        let chart = pd_chart(&flag);
+        assert!(chart.series[0].points_only);
+        assert!(
+            chart.x_range.0 < 0.0 && chart.x_range.1 > 1.0,
+            "dots off the edges"
+        );
+        let svg = render((640, 400), |a| draw_lines(a, &chart, 1.0));
+        // Two dots in the plot and one in the legend, in the series' colour (PALETTE[0],
+        // #0072B2), and no line of that colour.
+        assert_eq!(tags(&svg, "circle", "fill", "#0072B2").len(), 3, "{svg}");
+        assert!(polyline_points(&svg, "#0072B2").is_empty(), "{svg}");
+        // A column with a range of values stays a line, without dots.
+        let tenure = PartialDependence {
+            column: "tenure".into(),
+            grid: vec![1.0, 10.0, 20.0, 40.0],
+            average: vec![0.5, 0.3, 0.2, 0.1],
+        };
+        let svg = render((640, 400), |a| draw_lines(a, &pd_chart(&tenure), 1.0));
+        assert!(tags(&svg, "circle", "fill", "#0072B2").is_empty());
+        assert_eq!(
+            polyline_points(&svg, "#0072B2"),
+            vec![4, 2],
+            "the line and its legend"
+        );
     }
 
     /// Six test customers projected to 600 (scale 100), value 100, cost 10, success 50%:

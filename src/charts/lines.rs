@@ -48,6 +48,9 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Drawn dashed, for reference lines such as the churn rate.
     pub dashed: bool,
+    /// Drawn as dots without a line, for values in between that mean nothing (the partial
+    /// dependence on a 0/1 column).
+    pub points_only: bool,
 }
 
 impl Series {
@@ -56,7 +59,7 @@ impl Series {
         Series {
             name: name.into(),
             points,
-            dashed: false,
+            ..Series::default()
         }
     }
 
@@ -66,6 +69,17 @@ impl Series {
             name: name.into(),
             points,
             dashed: true,
+            ..Series::default()
+        }
+    }
+
+    /// Dots without a line between them.
+    pub fn dots(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Series {
+            name: name.into(),
+            points,
+            points_only: true,
+            ..Series::default()
         }
     }
 }
@@ -160,7 +174,17 @@ where
         let style = ShapeStyle::from(colour).stroke_width(px(2.0));
         let points = thin(&series.points);
         let runs = clip_runs(&points, (x0, x1), (y0, y1));
-        let anno = if series.dashed {
+        let inside = |&(x, y): &(f64, f64)| x0 <= x && x <= x1 && y0 <= y && y <= y1;
+        let anno = if series.points_only {
+            let r = px(5.0);
+            let anno = ctx.draw_series(
+                points
+                    .iter()
+                    .filter(|p| inside(p))
+                    .map(|&p| Circle::new(p, r, colour.filled())),
+            )?;
+            anno.legend(move |(x, y)| Circle::new((x + legend_width / 2, y), r, colour.filled()))
+        } else if series.dashed {
             let anno = ctx.draw_series(
                 runs.into_iter()
                     .map(|run| DashedPathElement::new(run, dash, gap, style)),
@@ -185,8 +209,7 @@ where
             labelled = true;
         }
         // Dots: at every point when asked, and always for a lone point (a one-point line is invisible).
-        if markers || points.len() == 1 {
-            let inside = |&(x, y): &(f64, f64)| x0 <= x && x <= x1 && y0 <= y && y <= y1;
+        if !series.points_only && (markers || points.len() == 1) {
             ctx.draw_series(
                 points
                     .iter()

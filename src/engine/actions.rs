@@ -20,7 +20,12 @@
 //! - **Playbook**: ordered rules, each naming column-name fragments and an action. A
 //!   customer's reasons (the columns raising their risk most, strongest first) are taken in
 //!   order; the first reason some rule matches gives the action, the first matching rule
-//!   winning; with no match the playbook's fallback action applies.
+//!   winning; with no match the playbook's fallback action applies. A rule may also require
+//!   the customer's value of that column to be at most a number (`at_most`): the default
+//!   playbook sends brand-new customers (tenure 0 or 1) whose risk is their short tenure to
+//!   onboarding rather than a loyalty reward. [`Playbook::matching_columns`] tells when no
+//!   rule names any column of a file (say, one with Chinese headers), so that everyone would
+//!   get the fallback.
 
 use serde::{Deserialize, Serialize};
 
@@ -51,7 +56,9 @@ pub enum ActionError {
     RuleWithoutAction { rule: usize },
     #[error("playbook rule {rule} ('{action}') names no column")]
     RuleWithoutColumns { rule: usize, action: String },
-    #[error("not a playbook (line {line}, column {column}): {message}")]
+    #[error("playbook rule {rule}: the limit `at_most` must be a number, not {limit}")]
+    BadLimit { rule: usize, limit: f64 },
+    #[error("line {line}, column {column}: {message}")]
     NotAPlaybook {
         line: usize,
         column: usize,
@@ -467,11 +474,17 @@ pub fn expected_value(p: f64, v: f64, inputs: &ProfitInputs) -> f64 {
 
 /// One rule of the playbook: when one of a customer's reasons is a column whose name
 /// contains one of `columns` (fragments separated by `|`, compared in lower case ignoring
-/// spaces, `_` and `-`), suggest `action`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// spaces, `_` and `-`), and the customer's value there is at most `at_most` when that is
+/// set, suggest `action`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlaybookRule {
     pub columns: String,
     pub action: String,
+    /// Only for customers whose value of the reason column is a number no larger than this
+    /// (absent: any value). Playbooks saved before it existed load without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_most: Option<f64>,
 }
 
 impl PlaybookRule {
@@ -479,13 +492,29 @@ impl PlaybookRule {
         PlaybookRule {
             columns: columns.to_string(),
             action: action.to_string(),
+            at_most: None,
         }
+    }
+
+    /// The rule, only for values of the column up to `limit`.
+    pub fn at_most(mut self, limit: f64) -> Self {
+        self.at_most = Some(limit);
+        self
     }
 
     /// Whether the rule covers the column `name`.
     pub fn matches(&self, name: &str) -> bool {
         let name = normalise(name);
         self.fragments().any(|f| name.contains(&f))
+    }
+
+    /// Whether the rule covers `reason`: its column, and its value when the rule has a limit
+    /// (a value that is not a number, such as "missing", is not within any limit).
+    pub fn applies(&self, reason: &Reason) -> bool {
+        self.matches(&reason.column)
+            && self
+                .at_most
+                .is_none_or(|limit| reason.value.trim().parse::<f64>().is_ok_and(|v| v <= limit))
     }
 
     fn fragments(&self) -> impl Iterator<Item = String> + '_ {
@@ -505,7 +534,8 @@ fn normalise(s: &str) -> String {
 }
 
 /// Rules mapping a customer's reasons to an action, tried in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Playbook {
     pub rules: Vec<PlaybookRule>,
     /// The action when no rule matches.
@@ -553,6 +583,12 @@ impl Playbook {
                     "login|session|visit|app|active|device",
                     "Re-engagement email with what is new",
                 ),
+                // Before the loyalty rule: a customer of a month or less is new, not loyal.
+                PlaybookRule::new(
+                    "tenure|account length|months as customer|member since",
+                    "Onboarding call and first-order guide",
+                )
+                .at_most(1.0),
                 PlaybookRule::new(
                     "tenure|contract|account length|member",
                     "Loyalty reward for staying on",
@@ -568,7 +604,7 @@ impl Playbook {
         let book: Playbook = serde_json::from_str(text).map_err(|e| ActionError::NotAPlaybook {
             line: e.line(),
             column: e.column(),
-            message: e.to_string(),
+            message: plain_json_error(text, &e),
         })?;
         book.check()?;
         Ok(book)
@@ -585,15 +621,42 @@ impl Playbook {
                     action: rule.action.clone(),
                 });
             }
+            if let Some(limit) = rule.at_most.filter(|v| !v.is_finite()) {
+                return Err(ActionError::BadLimit { rule: i + 1, limit });
+            }
         }
         Ok(())
+    }
+
+    /// The columns of `columns` some rule names, in their order. Empty when the playbook
+    /// cannot match any reason of a model on these columns, so every customer would get
+    /// the fallback (e.g. column names in another language than the rules).
+    pub fn matching_columns<'a>(&self, columns: &[&'a str]) -> Vec<&'a str> {
+        columns
+            .iter()
+            .copied()
+            .filter(|c| self.rules.iter().any(|r| r.matches(c)))
+            .collect()
+    }
+
+    /// A notice for the user when no rule names any of `columns`; `None` when one does.
+    pub fn no_match_notice(&self, columns: &[&str]) -> Option<String> {
+        if columns.is_empty() || !self.matching_columns(columns).is_empty() {
+            return None;
+        }
+        Some(format!(
+            "No rule of the playbook names any column of this file ({}), so every customer gets \
+             \"{}\". Add the words of your column names to the rules.",
+            columns.join(", "),
+            self.fallback
+        ))
     }
 
     /// The action for a customer whose reasons raising the risk are `reasons`, strongest
     /// first.
     pub fn suggest(&self, reasons: &[Reason]) -> Suggestion {
         for reason in reasons {
-            if let Some(i) = self.rules.iter().position(|r| r.matches(&reason.column)) {
+            if let Some(i) = self.rules.iter().position(|r| r.applies(reason)) {
                 return Suggestion {
                     action: self.rules[i].action.clone(),
                     rule: Some(i),
@@ -606,6 +669,130 @@ impl Playbook {
             rule: None,
             because: None,
         }
+    }
+}
+
+/// serde_json's message about a playbook file in words a merchant reads, naming the field
+/// it concerns (the last `"name":` before the error).
+fn plain_json_error(text: &str, e: &serde_json::Error) -> String {
+    let raw = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = raw.strip_suffix(&suffix).unwrap_or(&raw);
+    let field = field_before(text, e.line(), e.column());
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        let (found, expected) = rest
+            .split_once(", expected ")
+            .unwrap_or((rest, "something else"));
+        return format!(
+            "{} must be {}, found {}",
+            field_name(field),
+            plain_expected(expected),
+            plain_found(found)
+        );
+    }
+    if let Some(name) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.strip_suffix('`'))
+    {
+        return match name {
+            "rules" | "fallback" => format!("the playbook has no `{name}`"),
+            _ => format!("this rule has no `{name}`: every rule needs \"columns\" and \"action\""),
+        };
+    }
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (name, known) = rest.split_once("`, expected ").unwrap_or((rest, ""));
+        return format!(
+            "`{}` is not a playbook field (check its spelling); the fields are {}",
+            name.trim_end_matches('`'),
+            known.replace("one of ", "")
+        );
+    }
+    let plain = match message {
+        "trailing comma" => "there is a comma after the last item; remove it",
+        "expected value" if e.line() == 1 && e.column() <= 1 => {
+            "this is not a playbook file: a playbook is JSON text starting with {"
+        }
+        "expected value" => "a value is missing or not valid here: text must be in double quotes",
+        "expected `,` or `}`" => "a comma or a closing } is missing before this point",
+        "expected `,` or `]`" => "a comma or a closing ] is missing before this point",
+        "expected `:`" => "a colon : is missing after the name",
+        "key must be a string" => "names must be text in double quotes",
+        "trailing characters" => "there is more text after the end of the playbook; remove it",
+        "invalid escape" => "a backslash \\ inside text must be written twice (\\\\)",
+        m if m.starts_with("EOF while parsing") => {
+            "the file ends too early: a closing }, ] or quote is missing"
+        }
+        m if m.starts_with("control character") => {
+            "text in quotes cannot hold a line break or a tab; keep each text on one line"
+        }
+        m => m,
+    };
+    plain.to_string()
+}
+
+/// The name of the last `"field":` in `text` before line `line`, column `column` (1-based).
+fn field_before(text: &str, line: usize, column: usize) -> Option<&'static str> {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let mut end = (line_start + column).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    ["columns", "action", "at_most", "fallback", "rules"]
+        .into_iter()
+        .filter_map(|name| {
+            let quoted = format!("\"{name}\"");
+            before.rmatch_indices(&quoted).find_map(|(at, _)| {
+                let after = before[at + quoted.len()..].trim_start();
+                after.starts_with(':').then_some((at, name))
+            })
+        })
+        .max_by_key(|&(at, _)| at)
+        .map(|(_, name)| name)
+}
+
+fn field_name(field: Option<&str>) -> String {
+    match field {
+        Some(f @ ("columns" | "action" | "at_most")) => format!("the rule's `{f}`"),
+        Some(f) => format!("`{f}`"),
+        None => "the playbook".to_string(),
+    }
+}
+
+fn plain_expected(expected: &str) -> &str {
+    match expected {
+        "a string" => "text in quotes",
+        "a sequence" => "a list of rules in [ ]",
+        "f64" => "a number",
+        e if e.starts_with("struct") => "a block in { }",
+        e => e,
+    }
+}
+
+fn plain_found(found: &str) -> String {
+    let quoted = |prefix: &str| {
+        found
+            .strip_prefix(prefix)
+            .map(|v| v.trim_matches('`').to_string())
+    };
+    if let Some(n) = quoted("integer ").or_else(|| quoted("floating point ")) {
+        return format!("the number {n}");
+    }
+    if let Some(t) = found.strip_prefix("string ") {
+        return format!("the text {t}");
+    }
+    if let Some(b) = quoted("boolean ") {
+        return format!("{b} (a yes/no value)");
+    }
+    match found {
+        "map" => "a block in { }".to_string(),
+        "sequence" => "a list in [ ]".to_string(),
+        "null" => "null (nothing)".to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -1083,10 +1270,11 @@ mod tests {
         assert_eq!(action("MonthlyCharges"), book.rules[2].action);
         assert_eq!(action("OrderAmountHikeFromlastYear"), book.rules[3].action);
         assert_eq!(action("logins_last_30d"), book.rules[4].action);
+        // `reason` gives every customer the value 1: a new customer, so onboarding.
         assert_eq!(action("tenure_months"), book.rules[5].action);
         // No rule for the city: the next reason decides, and with none left the fallback.
         let s = book.suggest(&[reason("city_tier", 1.0), reason("Contract", 0.4)]);
-        assert_eq!((s.rule, s.because.as_deref()), (Some(5), Some("Contract")));
+        assert_eq!((s.rule, s.because.as_deref()), (Some(6), Some("Contract")));
         let s = book.suggest(&[reason("city_tier", 1.0)]);
         assert_eq!(
             (s.action.as_str(), s.rule),
@@ -1365,10 +1553,136 @@ mod tests {
             Err(ActionError::NotAPlaybook { line, .. }) => assert_eq!(line, 3),
             other => panic!("{other:?}"),
         }
+        // A playbook saved before rules had a limit loads, each rule without one.
+        let old = r#"{"rules": [{"columns": "tenure", "action": "Reward"}], "fallback": "Email"}"#;
+        let book = Playbook::from_json(old).expect("an older file");
+        assert_eq!(book.rules[0], PlaybookRule::new("tenure", "Reward"));
         assert!(matches!(
             Playbook::from_json(r#"{"rules": [{"columns": "", "action": "x"}], "fallback": "y"}"#),
             Err(ActionError::RuleWithoutColumns { rule: 1, .. })
         ));
+    }
+
+    /// Each damaged playbook file and the message a merchant sees, position first.
+    #[test]
+    fn playbook_file_errors_are_in_plain_words() {
+        let rule_with_number = "{\n  \"rules\": [\n    {\"columns\": \"tenure\", \"action\": 5}\n  ],\n  \"fallback\": \"Email\"\n}";
+        let cases = [
+            (
+                rule_with_number,
+                "line 3, column 37: the rule's `action` must be text in quotes, found the number 5",
+            ),
+            (
+                r#"{"rules": [{"columns": "tenure"}], "fallback": "Email"}"#,
+                "line 1, column 32: this rule has no `action`: every rule needs \"columns\" and \"action\"",
+            ),
+            (
+                r#"{"rules": [], "fallback": "Email", "colour": "red"}"#,
+                "line 1, column 43: `colour` is not a playbook field (check its spelling); the fields are `rules` or `fallback`",
+            ),
+            (
+                r#"{"rules": [{"columns": "a", "action": "b",}], "fallback": "c"}"#,
+                "line 1, column 43: there is a comma after the last item; remove it",
+            ),
+            (
+                "columns,action\ntenure,Reward\n",
+                "line 1, column 1: this is not a playbook file: a playbook is JSON text starting with {",
+            ),
+            (
+                r#"{"rules": {"columns": "a"}, "fallback": "c"}"#,
+                "line 1, column 10: `rules` must be a list of rules in [ ], found a block in { }",
+            ),
+            (
+                r#"{"rules": [], "fallback": "c""#,
+                "line 1, column 29: the file ends too early: a closing }, ] or quote is missing",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = Playbook::from_json(text).expect_err(text);
+            assert!(matches!(err, ActionError::NotAPlaybook { .. }), "{err:?}");
+            assert_eq!(err.to_string(), expected, "{text}");
+        }
+    }
+
+    fn reason_of(column: &str, value: &str) -> Reason {
+        Reason {
+            column: column.into(),
+            value: value.into(),
+            contribution: 1.0,
+        }
+    }
+
+    #[test]
+    fn new_customers_whose_tenure_is_the_reason_get_onboarding() {
+        let book = Playbook::ecommerce();
+        let onboarding = "Onboarding call and first-order guide";
+        for value in ["0", "1", "1.0"] {
+            let s = book.suggest(&[reason_of("tenure", value)]);
+            assert_eq!(s.action, onboarding, "tenure {value}");
+        }
+        // A customer of two months or more, or of unknown tenure, is rewarded for staying.
+        for value in ["2", "36", "missing"] {
+            let s = book.suggest(&[reason_of("Tenure", value)]);
+            assert_eq!(s.action, "Loyalty reward for staying on", "tenure {value}");
+        }
+        // The contract is tenure-like but not a count of months: no onboarding by its value.
+        let s = book.suggest(&[reason_of("Contract", "1")]);
+        assert_eq!(s.action, "Loyalty reward for staying on");
+        let json = serde_json::to_string(&book).expect("json");
+        assert!(json.contains("\"at_most\":1.0"), "{json}");
+        assert_eq!(Playbook::from_json(&json), Ok(book));
+    }
+
+    #[test]
+    fn tells_when_no_rule_names_any_column() {
+        let book = Playbook::ecommerce();
+        // The headers of tests/data/gbk_chinese.csv's kind of export: customer id, months as
+        // a customer, monthly fee, churned.
+        let chinese = ["客户编号", "在网月数", "月费", "是否流失"];
+        assert!(book.matching_columns(&chinese).is_empty());
+        let notice = book.no_match_notice(&chinese).expect("a notice");
+        assert!(
+            notice.contains("在网月数") && notice.contains("Personal check-in email"),
+            "{notice}"
+        );
+        // Telco's columns: several are named by the rules.
+        let telco = [
+            "gender",
+            "SeniorCitizen",
+            "Partner",
+            "Dependents",
+            "tenure",
+            "PhoneService",
+            "MultipleLines",
+            "InternetService",
+            "OnlineSecurity",
+            "OnlineBackup",
+            "DeviceProtection",
+            "TechSupport",
+            "StreamingTV",
+            "StreamingMovies",
+            "Contract",
+            "PaperlessBilling",
+            "PaymentMethod",
+            "MonthlyCharges",
+            "TotalCharges",
+        ];
+        let matched = book.matching_columns(&telco);
+        for c in [
+            "tenure",
+            "Contract",
+            "TechSupport",
+            "PaymentMethod",
+            "MonthlyCharges",
+        ] {
+            assert!(matched.contains(&c), "{c}: {matched:?}");
+        }
+        assert_eq!(book.no_match_notice(&telco), None);
+        assert_eq!(
+            book.no_match_notice(&[]),
+            None,
+            "no columns, nothing to say"
+        );
     }
 
     proptest::proptest! {

@@ -7,13 +7,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::calibration::{CalibrationError, CalibrationMethod, Calibrator};
+use super::calibration::{CalibrationError, CalibrationMethod, Calibrator, PriorCorrection};
 use super::dataset::{ColumnData, Dataset};
 use super::ingest::ReadOptions;
 use super::metrics::{ClassificationReport, MetricsError};
 use super::models::{
-    FittedModel, ForestParams, GbdtParams, LogisticRegressionParams, MlpParams, ModelError,
-    Progress,
+    ClassWeight, FittedModel, ForestParams, GbdtParams, LogisticRegressionParams, MlpParams,
+    ModelError, Progress,
 };
 use super::prep::{FeatureBlock, FittedPreprocessor, PrepError, PrepOptions};
 use super::rng::Rng;
@@ -159,6 +159,18 @@ impl ModelKind {
 }
 
 impl TrainConfig {
+    /// The class weights the chosen model is fitted with (only the logistic regression and
+    /// the boosted trees take them).
+    fn class_weight(&self) -> ClassWeight {
+        match self.model {
+            ModelKind::Logistic => self.logistic.class_weight_kind(),
+            ModelKind::Gbdt => self.gbdt.class_weight,
+            ModelKind::Forest | ModelKind::Mlp => ClassWeight::None,
+        }
+    }
+}
+
+impl TrainConfig {
     /// The defaults of the page: 80/20 split, seed 42, C = 1, threshold 0.5.
     pub fn new(target: Target) -> Self {
         TrainConfig {
@@ -234,7 +246,12 @@ pub struct FittedPipeline {
     pub preprocessor: FittedPreprocessor,
     pub model: FittedModel,
     pub threshold: f64,
-    /// Maps the model's scores to calibrated probabilities.
+    /// Shifts the model's probabilities from the churn share it was fitted to (after class
+    /// weights or resampling) back to the real one; applied before `calibrator`. `None` when
+    /// the model saw the real share (and in model files from before it existed).
+    #[serde(default)]
+    pub prior_correction: Option<PriorCorrection>,
+    /// Maps the (prior-corrected) scores to calibrated probabilities.
     #[serde(default)]
     pub calibrator: Option<Calibrator>,
     /// How the threshold was chosen, with its out-of-fold precision and recall.
@@ -281,14 +298,16 @@ impl FittedPipeline {
         if rows.is_empty() {
             return Err(PipelineError::NoLabelledRows(config.target.column.clone()));
         }
-        let mut y: Vec<u8> = rows.iter().map(|&r| labels[r].unwrap_or(0)).collect();
+        let real_y: Vec<u8> = rows.iter().map(|&r| labels[r].unwrap_or(0)).collect();
+        let mut y = real_y.clone();
+        let real_rows = rows;
         let rows = match config.resample {
             Some(how) => {
-                let rows = resample_rows(&rows, &y, how, config.seed);
+                let rows = resample_rows(&real_rows, &y, how, config.seed);
                 y = rows.iter().map(|&r| labels[r].unwrap_or(0)).collect();
                 rows
             }
-            None => rows,
+            None => real_rows.clone(),
         };
         let mut exclude = config.ignore.clone();
         exclude.push(config.target.column.clone());
@@ -317,12 +336,23 @@ impl FittedPipeline {
             prep_seconds: prepared - start,
             model_seconds: clock() - prepared,
         };
+        let weights = config.class_weight().class_weights(&y)?;
+        // The shift is matched on the rows as they are, not as resampled.
+        let prior_correction = match PriorCorrection::for_fit(&real_y, &y, weights) {
+            Some(c) if config.resample.is_some() => {
+                let x = preprocessor.transform(ds, &real_rows)?;
+                Some(c.matched_to(&model.predict_proba(&x)))
+            }
+            Some(c) => Some(c.matched_to(&model.predict_proba(&x))),
+            None => None,
+        };
         let pipeline = FittedPipeline {
             format_version: MODEL_FORMAT_VERSION,
             target: config.target.clone(),
             preprocessor,
             model,
             threshold: config.threshold,
+            prior_correction,
             calibrator: None,
             threshold_choice: None,
         };
@@ -331,23 +361,64 @@ impl FittedPipeline {
 
     /// Checks that the parts fit together, as a pipeline read from a model file must before
     /// it scores: the model takes as many features as the preprocessing makes, its trees
-    /// and layers are well formed, the calibration map can be applied.
+    /// and layers are well formed, the prior correction and the calibration map can be applied.
     pub fn check(&self) -> Result<()> {
         self.model.check(self.preprocessor.n_outputs())?;
+        if let Some(c) = &self.prior_correction {
+            c.check()?;
+        }
         if let Some(c) = &self.calibrator {
             c.check()?;
         }
         Ok(())
     }
 
-    /// Churn probability of each of `rows` of `ds` (calibrated, when the pipeline is).
+    /// Churn probability of each of `rows` of `ds`: the model's, corrected back to the real
+    /// churn share when it was fitted with class weights or resampling, then calibrated when
+    /// the pipeline is.
     pub fn predict_proba(&self, ds: &Dataset, rows: &[usize]) -> Result<Vec<f64>> {
         let x = self.preprocessor.transform(ds, rows)?;
-        let p = self.model.predict_proba(&x);
+        let mut p = self.model.predict_proba(&x);
+        if let Some(c) = &self.prior_correction {
+            p = c.apply_all(&p);
+        }
         Ok(match &self.calibrator {
             Some(c) => c.apply_all(&p),
             None => p,
         })
+    }
+
+    /// One sentence saying what was done to the model's probabilities before they are shown
+    /// as churn probabilities: corrected back to the real churn share, calibrated, both, or
+    /// nothing.
+    pub fn probability_note(&self) -> String {
+        let calibrated = self.calibrator.as_ref().map(|c| match c.method() {
+            CalibrationMethod::Platt => "Platt scaling",
+            CalibrationMethod::Isotonic => "isotonic regression",
+        });
+        match (&self.prior_correction, calibrated) {
+            (Some(c), calibrated) => {
+                let then = calibrated.map_or(String::new(), |m| {
+                    format!(", then calibrated by {m} on out-of-fold scores")
+                });
+                format!(
+                    "Probabilities corrected for the class weights or resampling: the model was \
+                     fitted as if {:.1}% of customers churned, the training rows have {:.1}%, so \
+                     its log-odds are lowered by {:.3} (prior correction){then}.",
+                    100.0 * c.fitted_rate,
+                    100.0 * c.base_rate,
+                    c.log_odds_shift
+                )
+            }
+            (None, Some(m)) => {
+                format!(
+                    "Probabilities calibrated by {m} on out-of-fold scores of the training rows."
+                )
+            }
+            (None, None) => "Probabilities are the model's own: it was fitted on the customers \
+                             as they are, without class weights or resampling, and not calibrated."
+                .to_string(),
+        }
     }
 
     /// The logistic regression's weights on feature names, with odds ratios; `None` for
@@ -755,6 +826,58 @@ mod tests {
                 serde_json::from_str(&json).unwrap_or_else(|e| panic!("{model:?}: {e}"));
             assert_eq!(back, o, "{model:?}");
         }
+    }
+
+    #[test]
+    fn balanced_models_are_corrected_to_the_real_churn_share_and_older_files_load() {
+        let csv = generate_csv(&SampleSpec {
+            customers: 600,
+            seed: 4,
+        });
+        let ds = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("sample");
+        let mut config = TrainConfig::new(target_for(&ds, "churned", Some("Yes")).expect("target"));
+        let plain = train_and_evaluate(&ds, &config, |_| true).expect("train");
+        assert_eq!(plain.pipeline.prior_correction, None, "nothing to correct");
+        config.logistic = config.logistic.clone().class_weight(ClassWeight::Balanced);
+        let o = train_and_evaluate(&ds, &config, |_| true).expect("train");
+        let c = o.pipeline.prior_correction.expect("a correction");
+        assert!(
+            (c.fitted_rate - 0.5).abs() < 1e-12,
+            "balanced weights: {c:?}"
+        );
+        assert_eq!(c.base_rate, share_of_churners(&ds, &config, o.n_train));
+        // A model file written before the correction existed has no `prior_correction` key:
+        // it loads as uncorrected.
+        let mut json = serde_json::to_value(&o.pipeline).expect("json");
+        json.as_object_mut()
+            .expect("an object")
+            .remove("prior_correction");
+        let old: FittedPipeline = serde_json::from_value(json).expect("old file loads");
+        assert_eq!(old.prior_correction, None);
+        old.check().expect("an old file is sound");
+        // A damaged correction is caught before it scores.
+        let mut damaged = o.pipeline.clone();
+        damaged.prior_correction = Some(PriorCorrection {
+            base_rate: f64::NAN,
+            fitted_rate: 0.5,
+            log_odds_shift: 1.0,
+        });
+        assert!(matches!(
+            damaged.check(),
+            Err(PipelineError::Calibration(CalibrationError::Invalid(_)))
+        ));
+    }
+
+    /// The share of churners among the training rows of `config`'s split (`n_train` rows).
+    fn share_of_churners(ds: &Dataset, config: &TrainConfig, n_train: usize) -> f64 {
+        let labels = config.target.labels(ds).expect("labels");
+        let split = split_rows(ds, config).expect("split");
+        let churners = split
+            .train
+            .iter()
+            .filter(|&&r| labels[r] == Some(1))
+            .count();
+        churners as f64 / n_train as f64
     }
 
     #[test]

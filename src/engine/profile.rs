@@ -2,7 +2,9 @@
 //! a histogram, and the churn rate in each bin or level when a target is chosen.
 //!
 //! Histograms use equal-width bins over [min, max] (10 bins, fewer when a column has fewer
-//! distinct values); the top levels are the 8 most frequent, ties broken by name, with the
+//! distinct values); a column of whole numbers gets bins of a whole width starting at its
+//! minimum, labelled by the whole numbers they hold (`1`, `[0, 7]`), so a tier of 1 to 3 is
+//! three bars rather than `[1, 1.667)`. The top levels are the 8 most frequent, ties broken by name, with the
 //! rest counted together. Churn rates are over rows with a known target only.
 
 use std::collections::HashMap;
@@ -30,8 +32,8 @@ pub struct NumericStats {
 /// One bar: a numeric bin or a level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bar {
-    /// `"[lo, hi)"` for a bin (the last one closed), the level for a category, "(missing)"
-    /// or "(other levels)".
+    /// `"[lo, hi)"` for a bin (the last one closed), `"[lo, hi]"` or `"lo"` for a bin of whole
+    /// numbers, the level for a category, "(missing)" or "(other levels)".
     pub label: String,
     pub count: usize,
     /// Share of the bar's labelled rows that churned; `None` without a target or rows.
@@ -129,8 +131,16 @@ fn numeric_bars(
     let (min, max) = (present[0], present[present.len() - 1]);
     let mean = present.iter().sum::<f64>() / present.len() as f64;
     let distinct = column.distinct();
-    let bins = distinct.clamp(1, HISTOGRAM_BINS);
-    let width = (max - min) / bins as f64;
+    let whole = column.kind != ColumnKind::Date && present.iter().all(|x| x.fract() == 0.0);
+    let mut bins = distinct.clamp(1, HISTOGRAM_BINS);
+    let width = if whole {
+        // Whole-number bins [min + i·w, min + (i + 1)·w − 1], as few as cover the range.
+        let w = ((max - min + 1.0) / bins as f64).ceil().max(1.0);
+        bins = (((max - min + 1.0) / w).ceil() as usize).clamp(1, bins);
+        w
+    } else {
+        (max - min) / bins as f64
+    };
     let mut tallies: Vec<Tally> = (0..bins).map(|_| Tally::new()).collect();
     let mut blank = Tally::new();
     for (x, label) in v.iter().zip(labels) {
@@ -152,19 +162,25 @@ fn numeric_bars(
             format_number((x * 1000.0).round() / 1000.0)
         }
     };
+    let label = |i: usize| {
+        let lo = min + width * i as f64;
+        if whole {
+            let hi = (lo + width - 1.0).min(max);
+            return if hi == lo {
+                show(lo)
+            } else {
+                format!("[{}, {}]", show(lo), show(hi))
+            };
+        }
+        let last = i + 1 == bins;
+        let hi = if last { max } else { lo + width };
+        let close = if last { "]" } else { ")" };
+        format!("[{}, {}{close}", show(lo), show(hi))
+    };
     let mut bars: Vec<Bar> = tallies
         .iter()
         .enumerate()
-        .map(|(i, t)| {
-            let lo = min + width * i as f64;
-            let hi = if i + 1 == bins {
-                max
-            } else {
-                min + width * (i + 1) as f64
-            };
-            let close = if i + 1 == bins { "]" } else { ")" };
-            t.bar(format!("[{}, {}{close}", show(lo), show(hi)), with_target)
-        })
+        .map(|(i, t)| t.bar(label(i), with_target))
         .collect();
     if blank.count > 0 {
         bars.push(blank.bar("(missing)".into(), with_target));
@@ -242,10 +258,16 @@ mod tests {
 
     #[test]
     fn numeric_profile_by_hand() {
-        // x = 0..=9 and one blank; churn on x >= 8. Ten distinct values -> 10 bins of 0.9.
+        // x = 0, 1, ..., 8, 9.9 and one blank; churn on x >= 8. Ten distinct values, not all
+        // whole -> 10 bins of 0.99.
         let mut text = String::from("x,churn\n");
         for i in 0..10 {
-            text.push_str(&format!("{i},{}\n", if i >= 8 { "Yes" } else { "No" }));
+            let x = if i == 9 {
+                "9.9".to_string()
+            } else {
+                i.to_string()
+            };
+            text.push_str(&format!("{x},{}\n", if i >= 8 { "Yes" } else { "No" }));
         }
         text.push_str(",Yes\n");
         let d = ds(&text);
@@ -257,21 +279,61 @@ mod tests {
             p.stats,
             Some(NumericStats {
                 min: 0.0,
-                max: 9.0,
-                mean: 4.5,
+                max: 9.9,
+                mean: 4.59,
                 median: 4.5
             })
         );
         assert_eq!(p.bars.len(), 11, "10 bins and the missing bar");
         assert!(p.bars[..10].iter().all(|b| b.count == 1));
-        assert_eq!(p.bars[0].label, "[0, 0.9)");
-        assert_eq!(p.bars[9].label, "[8.1, 9]");
+        assert_eq!(p.bars[0].label, "[0, 0.99)");
+        assert_eq!(p.bars[9].label, "[8.91, 9.9]");
         assert_eq!(p.bars[9].churn_rate, Some(1.0));
         assert_eq!(p.bars[0].churn_rate, Some(0.0));
         assert_eq!(
             (p.bars[10].label.as_str(), p.bars[10].churn_rate),
             ("(missing)", Some(1.0))
         );
+    }
+
+    /// Bars of the histogram of the whole numbers `values`: (label, count).
+    fn whole_bars(values: impl Iterator<Item = i64>) -> Vec<(String, usize)> {
+        let mut text = String::from("x\n");
+        for v in values {
+            text.push_str(&format!("{v}\n"));
+        }
+        let d = ds(&text);
+        let p = profile_column(&d, d.column("x").expect("x"), None);
+        p.bars.into_iter().map(|b| (b.label, b.count)).collect()
+    }
+
+    #[test]
+    fn whole_numbers_get_whole_bins() {
+        // A tier of 1 to 3 (1, 2, 2, 3, 3, 3): one bar per value, not [1, 1.667).
+        let tier = whole_bars([1, 2, 2, 3, 3, 3].into_iter());
+        let expected = [("1", 1), ("2", 2), ("3", 3)];
+        assert_eq!(tier, expected.map(|(l, n)| (l.to_string(), n)));
+        // Tenure 0..=72 months, one customer each: 73 values in bins of ceil(73/10) = 8,
+        // so [0, 7], [8, 15], ..., [64, 71] and 72 alone.
+        let tenure = whole_bars(0..=72);
+        assert_eq!(tenure.len(), 10);
+        assert_eq!(tenure[0], ("[0, 7]".to_string(), 8));
+        assert_eq!(tenure[1], ("[8, 15]".to_string(), 8));
+        assert_eq!(tenure[8], ("[64, 71]".to_string(), 8));
+        assert_eq!(tenure[9], ("72".to_string(), 1));
+        // Two far-apart values: two bins of width ceil(101/2) = 51.
+        let apart = whole_bars([0, 100, 100].into_iter());
+        assert_eq!(
+            apart,
+            [("[0, 50]".to_string(), 1), ("[51, 100]".to_string(), 2)]
+        );
+        // Negative whole numbers and a single value.
+        let negative = whole_bars([-2, -1, 0].into_iter());
+        assert_eq!(
+            negative.iter().map(|b| b.0.as_str()).collect::<Vec<_>>(),
+            ["-2", "-1", "0"]
+        );
+        assert_eq!(whole_bars([5, 5].into_iter()), [("5".to_string(), 2)]);
     }
 
     #[test]

@@ -191,6 +191,14 @@ pub fn ActionsPanel(
         let run = run.clone();
         move |_| on_score.run(run.clone())
     };
+    let model_columns: Vec<String> = run
+        .outcome
+        .pipeline
+        .preprocessor
+        .input_columns()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     view! {
         <section class="panel actions" aria-labelledby="actions-title" data-testid="actions">
             <h2 id="actions-title">"5. Act on the scores"</h2>
@@ -203,7 +211,7 @@ pub fn ActionsPanel(
             </p>
             <TierSection cuts default_cuts tiers=tiers.into() scored=Signal::derive(move || mine.with(Option::is_some)) />
             <ProfitSection inputs profit=profit.into() threshold dataset=dataset.clone() target=target_for_profit.clone() />
-            <PlaybookEditor playbook />
+            <PlaybookEditor playbook columns=model_columns />
             <div class="score-row">
                 <button
                     class="button primary"

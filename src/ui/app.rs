@@ -629,11 +629,7 @@ fn LiveLoss(
             y_desc: "Loss on the training rows".into(),
             x_range: (0.0, x_max),
             y_range: ((lo - pad).max(0.0), hi + pad),
-            series: vec![Series {
-                name: format!("loss per {unit}"),
-                points,
-                dashed: false,
-            }],
+            series: vec![Series::solid(format!("loss per {unit}"), points)],
             diagonal: None,
             vline: None,
             legend: LegendAt::UpperRight,

@@ -18,10 +18,24 @@ fn parse_playbook(name: &str, text: &str) -> Result<Playbook, String> {
     Playbook::from_json(text).map_err(|e| format!("{name}: {e}"))
 }
 
-/// The playbook's rules as a table of inputs: add, edit, remove, and back to the default.
+/// The playbook's rules as a table of inputs: add, edit, remove, and back to the default;
+/// says so when no rule names any of the model's columns.
 #[component]
-pub fn PlaybookEditor(playbook: RwSignal<Playbook>) -> impl IntoView {
+pub fn PlaybookEditor(
+    playbook: RwSignal<Playbook>,
+    /// The model's input columns, the reasons a rule can name.
+    columns: Vec<String>,
+) -> impl IntoView {
     let problem = move || playbook.with(|p| p.check().err().map(|e| e.to_string()));
+    let no_match = move || {
+        let mut names: Vec<&str> = Vec::new();
+        for c in &columns {
+            if !names.contains(&c.as_str()) {
+                names.push(c);
+            }
+        }
+        playbook.with(|p| p.no_match_notice(&names))
+    };
     let (file_error, set_file_error) = signal(None::<String>);
     let save = move |_| {
         let json = playbook.with_untracked(serde_json::to_string_pretty);
@@ -142,6 +156,7 @@ pub fn PlaybookEditor(playbook: RwSignal<Playbook>) -> impl IntoView {
                     <input type="file" accept=".json,application/json" data-testid="playbook-file" on:change=load />
                 </label>
             </div>
+            {move || no_match().map(|n| view! { <p class="notice" data-testid="playbook-no-match">{n}</p> })}
             {move || problem().map(|e| view! { <p class="error" data-testid="playbook-error">{e}</p> })}
             {move || file_error.get().map(|e| view! { <p class="error" data-testid="playbook-file-error">{e}</p> })}
         </details>

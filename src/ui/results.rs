@@ -122,6 +122,7 @@ fn ModelDetail(
                 " = " <span data-testid="result-positive">{o.pipeline.target.positive.clone()}</span>
                 " counts as churned. Left out: " <span data-testid="left-out">{left_out}</span>
             </p>
+            <p class="hint" data-testid="probability-correction">{o.pipeline.probability_note()}</p>
             {(!o.pipeline.preprocessor.notices.is_empty()).then(|| view! {
                 <ul class="hint">
                     {o.pipeline.preprocessor.notices.iter().map(|n| view! { <li data-testid="prep-notice">{n.clone()}</li> }).collect_view()}

@@ -109,6 +109,11 @@ impl LogisticRegressionParams {
         self.c
     }
 
+    /// The class weights.
+    pub fn class_weight_kind(&self) -> ClassWeight {
+        self.class_weight
+    }
+
     /// The chosen penalty.
     pub fn penalty_kind(&self) -> Penalty {
         self.penalty
