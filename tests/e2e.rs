@@ -964,11 +964,13 @@ async fn sample_dataset_trains_and_bad_files_get_clear_messages() {
     // A CSV with a blank line and a Total row as spreadsheets export it: 8 customers, the
     // Total row (line 11) left out until the user keeps it, then left out again.
     upload(c, &fixture("total_row.csv")).await;
-    let total = text_of(c, "summary-row-warning").await;
-    assert_eq!(
-        total,
-        "Line 11 looks like a totals row ('Total': Churn 3, Tenure 100 and OrderCount 24 are above every customer's); it was left out."
-    );
+    wait_for(
+        c,
+        "the CSV's totals row",
+        "return document.querySelector('[data-testid=summary-row-warning]')?.textContent ?? null;",
+        |v| v == "Line 11 looks like a totals row ('Total': Churn 3, Tenure 100 and OrderCount 24 are above every customer's); it was left out.",
+    )
+    .await;
     assert_eq!(text_of(c, "row-count").await, "8");
     click(c, "keep-summary-rows").await;
     wait_for(
@@ -1343,7 +1345,11 @@ async fn works_offline_after_the_first_visit_and_forgets_on_request() {
     )
     .await;
     click(c, "download-csv").await;
-    let csv = downloaded(&downloads, "churn-action-list.csv").await;
+    let csv = downloaded(
+        &downloads,
+        &format!("churn-action-list-sample_customers-{}.csv", today_utc()),
+    )
+    .await;
     assert_eq!(
         String::from_utf8_lossy(&csv).lines().count(),
         5001,
@@ -1493,8 +1499,18 @@ async fn hostile_column_names_and_cells_stay_text() {
     )
     .await;
     click(c, "download-csv").await;
-    let csv =
-        String::from_utf8(downloaded(&downloads, "churn-action-list.csv").await).expect("utf-8");
+    let csv = String::from_utf8(
+        downloaded(
+            &downloads,
+            &format!(
+                "churn-action-list-churnscope-hostile-{}-{}.csv",
+                std::process::id(),
+                today_utc()
+            ),
+        )
+        .await,
+    )
+    .expect("utf-8");
     assert!(
         csv.contains("\r\n'=c0,") || csv.contains("\r\n'=c"),
         "formula ids start with an apostrophe"
@@ -1508,8 +1524,9 @@ async fn hostile_column_names_and_cells_stay_text() {
     let report = downloaded(
         &downloads,
         &format!(
-            "churn-report-churnscope-hostile-{}.html",
-            std::process::id()
+            "churn-report-churnscope-hostile-{}-{}.html",
+            std::process::id(),
+            today_utc()
         ),
     )
     .await;
@@ -1854,16 +1871,18 @@ async fn sample_actions_profit_playbook_exports_and_an_offline_report() {
     );
     let rules = "return document.querySelectorAll('[data-testid=playbook-rule]').length;";
     click(c, "playbook-reset").await;
-    wait_for(c, "the default playbook", rules, |v| v == 6).await;
+    // Six rules and the onboarding rule for brand-new customers (issue 14, defect 12).
+    wait_for(c, "the default playbook", rules, |v| v == 7).await;
     let saved_path = downloads.join("playbook.json");
     std::fs::write(&saved_path, &saved).expect("keep the playbook");
     let broken_path = downloads.join("broken.json");
     std::fs::write(&broken_path, "{\n \"rules\": [\n  {\"columns\": 3}]}").expect("write");
     upload_to(c, "playbook-file", &broken_path).await;
     let message = text_of(c, "playbook-file-error").await;
-    assert!(
-        message.contains("broken.json: not a playbook (line 3, column"),
-        "{message}"
+    // In plain words with the place (issue 14, defect 13), not serde's "invalid type".
+    assert_eq!(
+        message,
+        "broken.json: line 3, column 15: the rule's `columns` must be text in quotes, found the number 3"
     );
     upload_to(c, "playbook-file", &saved_path).await;
     wait_for(c, "the saved playbook", rules, |v| v == 1).await;
@@ -2352,6 +2371,37 @@ async fn chinese_telco_labels_cached_scores_layout_and_cancel() {
         serde_json::json!({}),
     )
     .await;
+
+    // Issue 14, defect 5: a model fitted with equal class weights gives probabilities
+    // corrected back to the real churn share, and the page says so.
+    assert!(text_of(c, "probability-correction")
+        .await
+        .starts_with("Probabilities are the model's own"));
+    choose_models(c, &["logistic"]).await;
+    c.execute(
+        "document.querySelector('[data-testid=advanced]').open = true; return true;",
+        vec![],
+    )
+    .await
+    .expect("open the advanced settings");
+    set_field(c, "balance", "weights").await;
+    click(c, "train-button").await;
+    let note = wait_for(
+        c,
+        "the weighted model's probability note",
+        "const e = document.querySelector('[data-testid=probability-correction]'); \
+         return e && e.textContent.startsWith('Probabilities corrected') ? e.textContent : null;",
+        |v| v.is_string(),
+    )
+    .await;
+    eprintln!("weighted model: {note}");
+    // The fitted share is 50% (equal weights), the real one Telco's 26.5% (1,869 of 7,043).
+    assert!(
+        note.as_str()
+            .is_some_and(|n| n.contains("as if 50.0% of customers churned")),
+        "{note}"
+    );
+    set_field(c, "balance", "none").await;
 
     // Cancel during the fourth of four models (a network of 2,000 hidden units is slow).
     choose_models(c, &["logistic", "gbdt", "forest", "mlp"]).await;
