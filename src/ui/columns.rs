@@ -201,6 +201,7 @@ fn SummaryRowNotice(
                 .collect_view()}
             <button
                 type="button"
+                class="button small"
                 data-testid=testid
                 on:click=move |_| {
                     on_change.run(ReadOptions {
