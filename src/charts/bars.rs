@@ -14,8 +14,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{fix_range, font, px, ChartError, BLUE, INK, VERMILLION};
+use crate::engine::dataset::{char_display_columns, display_columns};
 
-/// Widest label shown in full, in columns of [`label_columns`]; longer ones keep what fits
+/// Widest label shown in full, in columns of [`display_columns`]; longer ones keep what fits
 /// in 27 columns and "…".
 pub const MAX_LABEL_CHARS: usize = 28;
 
@@ -92,7 +93,7 @@ where
             .map_or(0.0, |(w, _)| f64::from(w) / scale);
         widest = widest
             .max(measured)
-            .max(label_columns(label) as f64 * COLUMN_PX);
+            .max(display_columns(label) as f64 * COLUMN_PX);
     }
 
     // The legend gets a strip of its own below the chart, where it cannot hide a bar.
@@ -208,33 +209,15 @@ where
     Ok(())
 }
 
-/// Columns `text` takes when drawn: two for each wide character (East Asian wide and
-/// full-width forms: CJK ideographs, kana, Hangul, full-width punctuation), one for others.
-pub fn label_columns(text: &str) -> usize {
-    text.chars().map(char_columns).sum()
-}
-
-fn char_columns(c: char) -> usize {
-    let wide = matches!(c as u32,
-        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
-        | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
-        | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD);
-    if wide {
-        2
-    } else {
-        1
-    }
-}
-
 /// `label`, or as much of its start as fits in `MAX_LABEL_CHARS - 1` columns and "…".
 fn truncate(label: &str) -> String {
-    if label_columns(label) <= MAX_LABEL_CHARS {
+    if display_columns(label) <= MAX_LABEL_CHARS {
         return label.to_string();
     }
     let mut short = String::new();
     let mut used = 0;
     for c in label.chars() {
-        used += char_columns(c);
+        used += char_display_columns(c);
         if used > MAX_LABEL_CHARS - 1 {
             break;
         }
@@ -446,8 +429,8 @@ mod tests {
             first_bar_x(&chinese),
             first_bar_x(&latin)
         );
-        assert_eq!(label_columns("在网月数"), 8);
-        assert_eq!(label_columns("tenure 在网"), 11);
+        assert_eq!(display_columns("在网月数"), 8);
+        assert_eq!(display_columns("tenure 在网"), 11);
         // Long Chinese labels are cut by width: 13 characters (26 columns) and "…".
         let long = "客户最近一次下单距今的天数与平均间隔之比";
         assert_eq!(truncate(long).chars().count(), 14);

@@ -306,8 +306,8 @@ impl ProfitInputs {
     }
 }
 
-/// Name fragments of columns that usually hold money (compared ignoring case, spaces and
-/// underscores): spend, revenue, order value and their Chinese equivalents.
+/// Name fragments of columns that usually hold money (compared as playbook rules compare,
+/// by [`normalise`]d names): spend, revenue, order value and their Chinese equivalents.
 const MONEY_HINTS: [&str; 20] = [
     "spend", "revenue", "amount", "value", "sales", "charge", "price", "payment", "cashback",
     "balance", "salary", "income", "ltv", "clv", "monetary", "profit", "消费", "金额", "收入",
@@ -319,12 +319,6 @@ const MONEY_HINTS: [&str; 20] = [
 /// target, with more than two different values (a 0/1 flag is no amount); columns named
 /// like money (spend, revenue, charges, 金额, …) first, the rest in file order.
 pub fn value_columns(ds: &Dataset, target: &str) -> Vec<String> {
-    let squash = |name: &str| -> String {
-        name.chars()
-            .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
     let mut columns: Vec<(bool, String)> = ds
         .columns
         .iter()
@@ -346,7 +340,7 @@ pub fn value_columns(ds: &Dataset, target: &str) -> Vec<String> {
             false
         })
         .map(|(c, _)| {
-            let name = squash(&c.name);
+            let name = normalise(&c.name);
             (MONEY_HINTS.iter().any(|h| name.contains(h)), c.name.clone())
         })
         .collect();

@@ -300,6 +300,26 @@ pub fn format_number(x: f64) -> String {
     format!("{x}")
 }
 
+/// Columns `text` takes on screen or in a spreadsheet cell: two for each wide character
+/// (East Asian wide and full-width forms: CJK ideographs, kana, Hangul, full-width
+/// punctuation), one for others. Chart labels and Excel column widths are sized by it.
+pub fn display_columns(text: &str) -> usize {
+    text.chars().map(char_display_columns).sum()
+}
+
+/// Columns one character takes (see [`display_columns`]).
+pub fn char_display_columns(c: char) -> usize {
+    let wide = matches!(c as u32,
+        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD);
+    if wide {
+        2
+    } else {
+        1
+    }
+}
+
 /// A count with thousands separators, for messages: 5231 -> `5,231`.
 pub fn group_thousands(n: usize) -> String {
     let digits = n.to_string();

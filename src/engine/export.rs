@@ -28,6 +28,7 @@
 use std::borrow::Cow;
 use std::io::Write;
 
+use super::dataset::display_columns;
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
 use serde::{Deserialize, Serialize};
@@ -431,7 +432,7 @@ const MAX_COLUMN_WIDTH: usize = 60;
 /// text) plus a margin, the header's plus room for the autofilter button, within
 /// [`MIN_COLUMN_WIDTH`] and [`MAX_COLUMN_WIDTH`].
 fn column_widths(table: &Table, width: usize) -> Vec<usize> {
-    let text_len = |s: &str| s.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    let text_len = |s: &str| s.lines().map(display_columns).max().unwrap_or(0);
     let mut longest: Vec<usize> = (0..width)
         .map(|c| table.columns.get(c).map_or(0, |name| text_len(name) + 2))
         .collect();
@@ -1136,6 +1137,18 @@ mod tests {
             "xl/worksheets/sheet1.xml",
         );
         assert!(sheet.contains("width=\"60\""), "capped at 60");
+        // Chinese text is twice as wide as its character count: `在网月数少于六个月`, 9
+        // characters, takes 18 columns, plus 2.
+        let chinese = Table {
+            columns: vec!["原因".into()],
+            rows: vec![vec![text("在网月数少于六个月")]],
+            formats: Vec::new(),
+        };
+        let sheet = part(
+            &to_xlsx(&chinese, "x").expect("fits"),
+            "xl/worksheets/sheet1.xml",
+        );
+        assert!(sheet.contains("width=\"20\""), "{sheet}");
     }
 
     /// A synthetic action list of `rows` customers shaped like the Telco one (ids such as
