@@ -12,12 +12,13 @@ step() { printf '\n\033[1m== %s\033[0m (at %d s)\n' "$*" "$SECONDS"; }
 step "formatting"
 cargo fmt --check
 step "clippy, host"
-cargo clippy --offline --all-targets -- -D warnings
-step "clippy, wasm32"
-cargo clippy --offline --target wasm32-unknown-unknown --lib --bins -- -D warnings
-cargo clippy --offline --target wasm32-unknown-unknown --no-default-features --lib --bin worker -- -D warnings
-step "unit and integration tests (native)"
-cargo test --offline
+cargo clippy --offline --workspace --all-targets -- -D warnings
+step "clippy, wasm32 (the page, the worker, the engine and the charts)"
+cargo clippy --offline --target wasm32-unknown-unknown --workspace --exclude churnscope-cli --lib --bins -- -D warnings
+step "the engine's dependency tree holds no browser or drawing crate"
+scripts/check_engine_deps.sh
+step "unit and integration tests (native, every crate)"
+cargo test --offline --workspace
 step "fuzz targets in the native profile (overflow checks off, as the CLI is built)"
 # The native profile's code generation (opt-level 3, no overflow checks, unwinding panics)
 # without its whole-program LTO, which only makes the CLI faster and the build minutes

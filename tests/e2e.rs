@@ -119,7 +119,7 @@ impl Session {
 async fn assert_page_metrics_equal_cli(c: &Client, extra: &[&str]) {
     let mut args = vec!["train", "public/sample_customers.csv", "--format", "json"];
     args.extend_from_slice(extra);
-    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_churnscope"))
+    let cli = std::process::Command::new(cli_binary())
         .args(&args)
         .current_dir(repo())
         .output()
@@ -1715,7 +1715,7 @@ async fn sample_actions_profit_playbook_exports_and_an_offline_report() {
         "a campaign pays at this cost: {net}"
     );
     // The engine computes the same plan natively (the CLI on the same file, split and seed).
-    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_churnscope"))
+    let cli = std::process::Command::new(cli_binary())
         .args([
             "act",
             "public/sample_customers.csv",

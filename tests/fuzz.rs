@@ -25,18 +25,18 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use churnscope::engine::calibration::{CalibrationMethod, Calibrator};
-use churnscope::engine::checks;
-use churnscope::engine::dataset::Dataset;
-use churnscope::engine::decode::TextEncoding;
-use churnscope::engine::excel::sheet_text;
-use churnscope::engine::ingest::{read_csv, read_table, ReadOptions};
-use churnscope::engine::models::{ForestParams, GbdtParams, MlpParams};
-use churnscope::engine::pipeline::{FittedPipeline, ModelKind, TrainConfig};
-use churnscope::engine::profile::profile_column;
-use churnscope::engine::rng::Rng;
-use churnscope::engine::sample::{generate_csv, SampleSpec};
-use churnscope::engine::target::{detect_target, target_for};
+use churnscope_engine::dataset::Dataset;
+use churnscope_engine::modelling::calibration::{CalibrationMethod, Calibrator};
+use churnscope_engine::modelling::models::{ForestParams, GbdtParams, MlpParams};
+use churnscope_engine::modelling::pipeline::{FittedPipeline, ModelKind, TrainConfig};
+use churnscope_engine::reading::decode::TextEncoding;
+use churnscope_engine::reading::excel::sheet_text;
+use churnscope_engine::reading::ingest::{read_csv, read_table, ReadOptions};
+use churnscope_engine::reading::sample::{generate_csv, SampleSpec};
+use churnscope_engine::rng::Rng;
+use churnscope_engine::understanding::checks;
+use churnscope_engine::understanding::profile::profile_column;
+use churnscope_engine::understanding::target::{detect_target, target_for};
 
 /// Runs per target when `CHURNSCOPE_FUZZ_EXECS` is unset.
 const DEFAULT_EXECS: usize = 6000;
@@ -744,8 +744,8 @@ fn fuzz_scoring_a_file() {
 /// each kind of damage the fuzzer needs caught is an error, not a panic or a hang later.
 mod pipeline_check {
     use super::*;
-    use churnscope::engine::models::ModelError;
-    use churnscope::engine::pipeline::PipelineError;
+    use churnscope_engine::modelling::models::ModelError;
+    use churnscope_engine::modelling::pipeline::PipelineError;
     use serde_json::{json, Value};
 
     fn pipeline_of(kind: ModelKind) -> FittedPipeline {
@@ -838,8 +838,8 @@ mod pipeline_check {
 /// Inputs that once panicked the engine, kept as named tests.
 mod regressions {
     use super::*;
-    use churnscope::engine::excel::ExcelError;
-    use churnscope::engine::ingest::IngestError;
+    use churnscope_engine::reading::excel::ExcelError;
+    use churnscope_engine::reading::ingest::IngestError;
 
     fn regression(name: &str) -> Vec<u8> {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))

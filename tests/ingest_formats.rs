@@ -4,11 +4,11 @@
 
 use std::path::PathBuf;
 
-use churnscope::engine::cells::days_from_civil;
-use churnscope::engine::dataset::{ColumnData, ColumnKind, Dataset};
-use churnscope::engine::decode::{DecodeError, TextEncoding};
-use churnscope::engine::ingest::{read_csv_with_info, IngestError, ReadInfo, ReadOptions};
-use churnscope::engine::target::detect_target;
+use churnscope_engine::dataset::{ColumnData, ColumnKind, Dataset};
+use churnscope_engine::reading::cells::days_from_civil;
+use churnscope_engine::reading::decode::{DecodeError, TextEncoding};
+use churnscope_engine::reading::ingest::{read_csv_with_info, IngestError, ReadInfo, ReadOptions};
+use churnscope_engine::understanding::target::detect_target;
 
 fn read_path(path: PathBuf) -> Result<(Dataset, ReadInfo), IngestError> {
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
@@ -222,7 +222,7 @@ fn real_datasets_read_with_their_quirks() {
 
 #[test]
 fn duplicate_counts_match_the_reference_protocol() {
-    use churnscope::engine::checks::{check, DataWarning};
+    use churnscope_engine::understanding::checks::{check, DataWarning};
     // baselines.md: "22 duplicate rows once IDs are dropped" (telco_ibm) and 556
     // (ecommerce_churn), pandas `duplicated()` with the ID column dropped, target included.
     for (file, expected) in [
@@ -240,8 +240,8 @@ fn duplicate_counts_match_the_reference_protocol() {
 
 #[test]
 fn excel_workbook_sheets() {
-    use churnscope::engine::excel::ExcelError;
-    use churnscope::engine::ingest::read_table;
+    use churnscope_engine::reading::excel::ExcelError;
+    use churnscope_engine::reading::ingest::read_table;
     // tests/data/customers.xlsx, written by openpyxl 3.1.5: sheets Customers and Summary.
     let bytes =
         std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/customers.xlsx"))
@@ -307,8 +307,8 @@ fn excel_workbook_sheets() {
 
 #[test]
 fn damaged_workbooks_give_errors_not_panics() {
-    use churnscope::engine::ingest::read_table;
-    use churnscope::engine::rng::Rng;
+    use churnscope_engine::reading::ingest::read_table;
+    use churnscope_engine::rng::Rng;
     // 200 copies of the real fixture with random bytes overwritten (seeded) and some cut
     // short: each must come back as a table or an error, never a panic (a panic would take
     // the page down, since the app is built with panic = "abort").
@@ -331,7 +331,7 @@ fn damaged_workbooks_give_errors_not_panics() {
 
 #[test]
 fn a_surname_column_is_flagged_as_high_cardinality() {
-    use churnscope::engine::checks::{check, DataWarning};
+    use churnscope_engine::understanding::checks::{check, DataWarning};
     // datasets/README.md: Surname has 2932 distinct names in 10,000 rows; the reference
     // protocol drops it as an id column. Telco has no such column.
     let bank = dataset("Churn_Modelling.csv");
@@ -426,7 +426,7 @@ fn the_e_commerce_export_with_a_total_row_reads_as_without_it() {
 
 #[test]
 fn a_workbook_opens_on_its_customer_sheet_not_its_data_dictionary() {
-    use churnscope::engine::ingest::read_table;
+    use churnscope_engine::reading::ingest::read_table;
     // tests/data/dictionary_first.xlsx (tests/data/make_dictionary_first.py): sheet
     // "Data Dict" (5 rows, no two-valued column), then "E Comm" (10 customers, row 12
     // empty, row 13 a Total row).

@@ -21,12 +21,12 @@
 
 use std::path::PathBuf;
 
-use churnscope::engine::dataset::Dataset;
-use churnscope::engine::ingest::{read_csv, ReadOptions};
-use churnscope::engine::metrics::roc_auc;
-use churnscope::engine::models::{FittedMlp, MlpParams};
-use churnscope::engine::prep::FittedPreprocessor;
-use churnscope::engine::target::{target_for, Target};
+use churnscope_engine::dataset::Dataset;
+use churnscope_engine::evaluating::metrics::roc_auc;
+use churnscope_engine::modelling::models::{FittedMlp, MlpParams};
+use churnscope_engine::modelling::preprocessing::FittedPreprocessor;
+use churnscope_engine::reading::ingest::{read_csv, ReadOptions};
+use churnscope_engine::understanding::target::{target_for, Target};
 
 fn read(name: &str, part: &str, options: &ReadOptions) -> Dataset {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -5,12 +5,12 @@
 
 use std::path::PathBuf;
 
-use churnscope::engine::dataset::Dataset;
-use churnscope::engine::ingest::{read_csv, ReadOptions};
-use churnscope::engine::models::{ClassWeight, LogisticRegressionParams};
-use churnscope::engine::pipeline::{FittedPipeline, ModelKind, Resample, TrainConfig};
-use churnscope::engine::target::target_for;
-use churnscope::engine::tuning::{tune_logistic, Tuning};
+use churnscope_engine::dataset::Dataset;
+use churnscope_engine::modelling::models::{ClassWeight, LogisticRegressionParams};
+use churnscope_engine::modelling::pipeline::{FittedPipeline, ModelKind, Resample, TrainConfig};
+use churnscope_engine::modelling::tuning::{tune_logistic, Tuning};
+use churnscope_engine::reading::ingest::{read_csv, ReadOptions};
+use churnscope_engine::understanding::target::target_for;
 
 fn shared(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -112,13 +112,13 @@ fn telco_blank_total_charges_are_missing_numbers() {
     let ds = read_csv(&bytes, &ReadOptions::default()).expect("parses");
     assert_eq!(ds.n_rows, 7043);
     let total = ds.column("TotalCharges").expect("column");
-    assert_eq!(total.kind, churnscope::engine::dataset::ColumnKind::Numeric);
+    assert_eq!(total.kind, churnscope_engine::dataset::ColumnKind::Numeric);
     assert_eq!(total.missing(), 11);
 }
 
 #[test]
 fn shipped_sample_is_what_the_generator_makes() {
-    use churnscope::engine::sample::{generate_csv, SampleSpec};
+    use churnscope_engine::reading::sample::{generate_csv, SampleSpec};
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public/sample_customers.csv");
     let shipped = std::fs::read_to_string(&path).expect("public/sample_customers.csv");
     assert!(

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::browser::{download, today};
-use crate::engine::actions::{action_table, reason_text, ActionRow, Tier};
-use crate::engine::dataset::group_thousands;
-use crate::engine::export::{to_csv, to_xlsx};
-use crate::report::download_name;
+use churnscope_charts::report::download_name;
+use churnscope_engine::acting::actions::{action_table, reason_text, ActionRow, Tier};
+use churnscope_engine::acting::export::{to_csv, to_xlsx};
+use churnscope_engine::dataset::group_thousands;
 
 /// Rows per page.
 const PAGE: usize = 50;

@@ -14,15 +14,15 @@ use super::browser::{download, today};
 use super::chart_canvas::{ChartCanvas, Draw};
 use super::playbook::PlaybookEditor;
 use super::results::lines;
-use crate::charts::draw_bars;
-use crate::charts::figures::{profit_chart, tier_chart};
-use crate::engine::actions::{
+use churnscope_charts::draw_bars;
+use churnscope_charts::figures::{profit_chart, tier_chart};
+use churnscope_charts::report::{amount as money, download_name, html_report, ReportInput};
+use churnscope_engine::acting::actions::{
     action_list, summarise_tiers, value_columns, ActionRow, CustomerValue, Playbook, ProfitCurve,
     ProfitInputs, ScoredCustomer, TierCuts,
 };
-use crate::engine::dataset::{group_thousands, Dataset};
-use crate::engine::evaluation::ModelRun;
-use crate::report::{amount as money, download_name, html_report, ReportInput};
+use churnscope_engine::dataset::{group_thousands, Dataset};
+use churnscope_engine::evaluating::evaluation::ModelRun;
 
 /// Every customer of the file scored by one model, with their reasons.
 #[derive(Clone)]
@@ -113,7 +113,7 @@ pub fn ActionsPanel(
             let values = inputs
                 .values(&dataset, &run.test_rows)
                 .map_err(|e| e.to_string())?;
-            crate::engine::actions::profit_curve(
+            churnscope_engine::acting::actions::profit_curve(
                 &run.test_scores,
                 &run.test_labels,
                 &values,
@@ -245,7 +245,7 @@ pub fn ActionsPanel(
 fn TierSection(
     cuts: RwSignal<TierCuts>,
     default_cuts: TierCuts,
-    tiers: Signal<Vec<crate::engine::actions::TierSummary>>,
+    tiers: Signal<Vec<churnscope_engine::acting::actions::TierSummary>>,
     /// Whether every customer has been scored (the counts and drivers are the file's).
     scored: Signal<bool>,
 ) -> impl IntoView {

@@ -23,16 +23,16 @@ use super::target::TargetPicker;
 use super::train_form::{TrainForm, TrainSettings};
 use super::upload::UploadPanel;
 use super::worker::{cancel as cancel_job, start_read, start_score, start_train};
-use crate::charts::{LegendAt, LineChart, Series};
-use crate::engine::checks::{check, DataWarning};
-use crate::engine::clean::{apply_merges, suggest_merges};
-use crate::engine::dataset::{Column, ColumnKind, ColumnSummary, Dataset};
-use crate::engine::evaluation::{best_model, model_label, ModelRun};
-use crate::engine::ingest::{ReadInfo, ReadOptions};
-use crate::engine::jobs::{FitRequest, JobProgress, ReadRequest, ReadResult};
-use crate::engine::pipeline::ModelKind;
-use crate::engine::profile::profile_column;
-use crate::engine::target::{binary_columns, detect_target, target_for, Target};
+use churnscope_charts::{LegendAt, LineChart, Series};
+use churnscope_engine::dataset::{Column, ColumnKind, ColumnSummary, Dataset};
+use churnscope_engine::evaluating::evaluation::{best_model, model_label, ModelRun};
+use churnscope_engine::modelling::pipeline::ModelKind;
+use churnscope_engine::reading::ingest::{ReadInfo, ReadOptions};
+use churnscope_engine::understanding::checks::{check, DataWarning};
+use churnscope_engine::understanding::clean::{apply_merges, suggest_merges};
+use churnscope_engine::understanding::profile::profile_column;
+use churnscope_engine::understanding::target::{binary_columns, detect_target, target_for, Target};
+use churnscope_worker::jobs::{FitRequest, JobProgress, ReadRequest, ReadResult};
 
 /// A parsed file and what the page shows about it. The file itself (a browser `Blob`, not
 /// a copy of its bytes) is kept so it can be read again with another encoding, delimiter
@@ -350,7 +350,10 @@ pub fn App() -> impl IntoView {
         set_progress.set(Some(JobProgress::new("Starting the scorer", 0.0)));
         let on_done = {
             let run = run.clone();
-            move |result: Result<Vec<crate::engine::actions::ScoredCustomer>, String>| {
+            move |result: Result<
+                Vec<churnscope_engine::acting::actions::ScoredCustomer>,
+                String,
+            >| {
                 set_busy.set(None);
                 set_progress.set(None);
                 match result {

@@ -10,7 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::{DrawingArea, IntoDrawingArea};
 use plotters_canvas::CanvasBackend;
 
-use crate::charts::ChartError;
+use churnscope_charts::ChartError;
 
 /// Paints one chart on a canvas area at a scale (the device pixel ratio).
 pub type Paint = Box<dyn FnOnce(&DrawingArea<CanvasBackend, Shift>, f64) -> Result<(), ChartError>>;

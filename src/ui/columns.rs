@@ -2,10 +2,10 @@
 
 use leptos::prelude::*;
 
-use crate::engine::dataset::{ColumnKind, ColumnSummary};
-use crate::engine::decode::TextEncoding;
-use crate::engine::ingest::{ReadInfo, ReadOptions};
-use crate::engine::totals::SummaryRow;
+use churnscope_engine::dataset::{ColumnKind, ColumnSummary};
+use churnscope_engine::reading::decode::TextEncoding;
+use churnscope_engine::reading::ingest::{ReadInfo, ReadOptions};
+use churnscope_engine::reading::totals::SummaryRow;
 
 /// Row count and each column's name, inferred kind, missing and distinct counts.
 #[component]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::engine::evaluation::{best_model, ModelRun};
+use churnscope_engine::evaluating::evaluation::{best_model, ModelRun};
 
 /// One column: header, what it means, how to read a run, whether higher is better.
 struct Col {

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::engine::metrics::{ClassificationReport, ConfusionMatrix};
+use churnscope_engine::evaluating::metrics::{ClassificationReport, ConfusionMatrix};
 
 /// One metric: its name, the number (4 decimals, the text a test or script reads) and a
 /// plain-words gloss.

@@ -2,7 +2,7 @@
 //!
 //! Components are small and one per file; [`app::App`] owns the state of the workflow
 //! (loaded table, chosen target, training outcome, the current error) and passes read
-//! signals and callbacks down. All computing is done by [`crate::engine`].
+//! signals and callbacks down. All computing is done by the engine crate (`churnscope_engine`).
 
 pub mod action_list;
 pub mod actions;

@@ -8,7 +8,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::HtmlInputElement;
 
 use super::browser::download;
-use crate::engine::actions::{Playbook, PlaybookRule};
+use churnscope_engine::acting::actions::{Playbook, PlaybookRule};
 
 /// File name of a saved playbook.
 const PLAYBOOK_FILE: &str = "churnscope-playbook.json";

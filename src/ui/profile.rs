@@ -2,8 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::engine::clean::MergeSuggestion;
-use crate::engine::profile::ColumnProfile;
+use churnscope_engine::understanding::clean::MergeSuggestion;
+use churnscope_engine::understanding::profile::ColumnProfile;
 
 fn fmt(x: f64) -> String {
     if x.abs() >= 1000.0 || x.fract() == 0.0 {
@@ -64,10 +64,10 @@ pub fn ProfilePanel(
         }
     });
     let max = p.bars.iter().map(|b| b.count).max().unwrap_or(1).max(1);
-    let is_date = p.kind == crate::engine::dataset::ColumnKind::Date;
+    let is_date = p.kind == churnscope_engine::dataset::ColumnKind::Date;
     let stat = move |x: f64| {
         if is_date {
-            crate::engine::cells::format_date(x)
+            churnscope_engine::reading::cells::format_date(x)
         } else {
             fmt(x)
         }

@@ -9,16 +9,16 @@ use super::chart_canvas::{ChartCanvas, Draw, Paint};
 use super::compare::ComparisonTable;
 use super::metrics::{ConfusionTable, MetricsTable};
 use super::threshold_panel::ThresholdPanel;
-use crate::charts::figures::{
+use churnscope_charts::figures::{
     calibration_inputs, coefficient_chart, draw_distribution, gains_chart, importance_chart,
     lift_chart, pd_chart, pr_chart, roc_curves, sweep_chart, test_churn_rate,
 };
-use crate::charts::{draw_bars, draw_lines, draw_roc_overlay, BarChart, LineChart};
-use crate::engine::actions::id_column;
-use crate::engine::dataset::Dataset;
-use crate::engine::evaluation::ModelRun;
-use crate::engine::explain::ContributionUnit;
-use crate::engine::models::FittedModel;
+use churnscope_charts::{draw_bars, draw_lines, draw_roc_overlay, BarChart, LineChart};
+use churnscope_engine::acting::actions::id_column;
+use churnscope_engine::dataset::Dataset;
+use churnscope_engine::evaluating::evaluation::ModelRun;
+use churnscope_engine::evaluating::explanations::ContributionUnit;
+use churnscope_engine::modelling::models::FittedModel;
 
 /// The results of a training run: all models, and the one in use in detail.
 #[component]
@@ -320,7 +320,7 @@ fn Explanations(run: Arc<ModelRun>, dataset: Arc<Dataset>) -> impl IntoView {
                 .and_then(|name| dataset.column(name))
                 .and_then(|col| col.text(c.row))
                 .unwrap_or_else(|| format!("row {}", c.row + 1));
-            let list = |reasons: &[crate::engine::explain::Reason]| {
+            let list = |reasons: &[churnscope_engine::evaluating::explanations::Reason]| {
                 reasons
                     .iter()
                     .take(3)

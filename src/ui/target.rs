@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::engine::target::Target;
+use churnscope_engine::understanding::target::Target;
 
 /// Target and positive-value pickers. Only two-valued columns are offered.
 #[component]

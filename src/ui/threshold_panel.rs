@@ -7,9 +7,9 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::metrics::ConfusionTable;
-use crate::engine::curves::RankedScores;
-use crate::engine::evaluation::ModelRun;
-use crate::engine::threshold::{choose_threshold, ThresholdRule};
+use churnscope_engine::evaluating::curves::RankedScores;
+use churnscope_engine::evaluating::evaluation::ModelRun;
+use churnscope_engine::modelling::threshold::{choose_threshold, ThresholdRule};
 
 /// The slider and what it changes, for the model in use.
 #[component]

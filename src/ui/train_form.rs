@@ -5,12 +5,12 @@
 
 use leptos::prelude::*;
 
-use crate::engine::evaluation::{Balance, TrainPlan};
-use crate::engine::models::forest::ForestParams;
-use crate::engine::models::gbdt::GbdtParams;
-use crate::engine::models::mlp::MlpParams;
-use crate::engine::pipeline::{ModelKind, TrainConfig};
-use crate::engine::target::Target;
+use churnscope_engine::evaluating::evaluation::{Balance, TrainPlan};
+use churnscope_engine::modelling::models::forest::ForestParams;
+use churnscope_engine::modelling::models::gbdt::GbdtParams;
+use churnscope_engine::modelling::models::mlp::MlpParams;
+use churnscope_engine::modelling::pipeline::{ModelKind, TrainConfig};
+use churnscope_engine::understanding::target::Target;
 
 /// What the form says.
 #[derive(Debug, Clone, PartialEq)]

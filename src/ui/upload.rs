@@ -8,7 +8,7 @@ use send_wrapper::SendWrapper;
 use web_sys::Blob;
 
 use super::browser::{fetch_blob, memory_available};
-use crate::engine::ingest::check_fits;
+use churnscope_engine::reading::ingest::check_fits;
 
 /// File name of the built-in sample dataset, served next to the app.
 pub const SAMPLE_FILE: &str = "sample_customers.csv";

@@ -13,15 +13,15 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, ErrorEvent, MessageEvent, Worker};
 
-use crate::buffers::{dataset_to_js, transfer_list, values_from_js};
-use crate::engine::actions::ScoredCustomer;
-use crate::engine::dataset::Dataset;
-use crate::engine::evaluation::{ModelRun, TrainPlan};
-use crate::engine::jobs::{
+use churnscope_engine::acting::actions::ScoredCustomer;
+use churnscope_engine::dataset::Dataset;
+use churnscope_engine::evaluating::evaluation::{ModelRun, TrainPlan};
+use churnscope_engine::modelling::pipeline::FittedPipeline;
+use churnscope_worker::buffers::{dataset_to_js, transfer_list, values_from_js};
+use churnscope_worker::jobs::{
     dataset_header, join_dataset, JobProgress, ReadRequest, ReadResult, ScoreRequest, TrainRequest,
     WorkerEvent,
 };
-use crate::engine::pipeline::FittedPipeline;
 
 /// The worker's loader, which Trunk writes next to `index.html`.
 pub const WORKER_URL: &str = "./worker_loader.js";
@@ -230,14 +230,5 @@ pub fn start_score(
             WorkerEvent::Scored { customers } => Ok(customers),
             _ => Err("the background worker sent a message it should not".to_string()),
         }))
-    })
-}
-
-/// True while a job runs in a worker.
-pub fn running() -> bool {
-    CURRENT.with(|c| {
-        c.borrow()
-            .as_ref()
-            .is_some_and(|j| j.done.borrow().is_some())
     })
 }

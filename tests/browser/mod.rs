@@ -41,6 +41,43 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The command line's binary (crate `churnscope-cli`), built once for these tests by cargo in
+/// the tests' own profile: the CLI is its own workspace crate, so cargo does not hand its path
+/// to the root package's tests.
+pub fn cli_binary() -> PathBuf {
+    static BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            let mut build = Command::new(env!("CARGO"));
+            build.current_dir(repo()).args([
+                "build",
+                "--offline",
+                "--quiet",
+                "--package",
+                "churnscope-cli",
+                "--bin",
+                "churnscope",
+                "--message-format=json",
+            ]);
+            if !cfg!(debug_assertions) {
+                build.arg("--release");
+            }
+            let out = build.output().expect("run cargo build for the CLI");
+            assert!(
+                out.status.success(),
+                "building the CLI failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
+                .next_back()
+                .expect("cargo names the CLI's executable")
+        })
+        .clone()
+}
+
 pub fn shared_dataset(name: &str) -> PathBuf {
     repo().join("../shared/datasets").join(name)
 }

@@ -1,0 +1,527 @@
+//! The `churnscope` binary: profile JSON, training output and error messages.
+
+use std::process::Command;
+
+fn churnscope(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_churnscope"))
+        .args(args)
+        // The repository root: the tests name files as the README does (tests/data/..).
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .output()
+        .expect("run churnscope");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn profile_json_has_one_object_per_column() {
+    let (code, out, err) =
+        churnscope(&["profile", "tests/data/gbk_chinese.csv", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["encoding"], "GB18030");
+    assert_eq!(v["rows"], 3);
+    let columns = v["columns"].as_array().expect("columns");
+    assert_eq!(columns.len(), 5);
+    for c in columns {
+        for key in ["name", "kind", "missing", "distinct"] {
+            assert!(!c[key].is_null(), "{key} missing in {c}");
+        }
+    }
+    assert_eq!(columns[2]["name"], "消费金额");
+    assert_eq!(columns[2]["kind"], "numeric");
+    assert_eq!(columns[2]["missing"], 1);
+    assert_eq!(v["target"]["column"], "是否流失");
+}
+
+#[test]
+fn errors_use_the_engine_messages_and_exit_1() {
+    let (code, _, err) = churnscope(&["profile", "tests/data/ragged.csv"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(
+            "tests/data/ragged.csv: line 3: found 3 fields, but the header (line 1) has 4"
+        ),
+        "{err}"
+    );
+    let (code, _, err) = churnscope(&["train", "tests/data/single_class.csv"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("has only one value ('No')"), "{err}");
+    let (code, _, err) = churnscope(&["profile", "x.csv", "--encoding", "klingon"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("unknown encoding 'klingon'"), "{err}");
+    let (code, _, _) = churnscope(&[]);
+    assert_eq!(code, 2, "usage error");
+}
+
+#[test]
+fn train_with_a_test_file_prints_metrics() {
+    // baselines.md, telco_ibm, a_seed_lr_liblinear: ROC AUC 0.8419.
+    let (code, out, err) = churnscope(&[
+        "train",
+        "../shared/datasets/splits/telco_ibm_train.csv",
+        "--test",
+        "../shared/datasets/splits/telco_ibm_test.csv",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let auc = v["metrics"]["roc_auc"].as_f64().expect("auc");
+    assert!((auc - 0.8419).abs() < 0.005, "{auc}");
+    assert_eq!(v["n_train"], 5634);
+    assert_eq!(v["n_test"], 1409);
+}
+
+#[test]
+fn train_gbdt_and_tuned_logistic_write_their_model_files() {
+    let dir = std::env::temp_dir().join(format!("churnscope-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let model = dir.join("gbdt.json");
+    let (code, out, err) = churnscope(&[
+        "train",
+        "public/sample_customers.csv",
+        "--model",
+        "gbdt",
+        "--out",
+        model.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["model"], "gbdt");
+    assert_eq!(v["iterations"], 100, "LightGBM's default of 100 trees");
+    let auc = v["metrics"]["roc_auc"].as_f64().expect("auc");
+    assert!((0.5..=1.0).contains(&auc), "{auc}");
+    let saved: churnscope_engine::modelling::pipeline::FittedPipeline =
+        serde_json::from_str(&std::fs::read_to_string(&model).expect("model file"))
+            .expect("a pipeline");
+    assert!(matches!(
+        saved.model,
+        churnscope_engine::modelling::models::FittedModel::Gbdt(_)
+    ));
+    assert_eq!(
+        saved.format_version,
+        churnscope_engine::modelling::pipeline::MODEL_FORMAT_VERSION
+    );
+
+    let (code, out, err) = churnscope(&["train", "public/sample_customers.csv", "--cv", "3"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("chosen by 3-fold cross-validation"), "{out}");
+    // Any model: a random search of the boosted trees' grid.
+    let (code, out, err) = churnscope(&[
+        "train",
+        "public/sample_customers.csv",
+        "--model",
+        "gbdt",
+        "--cv",
+        "3",
+        "--search",
+        "random:2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["cv"]["candidates"].as_array().map(Vec::len), Some(2));
+    assert!(
+        v["cv"]["best"].to_string().contains("num_leaves"),
+        "{}",
+        v["cv"]
+    );
+
+    for (args, message) in [
+        (vec!["--model", "tree"], "--model: unknown model 'tree'"),
+        (vec!["--cv", "1"], "--cv: '1' is not a number of folds"),
+        (
+            vec!["--model", "gbdt", "--search", "random:3"],
+            "--scoring and --search go with --cv",
+        ),
+        (
+            vec!["--cv", "3", "--search", "random:x"],
+            "--search: 'random:x'",
+        ),
+        (
+            vec!["--scoring", "pr_auc"],
+            "--scoring and --search go with --cv",
+        ),
+        (
+            vec!["--model", "forest", "--class-weight", "balanced"],
+            "--class-weight goes with --model logistic or gbdt",
+        ),
+        (vec!["--penalty", "l3"], "--penalty: 'l3'"),
+        (
+            vec!["--class-weight", "1:-2"],
+            "class weights must be positive numbers, got 1 and -2",
+        ),
+        (vec!["--threshold", "recall:1.5"], "recall"),
+        (
+            vec!["--threshold", "2"],
+            "--threshold: 2 is not between 0 and 1",
+        ),
+        (vec!["--pca", "0"], "PCA"),
+        (vec!["--calibration", "sigmoid"], "--calibration: 'sigmoid'"),
+        (
+            vec!["--split-date", "nope"],
+            "--split-date: there is no column 'nope'",
+        ),
+        (
+            vec![
+                "--split-date",
+                "customer_id",
+                "--test",
+                "public/sample_customers.csv",
+            ],
+            "--split-date and --test",
+        ),
+    ] {
+        let mut all = vec!["train", "public/sample_customers.csv"];
+        all.extend(args);
+        let (code, _, err) = churnscope(&all);
+        assert_eq!(code, 1, "{all:?}: {err}");
+        assert!(err.contains(message), "{all:?}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_model_and_option_trains_and_reports_brier_and_the_chosen_threshold() {
+    // Forest and MLP on the sample; logistic regression with L1, balanced classes, isotonic
+    // calibration and the F1 threshold; trees with early stopping and a recall target.
+    let runs: [&[&str]; 4] = [
+        &["--model", "forest"],
+        &["--model", "mlp"],
+        &[
+            "--penalty",
+            "elasticnet:0.5",
+            "--class-weight",
+            "balanced",
+            "--calibration",
+            "isotonic",
+            "--threshold",
+            "f1",
+            "--missing-indicator",
+            "yes",
+            "--rare-levels",
+            "5",
+        ],
+        &[
+            "--model",
+            "gbdt",
+            "--early-stopping",
+            "5",
+            "--threshold",
+            "recall:0.8",
+            "--resample",
+            "under",
+        ],
+    ];
+    for extra in runs {
+        let mut all = vec!["train", "public/sample_customers.csv", "--format", "json"];
+        all.extend_from_slice(extra);
+        let (code, out, err) = churnscope(&all);
+        assert_eq!(code, 0, "{all:?}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        // Class weights and resampling are corrected back to the real churn share, and the
+        // output says so.
+        let rebalanced = extra.contains(&"--class-weight") || extra.contains(&"--resample");
+        assert_eq!(v["prior_correction"].is_object(), rebalanced, "{all:?}");
+        let note = v["probability_note"].as_str().expect("a note");
+        assert_eq!(
+            note.contains("prior correction"),
+            rebalanced,
+            "{all:?}: {note}"
+        );
+        let m = &v["metrics"];
+        for key in [
+            "roc_auc",
+            "pr_auc",
+            "accuracy",
+            "precision",
+            "recall",
+            "f1",
+            "log_loss",
+            "brier",
+        ] {
+            let x = m[key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{all:?}: no {key} in {m}"));
+            assert!(x.is_finite() && x >= 0.0, "{all:?}: {key} = {x}");
+        }
+        // The sample's churn depends strongly on a few columns (see sample.rs); 0.7 is a
+        // floor any working model clears, not a reference figure.
+        assert!(m["roc_auc"].as_f64().unwrap_or(0.0) > 0.7, "{all:?}: {m}");
+    }
+    let mut all = vec!["train", "public/sample_customers.csv", "--format", "json"];
+    all.extend_from_slice(runs[2]);
+    let v: serde_json::Value = serde_json::from_str(&churnscope(&all).1).expect("json");
+    let chosen = v["threshold_choice"]["threshold"]
+        .as_f64()
+        .expect("a chosen threshold");
+    assert_eq!(
+        v["metrics"]["threshold"].as_f64(),
+        Some(chosen),
+        "the test metrics use it"
+    );
+    assert_eq!(v["calibration"], "isotonic");
+    let coefficients = v["coefficients"].as_array().expect("coefficients");
+    assert!(coefficients
+        .iter()
+        .any(|c| c["odds_ratio_per_unit"].is_number()));
+}
+
+#[test]
+fn compare_trains_several_models_on_one_split_and_explains_them() {
+    let (code, out, err) = churnscope(&[
+        "compare",
+        "public/sample_customers.csv",
+        "--models",
+        "logistic,gbdt",
+        "--cv",
+        "3",
+        "--explain",
+        "yes",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let models = v["models"].as_array().expect("models");
+    assert_eq!(models.len(), 2);
+    assert_eq!(models[0]["model"], "logistic");
+    assert_eq!(models[1]["model"], "gbdt");
+    assert_eq!(
+        models.iter().filter(|m| m["recommended"] == true).count(),
+        1,
+        "one recommended model"
+    );
+    for m in models {
+        assert_eq!(m["cv"]["folds"], 3, "{m}");
+        assert!(m["cv"]["std"].as_f64().is_some_and(|s| s >= 0.0));
+        let importance = m["explanation"]["importance"]
+            .as_array()
+            .expect("importance");
+        assert!(!importance.is_empty());
+        assert_eq!(
+            m["explanation"]["reasons"].as_array().map(Vec::len),
+            Some(20),
+            "the 20 riskiest test customers"
+        );
+    }
+    // The first model is the one `train` fits (same split and seed): same test metrics.
+    let (code, out, err) =
+        churnscope(&["train", "public/sample_customers.csv", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let train: serde_json::Value = serde_json::from_str(&out).expect("json");
+    for key in ["roc_auc", "pr_auc", "f1", "log_loss", "brier"] {
+        assert_eq!(models[0]["metrics"][key], train["metrics"][key], "{key}");
+    }
+    // Text output: a row per model and the recommendation; bad options say what is wrong.
+    let (code, out, _) = churnscope(&[
+        "compare",
+        "public/sample_customers.csv",
+        "--models",
+        "logistic,forest",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Logistic regression") && out.contains("Random forest"),
+        "{out}"
+    );
+    assert!(out.contains("<- recommended"), "{out}");
+    let (code, _, err) = churnscope(&["compare", "public/sample_customers.csv", "--models", "svm"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("unknown model 'svm'"), "{err}");
+    let (code, _, err) = churnscope(&["compare", "public/sample_customers.csv", "--search", "yes"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--search goes with --cv"), "{err}");
+}
+
+/// `act` on the shipped sample: the best plan adds up, the tiers cover the test customers,
+/// and the action list, its Excel twin and the report are written with formulas defused.
+#[test]
+fn act_plans_a_campaign_and_writes_the_list_and_report() {
+    let dir = std::env::temp_dir().join(format!("churnscope-act-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let playbook = dir.join("playbook.json");
+    std::fs::write(
+        &playbook,
+        r#"{"rules": [{"columns": "days since", "action": "=cmd|' /C calc'!A0"}], "fallback": "Check-in"}"#,
+    )
+    .expect("playbook");
+    let (csv, xlsx, report) = (dir.join("a.csv"), dir.join("a.xlsx"), dir.join("r.html"));
+    let (code, out, err) = churnscope(&[
+        "act",
+        "public/sample_customers.csv",
+        "--value",
+        "250",
+        "--cost",
+        "5",
+        "--success",
+        "0.4",
+        "--playbook",
+        playbook.to_str().expect("path"),
+        "--out",
+        csv.to_str().expect("path"),
+        "--report",
+        report.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["customers"], 5000);
+    let p = &v["profit"];
+    let f = |k: &str| p[k].as_f64().expect(k);
+    // Projected from the 1,000 test customers to the 5,000 in the file (×5).
+    assert_eq!(f("scale"), 5.0);
+    assert_eq!(f("contacted"), f("test_contacted") * 5.0);
+    assert!((f("cost") - f("contacted") * 5.0).abs() < 1e-9);
+    assert!((f("retained") - f("cost") - f("net")).abs() < 1e-6);
+    let test_customers: u64 = v["tiers"]
+        .as_array()
+        .expect("tiers")
+        .iter()
+        .map(|t| t["test_customers"].as_u64().expect("count"))
+        .sum();
+    assert_eq!(test_customers, 1000);
+    let text = std::fs::read_to_string(&csv).expect("csv written");
+    assert_eq!(text.lines().count(), 5001);
+    assert!(text.contains(",'=cmd|' /C calc'!A0,"), "formula defused");
+    assert!(!text.contains(",=cmd"));
+    let html = std::fs::read_to_string(&report).expect("report written");
+    assert!(html.starts_with("<!doctype html>") || html.starts_with("<!DOCTYPE html>"));
+    assert!(html.matches("<svg").count() >= 10);
+    assert!(!html.contains("<script"));
+    let (code, _, err) = churnscope(&[
+        "act",
+        "public/sample_customers.csv",
+        "--out",
+        xlsx.to_str().expect("path"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read(&xlsx).expect("xlsx").starts_with(b"PK"));
+    let (code, _, err) = churnscope(&["act", "public/sample_customers.csv", "--success", "2"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("success rate"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn act_says_when_no_playbook_rule_names_a_column_and_explains_a_damaged_playbook() {
+    let dir = std::env::temp_dir().join(format!("churnscope-act-nomatch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (foreign, damaged) = (dir.join("foreign.json"), dir.join("damaged.json"));
+    std::fs::write(
+        &foreign,
+        r#"{"rules": [{"columns": "在网月数", "action": "电话回访"}], "fallback": "Check-in"}"#,
+    )
+    .expect("playbook");
+    std::fs::write(
+        &damaged,
+        "{\"rules\": [{\"columns\": \"tenure\", \"action\": 5}], \"fallback\": \"x\"}",
+    )
+    .expect("playbook");
+    let (code, out, err) = churnscope(&[
+        "act",
+        "public/sample_customers.csv",
+        "--playbook",
+        foreign.to_str().expect("path"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("notice: No rule of the playbook names any column of this file"),
+        "{out}"
+    );
+    // The default playbook names the sample's columns: no notice.
+    let (code, out, err) = churnscope(&["act", "public/sample_customers.csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("notice:"), "{out}");
+    let (code, _, err) = churnscope(&[
+        "act",
+        "public/sample_customers.csv",
+        "--playbook",
+        damaged.to_str().expect("path"),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(
+            "line 1, column 44: the rule's `action` must be text in quotes, found the number 5"
+        ),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Piped into a reader that stops early (`| head`), the CLI ends quietly, not with a panic.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_churnscope"))
+        .args(["sample", "--rows", "20000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run churnscope");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 64];
+    stdout.read_exact(&mut first).expect("some output");
+    drop(stdout);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("stderr");
+    let status = child.wait().expect("exit");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn a_total_row_is_left_out_with_a_notice_unless_kept() {
+    // tests/data/total_row.csv: 8 customers, a blank row, and a Total row on line 11.
+    let (code, out, err) = churnscope(&["profile", "tests/data/total_row.csv", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["rows"], 8);
+    assert_eq!(v["summary_rows"][0]["row"]["line"], 11);
+    assert!(
+        err.contains("Line 11 looks like a totals row")
+            && err.contains("--keep-summary-rows keeps it"),
+        "{err}"
+    );
+    let (code, out, err) = churnscope(&[
+        "profile",
+        "tests/data/total_row.csv",
+        "--keep-summary-rows",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["rows"], 10);
+    assert!(err.contains("it was kept as a customer"), "{err}");
+}
+
+#[test]
+fn a_workbook_opens_on_its_customer_sheet_and_says_so() {
+    let (code, out, err) = churnscope(&["profile", "tests/data/dictionary_first.xlsx"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("sheet 'E Comm' of 2"), "{out}");
+    assert!(err.contains("Opened sheet 'E Comm' because"), "{err}");
+    let (code, out, err) = churnscope(&[
+        "profile",
+        "tests/data/dictionary_first.xlsx",
+        "--sheet",
+        "Data Dict",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("sheet 'Data Dict' of 2"), "{out}");
+    assert!(!err.contains("Opened sheet"), "{err}");
+}

@@ -1,0 +1,4 @@
+//! Acting: from scores to the retention work a merchant does, and the files they download.
+
+pub mod actions;
+pub mod export;

@@ -1,0 +1,884 @@
+//! Training one or several models on the same split and judging them side by side.
+//!
+//! A [`TrainPlan`] is the page's "train" button: the settings shared by every model, the
+//! models to fit, and whether to cross-validate (or search each model's grid) on the
+//! training rows. [`run_model`] fits one model on the plan's split and returns a
+//! [`ModelRun`]: the fitted pipeline with its test report, the test scores (so the page can
+//! move a threshold without asking the worker again), the cross-validated score, the
+//! training-loss curve, the fit time and warnings about the model itself (suspected
+//! leakage, no better than the class prior, strong overfitting). All models of a plan share
+//! one split, so their test numbers compare like with like.
+
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::Dataset;
+use crate::evaluating::curves::{
+    calibration_curve, gains_curve, precision_recall_curve, score_histogram, threshold_sweep,
+    BinStrategy, CalibrationCurve, GainsCurve, PrCurve, ScoreHistogram, ThresholdSweep,
+};
+use crate::evaluating::explanations::{
+    contributions, partial_dependence, permutation_importance, top_reasons, ContributionUnit,
+    CustomerReasons, ExplainError, Importance, PartialDependence,
+};
+use crate::evaluating::metrics::{log_loss, roc_auc};
+use crate::modelling::models::{ClassWeight, Progress};
+use crate::modelling::pipeline::{ModelKind, PipelineError, Resample, Result, TrainConfig};
+use crate::modelling::split::Split;
+use crate::modelling::training::{fit_tuned, split_rows, TrainOutcome, TunedFit};
+use crate::modelling::tuning::{grid, Scoring, Tuning};
+use crate::rng::Rng;
+
+/// What to train: shared settings, the models, and cross-validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainPlan {
+    /// Settings of every model (its `model` field is set per model).
+    pub config: TrainConfig,
+    /// The models to fit, in order; duplicates are fitted once.
+    pub models: Vec<ModelKind>,
+    /// Cross-validate on the training rows with this many folds.
+    #[serde(default)]
+    pub cv_folds: Option<usize>,
+    /// With `cv_folds`: search each model's grid (else only its own setting is scored).
+    #[serde(default)]
+    pub search: bool,
+    /// How to handle a rare churn class.
+    #[serde(default)]
+    pub balance: Option<Balance>,
+    /// Compute permutation importance, partial dependence and per-customer reasons.
+    #[serde(default)]
+    pub explain: bool,
+}
+
+/// Class-imbalance handling for every model of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Balance {
+    /// "Balanced" class weights for logistic regression and boosted trees; the forest and
+    /// the network take no weights, so their minority rows are drawn again instead.
+    Weights,
+    /// Random oversampling of the minority class.
+    Over,
+    /// Random undersampling of the majority class.
+    Under,
+}
+
+impl TrainPlan {
+    /// One model, no cross-validation.
+    pub fn single(config: TrainConfig) -> Self {
+        TrainPlan {
+            models: vec![config.model],
+            config,
+            cv_folds: None,
+            search: false,
+            balance: None,
+            explain: false,
+        }
+    }
+
+    /// The models to fit, without repeats.
+    pub fn models(&self) -> Vec<ModelKind> {
+        let mut out: Vec<ModelKind> = Vec::new();
+        for &m in &self.models {
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    /// The full configuration of one model of the plan.
+    pub fn config_for(&self, kind: ModelKind) -> TrainConfig {
+        let mut config = self.config.clone();
+        config.model = kind;
+        match (self.balance, kind) {
+            (None, _) => {}
+            (Some(Balance::Weights), ModelKind::Logistic) => {
+                config.logistic = config.logistic.clone().class_weight(ClassWeight::Balanced);
+            }
+            (Some(Balance::Weights), ModelKind::Gbdt) => {
+                config.gbdt.class_weight = ClassWeight::Balanced;
+            }
+            (Some(Balance::Weights | Balance::Over), _) => config.resample = Some(Resample::Over),
+            (Some(Balance::Under), _) => config.resample = Some(Resample::Under),
+        }
+        if let Some(folds) = self.cv_folds {
+            let mut tuning = config.tuning.take().unwrap_or_else(|| Tuning::new(folds));
+            tuning.folds = folds;
+            tuning.current_only = !self.search;
+            config.tuning = Some(tuning);
+        }
+        config
+    }
+
+    /// How many times the model is fitted: one per fold and setting tried, the final fit,
+    /// and the out-of-fold fits behind calibration or a threshold rule. Progress counts them.
+    pub fn fits_for(&self, kind: ModelKind) -> usize {
+        let config = self.config_for(kind);
+        let searched = config.tuning.as_ref().map_or(0, |t| {
+            let settings = if t.current_only {
+                1
+            } else {
+                let all = grid(kind, t).len();
+                t.random.map_or(all, |n| n.min(all))
+            };
+            settings * t.folds
+        });
+        let post = if config.calibration.is_some() || config.threshold_rule.is_some() {
+            crate::modelling::pipeline::POST_FIT_FOLDS
+        } else {
+            0
+        };
+        searched + 1 + post
+    }
+}
+
+/// The cross-validated score of the chosen setting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvScore {
+    pub folds: usize,
+    pub scoring: Scoring,
+    pub mean: f64,
+    pub std: f64,
+    /// How many settings were compared (1 without a search).
+    pub settings_tried: usize,
+}
+
+/// Something about a fitted model worth a warning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ModelWarning {
+    /// The test ROC AUC is so high that a column probably records the outcome itself.
+    SuspectedLeakage { test_auc: f64 },
+    /// The model ranks customers barely better than chance, or its probabilities fit worse
+    /// than always predicting the training churn rate.
+    NoBetterThanPrior {
+        test_auc: f64,
+        log_loss: f64,
+        prior_log_loss: f64,
+    },
+    /// The model scores the customers it learnt from far better than new ones.
+    Overfitting { train_auc: f64, test_auc: f64 },
+}
+
+/// Test ROC AUC at or above which a churn model is suspiciously good: real churn depends
+/// on things no export records, and the public churn datasets' baselines stay below it
+/// except for the one with a leaking column (see ../shared/datasets/README.md).
+pub const LEAKAGE_AUC: f64 = 0.99;
+/// Test ROC AUC at or below which a model is no better than guessing in practice.
+pub const PRIOR_AUC: f64 = 0.55;
+/// Gap between training and test ROC AUC that counts as strong overfitting.
+pub const OVERFIT_GAP: f64 = 0.1;
+
+impl ModelWarning {
+    /// The warning in plain words, with what to do about it.
+    pub fn message(&self) -> String {
+        match self {
+            ModelWarning::SuspectedLeakage { test_auc } => format!(
+                "Suspiciously good (test ROC AUC {test_auc:.3}): a column may record the outcome itself, \
+                 such as a cancellation date or a status set after the customer left. Check the \
+                 most important columns and leave out any that is only known after churn."
+            ),
+            ModelWarning::NoBetterThanPrior {
+                test_auc,
+                log_loss,
+                prior_log_loss,
+            } => format!(
+                "No better than the churn rate alone (test ROC AUC {test_auc:.3}, log loss {log_loss:.3} \
+                 against {prior_log_loss:.3} for always predicting the churn rate): these columns \
+                 hardly tell churners apart. Try other columns or another model."
+            ),
+            ModelWarning::Overfitting {
+                train_auc,
+                test_auc,
+            } => format!(
+                "Strong overfitting: ROC AUC {train_auc:.3} on the customers it learnt from but \
+                 {test_auc:.3} on new ones. It memorises rather than generalises; use a simpler \
+                 model, more regularisation or more data."
+            ),
+        }
+    }
+}
+
+/// The warnings for a model with these scores.
+pub fn model_warnings(
+    train_auc: f64,
+    test_auc: f64,
+    test_log_loss: f64,
+    prior_log_loss: f64,
+) -> Vec<ModelWarning> {
+    let mut out = Vec::new();
+    if test_auc >= LEAKAGE_AUC {
+        out.push(ModelWarning::SuspectedLeakage { test_auc });
+    }
+    if test_auc <= PRIOR_AUC || test_log_loss >= prior_log_loss {
+        out.push(ModelWarning::NoBetterThanPrior {
+            test_auc,
+            log_loss: test_log_loss,
+            prior_log_loss,
+        });
+    }
+    if train_auc - test_auc > OVERFIT_GAP {
+        out.push(ModelWarning::Overfitting {
+            train_auc,
+            test_auc,
+        });
+    }
+    out
+}
+
+/// One trained model of a plan, with everything the page shows about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRun {
+    pub kind: ModelKind,
+    pub outcome: TrainOutcome,
+    /// Seconds for the whole fit (search, final fit, calibration), by the caller's clock.
+    pub fit_seconds: f64,
+    /// ROC AUC on the training rows (against the test one, for overfitting).
+    pub train_roc_auc: f64,
+    /// Churn rate of the training rows.
+    pub prior: f64,
+    pub cv: Option<CvScore>,
+    /// The final fit's loss per iteration, tree or epoch.
+    pub loss_curve: Vec<(usize, f64)>,
+    /// The labelled test rows, their classes and the model's probabilities.
+    pub test_rows: Vec<usize>,
+    pub test_labels: Vec<u8>,
+    pub test_scores: Vec<f64>,
+    pub warnings: Vec<ModelWarning>,
+    /// The test set's curves.
+    pub curves: Curves,
+    /// Importance, partial dependence and reasons, when the plan asked for them.
+    pub explanation: Option<Explanation>,
+}
+
+/// Every curve of the test set the page draws.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Curves {
+    pub pr: PrCurve,
+    /// At every percent of customers contacted.
+    pub gains: GainsCurve,
+    /// 10 equal-width bins (scikit-learn's `calibration_curve` default).
+    pub calibration: CalibrationCurve,
+    /// 20 equal-width bins of scores per class.
+    pub histogram: ScoreHistogram,
+    /// Thresholds 0, 0.01, ..., 1.
+    pub sweep: ThresholdSweep,
+}
+
+impl Curves {
+    pub fn of(y: &[u8], scores: &[f64]) -> Result<Self> {
+        Ok(Curves {
+            pr: precision_recall_curve(y, scores)?,
+            gains: gains_curve(y, scores, 100)?,
+            calibration: calibration_curve(y, scores, 10, BinStrategy::Uniform)?,
+            histogram: score_histogram(y, scores, 20)?,
+            sweep: threshold_sweep(y, scores, 100)?,
+        })
+    }
+}
+
+/// Why the model scores as it does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// Permutation importance of every input column, most important first.
+    pub importance: Vec<Importance>,
+    /// For the most important numeric columns (at most [`PD_COLUMNS`]).
+    pub partial_dependence: Vec<PartialDependence>,
+    /// The riskiest test customers with their top reasons.
+    pub reasons: Vec<CustomerReasons>,
+    /// Whether the reasons are exact contributions (logistic regression, trees) or an
+    /// approximation (the network).
+    pub exact_reasons: bool,
+    /// What the reasons' numbers add up to (log-odds, or probability for the forest).
+    pub reasons_unit: ContributionUnit,
+    /// Test customers the importance and partial dependence were computed on.
+    pub rows_used: usize,
+    /// Shuffles per column.
+    pub repeats: usize,
+}
+
+/// Most test customers the importance and partial dependence use (a seeded sample of the
+/// test rows beyond it), so explaining stays quick on a million-row file.
+pub const EXPLAIN_ROWS: usize = 2000;
+/// Shuffles per column for permutation importance (scikit-learn's default is 5).
+pub const IMPORTANCE_REPEATS: usize = 5;
+/// Numeric columns given a partial-dependence curve.
+pub const PD_COLUMNS: usize = 3;
+/// Grid points of a partial-dependence curve.
+pub const PD_GRID: usize = 20;
+/// Riskiest customers listed with their reasons, and reasons each way per customer.
+pub const RISKY_CUSTOMERS: usize = 20;
+pub const REASONS_EACH: usize = 3;
+
+/// Computes the explanation of `run`'s pipeline on its test rows.
+pub fn explain_run(
+    ds: &Dataset,
+    run: &ModelRun,
+    seed: u64,
+    mut progress: impl FnMut(usize, usize) -> bool,
+) -> Result<Explanation> {
+    let pipeline = &run.outcome.pipeline;
+    // A seeded sample of the test rows (all of them when there are few).
+    let mut picks: Vec<usize> = (0..run.test_rows.len()).collect();
+    if picks.len() > EXPLAIN_ROWS {
+        Rng::new(seed).shuffle(&mut picks);
+        picks.truncate(EXPLAIN_ROWS);
+        picks.sort_unstable();
+    }
+    let rows: Vec<usize> = picks.iter().map(|&i| run.test_rows[i]).collect();
+    let y: Vec<u8> = picks.iter().map(|&i| run.test_labels[i]).collect();
+    let importance = permutation_importance(
+        pipeline,
+        ds,
+        &rows,
+        &y,
+        IMPORTANCE_REPEATS,
+        seed,
+        &mut progress,
+    )
+    .map_err(explain_error)?;
+    let numeric = |name: &str| {
+        matches!(
+            ds.column(name).map(|c| &c.data),
+            Some(crate::dataset::ColumnData::Numeric(_))
+        )
+    };
+    let partial_dependence = importance
+        .iter()
+        .filter(|i| numeric(&i.column))
+        .take(PD_COLUMNS)
+        .map(|i| partial_dependence(pipeline, ds, &rows, &i.column, PD_GRID))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(explain_error)?;
+    // The riskiest test customers, highest probability first (ties in row order).
+    let mut order: Vec<usize> = (0..run.test_rows.len()).collect();
+    order.sort_by(|&a, &b| run.test_scores[b].total_cmp(&run.test_scores[a]));
+    order.truncate(RISKY_CUSTOMERS);
+    let risky: Vec<usize> = order.iter().map(|&i| run.test_rows[i]).collect();
+    let risky_p: Vec<f64> = order.iter().map(|&i| run.test_scores[i]).collect();
+    let (reasons, exact_reasons, reasons_unit) =
+        match contributions(pipeline, ds, &risky).map_err(explain_error)? {
+            Some(c) => (
+                top_reasons(&c, ds, &risky, &risky_p, RISKY_CUSTOMERS, REASONS_EACH),
+                c.exact,
+                c.unit,
+            ),
+            None => (Vec::new(), false, ContributionUnit::LogOdds),
+        };
+    Ok(Explanation {
+        importance,
+        partial_dependence,
+        reasons,
+        exact_reasons,
+        reasons_unit,
+        rows_used: rows.len(),
+        repeats: IMPORTANCE_REPEATS,
+    })
+}
+
+fn explain_error(e: ExplainError) -> PipelineError {
+    match e {
+        ExplainError::Pipeline(p) => p,
+        ExplainError::Metrics(m) => PipelineError::Metrics(m),
+        ExplainError::Cancelled => {
+            PipelineError::Model(crate::modelling::models::ModelError::Cancelled)
+        }
+        other => PipelineError::Explanation(other.to_string()),
+    }
+}
+
+impl ModelRun {
+    /// A name for people.
+    pub fn label(&self) -> &'static str {
+        model_label(self.kind)
+    }
+}
+
+/// The model's name for people.
+pub fn model_label(kind: ModelKind) -> &'static str {
+    match kind {
+        ModelKind::Logistic => "Logistic regression",
+        ModelKind::Gbdt => "Gradient-boosted trees",
+        ModelKind::Forest => "Random forest",
+        ModelKind::Mlp => "Neural network",
+    }
+}
+
+/// Fits `kind` as `plan` says on `split.train`, evaluates it on `split.test`, timing the
+/// fit by `clock` (seconds).
+pub fn run_model(
+    ds: &Dataset,
+    plan: &TrainPlan,
+    kind: ModelKind,
+    split: &Split,
+    mut progress: impl FnMut(Step) -> bool,
+    clock: &dyn Fn() -> f64,
+) -> Result<ModelRun> {
+    let config = plan.config_for(kind);
+    let labels = config.target.labels(ds)?;
+    let start = clock();
+    let TunedFit {
+        pipeline,
+        tuning,
+        loss_curve,
+        ..
+    } = fit_tuned(ds, &split.train, &config, |p| progress(Step::Fit(p)), clock)?;
+    let fit_seconds = clock() - start;
+    let labelled = |rows: &[usize]| -> Vec<usize> {
+        rows.iter()
+            .copied()
+            .filter(|&r| labels[r].is_some())
+            .collect()
+    };
+    let (train_rows, test_rows) = (labelled(&split.train), labelled(&split.test));
+    if test_rows.is_empty() || train_rows.is_empty() {
+        return Err(PipelineError::NoLabelledRows(config.target.column.clone()));
+    }
+    let y_of =
+        |rows: &[usize]| -> Vec<u8> { rows.iter().map(|&r| labels[r].unwrap_or(0)).collect() };
+    let (y_train, y_test) = (y_of(&train_rows), y_of(&test_rows));
+    let train_scores = pipeline.predict_proba(ds, &train_rows)?;
+    let train_roc_auc = roc_auc(&y_train, &train_scores)?;
+    let test_scores = pipeline.predict_proba(ds, &test_rows)?;
+    let report = crate::evaluating::metrics::ClassificationReport::new(
+        &y_test,
+        &test_scores,
+        pipeline.threshold,
+    )?;
+    let prior = y_train.iter().filter(|&&l| l == 1).count() as f64 / y_train.len() as f64;
+    let prior_log_loss = log_loss(&y_test, &vec![prior; y_test.len()])?;
+    let warnings = model_warnings(
+        train_roc_auc,
+        report.roc_auc,
+        report.log_loss,
+        prior_log_loss,
+    );
+    let cv = tuning.as_ref().and_then(|t| {
+        t.best_candidate().map(|c| CvScore {
+            folds: t.folds,
+            scoring: t.scoring,
+            mean: c.mean,
+            std: c.std,
+            settings_tried: t.candidates.len(),
+        })
+    });
+    let curves = Curves::of(&y_test, &test_scores)?;
+    let mut run = ModelRun {
+        kind,
+        outcome: TrainOutcome {
+            pipeline,
+            n_train: train_rows.len(),
+            n_test: test_rows.len(),
+            n_labelled: labels.iter().filter(|l| l.is_some()).count(),
+            test: report,
+            tuning,
+        },
+        fit_seconds,
+        train_roc_auc,
+        prior,
+        cv,
+        loss_curve,
+        test_rows,
+        test_labels: y_test,
+        test_scores,
+        warnings,
+        curves,
+        explanation: None,
+    };
+    if plan.explain {
+        let explanation = explain_run(ds, &run, config.seed, |done, total| {
+            progress(Step::Explain { done, total })
+        })?;
+        run.explanation = Some(explanation);
+    }
+    Ok(run)
+}
+
+/// What a model of a plan is doing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Step {
+    /// A fit reports an iteration, tree or epoch.
+    Fit(Progress),
+    /// Explaining: `done` of `total` shuffles.
+    Explain { done: usize, total: usize },
+}
+
+/// Fits every model of `plan` on one split, calling `on_model` as each finishes.
+/// `progress` gets the model's index with each report; returning `false` cancels.
+pub fn run_plan(
+    ds: &Dataset,
+    plan: &TrainPlan,
+    mut progress: impl FnMut(usize, Step) -> bool,
+    clock: &dyn Fn() -> f64,
+    mut on_model: impl FnMut(ModelRun),
+) -> Result<()> {
+    let models = plan.models();
+    if models.is_empty() {
+        return Err(PipelineError::NoModels);
+    }
+    let split = split_rows(ds, &plan.config)?;
+    for (i, &kind) in models.iter().enumerate() {
+        let run = run_model(ds, plan, kind, &split, |p| progress(i, p), clock)?;
+        on_model(run);
+    }
+    Ok(())
+}
+
+/// The model to recommend: the best cross-validated score when every model has one (the
+/// test set then stays an unbiased check), else the best test ROC AUC; ties go to the
+/// first.
+pub fn best_model<R: std::borrow::Borrow<ModelRun>>(runs: &[R]) -> Option<usize> {
+    let runs: Vec<&ModelRun> = runs.iter().map(|r| r.borrow()).collect();
+    let by_cv = runs.iter().all(|r| r.cv.is_some());
+    let key = |r: &ModelRun| match (&r.cv, by_cv) {
+        (Some(cv), true) => cv.mean,
+        _ => r.outcome.test.roc_auc,
+    };
+    let mut best: Option<usize> = None;
+    for (i, r) in runs.iter().enumerate() {
+        if best.is_none_or(|b| key(r) > key(runs[b])) {
+            best = Some(i);
+        }
+    }
+    best
+}
+
+/// Tracks a plan's progress across models and fits for the progress bar: which model, which
+/// fit of how many, the iteration, and the current fit's loss curve (for the live chart).
+#[derive(Debug, Clone)]
+pub struct PlanProgress {
+    models: Vec<(ModelKind, usize)>,
+    model: usize,
+    fit: usize,
+    last_iteration: Option<usize>,
+    loss: Vec<(usize, f64)>,
+    last: Progress,
+    explaining: Option<(usize, usize)>,
+}
+
+/// Most points of the live loss curve sent with a progress report.
+const LIVE_LOSS_POINTS: usize = 400;
+
+impl PlanProgress {
+    pub fn new(plan: &TrainPlan) -> Self {
+        PlanProgress {
+            models: plan
+                .models()
+                .into_iter()
+                .map(|m| (m, plan.fits_for(m) + usize::from(plan.explain)))
+                .collect(),
+            model: 0,
+            fit: 0,
+            last_iteration: None,
+            loss: Vec::new(),
+            last: Progress {
+                iteration: 0,
+                max_iterations: 0,
+                loss: f64::NAN,
+            },
+            explaining: None,
+        }
+    }
+
+    /// Takes a report of model `model` (a new fit starts when the iteration goes back).
+    pub fn observe(&mut self, model: usize, step: Step) {
+        if model != self.model {
+            self.model = model;
+            self.fit = 0;
+            self.last_iteration = None;
+            self.loss.clear();
+            self.explaining = None;
+        }
+        let p = match step {
+            Step::Fit(p) => p,
+            Step::Explain { done, total } => {
+                self.explaining = Some((done, total));
+                return;
+            }
+        };
+        if self.last_iteration.is_some_and(|last| p.iteration <= last) {
+            self.fit += 1;
+            self.loss.clear();
+        }
+        self.last_iteration = Some(p.iteration);
+        if p.loss.is_finite() {
+            self.loss.push((p.iteration, p.loss));
+        }
+        self.last = p;
+    }
+
+    /// The report for the user: stage text, overall fraction and the current fit's loss curve.
+    pub fn report(&self) -> crate::progress::JobProgress {
+        let n_models = self.models.len().max(1);
+        let (kind, fits) = self
+            .models
+            .get(self.model)
+            .copied()
+            .unwrap_or((ModelKind::Logistic, 1));
+        let unit = match kind {
+            ModelKind::Logistic => "iteration",
+            ModelKind::Gbdt | ModelKind::Forest => "tree",
+            ModelKind::Mlp => "epoch",
+        };
+        if let Some((done, total)) = self.explaining {
+            let within = if total == 0 {
+                1.0
+            } else {
+                done as f64 / total as f64
+            };
+            let fraction = ((self.model as f64 + (fits as f64 - 1.0 + within) / fits as f64)
+                / n_models as f64)
+                .clamp(0.0, 1.0);
+            return crate::progress::JobProgress::new(
+                format!(
+                    "{} (model {} of {n_models}): explaining, shuffle {done} of {total}",
+                    model_label(kind),
+                    self.model + 1
+                ),
+                fraction,
+            );
+        }
+        let fit = self.fit.min(fits.saturating_sub(1));
+        let within = if self.last.max_iterations == 0 {
+            0.0
+        } else {
+            (self.last.iteration as f64 / self.last.max_iterations as f64).min(1.0)
+        };
+        let fraction = ((self.model as f64 + (fit as f64 + within) / fits.max(1) as f64)
+            / n_models as f64)
+            .clamp(0.0, 1.0);
+        let mut stage = format!(
+            "{} (model {} of {n_models})",
+            model_label(kind),
+            self.model + 1
+        );
+        if fits > 1 {
+            stage.push_str(&format!(", fit {} of {fits}", fit + 1));
+        }
+        stage.push_str(&format!(
+            ": {unit} {} of at most {}",
+            self.last.iteration, self.last.max_iterations
+        ));
+        if self.last.loss.is_finite() {
+            stage.push_str(&format!(" (loss {:.4})", self.last.loss));
+        }
+        let step = self.loss.len().div_ceil(LIVE_LOSS_POINTS).max(1);
+        let last = self.loss.len().saturating_sub(1);
+        let loss = self
+            .loss
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % step == 0 || *i == last)
+            .map(|(_, &p)| p)
+            .collect();
+        crate::progress::JobProgress {
+            stage,
+            fraction,
+            loss,
+            loss_unit: Some(unit.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reading::ingest::{read_csv, ReadOptions};
+    use crate::reading::sample::{generate_csv, SampleSpec};
+    use crate::understanding::target::target_for;
+
+    fn sample(customers: usize) -> (Dataset, TrainConfig) {
+        let csv = generate_csv(&SampleSpec { customers, seed: 7 });
+        let ds = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("sample");
+        let target = target_for(&ds, "churned", Some("Yes")).expect("target");
+        (ds, TrainConfig::new(target))
+    }
+
+    #[test]
+    fn a_plan_fits_each_model_once_on_one_split_and_agrees_with_a_single_run() {
+        let (ds, config) = sample(600);
+        let mut plan = TrainPlan::single(config.clone());
+        plan.models = vec![ModelKind::Logistic, ModelKind::Gbdt, ModelKind::Logistic];
+        let mut runs = Vec::new();
+        run_plan(&ds, &plan, |_, _| true, &|| 0.0, |r| runs.push(r)).expect("plan");
+        assert_eq!(runs.len(), 2, "the repeated model is fitted once");
+        // The same numbers as the one-model path (`train_and_evaluate`), which the CLI uses.
+        let single =
+            crate::modelling::training::train_and_evaluate(&ds, &config, |_| true).expect("single");
+        assert_eq!(runs[0].outcome.test, single.test);
+        assert_eq!(runs[0].test_rows.len(), single.n_test);
+        assert_eq!(
+            runs[0].test_rows, runs[1].test_rows,
+            "one split for all models"
+        );
+        let r = &runs[1];
+        assert_eq!(r.test_scores.len(), r.test_labels.len());
+        assert!(r.train_roc_auc >= r.outcome.test.roc_auc - 0.05);
+        assert!(
+            !r.loss_curve.is_empty() && r.loss_curve.len() <= 100,
+            "one point per tree"
+        );
+        assert!(r.prior > 0.0 && r.prior < 1.0);
+        assert!(best_model(&runs).is_some());
+    }
+
+    #[test]
+    fn cross_validation_without_search_scores_only_the_models_own_setting() {
+        let (ds, config) = sample(400);
+        let mut plan = TrainPlan::single(config);
+        plan.cv_folds = Some(3);
+        assert_eq!(plan.fits_for(ModelKind::Logistic), 3 + 1);
+        plan.search = true;
+        assert_eq!(
+            plan.fits_for(ModelKind::Gbdt),
+            18 * 3 + 1,
+            "18 settings in the grid"
+        );
+        plan.search = false;
+        let split = split_rows(&ds, &plan.config).expect("split");
+        let run =
+            run_model(&ds, &plan, ModelKind::Logistic, &split, |_| true, &|| 0.0).expect("run");
+        let cv = run.cv.expect("cv");
+        assert_eq!((cv.folds, cv.settings_tried), (3, 1));
+        assert!(cv.mean > 0.5 && cv.std >= 0.0);
+        // The final model is the default C = 1 one: the same as without CV.
+        let plain = run_model(
+            &ds,
+            &TrainPlan::single(plan.config.clone()),
+            ModelKind::Logistic,
+            &split,
+            |_| true,
+            &|| 0.0,
+        )
+        .expect("plain");
+        assert_eq!(run.outcome.test.roc_auc, plain.outcome.test.roc_auc);
+        assert!(plain.cv.is_none());
+    }
+
+    #[test]
+    fn an_explained_run_ranks_columns_and_gives_the_riskiest_customers_reasons() {
+        let (ds, config) = sample(500);
+        let mut plan = TrainPlan::single(config);
+        plan.explain = true;
+        let split = split_rows(&ds, &plan.config).expect("split");
+        for kind in [
+            ModelKind::Logistic,
+            ModelKind::Gbdt,
+            ModelKind::Forest,
+            ModelKind::Mlp,
+        ] {
+            let mut steps = 0;
+            let run = run_model(
+                &ds,
+                &plan,
+                kind,
+                &split,
+                |s| {
+                    steps += usize::from(matches!(s, Step::Explain { .. }));
+                    true
+                },
+                &|| 0.0,
+            )
+            .expect("run");
+            let ex = run.explanation.as_ref().expect("explained");
+            let n_inputs = run.outcome.pipeline.preprocessor.input_columns().len();
+            assert_eq!(ex.importance.len(), n_inputs, "{kind:?}");
+            assert_eq!(
+                steps,
+                n_inputs * IMPORTANCE_REPEATS,
+                "one report per shuffle"
+            );
+            assert!(ex.importance.windows(2).all(|w| w[0].mean >= w[1].mean));
+            assert!(!ex.partial_dependence.is_empty() && ex.partial_dependence.len() <= PD_COLUMNS);
+            assert_eq!(ex.reasons.len(), RISKY_CUSTOMERS.min(run.test_rows.len()));
+            assert!(ex
+                .reasons
+                .windows(2)
+                .all(|w| w[0].probability >= w[1].probability));
+            assert_eq!(ex.exact_reasons, kind != ModelKind::Mlp, "{kind:?}");
+            assert_eq!(
+                ex.reasons_unit == ContributionUnit::Probability,
+                kind == ModelKind::Forest
+            );
+            // The explanation travels to the page as JSON.
+            let json = serde_json::to_string(&run).expect("json");
+            let back: ModelRun = serde_json::from_str(&json).expect("read");
+            assert_eq!(back.explanation, run.explanation);
+        }
+    }
+
+    #[test]
+    fn warnings_name_leakage_no_signal_and_overfitting() {
+        // Thresholds are this module's constants; the log losses are made up for the test.
+        assert!(model_warnings(0.85, 0.84, 0.4, 0.5).is_empty());
+        let w = model_warnings(0.999, 0.995, 0.05, 0.5);
+        assert!(matches!(w[..], [ModelWarning::SuspectedLeakage { .. }]));
+        let w = model_warnings(0.56, 0.52, 0.6, 0.59);
+        assert!(matches!(w[..], [ModelWarning::NoBetterThanPrior { .. }]));
+        assert!(w[0].message().contains("0.520"));
+        let w = model_warnings(1.0, 0.7, 0.5, 0.6);
+        assert!(matches!(w[..], [ModelWarning::Overfitting { .. }]));
+        assert!(w[0].message().contains("1.000") && w[0].message().contains("0.700"));
+    }
+
+    #[test]
+    fn the_best_model_is_chosen_by_cv_when_all_have_it() {
+        let (ds, config) = sample(300);
+        let split = split_rows(&ds, &config).expect("split");
+        let plan = TrainPlan::single(config);
+        let a = run_model(&ds, &plan, ModelKind::Logistic, &split, |_| true, &|| 0.0).expect("a");
+        let mut b = a.clone();
+        b.outcome.test.roc_auc = a.outcome.test.roc_auc + 0.01;
+        assert_eq!(best_model(&[a.clone(), b.clone()]), Some(1));
+        let cv = |mean| CvScore {
+            folds: 5,
+            scoring: Scoring::RocAuc,
+            mean,
+            std: 0.0,
+            settings_tried: 1,
+        };
+        let (mut a, mut b) = (a, b);
+        a.cv = Some(cv(0.9));
+        b.cv = Some(cv(0.8));
+        assert_eq!(best_model(&[a, b]), Some(0));
+        assert_eq!(best_model::<ModelRun>(&[]), None);
+    }
+
+    #[test]
+    fn progress_counts_models_and_fits_and_keeps_the_current_loss_curve() {
+        let (_, config) = sample(50);
+        let mut plan = TrainPlan::single(config);
+        plan.models = vec![ModelKind::Logistic, ModelKind::Gbdt];
+        plan.cv_folds = Some(2);
+        let mut t = PlanProgress::new(&plan);
+        let p = |iteration, loss| Progress {
+            iteration,
+            max_iterations: 10,
+            loss,
+        };
+        t.observe(0, Step::Fit(p(1, 0.7)));
+        t.observe(0, Step::Fit(p(2, 0.6)));
+        let r = t.report();
+        assert!(
+            r.stage
+                .starts_with("Logistic regression (model 1 of 2), fit 1 of 3"),
+            "{}",
+            r.stage
+        );
+        assert_eq!(r.loss, vec![(1, 0.7), (2, 0.6)]);
+        assert!((r.fraction - 0.2 / 3.0 / 2.0).abs() < 1e-12);
+        t.observe(0, Step::Fit(p(1, 0.69)));
+        let r = t.report();
+        assert!(r.stage.contains("fit 2 of 3"), "{}", r.stage);
+        assert_eq!(r.loss, vec![(1, 0.69)], "a new fit starts a new curve");
+        t.observe(1, Step::Fit(p(5, 0.3)));
+        let r = t.report();
+        assert!(
+            r.stage
+                .starts_with("Gradient-boosted trees (model 2 of 2), fit 1 of 3: tree 5"),
+            "{}",
+            r.stage
+        );
+        assert!((r.fraction - (1.0 + 0.5 / 3.0) / 2.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,1396 @@
+//! Random forest classifier: bootstrap-sampled, fully grown Gini trees on binned features,
+//! averaged.
+//!
+//! Maths (Breiman 2001, as scikit-learn's `RandomForestClassifier`): each tree sees a
+//! bootstrap sample (n draws with replacement; a row drawn k times has weight k) and is grown
+//! depth-first. At a node with weighted class counts (w₀, w₁), w = w₀ + w₁, the Gini impurity
+//! is `G = 1 − (w₀/w)² − (w₁/w)²`; among `max_features` randomly drawn features (those
+//! constant at the node count, and more are drawn only while none drawn varies, as
+//! scikit-learn's `BestSplitter` does) the split maximising
+//! `w_L·(1 − G_L) + w_R·(1 − G_R)`, i.e. minimising `w_L·G_L + w_R·G_R`, is taken. A node
+//! stays a leaf when it is pure, at `max_depth`, or has fewer than `min_samples_split`
+//! (or `2·min_samples_leaf`) rows; every child keeps at least `min_samples_leaf` rows (rows
+//! counted once however often drawn, as scikit-learn counts them). A leaf holds its
+//! weighted class-1 fraction `w₁/w`; the forest predicts the mean over trees.
+//!
+//! What differs from scikit-learn, following LightGBM's `rf` mode for speed:
+//!
+//! - **Binned features.** Each feature is binned once, before any tree: a bin per distinct
+//!   value when there are at most `max_bin`, otherwise bins of about equal counts; bin edges
+//!   lie half-way between neighbouring training values. Splits are searched on per-bin
+//!   histograms of the node's rows (built only for the drawn features; below as many rows as
+//!   bins only the bins touched are visited). A split between two occupied bins puts its
+//!   threshold on the middle edge of the empty gap between them, near scikit-learn's
+//!   midpoint. The fitted trees keep thresholds as numbers (`x ≤ t` goes left), so
+//!   predicting needs no bin tables.
+//! - **Missing values** (NaN) are routed natively: each threshold is tried with the missing
+//!   rows on the left and on the right, and "all present values left, missing right" is a
+//!   candidate too (scikit-learn ≥ 1.3 does the same); the side is remembered. A node that
+//!   saw no missing value sends them to its heavier child.
+//! - **Categories** arrive as level codes 0, 1, 2, … and are split as ordered numbers, which
+//!   is what scikit-learn does after an `OrdinalEncoder`; the `categorical` flags are only
+//!   checked for length.
+//!
+//! Class counts are kept as `f64` weights so a per-row weight (e.g. `class_weight`) could
+//! multiply the bootstrap counts. Each tree has its own generator derived from the seed and
+//! its index, so a forest is reproducible bit for bit. The rows a tree did not draw give the
+//! out-of-bag (OOB) prediction of each row, whose log loss is reported after each tree and
+//! whose ROC AUC is kept in [`FittedForest::oob_roc_auc`].
+//!
+//! ```
+//! use crate::modelling::models::ForestParams;
+//! use crate::modelling::preprocessing::Matrix;
+//! let x = Matrix::from_rows(&(0..40).map(|i| vec![f64::from(i % 10)]).collect::<Vec<_>>());
+//! let y: Vec<u8> = (0..40).map(|i| u8::from(i % 10 >= 6)).collect();
+//! let forest = ForestParams::new().n_trees(20).fit(&x, &[false], &y, |_| true).expect("two classes");
+//! let p = forest.predict_proba(&x);
+//! assert!(p[0] < 0.5 && p[9] > 0.5);
+//! ```
+//!
+//! References: L. Breiman, "Random Forests", *Machine Learning* 45 (2001);
+//! scikit-learn `sklearn/tree/_splitter.pyx` (`BestSplitter`, missing values) and
+//! `sklearn/ensemble/_forest.py`; LightGBM's `boosting=rf` and histogram construction.
+
+use serde::{Deserialize, Serialize};
+
+use super::treeshap::{add_shap, expected_value, PathTree};
+use super::{check_training_data_where, ModelError, Progress, Result};
+use crate::evaluating::metrics::{roc_auc, LOG_LOSS_EPS};
+use crate::modelling::preprocessing::Matrix;
+use crate::rng::Rng;
+
+/// How many features each split looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum MaxFeatures {
+    /// `max(1, ⌊√d⌋)` of d features (scikit-learn's `"sqrt"`, its classifier default).
+    Sqrt,
+    /// `max(1, ⌊f·d⌋)` for a fraction f in (0, 1].
+    Fraction(f64),
+    /// A fixed number (capped at d).
+    Count(usize),
+    /// Every feature (bagged trees).
+    All,
+}
+
+impl MaxFeatures {
+    /// The number of features drawn per split out of `d`.
+    pub fn resolve(&self, d: usize) -> usize {
+        let k = match *self {
+            MaxFeatures::Sqrt => ((d as f64).sqrt() as usize).max(1),
+            MaxFeatures::Fraction(f) => ((f * d as f64) as usize).max(1),
+            MaxFeatures::Count(k) => k,
+            MaxFeatures::All => d,
+        };
+        k.min(d)
+    }
+}
+
+/// Settings of a random forest; see the setters for the defaults (scikit-learn's
+/// `RandomForestClassifier()` ones, plus LightGBM's 255 bins).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForestParams {
+    n_trees: usize,
+    max_features: MaxFeatures,
+    bootstrap: bool,
+    min_samples_leaf: usize,
+    min_samples_split: usize,
+    max_depth: Option<usize>,
+    max_bin: usize,
+    seed: u64,
+}
+
+impl Default for ForestParams {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ForestParams {
+    /// Defaults: 100 trees, √d features a split, bootstrap on, leaves of at least 1 row,
+    /// nodes of at least 2 rows split, no depth limit, 255 bins, seed 42.
+    pub fn new() -> Self {
+        ForestParams {
+            n_trees: 100,
+            max_features: MaxFeatures::Sqrt,
+            bootstrap: true,
+            min_samples_leaf: 1,
+            min_samples_split: 2,
+            max_depth: None,
+            max_bin: 255,
+            seed: 42,
+        }
+    }
+
+    /// Number of trees (default 100).
+    pub fn n_trees(mut self, n: usize) -> Self {
+        self.n_trees = n;
+        self
+    }
+
+    /// Features drawn at each split (default [`MaxFeatures::Sqrt`]).
+    pub fn max_features(mut self, m: MaxFeatures) -> Self {
+        self.max_features = m;
+        self
+    }
+
+    /// Train each tree on n rows drawn with replacement (default `true`); off, every tree
+    /// sees every row once and there is no out-of-bag score.
+    pub fn bootstrap(mut self, yes: bool) -> Self {
+        self.bootstrap = yes;
+        self
+    }
+
+    /// Fewest distinct rows in a leaf (default 1).
+    pub fn min_samples_leaf(mut self, n: usize) -> Self {
+        self.min_samples_leaf = n;
+        self
+    }
+
+    /// Fewest distinct rows a node needs to be split (default 2).
+    pub fn min_samples_split(mut self, n: usize) -> Self {
+        self.min_samples_split = n;
+        self
+    }
+
+    /// Deepest level of a split, the root being 0 (default `None`: grown until pure).
+    pub fn max_depth(mut self, depth: Option<usize>) -> Self {
+        self.max_depth = depth;
+        self
+    }
+
+    /// Most bins per feature, missing values aside (default 255, which keeps a bin in a byte).
+    pub fn max_bin(mut self, n: usize) -> Self {
+        self.max_bin = n;
+        self
+    }
+
+    /// Seed of the bootstrap draws and feature draws (default 42).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Rejects settings no fit could honour.
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(ModelError::InvalidParameter(m));
+        if self.n_trees == 0 {
+            return bad("n_trees must be at least 1".into());
+        }
+        match self.max_features {
+            MaxFeatures::Count(0) => return bad("max_features must be at least 1".into()),
+            MaxFeatures::Fraction(f) if !(f > 0.0 && f <= 1.0) => {
+                return bad(format!("max_features fraction must be in (0, 1], got {f}"))
+            }
+            _ => {}
+        }
+        if self.min_samples_leaf == 0 {
+            return bad("min_samples_leaf must be at least 1".into());
+        }
+        if self.min_samples_split < 2 {
+            return bad(format!(
+                "min_samples_split must be at least 2, got {}",
+                self.min_samples_split
+            ));
+        }
+        if self.max_depth == Some(0) {
+            return bad("max_depth must be at least 1".into());
+        }
+        if !(2..=65_535).contains(&self.max_bin) {
+            return bad(format!(
+                "max_bin must be from 2 to 65535, got {}",
+                self.max_bin
+            ));
+        }
+        Ok(())
+    }
+
+    /// Fits `n_trees` trees to `x` (NaN = missing) and 0/1 labels `y`; `categorical[j]` marks
+    /// feature `j` as level codes (split as ordered numbers). `progress` is called after each
+    /// tree with the running OOB log loss (0 until a row is out of bag); returning `false`
+    /// cancels with [`ModelError::Cancelled`].
+    pub fn fit(
+        &self,
+        x: &Matrix,
+        categorical: &[bool],
+        y: &[u8],
+        mut progress: impl FnMut(Progress) -> bool,
+    ) -> Result<FittedForest> {
+        self.check()?;
+        if categorical.len() != x.cols {
+            return Err(ModelError::InvalidParameter(format!(
+                "{} categorical flags for {} features",
+                categorical.len(),
+                x.cols
+            )));
+        }
+        check_training_data_where(x, y, |v| v.is_finite() || v.is_nan())?;
+        let (n, d) = (x.rows, x.cols);
+        let features: Vec<BinnedFeature> = (0..d)
+            .map(|j| BinnedFeature::new((0..n).map(|i| x.data[i * d + j]), self.max_bin))
+            .collect();
+        let grower = Grower {
+            params: self,
+            features: &features,
+            max_features: self.max_features.resolve(d),
+        };
+        // One generator per tree, from the seed and the tree's index only.
+        let base = Rng::new(self.seed).next_u64();
+        let mut trees = Vec::with_capacity(self.n_trees);
+        let mut importances = vec![0.0; d];
+        let mut oob_sum = vec![0.0; n];
+        let mut oob_count = vec![0u32; n];
+        let mut draws = vec![0u32; n];
+        for t in 0..self.n_trees {
+            let mut rng = Rng::new(base.wrapping_add(t as u64));
+            if self.bootstrap {
+                draws.iter_mut().for_each(|c| *c = 0);
+                for _ in 0..n {
+                    draws[rng.below(n)] += 1;
+                }
+            } else {
+                draws.iter_mut().for_each(|c| *c = 1);
+            }
+            // Weighted counts per row: a `class_weight` would multiply in here.
+            let w: Vec<f64> = draws.iter().map(|&c| f64::from(c)).collect();
+            let wp: Vec<f64> = w.iter().zip(y).map(|(&w, &y)| w * f64::from(y)).collect();
+            let in_bag: Vec<u32> = (0..n as u32).filter(|&r| draws[r as usize] > 0).collect();
+            let (tree, tree_importance) = grower.grow(&mut rng, in_bag, &w, &wp);
+            // scikit-learn normalises each tree's decreases before averaging.
+            let total: f64 = tree_importance.iter().sum();
+            if total > 0.0 {
+                for (a, b) in importances.iter_mut().zip(&tree_importance) {
+                    *a += b / total;
+                }
+            }
+            let mut loss = 0.0;
+            if self.bootstrap {
+                for r in (0..n).filter(|&r| draws[r] == 0) {
+                    oob_sum[r] += tree.predict_row(x.row(r));
+                    oob_count[r] += 1;
+                }
+                loss = oob_log_loss(y, &oob_sum, &oob_count);
+            }
+            trees.push(tree);
+            if !progress(Progress {
+                iteration: t + 1,
+                max_iterations: self.n_trees,
+                loss,
+            }) {
+                return Err(ModelError::Cancelled);
+            }
+        }
+        let total: f64 = importances.iter().sum();
+        if total > 0.0 {
+            importances.iter_mut().for_each(|v| *v /= total);
+        }
+        let (oob_y, oob_p): (Vec<u8>, Vec<f64>) = (0..n)
+            .filter(|&r| oob_count[r] > 0)
+            .map(|r| (y[r], oob_sum[r] / f64::from(oob_count[r])))
+            .unzip();
+        let oob_roc_auc = if self.bootstrap {
+            roc_auc(&oob_y, &oob_p).ok()
+        } else {
+            None
+        };
+        Ok(FittedForest {
+            trees,
+            n_features: d,
+            oob_roc_auc,
+            oob_rows: oob_y.len(),
+            importances,
+        })
+    }
+}
+
+/// Mean clipped log loss of the averaged OOB predictions, over rows with at least one.
+fn oob_log_loss(y: &[u8], sum: &[f64], count: &[u32]) -> f64 {
+    let (mut total, mut rows) = (0.0, 0usize);
+    for ((&yi, &s), &c) in y.iter().zip(sum).zip(count) {
+        if c > 0 {
+            let p = (s / f64::from(c)).clamp(LOG_LOSS_EPS, 1.0 - LOG_LOSS_EPS);
+            total -= if yi == 1 { p.ln() } else { (1.0 - p).ln() };
+            rows += 1;
+        }
+    }
+    if rows == 0 {
+        0.0
+    } else {
+        total / rows as f64
+    }
+}
+
+/// A fitted random forest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedForest {
+    pub trees: Vec<Tree>,
+    pub n_features: usize,
+    /// ROC AUC of the out-of-bag predictions; `None` without bootstrap or when the OOB rows
+    /// hold one class only.
+    pub oob_roc_auc: Option<f64>,
+    /// Training rows left out of at least one tree (those the OOB score covers).
+    pub oob_rows: usize,
+    importances: Vec<f64>,
+}
+
+impl FittedForest {
+    /// Probability of churn for each row of `x` (NaN = missing): the mean of the trees'
+    /// leaf fractions.
+    pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
+        // Tree by tree, so each (possibly large) tree stays in cache while every row
+        // passes through it.
+        let mut sum = vec![0.0; x.rows];
+        for tree in &self.trees {
+            for (i, s) in sum.iter_mut().enumerate() {
+                *s += tree.predict_row(x.row(i));
+            }
+        }
+        let k = self.trees.len().max(1) as f64;
+        sum.iter_mut().for_each(|s| *s /= k);
+        sum
+    }
+
+    /// Checks that the forest scores `n_features` features and that every tree is a tree:
+    /// a root, split features in range, children after their parent (so no walk loops).
+    pub fn check(&self, n_features: usize) -> Result<()> {
+        if self.n_features != n_features {
+            return Err(super::invalid(format!(
+                "a forest of {} features given {n_features}",
+                self.n_features
+            )));
+        }
+        for (t, tree) in self.trees.iter().enumerate() {
+            tree.check(n_features)
+                .map_err(|e| super::invalid(format!("tree {t}: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Mean decrease in Gini impurity per feature (weighted by node weight, normalised per
+    /// tree, averaged, summing to 1; all zeros when no tree split), scikit-learn's
+    /// `feature_importances_`.
+    pub fn feature_importances(&self) -> &[f64] {
+        &self.importances
+    }
+
+    /// Exact SHAP values (TreeSHAP, Lundberg, Erion & Lee 2018, Algorithm 2) of each row of `x`
+    /// (NaN = missing) in probability space: one value per input feature, then the expected
+    /// value last (the mean over trees of the cover-weighted mean leaf); a row's values sum
+    /// to its [`predict_proba`](Self::predict_proba). `None` when the model was saved
+    /// before trees kept their node weights.
+    pub fn shap_values(&self, x: &Matrix) -> Option<Vec<Vec<f64>>> {
+        if !self.trees.iter().all(|t| t.covers.len() == t.nodes.len()) {
+            return None;
+        }
+        let d = self.n_features;
+        let k = self.trees.len().max(1) as f64;
+        let expected = self.trees.iter().map(expected_value).sum::<f64>() / k;
+        let mut path = Vec::new();
+        let rows = (0..x.rows)
+            .map(|i| {
+                let mut phi = vec![0.0; d + 1];
+                for tree in &self.trees {
+                    add_shap(tree, x.row(i), &mut phi[..d], &mut path);
+                }
+                phi.iter_mut().for_each(|v| *v /= k);
+                phi[d] = expected;
+                phi
+            })
+            .collect();
+        Some(rows)
+    }
+}
+
+/// One node: a leaf when `left == 0` (the root is never a child), with `value` its class-1
+/// fraction; otherwise rows with `x[feature] <= value` go to `left`, the others to `right`,
+/// and missing values to `left` when `missing_left`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    feature: u32,
+    missing_left: bool,
+    left: u32,
+    right: u32,
+    value: f64,
+}
+
+impl Node {
+    fn leaf() -> Self {
+        Node {
+            feature: 0,
+            missing_left: false,
+            left: 0,
+            right: 0,
+            value: 0.0,
+        }
+    }
+
+    fn is_leaf(&self) -> bool {
+        self.left == 0
+    }
+}
+
+/// One tree; node 0 is the root.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tree {
+    nodes: Vec<Node>,
+    /// Per node, the bootstrap-weighted training rows that reached it (a row drawn k times
+    /// counts k; without bootstrap, each row once): the weights its class fraction was
+    /// computed on, and the covers of SHAP values (scikit-learn's
+    /// `weighted_n_node_samples`). Empty in models saved before these were kept.
+    #[serde(default)]
+    covers: Vec<f64>,
+}
+
+impl Tree {
+    /// The class-1 fraction of the leaf `row` falls in.
+    pub fn predict_row(&self, row: &[f64]) -> f64 {
+        let mut node = &self.nodes[0];
+        while !node.is_leaf() {
+            let v = row[node.feature as usize];
+            let left = if v.is_nan() {
+                node.missing_left
+            } else {
+                v <= node.value
+            };
+            node = &self.nodes[if left { node.left } else { node.right } as usize];
+        }
+        node.value
+    }
+
+    /// Why the tree cannot score rows of `n_features` features, if it cannot.
+    fn check(&self, n_features: usize) -> std::result::Result<(), String> {
+        if self.nodes.is_empty() {
+            return Err("no nodes".to_string());
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            if node.is_leaf() {
+                continue;
+            }
+            let (left, right) = (node.left as usize, node.right as usize);
+            if node.feature as usize >= n_features
+                || left <= i
+                || right <= i
+                || left >= self.nodes.len()
+                || right >= self.nodes.len()
+            {
+                return Err(format!(
+                    "node {i} splits feature {} into nodes {left} and {right} of {}",
+                    node.feature,
+                    self.nodes.len()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of nodes, leaves included.
+    pub fn n_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Number of leaves.
+    pub fn n_leaves(&self) -> usize {
+        self.nodes.iter().filter(|n| n.is_leaf()).count()
+    }
+}
+
+/// Rows are given as raw values; NaN goes the node's missing side.
+impl PathTree for Tree {
+    type Row = [f64];
+
+    fn root(&self) -> usize {
+        0
+    }
+
+    fn split(&self, node: usize) -> Option<(usize, usize, usize)> {
+        let n = &self.nodes[node];
+        (!n.is_leaf()).then_some((n.feature as usize, n.left as usize, n.right as usize))
+    }
+
+    fn cover(&self, node: usize) -> f64 {
+        self.covers[node]
+    }
+
+    fn leaf_value(&self, node: usize) -> f64 {
+        self.nodes[node].value
+    }
+
+    fn goes_left(&self, node: usize, row: &[f64]) -> bool {
+        let n = &self.nodes[node];
+        let v = row[n.feature as usize];
+        if v.is_nan() {
+            n.missing_left
+        } else {
+            v <= n.value
+        }
+    }
+}
+
+/// One feature's bin of every training row: a byte when 256 bins (missing included) suffice.
+enum BinColumn {
+    Byte(Vec<u8>),
+    Wide(Vec<u16>),
+}
+
+/// A feature binned for training. Value bin k holds values up to `edges[k]` (the last value
+/// bin, `edges.len()`, is unbounded); the bin after it, `edges.len() + 1`, holds NaN.
+struct BinnedFeature {
+    edges: Vec<f64>,
+    codes: BinColumn,
+}
+
+impl BinnedFeature {
+    fn new(values: impl Iterator<Item = f64> + Clone, max_bin: usize) -> Self {
+        let edges = bin_edges(values.clone(), max_bin);
+        let bin = |v: f64| {
+            if v.is_nan() {
+                edges.len() + 1
+            } else {
+                edges.partition_point(|&e| e < v)
+            }
+        };
+        let codes = if edges.len() + 2 <= 256 {
+            BinColumn::Byte(values.map(|v| bin(v) as u8).collect())
+        } else {
+            BinColumn::Wide(values.map(|v| bin(v) as u16).collect())
+        };
+        BinnedFeature { edges, codes }
+    }
+
+    /// Bins including the missing one.
+    fn n_bins(&self) -> usize {
+        self.edges.len() + 2
+    }
+
+    fn missing_bin(&self) -> usize {
+        self.edges.len() + 1
+    }
+}
+
+/// Upper edges of at most `max_bin` value bins: one bin per distinct value when few, else
+/// about equal counts (the target recomputed after each cut, so a heavy value does not use
+/// up the bins); edges half-way between neighbouring values.
+fn bin_edges(values: impl Iterator<Item = f64>, max_bin: usize) -> Vec<f64> {
+    let mut present: Vec<f64> = values.filter(|v| !v.is_nan()).collect();
+    present.sort_unstable_by(f64::total_cmp);
+    let mut distinct: Vec<(f64, usize)> = Vec::new();
+    for v in present {
+        match distinct.last_mut() {
+            Some((last, count)) if *last == v => *count += 1,
+            _ => distinct.push((v, 1)),
+        }
+    }
+    let between = |a: f64, b: f64| {
+        let m = a / 2.0 + b / 2.0;
+        // Rounding may land on b for neighbouring floats; a still splits them.
+        if m < b {
+            m
+        } else {
+            a
+        }
+    };
+    if distinct.len() <= max_bin {
+        return distinct
+            .windows(2)
+            .map(|p| between(p[0].0, p[1].0))
+            .collect();
+    }
+    let total: usize = distinct.iter().map(|d| d.1).sum();
+    let mut edges = Vec::with_capacity(max_bin - 1);
+    let (mut done, mut in_bin) = (0usize, 0usize);
+    for i in 0..distinct.len() - 1 {
+        in_bin += distinct[i].1;
+        let target = (total - done) as f64 / (max_bin - edges.len()) as f64;
+        if in_bin as f64 >= target {
+            edges.push(between(distinct[i].0, distinct[i + 1].0));
+            done += in_bin;
+            in_bin = 0;
+            if edges.len() == max_bin - 1 {
+                break;
+            }
+        }
+    }
+    edges
+}
+
+/// Distinct rows and weighted counts (all, class 1) of a set of rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Cell {
+    rows: u32,
+    w: f64,
+    wp: f64,
+}
+
+impl Cell {
+    fn plus(self, o: Cell) -> Cell {
+        Cell {
+            rows: self.rows + o.rows,
+            w: self.w + o.w,
+            wp: self.wp + o.wp,
+        }
+    }
+
+    fn minus(self, o: Cell) -> Cell {
+        Cell {
+            rows: self.rows - o.rows,
+            w: self.w - o.w,
+            wp: self.wp - o.wp,
+        }
+    }
+
+    /// Σ_k w_k² / w: the larger, the purer (w·(1 − Gini)).
+    fn purity(self) -> f64 {
+        if self.w > 0.0 {
+            let w0 = self.w - self.wp;
+            (self.wp * self.wp + w0 * w0) / self.w
+        } else {
+            0.0
+        }
+    }
+
+    fn gini(self) -> f64 {
+        if self.w > 0.0 {
+            1.0 - self.purity() / self.w
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The best split found so far at a node.
+struct Split {
+    feature: usize,
+    /// Bins up to this go left.
+    bin: usize,
+    threshold: f64,
+    missing_left: bool,
+    left: Cell,
+    right: Cell,
+    purity: f64,
+}
+
+/// A node waiting to be grown: its rows are `rows[start..end]`.
+struct Work {
+    node: usize,
+    start: usize,
+    end: usize,
+    depth: usize,
+    total: Cell,
+    /// Features found constant at an ancestor.
+    constant: Vec<u32>,
+}
+
+/// What every tree of a fit shares.
+struct Grower<'a> {
+    params: &'a ForestParams,
+    features: &'a [BinnedFeature],
+    max_features: usize,
+}
+
+/// Reusable buffers of one tree's growth.
+struct Scratch {
+    hist: Vec<Cell>,
+    touched: Vec<u32>,
+    present: Vec<(u32, Cell)>,
+    node_w: Vec<f64>,
+    node_wp: Vec<f64>,
+    right_rows: Vec<u32>,
+}
+
+impl Grower<'_> {
+    /// Grows one tree depth-first on the rows `in_bag` (ascending) with weights `w` and
+    /// class-1 weights `wp`; returns it with its impurity decrease per feature.
+    fn grow(&self, rng: &mut Rng, mut rows: Vec<u32>, w: &[f64], wp: &[f64]) -> (Tree, Vec<f64>) {
+        let d = self.features.len();
+        let max_bins = self.features.iter().map(|f| f.n_bins()).max().unwrap_or(0);
+        let mut s = Scratch {
+            hist: vec![Cell::default(); max_bins],
+            touched: Vec::new(),
+            present: Vec::new(),
+            node_w: Vec::new(),
+            node_wp: Vec::new(),
+            right_rows: Vec::new(),
+        };
+        let mut order: Vec<usize> = (0..d).collect();
+        let mut importance = vec![0.0; d];
+        let total = rows.iter().fold(Cell::default(), |c, &r| {
+            c.plus(Cell {
+                rows: 1,
+                w: w[r as usize],
+                wp: wp[r as usize],
+            })
+        });
+        let mut nodes = vec![Node::leaf()];
+        let mut covers = vec![0.0];
+        let mut stack = vec![Work {
+            node: 0,
+            start: 0,
+            end: rows.len(),
+            depth: 0,
+            total,
+            constant: Vec::new(),
+        }];
+        while let Some(work) = stack.pop() {
+            let total = work.total;
+            covers[work.node] = total.w;
+            nodes[work.node].value = if total.w > 0.0 {
+                total.wp / total.w
+            } else {
+                0.0
+            };
+            if !self.may_split(&work) {
+                continue;
+            }
+            let node_rows = &rows[work.start..work.end];
+            s.node_w.clear();
+            s.node_wp.clear();
+            s.node_w.extend(node_rows.iter().map(|&r| w[r as usize]));
+            s.node_wp.extend(node_rows.iter().map(|&r| wp[r as usize]));
+            // scikit-learn's draw: `max_features` features without replacement, constant
+            // ones included, and more only until one that is not constant here was
+            // searched. A feature constant at a node stays so below it: its children skip
+            // it without a histogram.
+            let mut best: Option<Split> = None;
+            let (mut searched, mut drawn) = (0, 0);
+            let mut constant = work.constant.clone();
+            while drawn < d && (drawn < self.max_features || searched == 0) {
+                let k = drawn + rng.below(d - drawn);
+                order.swap(drawn, k);
+                let j = order[drawn];
+                drawn += 1;
+                if work.constant.contains(&(j as u32)) {
+                    continue;
+                }
+                if self.search_feature(j, node_rows, total, &mut s, &mut best) {
+                    searched += 1;
+                } else {
+                    constant.push(j as u32);
+                }
+            }
+            let Some(split) = best else {
+                continue;
+            };
+            let feature = &self.features[split.feature];
+            let n_left = partition(
+                &mut rows[work.start..work.end],
+                &mut s.right_rows,
+                feature,
+                split.bin,
+                split.missing_left,
+            );
+            importance[split.feature] += total.w * total.gini()
+                - split.left.w * split.left.gini()
+                - split.right.w * split.right.gini();
+            let left = nodes.len();
+            nodes[work.node] = Node {
+                feature: split.feature as u32,
+                missing_left: split.missing_left,
+                left: left as u32,
+                right: left as u32 + 1,
+                value: split.threshold,
+            };
+            nodes.push(Node::leaf());
+            nodes.push(Node::leaf());
+            covers.extend([0.0, 0.0]);
+            let mid = work.start + n_left;
+            stack.push(Work {
+                node: left + 1,
+                start: mid,
+                end: work.end,
+                depth: work.depth + 1,
+                total: split.right,
+                constant: constant.clone(),
+            });
+            stack.push(Work {
+                node: left,
+                start: work.start,
+                end: mid,
+                depth: work.depth + 1,
+                total: split.left,
+                constant,
+            });
+        }
+        (Tree { nodes, covers }, importance)
+    }
+
+    fn may_split(&self, work: &Work) -> bool {
+        let p = self.params;
+        let n = work.end - work.start;
+        p.max_depth.is_none_or(|m| work.depth < m)
+            && n >= p.min_samples_split
+            && n >= 2 * p.min_samples_leaf
+            && work.total.gini() > f64::EPSILON
+    }
+
+    /// Searches the splits of feature `j` over `rows` (whose weights are in `s.node_w`,
+    /// `s.node_wp`), keeping a better one in `best`. False when the feature is constant here.
+    fn search_feature(
+        &self,
+        j: usize,
+        rows: &[u32],
+        total: Cell,
+        s: &mut Scratch,
+        best: &mut Option<Split>,
+    ) -> bool {
+        let f = &self.features[j];
+        let nb = f.n_bins();
+        let missing_bin = f.missing_bin();
+        s.present.clear();
+        let missing;
+        if rows.len() >= nb {
+            // Dense: every bin is visited anyway.
+            let hist = &mut s.hist[..nb];
+            match &f.codes {
+                BinColumn::Byte(c) => accumulate(hist, c, rows, &s.node_w, &s.node_wp),
+                BinColumn::Wide(c) => accumulate(hist, c, rows, &s.node_w, &s.node_wp),
+            }
+            s.present.extend(
+                hist[..missing_bin]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.rows > 0)
+                    .map(|(b, &c)| (b as u32, c)),
+            );
+            missing = hist[missing_bin];
+            hist.iter_mut().for_each(|c| *c = Cell::default());
+        } else {
+            // Sparse: fewer rows than bins; only the bins touched are visited and cleared.
+            s.touched.clear();
+            match &f.codes {
+                BinColumn::Byte(c) => {
+                    accumulate_touched(&mut s.hist, &mut s.touched, c, rows, &s.node_w, &s.node_wp)
+                }
+                BinColumn::Wide(c) => {
+                    accumulate_touched(&mut s.hist, &mut s.touched, c, rows, &s.node_w, &s.node_wp)
+                }
+            }
+            s.touched.sort_unstable();
+            missing = s.hist[missing_bin];
+            for &b in &s.touched {
+                if b as usize != missing_bin {
+                    s.present.push((b, s.hist[b as usize]));
+                }
+                s.hist[b as usize] = Cell::default();
+            }
+        }
+        let has_missing = missing.rows > 0;
+        if s.present.len() + usize::from(has_missing) < 2 {
+            return false;
+        }
+        let min_leaf = self.params.min_samples_leaf as u32;
+        // (boundary index in `present`, missing_left, purity, left cell)
+        let mut found: Option<(usize, bool, f64, Cell)> = None;
+        let mut consider = |i: usize, missing_left: bool, left: Cell| {
+            let right = total.minus(left);
+            if left.rows < min_leaf || right.rows < min_leaf {
+                return;
+            }
+            let purity = left.purity() + right.purity();
+            if found.is_none_or(|f| purity > f.2) {
+                found = Some((i, missing_left, purity, left));
+            }
+        };
+        let mut cum = Cell::default();
+        let last = s.present.len().saturating_sub(1);
+        for (i, &(_, cell)) in s.present.iter().enumerate() {
+            cum = cum.plus(cell);
+            if i < last {
+                consider(i, false, cum);
+                if has_missing {
+                    consider(i, true, cum.plus(missing));
+                }
+            } else if has_missing {
+                // Every present value left, the missing ones right.
+                consider(i, false, cum);
+            }
+        }
+        let Some((i, missing_left, purity, left)) = found else {
+            return true;
+        };
+        if best.as_ref().is_some_and(|b| purity <= b.purity) {
+            return true;
+        }
+        let (bin, threshold) = if i < last {
+            // Any edge in the gap of empty bins separates the rows; take the middle one.
+            let (a, b) = (s.present[i].0 as usize, s.present[i + 1].0 as usize);
+            let t = a + (b - 1 - a) / 2;
+            (t, f.edges[t])
+        } else {
+            (f.edges.len(), f64::MAX)
+        };
+        let right = total.minus(left);
+        // A node that saw no missing value sends them to its heavier child.
+        let missing_left = if has_missing {
+            missing_left
+        } else {
+            left.w >= right.w
+        };
+        *best = Some(Split {
+            feature: j,
+            bin,
+            threshold,
+            missing_left,
+            left,
+            right,
+            purity,
+        });
+        true
+    }
+}
+
+#[inline]
+fn accumulate<T: Copy + Into<u32>>(
+    hist: &mut [Cell],
+    codes: &[T],
+    rows: &[u32],
+    w: &[f64],
+    wp: &[f64],
+) {
+    for ((&r, &wi), &pi) in rows.iter().zip(w).zip(wp) {
+        let c = &mut hist[codes[r as usize].into() as usize];
+        c.rows += 1;
+        c.w += wi;
+        c.wp += pi;
+    }
+}
+
+#[inline]
+fn accumulate_touched<T: Copy + Into<u32>>(
+    hist: &mut [Cell],
+    touched: &mut Vec<u32>,
+    codes: &[T],
+    rows: &[u32],
+    w: &[f64],
+    wp: &[f64],
+) {
+    for ((&r, &wi), &pi) in rows.iter().zip(w).zip(wp) {
+        let b = codes[r as usize].into();
+        let c = &mut hist[b as usize];
+        if c.rows == 0 {
+            touched.push(b);
+        }
+        c.rows += 1;
+        c.w += wi;
+        c.wp += pi;
+    }
+}
+
+/// Stable partition of `rows` by the split (bins up to `bin` left, the missing bin by
+/// `missing_left`); returns the number going left. Keeping rows ascending keeps the bin
+/// look-ups of the children in memory order.
+fn partition(
+    rows: &mut [u32],
+    right: &mut Vec<u32>,
+    feature: &BinnedFeature,
+    bin: usize,
+    missing_left: bool,
+) -> usize {
+    fn run<T: Copy + Into<u32>>(
+        rows: &mut [u32],
+        right: &mut Vec<u32>,
+        codes: &[T],
+        bin: u32,
+        missing_bin: u32,
+        missing_left: bool,
+    ) -> usize {
+        right.clear();
+        let mut n_left = 0;
+        for k in 0..rows.len() {
+            let r = rows[k];
+            let b = codes[r as usize].into();
+            let left = if b == missing_bin {
+                missing_left
+            } else {
+                b <= bin
+            };
+            if left {
+                rows[n_left] = r;
+                n_left += 1;
+            } else {
+                right.push(r);
+            }
+        }
+        rows[n_left..].copy_from_slice(right);
+        n_left
+    }
+    let missing_bin = feature.missing_bin() as u32;
+    match &feature.codes {
+        BinColumn::Byte(c) => run(rows, right, c, bin as u32, missing_bin, missing_left),
+        BinColumn::Wide(c) => run(rows, right, c, bin as u32, missing_bin, missing_left),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(rows: &[f64]) -> Matrix {
+        Matrix::from_rows(&rows.iter().map(|&v| vec![v]).collect::<Vec<_>>())
+    }
+
+    /// One tree on every row, every feature: the exhaustive Gini tree.
+    fn single_tree() -> ForestParams {
+        ForestParams::new()
+            .n_trees(1)
+            .bootstrap(false)
+            .max_features(MaxFeatures::All)
+    }
+
+    #[test]
+    fn max_features_rounds_like_sklearn() {
+        // scikit-learn 1.9.1 `_forest.py`/`_classes.py`: "sqrt" is max(1, int(np.sqrt(d))),
+        // a float f is max(1, int(f * d)).
+        assert_eq!(MaxFeatures::Sqrt.resolve(30), 5);
+        assert_eq!(MaxFeatures::Sqrt.resolve(16), 4);
+        assert_eq!(MaxFeatures::Sqrt.resolve(1), 1);
+        assert_eq!(MaxFeatures::Fraction(0.5).resolve(7), 3);
+        assert_eq!(MaxFeatures::Fraction(0.01).resolve(7), 1);
+        assert_eq!(MaxFeatures::Count(50).resolve(7), 7);
+        assert_eq!(MaxFeatures::All.resolve(7), 7);
+    }
+
+    #[test]
+    fn bins_are_values_or_equal_counts() {
+        // Few values: edges half-way between neighbours; NaN takes no edge.
+        let e = bin_edges([3.0, 1.0, f64::NAN, 2.0, 1.0].into_iter(), 255);
+        assert_eq!(e, [1.5, 2.5]);
+        // 1000 distinct values into 10 bins: 100 a bin, edges at 100.5, 200.5, ...
+        let e = bin_edges((1..=1000).map(f64::from), 10);
+        assert_eq!(e.len(), 9);
+        assert_eq!((e[0], e[8]), (100.5, 900.5));
+        // A heavy value (half the rows) gets one bin; the rest still share the others.
+        let heavy = (0..1000).map(|i| if i < 500 { 0.0 } else { f64::from(i) });
+        let e = bin_edges(heavy, 6);
+        assert_eq!(e.len(), 5);
+        assert_eq!(e[0], 250.0); // half-way between 0 and 500
+    }
+
+    #[test]
+    fn stump_takes_the_best_gini_split_on_a_hand_checked_toy_set() {
+        // x0 = 1..8, y = 0 0 1 0 1 1 1 1. Weighted child Gini n_L·G_L + n_R·G_R per
+        // threshold of x0 (by hand): after 1: 0 + 7·(20/49) = 2.857; after 2: 0 + 6·(10/36)
+        // = 1.667; after 3: 3·(4/9) + 5·0.32 = 2.933; after 4: 4·0.375 + 0 = 1.5; after 5:
+        // 5·0.48 + 0 = 2.4; after 6: 6·0.5 = 3; after 7: 7·(24/49) = 3.429. x1 (odd/even)
+        // gives 4·0.375 + 4·0.5 = 3.5. Best: x0 <= 4.5 (half-way between 4 and 5), leaves
+        // holding 1/4 and 4/4 churners.
+        let y = [0, 0, 1, 0, 1, 1, 1, 1];
+        let x = Matrix::from_rows(
+            &(0..8)
+                .map(|i| vec![f64::from(i + 1), f64::from((i + 1) % 2)])
+                .collect::<Vec<_>>(),
+        );
+        let m = single_tree()
+            .max_depth(Some(1))
+            .fit(&x, &[false, false], &y, |_| true)
+            .expect("fit");
+        let tree = &m.trees[0];
+        assert_eq!(tree.n_nodes(), 3);
+        assert_eq!((tree.nodes[0].feature, tree.nodes[0].value), (0, 4.5));
+        assert_eq!(
+            m.predict_proba(&x),
+            [0.25, 0.25, 0.25, 0.25, 1.0, 1.0, 1.0, 1.0]
+        );
+        let edge = Matrix::from_rows(&[vec![4.49, 0.0], vec![4.51, 0.0]]);
+        assert_eq!(m.predict_proba(&edge), [0.25, 1.0]);
+        // Only x0 split: all the importance is its.
+        assert_eq!(m.feature_importances(), [1.0, 0.0]);
+        // Fully grown, every training row is fitted exactly.
+        let full = single_tree()
+            .fit(&x, &[false, false], &y, |_| true)
+            .expect("fit");
+        let p = full.predict_proba(&x);
+        assert!(p.iter().zip(&y).all(|(p, &y)| *p == f64::from(y)), "{p:?}");
+    }
+
+    #[test]
+    fn min_samples_leaf_limits_the_split() {
+        // The toy set above with leaves of at least 3 rows: after 4 (4 | 4) still allowed
+        // and best; with 5 no split leaves both sides 5 rows, so the root is a leaf (5/8).
+        let y = [0, 0, 1, 0, 1, 1, 1, 1];
+        let x = column(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+        let m = single_tree()
+            .min_samples_leaf(3)
+            .max_depth(Some(1))
+            .fit(&x, &[false], &y, |_| true)
+            .expect("fit");
+        assert_eq!(m.trees[0].nodes[0].value, 4.5);
+        let m = single_tree()
+            .min_samples_leaf(5)
+            .fit(&x, &[false], &y, |_| true)
+            .expect("fit");
+        assert_eq!(m.trees[0].n_nodes(), 1);
+        assert_eq!(m.predict_proba(&column(&[0.0])), [0.625]);
+    }
+
+    #[test]
+    fn missing_values_go_to_a_learned_side() {
+        // x in 0..10 repeated, every fifth row missing. Case A: churn iff missing or x >= 7
+        // -> the split x <= 6.5 with missing on the right. Case B: churn iff x >= 7 and
+        // missing rows stay -> missing on the left. One stump each, exhaustive.
+        let xs: Vec<f64> = (0..100)
+            .map(|i| {
+                if i % 5 == 0 {
+                    f64::NAN
+                } else {
+                    f64::from(i % 10)
+                }
+            })
+            .collect();
+        let x = column(&xs);
+        let nan = column(&[f64::NAN]);
+        let y_a: Vec<u8> = xs
+            .iter()
+            .map(|&v| u8::from(v.is_nan() || v >= 7.0))
+            .collect();
+        let a = single_tree()
+            .max_depth(Some(1))
+            .fit(&x, &[false], &y_a, |_| true)
+            .expect("fit");
+        assert_eq!(a.trees[0].nodes[0].value, 6.5);
+        assert!(!a.trees[0].nodes[0].missing_left);
+        assert_eq!(a.predict_proba(&nan), [1.0]);
+        let y_b: Vec<u8> = xs.iter().map(|&v| u8::from(v >= 7.0)).collect();
+        let b = single_tree()
+            .max_depth(Some(1))
+            .fit(&x, &[false], &y_b, |_| true)
+            .expect("fit");
+        assert_eq!(b.trees[0].nodes[0].value, 6.5);
+        assert!(b.trees[0].nodes[0].missing_left);
+        assert_eq!(b.predict_proba(&nan), [0.0]);
+        // Churn iff missing: "all present left, missing right" separates exactly.
+        let y_c: Vec<u8> = xs.iter().map(|&v| u8::from(v.is_nan())).collect();
+        let c = single_tree()
+            .fit(&x, &[false], &y_c, |_| true)
+            .expect("fit");
+        assert_eq!(c.trees[0].n_nodes(), 3);
+        assert_eq!(
+            c.predict_proba(&column(&[f64::NAN, 3.0, 1e300])),
+            [1.0, 0.0, 0.0]
+        );
+    }
+
+    #[test]
+    fn unseen_missing_values_go_to_the_heavier_child() {
+        // x = 0..10, churn iff x >= 8: the split x <= 7.5 leaves 8 rows left, 2 right; no
+        // missing value in training, so missing goes left (the heavier child).
+        let x = column(&(0..10).map(f64::from).collect::<Vec<_>>());
+        let y: Vec<u8> = (0..10).map(|i| u8::from(i >= 8)).collect();
+        let m = single_tree().fit(&x, &[false], &y, |_| true).expect("fit");
+        assert_eq!(m.trees[0].nodes[0].value, 7.5);
+        assert_eq!(m.predict_proba(&column(&[f64::NAN])), [0.0]);
+    }
+
+    fn noisy_data(n: usize, seed: u64) -> (Matrix, Vec<u8>) {
+        let mut rng = Rng::new(seed);
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        for _ in 0..n {
+            let a = rng.normal();
+            let b = rng.normal();
+            let plan = rng.below(4) as f64;
+            let a_seen = if rng.chance(0.1) { f64::NAN } else { a };
+            let z = 1.5 * a - b + if plan == 2.0 { 1.0 } else { 0.0 } + 0.5 * rng.normal();
+            rows.push(vec![a_seen, b, plan, rng.normal()]);
+            y.push(u8::from(z > 0.3));
+        }
+        (Matrix::from_rows(&rows), y)
+    }
+
+    #[test]
+    fn same_seed_same_forest_and_out_of_bag_score() {
+        let (x, y) = noisy_data(400, 3);
+        let flags = [false, false, true, false];
+        let params = ForestParams::new().n_trees(30);
+        let a = params.fit(&x, &flags, &y, |_| true).expect("fit");
+        let b = params.fit(&x, &flags, &y, |_| true).expect("fit");
+        assert_eq!(a, b);
+        let c = params
+            .clone()
+            .seed(7)
+            .fit(&x, &flags, &y, |_| true)
+            .expect("fit");
+        assert_ne!(a.predict_proba(&x), c.predict_proba(&x));
+        // A learnable rule: the OOB AUC is high (each row is out of bag for ~e^-1 of the
+        // 30 trees, so all 400 are covered) and the noise feature matters least.
+        let auc = a.oob_roc_auc.expect("both classes out of bag");
+        assert!(auc > 0.85, "{auc}");
+        assert_eq!(a.oob_rows, 400);
+        let imp = a.feature_importances();
+        assert!((imp.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(imp[0] > imp[3] && imp[1] > imp[3], "{imp:?}");
+        // Serialises and comes back the same.
+        let json = serde_json::to_string(&a).expect("json");
+        assert_eq!(
+            serde_json::from_str::<FittedForest>(&json).expect("back"),
+            a
+        );
+        // Without bootstrap there are no out-of-bag rows.
+        let all = params
+            .bootstrap(false)
+            .fit(&x, &flags, &y, |_| true)
+            .expect("fit");
+        assert_eq!((all.oob_roc_auc, all.oob_rows), (None, 0));
+    }
+
+    #[test]
+    fn shap_values_sum_to_the_probability_and_match_brute_force() {
+        // Local accuracy (row sums = predict_proba) to 1e-9, and each value against the
+        // exhaustive sum over all 2^4 subsets of the path-dependent E[f(x) | x_S] (children
+        // weighted by bootstrap-weighted rows) to 1e-10; feature 0 is 10% missing.
+        let (x, y) = noisy_data(300, 8);
+        let m = ForestParams::new()
+            .n_trees(10)
+            .max_depth(Some(8))
+            .fit(&x, &[false, false, true, false], &y, |_| true)
+            .expect("fit");
+        let mut rows: Vec<Vec<f64>> = (0..40).map(|i| x.row(i).to_vec()).collect();
+        rows.push(vec![f64::NAN, 0.3, 2.0, -1.0]);
+        rows.push(vec![f64::NAN; 4]);
+        let probe = Matrix::from_rows(&rows);
+        assert!(rows.iter().any(|r| r[0].is_nan()));
+        let shap = m.shap_values(&probe).expect("covers kept");
+        let p = m.predict_proba(&probe);
+        let k = m.trees.len() as f64;
+        for (i, (phi, p)) in shap.iter().zip(&p).enumerate() {
+            assert_eq!(phi.len(), 5);
+            let sum: f64 = phi.iter().sum();
+            assert!((sum - p).abs() < 1e-9, "row {i}: {sum} vs {p}");
+            let exact = crate::modelling::models::treeshap::brute_force_shap(
+                &m.trees,
+                &rows[i][..],
+                4,
+                1.0 / k,
+            );
+            for (a, b) in phi.iter().zip(&exact) {
+                assert!((a - b).abs() < 1e-10, "row {i}: {phi:?} vs {exact:?}");
+            }
+        }
+        // Covers are bootstrap draws: every root holds n of them.
+        assert!(m.trees.iter().all(|t| t.covers[0] == 300.0));
+    }
+
+    #[test]
+    fn models_saved_before_covers_load_and_predict_but_give_no_shap() {
+        let (x, y) = noisy_data(100, 2);
+        let m = ForestParams::new()
+            .n_trees(3)
+            .fit(&x, &[false; 4], &y, |_| true)
+            .expect("fit");
+        let mut json = serde_json::to_value(&m).expect("json");
+        for tree in json["trees"].as_array_mut().expect("trees") {
+            assert!(tree
+                .as_object_mut()
+                .expect("tree")
+                .remove("covers")
+                .is_some());
+        }
+        let old: FittedForest = serde_json::from_value(json).expect("old model loads");
+        assert_eq!(old.predict_proba(&x), m.predict_proba(&x));
+        assert!(old.shap_values(&x).is_none());
+        assert!(m.shap_values(&x).is_some());
+    }
+
+    #[test]
+    fn reports_progress_and_can_be_cancelled() {
+        let (x, y) = noisy_data(200, 5);
+        let flags = [false; 4];
+        let params = ForestParams::new().n_trees(5);
+        let mut seen = Vec::new();
+        params
+            .fit(&x, &flags, &y, |p| {
+                seen.push((p.iteration, p.max_iterations));
+                assert!(p.loss.is_finite() && p.loss > 0.0);
+                true
+            })
+            .expect("fit");
+        assert_eq!(seen, [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]);
+        let err = params
+            .fit(&x, &flags, &y, |p| p.iteration < 3)
+            .expect_err("cancelled");
+        assert_eq!(err, ModelError::Cancelled);
+    }
+
+    #[test]
+    fn rejects_bad_parameters() {
+        let x = column(&[0.0, 1.0]);
+        let y = [0, 1];
+        let bad = [
+            ForestParams::new().n_trees(0),
+            ForestParams::new().max_features(MaxFeatures::Count(0)),
+            ForestParams::new().max_features(MaxFeatures::Fraction(0.0)),
+            ForestParams::new().max_features(MaxFeatures::Fraction(1.5)),
+            ForestParams::new().max_features(MaxFeatures::Fraction(f64::NAN)),
+            ForestParams::new().min_samples_leaf(0),
+            ForestParams::new().min_samples_split(1),
+            ForestParams::new().max_depth(Some(0)),
+            ForestParams::new().max_bin(1),
+        ];
+        for p in bad {
+            let err = p.fit(&x, &[false], &y, |_| true).expect_err("bad");
+            assert!(matches!(err, ModelError::InvalidParameter(_)), "{p:?}");
+        }
+        let err = ForestParams::new()
+            .fit(&x, &[], &y, |_| true)
+            .expect_err("flags");
+        assert!(matches!(err, ModelError::InvalidParameter(_)));
+        let err = ForestParams::new()
+            .fit(&column(&[0.0, f64::INFINITY]), &[false], &y, |_| true)
+            .expect_err("inf");
+        assert!(matches!(err, ModelError::NonFinite { row: 1, .. }));
+        let err = ForestParams::new()
+            .fit(&x, &[false], &[1, 1], |_| true)
+            .expect_err("one class");
+        assert_eq!(err, ModelError::SingleClassTarget);
+    }
+
+    #[test]
+    fn wide_bins_when_more_than_255() {
+        // 1000 distinct values with max_bin 1000: u16 codes, and a fully grown single tree
+        // still fits the training rows exactly.
+        let x = column(
+            &(0..1000)
+                .map(|i| f64::from(i * 7 % 1000))
+                .collect::<Vec<_>>(),
+        );
+        let y: Vec<u8> = (0..1000)
+            .map(|i| u8::from((i * 7 % 1000) % 3 == 0))
+            .collect();
+        let m = single_tree()
+            .max_bin(1000)
+            .fit(&x, &[false], &y, |_| true)
+            .expect("fit");
+        let p = m.predict_proba(&x);
+        assert!(p.iter().zip(&y).all(|(p, &y)| *p == f64::from(y)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn probabilities_are_in_unit_interval(
+            cells in proptest::collection::vec((-5i32..5, 0u8..4, proptest::bool::ANY), 4..60),
+            seed in 0u64..1000,
+        ) {
+            let rows: Vec<Vec<f64>> = cells
+                .iter()
+                .map(|&(a, b, _)| vec![
+                    if a == 0 { f64::NAN } else { f64::from(a) },
+                    f64::from(b),
+                ])
+                .collect();
+            let mut y: Vec<u8> = cells.iter().map(|c| u8::from(c.2)).collect();
+            y[0] = 0;
+            y[1] = 1;
+            let x = Matrix::from_rows(&rows);
+            let m = ForestParams::new()
+                .n_trees(7)
+                .seed(seed)
+                .fit(&x, &[false, true], &y, |_| true)
+                .expect("fit");
+            for p in m.predict_proba(&x) {
+                proptest::prop_assert!((0.0..=1.0).contains(&p));
+            }
+            if let Some(auc) = m.oob_roc_auc {
+                proptest::prop_assert!((0.0..=1.0).contains(&auc));
+            }
+        }
+    }
+}

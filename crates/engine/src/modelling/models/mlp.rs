@@ -1,0 +1,1277 @@
+//! A small neural network classifier: one or two hidden layers, one logistic output unit,
+//! trained by mini-batch Adam, following scikit-learn's `MLPClassifier(solver="adam")`.
+//!
+//! Maths: for a row x, hidden layers h₁ = g(x W₁ + b₁) (and h₂ = g(h₁ W₂ + b₂)) with g = ReLU
+//! (or tanh), output z = h W_o + b_o and p = σ(z). A mini-batch B of m rows has the loss
+//!
+//! ```text
+//!   L(B) = (1/m) Σ_{i∈B} [ log(1 + e^{z_i}) - y_i z_i ]  +  (α / (2 m)) Σ_layers ‖W‖²
+//! ```
+//!
+//! (biases unpenalised), which is `_backprop` in scikit-learn's
+//! `sklearn/neural_network/_multilayer_perceptron.py`; sklearn clips p to [ε, 1 − ε] before
+//! taking logs, the logit form here agrees with it wherever p is farther than ε from 0 and 1.
+//! Backpropagation: δ_out = p − y; ∂L/∂W = (Aᵀ δ + α W) / m and ∂L/∂b = Σ δ / m for a layer
+//! whose input is A; δ of the layer below = (δ Wᵀ) ⊙ g′. Adam (Kingma and Ba, 2015) updates
+//! every parameter as in `sklearn/neural_network/_stochastic_optimizers.py`:
+//! m ← β₁ m + (1 − β₁) g, v ← β₂ v + (1 − β₂) g², θ ← θ − η √(1 − β₂ᵗ) / (1 − β₁ᵗ) · m / (√v + ε).
+//!
+//! Initialisation is Glorot-uniform as sklearn's `_init_coef`: weights and biases of every
+//! layer, the output layer included, uniform in ±√(6 / (fan_in + fan_out)) (sklearn uses the
+//! factor 2 only for a logistic *hidden* activation, which is not offered here).
+//!
+//! Early stopping (on by default) holds out a stratified `validation_fraction` of the rows.
+//! sklearn scores that set by accuracy; here it is scored by **log loss**, which moves
+//! smoothly every epoch, whereas accuracy on an imbalanced churn set often does not move at
+//! all (every row predicted "stays") and stops training before the ranking has been learnt.
+//! The counting rule is sklearn's: an epoch whose score is not better than the best by `tol`
+//! adds one to a counter (any other resets it), training stops when the counter exceeds
+//! `n_iter_no_change`, and the weights of the best epoch are restored. Without early
+//! stopping the same rule watches the training loss and keeps the last weights, as sklearn.
+//!
+//! ```
+//! use crate::modelling::models::MlpParams;
+//! use crate::modelling::preprocessing::Matrix;
+//! let rows: Vec<Vec<f64>> = (0..40).map(|i| vec![f64::from(i % 10) / 10.0]).collect();
+//! let y: Vec<u8> = (0..40).map(|i| u8::from(i % 10 >= 5)).collect();
+//! let x = Matrix::from_rows(&rows);
+//! let model = MlpParams::new()
+//!     .hidden(vec![4])
+//!     .early_stopping(false)
+//!     .learning_rate_init(0.05)
+//!     .fit(&x, &y, |_| true)
+//!     .expect("two classes, finite values");
+//! let p = model.predict_proba(&x);
+//! assert!(p[0] < 0.5 && p[9] > 0.5);
+//! ```
+//!
+//! References: Glorot and Bengio, "Understanding the difficulty of training deep feedforward
+//! neural networks" (2010); Kingma and Ba, "Adam: a method for stochastic optimization" (2015);
+//! Goodfellow, Bengio and Courville, *Deep Learning*, 6.5 (back-propagation).
+
+use serde::{Deserialize, Serialize};
+
+use super::logistic::{sigmoid, softplus};
+use super::{check_training_data, ModelError, Progress, Result};
+use crate::modelling::preprocessing::Matrix;
+use crate::rng::Rng;
+
+/// Nonlinearity of the hidden units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    /// max(0, z), sklearn's default `"relu"`.
+    Relu,
+    /// tanh(z), sklearn's `"tanh"`.
+    Tanh,
+}
+
+impl Activation {
+    fn apply(self, z: &mut [f64]) {
+        match self {
+            Activation::Relu => z.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Activation::Tanh => z.iter_mut().for_each(|v| *v = v.tanh()),
+        }
+    }
+
+    /// Multiplies `delta` by g′ written through the activations `a = g(z)`, as sklearn's
+    /// `inplace_relu_derivative` (zero where a == 0) and `inplace_tanh_derivative` (1 − a²).
+    fn backprop(self, a: &[f64], delta: &mut [f64]) {
+        match self {
+            Activation::Relu => {
+                for (d, &ai) in delta.iter_mut().zip(a) {
+                    if ai == 0.0 {
+                        *d = 0.0;
+                    }
+                }
+            }
+            Activation::Tanh => {
+                for (d, &ai) in delta.iter_mut().zip(a) {
+                    *d *= 1.0 - ai * ai;
+                }
+            }
+        }
+    }
+}
+
+/// Hyperparameters of a neural network classifier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MlpParams {
+    hidden: Vec<usize>,
+    activation: Activation,
+    alpha: f64,
+    learning_rate_init: f64,
+    beta1: f64,
+    beta2: f64,
+    epsilon: f64,
+    batch_size: usize,
+    max_epochs: usize,
+    shuffle: bool,
+    early_stopping: bool,
+    validation_fraction: f64,
+    tol: f64,
+    n_iter_no_change: usize,
+    seed: u64,
+}
+
+impl Default for MlpParams {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MlpParams {
+    /// Defaults (sklearn's `MLPClassifier` except early stopping, on here): one hidden layer
+    /// of 100 ReLU units, α = 1e-4, Adam with η = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-8,
+    /// batches of min(200, n), at most 200 epochs, shuffled every epoch, early stopping on a
+    /// 10% validation set with tol 1e-4 and patience 10, seed 42.
+    pub fn new() -> Self {
+        MlpParams {
+            hidden: vec![100],
+            activation: Activation::Relu,
+            alpha: 1e-4,
+            learning_rate_init: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            batch_size: 200,
+            max_epochs: 200,
+            shuffle: true,
+            early_stopping: true,
+            validation_fraction: 0.1,
+            tol: 1e-4,
+            n_iter_no_change: 10,
+            seed: 42,
+        }
+    }
+
+    /// Widths of the hidden layers, one or two of them (default `[100]`).
+    pub fn hidden(mut self, widths: Vec<usize>) -> Self {
+        self.hidden = widths;
+        self
+    }
+
+    /// Hidden nonlinearity (default [`Activation::Relu`]).
+    pub fn activation(mut self, activation: Activation) -> Self {
+        self.activation = activation;
+        self
+    }
+
+    /// L2 penalty on the weights, sklearn's `alpha` (default 1e-4), divided by the batch size.
+    pub fn alpha(mut self, alpha: f64) -> Self {
+        self.alpha = alpha;
+        self
+    }
+
+    /// Adam step size η (default 1e-3).
+    pub fn learning_rate_init(mut self, rate: f64) -> Self {
+        self.learning_rate_init = rate;
+        self
+    }
+
+    /// Adam's decay of the first moment β₁ (default 0.9).
+    pub fn beta1(mut self, beta: f64) -> Self {
+        self.beta1 = beta;
+        self
+    }
+
+    /// Adam's decay of the second moment β₂ (default 0.999).
+    pub fn beta2(mut self, beta: f64) -> Self {
+        self.beta2 = beta;
+        self
+    }
+
+    /// Adam's ε (default 1e-8).
+    pub fn epsilon(mut self, epsilon: f64) -> Self {
+        self.epsilon = epsilon;
+        self
+    }
+
+    /// Rows per mini-batch, capped at the number of training rows (default 200).
+    pub fn batch_size(mut self, rows: usize) -> Self {
+        self.batch_size = rows;
+        self
+    }
+
+    /// Passes over the training rows at most (default 200, sklearn's `max_iter`).
+    pub fn max_epochs(mut self, epochs: usize) -> Self {
+        self.max_epochs = epochs;
+        self
+    }
+
+    /// Visit the training rows in a new random order every epoch (default `true`).
+    pub fn shuffle(mut self, yes: bool) -> Self {
+        self.shuffle = yes;
+        self
+    }
+
+    /// Hold out a validation set and keep the weights of its best log loss (default `true`).
+    pub fn early_stopping(mut self, yes: bool) -> Self {
+        self.early_stopping = yes;
+        self
+    }
+
+    /// Share of the rows held out, per class, for early stopping (default 0.1).
+    pub fn validation_fraction(mut self, fraction: f64) -> Self {
+        self.validation_fraction = fraction;
+        self
+    }
+
+    /// Smallest decrease of the watched loss that counts as progress (default 1e-4).
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// Epochs without progress tolerated before stopping (default 10; training stops on
+    /// the 11th, as sklearn's `n_iter_no_change`).
+    pub fn n_iter_no_change(mut self, epochs: usize) -> Self {
+        self.n_iter_no_change = epochs;
+        self
+    }
+
+    /// Seed of the initial weights, the validation split and the shuffles (default 42).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Rejects parameters no fit could honour.
+    pub fn check(&self) -> Result<()> {
+        let invalid = |msg: String| Err(ModelError::InvalidParameter(msg));
+        if self.hidden.is_empty() || self.hidden.len() > 2 {
+            return invalid(format!(
+                "the network takes one or two hidden layers, got {}",
+                self.hidden.len()
+            ));
+        }
+        if let Some(i) = self.hidden.iter().position(|&w| w == 0) {
+            return invalid(format!("hidden layer {} has no units", i + 1));
+        }
+        if !(self.alpha.is_finite() && self.alpha >= 0.0) {
+            return invalid(format!("alpha must be >= 0, got {}", self.alpha));
+        }
+        if !(self.learning_rate_init.is_finite() && self.learning_rate_init > 0.0) {
+            return invalid(format!(
+                "learning_rate_init must be positive, got {}",
+                self.learning_rate_init
+            ));
+        }
+        for (name, beta) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+            if !(0.0..1.0).contains(&beta) {
+                return invalid(format!("{name} must be in [0, 1), got {beta}"));
+            }
+        }
+        if !(self.epsilon.is_finite() && self.epsilon > 0.0) {
+            return invalid(format!("epsilon must be positive, got {}", self.epsilon));
+        }
+        if self.batch_size == 0 {
+            return invalid("batch_size must be at least 1".into());
+        }
+        if self.max_epochs == 0 {
+            return invalid("max_epochs must be at least 1".into());
+        }
+        if !(self.validation_fraction > 0.0 && self.validation_fraction < 1.0) {
+            return invalid(format!(
+                "validation_fraction must be in (0, 1), got {}",
+                self.validation_fraction
+            ));
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return invalid(format!("tol must be >= 0, got {}", self.tol));
+        }
+        if self.n_iter_no_change == 0 {
+            return invalid("n_iter_no_change must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// Fits on features `x` (finite, already standardised) and 0/1 labels `y`. `progress` is
+    /// called after every epoch with the training loss; returning `false` cancels with
+    /// [`ModelError::Cancelled`]. The result depends only on the data and the parameters.
+    pub fn fit(
+        &self,
+        x: &Matrix,
+        y: &[u8],
+        mut progress: impl FnMut(Progress) -> bool,
+    ) -> Result<FittedMlp> {
+        self.check()?;
+        check_training_data(x, y)?;
+        let mut rng = Rng::new(self.seed);
+        let mut layers = self.initial_layers(x.cols, &mut rng);
+
+        let (train_rows, validation) = if self.early_stopping {
+            let (train, val) = stratified_split(y, self.validation_fraction, &mut rng);
+            if val.len() < 2 {
+                return Err(ModelError::InvalidParameter(format!(
+                    "the validation set of {} rows is too small: raise validation_fraction or turn early stopping off",
+                    val.len()
+                )));
+            }
+            let xv = x.select_rows(&val);
+            let yv: Vec<u8> = val.iter().map(|&i| y[i]).collect();
+            (train, Some((xv, yv)))
+        } else {
+            ((0..x.rows).collect(), None)
+        };
+
+        let n_train = train_rows.len();
+        let batch = self.batch_size.min(n_train);
+        let mut order = train_rows;
+        let mut workspace = Workspace::new(&layers, batch);
+        let mut grads: Vec<Layer> = layers
+            .iter()
+            .map(|l| Layer::zeros(l.inputs, l.outputs))
+            .collect();
+        let mut adam = Adam::new(
+            &layers,
+            self.learning_rate_init,
+            self.beta1,
+            self.beta2,
+            self.epsilon,
+        );
+        let mut xb = vec![0.0; batch * x.cols];
+        let mut yb = vec![0u8; batch];
+
+        let mut best = f64::INFINITY;
+        let mut best_layers = layers.clone();
+        let mut best_epoch = 0;
+        let mut no_improvement = 0;
+        let mut stopped_early = false;
+        let mut loss_curve = Vec::new();
+        let mut validation_curve = Vec::new();
+        for epoch in 1..=self.max_epochs {
+            if self.shuffle {
+                rng.shuffle(&mut order);
+            }
+            let mut accumulated = 0.0;
+            for chunk in order.chunks(batch) {
+                let m = chunk.len();
+                for (b, &i) in chunk.iter().enumerate() {
+                    xb[b * x.cols..(b + 1) * x.cols].copy_from_slice(x.row(i));
+                    yb[b] = y[i];
+                }
+                let loss = loss_and_gradients(
+                    &layers,
+                    self.activation,
+                    self.alpha,
+                    &xb[..m * x.cols],
+                    &yb[..m],
+                    &mut workspace,
+                    &mut grads,
+                );
+                accumulated += loss * m as f64;
+                adam.step(&mut layers, &grads);
+            }
+            let training_loss = accumulated / n_train as f64;
+            loss_curve.push(training_loss);
+
+            let watched = match &validation {
+                Some((xv, yv)) => {
+                    let z = logits(&layers, self.activation, xv);
+                    let loss = z
+                        .iter()
+                        .zip(yv)
+                        .map(|(&zi, &yi)| softplus(zi) - f64::from(yi) * zi)
+                        .sum::<f64>()
+                        / yv.len() as f64;
+                    validation_curve.push(loss);
+                    loss
+                }
+                None => training_loss,
+            };
+            // sklearn's `_update_no_improvement_count`, for a loss (lower is better); a NaN
+            // loss counts as no progress.
+            if watched < best - self.tol {
+                no_improvement = 0;
+            } else {
+                no_improvement += 1;
+            }
+            if watched < best {
+                best = watched;
+                if validation.is_some() {
+                    best_layers.clone_from(&layers);
+                    best_epoch = epoch;
+                }
+            }
+            if !progress(Progress {
+                iteration: epoch,
+                max_iterations: self.max_epochs,
+                loss: training_loss,
+            }) {
+                return Err(ModelError::Cancelled);
+            }
+            if no_improvement > self.n_iter_no_change {
+                stopped_early = epoch < self.max_epochs;
+                break;
+            }
+        }
+        let epochs = loss_curve.len();
+        let (layers, best_epoch, validation_loss) = if validation.is_some() {
+            (best_layers, best_epoch, Some(best))
+        } else {
+            (layers, epochs, None)
+        };
+        Ok(FittedMlp {
+            layers,
+            activation: self.activation,
+            epochs,
+            best_epoch,
+            stopped_early,
+            validation_loss,
+            loss_curve,
+            validation_curve,
+        })
+    }
+
+    /// Glorot-uniform weights and biases, layer by layer, weights row by row (sklearn's
+    /// `_init_coef` order: the weight matrix, then the bias vector).
+    fn initial_layers(&self, inputs: usize, rng: &mut Rng) -> Vec<Layer> {
+        let mut widths = vec![inputs];
+        widths.extend(&self.hidden);
+        widths.push(1);
+        widths
+            .windows(2)
+            .map(|w| {
+                let (fan_in, fan_out) = (w[0], w[1]);
+                let bound = (6.0 / (fan_in + fan_out) as f64).sqrt();
+                let mut draw = || -bound + 2.0 * bound * rng.uniform();
+                let weights = (0..fan_in * fan_out).map(|_| draw()).collect();
+                let biases = (0..fan_out).map(|_| draw()).collect();
+                Layer {
+                    inputs: fan_in,
+                    outputs: fan_out,
+                    weights,
+                    biases,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Splits row indices into (training, validation), taking round(fraction · n_c) random rows
+/// of each class c for validation while leaving at least one of each class for training.
+/// Both lists are returned in increasing order.
+fn stratified_split(y: &[u8], fraction: f64, rng: &mut Rng) -> (Vec<usize>, Vec<usize>) {
+    let mut train = Vec::with_capacity(y.len());
+    let mut val = Vec::new();
+    for class in [0u8, 1] {
+        let mut rows: Vec<usize> = (0..y.len()).filter(|&i| y[i] == class).collect();
+        rng.shuffle(&mut rows);
+        let take = ((fraction * rows.len() as f64).round() as usize).min(rows.len() - 1);
+        val.extend_from_slice(&rows[..take]);
+        train.extend_from_slice(&rows[take..]);
+    }
+    train.sort_unstable();
+    val.sort_unstable();
+    (train, val)
+}
+
+/// One fully connected layer: `weights` is row-major `inputs × outputs` (sklearn's
+/// `coefs_[i]`), `biases` has `outputs` entries (`intercepts_[i]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Layer {
+    pub inputs: usize,
+    pub outputs: usize,
+    pub weights: Vec<f64>,
+    pub biases: Vec<f64>,
+}
+
+impl Layer {
+    fn zeros(inputs: usize, outputs: usize) -> Self {
+        Layer {
+            inputs,
+            outputs,
+            weights: vec![0.0; inputs * outputs],
+            biases: vec![0.0; outputs],
+        }
+    }
+
+    /// `out[b, ·] = b + input[b, ·] W` for `rows` rows. Eight outputs at a time stay in
+    /// registers while the inputs run over contiguous slices of the weight rows, so the
+    /// kernel is quick even where the compiler does not vectorise (the page's `opt-level =
+    /// "z"`); zero inputs (ReLU's, one-hot's) are skipped. The sum runs over the inputs in
+    /// order, as a plain loop would.
+    fn forward(&self, input: &[f64], rows: usize, out: &mut [f64]) {
+        const BLOCK: usize = 8;
+        let (d, h) = (self.inputs, self.outputs);
+        let blocked = h - h % BLOCK;
+        for b in 0..rows {
+            let x = &input[b * d..(b + 1) * d];
+            let out_row = &mut out[b * h..(b + 1) * h];
+            for j in (0..blocked).step_by(BLOCK) {
+                let mut acc = [0.0; BLOCK];
+                acc.copy_from_slice(&self.biases[j..j + BLOCK]);
+                for (k, &a) in x.iter().enumerate() {
+                    if a == 0.0 {
+                        continue;
+                    }
+                    // Written out: at opt-level "z" a loop over the block is not unrolled.
+                    let w = &self.weights[k * h + j..k * h + j + BLOCK];
+                    acc[0] += a * w[0];
+                    acc[1] += a * w[1];
+                    acc[2] += a * w[2];
+                    acc[3] += a * w[3];
+                    acc[4] += a * w[4];
+                    acc[5] += a * w[5];
+                    acc[6] += a * w[6];
+                    acc[7] += a * w[7];
+                }
+                out_row[j..j + BLOCK].copy_from_slice(&acc);
+            }
+            for (j, o) in out_row.iter_mut().enumerate().skip(blocked) {
+                let mut s = self.biases[j];
+                for (k, &a) in x.iter().enumerate() {
+                    if a != 0.0 {
+                        s += a * self.weights[k * h + j];
+                    }
+                }
+                *o = s;
+            }
+        }
+    }
+}
+
+/// Activations of one batch: `outputs[l]` holds the output of layer l (hidden layers after
+/// their activation, the last one the logits), `deltas[l]` ∂L/∂(pre-activation of layer l).
+struct Workspace {
+    outputs: Vec<Vec<f64>>,
+    deltas: Vec<Vec<f64>>,
+}
+
+impl Workspace {
+    fn new(layers: &[Layer], rows: usize) -> Self {
+        let buffers =
+            || -> Vec<Vec<f64>> { layers.iter().map(|l| vec![0.0; rows * l.outputs]).collect() };
+        Workspace {
+            outputs: buffers(),
+            deltas: buffers(),
+        }
+    }
+}
+
+/// Forward pass of `rows` rows of `input` through `layers`, filling `outputs`.
+fn forward(
+    layers: &[Layer],
+    activation: Activation,
+    input: &[f64],
+    rows: usize,
+    outputs: &mut [Vec<f64>],
+) {
+    for (l, layer) in layers.iter().enumerate() {
+        let (before, after) = outputs.split_at_mut(l);
+        let out = &mut after[0][..rows * layer.outputs];
+        let inp = if l == 0 {
+            input
+        } else {
+            &before[l - 1][..rows * layer.inputs]
+        };
+        layer.forward(inp, rows, out);
+        if l + 1 < layers.len() {
+            activation.apply(out);
+        }
+    }
+}
+
+/// Output logits of every row of `x`, computed in blocks of 256 contiguous rows.
+fn logits(layers: &[Layer], activation: Activation, x: &Matrix) -> Vec<f64> {
+    const BLOCK: usize = 256;
+    let mut workspace = Workspace::new(layers, BLOCK.min(x.rows));
+    let mut z = Vec::with_capacity(x.rows);
+    let mut start = 0;
+    while start < x.rows {
+        let rows = BLOCK.min(x.rows - start);
+        let input = &x.data[start * x.cols..(start + rows) * x.cols];
+        forward(layers, activation, input, rows, &mut workspace.outputs);
+        let last = workspace
+            .outputs
+            .last()
+            .expect("a network has an output layer");
+        z.extend_from_slice(&last[..rows]);
+        start += rows;
+    }
+    z
+}
+
+/// Dot product with four accumulators, so the loop vectorises.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = a4
+        .remainder()
+        .iter()
+        .zip(b4.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a4.zip(b4) {
+        for q in 0..4 {
+            acc[q] += x[q] * y[q];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Loss of one batch (`xb` row-major, `yb.len()` rows) at `layers` and its gradients, written
+/// into `grads`: sklearn's `_backprop` for a logistic output and log loss.
+fn loss_and_gradients(
+    layers: &[Layer],
+    activation: Activation,
+    alpha: f64,
+    xb: &[f64],
+    yb: &[u8],
+    ws: &mut Workspace,
+    grads: &mut [Layer],
+) -> f64 {
+    let m = yb.len();
+    let inv_m = 1.0 / m as f64;
+    forward(layers, activation, xb, m, &mut ws.outputs);
+
+    let last = layers.len() - 1;
+    let z = &ws.outputs[last][..m];
+    let delta_out = &mut ws.deltas[last][..m];
+    let mut data_loss = 0.0;
+    for ((d, &zi), &yi) in delta_out.iter_mut().zip(z).zip(yb) {
+        let yi = f64::from(yi);
+        data_loss += softplus(zi) - yi * zi;
+        *d = sigmoid(zi) - yi;
+    }
+    let squared_weights: f64 = layers
+        .iter()
+        .map(|l| l.weights.iter().map(|w| w * w).sum::<f64>())
+        .sum();
+    let loss = data_loss * inv_m + 0.5 * alpha * squared_weights * inv_m;
+
+    for l in (0..layers.len()).rev() {
+        let layer = &layers[l];
+        let (d, h) = (layer.inputs, layer.outputs);
+        let input = if l == 0 {
+            xb
+        } else {
+            &ws.outputs[l - 1][..m * d]
+        };
+        let (below, here) = ws.deltas.split_at_mut(l);
+        let delta = &here[0][..m * h];
+        let grad = &mut grads[l];
+        grad.weights.iter_mut().for_each(|g| *g = 0.0);
+        grad.biases.iter_mut().for_each(|g| *g = 0.0);
+        for b in 0..m {
+            let delta_row = &delta[b * h..(b + 1) * h];
+            for (k, &a) in input[b * d..(b + 1) * d].iter().enumerate() {
+                if a == 0.0 {
+                    continue;
+                }
+                for (g, &e) in grad.weights[k * h..(k + 1) * h].iter_mut().zip(delta_row) {
+                    *g += a * e;
+                }
+            }
+            for (g, &e) in grad.biases.iter_mut().zip(delta_row) {
+                *g += e;
+            }
+        }
+        for (g, &w) in grad.weights.iter_mut().zip(&layer.weights) {
+            *g = (*g + alpha * w) * inv_m;
+        }
+        grad.biases.iter_mut().for_each(|g| *g *= inv_m);
+
+        if l > 0 {
+            let delta_below = &mut below[l - 1][..m * d];
+            for b in 0..m {
+                let delta_row = &delta[b * h..(b + 1) * h];
+                for k in 0..d {
+                    delta_below[b * d + k] = dot(delta_row, &layer.weights[k * h..(k + 1) * h]);
+                }
+            }
+            activation.backprop(input, delta_below);
+        }
+    }
+    loss
+}
+
+/// Adam's state: step count and both moments of every parameter.
+struct Adam {
+    learning_rate_init: f64,
+    beta1: f64,
+    beta2: f64,
+    epsilon: f64,
+    t: u32,
+    first: Vec<Layer>,
+    second: Vec<Layer>,
+}
+
+impl Adam {
+    fn new(
+        layers: &[Layer],
+        learning_rate_init: f64,
+        beta1: f64,
+        beta2: f64,
+        epsilon: f64,
+    ) -> Self {
+        let zeros = || -> Vec<Layer> {
+            layers
+                .iter()
+                .map(|l| Layer::zeros(l.inputs, l.outputs))
+                .collect()
+        };
+        Adam {
+            learning_rate_init,
+            beta1,
+            beta2,
+            epsilon,
+            t: 0,
+            first: zeros(),
+            second: zeros(),
+        }
+    }
+
+    /// sklearn's `AdamOptimizer._get_updates` followed by `param += update`, in its order of
+    /// floating-point operations.
+    fn step(&mut self, params: &mut [Layer], grads: &[Layer]) {
+        self.t += 1;
+        let t = f64::from(self.t);
+        let (b1, b2, eps) = (self.beta1, self.beta2, self.epsilon);
+        let rate = self.learning_rate_init * (1.0 - b2.powf(t)).sqrt() / (1.0 - b1.powf(t));
+        for (((p, g), m), v) in params
+            .iter_mut()
+            .zip(grads)
+            .zip(&mut self.first)
+            .zip(&mut self.second)
+        {
+            let p = p.weights.iter_mut().chain(p.biases.iter_mut());
+            let g = g.weights.iter().chain(&g.biases);
+            let m = m.weights.iter_mut().chain(m.biases.iter_mut());
+            let v = v.weights.iter_mut().chain(v.biases.iter_mut());
+            for (((p, &g), m), v) in p.zip(g).zip(m).zip(v) {
+                *m = b1 * *m + (1.0 - b1) * g;
+                *v = b2 * *v + (1.0 - b2) * (g * g);
+                *p += -rate * *m / (v.sqrt() + eps);
+            }
+        }
+    }
+}
+
+/// A fitted neural network classifier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedMlp {
+    /// Hidden layers then the one-unit output layer.
+    pub layers: Vec<Layer>,
+    pub activation: Activation,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// The epoch whose weights are kept: the best on validation with early stopping, else the last.
+    pub best_epoch: usize,
+    /// Whether the no-improvement rule stopped training before the epoch cap.
+    pub stopped_early: bool,
+    /// Validation log loss of the kept weights (with early stopping).
+    pub validation_loss: Option<f64>,
+    /// Average training loss (penalty included) of every epoch, as sklearn's `loss_curve_`.
+    pub loss_curve: Vec<f64>,
+    /// Validation log loss after every epoch (empty without early stopping).
+    pub validation_curve: Vec<f64>,
+}
+
+impl FittedMlp {
+    /// Probability of the positive class for each row of `x`.
+    ///
+    /// # Panics
+    /// If `x` does not have as many columns as the training features.
+    pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
+        let inputs = self.layers.first().map_or(0, |l| l.inputs);
+        assert_eq!(
+            x.cols, inputs,
+            "the network was trained on {inputs} features"
+        );
+        logits(&self.layers, self.activation, x)
+            .into_iter()
+            .map(sigmoid)
+            .collect()
+    }
+
+    /// Checks the layers chain from `n_features` inputs to one output, each holding
+    /// `inputs x outputs` weights and `outputs` biases.
+    pub fn check(&self, n_features: usize) -> Result<()> {
+        let mut width = n_features;
+        for (k, layer) in self.layers.iter().enumerate() {
+            let weights = layer.inputs.checked_mul(layer.outputs);
+            if layer.inputs != width
+                || layer.outputs == 0
+                || weights != Some(layer.weights.len())
+                || layer.biases.len() != layer.outputs
+            {
+                return Err(super::invalid(format!(
+                    "layer {k} takes {} inputs to {} outputs with {} weights and {} biases, after {width} values",
+                    layer.inputs,
+                    layer.outputs,
+                    layer.weights.len(),
+                    layer.biases.len()
+                )));
+            }
+            width = layer.outputs;
+        }
+        if self.layers.is_empty() || width != 1 {
+            return Err(super::invalid(format!(
+                "the network ends in {width} outputs after {} layers, not one",
+                self.layers.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluating::metrics::roc_auc;
+    use crate::modelling::models::LogisticRegressionParams;
+
+    /// Six rows, two features: the X and y of the scikit-learn references below.
+    fn tiny() -> (Vec<f64>, Vec<u8>) {
+        let x = vec![
+            0.5, 1.2, -1.0, 0.3, 1.5, -0.7, 2.0, 1.1, -0.3, -1.5, 0.8, 0.4,
+        ];
+        (x, vec![1, 0, 1, 1, 0, 0])
+    }
+
+    fn layer(inputs: usize, outputs: usize, weights: &[f64], biases: &[f64]) -> Layer {
+        Layer {
+            inputs,
+            outputs,
+            weights: weights.to_vec(),
+            biases: biases.to_vec(),
+        }
+    }
+
+    fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
+        assert_eq!(got.len(), want.len(), "{what}");
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < tol, "{what}: {got:?} vs {want:?}");
+        }
+    }
+
+    /// Checks loss, gradients and probabilities at fixed weights against scikit-learn 1.9.1:
+    /// `m = MLPClassifier(hidden_layer_sizes=H, activation=A, alpha=ALPHA, max_iter=1,
+    /// random_state=0).fit(X, y)`, then `m.coefs_`/`m.intercepts_` set to the weights here and
+    /// `m._backprop(X, y.reshape(-1, 1).astype(float), None, [X] + [None] * L, [None] * L,
+    /// [None] * L, [None] * L)` and `m.predict_proba(X)[:, 1]`, X and y from [`tiny`].
+    fn check_against_sklearn(
+        layers: Vec<Layer>,
+        activation: Activation,
+        alpha: f64,
+        loss: f64,
+        grads: &[(&[f64], &[f64])],
+        proba: &[f64],
+    ) {
+        let (x, y) = tiny();
+        let mut ws = Workspace::new(&layers, y.len());
+        let mut got: Vec<Layer> = layers
+            .iter()
+            .map(|l| Layer::zeros(l.inputs, l.outputs))
+            .collect();
+        let got_loss = loss_and_gradients(&layers, activation, alpha, &x, &y, &mut ws, &mut got);
+        assert!((got_loss - loss).abs() < 1e-10, "loss {got_loss} vs {loss}");
+        for (l, (weights, biases)) in grads.iter().enumerate() {
+            assert_close(&got[l].weights, weights, 1e-10, "coef_grads");
+            assert_close(&got[l].biases, biases, 1e-10, "intercept_grads");
+        }
+        let model = FittedMlp {
+            layers,
+            activation,
+            epochs: 0,
+            best_epoch: 0,
+            stopped_early: false,
+            validation_loss: None,
+            loss_curve: vec![],
+            validation_curve: vec![],
+        };
+        let x = Matrix {
+            rows: 6,
+            cols: 2,
+            data: x,
+        };
+        assert_close(&model.predict_proba(&x), proba, 1e-12, "predict_proba");
+    }
+
+    const W1: [f64; 6] = [0.3, -0.6, 0.9, 0.7, 0.2, -0.4];
+    const B1: [f64; 3] = [0.1, -0.2, 0.05];
+
+    #[test]
+    fn loss_and_gradients_match_sklearn_backprop_one_relu_layer() {
+        // H = (3,), A = "relu", ALPHA = 0.01; coefs_ = [W1 (2x3), [[0.8], [-0.5], [1.1]]],
+        // intercepts_ = [B1, [-0.3]].
+        check_against_sklearn(
+            vec![
+                layer(2, 3, &W1, &B1),
+                layer(3, 1, &[0.8, -0.5, 1.1], &[-0.3]),
+            ],
+            Activation::Relu,
+            0.01,
+            0.5277632463707886,
+            &[
+                (
+                    &[
+                        -0.053104324766916844,
+                        0.030032057153911464,
+                        -0.03305604079277293,
+                        0.0005308238042343168,
+                        -0.008976283812840106,
+                        -0.1676252082084302,
+                    ],
+                    &[
+                        0.06281465429087725,
+                        -0.031032057153911465,
+                        0.115168357167576,
+                    ],
+                ),
+                (
+                    &[
+                        -0.011472819172529116,
+                        0.027716159248265215,
+                        0.03950733129841385,
+                    ],
+                    &[0.16676262082380108],
+                ),
+            ],
+            &[
+                0.6442824041997938,
+                0.37238468584693757,
+                0.8314585872598447,
+                0.9188631526711621,
+                0.529465817761227,
+                0.7041210772038413,
+            ],
+        );
+    }
+
+    #[test]
+    fn loss_and_gradients_match_sklearn_backprop_two_tanh_layers() {
+        // H = (3, 2), A = "tanh", ALPHA = 0.1; coefs_ = [W1, [[0.8, -0.3], [-0.5, 0.6],
+        // [1.1, 0.4]], [[0.9], [-1.2]]], intercepts_ = [B1, [0.2, -0.1], [0.15]].
+        check_against_sklearn(
+            vec![
+                layer(2, 3, &W1, &B1),
+                layer(3, 2, &[0.8, -0.3, -0.5, 0.6, 1.1, 0.4], &[0.2, -0.1]),
+                layer(2, 1, &[0.9, -1.2], &[0.15]),
+            ],
+            Activation::Tanh,
+            0.1,
+            0.6576315899019541,
+            &[
+                (
+                    &[
+                        -0.05613130805587496,
+                        0.05290526824225488,
+                        -0.011264287645706757,
+                        -0.012575511788501444,
+                        0.13020964471737126,
+                        -0.07397422026586738,
+                    ],
+                    &[
+                        0.1072431082758812,
+                        -0.17945999421775527,
+                        0.019962885942102094,
+                    ],
+                ),
+                (
+                    &[
+                        -0.04786770962949107,
+                        0.05190134820548973,
+                        -0.022042978853198333,
+                        0.018028920254829574,
+                        0.028090520963585455,
+                        0.016202322184238185,
+                    ],
+                    &[0.11721738021168172, -0.231612736739878],
+                ),
+                (
+                    &[0.012431802040163894, -0.03186291102251503],
+                    &[0.19672544505965628],
+                ),
+            ],
+            &[
+                0.7972707168947772,
+                0.4278559142689204,
+                0.7837724107530506,
+                0.8316851505400478,
+                0.5390767781508036,
+                0.800691699750338,
+            ],
+        );
+    }
+
+    #[test]
+    fn blocked_forward_equals_the_plain_sum() {
+        // 20 outputs: two blocks of eight and a tail of four; a quarter of the inputs zero.
+        let mut rng = Rng::new(3);
+        let (d, h, rows) = (7, 20, 5);
+        let l = layer(
+            d,
+            h,
+            &(0..d * h).map(|_| rng.normal()).collect::<Vec<_>>(),
+            &(0..h).map(|_| rng.normal()).collect::<Vec<_>>(),
+        );
+        let input: Vec<f64> = (0..rows * d)
+            .map(|_| if rng.chance(0.25) { 0.0 } else { rng.normal() })
+            .collect();
+        let mut out = vec![0.0; rows * h];
+        l.forward(&input, rows, &mut out);
+        for b in 0..rows {
+            for j in 0..h {
+                let mut s = l.biases[j];
+                for k in 0..d {
+                    s += input[b * d + k] * l.weights[k * h + j];
+                }
+                // Same terms in the same order (adding 0 * w changes nothing): exact.
+                assert_eq!(out[b * h + j], s, "row {b} output {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn adam_steps_match_sklearn_adam_optimizer() {
+        // scikit-learn 1.9.1: p = [np.array([[0.3, -0.6], [0.7, 0.2]]), np.array([0.1, -0.2])];
+        // opt = AdamOptimizer(p, 0.001, 0.9, 0.999, 1e-8); opt.update_params(p, g1), then
+        // opt.update_params(p, g2), with g1, g2 as below; p flattened after each step.
+        let mut params = vec![layer(2, 2, &[0.3, -0.6, 0.7, 0.2], &[0.1, -0.2])];
+        let g1 = vec![layer(2, 2, &[0.05, -0.02, 0.4, -1e-5], &[0.0, 3.0])];
+        let g2 = vec![layer(2, 2, &[-0.05, 0.01, 0.1, 2e-5], &[0.5, -1.0])];
+        let mut adam = Adam::new(&params, 0.001, 0.9, 0.999, 1e-8);
+        let flat = |p: &[Layer]| [p[0].weights.clone(), p[0].biases.clone()].concat();
+        adam.step(&mut params, &g1);
+        assert_close(
+            &flat(&params),
+            &[
+                0.2990000063245153,
+                -0.5990000158111383,
+                0.6990000007905688,
+                0.2009693465699683,
+                0.1,
+                -0.20099999989459078,
+            ],
+            1e-12,
+            "after one step",
+        );
+        adam.step(&mut params, &g2);
+        assert_close(
+            &flat(&params),
+            &[
+                0.29905263766802925,
+                -0.5987336825395067,
+                0.698169403894232,
+                0.20060834883250006,
+                0.09925586364706618,
+                -0.20140021842650532,
+            ],
+            1e-12,
+            "after two steps",
+        );
+    }
+
+    #[test]
+    fn initial_weights_are_glorot_uniform() {
+        // sklearn's `_init_coef` for relu: uniform in ±sqrt(6 / (fan_in + fan_out)).
+        let params = MlpParams::new().hidden(vec![20, 7]);
+        let layers = params.initial_layers(5, &mut Rng::new(1));
+        let shapes: Vec<(usize, usize)> = layers.iter().map(|l| (l.inputs, l.outputs)).collect();
+        assert_eq!(shapes, [(5, 20), (20, 7), (7, 1)]);
+        for l in &layers {
+            let bound = (6.0 / (l.inputs + l.outputs) as f64).sqrt();
+            let all: Vec<f64> = l.weights.iter().chain(&l.biases).copied().collect();
+            assert!(all.iter().all(|w| w.abs() <= bound));
+            // Hand bound: 100+ draws uniform on ±bound reach beyond half of it on both sides.
+            if all.len() > 100 {
+                assert!(
+                    all.iter().any(|&w| w > bound / 2.0) && all.iter().any(|&w| w < -bound / 2.0)
+                );
+            }
+        }
+    }
+
+    /// 400 points uniform on [-1, 1]², labelled 1 in the first and third quadrants (x₁x₂ > 0).
+    /// By symmetry no linear score separates them: every line leaves half of each class on
+    /// each side, so a linear model ranks at chance (hand argument, checked below).
+    fn xor(seed: u64) -> (Matrix, Vec<u8>) {
+        let mut rng = Rng::new(seed);
+        let rows: Vec<Vec<f64>> = (0..400)
+            .map(|_| vec![2.0 * rng.uniform() - 1.0, 2.0 * rng.uniform() - 1.0])
+            .collect();
+        let y = rows.iter().map(|r| u8::from(r[0] * r[1] > 0.0)).collect();
+        (Matrix::from_rows(&rows), y)
+    }
+
+    #[test]
+    fn learns_xor_that_a_linear_model_cannot() {
+        let (x, y) = xor(7);
+        let linear = LogisticRegressionParams::new()
+            .fit(&x, &y, |_| true)
+            .expect("fit");
+        let linear_auc = roc_auc(&y, &linear.predict_proba(&x)).expect("auc");
+        assert!(linear_auc < 0.6, "linear AUC {linear_auc}");
+
+        let model = MlpParams::new()
+            .hidden(vec![16])
+            .learning_rate_init(0.01)
+            .batch_size(50)
+            .early_stopping(false)
+            .max_epochs(300)
+            .fit(&x, &y, |_| true)
+            .expect("fit");
+        let p = model.predict_proba(&x);
+        let accuracy = p
+            .iter()
+            .zip(&y)
+            .filter(|(&pi, &yi)| (pi > 0.5) == (yi == 1))
+            .count() as f64
+            / 400.0;
+        assert!(accuracy > 0.95, "training accuracy {accuracy}");
+        // Fresh points from another seed: the network generalises the quadrant rule.
+        let (xt, yt) = xor(8);
+        let auc = roc_auc(&yt, &model.predict_proba(&xt)).expect("auc");
+        assert!(auc > 0.97, "test AUC {auc}");
+    }
+
+    #[test]
+    fn same_seed_same_model_other_seed_other_model() {
+        let (x, y) = xor(3);
+        let params = MlpParams::new().hidden(vec![8, 4]).max_epochs(15);
+        let a = params.fit(&x, &y, |_| true).expect("fit");
+        let b = params.fit(&x, &y, |_| true).expect("fit");
+        assert_eq!(a, b);
+        let c = params.clone().seed(43).fit(&x, &y, |_| true).expect("fit");
+        assert_ne!(a.layers, c.layers);
+    }
+
+    /// 1000 rows of 5 standard normal features and labels drawn independently of them.
+    fn noise() -> (Matrix, Vec<u8>) {
+        let mut rng = Rng::new(11);
+        let rows: Vec<Vec<f64>> = (0..1000)
+            .map(|_| (0..5).map(|_| rng.normal()).collect())
+            .collect();
+        let y = (0..1000).map(|_| u8::from(rng.chance(0.3))).collect();
+        (Matrix::from_rows(&rows), y)
+    }
+
+    #[test]
+    fn early_stopping_stops_on_noise_and_restores_the_best_weights() {
+        let (x, y) = noise();
+        let params = MlpParams::new();
+        let model = params.fit(&x, &y, |_| true).expect("fit");
+        assert!(
+            model.stopped_early && model.epochs < 200,
+            "{} epochs",
+            model.epochs
+        );
+        assert!(model.best_epoch < model.epochs);
+        let best = model.validation_loss.expect("early stopping on");
+        assert_eq!(model.validation_curve[model.best_epoch - 1], best);
+        assert!(model.validation_curve.iter().all(|&v| v >= best));
+        // Training stops on the 11th epoch without progress of 1e-4 (sklearn's rule).
+        assert!(model.epochs - model.best_epoch <= 11);
+        // The kept weights are those after `best_epoch` epochs: training exactly that long
+        // (same seed, same split, same shuffles) ends on the same weights.
+        let short = params
+            .max_epochs(model.best_epoch)
+            .fit(&x, &y, |_| true)
+            .expect("fit");
+        assert_eq!(short.layers, model.layers);
+    }
+
+    #[test]
+    fn cancel_stops_with_cancelled() {
+        let (x, y) = noise();
+        let mut seen = Vec::new();
+        let result = MlpParams::new().hidden(vec![4]).fit(&x, &y, |p| {
+            seen.push((p.iteration, p.max_iterations));
+            assert!(p.loss.is_finite() && p.loss > 0.0);
+            p.iteration < 3
+        });
+        assert!(matches!(result, Err(ModelError::Cancelled)));
+        assert_eq!(seen, [(1, 200), (2, 200), (3, 200)]);
+    }
+
+    #[test]
+    fn rejects_bad_params_and_data() {
+        let (x, y) = xor(1);
+        let bad = [
+            MlpParams::new().hidden(vec![]),
+            MlpParams::new().hidden(vec![4, 4, 4]),
+            MlpParams::new().hidden(vec![4, 0]),
+            MlpParams::new().alpha(-1.0),
+            MlpParams::new().alpha(f64::NAN),
+            MlpParams::new().learning_rate_init(0.0),
+            MlpParams::new().beta1(1.0),
+            MlpParams::new().beta2(-0.1),
+            MlpParams::new().epsilon(0.0),
+            MlpParams::new().batch_size(0),
+            MlpParams::new().max_epochs(0),
+            MlpParams::new().validation_fraction(0.0),
+            MlpParams::new().validation_fraction(1.0),
+            MlpParams::new().tol(-1e-4),
+            MlpParams::new().n_iter_no_change(0),
+        ];
+        for params in bad {
+            assert!(
+                matches!(
+                    params.fit(&x, &y, |_| true),
+                    Err(ModelError::InvalidParameter(_))
+                ),
+                "{params:?}"
+            );
+        }
+        let mut nan = x.clone();
+        nan.data[5] = f64::NAN;
+        assert!(matches!(
+            MlpParams::new().fit(&nan, &y, |_| true),
+            Err(ModelError::NonFinite {
+                row: 2,
+                feature: 1,
+                ..
+            })
+        ));
+        assert!(matches!(
+            MlpParams::new().fit(&x, &vec![1; 400], |_| true),
+            Err(ModelError::SingleClassTarget)
+        ));
+        // Four rows leave round(0.1 * 2) = 0 of each class for validation.
+        let four = Matrix::from_rows(&[vec![0.0], vec![1.0], vec![2.0], vec![3.0]]);
+        assert!(matches!(
+            MlpParams::new().fit(&four, &[0, 1, 0, 1], |_| true),
+            Err(ModelError::InvalidParameter(_))
+        ));
+    }
+
+    #[test]
+    fn validation_split_is_stratified() {
+        // 1000 rows with 300 positives: round(0.1 * 700) = 70 and round(0.1 * 300) = 30 held out.
+        let (_, y) = noise();
+        let positives = y.iter().filter(|&&v| v == 1).count();
+        let (train, val) = stratified_split(&y, 0.1, &mut Rng::new(5));
+        assert_eq!(train.len() + val.len(), 1000);
+        let val_pos = val.iter().filter(|&&i| y[i] == 1).count();
+        assert_eq!(val_pos, (positives as f64 * 0.1).round() as usize);
+        assert_eq!(
+            val.len() - val_pos,
+            ((1000 - positives) as f64 * 0.1).round() as usize
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn probabilities_are_in_unit_interval(
+            rows in proptest::collection::vec(
+                (proptest::collection::vec(-1e3f64..1e3, 3), proptest::bool::ANY), 4..40)
+        ) {
+            let x = Matrix::from_rows(&rows.iter().map(|(r, _)| r.clone()).collect::<Vec<_>>());
+            let mut y: Vec<u8> = rows.iter().map(|(_, c)| u8::from(*c)).collect();
+            y[0] = 0;
+            y[1] = 1;
+            let model = MlpParams::new()
+                .hidden(vec![5])
+                .early_stopping(false)
+                .max_epochs(3)
+                .fit(&x, &y, |_| true)
+                .expect("finite values, both classes");
+            for p in model.predict_proba(&x) {
+                proptest::prop_assert!((0.0..=1.0).contains(&p), "{}", p);
+            }
+        }
+    }
+}

@@ -1,0 +1,416 @@
+//! Choosing hyperparameters by stratified k-fold cross-validation on the training rows.
+//!
+//! Every model has a grid ([`grid`]): C for logistic regression (numpy's logspace(-4, 4,
+//! 17), the baselines' grid); leaves, learning rate and leaf size for boosted trees;
+//! features per split and leaf size for the forest; width and L2 for the network. The
+//! search tries every setting, or with `random: Some(n)` n settings drawn from the grid
+//! without replacement (seeded), and reports each setting's fold scores.
+//!
+//! Within each fold the preprocessing is fitted on that fold's training rows only and
+//! applied unchanged to its held-out rows, exactly as the final pipeline is fitted on the
+//! whole training part: no statistic of a held-out row leaks into what scores it. The fold's
+//! feature matrices are built once and shared by every candidate. The best candidate is the
+//! first with the highest mean score (so, like scikit-learn's `GridSearchCV`, ties go to the
+//! candidate listed first).
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::modelling::config::{Scoring, Tuning};
+
+use crate::dataset::Dataset;
+use crate::modelling::models::forest::MaxFeatures;
+use crate::modelling::models::Progress;
+use crate::modelling::pipeline::{
+    resample_rows, FittedPipeline, ModelKind, PipelineError, Result, TrainConfig,
+};
+use crate::modelling::preprocessing::FittedPreprocessor;
+use crate::modelling::split::{fold_training_rows, stratified_folds};
+use crate::rng::Rng;
+
+/// One setting of a model's hyperparameters, as (name, value) pairs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Setting(pub Vec<(String, f64)>);
+
+impl Setting {
+    fn of(pairs: &[(&str, f64)]) -> Self {
+        Setting(pairs.iter().map(|(n, v)| (n.to_string(), *v)).collect())
+    }
+
+    /// The value of `name`, if the setting has it.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+}
+
+impl std::fmt::Display for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// The settings a model's search tries (before any random draw). For the forest,
+/// `max_features` 0 stands for √d, scikit-learn's default.
+pub fn grid(model: ModelKind, tuning: &Tuning) -> Vec<Setting> {
+    let mut out = Vec::new();
+    match model {
+        ModelKind::Logistic => {
+            out.extend(tuning.c_grid.iter().map(|&c| Setting::of(&[("C", c)])));
+        }
+        ModelKind::Gbdt => {
+            for leaves in [15.0, 31.0, 63.0] {
+                for rate in [0.05, 0.1] {
+                    for min_leaf in [10.0, 20.0, 50.0] {
+                        out.push(Setting::of(&[
+                            ("num_leaves", leaves),
+                            ("learning_rate", rate),
+                            ("min_data_in_leaf", min_leaf),
+                        ]));
+                    }
+                }
+            }
+        }
+        ModelKind::Forest => {
+            for features in [0.0, 0.33, 0.5] {
+                for min_leaf in [1.0, 3.0, 10.0] {
+                    out.push(Setting::of(&[
+                        ("max_features", features),
+                        ("min_samples_leaf", min_leaf),
+                    ]));
+                }
+            }
+        }
+        ModelKind::Mlp => {
+            for width in [50.0, 100.0] {
+                for alpha in [1e-4, 1e-3, 1e-2] {
+                    out.push(Setting::of(&[("hidden_units", width), ("alpha", alpha)]));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `config` with the model's hyperparameters set as `setting` says.
+pub fn apply_setting(config: &TrainConfig, setting: &Setting) -> TrainConfig {
+    let mut c = config.clone();
+    for (name, value) in &setting.0 {
+        let v = *value;
+        match name.as_str() {
+            "C" => c.logistic = c.logistic.clone().c(v),
+            "num_leaves" => c.gbdt.num_leaves = v as usize,
+            "learning_rate" => c.gbdt.learning_rate = v,
+            "min_data_in_leaf" => c.gbdt.min_data_in_leaf = v as usize,
+            "max_features" => {
+                let m = if v == 0.0 {
+                    MaxFeatures::Sqrt
+                } else {
+                    MaxFeatures::Fraction(v)
+                };
+                c.forest = c.forest.clone().max_features(m);
+            }
+            "min_samples_leaf" => c.forest = c.forest.clone().min_samples_leaf(v as usize),
+            "hidden_units" => c.mlp = c.mlp.clone().hidden(vec![v as usize]),
+            "alpha" => c.mlp = c.mlp.clone().alpha(v),
+            _ => {}
+        }
+    }
+    c
+}
+
+/// The settings to try: the whole grid, or `random` of them drawn without replacement
+/// (kept in grid order).
+fn settings_to_try(model: ModelKind, tuning: &Tuning) -> Result<Vec<Setting>> {
+    let all = grid(model, tuning);
+    if all.is_empty() {
+        return Err(PipelineError::Tuning("the grid is empty".into()));
+    }
+    match tuning.random {
+        None => Ok(all),
+        Some(0) => Err(PipelineError::Tuning(
+            "a random search needs at least 1 setting".into(),
+        )),
+        Some(n) if n >= all.len() => Ok(all),
+        Some(n) => {
+            let mut picks: Vec<usize> = (0..all.len()).collect();
+            Rng::new(tuning.seed).shuffle(&mut picks);
+            picks.truncate(n);
+            picks.sort_unstable();
+            Ok(picks.into_iter().map(|i| all[i].clone()).collect())
+        }
+    }
+}
+
+/// One candidate's cross-validated scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub setting: Setting,
+    pub mean: f64,
+    pub std: f64,
+    pub fold_scores: Vec<f64>,
+}
+
+/// Every candidate's scores and the one chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TuningReport {
+    pub model: ModelKind,
+    pub scoring: Scoring,
+    pub folds: usize,
+    pub candidates: Vec<Candidate>,
+    pub best: Setting,
+}
+
+impl TuningReport {
+    /// The chosen C of a logistic regression.
+    pub fn best_c(&self) -> Option<f64> {
+        self.best.get("C")
+    }
+
+    /// The chosen candidate's scores.
+    pub fn best_candidate(&self) -> Option<&Candidate> {
+        self.candidates.iter().find(|c| c.setting == self.best)
+    }
+}
+
+/// Cross-validates the settings of `config.model`'s grid on the labelled ones of `rows`.
+pub fn tune(
+    ds: &Dataset,
+    rows: &[usize],
+    config: &TrainConfig,
+    tuning: &Tuning,
+    mut progress: impl FnMut(Progress) -> bool,
+) -> Result<TuningReport> {
+    if config.model == ModelKind::Logistic {
+        let grid: Vec<f64> = if tuning.current_only {
+            vec![config.logistic.c_value()]
+        } else {
+            let settings = settings_to_try(ModelKind::Logistic, tuning)?;
+            settings.iter().filter_map(|s| s.get("C")).collect()
+        };
+        let subset = Tuning {
+            c_grid: grid,
+            ..tuning.clone()
+        };
+        return tune_logistic(ds, rows, config, &subset, progress);
+    }
+    let settings = if tuning.current_only {
+        vec![Setting::default()]
+    } else {
+        settings_to_try(config.model, tuning)?
+    };
+    let labels = config.target.labels(ds)?;
+    let folds = stratified_folds(&labels, rows, tuning.folds, tuning.seed)?;
+    let mut scores = vec![Vec::with_capacity(folds.len()); settings.len()];
+    for (i, held_out) in folds.iter().enumerate() {
+        let train = fold_training_rows(&folds, i);
+        let y_test: Vec<u8> = held_out.iter().map(|&r| labels[r].unwrap_or(0)).collect();
+        for (k, setting) in settings.iter().enumerate() {
+            let candidate = apply_setting(config, setting);
+            let pipeline = FittedPipeline::fit(ds, &train, &candidate, &mut progress)?;
+            let p = pipeline.predict_proba(ds, held_out)?;
+            scores[k].push(tuning.scoring.score(&y_test, &p)?);
+        }
+    }
+    Ok(report(config.model, tuning, folds.len(), settings, scores))
+}
+
+/// Mean and spread of each setting's fold scores; the first best mean wins.
+fn report(
+    model: ModelKind,
+    tuning: &Tuning,
+    folds: usize,
+    settings: Vec<Setting>,
+    scores: Vec<Vec<f64>>,
+) -> TuningReport {
+    let candidates: Vec<Candidate> = settings
+        .into_iter()
+        .zip(scores)
+        .map(|(setting, fold_scores)| {
+            let n = fold_scores.len() as f64;
+            let mean = fold_scores.iter().sum::<f64>() / n;
+            let var = fold_scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / n;
+            Candidate {
+                setting,
+                mean,
+                std: var.sqrt(),
+                fold_scores,
+            }
+        })
+        .collect();
+    let best = candidates
+        .iter()
+        .fold(None::<&Candidate>, |best, c| match best {
+            Some(b) if b.mean >= c.mean => Some(b),
+            _ => Some(c),
+        })
+        .map(|c| c.setting.clone())
+        .unwrap_or_default();
+    TuningReport {
+        model,
+        scoring: tuning.scoring,
+        folds,
+        candidates,
+        best,
+    }
+}
+
+/// Cross-validates each C of `tuning.c_grid` on the labelled ones of `rows` of `ds` (the
+/// fold's features built once for every C).
+pub fn tune_logistic(
+    ds: &Dataset,
+    rows: &[usize],
+    config: &TrainConfig,
+    tuning: &Tuning,
+    mut progress: impl FnMut(Progress) -> bool,
+) -> Result<TuningReport> {
+    if tuning.c_grid.is_empty() {
+        return Err(PipelineError::Tuning(
+            "the grid of C values is empty".into(),
+        ));
+    }
+    let labels = config.target.labels(ds)?;
+    let folds = stratified_folds(&labels, rows, tuning.folds, tuning.seed)?;
+    let mut exclude = config.ignore.clone();
+    exclude.push(config.target.column.clone());
+    exclude.extend(config.split_by_date.iter().cloned());
+    let mut scores = vec![Vec::with_capacity(folds.len()); tuning.c_grid.len()];
+    for (i, held_out) in folds.iter().enumerate() {
+        let mut train = fold_training_rows(&folds, i);
+        if let Some(how) = config.resample {
+            let y: Vec<u8> = train.iter().map(|&r| labels[r].unwrap_or(0)).collect();
+            train = resample_rows(&train, &y, how, config.seed);
+        }
+        let prep = FittedPreprocessor::fit_with(ds, &train, &exclude, &config.prep)?;
+        let x_train = prep.transform(ds, &train)?;
+        let x_test = prep.transform(ds, held_out)?;
+        let y_train: Vec<u8> = train.iter().map(|&r| labels[r].unwrap_or(0)).collect();
+        let y_test: Vec<u8> = held_out.iter().map(|&r| labels[r].unwrap_or(0)).collect();
+        for (k, &c) in tuning.c_grid.iter().enumerate() {
+            let params = config.logistic.clone().c(c);
+            params.check()?;
+            let model = params.fit(&x_train, &y_train, &mut progress)?;
+            scores[k].push(
+                tuning
+                    .scoring
+                    .score(&y_test, &model.predict_proba(&x_test))?,
+            );
+        }
+    }
+    let settings = tuning
+        .c_grid
+        .iter()
+        .map(|&c| Setting::of(&[("C", c)]))
+        .collect();
+    Ok(report(
+        ModelKind::Logistic,
+        tuning,
+        folds.len(),
+        settings,
+        scores,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reading::ingest::{read_csv, ReadOptions};
+    use crate::reading::sample::{generate_csv, SampleSpec};
+    use crate::understanding::target::target_for;
+
+    fn sample() -> (Dataset, TrainConfig) {
+        let csv = generate_csv(&SampleSpec {
+            customers: 600,
+            seed: 9,
+        });
+        let ds = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("sample");
+        let target = target_for(&ds, "churned", Some("Yes")).expect("target");
+        (ds, TrainConfig::new(target))
+    }
+
+    #[test]
+    fn grid_search_reports_every_candidate_and_picks_the_best_mean() {
+        let (ds, config) = sample();
+        let rows: Vec<usize> = (0..ds.n_rows).collect();
+        let tuning = Tuning {
+            c_grid: vec![1e-4, 1e-2, 1.0],
+            ..Tuning::new(3)
+        };
+        let report = tune_logistic(&ds, &rows, &config, &tuning, |_| true).expect("tune");
+        assert_eq!(report.candidates.len(), 3);
+        assert!(report.candidates.iter().all(|c| c.fold_scores.len() == 3));
+        let best = report
+            .candidates
+            .iter()
+            .map(|c| c.mean)
+            .fold(f64::MIN, f64::max);
+        let chosen = report.best_candidate().expect("chosen");
+        assert_eq!(chosen.mean, best);
+        // Deterministic given the seed.
+        assert_eq!(
+            report,
+            tune_logistic(&ds, &rows, &config, &tuning, |_| true).expect("again")
+        );
+        // The default grid is the baselines' np.logspace(-4, 4, 17).
+        let grid = Tuning::new(5).c_grid;
+        assert_eq!(
+            (grid.len(), grid[0], grid[8], grid[16]),
+            (17, 1e-4, 1.0, 1e4)
+        );
+    }
+
+    #[test]
+    fn every_model_has_a_grid_and_random_search_draws_from_it() {
+        let (ds, mut config) = sample();
+        let rows: Vec<usize> = (0..ds.n_rows).collect();
+        config.model = ModelKind::Forest;
+        config.forest = config.forest.clone().n_trees(10);
+        let tuning = Tuning {
+            random: Some(3),
+            ..Tuning::new(3)
+        };
+        let report = tune(&ds, &rows, &config, &tuning, |_| true).expect("tune");
+        assert_eq!(report.model, ModelKind::Forest);
+        assert_eq!(report.candidates.len(), 3, "three of the nine settings");
+        let all = grid(ModelKind::Forest, &tuning);
+        assert_eq!(all.len(), 9);
+        assert!(report.candidates.iter().all(|c| all.contains(&c.setting)));
+        assert!(report.candidates.iter().all(|c| c.fold_scores.len() == 3));
+        let best = report.best_candidate().expect("best");
+        assert!(report.candidates.iter().all(|c| c.mean <= best.mean));
+        // Seeded: the same draw and scores again.
+        assert_eq!(
+            report,
+            tune(&ds, &rows, &config, &tuning, |_| true).expect("again")
+        );
+        // The chosen setting is applied.
+        let tuned = apply_setting(&config, &best.setting);
+        assert_eq!(
+            tuned.forest,
+            config
+                .forest
+                .clone()
+                .max_features(match best.setting.get("max_features") {
+                    Some(f) if f > 0.0 => MaxFeatures::Fraction(f),
+                    _ => MaxFeatures::Sqrt,
+                })
+                .min_samples_leaf(best.setting.get("min_samples_leaf").unwrap_or(1.0) as usize)
+        );
+        for model in [ModelKind::Logistic, ModelKind::Gbdt, ModelKind::Mlp] {
+            assert!(!grid(model, &tuning).is_empty());
+        }
+        let zero = Tuning {
+            random: Some(0),
+            ..Tuning::new(3)
+        };
+        assert!(tune(&ds, &rows, &config, &zero, |_| true).is_err());
+    }
+
+    #[test]
+    fn cancelling_stops_the_search() {
+        let (ds, config) = sample();
+        let rows: Vec<usize> = (0..ds.n_rows).collect();
+        let err =
+            tune_logistic(&ds, &rows, &config, &Tuning::new(3), |_| false).expect_err("cancel");
+        assert!(err.to_string().contains("cancelled"), "{err}");
+    }
+}

@@ -1,0 +1,9 @@
+//! Reading: from the bytes of a CSV export or a workbook to a typed [`crate::dataset::Dataset`].
+
+pub mod cells;
+pub mod decode;
+pub mod excel;
+pub mod ingest;
+pub mod sample;
+pub mod scan;
+pub mod totals;

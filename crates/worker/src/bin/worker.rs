@@ -1,0 +1,222 @@
+//! The background worker: runs the engine's long jobs off the page's main thread.
+//!
+//! Trunk builds this binary for the browser as `worker.js` + `worker_bg.wasm` with a loader
+//! (`worker_loader.js`). The page starts one per job, waits for its `ready` event, posts a
+//! message `{ request: JSON, file: Blob }` (a read), `{ train: JSON, buffers: [..] }` (a
+//! training run on a table the page holds) or `{ score: JSON, buffers: [..] }` (scoring every
+//! customer for the action list) and receives `{ event: JSON, buffers: [..] }`
+//! messages: progress, then the result with one transferable buffer per column (see
+//! `churnscope_worker::jobs`). Cancelling is the page terminating the worker.
+
+#[cfg(target_arch = "wasm32")]
+mod browser {
+    use churnscope_engine::evaluating::evaluation::{run_plan, PlanProgress};
+    use churnscope_engine::reading::ingest::read_table_with_progress;
+    use churnscope_worker::buffers::{transfer_list, values_from_js, values_to_js};
+    use churnscope_worker::jobs::{
+        join_dataset, split_dataset, JobProgress, ReadRequest, ReadResult, ScoreRequest,
+        TrainRequest, WorkerEvent,
+    };
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+    use web_sys::{Blob, DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
+
+    fn scope() -> DedicatedWorkerGlobalScope {
+        js_sys::global().unchecked_into()
+    }
+
+    fn now_ms() -> f64 {
+        scope().performance().map_or(0.0, |p| p.now())
+    }
+
+    /// Posts an event, handing over `buffers` (moved, not copied).
+    fn post(event: &WorkerEvent, buffers: &js_sys::Array) {
+        let message = js_sys::Object::new();
+        let json = serde_json::to_string(event).unwrap_or_else(|e| {
+            format!(r#"{{"event":"failed","message":"could not encode the result: {e}"}}"#)
+        });
+        let _ = js_sys::Reflect::set(&message, &"event".into(), &json.into());
+        let _ = js_sys::Reflect::set(&message, &"buffers".into(), buffers);
+        let transfer = transfer_list(buffers);
+        if scope()
+            .post_message_with_transfer(&message, &transfer)
+            .is_err()
+        {
+            let _ = scope().post_message(&message);
+        }
+    }
+
+    fn fail(message: String) {
+        post(&WorkerEvent::Failed { message }, &js_sys::Array::new());
+    }
+
+    /// Trains every model of the plan in `request` (JSON) on the table in `data.buffers`,
+    /// posting each model as it finishes and progress (with the live loss curve) at most
+    /// every 100 ms.
+    fn train(data: &JsValue, request: &str) {
+        let request = match serde_json::from_str::<TrainRequest>(request) {
+            Ok(r) => r,
+            Err(e) => {
+                return fail(format!(
+                    "the page sent a training job the worker does not understand: {e}"
+                ))
+            }
+        };
+        let dataset = match values_from_js(data).and_then(|v| join_dataset(request.header, v)) {
+            Ok(d) => d,
+            Err(e) => return fail(e),
+        };
+        let mut tracker = PlanProgress::new(&request.plan);
+        let mut last = f64::NEG_INFINITY;
+        let result = run_plan(
+            &dataset,
+            &request.plan,
+            |model, p| {
+                tracker.observe(model, p);
+                let t = now_ms();
+                if t - last >= 100.0 {
+                    last = t;
+                    post(
+                        &WorkerEvent::Progress(tracker.report()),
+                        &js_sys::Array::new(),
+                    );
+                }
+                true
+            },
+            &|| now_ms() / 1000.0,
+            |run| {
+                post(
+                    &WorkerEvent::ModelTrained(Box::new(run)),
+                    &js_sys::Array::new(),
+                )
+            },
+        );
+        match result {
+            Ok(()) => post(&WorkerEvent::Finished, &js_sys::Array::new()),
+            Err(e) => fail(e.to_string()),
+        }
+    }
+
+    /// Scores every customer of the table in `data.buffers` with the pipeline in `request`
+    /// (JSON), with their reasons, posting progress at most every 100 ms.
+    fn score(data: &JsValue, request: &str) {
+        let request = match serde_json::from_str::<ScoreRequest>(request) {
+            Ok(r) => r,
+            Err(e) => {
+                return fail(format!(
+                    "the page sent a scoring job the worker does not understand: {e}"
+                ))
+            }
+        };
+        let dataset =
+            match values_from_js(data).and_then(|v| join_dataset(request.header.clone(), v)) {
+                Ok(d) => d,
+                Err(e) => return fail(e),
+            };
+        let mut last = f64::NEG_INFINITY;
+        let result = request.run(&dataset, |progress| {
+            let t = now_ms();
+            if t - last >= 100.0 {
+                last = t;
+                post(&WorkerEvent::Progress(progress), &js_sys::Array::new());
+            }
+            true
+        });
+        match result {
+            Ok(scored) => post(
+                &WorkerEvent::Scored { customers: scored },
+                &js_sys::Array::new(),
+            ),
+            Err(e) => fail(e),
+        }
+    }
+
+    fn handle(event: MessageEvent) {
+        let data = event.data();
+        if let Some(request) = js_sys::Reflect::get(&data, &"score".into())
+            .ok()
+            .and_then(|t| t.as_string())
+        {
+            return score(&data, &request);
+        }
+        if let Some(request) = js_sys::Reflect::get(&data, &"train".into())
+            .ok()
+            .and_then(|t| t.as_string())
+        {
+            return train(&data, &request);
+        }
+        let request = js_sys::Reflect::get(&data, &"request".into())
+            .ok()
+            .and_then(|r| r.as_string())
+            .and_then(|r| serde_json::from_str::<ReadRequest>(&r).ok());
+        let Some(request) = request else {
+            return fail("the page sent the reader a job it does not understand".to_string());
+        };
+        let name = request.name.clone();
+        let Some(file) = js_sys::Reflect::get(&data, &"file".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Blob>().ok())
+        else {
+            return fail(format!("{name}: the page sent no file"));
+        };
+        let bytes = match FileReaderSync::new().and_then(|r| r.read_as_array_buffer(&file)) {
+            Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
+            Err(e) => {
+                return fail(format!(
+                    "{name}: the browser could not read the file: {e:?}"
+                ))
+            }
+        };
+        let start = now_ms();
+        let mut last = -1.0f64;
+        let result = read_table_with_progress(&bytes, &request.options(), &mut |p| {
+            let progress = JobProgress::of_read(p);
+            // A report per percent is plenty.
+            if progress.fraction - last >= 0.01 || progress.fraction >= 1.0 {
+                last = progress.fraction;
+                post(&WorkerEvent::Progress(progress), &js_sys::Array::new());
+            }
+        });
+        drop(bytes);
+        let (dataset, info) = match result {
+            Ok(read) => read,
+            Err(e) => return fail(format!("{name}: {e}")),
+        };
+        let parse_ms = now_ms() - start;
+        post(
+            &WorkerEvent::Progress(JobProgress::new("Profiling the columns", 1.0)),
+            &js_sys::Array::new(),
+        );
+        let mut described = ReadResult::describe(&dataset, info, parse_ms);
+        if let Some(fit) = &request.fit {
+            post(
+                &WorkerEvent::Progress(JobProgress::new("Fitting the model (benchmark)", 1.0)),
+                &js_sys::Array::new(),
+            );
+            described.fit = Some(fit.run(&dataset, &|| now_ms() / 1000.0));
+        }
+        let (header, values) = split_dataset(dataset);
+        described.header = header;
+        let buffers = values_to_js(values);
+        post(&WorkerEvent::Read(Box::new(described)), &buffers);
+    }
+
+    pub fn start() {
+        console_error_panic_hook::set_once();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(handle);
+        scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        post(&WorkerEvent::Ready, &js_sys::Array::new());
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    browser::start();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    eprintln!("worker is the browser app's background reader: Trunk builds it (see README.md).");
+    std::process::exit(2);
+}

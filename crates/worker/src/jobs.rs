@@ -1,0 +1,506 @@
+//! Long steps as jobs: what the page asks a background worker to do and what the worker
+//! reports back, as plain serde values.
+//!
+//! A job travels as JSON (the request and every event) plus, for a finished read, one typed
+//! buffer per column: numbers as `f64`, categories as `u32` level codes. The buffers are
+//! handed over without copying (transferable `ArrayBuffer`s in the browser), so a
+//! million-row table crosses from the worker to the page as it is stored, never as text.
+//! [`split_dataset`] and [`join_dataset`] are the two ends of that trip.
+
+use serde::{Deserialize, Serialize};
+
+pub use churnscope_engine::progress::JobProgress;
+
+use churnscope_engine::acting::actions::{score_customers, ScoredCustomer};
+use churnscope_engine::dataset::{
+    group_thousands, Column, ColumnData, ColumnKind, ColumnSummary, Dataset, MISSING_CODE,
+};
+use churnscope_engine::evaluating::evaluation::{ModelRun, TrainPlan};
+use churnscope_engine::modelling::pipeline::{FittedPipeline, ModelKind, TrainConfig};
+use churnscope_engine::reading::decode::TextEncoding;
+use churnscope_engine::reading::ingest::{ReadInfo, ReadOptions};
+use churnscope_engine::understanding::checks::{check, DataWarning};
+use churnscope_engine::understanding::target::{binary_columns, detect_target, target_for, Target};
+
+/// "Read this file": the file itself travels beside the request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadRequest {
+    /// The file's name, for messages.
+    pub name: String,
+    pub encoding: Option<TextEncoding>,
+    pub delimiter: Option<u8>,
+    pub sheet: Option<String>,
+    pub text_columns: Vec<String>,
+    /// Keep a trailing "Total" row as a customer.
+    #[serde(default)]
+    pub keep_summary_rows: bool,
+    /// Also fit a model on every labelled row and time it (the browser fit benchmark).
+    #[serde(default)]
+    pub fit: Option<FitRequest>,
+}
+
+/// "Fit this model on the whole table": what the browser benchmark times, next to the
+/// same fit by the native CLI and by scikit-learn and LightGBM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitRequest {
+    pub target: String,
+    pub positive: String,
+    pub model: ModelKind,
+}
+
+/// How long a [`FitRequest`] took, by the worker's clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitReport {
+    pub model: ModelKind,
+    pub rows: usize,
+    pub prep_seconds: f64,
+    pub model_seconds: f64,
+    /// ROC AUC of the fitted model on the rows it was fitted on (a check that the fit is
+    /// the same as the native one).
+    pub train_roc_auc: f64,
+}
+
+impl FitRequest {
+    /// Fits on every labelled row of `dataset`, timing the two steps by `clock` (seconds).
+    pub fn run(&self, dataset: &Dataset, clock: &dyn Fn() -> f64) -> Result<FitReport, String> {
+        let target =
+            target_for(dataset, &self.target, Some(&self.positive)).map_err(|e| e.to_string())?;
+        let mut config = TrainConfig::new(target);
+        config.model = self.model;
+        let labels = config.target.labels(dataset).map_err(|e| e.to_string())?;
+        let rows: Vec<usize> = (0..dataset.n_rows)
+            .filter(|&r| labels[r].is_some())
+            .collect();
+        let (pipeline, times) = FittedPipeline::fit_timed(dataset, &rows, &config, |_| true, clock)
+            .map_err(|e| e.to_string())?;
+        let report = pipeline.evaluate(dataset).map_err(|e| e.to_string())?;
+        Ok(FitReport {
+            model: self.model,
+            rows: rows.len(),
+            prep_seconds: times.prep_seconds,
+            model_seconds: times.model_seconds,
+            train_roc_auc: report.roc_auc,
+        })
+    }
+}
+
+impl ReadRequest {
+    pub fn new(name: &str, options: &ReadOptions) -> Self {
+        ReadRequest {
+            name: name.to_string(),
+            encoding: options.encoding,
+            delimiter: options.delimiter,
+            sheet: options.sheet.clone(),
+            text_columns: options.text_columns.clone(),
+            keep_summary_rows: options.keep_summary_rows,
+            fit: None,
+        }
+    }
+
+    pub fn options(&self) -> ReadOptions {
+        ReadOptions {
+            text_columns: self.text_columns.clone(),
+            encoding: self.encoding,
+            delimiter: self.delimiter,
+            sheet: self.sheet.clone(),
+            keep_summary_rows: self.keep_summary_rows,
+        }
+    }
+}
+
+/// What a worker says, in order: `Ready` once it can take work, then for a job any number
+/// of `Progress` and one `Read` or `Failed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum WorkerEvent {
+    Ready,
+    Progress(JobProgress),
+    Read(Box<ReadResult>),
+    /// One model of a training plan is done (more may follow).
+    ModelTrained(Box<ModelRun>),
+    /// Every model of the plan is done.
+    Finished,
+    /// Every customer of a scoring job, scored with their reasons.
+    Scored {
+        customers: Vec<ScoredCustomer>,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+/// "Train on this table": the table's values travel beside it, one buffer per column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainRequest {
+    pub plan: TrainPlan,
+    pub header: DatasetHeader,
+}
+
+/// "Score every customer of this table with this pipeline, with their reasons" (the action
+/// list): the table's values travel beside it, one buffer per column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreRequest {
+    pub pipeline: FittedPipeline,
+    pub header: DatasetHeader,
+}
+
+impl ScoreRequest {
+    /// Scores every row of `dataset`, reporting progress as "Scoring customers" through
+    /// `progress` (returning `false` cancels).
+    pub fn run(
+        &self,
+        dataset: &Dataset,
+        mut progress: impl FnMut(JobProgress) -> bool,
+    ) -> Result<Vec<ScoredCustomer>, String> {
+        self.pipeline.check().map_err(|e| e.to_string())?;
+        let rows: Vec<usize> = (0..dataset.n_rows).collect();
+        score_customers(&self.pipeline, dataset, &rows, |done, total| {
+            progress(JobProgress::new(
+                format!(
+                    "Scoring customers and finding their reasons: {} of {}",
+                    group_thousands(done),
+                    group_thousands(total)
+                ),
+                if total == 0 {
+                    1.0
+                } else {
+                    done as f64 / total as f64
+                },
+            ))
+        })
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// A finished read: the table's shape (the values travel as buffers) and what the page
+/// would otherwise compute on its own thread right after loading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadResult {
+    pub header: DatasetHeader,
+    pub info: ReadInfo,
+    pub parse_ms: f64,
+    pub summary: Vec<ColumnSummary>,
+    /// Two-valued columns, the possible targets.
+    pub candidates: Vec<String>,
+    /// The proposed target, or why the obvious one cannot be used.
+    pub target: Result<Option<Target>, String>,
+    /// Warnings for the proposed target.
+    pub warnings: Vec<DataWarning>,
+    /// The timed fit, when the request asked for one.
+    #[serde(default)]
+    pub fit: Option<Result<FitReport, String>>,
+}
+
+impl ReadResult {
+    /// Everything about `dataset` the page shows first, computed where the dataset is.
+    pub fn describe(dataset: &Dataset, info: ReadInfo, parse_ms: f64) -> Self {
+        let target = detect_target(dataset).map_err(|e| e.to_string());
+        let warnings = check(dataset, target.as_ref().ok().and_then(|t| t.as_ref()));
+        ReadResult {
+            header: DatasetHeader::default(),
+            info,
+            parse_ms,
+            summary: dataset.summary(),
+            candidates: binary_columns(dataset)
+                .into_iter()
+                .map(|c| c.name.clone())
+                .collect(),
+            target,
+            warnings,
+            fit: None,
+        }
+    }
+}
+
+/// A dataset without its values.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DatasetHeader {
+    pub n_rows: usize,
+    pub columns: Vec<ColumnHeader>,
+}
+
+/// A column without its values; `levels` is `Some` for a categorical column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnHeader {
+    pub name: String,
+    pub kind: ColumnKind,
+    pub levels: Option<Vec<String>>,
+}
+
+/// One column's values, as they cross to the page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnValues {
+    Numbers(Vec<f64>),
+    Codes(Vec<u32>),
+}
+
+/// Takes a dataset apart into its header and one value buffer per column.
+/// The description of `dataset` without its values (what travels beside the buffers).
+pub fn dataset_header(dataset: &Dataset) -> DatasetHeader {
+    DatasetHeader {
+        n_rows: dataset.n_rows,
+        columns: dataset
+            .columns
+            .iter()
+            .map(|c| ColumnHeader {
+                name: c.name.clone(),
+                kind: c.kind,
+                levels: match &c.data {
+                    ColumnData::Numeric(_) => None,
+                    ColumnData::Categorical { levels, .. } => Some(levels.clone()),
+                },
+            })
+            .collect(),
+    }
+}
+
+pub fn split_dataset(dataset: Dataset) -> (DatasetHeader, Vec<ColumnValues>) {
+    let mut header = DatasetHeader {
+        n_rows: dataset.n_rows,
+        columns: Vec::with_capacity(dataset.columns.len()),
+    };
+    let mut values = Vec::with_capacity(dataset.columns.len());
+    for c in dataset.columns {
+        match c.data {
+            ColumnData::Numeric(v) => {
+                header.columns.push(ColumnHeader {
+                    name: c.name,
+                    kind: c.kind,
+                    levels: None,
+                });
+                values.push(ColumnValues::Numbers(v));
+            }
+            ColumnData::Categorical { levels, codes } => {
+                header.columns.push(ColumnHeader {
+                    name: c.name,
+                    kind: c.kind,
+                    levels: Some(levels),
+                });
+                values.push(ColumnValues::Codes(codes));
+            }
+        }
+    }
+    (header, values)
+}
+
+/// Puts a dataset back together, checking that every buffer fits its header (a buffer of
+/// the wrong type or length, or a code with no level, is an error, not a bad table).
+pub fn join_dataset(header: DatasetHeader, values: Vec<ColumnValues>) -> Result<Dataset, String> {
+    if header.columns.len() != values.len() {
+        return Err(format!(
+            "the reader sent {} columns of values for {} columns",
+            values.len(),
+            header.columns.len()
+        ));
+    }
+    let n = header.n_rows;
+    let columns = header
+        .columns
+        .into_iter()
+        .zip(values)
+        .map(|(h, v)| {
+            let data = match (h.levels, v) {
+                (None, ColumnValues::Numbers(v)) if v.len() == n => ColumnData::Numeric(v),
+                (Some(levels), ColumnValues::Codes(codes))
+                    if codes.len() == n
+                        && codes
+                            .iter()
+                            .all(|&c| c == MISSING_CODE || (c as usize) < levels.len()) =>
+                {
+                    ColumnData::Categorical { levels, codes }
+                }
+                _ => {
+                    return Err(format!(
+                        "the values of column '{}' do not fit its description",
+                        h.name
+                    ))
+                }
+            };
+            Ok(Column::new(h.name, data).with_kind(h.kind))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Dataset { n_rows: n, columns })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use churnscope_engine::reading::ingest::ReadProgress;
+
+    #[test]
+    fn the_header_of_a_dataset_is_what_splitting_it_gives() {
+        let ds = churnscope_engine::reading::ingest::read_csv(
+            b"id,plan,spend\n1,a,3.5\n2,b,\n3,a,1\n",
+            &ReadOptions::default(),
+        )
+        .expect("csv");
+        let header = dataset_header(&ds);
+        assert_eq!(header, split_dataset(ds).0);
+    }
+
+    #[test]
+    fn a_fit_request_fits_every_labelled_row_and_times_it() {
+        let csv = churnscope_engine::reading::sample::generate_csv(
+            &churnscope_engine::reading::sample::SampleSpec {
+                customers: 300,
+                seed: 2,
+            },
+        );
+        let ds =
+            churnscope_engine::reading::ingest::read_csv(csv.as_bytes(), &ReadOptions::default())
+                .expect("sample");
+        let request = FitRequest {
+            target: "churned".into(),
+            positive: "Yes".into(),
+            model: ModelKind::Gbdt,
+        };
+        let ticks = std::cell::Cell::new(0.0);
+        let clock = || {
+            ticks.set(ticks.get() + 1.0);
+            ticks.get()
+        };
+        let report = request.run(&ds, &clock).expect("fit");
+        assert_eq!((report.rows, report.model), (300, ModelKind::Gbdt));
+        assert_eq!((report.prep_seconds, report.model_seconds), (1.0, 1.0));
+        assert!(report.train_roc_auc > 0.5);
+        let bad = FitRequest {
+            target: "nope".into(),
+            ..request
+        };
+        assert!(bad.run(&ds, &clock).is_err());
+    }
+
+    /// A scoring job survives the trip as JSON and scores every row, reporting progress;
+    /// a damaged pipeline is refused with a message, not a panic.
+    #[test]
+    fn a_score_request_scores_every_row() {
+        let csv = churnscope_engine::reading::sample::generate_csv(
+            &churnscope_engine::reading::sample::SampleSpec {
+                customers: 300,
+                seed: 2,
+            },
+        );
+        let ds =
+            churnscope_engine::reading::ingest::read_csv(csv.as_bytes(), &ReadOptions::default())
+                .expect("sample");
+        let target = target_for(&ds, "churned", Some("Yes")).expect("target");
+        let rows: Vec<usize> = (0..ds.n_rows).collect();
+        let pipeline =
+            FittedPipeline::fit(&ds, &rows, &TrainConfig::new(target), |_| true).expect("fit");
+        let request = ScoreRequest {
+            pipeline,
+            header: dataset_header(&ds),
+        };
+        let json = serde_json::to_string(&request).expect("json");
+        let request: ScoreRequest = serde_json::from_str(&json).expect("back");
+        let mut stages = Vec::new();
+        let scored = request
+            .run(&ds, |p| {
+                stages.push(p.stage);
+                true
+            })
+            .expect("scores");
+        assert_eq!(scored.len(), 300);
+        assert_eq!(
+            stages.last().map(String::as_str),
+            Some("Scoring customers and finding their reasons: 300 of 300")
+        );
+        let event = WorkerEvent::Scored { customers: scored };
+        let back: WorkerEvent =
+            serde_json::from_str(&serde_json::to_string(&event).expect("json")).expect("back");
+        assert_eq!(back, event);
+        let mut broken = request.clone();
+        if let churnscope_engine::modelling::models::FittedModel::Logistic(m) =
+            &mut broken.pipeline.model
+        {
+            m.coefficients.push(1.0);
+        }
+        assert!(broken.run(&ds, |_| true).is_err());
+    }
+    use churnscope_engine::reading::ingest::read_table;
+
+    #[test]
+    fn a_dataset_survives_the_trip_through_buffers() {
+        let text = "id,plan,spend,joined,churn\n1,Gold,3.5,2024-01-02,Yes\n2,,NA,2024-02-03,No\n3,Basic,7,2024-03-04,No\n";
+        let (ds, _) = read_table(text.as_bytes(), &ReadOptions::default()).expect("reads");
+        let (header, values) = split_dataset(ds.clone());
+        assert!(matches!(values[1], ColumnValues::Codes(_)));
+        assert!(matches!(values[2], ColumnValues::Numbers(_)));
+        let back = join_dataset(header, values).expect("joins");
+        // NaN != NaN, so compare the JSON (which writes NaN as null).
+        assert_eq!(
+            serde_json::to_string(&back).expect("json"),
+            serde_json::to_string(&ds).expect("json")
+        );
+        assert_eq!(
+            back.column("joined").map(|c| c.kind),
+            Some(ColumnKind::Date)
+        );
+    }
+
+    #[test]
+    fn mismatched_buffers_are_refused() {
+        let text = "plan,churn\nGold,Yes\nBasic,No\n";
+        let (ds, _) = read_table(text.as_bytes(), &ReadOptions::default()).expect("reads");
+        let (header, mut values) = split_dataset(ds);
+        values[0] = ColumnValues::Numbers(vec![1.0, 2.0]);
+        let err = join_dataset(header.clone(), values.clone()).expect_err("wrong type");
+        assert!(err.contains("'plan'"), "{err}");
+        values[0] = ColumnValues::Codes(vec![0, 7]);
+        assert!(
+            join_dataset(header.clone(), values.clone()).is_err(),
+            "a code without a level"
+        );
+        values.pop();
+        assert!(join_dataset(header, values).is_err(), "a missing column");
+    }
+
+    #[test]
+    fn events_and_requests_are_plain_json() {
+        let request = ReadRequest::new(
+            "a.csv",
+            &ReadOptions {
+                delimiter: Some(b';'),
+                ..ReadOptions::default()
+            },
+        );
+        let json = serde_json::to_string(&request).expect("json");
+        let back: ReadRequest = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back.options().delimiter, Some(b';'));
+        let event = WorkerEvent::Progress(JobProgress::of_read(ReadProgress {
+            pass: 1,
+            done: 25,
+            total: 100,
+        }));
+        let json = serde_json::to_string(&event).expect("json");
+        assert!(json.contains("\"event\":\"progress\""), "{json}");
+        assert_eq!(
+            serde_json::from_str::<WorkerEvent>(&json).expect("parse"),
+            event
+        );
+    }
+
+    #[test]
+    fn describe_proposes_the_target_and_its_warnings() {
+        let mut text = String::from("customer_id,spend,churn\n");
+        for i in 0..40 {
+            text.push_str(&format!(
+                "{i},{},{}\n",
+                i % 7,
+                if i % 4 == 0 { "Yes" } else { "No" }
+            ));
+        }
+        let (ds, info) = read_table(text.as_bytes(), &ReadOptions::default()).expect("reads");
+        let described = ReadResult::describe(&ds, info, 1.0);
+        let target = described.target.expect("ok").expect("proposed");
+        assert_eq!(
+            (target.column.as_str(), target.positive.as_str()),
+            ("churn", "Yes")
+        );
+        assert_eq!(described.candidates, vec!["churn"]);
+        assert!(described
+            .warnings
+            .iter()
+            .any(|w| matches!(w, DataWarning::Identifier { column } if column == "customer_id")));
+    }
+}
