@@ -12,12 +12,10 @@ use churnscope_engine::modelling::preprocessing::PrepError;
 use churnscope_engine::reading::ingest::IngestError;
 use churnscope_engine::understanding::target::TargetError;
 
-/// Why a command failed. Printed as `churnscope: <message>` on standard error, exit code 1.
+/// Why a command failed. Printed as `churnscope: <message>` on standard error, exit code 1
+/// (as is a [`ValueError`], which clap reports before a command runs).
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// An option's value could not be read.
-    #[error(transparent)]
-    Value(#[from] ValueError),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

@@ -98,6 +98,6 @@ fn execute(command: Command) -> Result<(), CliError> {
             let campaign = commands::act::run(&args)?;
             print::act::print(&campaign, args.input.format)
         }
-        Command::Sample(args) => print::sample(&commands::sample::run(&args), &args.out),
+        Command::Sample(args) => print::sample(&commands::sample::run(&args), args.out.as_deref()),
     }
 }

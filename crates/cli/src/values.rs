@@ -83,11 +83,11 @@ pub trait Choice: ValueEnum {
     }
 }
 
-/// Reads one of `E`'s values (case-insensitively, by its name).
+/// Reads one of `E`'s values by its name (spaces around it ignored, as in `--models a, b`).
 pub fn choice<E: Choice + Clone + Send + Sync + 'static>() -> Reader<E> {
     Reader {
         read: |text| {
-            E::from_str(text.trim(), true).map_err(|_| E::unknown(text.trim(), in_words::<E>()))
+            E::from_str(text.trim(), false).map_err(|_| E::unknown(text.trim(), in_words::<E>()))
         },
         possible: Some(|| {
             E::value_variants()

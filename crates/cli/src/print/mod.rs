@@ -14,10 +14,10 @@ fn json(value: &serde_json::Value) -> Result<(), CliError> {
 }
 
 /// Writes the sample CSV to `out`, or to standard output.
-pub fn sample(csv: &str, out: &Option<String>) -> Result<(), CliError> {
+pub fn sample(csv: &str, out: Option<&str>) -> Result<(), CliError> {
     match out {
         Some(path) => std::fs::write(path, csv).map_err(|source| CliError::Io {
-            path: path.clone(),
+            path: path.to_string(),
             source,
         }),
         None => {
