@@ -9,6 +9,7 @@
 use std::ops::Range;
 
 use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -62,32 +63,62 @@ pub fn draw_bars<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let px = |v: f64| px(scale, v);
-    let font = |size: f64| font(scale, size);
-    let n = chart.bars.len();
     let labels: Vec<String> = chart.bars.iter().map(|b| truncate(&b.label)).collect();
-    let spread = |b: &Bar| b.spread.filter(|s| s.is_finite()).map_or(0.0, f64::abs);
+    let widest = widest_label(area, &labels, scale);
+    // The legend gets a strip of its own below the chart, where it cannot hide a bar.
+    area.fill(&WHITE)?;
+    let (_, height) = area.dim_in_pixel();
+    let strip = if chart.signed_legend {
+        px(scale, 30.0).min(height / 3)
+    } else {
+        0
+    };
+    let (plot, legend) = area.split_vertically(height - strip);
+    let mut ctx = build_plot(&plot, chart, Rows { labels }, widest, scale)?;
+    draw_bar_rows(&mut ctx, chart, scale)?;
+    if chart.signed_legend {
+        draw_signed_legend(&legend, scale)?;
+    }
+    area.present()?;
+    Ok(())
+}
 
+/// The plot's value axis and category rows: row r (from the bottom) holds bar n - 1 - r, so
+/// the first bar is on top.
+type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Rows>>;
+
+/// Half-width of `bar`'s error bar; 0 without a finite spread.
+fn spread(bar: &Bar) -> f64 {
+    bar.spread.filter(|s| s.is_finite()).map_or(0.0, f64::abs)
+}
+
+/// The value axis: from the lowest to the highest whisker end, always including zero, padded
+/// by 6% on the side where bars are.
+fn value_range(bars: &[Bar]) -> (f64, f64) {
     let (mut lo, mut hi) = (0.0f64, 0.0f64);
-    for bar in chart.bars.iter().filter(|b| b.value.is_finite()) {
+    for bar in bars.iter().filter(|b| b.value.is_finite()) {
         lo = lo.min(bar.value - spread(bar));
         hi = hi.max(bar.value + spread(bar));
     }
     let pad = (hi - lo) * 0.06;
-    let (lo, hi) = fix_range((
+    fix_range((
         if lo < 0.0 { lo - pad } else { 0.0 },
         if hi > 0.0 { hi + pad } else { 0.0 },
-    ));
+    ))
+}
 
-    // Row r (from the bottom) holds bar n - 1 - r, so the first bar is on top.
-    let rows = n.max(1) as f64;
-    // The label strip fits the widest label: the backend's own measure (a canvas measures
-    // with the page's fonts) or two columns per wide character, whichever is larger, so a
-    // Chinese label is never clipped at the left edge (it was, when each character was
-    // counted as one Latin letter).
-    let label_style = TextStyle::from(FontDesc::from(font(12.0)));
+/// The width of the widest label at scale 1, for the label strip: the backend's own measure
+/// (a canvas measures with the page's fonts) or two columns per wide character, whichever is
+/// larger, so a Chinese label is never clipped at the left edge (it was, when each character
+/// was counted as one Latin letter).
+fn widest_label<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    labels: &[String],
+    scale: f64,
+) -> f64 {
+    let label_style = TextStyle::from(FontDesc::from(font(scale, 12.0)));
     let mut widest = 0.0f64;
-    for label in &labels {
+    for label in labels {
         let measured = area
             .estimate_text_size(label, &label_style)
             .map_or(0.0, |(w, _)| f64::from(w) / scale);
@@ -95,17 +126,24 @@ where
             .max(measured)
             .max(display_columns(label) as f64 * COLUMN_PX);
     }
+    widest
+}
 
-    // The legend gets a strip of its own below the chart, where it cannot hide a bar.
-    area.fill(&WHITE)?;
-    let (_, height) = area.dim_in_pixel();
-    let strip = if chart.signed_legend {
-        px(30.0).min(height / 3)
-    } else {
-        0
-    };
-    let (plot, legend) = area.split_vertically(height - strip);
-    let mut builder = ChartBuilder::on(&plot);
+/// The title, the value axis with its grid and the labelled rows on `plot`.
+fn build_plot<'a, DB: DrawingBackend>(
+    plot: &'a DrawingArea<DB, Shift>,
+    chart: &BarChart,
+    rows: Rows,
+    widest: f64,
+    scale: f64,
+) -> Result<Plot<'a, DB>, ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let px = |v: f64| px(scale, v);
+    let font = |size: f64| font(scale, size);
+    let (lo, hi) = value_range(&chart.bars);
+    let mut builder = ChartBuilder::on(plot);
     builder
         .margin(px(12.0))
         .x_label_area_size(px(42.0))
@@ -113,7 +151,7 @@ where
     if !chart.title.is_empty() {
         builder.caption(&chart.title, font(17.0));
     }
-    let mut ctx = builder.build_cartesian_2d(lo..hi, Rows { labels })?;
+    let mut ctx = builder.build_cartesian_2d(lo..hi, rows)?;
     ctx.configure_mesh()
         .x_desc(&chart.value_desc)
         .label_style(font(12.0))
@@ -123,7 +161,19 @@ where
         .light_line_style(WHITE.mix(0.0))
         .bold_line_style(BLACK.mix(0.08))
         .draw()?;
+    Ok(ctx)
+}
 
+/// The bars, the zero line, then the whiskers over the bars.
+fn draw_bar_rows<DB: DrawingBackend>(
+    ctx: &mut Plot<'_, DB>,
+    chart: &BarChart,
+    scale: f64,
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let n = chart.bars.len();
     let colour = |v: f64| {
         if chart.signed_legend && v > 0.0 {
             VERMILLION
@@ -145,14 +195,12 @@ where
             colour(bar.value).filled(),
         )
     }))?;
-
-    // Zero line, then whiskers over the bars.
     ctx.draw_series(std::iter::once(PathElement::new(
-        vec![(0.0, 0.0), (0.0, rows)],
-        BLACK.mix(0.6).stroke_width(px(1.0)),
+        vec![(0.0, 0.0), (0.0, n.max(1) as f64)],
+        BLACK.mix(0.6).stroke_width(px(scale, 1.0)),
     )))?;
-    let whisker = ShapeStyle::from(INK).stroke_width(px(1.0));
-    let cap = px(4.0) as i32;
+    let whisker = ShapeStyle::from(INK).stroke_width(px(scale, 1.0));
+    let cap = px(scale, 4.0) as i32;
     let whiskers = || {
         shown().filter_map(|(row, bar)| {
             let s = spread(bar);
@@ -169,11 +217,6 @@ where
             EmptyElement::at((x, y)) + PathElement::new(vec![(0, -cap), (0, cap)], whisker)
         })
     }))?;
-
-    if chart.signed_legend {
-        draw_signed_legend(&legend, scale)?;
-    }
-    area.present()?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::lines::{draw_lines_with, draw_vline, LegendAt, LineChart, Series};
+use super::lines::{draw_legend, draw_lines_with, draw_vline, LegendAt, LineChart, Series};
 use super::{fix_range, font, percent, px, ChartError, BLUE, PALETTE, VERMILLION};
 
 /// One model's reliability curve: `prob_pred[i]` is the mean score of bin `i`, `prob_true[i]`
@@ -42,21 +42,7 @@ where
     let bins = bins(edges);
     let classes = [("stayed", stayed, BLUE), ("churned", churned, VERMILLION)].map(
         |(name, counts, colour)| {
-            let counts: Vec<usize> = bins
-                .iter()
-                .map(|&(i, _, _)| counts.get(i).copied().unwrap_or(0))
-                .collect();
-            let total: usize = counts.iter().sum();
-            let shares: Vec<f64> = counts
-                .iter()
-                .map(|&c| {
-                    if total == 0 {
-                        0.0
-                    } else {
-                        c as f64 / total as f64
-                    }
-                })
-                .collect();
+            let (total, shares) = class_shares(&bins, counts);
             (format!("{name} (n = {total})"), shares, colour)
         },
     );
@@ -104,15 +90,29 @@ where
     if let Some(t) = threshold {
         draw_vline(&mut ctx, t, &format!("threshold {t:.2}"), scale)?;
     }
-    ctx.configure_series_labels()
-        .position(SeriesLabelPosition::UpperMiddle)
-        .margin(px(10.0))
-        .label_font(font(12.0))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.3))
-        .draw()?;
+    draw_legend(&mut ctx, SeriesLabelPosition::UpperMiddle, scale)?;
     area.present()?;
     Ok(())
+}
+
+/// A class's customers in `bins` (missing counts as zero) and the share of them in each bin.
+fn class_shares(bins: &[(usize, f64, f64)], counts: &[usize]) -> (usize, Vec<f64>) {
+    let counts: Vec<usize> = bins
+        .iter()
+        .map(|&(i, _, _)| counts.get(i).copied().unwrap_or(0))
+        .collect();
+    let total: usize = counts.iter().sum();
+    let shares = counts
+        .iter()
+        .map(|&c| {
+            if total == 0 {
+                0.0
+            } else {
+                c as f64 / total as f64
+            }
+        })
+        .collect();
+    (total, shares)
 }
 
 /// Reliability diagram: the upper 70% of `area` holds each model's `(prob_pred, prob_true)`
@@ -130,13 +130,18 @@ pub fn draw_calibration<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let px = |v: f64| px(scale, v);
-    let font = |size: f64| font(scale, size);
     area.fill(&WHITE)?;
     let (_, height) = area.dim_in_pixel();
     let (upper, lower) = area.split_vertically((f64::from(height) * 0.7).round() as u32);
+    draw_lines_with(&upper, &reliability_chart(series), scale, true)?;
+    draw_score_histogram(&lower, hist_of, hist_edges, hist_counts, scale)?;
+    area.present()?;
+    Ok(())
+}
 
-    let chart = LineChart {
+/// The reliability curves of `series` with the perfect-calibration diagonal.
+fn reliability_chart(series: &[CalibrationSeries]) -> LineChart {
+    LineChart {
         title: "Calibration on the test set".to_string(),
         x_desc: "Mean predicted probability (per bin)".to_string(),
         y_desc: "Observed churn rate".to_string(),
@@ -153,13 +158,27 @@ where
         vline: None,
         legend: LegendAt::UpperLeft,
         percent_axes: false,
-    };
-    draw_lines_with(&upper, &chart, scale, true)?;
+    }
+}
 
-    let bins = bins(hist_edges);
+/// The histogram of the scores of the model `hist_of` below the reliability diagram: bars of
+/// `counts[i]` customers over `edges[i]..edges[i + 1]`.
+fn draw_score_histogram<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    hist_of: &str,
+    edges: &[f64],
+    counts: &[usize],
+    scale: f64,
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let px = |v: f64| px(scale, v);
+    let font = |size: f64| font(scale, size);
+    let bins = bins(edges);
     let counts: Vec<usize> = bins
         .iter()
-        .map(|&(i, _, _)| hist_counts.get(i).copied().unwrap_or(0))
+        .map(|&(i, _, _)| counts.get(i).copied().unwrap_or(0))
         .collect();
     let top = counts.iter().copied().max().unwrap_or(0);
     let (x0, x1) = x_range(&bins);
@@ -176,7 +195,7 @@ where
             format!("{v:.1}")
         }
     };
-    let mut ctx = ChartBuilder::on(&lower)
+    let mut ctx = ChartBuilder::on(area)
         .margin(px(12.0))
         .x_label_area_size(px(42.0))
         .y_label_area_size(px(56.0))
@@ -200,7 +219,6 @@ where
                 Rectangle::new([(a, 0.0), (b, c as f64)], PALETTE[0].mix(0.5).filled())
             }),
     )?;
-    area.present()?;
     Ok(())
 }
 

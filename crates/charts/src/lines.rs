@@ -7,6 +7,7 @@
 //! clipping", ACM TOG 3(1), 1984), non-finite points are skipped, and series longer than
 //! 2000 points are thinned evenly.
 
+use plotters::chart::SeriesAnno;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -117,6 +118,12 @@ where
     Ok(())
 }
 
+/// The plot's coordinates: `x` and `y` as numbers.
+pub(super) type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The plot's `x` and `y` ranges, repaired.
+type Ranges = ((f64, f64), (f64, f64));
+
 /// [`draw_lines`], with a dot at every (unthinned-away) point when `markers` is set, without
 /// presenting `area`: presenting an SVG closes the document, so a chart drawn on part of an
 /// area leaves that to its caller.
@@ -129,11 +136,58 @@ pub(super) fn draw_lines_with<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    let ranges = (fix_range(chart.x_range), fix_range(chart.y_range));
+    area.fill(&WHITE)?;
+    let mut ctx = build_plot(area, chart, ranges, scale)?;
+    let mut labelled = false;
+    for (i, series) in chart.series.iter().enumerate() {
+        let colour = PALETTE[i % PALETTE.len()];
+        labelled |= draw_one_series(&mut ctx, series, colour, ranges, scale, markers)?;
+    }
+    if let Some(name) = &chart.diagonal {
+        labelled |= draw_diagonal(&mut ctx, name, ranges, scale)?;
+    }
+    if let Some((x, name)) = &chart.vline {
+        draw_vline(&mut ctx, *x, name, scale)?;
+        labelled |= !name.is_empty();
+    }
+    if labelled {
+        draw_legend(&mut ctx, chart.legend.position(), scale)?;
+    }
+    Ok(())
+}
+
+/// The legend of the named series at `position`, on a white box.
+pub(super) fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    ctx: &mut Plot<'a, DB>,
+    position: SeriesLabelPosition,
+    scale: f64,
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    ctx.configure_series_labels()
+        .position(position)
+        .margin(px(scale, 10.0))
+        .label_font(font(scale, 12.0))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.3))
+        .draw()?;
+    Ok(())
+}
+
+/// The chart's title, axes, grid and tick labels on `area`.
+fn build_plot<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    chart: &LineChart,
+    ((x0, x1), (y0, y1)): Ranges,
+    scale: f64,
+) -> Result<Plot<'a, DB>, ChartError>
+where
+    DB::ErrorType: 'static,
+{
     let px = |v: f64| px(scale, v);
     let font = |size: f64| font(scale, size);
-    let (x0, x1) = fix_range(chart.x_range);
-    let (y0, y1) = fix_range(chart.y_range);
-    area.fill(&WHITE)?;
     let mut builder = ChartBuilder::on(area);
     builder
         .margin(px(12.0))
@@ -143,116 +197,150 @@ where
         builder.caption(&chart.title, font(17.0));
     }
     let mut ctx = builder.build_cartesian_2d(x0..x1, y0..y1)?;
-    {
-        let mut mesh = ctx.configure_mesh();
-        mesh.x_desc(&chart.x_desc)
-            .y_desc(&chart.y_desc)
-            .label_style(font(12.0))
-            .axis_desc_style(font(12.0))
-            .x_labels(6)
-            .y_labels(6)
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.08));
-        if chart.percent_axes {
-            mesh.x_label_formatter(&percent).y_label_formatter(&percent);
-        }
-        // Counts and money: `4000`, `25k`, `1.2M` instead of `25000.0`.
-        if x0.abs().max(x1.abs()) >= 1000.0 {
-            mesh.x_label_formatter(&large);
-        }
-        if y0.abs().max(y1.abs()) >= 1000.0 {
-            mesh.y_label_formatter(&large);
-        }
-        mesh.draw()?;
+    let mut mesh = ctx.configure_mesh();
+    mesh.x_desc(&chart.x_desc)
+        .y_desc(&chart.y_desc)
+        .label_style(font(12.0))
+        .axis_desc_style(font(12.0))
+        .x_labels(6)
+        .y_labels(6)
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08));
+    if chart.percent_axes {
+        mesh.x_label_formatter(&percent).y_label_formatter(&percent);
     }
+    // Counts and money: `4000`, `25k`, `1.2M` instead of `25000.0`.
+    if x0.abs().max(x1.abs()) >= 1000.0 {
+        mesh.x_label_formatter(&large);
+    }
+    if y0.abs().max(y1.abs()) >= 1000.0 {
+        mesh.y_label_formatter(&large);
+    }
+    mesh.draw()?;
+    Ok(ctx)
+}
 
+/// Draws one series in `colour` with its legend entry; returns whether the entry is named
+/// (shown in the legend).
+fn draw_one_series<'a, DB: DrawingBackend + 'a>(
+    ctx: &mut Plot<'a, DB>,
+    series: &Series,
+    colour: RGBColor,
+    ranges: Ranges,
+    scale: f64,
+    markers: bool,
+) -> Result<bool, ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let points = thin(&series.points);
+    let anno = if series.points_only {
+        let r = px(scale, 5.0);
+        let legend_width = px(scale, 22.0) as i32;
+        let anno = ctx.draw_series(dots(&points, ranges, r, colour))?;
+        anno.legend(move |(x, y)| Circle::new((x + legend_width / 2, y), r, colour.filled()))
+    } else {
+        let (xs, ys) = ranges;
+        draw_runs(
+            ctx,
+            clip_runs(&points, xs, ys),
+            colour,
+            series.dashed,
+            markers,
+            scale,
+        )?
+    };
+    let named = !series.name.is_empty();
+    if named {
+        anno.label(&series.name);
+    }
+    // Dots: at every point when asked, and always for a lone point (a one-point line is invisible).
+    if !series.points_only && (markers || points.len() == 1) {
+        ctx.draw_series(dots(&points, ranges, px(scale, 3.0), colour))?;
+    }
+    Ok(named)
+}
+
+/// A filled dot of radius `r` at each of `points` inside the plot.
+fn dots(
+    points: &[(f64, f64)],
+    ((x0, x1), (y0, y1)): Ranges,
+    r: u32,
+    colour: RGBColor,
+) -> impl Iterator<Item = Circle<(f64, f64), u32>> + '_ {
+    points
+        .iter()
+        .filter(move |&&(x, y)| x0 <= x && x <= x1 && y0 <= y && y <= y1)
+        .map(move |&p| Circle::new(p, r, colour.filled()))
+}
+
+/// The visible pieces of a line, dashed or solid; its legend entry is a short line (with a
+/// dot in the middle when `markers`).
+fn draw_runs<'b, 'a, DB: DrawingBackend + 'a>(
+    ctx: &'b mut Plot<'a, DB>,
+    runs: Vec<Vec<(f64, f64)>>,
+    colour: RGBColor,
+    dashed: bool,
+    markers: bool,
+    scale: f64,
+) -> Result<&'b mut SeriesAnno<'a, DB>, ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let px = |v: f64| px(scale, v);
     let legend_width = px(22.0) as i32;
-    let (dash, gap) = (px(6.0), px(4.0));
-    let mut labelled = false;
-    for (i, series) in chart.series.iter().enumerate() {
-        let colour = PALETTE[i % PALETTE.len()];
-        let style = ShapeStyle::from(colour).stroke_width(px(2.0));
-        let points = thin(&series.points);
-        let runs = clip_runs(&points, (x0, x1), (y0, y1));
-        let inside = |&(x, y): &(f64, f64)| x0 <= x && x <= x1 && y0 <= y && y <= y1;
-        let anno = if series.points_only {
-            let r = px(5.0);
-            let anno = ctx.draw_series(
-                points
-                    .iter()
-                    .filter(|p| inside(p))
-                    .map(|&p| Circle::new(p, r, colour.filled())),
-            )?;
-            anno.legend(move |(x, y)| Circle::new((x + legend_width / 2, y), r, colour.filled()))
-        } else if series.dashed {
-            let anno = ctx.draw_series(
-                runs.into_iter()
-                    .map(|run| DashedPathElement::new(run, dash, gap, style)),
-            )?;
-            anno.legend(move |(x, y)| {
-                DashedPathElement::new(vec![(x, y), (x + legend_width, y)], dash, gap, style)
-            })
-        } else if markers {
-            let anno = ctx.draw_series(runs.into_iter().map(|run| PathElement::new(run, style)))?;
-            let r = px(3.0);
-            anno.legend(move |(x, y)| {
-                EmptyElement::at((x, y))
-                    + PathElement::new(vec![(0, 0), (legend_width, 0)], style)
-                    + Circle::new((legend_width / 2, 0), r, colour.filled())
-            })
-        } else {
-            let anno = ctx.draw_series(runs.into_iter().map(|run| PathElement::new(run, style)))?;
-            anno.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + legend_width, y)], style))
-        };
-        if !series.name.is_empty() {
-            anno.label(&series.name);
-            labelled = true;
-        }
-        // Dots: at every point when asked, and always for a lone point (a one-point line is invisible).
-        if !series.points_only && (markers || points.len() == 1) {
-            ctx.draw_series(
-                points
-                    .iter()
-                    .filter(|p| inside(p))
-                    .map(|&p| Circle::new(p, px(3.0), colour.filled())),
-            )?;
-        }
+    let style = ShapeStyle::from(colour).stroke_width(px(2.0));
+    if dashed {
+        let (dash, gap) = (px(6.0), px(4.0));
+        let anno = ctx.draw_series(
+            runs.into_iter()
+                .map(|run| DashedPathElement::new(run, dash, gap, style)),
+        )?;
+        return Ok(anno.legend(move |(x, y)| {
+            DashedPathElement::new(vec![(x, y), (x + legend_width, y)], dash, gap, style)
+        }));
     }
+    let anno = ctx.draw_series(runs.into_iter().map(|run| PathElement::new(run, style)))?;
+    Ok(if markers {
+        let r = px(3.0);
+        anno.legend(move |(x, y)| {
+            EmptyElement::at((x, y))
+                + PathElement::new(vec![(0, 0), (legend_width, 0)], style)
+                + Circle::new((legend_width / 2, 0), r, colour.filled())
+        })
+    } else {
+        anno.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + legend_width, y)], style))
+    })
+}
 
-    if let Some(name) = &chart.diagonal {
-        let style = ShapeStyle::from(GREY).stroke_width(px(1.0));
-        let anno = ctx.draw_series(std::iter::once(PathElement::new(
-            vec![(x0, y0), (x1, y1)],
-            style,
-        )))?;
-        anno.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + legend_width, y)], style));
-        if !name.is_empty() {
-            anno.label(name);
-            labelled = true;
-        }
+/// The grey reference line from the plot's lower left to its upper right corner, with the
+/// legend entry `name`; returns whether the entry is named.
+fn draw_diagonal<DB: DrawingBackend>(
+    ctx: &mut Plot<'_, DB>,
+    name: &str,
+    ((x0, x1), (y0, y1)): Ranges,
+    scale: f64,
+) -> Result<bool, ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let style = ShapeStyle::from(GREY).stroke_width(px(scale, 1.0));
+    let legend_width = px(scale, 22.0) as i32;
+    let anno = ctx.draw_series(std::iter::once(PathElement::new(
+        vec![(x0, y0), (x1, y1)],
+        style,
+    )))?;
+    anno.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + legend_width, y)], style));
+    if !name.is_empty() {
+        anno.label(name);
     }
-
-    if let Some((x, name)) = &chart.vline {
-        draw_vline(&mut ctx, *x, name, scale)?;
-        labelled |= !name.is_empty();
-    }
-
-    if labelled {
-        ctx.configure_series_labels()
-            .position(chart.legend.position())
-            .margin(px(10.0))
-            .label_font(font(12.0))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.3))
-            .draw()?;
-    }
-    Ok(())
+    Ok(!name.is_empty())
 }
 
 /// A dashed dark vertical line at `x` across the whole plot, with a legend entry `name`
 /// (the entry is kept even when `x` lies outside the plot or is not finite).
 pub(super) fn draw_vline<DB: DrawingBackend>(
-    ctx: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    ctx: &mut Plot<'_, DB>,
     x: f64,
     name: &str,
     scale: f64,

@@ -1,0 +1,508 @@
+//! The command line's grammar: commands, options and their help, declared with clap.
+//!
+//! Option values are read by the parsers of [`crate::values`], so a wrong value reads as the
+//! CLI's own message. The fixed sets (models, formats, ...) are enums here that map onto the
+//! engine's types. A command declares its own options before the groups it shares with
+//! others (flattened): a group's help heading carries on to the options declared after it.
+
+use churnscope_engine::evaluating::evaluation::Balance;
+use churnscope_engine::modelling::calibration::CalibrationMethod;
+use churnscope_engine::modelling::models::gbdt::Growth;
+use churnscope_engine::modelling::models::{ClassWeight, Penalty};
+use churnscope_engine::modelling::pipeline::{ModelKind, Resample};
+use churnscope_engine::modelling::tuning::Scoring;
+use churnscope_engine::reading::decode::TextEncoding;
+use churnscope_engine::reading::sample::SampleSpec;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::ValueProblem;
+use crate::values::{self, choice, number, reader, yes_no, Choice, Impute, Search, Threshold};
+
+/// churnscope: churn modelling on your own machine (no data leaves it).
+///
+/// The command line over the same engine the browser page runs, for files too big for a
+/// browser tab and for automation. Results go to standard output (as text, or JSON with
+/// `--format json`); notices and errors go to standard error. The exit code is 1 when a
+/// command fails and 2 for a usage error.
+#[derive(Debug, Parser)]
+#[command(name = "churnscope", version, arg_required_else_help = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Column kinds, missing and distinct counts, and the proposed target.
+    ///
+    /// FILE is delimited text (encoding: UTF-8, UTF-16LE, UTF-16BE, GB18030, Windows-1252,
+    /// and delimiter detected unless given) or a workbook (.xlsx, .xls, .xlsb, .ods; unless
+    /// --sheet, the sheet that looks like the customer table: one with a target candidate,
+    /// then the most rows). A spreadsheet's "Total" row at the end (labelled Total, Sum,
+    /// Grand total, 合计, 总计... with numbers far above every customer's) is left out, with a
+    /// notice on stderr, unless --keep-summary-rows; every command that reads FILE takes
+    /// these four options.
+    Profile(ProfileArgs),
+    /// Trains a model and prints test metrics and timings.
+    ///
+    /// Prints the test metrics (roc_auc, pr_auc, accuracy, precision, recall, f1, log_loss,
+    /// brier) and timings. Models: logistic regression (default; imputed, standardised
+    /// numbers and one-hot categories, fitted on the training rows only), gbdt
+    /// (gradient-boosted trees with LightGBM's defaults, native missing values and
+    /// categories), forest (a random forest of 100 Gini trees), mlp (a neural network with
+    /// one hidden layer of 100, Adam, early stopping). With --test FILE it trains on all of
+    /// FILE and evaluates on the other file, so results compare one to one with other
+    /// libraries on the same split. --split-date COL tests on the latest customers by that
+    /// date column (out of time) instead of a random share, and leaves COL out of the
+    /// features. --cv K chooses the model's hyperparameters (C from 1e-4 to 1e4 for logistic
+    /// regression; leaves, learning rate, leaf size for gbdt; features per split, leaf size
+    /// for forest; width, L2 for mlp) by stratified K-fold cross-validation on the training
+    /// rows, over the whole grid or N random settings of it (--search random:N).
+    /// --calibration and --threshold are fitted on 5-fold out-of-fold scores of the training
+    /// rows; the chosen threshold is saved with the model. --out writes the fitted pipeline
+    /// as JSON.
+    Train(TrainArgs),
+    /// Trains several models on one split and prints them side by side.
+    ///
+    /// As the page's comparison table (default: all four models): test ROC AUC, PR AUC, F1,
+    /// recall, precision, log loss, Brier, fit time and, with --cv K, the K-fold ROC AUC
+    /// (mean and standard deviation; with --search, of the best setting of each model's
+    /// grid), with warnings (suspected leakage, no better than the churn rate, overfitting)
+    /// and the recommended model. --explain adds each model's permutation importance and the
+    /// top reasons of the riskiest test customers.
+    Compare(CompareArgs),
+    /// Plans a retention campaign: the page's step 5 on the command line.
+    ///
+    /// Trains the model on the page's split (test share 0.2, seed 42), finds the most
+    /// profitable number of customers to contact (a kept customer worth --value or their own
+    /// --value-column, a contact costing --cost and keeping --success of the churners it
+    /// reaches, at most --capacity contacts) from the test customers' real outcomes
+    /// projected to the whole file, cuts risk tiers (default: the 80th and 50th percentiles
+    /// of the test scores), scores every customer with their top three reasons, suggests an
+    /// action from the playbook (the built-in e-commerce one, or a JSON file {"rules":
+    /// [{"columns": "days since|recency", "action": "..."}], "fallback": "..."}) and writes
+    /// the action list (CSV or Excel by the extension; in the CSV, cells a spreadsheet would
+    /// run as a formula get a leading apostrophe, the workbook keeps text as it is, never as
+    /// a formula) and the one-file HTML report. Prints the plan and how long each step took.
+    Act(ActArgs),
+    /// Writes the built-in synthetic sample dataset (to standard output without --out).
+    Sample(SampleArgs),
+}
+
+/// FILE, how to read it, and how to print the result: every command that reads a file.
+#[derive(Debug, Args)]
+pub struct FileArgs {
+    /// The customer table: delimited text, or a workbook (.xlsx, .xls, .xlsb, .ods).
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// How to print the result.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = choice::<Format>())]
+    pub format: Format,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// How to read FILE, when detection should not decide.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Reading FILE")]
+pub struct ReadArgs {
+    /// The text encoding: UTF-8, UTF-16LE, UTF-16BE, GB18030 (or GBK), Windows-1252.
+    #[arg(long, value_name = "NAME", value_parser = reader(values::encoding))]
+    pub encoding: Option<TextEncoding>,
+    /// The delimiter: one character, or `tab`.
+    #[arg(long, value_name = "C", value_parser = reader(values::delimiter))]
+    pub delimiter: Option<u8>,
+    /// The workbook's sheet to read (by default the one that looks like the customer table).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// Keep a trailing "Total" row as a customer instead of leaving it out.
+    #[arg(
+        long,
+        value_name = "yes|no",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "yes",
+        value_parser = yes_no()
+    )]
+    pub keep_summary_rows: Option<bool>,
+}
+
+/// Which column is the churn target.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Target")]
+pub struct TargetArgs {
+    /// The churn column (by default the one that looks like it).
+    #[arg(long, value_name = "COL")]
+    pub target: Option<String>,
+    /// The target's value that means "churned".
+    #[arg(long, value_name = "VALUE")]
+    pub positive: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(args_override_self = true, allow_negative_numbers = true)]
+pub struct ProfileArgs {
+    #[command(flatten)]
+    pub input: FileArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(args_override_self = true, allow_negative_numbers = true)]
+pub struct TrainArgs {
+    /// Write the fitted pipeline as JSON to this file.
+    #[arg(long, value_name = "model.json")]
+    pub out: Option<String>,
+    #[command(flatten)]
+    pub input: FileArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub split: SplitArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub tuning: TuningArgs,
+    #[command(flatten)]
+    pub prep: PrepArgs,
+    #[command(flatten)]
+    pub decision: DecisionArgs,
+}
+
+/// Which rows train the model and which test it.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Split")]
+pub struct SplitArgs {
+    /// Columns to leave out of the features.
+    #[arg(long, value_name = "COL,COL", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Train on all of FILE and evaluate on this file instead.
+    #[arg(long, value_name = "TEST")]
+    pub test: Option<String>,
+    /// The share of FILE's customers kept for the test.
+    #[arg(long, value_name = "SHARE", default_value = "0.2", value_parser = number::<f64>())]
+    pub test_fraction: f64,
+    /// Test on the latest customers by this date column (out of time), left out of the features.
+    #[arg(long, value_name = "COL")]
+    pub split_date: Option<String>,
+    /// The seed of the split and of every random step.
+    #[arg(long, default_value = "42", value_parser = number::<u64>())]
+    pub seed: u64,
+}
+
+/// The model and its settings.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Model")]
+pub struct ModelArgs {
+    /// The model to train.
+    #[arg(long, value_name = "MODEL", default_value = "logistic", value_parser = choice::<Model>())]
+    pub model: Model,
+    /// Logistic regression's inverse regularisation strength [default: 1.0].
+    #[arg(long = "c", value_name = "C", value_parser = number::<f64>())]
+    pub c: Option<f64>,
+    /// Logistic regression's penalty: l2, l1 or elasticnet:RATIO (e.g. elasticnet:0.5).
+    #[arg(long, value_name = "PENALTY", value_parser = reader(values::penalty))]
+    pub penalty: Option<Penalty>,
+    /// Weigh the classes (logistic or gbdt): balanced, or NEG:POS (e.g. 1:3).
+    #[arg(long, value_name = "WEIGHTS", value_parser = reader(values::class_weight))]
+    pub class_weight: Option<ClassWeight>,
+    /// Over- or under-sample the training rows to balance the classes.
+    #[arg(long, value_name = "HOW", value_parser = choice::<ResampleArg>())]
+    pub resample: Option<ResampleArg>,
+    /// Stop the trees (gbdt) when 10% of the training rows held out have not improved for ROUNDS trees.
+    #[arg(long, value_name = "ROUNDS", value_parser = number::<usize>())]
+    pub early_stopping: Option<usize>,
+    /// How the boosted trees (gbdt) grow.
+    #[arg(long, value_name = "HOW", value_parser = choice::<GrowthArg>())]
+    pub growth: Option<GrowthArg>,
+    /// Cap the depth of boosted or forest trees.
+    #[arg(long, value_name = "D", value_parser = reader(values::depth))]
+    pub max_depth: Option<usize>,
+}
+
+/// Choosing the hyperparameters by cross-validation.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Cross-validation")]
+pub struct TuningArgs {
+    /// Choose the hyperparameters by stratified K-fold cross-validation on the training rows.
+    #[arg(long, value_name = "K", value_parser = reader(values::folds))]
+    pub cv: Option<usize>,
+    /// The score that chooses (with --cv) [default: roc_auc].
+    #[arg(long, value_name = "SCORE", value_parser = choice::<ScoringArg>())]
+    pub scoring: Option<ScoringArg>,
+    /// The settings tried (with --cv): the whole grid, or random:N settings of it [default: grid].
+    #[arg(long, value_name = "grid|random:N", value_parser = reader(values::search))]
+    pub search: Option<Search>,
+}
+
+/// How the table becomes features.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Preprocessing")]
+pub struct PrepArgs {
+    /// Fill in missing values: median, mean or constant:VALUE.
+    #[arg(long, value_name = "HOW", value_parser = reader(values::impute))]
+    pub impute: Option<Impute>,
+    /// Add a feature saying which values were missing.
+    #[arg(long, num_args = 0..=1, default_missing_value = "yes", value_parser = yes_no())]
+    pub missing_indicator: Option<bool>,
+    /// Levels seen fewer than MIN times (or in a share under MIN when below 1) become one feature.
+    #[arg(long, value_name = "MIN", value_parser = number::<f64>())]
+    pub rare_levels: Option<f64>,
+    /// Reduce the features to K principal components (logistic or mlp).
+    #[arg(long, value_name = "K", value_parser = number::<usize>())]
+    pub pca: Option<usize>,
+}
+
+/// Probabilities and the decision threshold, fitted on out-of-fold scores.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Probabilities and threshold")]
+pub struct DecisionArgs {
+    /// Calibrate the probabilities.
+    #[arg(long, value_name = "METHOD", value_parser = choice::<CalibrationArg>())]
+    pub calibration: Option<CalibrationArg>,
+    /// The threshold: a number (default 0.5), f1, recall:R, precision:P or cost:FP:FN.
+    #[arg(long, value_name = "RULE", value_parser = reader(values::threshold))]
+    pub threshold: Option<Threshold>,
+}
+
+#[derive(Debug, Args)]
+#[command(args_override_self = true, allow_negative_numbers = true)]
+pub struct CompareArgs {
+    /// Columns to leave out of the features.
+    #[arg(long, value_name = "COL,COL", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// The seed of the split and of every random step.
+    #[arg(long, default_value = "42", value_parser = number::<u64>())]
+    pub seed: u64,
+    /// The models to compare [default: logistic,gbdt,forest,mlp].
+    #[arg(long, value_name = "MODEL,MODEL", value_delimiter = ',', value_parser = choice::<Model>())]
+    pub models: Vec<Model>,
+    /// Also score each model by K-fold cross-validation on the training rows.
+    #[arg(long, value_name = "K", value_parser = reader(values::folds))]
+    pub cv: Option<usize>,
+    /// With --cv: search each model's grid and report its best setting.
+    #[arg(long, num_args = 0..=1, default_missing_value = "yes", value_parser = yes_no())]
+    pub search: Option<bool>,
+    /// Balance the classes: class weights, or over- or under-sampling.
+    #[arg(long, value_name = "HOW", value_parser = choice::<BalanceArg>())]
+    pub balance: Option<BalanceArg>,
+    /// Add permutation importance and the riskiest test customers' reasons.
+    #[arg(long, num_args = 0..=1, default_missing_value = "yes", value_parser = yes_no())]
+    pub explain: Option<bool>,
+    #[command(flatten)]
+    pub input: FileArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(args_override_self = true, allow_negative_numbers = true)]
+pub struct ActArgs {
+    /// The model to train.
+    #[arg(long, value_name = "MODEL", default_value = "logistic", value_parser = choice::<Model>())]
+    pub model: Model,
+    /// The playbook, as JSON (by default the built-in e-commerce one).
+    #[arg(long, value_name = "FILE.json")]
+    pub playbook: Option<String>,
+    /// Write the action list: CSV, or Excel for a name ending in .xlsx.
+    #[arg(long, value_name = "actions.csv|actions.xlsx")]
+    pub out: Option<String>,
+    /// Write the one-file HTML report.
+    #[arg(long, value_name = "report.html")]
+    pub report: Option<String>,
+    #[command(flatten)]
+    pub input: FileArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub campaign: CampaignArgs,
+}
+
+/// What a campaign is worth and costs, and the risk tiers.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Campaign")]
+pub struct CampaignArgs {
+    /// What keeping a customer is worth.
+    #[arg(long, value_name = "VALUE", default_value = "200", value_parser = number::<f64>())]
+    pub value: f64,
+    /// The column holding each customer's own value (instead of --value).
+    #[arg(long, value_name = "COL")]
+    pub value_column: Option<String>,
+    /// What one contact costs.
+    #[arg(long, value_name = "COST", default_value = "10", value_parser = number::<f64>())]
+    pub cost: f64,
+    /// The share of contacted churners the contact keeps.
+    #[arg(long, value_name = "RATE", default_value = "0.3", value_parser = number::<f64>())]
+    pub success: f64,
+    /// At most this many contacts.
+    #[arg(long, value_name = "N", value_parser = number::<usize>())]
+    pub capacity: Option<usize>,
+    /// The churn probability from which a customer is high risk [default: the test scores' 80th percentile].
+    #[arg(long, value_name = "P", value_parser = number::<f64>())]
+    pub high: Option<f64>,
+    /// The churn probability from which a customer is medium risk [default: the test scores' 50th percentile].
+    #[arg(long, value_name = "P", value_parser = number::<f64>())]
+    pub medium: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+#[command(args_override_self = true)]
+pub struct SampleArgs {
+    /// The number of customers.
+    #[arg(long, default_value_t = SampleSpec::default().customers, value_parser = number::<usize>())]
+    pub rows: usize,
+    /// The seed of the generator.
+    #[arg(long, default_value_t = SampleSpec::default().seed, value_parser = number::<u64>())]
+    pub seed: u64,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<String>,
+}
+
+/// `--format`: how a command prints its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Lines for people.
+    Text,
+    /// One JSON document for programs.
+    Json,
+}
+
+impl Choice for Format {}
+
+/// `--model` and `--models`: the four models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Model {
+    /// Logistic regression: imputed, standardised numbers and one-hot categories.
+    Logistic,
+    /// Gradient-boosted trees with LightGBM's defaults, native missing values and categories.
+    Gbdt,
+    /// A random forest of 100 Gini trees.
+    Forest,
+    /// A neural network with one hidden layer of 100, Adam, early stopping.
+    Mlp,
+}
+
+impl Choice for Model {
+    fn unknown(value: &str, choices: String) -> ValueProblem {
+        ValueProblem::UnknownModel {
+            value: value.to_string(),
+            choices,
+        }
+    }
+}
+
+impl From<Model> for ModelKind {
+    fn from(model: Model) -> Self {
+        match model {
+            Model::Logistic => ModelKind::Logistic,
+            Model::Gbdt => ModelKind::Gbdt,
+            Model::Forest => ModelKind::Forest,
+            Model::Mlp => ModelKind::Mlp,
+        }
+    }
+}
+
+/// `--resample`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResampleArg {
+    /// Draw minority rows again until both classes are as many.
+    Over,
+    /// Keep a random subset of the majority rows as large as the minority.
+    Under,
+}
+
+impl Choice for ResampleArg {}
+
+impl From<ResampleArg> for Resample {
+    fn from(how: ResampleArg) -> Self {
+        match how {
+            ResampleArg::Over => Resample::Over,
+            ResampleArg::Under => Resample::Under,
+        }
+    }
+}
+
+/// `--growth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GrowthArg {
+    /// The leaf whose best split gains most, wherever it is (LightGBM's default).
+    Leaf,
+    /// Level by level.
+    Depth,
+}
+
+impl Choice for GrowthArg {}
+
+impl From<GrowthArg> for Growth {
+    fn from(how: GrowthArg) -> Self {
+        match how {
+            GrowthArg::Leaf => Growth::LeafWise,
+            GrowthArg::Depth => Growth::DepthWise,
+        }
+    }
+}
+
+/// `--scoring`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScoringArg {
+    /// Area under the ROC curve.
+    #[value(name = "roc_auc")]
+    RocAuc,
+    /// Area under the precision-recall curve.
+    #[value(name = "pr_auc")]
+    PrAuc,
+}
+
+impl Choice for ScoringArg {}
+
+impl From<ScoringArg> for Scoring {
+    fn from(score: ScoringArg) -> Self {
+        match score {
+            ScoringArg::RocAuc => Scoring::RocAuc,
+            ScoringArg::PrAuc => Scoring::PrAuc,
+        }
+    }
+}
+
+/// `--calibration`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CalibrationArg {
+    /// A two-parameter sigmoid of the score (smooth, needs few rows).
+    Platt,
+    /// A non-decreasing piecewise-linear map (flexible, needs more rows).
+    Isotonic,
+}
+
+impl Choice for CalibrationArg {}
+
+impl From<CalibrationArg> for CalibrationMethod {
+    fn from(method: CalibrationArg) -> Self {
+        match method {
+            CalibrationArg::Platt => CalibrationMethod::Platt,
+            CalibrationArg::Isotonic => CalibrationMethod::Isotonic,
+        }
+    }
+}
+
+/// `compare --balance`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BalanceArg {
+    /// Balanced class weights (the forest and the network draw minority rows again instead).
+    Weights,
+    /// Random oversampling of the minority class.
+    Over,
+    /// Random undersampling of the majority class.
+    Under,
+}
+
+impl Choice for BalanceArg {}
+
+impl From<BalanceArg> for Balance {
+    fn from(how: BalanceArg) -> Self {
+        match how {
+            BalanceArg::Weights => Balance::Weights,
+            BalanceArg::Over => Balance::Over,
+            BalanceArg::Under => Balance::Under,
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! One module a command: `run` takes the parsed arguments, runs the engine and returns what
+//! it found, for [`crate::print`] to write.
+
+pub mod act;
+pub mod compare;
+pub mod profile;
+pub mod sample;
+pub mod train;
