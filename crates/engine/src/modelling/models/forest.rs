@@ -54,7 +54,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::treeshap::{add_shap, expected_value, PathTree};
-use super::{check_training_data_where, ModelError, Progress, Result};
+use super::{check_training_data_where, ModelError, Progress, Result, TreeDefect};
 use crate::evaluating::metrics::{roc_auc, LOG_LOSS_EPS};
 use crate::modelling::preprocessing::Matrix;
 use crate::rng::Rng;
@@ -458,9 +458,9 @@ impl Tree {
     }
 
     /// Why the tree cannot score rows of `n_features` features, if it cannot.
-    fn check(&self, n_features: usize) -> std::result::Result<(), String> {
+    fn check(&self, n_features: usize) -> std::result::Result<(), TreeDefect> {
         if self.nodes.is_empty() {
-            return Err("no nodes".to_string());
+            return Err(TreeDefect::NoNodes);
         }
         for (i, node) in self.nodes.iter().enumerate() {
             if node.is_leaf() {
@@ -473,11 +473,13 @@ impl Tree {
                 || left >= self.nodes.len()
                 || right >= self.nodes.len()
             {
-                return Err(format!(
-                    "node {i} splits feature {} into nodes {left} and {right} of {}",
-                    node.feature,
-                    self.nodes.len()
-                ));
+                return Err(TreeDefect::SplitOutOfPlace {
+                    node: i,
+                    feature: node.feature as usize,
+                    left,
+                    right,
+                    nodes: self.nodes.len(),
+                });
             }
         }
         Ok(())

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::matrix::Matrix;
+
 /// One feature's bin of every training row.
 pub(super) enum BinColumn {
     Byte(Vec<u8>),
@@ -16,6 +18,55 @@ impl BinColumn {
             BinColumn::Wide(v) => v[row],
         }
     }
+}
+
+/// Each feature's bin mapper, learnt from its column of `x` (`categorical[j]` marks
+/// category codes).
+pub(super) fn bin_mappers(
+    x: &Matrix,
+    categorical: &[bool],
+    max_bin: usize,
+    min_data_in_bin: usize,
+) -> Vec<FeatureBins> {
+    (0..x.cols)
+        .map(|j| {
+            let column: Vec<f64> = (0..x.rows).map(|i| x.data[i * x.cols + j]).collect();
+            if categorical[j] {
+                FeatureBins::categorical(&column, max_bin, min_data_in_bin)
+            } else {
+                FeatureBins::numeric(&column, max_bin, min_data_in_bin)
+            }
+        })
+        .collect()
+}
+
+/// The bin index of every cell of `x`, feature-major, a byte each where 256 bins suffice.
+pub(super) fn bin_columns(x: &Matrix, features: &[FeatureBins]) -> Vec<BinColumn> {
+    features
+        .iter()
+        .enumerate()
+        .map(|(j, f)| {
+            let bins = (0..x.rows).map(|i| f.bin_of(x.data[i * x.cols + j]));
+            if f.n_bins() <= 256 {
+                BinColumn::Byte(bins.map(|b| b as u8).collect())
+            } else {
+                BinColumn::Wide(bins.collect())
+            }
+        })
+        .collect()
+}
+
+/// The bins of each row of `x`, row-major (for scoring held-out rows).
+pub(super) fn bin_rows(features: &[FeatureBins], x: &Matrix) -> Vec<Vec<u32>> {
+    (0..x.rows)
+        .map(|i| {
+            features
+                .iter()
+                .enumerate()
+                .map(|(j, f)| f.bin_of(x.data[i * x.cols + j]))
+                .collect()
+        })
+        .collect()
 }
 
 /// How a feature's values map to bins (the last bin is for missing values).

@@ -3,12 +3,13 @@
 //! (thresholds on numeric features, level sets on categorical ones).
 
 use super::binning::{BinColumn, FeatureBins};
-use super::histogram::{histograms, subtract, Bin};
+use super::histogram::{child_histograms, histograms, Bin};
 use super::tree::{Child, Node, Rule, Tree};
 use super::{GbdtParams, Growth};
 
 impl GbdtParams {
-    /// Grows one tree leaf-wise on the current gradients.
+    /// Grows one tree on the current gradients, splitting leaves in the order of
+    /// [`Growth`] until `num_leaves` or no leaf gains from a split.
     pub(super) fn grow(
         &self,
         features: &[FeatureBins],
@@ -16,71 +17,21 @@ impl GbdtParams {
         grad: &[f64],
         hess: &[f64],
     ) -> Grown {
-        let all: Vec<u32> = (0..grad.len() as u32).collect();
-        let root_hist = histograms(features, binned, &all, grad, hess);
-        let (g, h) = all.iter().fold((0.0, 0.0), |(g, h), &r| {
-            (g + grad[r as usize], h + hess[r as usize])
-        });
-        let mut leaves = vec![Leaf {
-            rows: all,
-            hist: root_hist,
-            sum_grad: g,
-            sum_hess: h,
-            output: leaf_output(g, h, self.lambda_l2),
-            depth: 0,
-            node: None,
-            best: None,
-        }];
-        leaves[0].best = self.best_split(features, &leaves[0]);
+        let data = Gradients {
+            features,
+            binned,
+            grad,
+            hess,
+        };
+        let mut leaves = vec![self.root_leaf(&data)];
         let mut nodes: Vec<Node> = Vec::new();
         let mut internal_count: Vec<u32> = Vec::new();
         while leaves.len() < self.num_leaves {
-            let Some((index, _, _)) = leaves
-                .iter()
-                .enumerate()
-                .filter_map(|(i, l)| l.best.as_ref().map(|b| (i, b.gain, l.depth)))
-                .filter(|&(_, gain, _)| gain > 0.0)
-                .fold(
-                    None,
-                    |best: Option<(usize, f64, usize)>, (i, gain, depth)| {
-                        let better = match best {
-                            None => true,
-                            Some((_, g, d)) => match self.growth {
-                                Growth::LeafWise => gain > g,
-                                Growth::DepthWise => depth < d || (depth == d && gain > g),
-                            },
-                        };
-                        if better {
-                            Some((i, gain, depth))
-                        } else {
-                            best
-                        }
-                    },
-                )
-            else {
+            let Some(index) = self.next_leaf(&leaves) else {
                 break;
             };
             let split = leaves[index].best.take().expect("chosen leaf has a split");
             let parent = &leaves[index];
-            let column = &binned[split.feature];
-            let (left_rows, right_rows): (Vec<u32>, Vec<u32>) = parent
-                .rows
-                .iter()
-                .partition(|&&r| split.rule.goes_left(column.get(r as usize)));
-            // Histogram of the smaller child by scanning, the larger by subtraction.
-            let (small, large_is_left) = if left_rows.len() <= right_rows.len() {
-                (&left_rows, false)
-            } else {
-                (&right_rows, true)
-            };
-            let small_hist = histograms(features, binned, small, grad, hess);
-            let large_hist = subtract(&parent.hist, &small_hist);
-            let (left_hist, right_hist) = if large_is_left {
-                (large_hist, small_hist)
-            } else {
-                (small_hist, large_hist)
-            };
-            let depth = parent.depth + 1;
             // The parent becomes an internal node; its place in its own parent is patched.
             let node_index = nodes.len();
             nodes.push(Node {
@@ -90,34 +41,10 @@ impl GbdtParams {
                 right: Child::Leaf(0),
             });
             internal_count.push(parent.rows.len() as u32);
-            if let Some((p, is_left)) = parent.node {
-                let slot = if is_left {
-                    &mut nodes[p].left
-                } else {
-                    &mut nodes[p].right
-                };
-                *slot = Child::Node(node_index);
+            if let Some(hook) = parent.node {
+                *child_slot(&mut nodes, hook) = Child::Node(node_index);
             }
-            let left = Leaf {
-                rows: left_rows,
-                hist: left_hist,
-                sum_grad: split.left_grad,
-                sum_hess: split.left_hess,
-                output: split.left_output,
-                depth,
-                node: Some((node_index, true)),
-                best: None,
-            };
-            let right = Leaf {
-                rows: right_rows,
-                hist: right_hist,
-                sum_grad: parent.sum_grad - split.left_grad,
-                sum_hess: parent.sum_hess - split.left_hess,
-                output: split.right_output,
-                depth,
-                node: Some((node_index, false)),
-                best: None,
-            };
+            let (left, right) = Self::children(&data, parent, &split, node_index);
             leaves[index] = left;
             leaves.push(right);
             let right_index = leaves.len() - 1;
@@ -130,15 +57,98 @@ impl GbdtParams {
                 };
             }
         }
-        // Leaf numbers: position in `leaves`; point the nodes at them.
+        self.finish(leaves, nodes, internal_count)
+    }
+
+    /// The leaf of all rows, with its best split.
+    fn root_leaf(&self, data: &Gradients) -> Leaf {
+        let all: Vec<u32> = (0..data.grad.len() as u32).collect();
+        let hist = data.histograms(&all);
+        let (g, h) = all.iter().fold((0.0, 0.0), |(g, h), &r| {
+            (g + data.grad[r as usize], h + data.hess[r as usize])
+        });
+        let mut root = Leaf {
+            rows: all,
+            hist,
+            sum_grad: g,
+            sum_hess: h,
+            output: leaf_output(g, h, self.lambda_l2),
+            depth: 0,
+            node: None,
+            best: None,
+        };
+        root.best = self.best_split(data.features, &root);
+        root
+    }
+
+    /// The leaf to split next, in the order of [`Growth`]; `None` when no split gains.
+    fn next_leaf(&self, leaves: &[Leaf]) -> Option<usize> {
+        leaves
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.best.as_ref().map(|b| (i, b.gain, l.depth)))
+            .filter(|&(_, gain, _)| gain > 0.0)
+            .fold(
+                None,
+                |best: Option<(usize, f64, usize)>, (i, gain, depth)| {
+                    let better = match best {
+                        None => true,
+                        Some((_, g, d)) => match self.growth {
+                            Growth::LeafWise => gain > g,
+                            Growth::DepthWise => depth < d || (depth == d && gain > g),
+                        },
+                    };
+                    if better {
+                        Some((i, gain, depth))
+                    } else {
+                        best
+                    }
+                },
+            )
+            .map(|(i, _, _)| i)
+    }
+
+    /// The two leaves that `split` makes of `parent`, hanging from node `node_index`.
+    fn children(data: &Gradients, parent: &Leaf, split: &Split, node_index: usize) -> (Leaf, Leaf) {
+        let column = &data.binned[split.feature];
+        let (left_rows, right_rows): (Vec<u32>, Vec<u32>) = parent
+            .rows
+            .iter()
+            .partition(|&&r| split.rule.goes_left(column.get(r as usize)));
+        let (left_hist, right_hist) =
+            child_histograms(&parent.hist, &left_rows, &right_rows, |rows| {
+                data.histograms(rows)
+            });
+        let depth = parent.depth + 1;
+        let left = Leaf {
+            rows: left_rows,
+            hist: left_hist,
+            sum_grad: split.left_grad,
+            sum_hess: split.left_hess,
+            output: split.left_output,
+            depth,
+            node: Some((node_index, true)),
+            best: None,
+        };
+        let right = Leaf {
+            rows: right_rows,
+            hist: right_hist,
+            sum_grad: parent.sum_grad - split.left_grad,
+            sum_hess: parent.sum_hess - split.left_hess,
+            output: split.right_output,
+            depth,
+            node: Some((node_index, false)),
+            best: None,
+        };
+        (left, right)
+    }
+
+    /// The tree of the final leaves (numbered by their position in `leaves`), with leaf
+    /// values scaled by the learning rate.
+    fn finish(&self, leaves: Vec<Leaf>, mut nodes: Vec<Node>, internal_count: Vec<u32>) -> Grown {
         for (i, leaf) in leaves.iter().enumerate() {
-            if let Some((p, is_left)) = leaf.node {
-                let slot = if is_left {
-                    &mut nodes[p].left
-                } else {
-                    &mut nodes[p].right
-                };
-                *slot = Child::Leaf(i);
+            if let Some(hook) = leaf.node {
+                *child_slot(&mut nodes, hook) = Child::Leaf(i);
             }
         }
         let values = leaves
@@ -398,4 +408,28 @@ struct Split {
     left_hess: f64,
     left_output: f64,
     right_output: f64,
+}
+
+/// What one tree is grown on: each feature's bins and the rows' current gradients.
+struct Gradients<'a> {
+    features: &'a [FeatureBins],
+    binned: &'a [BinColumn],
+    grad: &'a [f64],
+    hess: &'a [f64],
+}
+
+impl Gradients<'_> {
+    /// Per-feature histograms of `rows`.
+    fn histograms(&self, rows: &[u32]) -> Vec<Vec<Bin>> {
+        histograms(self.features, self.binned, rows, self.grad, self.hess)
+    }
+}
+
+/// The child field of node `hook.0` on its left (`hook.1`) or right side.
+fn child_slot(nodes: &mut [Node], (node, is_left): (usize, bool)) -> &mut Child {
+    if is_left {
+        &mut nodes[node].left
+    } else {
+        &mut nodes[node].right
+    }
 }

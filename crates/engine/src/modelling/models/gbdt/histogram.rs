@@ -53,7 +53,7 @@ fn accumulate<T: Copy + Into<u32>>(
     }
 }
 
-pub(super) fn subtract(parent: &[Vec<Bin>], child: &[Vec<Bin>]) -> Vec<Vec<Bin>> {
+fn subtract(parent: &[Vec<Bin>], child: &[Vec<Bin>]) -> Vec<Vec<Bin>> {
     parent
         .iter()
         .zip(child)
@@ -68,4 +68,23 @@ pub(super) fn subtract(parent: &[Vec<Bin>], child: &[Vec<Bin>]) -> Vec<Vec<Bin>>
                 .collect()
         })
         .collect()
+}
+
+/// The histograms of a split's two children: the smaller child's by scanning its rows with
+/// `scan`, the larger's by subtracting that from the parent's.
+pub(super) fn child_histograms(
+    parent: &[Vec<Bin>],
+    left_rows: &[u32],
+    right_rows: &[u32],
+    scan: impl Fn(&[u32]) -> Vec<Vec<Bin>>,
+) -> (Vec<Vec<Bin>>, Vec<Vec<Bin>>) {
+    if left_rows.len() <= right_rows.len() {
+        let left = scan(left_rows);
+        let right = subtract(parent, &left);
+        (left, right)
+    } else {
+        let right = scan(right_rows);
+        let left = subtract(parent, &right);
+        (left, right)
+    }
 }

@@ -41,7 +41,7 @@ use super::treeshap::{add_shap, expected_value};
 use super::{ClassWeight, ModelError, Progress, Result};
 use crate::modelling::preprocessing::Matrix;
 use crate::modelling::split::stratified_split;
-use binning::{BinColumn, FeatureBins};
+use binning::{bin_columns, bin_mappers, bin_rows, FeatureBins};
 
 /// Settings of [`FittedGbdt`]; see the module text for the defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -207,6 +207,7 @@ impl GbdtParams {
         self.fit_with_validation(&fit_x, categorical, &fit_y, Some(validation), progress)
     }
 
+    /// Boosts on `x`, stopping early on the held-out `validation` rows when given.
     fn fit_with_validation(
         &self,
         x: &Matrix,
@@ -216,29 +217,8 @@ impl GbdtParams {
         mut progress: impl FnMut(Progress) -> bool,
     ) -> Result<FittedGbdt> {
         let n = x.rows;
-        let features: Vec<FeatureBins> = (0..x.cols)
-            .map(|j| {
-                let column: Vec<f64> = (0..n).map(|i| x.data[i * x.cols + j]).collect();
-                if categorical[j] {
-                    FeatureBins::categorical(&column, self.max_bin, self.min_data_in_bin)
-                } else {
-                    FeatureBins::numeric(&column, self.max_bin, self.min_data_in_bin)
-                }
-            })
-            .collect();
-        // Bin index of every cell, feature-major, a byte each where 256 bins suffice.
-        let binned: Vec<BinColumn> = features
-            .iter()
-            .enumerate()
-            .map(|(j, f)| {
-                let bins = (0..n).map(|i| f.bin_of(x.data[i * x.cols + j]));
-                if f.n_bins() <= 256 {
-                    BinColumn::Byte(bins.map(|b| b as u8).collect())
-                } else {
-                    BinColumn::Wide(bins.collect())
-                }
-            })
-            .collect();
+        let features = bin_mappers(x, categorical, self.max_bin, self.min_data_in_bin);
+        let binned = bin_columns(x, &features);
         let weights = self.class_weight.sample_weights(y)?;
         let weight = |i: usize| weights.as_ref().map_or(1.0, |w| w[i]);
         let total_weight = weights.as_ref().map_or(n as f64, |w| w.iter().sum());
@@ -250,20 +230,7 @@ impl GbdtParams {
         let mut grad = vec![0.0; n];
         let mut hess = vec![0.0; n];
         let mut trees = Vec::with_capacity(self.n_trees);
-        // Validation rows, binned once; their scores follow the trees as they are added.
-        let mut validation = validation.map(|(vx, vy)| {
-            let bins: Vec<Vec<u32>> = (0..vx.rows)
-                .map(|i| {
-                    features
-                        .iter()
-                        .enumerate()
-                        .map(|(j, f)| f.bin_of(vx.data[i * vx.cols + j]))
-                        .collect()
-                })
-                .collect();
-            (bins, vy, vec![init; vx.rows])
-        });
-        let mut best: Option<(usize, f64)> = None;
+        let mut validation = validation.map(|(vx, vy)| HeldOut::new(&features, &vx, vy, init));
         for t in 0..self.n_trees {
             for i in 0..n {
                 let p = sigmoid(score[i]);
@@ -285,18 +252,9 @@ impl GbdtParams {
                 .map(|i| weight(i) * (softplus(score[i]) - f64::from(y[i]) * score[i]))
                 .sum::<f64>()
                 / total_weight;
-            let mut stop = false;
-            if let Some((bins, vy, vscore)) = validation.as_mut() {
-                for (b, s) in bins.iter().zip(vscore.iter_mut()) {
-                    *s += tree.tree.value(b);
-                }
-                let vloss = mean_log_loss(vy, vscore);
-                match best {
-                    Some((_, b)) if vloss >= b => {}
-                    _ => best = Some((t + 1, vloss)),
-                }
-                stop = best.is_some_and(|(at, _)| t + 1 - at >= self.rounds_or_max());
-            }
+            let stop = validation
+                .as_mut()
+                .is_some_and(|v| v.add_tree(&tree.tree, t + 1, self.rounds_or_max()));
             trees.push(tree.tree);
             if !progress(Progress {
                 iteration: t + 1,
@@ -309,6 +267,7 @@ impl GbdtParams {
                 break;
             }
         }
+        let best = validation.and_then(|v| v.best);
         if let Some((at, _)) = best {
             trees.truncate(at);
         }
@@ -322,6 +281,41 @@ impl GbdtParams {
 
     fn rounds_or_max(&self) -> usize {
         self.early_stopping.map_or(usize::MAX, |e| e.rounds)
+    }
+}
+
+/// Held-out rows for early stopping: their bins, labels and running raw scores, and the
+/// number of trees with the lowest log loss so far, with that loss.
+struct HeldOut {
+    bins: Vec<Vec<u32>>,
+    labels: Vec<u8>,
+    scores: Vec<f64>,
+    best: Option<(usize, f64)>,
+}
+
+impl HeldOut {
+    /// Bins the rows of `x` once; their scores start at `init`.
+    fn new(features: &[FeatureBins], x: &Matrix, labels: Vec<u8>, init: f64) -> Self {
+        HeldOut {
+            bins: bin_rows(features, x),
+            labels,
+            scores: vec![init; x.rows],
+            best: None,
+        }
+    }
+
+    /// Adds the `trees`-th tree to the scores; whether `rounds` trees have passed since the
+    /// best log loss.
+    fn add_tree(&mut self, tree: &Tree, trees: usize, rounds: usize) -> bool {
+        for (b, s) in self.bins.iter().zip(self.scores.iter_mut()) {
+            *s += tree.value(b);
+        }
+        let loss = mean_log_loss(&self.labels, &self.scores);
+        match self.best {
+            Some((_, b)) if loss >= b => {}
+            _ => self.best = Some((trees, loss)),
+        }
+        self.best.is_some_and(|(at, _)| trees - at >= rounds)
     }
 }
 
@@ -823,6 +817,27 @@ mod tests {
         assert_eq!(old.predict_proba(&x), m.predict_proba(&x));
         assert!(old.shap_values(&x).is_none());
         assert!(m.shap_values(&x).is_some());
+    }
+
+    #[test]
+    fn check_names_the_tree_and_node_that_is_out_of_place() {
+        let (x, y) = weighted_toy();
+        let params = GbdtParams {
+            n_trees: 2,
+            ..GbdtParams::default()
+        };
+        let mut m = params.fit(&x, &[false, false], &y, |_| true).expect("fit");
+        assert_eq!(m.check(2), Ok(()));
+        let leaves = m.trees[1].leaves.len();
+        let nodes = m.trees[1].nodes.len();
+        m.trees[1].nodes[0].left = Child::Leaf(leaves);
+        assert_eq!(
+            m.check(2).expect_err("damaged").to_string(),
+            format!(
+                "the model is inconsistent: tree 1: node 0 points to Leaf({leaves}) of {nodes} \
+                 nodes and {leaves} leaves"
+            )
+        );
     }
 
     /// Speed of `shap_values`, printed (run with `--release --ignored --nocapture`).

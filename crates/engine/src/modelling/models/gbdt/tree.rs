@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::super::treeshap::PathTree;
+use super::super::TreeDefect;
 
 /// Which way a row goes at a node, from its bin.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,25 +72,30 @@ pub struct Tree {
 
 impl Tree {
     /// Why the tree cannot score rows of `n_features` features, if it cannot.
-    pub(super) fn check(&self, n_features: usize) -> std::result::Result<(), String> {
+    pub(super) fn check(&self, n_features: usize) -> Result<(), TreeDefect> {
         if self.nodes.is_empty() && self.leaves.is_empty() {
-            return Err("no leaves".to_string());
+            return Err(TreeDefect::NoLeaves);
         }
         for (i, node) in self.nodes.iter().enumerate() {
             if node.feature >= n_features {
-                return Err(format!("node {i} splits feature {}", node.feature));
+                return Err(TreeDefect::FeatureOutOfRange {
+                    node: i,
+                    feature: node.feature,
+                });
             }
-            for child in [&node.left, &node.right] {
-                let fits = match *child {
-                    Child::Node(j) => j > i && j < self.nodes.len(),
-                    Child::Leaf(j) => j < self.leaves.len(),
+            for child in [node.left, node.right] {
+                let (fits, to_leaf, j) = match child {
+                    Child::Node(j) => (j > i && j < self.nodes.len(), false, j),
+                    Child::Leaf(j) => (j < self.leaves.len(), true, j),
                 };
                 if !fits {
-                    return Err(format!(
-                        "node {i} points to {child:?} of {} nodes and {} leaves",
-                        self.nodes.len(),
-                        self.leaves.len()
-                    ));
+                    return Err(TreeDefect::ChildOutOfPlace {
+                        node: i,
+                        to_leaf,
+                        child: j,
+                        nodes: self.nodes.len(),
+                        leaves: self.leaves.len(),
+                    });
                 }
             }
         }
