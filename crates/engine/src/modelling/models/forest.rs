@@ -39,6 +39,7 @@
 //!
 //! ```
 //! use crate::modelling::models::ForestParams;
+//! use crate::matrix::MatrixExt;
 //! use crate::modelling::preprocessing::Matrix;
 //! let x = Matrix::from_rows(&(0..40).map(|i| vec![f64::from(i % 10)]).collect::<Vec<_>>());
 //! let y: Vec<u8> = (0..40).map(|i| u8::from(i % 10 >= 6)).collect();
@@ -56,6 +57,7 @@ use serde::{Deserialize, Serialize};
 use super::treeshap::{add_shap, expected_value, PathTree};
 use super::{check_training_data_where, ModelError, Progress, Result, TreeDefect};
 use crate::evaluating::metrics::{roc_auc, LOG_LOSS_EPS};
+use crate::matrix::{standard_layout, MatrixExt};
 use crate::modelling::preprocessing::Matrix;
 use crate::rng::Rng;
 
@@ -217,6 +219,9 @@ impl ForestParams {
         mut progress: impl FnMut(Progress) -> bool,
     ) -> Result<FittedForest> {
         self.check()?;
+        let x = standard_layout(x);
+        check_training_data_where(&x, y, |v| v.is_finite() || v.is_nan())?;
+        let x = x.row_major();
         if categorical.len() != x.cols {
             return Err(ModelError::InvalidParameter(format!(
                 "{} categorical flags for {} features",
@@ -224,7 +229,6 @@ impl ForestParams {
                 x.cols
             )));
         }
-        check_training_data_where(x, y, |v| v.is_finite() || v.is_nan())?;
         let (n, d) = (x.rows, x.cols);
         let features: Vec<BinnedFeature> = (0..d)
             .map(|j| BinnedFeature::new((0..n).map(|i| x.data[i * d + j]), self.max_bin))
@@ -339,6 +343,8 @@ impl FittedForest {
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
         // Tree by tree, so each (possibly large) tree stays in cache while every row
         // passes through it.
+        let x = standard_layout(x);
+        let x = x.row_major();
         let mut sum = vec![0.0; x.rows];
         for tree in &self.trees {
             for (i, s) in sum.iter_mut().enumerate() {
@@ -386,6 +392,8 @@ impl FittedForest {
         let k = self.trees.len().max(1) as f64;
         let expected = self.trees.iter().map(expected_value).sum::<f64>() / k;
         let mut path = Vec::new();
+        let x = standard_layout(x);
+        let x = x.row_major();
         let rows = (0..x.rows)
             .map(|i| {
                 let mut phi = vec![0.0; d + 1];

@@ -31,6 +31,7 @@
 //!
 //! ```
 //! use crate::modelling::models::MlpParams;
+//! use crate::matrix::MatrixExt;
 //! use crate::modelling::preprocessing::Matrix;
 //! let rows: Vec<Vec<f64>> = (0..40).map(|i| vec![f64::from(i % 10) / 10.0]).collect();
 //! let y: Vec<u8> = (0..40).map(|i| u8::from(i % 10 >= 5)).collect();
@@ -53,6 +54,7 @@ use serde::{Deserialize, Serialize};
 
 use super::logistic::{sigmoid, softplus};
 use super::{check_training_data, ModelError, Progress, Result};
+use crate::matrix::{standard_layout, MatrixExt};
 use crate::modelling::preprocessing::Matrix;
 use crate::rng::Rng;
 
@@ -296,9 +298,11 @@ impl MlpParams {
         mut progress: impl FnMut(Progress) -> bool,
     ) -> Result<FittedMlp> {
         self.check()?;
-        check_training_data(x, y)?;
+        let x = standard_layout(x);
+        check_training_data(&x, y)?;
+        let cells = x.row_major();
         let mut rng = Rng::new(self.seed);
-        let mut layers = self.initial_layers(x.cols, &mut rng);
+        let mut layers = self.initial_layers(cells.cols, &mut rng);
 
         let (train_rows, validation) = if self.early_stopping {
             let (train, val) = stratified_split(y, self.validation_fraction, &mut rng);
@@ -312,7 +316,7 @@ impl MlpParams {
             let yv: Vec<u8> = val.iter().map(|&i| y[i]).collect();
             (train, Some((xv, yv)))
         } else {
-            ((0..x.rows).collect(), None)
+            ((0..cells.rows).collect(), None)
         };
 
         let n_train = train_rows.len();
@@ -330,7 +334,7 @@ impl MlpParams {
             self.beta2,
             self.epsilon,
         );
-        let mut xb = vec![0.0; batch * x.cols];
+        let mut xb = vec![0.0; batch * cells.cols];
         let mut yb = vec![0u8; batch];
 
         let mut best = f64::INFINITY;
@@ -348,14 +352,14 @@ impl MlpParams {
             for chunk in order.chunks(batch) {
                 let m = chunk.len();
                 for (b, &i) in chunk.iter().enumerate() {
-                    xb[b * x.cols..(b + 1) * x.cols].copy_from_slice(x.row(i));
+                    xb[b * cells.cols..(b + 1) * cells.cols].copy_from_slice(cells.row(i));
                     yb[b] = y[i];
                 }
                 let loss = loss_and_gradients(
                     &layers,
                     self.activation,
                     self.alpha,
-                    &xb[..m * x.cols],
+                    &xb[..m * cells.cols],
                     &yb[..m],
                     &mut workspace,
                     &mut grads,
@@ -576,6 +580,7 @@ fn forward(
 /// Output logits of every row of `x`, computed in blocks of 256 contiguous rows.
 fn logits(layers: &[Layer], activation: Activation, x: &Matrix) -> Vec<f64> {
     const BLOCK: usize = 256;
+    let x = x.row_major();
     let mut workspace = Workspace::new(layers, BLOCK.min(x.rows));
     let mut z = Vec::with_capacity(x.rows);
     let mut start = 0;
@@ -776,11 +781,13 @@ impl FittedMlp {
     /// If `x` does not have as many columns as the training features.
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
         let inputs = self.layers.first().map_or(0, |l| l.inputs);
+        let x = standard_layout(x);
         assert_eq!(
-            x.cols, inputs,
+            x.ncols(),
+            inputs,
             "the network was trained on {inputs} features"
         );
-        logits(&self.layers, self.activation, x)
+        logits(&self.layers, self.activation, &x)
             .into_iter()
             .map(sigmoid)
             .collect()
@@ -882,11 +889,7 @@ mod tests {
             loss_curve: vec![],
             validation_curve: vec![],
         };
-        let x = Matrix {
-            rows: 6,
-            cols: 2,
-            data: x,
-        };
+        let x = crate::matrix::from_row_major(6, 2, x);
         assert_close(&model.predict_proba(&x), proba, 1e-12, "predict_proba");
     }
 
@@ -1217,7 +1220,7 @@ mod tests {
             );
         }
         let mut nan = x.clone();
-        nan.data[5] = f64::NAN;
+        nan[[2, 1]] = f64::NAN;
         assert!(matches!(
             MlpParams::new().fit(&nan, &y, |_| true),
             Err(ModelError::NonFinite {

@@ -11,7 +11,7 @@ pub(crate) mod treeshap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::matrix::Matrix;
+use crate::matrix::{Matrix, MatrixExt};
 pub use forest::{FittedForest, ForestParams};
 pub use gbdt::{FittedGbdt, GbdtParams};
 pub use logistic::{FittedLogisticRegression, LogisticRegressionParams, Penalty};
@@ -186,6 +186,7 @@ pub(crate) fn check_training_data_where(
     y: &[u8],
     acceptable: impl Fn(f64) -> bool,
 ) -> Result<()> {
+    let x = x.row_major();
     if x.rows != y.len() {
         return Err(ModelError::MismatchedShapes(x.rows, y.len()));
     }

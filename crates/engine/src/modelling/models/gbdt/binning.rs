@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::matrix::Matrix;
+use crate::matrix::{Matrix, MatrixExt};
 
 /// One feature's bin of every training row.
 pub(super) enum BinColumn {
@@ -28,6 +28,7 @@ pub(super) fn bin_mappers(
     max_bin: usize,
     min_data_in_bin: usize,
 ) -> Vec<FeatureBins> {
+    let x = x.row_major();
     (0..x.cols)
         .map(|j| {
             let column: Vec<f64> = (0..x.rows).map(|i| x.data[i * x.cols + j]).collect();
@@ -42,6 +43,7 @@ pub(super) fn bin_mappers(
 
 /// The bin index of every cell of `x`, feature-major, a byte each where 256 bins suffice.
 pub(super) fn bin_columns(x: &Matrix, features: &[FeatureBins]) -> Vec<BinColumn> {
+    let x = x.row_major();
     features
         .iter()
         .enumerate()
@@ -58,6 +60,7 @@ pub(super) fn bin_columns(x: &Matrix, features: &[FeatureBins]) -> Vec<BinColumn
 
 /// The bins of each row of `x`, row-major (for scoring held-out rows).
 pub(super) fn bin_rows(features: &[FeatureBins], x: &Matrix) -> Vec<Vec<u32>> {
+    let x = x.row_major();
     (0..x.rows)
         .map(|i| {
             features

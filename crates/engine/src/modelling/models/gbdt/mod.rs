@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use super::check_training_data;
 use super::treeshap::{add_shap, expected_value};
 use super::{ClassWeight, ModelError, Progress, Result};
+use crate::matrix::{standard_layout, MatrixExt};
 use crate::modelling::preprocessing::Matrix;
 use crate::modelling::split::stratified_split;
 use binning::{bin_columns, bin_mappers, bin_rows, FeatureBins};
@@ -188,11 +189,12 @@ impl GbdtParams {
         progress: impl FnMut(Progress) -> bool,
     ) -> Result<FittedGbdt> {
         self.check()?;
-        if categorical.len() != x.cols {
+        let x = &*standard_layout(x);
+        if categorical.len() != x.ncols() {
             return Err(ModelError::InvalidParameter(format!(
                 "{} categorical flags for {} features",
                 categorical.len(),
-                x.cols
+                x.ncols()
             )));
         }
         check_training_data_allowing_nan(x, y)?;
@@ -216,7 +218,7 @@ impl GbdtParams {
         validation: Option<(Matrix, Vec<u8>)>,
         mut progress: impl FnMut(Progress) -> bool,
     ) -> Result<FittedGbdt> {
-        let n = x.rows;
+        let n = x.nrows();
         let features = bin_mappers(x, categorical, self.max_bin, self.min_data_in_bin);
         let binned = bin_columns(x, &features);
         let weights = self.class_weight.sample_weights(y)?;
@@ -299,7 +301,7 @@ impl HeldOut {
         HeldOut {
             bins: bin_rows(features, x),
             labels,
-            scores: vec![init; x.rows],
+            scores: vec![init; x.nrows()],
             best: None,
         }
     }
@@ -360,6 +362,8 @@ pub struct FittedGbdt {
 impl FittedGbdt {
     /// Probability of churn for each row of `x` (NaN = missing).
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
+        let x = standard_layout(x);
+        let x = x.row_major();
         let mut bins = vec![0u32; x.cols];
         (0..x.rows)
             .map(|i| {
@@ -402,6 +406,8 @@ impl FittedGbdt {
         let expected = self.init_score + self.trees.iter().map(expected_value).sum::<f64>();
         let mut bins = vec![0u32; d];
         let mut path = Vec::new();
+        let x = standard_layout(x);
+        let x = x.row_major();
         let rows = (0..x.rows)
             .map(|i| {
                 for (j, f) in self.features.iter().enumerate() {
@@ -647,9 +653,9 @@ mod tests {
     }
 
     fn raw_scores(m: &FittedGbdt, x: &Matrix) -> Vec<f64> {
-        (0..x.rows)
+        (0..x.nrows())
             .map(|i| {
-                let bins: Vec<u32> = (0..x.cols)
+                let bins: Vec<u32> = (0..x.ncols())
                     .map(|j| m.features[j].bin_of(x.row(i)[j]))
                     .collect();
                 m.init_score + m.trees.iter().map(|t| t.value(&bins)).sum::<f64>()
@@ -698,7 +704,7 @@ mod tests {
         }
         // Every row has the same expected value: the mean raw score of the training rows
         // (each tree's row-weighted mean leaf is the mean of its value over those rows).
-        let mean = raw_scores(&m, &x).iter().sum::<f64>() / x.rows as f64;
+        let mean = raw_scores(&m, &x).iter().sum::<f64>() / x.nrows() as f64;
         assert!((shap[0][5] - mean).abs() < 1e-9, "{} vs {mean}", shap[0][5]);
     }
 
