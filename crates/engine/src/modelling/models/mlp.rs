@@ -54,7 +54,7 @@ use serde::{Deserialize, Serialize};
 
 use super::logistic::{sigmoid, softplus};
 use super::{check_training_data, ModelError, Progress, Result};
-use crate::matrix::{standard_layout, MatrixExt};
+use crate::matrix::{standard_layout, MatrixExt, RowMajor};
 use crate::modelling::preprocessing::Matrix;
 use crate::rng::Rng;
 
@@ -300,47 +300,11 @@ impl MlpParams {
         self.check()?;
         let x = standard_layout(x);
         check_training_data(&x, y)?;
-        let cells = x.row_major();
         let mut rng = Rng::new(self.seed);
-        let mut layers = self.initial_layers(cells.cols, &mut rng);
-
-        let (train_rows, validation) = if self.early_stopping {
-            let (train, val) = stratified_split(y, self.validation_fraction, &mut rng);
-            if val.len() < 2 {
-                return Err(ModelError::InvalidParameter(format!(
-                    "the validation set of {} rows is too small: raise validation_fraction or turn early stopping off",
-                    val.len()
-                )));
-            }
-            let xv = x.select_rows(&val);
-            let yv: Vec<u8> = val.iter().map(|&i| y[i]).collect();
-            (train, Some((xv, yv)))
-        } else {
-            ((0..cells.rows).collect(), None)
-        };
-
-        let n_train = train_rows.len();
-        let batch = self.batch_size.min(n_train);
-        let mut order = train_rows;
-        let mut workspace = Workspace::new(&layers, batch);
-        let mut grads: Vec<Layer> = layers
-            .iter()
-            .map(|l| Layer::zeros(l.inputs, l.outputs))
-            .collect();
-        let mut adam = Adam::new(
-            &layers,
-            self.learning_rate_init,
-            self.beta1,
-            self.beta2,
-            self.epsilon,
-        );
-        let mut xb = vec![0.0; batch * cells.cols];
-        let mut yb = vec![0u8; batch];
-
-        let mut best = f64::INFINITY;
-        let mut best_layers = layers.clone();
-        let mut best_epoch = 0;
-        let mut no_improvement = 0;
+        let mut layers = self.initial_layers(x.ncols(), &mut rng);
+        let (mut order, validation) = self.hold_out(&x, y, &mut rng)?;
+        let mut batches = MiniBatches::new(self, &layers, x.row_major(), order.len());
+        let mut watch = Watch::new(&layers);
         let mut stopped_early = false;
         let mut loss_curve = Vec::new();
         let mut validation_curve = Vec::new();
@@ -348,28 +312,8 @@ impl MlpParams {
             if self.shuffle {
                 rng.shuffle(&mut order);
             }
-            let mut accumulated = 0.0;
-            for chunk in order.chunks(batch) {
-                let m = chunk.len();
-                for (b, &i) in chunk.iter().enumerate() {
-                    xb[b * cells.cols..(b + 1) * cells.cols].copy_from_slice(cells.row(i));
-                    yb[b] = y[i];
-                }
-                let loss = loss_and_gradients(
-                    &layers,
-                    self.activation,
-                    self.alpha,
-                    &xb[..m * cells.cols],
-                    &yb[..m],
-                    &mut workspace,
-                    &mut grads,
-                );
-                accumulated += loss * m as f64;
-                adam.step(&mut layers, &grads);
-            }
-            let training_loss = accumulated / n_train as f64;
+            let training_loss = batches.epoch(&mut layers, &order, y);
             loss_curve.push(training_loss);
-
             let watched = match &validation {
                 Some((xv, yv)) => {
                     let z = logits(&layers, self.activation, xv);
@@ -384,20 +328,7 @@ impl MlpParams {
                 }
                 None => training_loss,
             };
-            // sklearn's `_update_no_improvement_count`, for a loss (lower is better); a NaN
-            // loss counts as no progress.
-            if watched < best - self.tol {
-                no_improvement = 0;
-            } else {
-                no_improvement += 1;
-            }
-            if watched < best {
-                best = watched;
-                if validation.is_some() {
-                    best_layers.clone_from(&layers);
-                    best_epoch = epoch;
-                }
-            }
+            watch.update(watched, self.tol, validation.is_some(), &layers, epoch);
             if !progress(Progress {
                 iteration: epoch,
                 max_iterations: self.max_epochs,
@@ -405,14 +336,14 @@ impl MlpParams {
             }) {
                 return Err(ModelError::Cancelled);
             }
-            if no_improvement > self.n_iter_no_change {
+            if watch.no_improvement > self.n_iter_no_change {
                 stopped_early = epoch < self.max_epochs;
                 break;
             }
         }
         let epochs = loss_curve.len();
         let (layers, best_epoch, validation_loss) = if validation.is_some() {
-            (best_layers, best_epoch, Some(best))
+            (watch.best_layers, watch.best_epoch, Some(watch.best))
         } else {
             (layers, epochs, None)
         };
@@ -426,6 +357,29 @@ impl MlpParams {
             loss_curve,
             validation_curve,
         })
+    }
+
+    /// The training rows, and with early stopping the held-out validation rows and labels
+    /// (a stratified `validation_fraction` drawn with `rng`).
+    fn hold_out(
+        &self,
+        x: &Matrix,
+        y: &[u8],
+        rng: &mut Rng,
+    ) -> Result<(Vec<usize>, Option<(Matrix, Vec<u8>)>)> {
+        if !self.early_stopping {
+            return Ok(((0..x.nrows()).collect(), None));
+        }
+        let (train, val) = stratified_split(y, self.validation_fraction, rng);
+        if val.len() < 2 {
+            return Err(ModelError::InvalidParameter(format!(
+                "the validation set of {} rows is too small: raise validation_fraction or turn early stopping off",
+                val.len()
+            )));
+        }
+        let xv = x.select_rows(&val);
+        let yv: Vec<u8> = val.iter().map(|&i| y[i]).collect();
+        Ok((train, Some((xv, yv))))
     }
 
     /// Glorot-uniform weights and biases, layer by layer, weights row by row (sklearn's
@@ -531,6 +485,116 @@ impl Layer {
                     }
                 }
                 *o = s;
+            }
+        }
+    }
+}
+
+/// One epoch's passes over the training rows in mini-batches, with Adam's state and the
+/// buffers they reuse.
+struct MiniBatches<'a> {
+    activation: Activation,
+    alpha: f64,
+    x: RowMajor<'a>,
+    batch: usize,
+    workspace: Workspace,
+    grads: Vec<Layer>,
+    adam: Adam,
+    xb: Vec<f64>,
+    yb: Vec<u8>,
+}
+
+impl<'a> MiniBatches<'a> {
+    /// Batches of `params.batch_size` rows (at most `n_train`) of `x`.
+    fn new(params: &MlpParams, layers: &[Layer], x: RowMajor<'a>, n_train: usize) -> Self {
+        let batch = params.batch_size.min(n_train);
+        MiniBatches {
+            activation: params.activation,
+            alpha: params.alpha,
+            x,
+            batch,
+            workspace: Workspace::new(layers, batch),
+            grads: layers
+                .iter()
+                .map(|l| Layer::zeros(l.inputs, l.outputs))
+                .collect(),
+            adam: Adam::new(
+                layers,
+                params.learning_rate_init,
+                params.beta1,
+                params.beta2,
+                params.epsilon,
+            ),
+            xb: vec![0.0; batch * x.cols],
+            yb: vec![0u8; batch],
+        }
+    }
+
+    /// One Adam step per batch of the rows in `order`; the mean training loss.
+    fn epoch(&mut self, layers: &mut [Layer], order: &[usize], y: &[u8]) -> f64 {
+        let cols = self.x.cols;
+        let mut accumulated = 0.0;
+        for chunk in order.chunks(self.batch) {
+            let m = chunk.len();
+            for (b, &i) in chunk.iter().enumerate() {
+                self.xb[b * cols..(b + 1) * cols].copy_from_slice(self.x.row(i));
+                self.yb[b] = y[i];
+            }
+            let loss = loss_and_gradients(
+                layers,
+                self.activation,
+                self.alpha,
+                &self.xb[..m * cols],
+                &self.yb[..m],
+                &mut self.workspace,
+                &mut self.grads,
+            );
+            accumulated += loss * m as f64;
+            self.adam.step(layers, &self.grads);
+        }
+        accumulated / order.len() as f64
+    }
+}
+
+/// The best loss so far (validation, else training) and the epochs since it improved by
+/// `tol`, as sklearn's `_update_no_improvement_count`; with validation, the best layers.
+struct Watch {
+    best: f64,
+    best_layers: Vec<Layer>,
+    best_epoch: usize,
+    no_improvement: usize,
+}
+
+impl Watch {
+    fn new(layers: &[Layer]) -> Self {
+        Watch {
+            best: f64::INFINITY,
+            best_layers: layers.to_vec(),
+            best_epoch: 0,
+            no_improvement: 0,
+        }
+    }
+
+    /// Counts `watched`, the loss after `epoch`, lower being better (a NaN loss counts as
+    /// no progress); keeps the best `layers` when `keep_layers`.
+    fn update(
+        &mut self,
+        watched: f64,
+        tol: f64,
+        keep_layers: bool,
+        layers: &[Layer],
+        epoch: usize,
+    ) {
+        if watched < self.best - tol {
+            self.no_improvement = 0;
+        } else {
+            self.no_improvement += 1;
+        }
+        if watched < self.best {
+            self.best = watched;
+            if keep_layers {
+                self.best_layers.clone_from_slice(layers);
+                self.best_epoch = epoch;
             }
         }
     }
