@@ -783,6 +783,151 @@ fn level_index(levels: &[String], infrequent: &[String]) -> HashMap<String, usiz
         .collect()
 }
 
+/// The blocks of a preprocessor's fit, collected column by column on `rows` of `ds`.
+struct ColumnFits<'a> {
+    ds: &'a Dataset,
+    rows: &'a [usize],
+    /// Fitting for trees: raw numbers and category codes, no scaling or imputation.
+    trees: bool,
+    options: &'a PrepOptions,
+    blocks: Vec<FeatureBlock>,
+    /// Trees' category codes, placed after the numbers.
+    category_blocks: Vec<FeatureBlock>,
+    /// Missing indicators, placed after every other feature.
+    indicators: Vec<FeatureBlock>,
+    dropped: Vec<DroppedColumn>,
+    notices: Vec<String>,
+}
+
+impl ColumnFits<'_> {
+    /// Leaves `column` out for `reason`.
+    fn drop(&mut self, column: &str, reason: &str) {
+        self.dropped.push(DroppedColumn {
+            column: column.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+
+    /// A numeric column: raw for trees; else imputed (median, mean or a constant) and
+    /// standardised, with a scaled missing indicator when asked and cells are missing.
+    fn numeric(&mut self, column: &str) -> Result<()> {
+        let values = numeric_cells(self.ds, column, self.rows)?;
+        let mut present: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+        let n_present = present.len();
+        let present_mean = present.iter().sum::<f64>() / n_present as f64;
+        let Some(median) = median_by_selection(&mut present) else {
+            self.drop(column, "no values in the training rows");
+            return Ok(());
+        };
+        if self.trees {
+            self.blocks.push(FeatureBlock::Raw {
+                column: column.to_string(),
+            });
+            return Ok(());
+        }
+        let fill = match self.options.numeric_impute {
+            NumericImpute::Median => None,
+            NumericImpute::Mean => Some(present_mean),
+            NumericImpute::Constant(c) => Some(c),
+        };
+        let value = fill.unwrap_or(median);
+        let filled = values.iter().map(|&x| if x.is_nan() { value } else { x });
+        let (mean, scale) = mean_and_scale(filled, values.len() as f64);
+        self.blocks.push(FeatureBlock::Numeric {
+            column: column.to_string(),
+            median,
+            mean,
+            scale,
+            fill,
+        });
+        if self.options.missing_indicator && n_present < values.len() {
+            // Scaled like the other numbers, as StandardScaler after
+            // SimpleImputer(add_indicator=True) scales the indicator too.
+            let missing = values.iter().map(|x| f64::from(u8::from(x.is_nan())));
+            let (mean, scale) = mean_and_scale(missing, values.len() as f64);
+            self.indicators.push(FeatureBlock::MissingIndicator {
+                column: column.to_string(),
+                mean,
+                scale,
+            });
+        }
+        Ok(())
+    }
+
+    /// A text column: level codes for trees; else imputed and one-hot encoded, rare levels
+    /// grouped, with a 0/1 missing indicator when asked and the fill is the most frequent.
+    fn categorical(&mut self, column: &str) -> Result<()> {
+        let mut dict = HashMap::new();
+        let codes = text_codes(self.ds, column, self.rows, &mut dict, true)?;
+        let mut counts = vec![0usize; dict.len()];
+        for code in codes.iter().flatten().flatten() {
+            counts[*code] += 1;
+        }
+        let n_missing = codes.iter().filter(|c| matches!(c, Some(None))).count();
+        let mut by_text: BTreeMap<String, usize> = dict
+            .into_iter()
+            .map(|(t, i)| (t, counts[i]))
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        // Most frequent level; ties go to the smallest text, as SimpleImputer does.
+        let Some((most_frequent, _)) = by_text
+            .iter()
+            .max_by_key(|(t, &n)| (n, std::cmp::Reverse(*t)))
+        else {
+            self.drop(column, "no values in the training rows");
+            return Ok(());
+        };
+        let most_frequent = most_frequent.clone();
+        let n_rows = self.rows.len();
+        if self.trees {
+            // OrdinalEncoder counts levels before any imputation; a missing cell is never
+            // rare, it stays NaN.
+            let (levels, infrequent) = self.options.split_rare(by_text, n_rows);
+            self.category_blocks.push(FeatureBlock::Ordinal {
+                column: column.to_string(),
+                levels,
+                infrequent,
+            });
+            return Ok(());
+        }
+        let fill = match &self.options.categorical_impute {
+            CategoricalImpute::MostFrequent => most_frequent,
+            CategoricalImpute::Constant(text) => text.clone(),
+        };
+        // OneHotEncoder's categories are the sorted distinct training values after
+        // imputation (so a constant fill is a level once it fills a cell), and rarity is
+        // judged on those counts.
+        if n_missing > 0 {
+            *by_text.entry(fill.clone()).or_insert(0) += n_missing;
+        }
+        // Only a column over the cap pays for a copy of its counts.
+        let counts = (by_text.len() > MAX_LEVELS).then(|| by_text.clone());
+        let (mut levels, mut infrequent) = self.options.split_rare(by_text, n_rows);
+        if let Some(counts) = &counts {
+            let capped = cap_levels(column, &mut levels, &mut infrequent, counts);
+            self.notices.extend(capped);
+        }
+        self.blocks.push(FeatureBlock::OneHot {
+            column: column.to_string(),
+            levels,
+            fill,
+            infrequent,
+        });
+        if self.options.missing_indicator
+            && n_missing > 0
+            && self.options.categorical_impute == CategoricalImpute::MostFrequent
+        {
+            // A plain 0/1, like the one-hot features beside it.
+            self.indicators.push(FeatureBlock::MissingIndicator {
+                column: column.to_string(),
+                mean: 0.0,
+                scale: 1.0,
+            });
+        }
+        Ok(())
+    }
+}
+
 impl FittedPreprocessor {
     /// Fits on `rows` of `ds`, using every column except those in `exclude` and identifiers.
     pub fn fit(ds: &Dataset, rows: &[usize], exclude: &[String]) -> Result<Self> {
@@ -833,133 +978,35 @@ impl FittedPreprocessor {
             return Err(PrepError::NoRows);
         }
         let n_rows = rows.len();
-        let mut blocks = Vec::new();
-        let mut category_blocks = Vec::new();
-        let mut indicators = Vec::new();
-        let mut dropped = Vec::new();
-        let mut notices = Vec::new();
+        let mut fit = ColumnFits {
+            ds,
+            rows,
+            trees,
+            options,
+            blocks: Vec::new(),
+            category_blocks: Vec::new(),
+            indicators: Vec::new(),
+            dropped: Vec::new(),
+            notices: Vec::new(),
+        };
         for col in &ds.columns {
             if exclude.contains(&col.name) {
                 continue;
             }
-            let drop = |reason: &str| DroppedColumn {
-                column: col.name.clone(),
-                reason: reason.to_string(),
-            };
             match role(col.kind, &col.data) {
-                Role::Dropped(reason) => dropped.push(drop(reason)),
-                Role::Numeric => {
-                    let values = numeric_cells(ds, &col.name, rows)?;
-                    let mut present: Vec<f64> =
-                        values.iter().copied().filter(|x| !x.is_nan()).collect();
-                    let n_present = present.len();
-                    let present_mean = present.iter().sum::<f64>() / n_present as f64;
-                    let Some(median) = median_by_selection(&mut present) else {
-                        dropped.push(drop("no values in the training rows"));
-                        continue;
-                    };
-                    if trees {
-                        blocks.push(FeatureBlock::Raw {
-                            column: col.name.clone(),
-                        });
-                        continue;
-                    }
-                    let fill = match options.numeric_impute {
-                        NumericImpute::Median => None,
-                        NumericImpute::Mean => Some(present_mean),
-                        NumericImpute::Constant(c) => Some(c),
-                    };
-                    let value = fill.unwrap_or(median);
-                    let filled = values.iter().map(|&x| if x.is_nan() { value } else { x });
-                    let (mean, scale) = mean_and_scale(filled, values.len() as f64);
-                    blocks.push(FeatureBlock::Numeric {
-                        column: col.name.clone(),
-                        median,
-                        mean,
-                        scale,
-                        fill,
-                    });
-                    if options.missing_indicator && n_present < values.len() {
-                        // Scaled like the other numbers, as StandardScaler after
-                        // SimpleImputer(add_indicator=True) scales the indicator too.
-                        let missing = values.iter().map(|x| f64::from(u8::from(x.is_nan())));
-                        let (mean, scale) = mean_and_scale(missing, values.len() as f64);
-                        indicators.push(FeatureBlock::MissingIndicator {
-                            column: col.name.clone(),
-                            mean,
-                            scale,
-                        });
-                    }
-                }
-                Role::Categorical => {
-                    let mut dict = HashMap::new();
-                    let codes = text_codes(ds, &col.name, rows, &mut dict, true)?;
-                    let mut counts = vec![0usize; dict.len()];
-                    for code in codes.iter().flatten().flatten() {
-                        counts[*code] += 1;
-                    }
-                    let n_missing = codes.iter().filter(|c| matches!(c, Some(None))).count();
-                    let mut by_text: BTreeMap<String, usize> = dict
-                        .into_iter()
-                        .map(|(t, i)| (t, counts[i]))
-                        .filter(|&(_, n)| n > 0)
-                        .collect();
-                    // Most frequent level; ties go to the smallest text, as SimpleImputer does.
-                    let Some((most_frequent, _)) = by_text
-                        .iter()
-                        .max_by_key(|(t, &n)| (n, std::cmp::Reverse(*t)))
-                    else {
-                        dropped.push(drop("no values in the training rows"));
-                        continue;
-                    };
-                    let most_frequent = most_frequent.clone();
-                    if trees {
-                        // OrdinalEncoder counts levels before any imputation; a missing cell
-                        // is never rare, it stays NaN.
-                        let (levels, infrequent) = options.split_rare(by_text, n_rows);
-                        category_blocks.push(FeatureBlock::Ordinal {
-                            column: col.name.clone(),
-                            levels,
-                            infrequent,
-                        });
-                        continue;
-                    }
-                    let fill = match &options.categorical_impute {
-                        CategoricalImpute::MostFrequent => most_frequent,
-                        CategoricalImpute::Constant(text) => text.clone(),
-                    };
-                    // OneHotEncoder's categories are the sorted distinct training values
-                    // after imputation (so a constant fill is a level once it fills a cell),
-                    // and rarity is judged on those counts.
-                    if n_missing > 0 {
-                        *by_text.entry(fill.clone()).or_insert(0) += n_missing;
-                    }
-                    // Only a column over the cap pays for a copy of its counts.
-                    let counts = (by_text.len() > MAX_LEVELS).then(|| by_text.clone());
-                    let (mut levels, mut infrequent) = options.split_rare(by_text, n_rows);
-                    if let Some(counts) = &counts {
-                        notices.extend(cap_levels(&col.name, &mut levels, &mut infrequent, counts));
-                    }
-                    blocks.push(FeatureBlock::OneHot {
-                        column: col.name.clone(),
-                        levels,
-                        fill,
-                        infrequent,
-                    });
-                    if options.missing_indicator
-                        && n_missing > 0
-                        && options.categorical_impute == CategoricalImpute::MostFrequent
-                    {
-                        // A plain 0/1, like the one-hot features beside it.
-                        indicators.push(FeatureBlock::MissingIndicator {
-                            column: col.name.clone(),
-                            mean: 0.0,
-                            scale: 1.0,
-                        });
-                    }
-                }
+                Role::Dropped(reason) => fit.drop(&col.name, reason),
+                Role::Numeric => fit.numeric(&col.name)?,
+                Role::Categorical => fit.categorical(&col.name)?,
             }
         }
+        let ColumnFits {
+            mut blocks,
+            category_blocks,
+            indicators,
+            dropped,
+            notices,
+            ..
+        } = fit;
         // Trees: numbers first, then categories, the reference's ColumnTransformer order
         // (which decides between splits of equal gain, e.g. a plan flag and its count).
         blocks.extend(category_blocks);
