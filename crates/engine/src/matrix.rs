@@ -159,6 +159,28 @@ mod tests {
     }
 
     #[test]
+    fn models_take_a_matrix_in_any_layout() {
+        use crate::modelling::models::{GbdtParams, LogisticRegressionParams};
+        let rows: Vec<Vec<f64>> = (0..60)
+            .map(|i| vec![f64::from(i % 7), f64::from((i * 5) % 11)])
+            .collect();
+        let y: Vec<u8> = (0..60).map(|i| u8::from(i % 7 > 3)).collect();
+        let x = Matrix::from_rows(&rows);
+        let mut columns = Array2::zeros((60, 2).f());
+        columns.assign(&x);
+        assert!(!columns.is_standard_layout());
+        let logistic = LogisticRegressionParams::new();
+        let fitted = logistic.fit(&x, &y, |_| true).expect("fit");
+        assert_eq!(logistic.fit(&columns, &y, |_| true).expect("fit"), fitted);
+        assert_eq!(fitted.predict_proba(&columns), fitted.predict_proba(&x));
+        let gbdt = GbdtParams::default();
+        let trees = gbdt.fit(&x, &[false, false], &y, |_| true).expect("fit");
+        let again = gbdt.fit(&columns, &[false, false], &y, |_| true);
+        assert_eq!(again.expect("fit"), trees);
+        assert_eq!(trees.predict_proba(&columns), trees.predict_proba(&x));
+    }
+
+    #[test]
     fn json_keeps_the_rows_cols_data_shape() {
         #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
         struct Saved {

@@ -24,6 +24,11 @@
 //! early stopping holds out a stratified, seeded share of the training rows and stops when
 //! their log loss has not improved for a number of trees, keeping the best prefix of trees
 //! (LightGBM's `early_stopping_round` with that share as the validation set).
+//!
+//! Laid out as LightGBM's learner: this module holds the settings, the boosting loop and the
+//! fitted model; `binning` the bin mappers (`BinMapper`), `histogram` the histograms
+//! (`FeatureHistogram`), `grow` the tree learner (`SerialTreeLearner`: growth order and
+//! split finding) and `tree` the fitted tree and its prediction walk (`Tree`).
 
 mod binning;
 mod grow;
