@@ -1290,7 +1290,7 @@ mod tests {
                 FittedPreprocessor::fit_with(&d, &[0, 1, 2, 3], &exclude, &options).expect("fit");
             assert_eq!(p.feature_names, ["x"]);
             let m = p.transform(&d, &[0, 1, 2, 3, 4]).expect("transform");
-            assert_close(&m.row_major().data, &expected, 1e-12);
+            assert_close(m.row_major().data, &expected, 1e-12);
         }
     }
 
@@ -1340,7 +1340,7 @@ mod tests {
             .transform(&d, &(0..7).collect::<Vec<_>>())
             .expect("transform");
         assert_eq!(m.ncols(), p.n_features());
-        assert_close(&m.row_major().data, &expected, 1e-12);
+        assert_close(m.row_major().data, &expected, 1e-12);
         let trees = FittedPreprocessor::fit_for_trees_with(&d, &train, &[], &options)
             .expect("fit for trees");
         assert_eq!(
@@ -1632,7 +1632,7 @@ mod tests {
         );
         let m = p.transform(&d, &rows).expect("transform");
         assert_close(
-            &m.row_major().data,
+            m.row_major().data,
             &[
                 -0.3337421953138977,
                 0.020404040821741694,

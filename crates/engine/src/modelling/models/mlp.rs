@@ -366,7 +366,7 @@ impl MlpParams {
         x: &Matrix,
         y: &[u8],
         rng: &mut Rng,
-    ) -> Result<(Vec<usize>, Option<(Matrix, Vec<u8>)>)> {
+    ) -> Result<(Vec<usize>, Option<HeldOut>)> {
         if !self.early_stopping {
             return Ok(((0..x.nrows()).collect(), None));
         }
@@ -489,6 +489,9 @@ impl Layer {
         }
     }
 }
+
+/// Held-out validation rows and their labels.
+type HeldOut = (Matrix, Vec<u8>);
 
 /// One epoch's passes over the training rows in mini-batches, with Adam's state and the
 /// buffers they reuse.
