@@ -27,7 +27,7 @@
 //! range and linearly interpolated between those points (`scipy.interpolate.interp1d`).
 //!
 //! ```
-//! use crate::modelling::calibration::{CalibrationMethod, Calibrator};
+//! use churnscope_engine::modelling::calibration::{CalibrationMethod, Calibrator};
 //! let p = [0.1, 0.4, 0.35, 0.8, 0.4, 0.9, 0.2, 0.4, 0.65, 0.05];
 //! let y = [0, 0, 1, 1, 0, 1, 0, 1, 1, 0];
 //! let iso = Calibrator::fit(CalibrationMethod::Isotonic, &p, &y).expect("two classes");

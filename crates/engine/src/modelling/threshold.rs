@@ -27,7 +27,7 @@
 //! One sort and cumulative counts make every rule O(n log n).
 //!
 //! ```
-//! use crate::modelling::threshold::{choose_threshold, ThresholdRule};
+//! use churnscope_engine::modelling::threshold::{choose_threshold, ThresholdRule};
 //! let y = [0, 0, 1, 1, 0, 1, 0, 1, 1, 0];
 //! let p = [0.1, 0.4, 0.35, 0.8, 0.4, 0.9, 0.2, 0.4, 0.65, 0.05];
 //! let c = choose_threshold(&y, &p, &ThresholdRule::TargetRecall(0.7)).expect("valid input");

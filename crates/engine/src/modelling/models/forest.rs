@@ -38,9 +38,9 @@
 //! whose ROC AUC is kept in [`FittedForest::oob_roc_auc`].
 //!
 //! ```
-//! use crate::modelling::models::ForestParams;
-//! use crate::matrix::MatrixExt;
-//! use crate::modelling::preprocessing::Matrix;
+//! use churnscope_engine::matrix::MatrixExt;
+//! use churnscope_engine::modelling::models::ForestParams;
+//! use churnscope_engine::modelling::preprocessing::Matrix;
 //! let x = Matrix::from_rows(&(0..40).map(|i| vec![f64::from(i % 10)]).collect::<Vec<_>>());
 //! let y: Vec<u8> = (0..40).map(|i| u8::from(i % 10 >= 6)).collect();
 //! let forest = ForestParams::new().n_trees(20).fit(&x, &[false], &y, |_| true).expect("two classes");

@@ -19,9 +19,9 @@
 //! the optimum, and OWL-QN ([`super::lbfgs::minimize_l1`]) when there is an L1 part.
 //!
 //! ```
-//! use crate::modelling::models::LogisticRegressionParams;
-//! use crate::matrix::MatrixExt;
-//! use crate::modelling::preprocessing::Matrix;
+//! use churnscope_engine::matrix::MatrixExt;
+//! use churnscope_engine::modelling::models::LogisticRegressionParams;
+//! use churnscope_engine::modelling::preprocessing::Matrix;
 //! let x = Matrix::from_rows(&[vec![0.0], vec![1.0], vec![2.0], vec![3.0]]);
 //! let model = LogisticRegressionParams::new().c(10.0).fit(&x, &[0, 0, 1, 1], |_| true).expect("two classes, finite values");
 //! let p = model.predict_proba(&x);

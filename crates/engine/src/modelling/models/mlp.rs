@@ -30,9 +30,9 @@
 //! stopping the same rule watches the training loss and keeps the last weights, as sklearn.
 //!
 //! ```
-//! use crate::modelling::models::MlpParams;
-//! use crate::matrix::MatrixExt;
-//! use crate::modelling::preprocessing::Matrix;
+//! use churnscope_engine::matrix::MatrixExt;
+//! use churnscope_engine::modelling::models::MlpParams;
+//! use churnscope_engine::modelling::preprocessing::Matrix;
 //! let rows: Vec<Vec<f64>> = (0..40).map(|i| vec![f64::from(i % 10) / 10.0]).collect();
 //! let y: Vec<u8> = (0..40).map(|i| u8::from(i % 10 >= 5)).collect();
 //! let x = Matrix::from_rows(&rows);
