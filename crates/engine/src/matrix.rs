@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 
-use ndarray::{Array2, ShapeBuilder};
+use ndarray::Array2;
 
 /// A dense matrix of features, one row per customer.
 pub type Matrix = Array2<f64>;
@@ -26,7 +26,7 @@ pub trait MatrixExt {
     /// standard layout, which every matrix the engine builds is, and [`standard_layout`]
     /// makes of one from outside.
     fn row_major(&self) -> RowMajor<'_>;
-    /// A new matrix of the given rows, in that order.
+    /// A new matrix of the given rows, in that order (of a matrix in any layout).
     fn select_rows(&self, rows: &[usize]) -> Matrix;
 }
 
@@ -47,7 +47,8 @@ impl MatrixExt for Matrix {
     }
 
     fn select_rows(&self, rows: &[usize]) -> Matrix {
-        let x = self.row_major();
+        let x = standard_layout(self);
+        let x = x.row_major();
         let mut data = Vec::with_capacity(rows.len() * x.cols);
         for &i in rows {
             data.extend_from_slice(x.row(i));
@@ -84,9 +85,7 @@ pub fn standard_layout(x: &Matrix) -> Cow<'_, Matrix> {
     if x.is_standard_layout() {
         Cow::Borrowed(x)
     } else {
-        let mut copy = Array2::zeros((x.nrows(), x.ncols()).set_f(false));
-        copy.assign(x);
-        Cow::Owned(copy)
+        Cow::Owned(x.as_standard_layout().into_owned())
     }
 }
 
@@ -139,6 +138,8 @@ pub mod row_major_json {
 
 #[cfg(test)]
 mod tests {
+    use ndarray::ShapeBuilder;
+
     use super::*;
 
     #[test]
@@ -156,6 +157,9 @@ mod tests {
             [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
         );
         assert_eq!(x.select_rows(&[1, 0]).row_major().row(0), [4.0, 5.0, 6.0]);
+        let selected = columns.select_rows(&[1]);
+        assert!(selected.is_standard_layout());
+        assert_eq!(selected.row_major().data, [4.0, 5.0, 6.0]);
     }
 
     #[test]
