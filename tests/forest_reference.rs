@@ -127,7 +127,9 @@ fn forest_fit_time_on_synthetic() {
     let nodes: usize = forest.trees.iter().map(|t| t.n_nodes()).sum();
     eprintln!(
         "{} rows x {} features, 100 trees: fit {seconds:.2} s, {nodes} nodes, OOB AUC {:?}",
-        x.rows, x.cols, forest.oob_roc_auc
+        x.nrows(),
+        x.ncols(),
+        forest.oob_roc_auc
     );
     let n_train = 150_000.min(rows.len());
     let (train_rows, test_rows) = rows.split_at(n_train);

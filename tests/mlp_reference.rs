@@ -57,7 +57,7 @@ fn fit_and_test(name: &str, target: &str, positive: &str) -> (f64, FittedMlp) {
     let model = MlpParams::new().fit(&x, &y, |_| true).expect("fit");
     eprintln!(
         "{name}: {} features, {} epochs (best {}), fit {:.2?}",
-        x.cols,
+        x.ncols(),
         model.epochs,
         model.best_epoch,
         started.elapsed()
@@ -131,8 +131,8 @@ fn prints_epoch_time_on_a_large_file() {
             let now = std::time::Instant::now();
             eprintln!(
                 "{} x {}: epoch {} in {:.2?}, loss {}",
-                x.rows,
-                x.cols,
+                x.nrows(),
+                x.ncols(),
                 p.iteration,
                 now - last,
                 p.loss

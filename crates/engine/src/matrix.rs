@@ -1,48 +1,206 @@
-//! The feature matrix that preprocessing returns and every model takes.
+//! The feature matrix that preprocessing returns and every model takes: ndarray's
+//! [`Array2<f64>`](ndarray::Array2), rows by features, so the engine's inputs and outputs
+//! interoperate with linfa and the rest of the Rust ML ecosystem.
+//!
+//! Every matrix the engine builds is in standard (row-major, C) layout, and its inner loops
+//! read the contiguous cells as a [`RowMajor`] slice ([`MatrixExt::row_major`]). A public
+//! entry point that takes a matrix from outside first passes it through [`standard_layout`],
+//! which copies only a matrix in another layout (a transposed or column-major array).
+//!
+//! Where a matrix is saved (a PCA's components in a model file), [`row_major_json`] keeps
+//! the JSON shape of the engine's earlier matrix type, `{"rows": r, "cols": c, "data":
+//! [...]}` with the cells row-major, so saved models read back unchanged.
 
-use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
-/// A dense row-major matrix of features.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Matrix {
-    pub rows: usize,
-    pub cols: usize,
-    pub data: Vec<f64>,
+use ndarray::Array2;
+
+/// A dense matrix of features, one row per customer.
+pub type Matrix = Array2<f64>;
+
+/// Row-major helpers on a [`Matrix`] in standard layout.
+pub trait MatrixExt {
+    /// A matrix from rows of equal length (mostly for tests).
+    fn from_rows(rows: &[Vec<f64>]) -> Matrix;
+    /// The cells as one row-major slice, for inner loops. Panics unless the matrix is in
+    /// standard layout, which every matrix the engine builds is, and [`standard_layout`]
+    /// makes of one from outside.
+    fn row_major(&self) -> RowMajor<'_>;
+    /// A new matrix of the given rows, in that order (of a matrix in any layout).
+    fn select_rows(&self, rows: &[usize]) -> Matrix;
 }
 
-impl Matrix {
-    pub fn zeros(rows: usize, cols: usize) -> Self {
-        Matrix {
-            rows,
-            cols,
-            data: vec![0.0; rows * cols],
-        }
-    }
-
-    /// Builds a matrix from rows of equal length (mostly for tests).
-    pub fn from_rows(rows: &[Vec<f64>]) -> Self {
+impl MatrixExt for Matrix {
+    fn from_rows(rows: &[Vec<f64>]) -> Matrix {
         let cols = rows.first().map_or(0, Vec::len);
-        Matrix {
-            rows: rows.len(),
-            cols,
-            data: rows.iter().flatten().copied().collect(),
+        from_row_major(rows.len(), cols, rows.iter().flatten().copied().collect())
+    }
+
+    fn row_major(&self) -> RowMajor<'_> {
+        RowMajor {
+            rows: self.nrows(),
+            cols: self.ncols(),
+            data: self
+                .as_slice()
+                .expect("the engine's matrices are in standard layout"),
         }
     }
 
-    pub fn row(&self, i: usize) -> &[f64] {
+    fn select_rows(&self, rows: &[usize]) -> Matrix {
+        let x = standard_layout(self);
+        let x = x.row_major();
+        let mut data = Vec::with_capacity(rows.len() * x.cols);
+        for &i in rows {
+            data.extend_from_slice(x.row(i));
+        }
+        from_row_major(rows.len(), x.cols, data)
+    }
+}
+
+/// A standard-layout matrix seen as its row-major cells: what the models' inner loops read.
+#[derive(Debug, Clone, Copy)]
+pub struct RowMajor<'a> {
+    pub rows: usize,
+    pub cols: usize,
+    /// Cell `(i, j)` is `data[i * cols + j]`.
+    pub data: &'a [f64],
+}
+
+impl<'a> RowMajor<'a> {
+    /// Row `i`'s cells.
+    #[inline]
+    pub fn row(&self, i: usize) -> &'a [f64] {
         &self.data[i * self.cols..(i + 1) * self.cols]
     }
+}
 
-    /// A new matrix of the given rows, in that order.
-    pub fn select_rows(&self, rows: &[usize]) -> Matrix {
-        let mut data = Vec::with_capacity(rows.len() * self.cols);
-        for &i in rows {
-            data.extend_from_slice(self.row(i));
+/// A `rows` × `cols` matrix of cells given row by row. Panics when `data` does not hold
+/// exactly `rows · cols` cells.
+pub fn from_row_major(rows: usize, cols: usize, data: Vec<f64>) -> Matrix {
+    Array2::from_shape_vec((rows, cols), data).expect("rows · cols cells")
+}
+
+/// `x` in standard layout: borrowed when it already is, else a row-major copy.
+pub fn standard_layout(x: &Matrix) -> Cow<'_, Matrix> {
+    if x.is_standard_layout() {
+        Cow::Borrowed(x)
+    } else {
+        Cow::Owned(x.as_standard_layout().into_owned())
+    }
+}
+
+/// Serde of a [`Matrix`] as `{"rows": r, "cols": c, "data": [...]}`, cells row-major: use
+/// with `#[serde(with = "crate::matrix::row_major_json")]`.
+pub mod row_major_json {
+    use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{standard_layout, Matrix, MatrixExt};
+
+    /// The saved form.
+    #[derive(Serialize)]
+    struct Saved<'a> {
+        rows: usize,
+        cols: usize,
+        data: &'a [f64],
+    }
+
+    /// The read form.
+    #[derive(Deserialize)]
+    struct Read {
+        rows: usize,
+        cols: usize,
+        data: Vec<f64>,
+    }
+
+    pub fn serialize<S: Serializer>(x: &Matrix, serializer: S) -> Result<S::Ok, S::Error> {
+        let x = standard_layout(x);
+        let x = x.row_major();
+        Saved {
+            rows: x.rows,
+            cols: x.cols,
+            data: x.data,
         }
-        Matrix {
-            rows: rows.len(),
-            cols: self.cols,
-            data,
+        .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Matrix, D::Error> {
+        let Read { rows, cols, data } = Read::deserialize(deserializer)?;
+        if rows.checked_mul(cols) != Some(data.len()) {
+            return Err(D::Error::custom(format!(
+                "a {rows} × {cols} matrix needs {} cells, got {}",
+                rows.saturating_mul(cols),
+                data.len()
+            )));
         }
+        Matrix::from_shape_vec((rows, cols), data).map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::ShapeBuilder;
+
+    use super::*;
+
+    #[test]
+    fn other_layouts_are_copied_row_major() {
+        let x = Matrix::from_rows(&[vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]);
+        assert!(matches!(standard_layout(&x), Cow::Borrowed(_)));
+        let transposed = x.t().to_owned();
+        let columns =
+            Array2::from_shape_vec((2, 3).f(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]).expect("shape");
+        assert!(!columns.is_standard_layout());
+        let copy = standard_layout(&columns);
+        assert_eq!(copy.row_major().data, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(
+            standard_layout(&transposed).row_major().data,
+            [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
+        );
+        assert_eq!(x.select_rows(&[1, 0]).row_major().row(0), [4.0, 5.0, 6.0]);
+        let selected = columns.select_rows(&[1]);
+        assert!(selected.is_standard_layout());
+        assert_eq!(selected.row_major().data, [4.0, 5.0, 6.0]);
+    }
+
+    #[test]
+    fn models_take_a_matrix_in_any_layout() {
+        use crate::modelling::models::{GbdtParams, LogisticRegressionParams};
+        let rows: Vec<Vec<f64>> = (0..60)
+            .map(|i| vec![f64::from(i % 7), f64::from((i * 5) % 11)])
+            .collect();
+        let y: Vec<u8> = (0..60).map(|i| u8::from(i % 7 > 3)).collect();
+        let x = Matrix::from_rows(&rows);
+        let mut columns = Array2::zeros((60, 2).f());
+        columns.assign(&x);
+        assert!(!columns.is_standard_layout());
+        let logistic = LogisticRegressionParams::new();
+        let fitted = logistic.fit(&x, &y, |_| true).expect("fit");
+        assert_eq!(logistic.fit(&columns, &y, |_| true).expect("fit"), fitted);
+        assert_eq!(fitted.predict_proba(&columns), fitted.predict_proba(&x));
+        let gbdt = GbdtParams::default();
+        let trees = gbdt.fit(&x, &[false, false], &y, |_| true).expect("fit");
+        let again = gbdt.fit(&columns, &[false, false], &y, |_| true);
+        assert_eq!(again.expect("fit"), trees);
+        assert_eq!(trees.predict_proba(&columns), trees.predict_proba(&x));
+    }
+
+    #[test]
+    fn json_keeps_the_rows_cols_data_shape() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Saved {
+            #[serde(with = "row_major_json")]
+            m: Matrix,
+        }
+        let saved = Saved {
+            m: Matrix::from_rows(&[vec![1.0, 2.0], vec![3.0, 4.5]]),
+        };
+        let json = serde_json::to_string(&saved).expect("json");
+        assert_eq!(
+            json,
+            r#"{"m":{"rows":2,"cols":2,"data":[1.0,2.0,3.0,4.5]}}"#
+        );
+        assert_eq!(serde_json::from_str::<Saved>(&json).expect("back"), saved);
+        let short = r#"{"m":{"rows":2,"cols":2,"data":[1.0]}}"#;
+        assert!(serde_json::from_str::<Saved>(short).is_err());
     }
 }

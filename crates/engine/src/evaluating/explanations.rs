@@ -491,7 +491,7 @@ fn block_feature_columns(prep: &FittedPreprocessor) -> Vec<String> {
 /// `"principal component k"` (from 1).
 pub fn feature_columns(prep: &FittedPreprocessor) -> Vec<String> {
     match &prep.pca {
-        Some(pca) => (1..=pca.components.rows)
+        Some(pca) => (1..=pca.components.nrows())
             .map(|k| format!("principal component {k}"))
             .collect(),
         None => block_feature_columns(prep),
@@ -528,8 +528,8 @@ pub fn contributions(
             // Weight and centre of each pre-PCA feature: β = Cᵀw around the PCA mean.
             let (weights, centre) = match &pca {
                 Some(pca) => {
-                    let (k, d) = (pca.components.rows, pca.components.cols);
-                    if m.coefficients.len() != k || x.cols != d || pca.mean.len() != d {
+                    let (k, d) = (pca.components.nrows(), pca.components.ncols());
+                    if m.coefficients.len() != k || x.ncols() != d || pca.mean.len() != d {
                         return Err(PrepError::BadPipeline(format!(
                             "{} weights for {k} components of {d} features",
                             m.coefficients.len()
@@ -545,13 +545,13 @@ pub fn contributions(
                         .collect();
                     (beta, pca.mean.clone())
                 }
-                None => (m.coefficients.clone(), vec![0.0; x.cols]),
+                None => (m.coefficients.clone(), vec![0.0; x.ncols()]),
             };
-            if weights.len() != x.cols {
+            if weights.len() != x.ncols() {
                 return Err(PrepError::BadPipeline(format!(
                     "{} weights for {} features",
                     weights.len(),
-                    x.cols
+                    x.ncols()
                 ))
                 .into());
             }
@@ -564,7 +564,7 @@ pub fn contributions(
                         .expect("every block's column is an input column")
                 })
                 .collect();
-            let values = (0..x.rows)
+            let values = (0..x.nrows())
                 .map(|i| {
                     let mut v = vec![0.0; columns.len()];
                     for (j, &value) in x.row(i).iter().enumerate() {
@@ -575,7 +575,7 @@ pub fn contributions(
                 .collect();
             Ok(Some(Contributions {
                 columns,
-                base: vec![m.intercept; x.rows],
+                base: vec![m.intercept; x.nrows()],
                 values,
                 exact: true,
                 unit: ContributionUnit::LogOdds,

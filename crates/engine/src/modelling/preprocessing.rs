@@ -33,6 +33,8 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::matrix::Matrix;
 
+use crate::matrix::{from_row_major, MatrixExt};
+
 use crate::dataset::{
     format_number, group_thousands, ColumnData, ColumnKind, Dataset, MISSING_CODE,
 };
@@ -134,6 +136,88 @@ impl FeatureBlock {
             | FeatureBlock::Ordinal { .. }
             | FeatureBlock::MissingIndicator { .. } => 1,
         }
+    }
+
+    /// Writes this block's features of `rows` of `ds`: `put(i, j, v)` sets the block's
+    /// feature `j` of the `i`-th row to `v` (features left unset stay 0).
+    fn write(
+        &self,
+        ds: &Dataset,
+        rows: &[usize],
+        mut put: impl FnMut(usize, usize, f64),
+    ) -> Result<()> {
+        match self {
+            FeatureBlock::Numeric {
+                column,
+                median,
+                mean,
+                scale,
+                fill,
+            } => {
+                let fill = fill.unwrap_or(*median);
+                let values = numeric_cells(ds, column, rows)?;
+                for (i, x) in values.into_iter().enumerate() {
+                    let x = if x.is_nan() { fill } else { x };
+                    put(i, 0, (x - mean) / scale);
+                }
+            }
+            FeatureBlock::OneHot {
+                column,
+                levels,
+                fill,
+                infrequent,
+            } => {
+                let mut dict = level_index(levels, infrequent);
+                // handle_unknown="infrequent_if_exist": unseen text goes to the
+                // infrequent feature if there is one, else sets nothing ("ignore").
+                let unknown = (!infrequent.is_empty()).then_some(levels.len());
+                // A constant fill that filled no training cell is unseen text too.
+                let fill_index = dict.get(fill).copied().or(unknown);
+                let codes = text_codes(ds, column, rows, &mut dict, false)?;
+                for (i, code) in codes.into_iter().enumerate() {
+                    let level = match code {
+                        Some(None) => fill_index,
+                        Some(Some(j)) => Some(j),
+                        None => unknown,
+                    };
+                    if let Some(j) = level {
+                        put(i, j, 1.0);
+                    }
+                }
+            }
+            FeatureBlock::Raw { column } => {
+                let values = numeric_cells(ds, column, rows)?;
+                for (i, x) in values.into_iter().enumerate() {
+                    put(i, 0, x);
+                }
+            }
+            FeatureBlock::Ordinal {
+                column,
+                levels,
+                infrequent,
+            } => {
+                let mut dict = level_index(levels, infrequent);
+                let codes = text_codes(ds, column, rows, &mut dict, false)?;
+                for (i, code) in codes.into_iter().enumerate() {
+                    let code = match code {
+                        Some(Some(j)) => j as f64,
+                        _ => f64::NAN,
+                    };
+                    put(i, 0, code);
+                }
+            }
+            FeatureBlock::MissingIndicator {
+                column,
+                mean,
+                scale,
+            } => {
+                let missing = missing_cells(ds, column, rows)?;
+                for (i, gone) in missing.into_iter().enumerate() {
+                    put(i, 0, (f64::from(u8::from(gone)) - mean) / scale);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Names of the block's features.
@@ -342,6 +426,7 @@ pub struct FittedPca {
     /// Training mean of each input feature (`mean_`).
     pub mean: Vec<f64>,
     /// `k x d`, one unit component per row, by decreasing variance (`components_`).
+    #[serde(with = "crate::matrix::row_major_json")]
     pub components: Matrix,
     /// Variance along each component, with `n - 1` degrees of freedom (`explained_variance_`).
     pub explained_variance: Vec<f64>,
@@ -352,6 +437,7 @@ pub struct FittedPca {
 impl FittedPca {
     /// Fits `k` components on the rows of `x` (`1 <= k <= min(rows, cols)` is the caller's).
     fn fit(x: &Matrix, k: usize, inputs: Vec<String>) -> Self {
+        let x = x.row_major();
         let (n, d) = (x.rows, x.cols);
         let mut mean = vec![0.0; d];
         for i in 0..n {
@@ -385,11 +471,11 @@ impl FittedPca {
         // Rounding can leave the smallest eigenvalues slightly negative, which PCA clips.
         let variance = |j: usize| values[j].max(0.0);
         let total: f64 = (0..d).map(variance).sum();
-        let mut components = Matrix::zeros(k, d);
+        let mut components = vec![0.0; k * d];
         let mut explained_variance = Vec::with_capacity(k);
         let mut explained_variance_ratio = Vec::with_capacity(k);
         for (c, &j) in order.iter().take(k).enumerate() {
-            let row = &mut components.data[c * d..(c + 1) * d];
+            let row = &mut components[c * d..(c + 1) * d];
             for (a, r) in row.iter_mut().enumerate() {
                 *r = vectors[a * d + j];
             }
@@ -419,7 +505,7 @@ impl FittedPca {
         FittedPca {
             inputs,
             mean,
-            components,
+            components: from_row_major(k, d, components),
             explained_variance,
             explained_variance_ratio,
         }
@@ -427,23 +513,24 @@ impl FittedPca {
 
     /// The `k` coordinates of each row of `x`.
     fn project(&self, x: &Matrix) -> Result<Matrix> {
-        let (k, d) = (self.components.rows, self.components.cols);
-        if x.cols != d || self.mean.len() != d || self.components.data.len() != k * d {
+        let x = x.row_major();
+        let components = self.components.row_major();
+        let (k, d) = (components.rows, components.cols);
+        if x.cols != d || self.mean.len() != d {
             return Err(PrepError::BadPipeline(format!(
                 "PCA of {d} features with {} means applied to {} features",
                 self.mean.len(),
                 x.cols
             )));
         }
-        let mut out = Matrix::zeros(x.rows, k);
+        let mut out = vec![0.0; x.rows * k];
         let mut centred = vec![0.0; d];
         for i in 0..x.rows {
             for ((c, v), m) in centred.iter_mut().zip(x.row(i)).zip(&self.mean) {
                 *c = v - m;
             }
             for c in 0..k {
-                out.data[i * k + c] = self
-                    .components
+                out[i * k + c] = components
                     .row(c)
                     .iter()
                     .zip(&centred)
@@ -451,7 +538,7 @@ impl FittedPca {
                     .sum();
             }
         }
-        Ok(out)
+        Ok(from_row_major(x.rows, k, out))
     }
 }
 
@@ -696,6 +783,151 @@ fn level_index(levels: &[String], infrequent: &[String]) -> HashMap<String, usiz
         .collect()
 }
 
+/// The blocks of a preprocessor's fit, collected column by column on `rows` of `ds`.
+struct ColumnFits<'a> {
+    ds: &'a Dataset,
+    rows: &'a [usize],
+    /// Fitting for trees: raw numbers and category codes, no scaling or imputation.
+    trees: bool,
+    options: &'a PrepOptions,
+    blocks: Vec<FeatureBlock>,
+    /// Trees' category codes, placed after the numbers.
+    category_blocks: Vec<FeatureBlock>,
+    /// Missing indicators, placed after every other feature.
+    indicators: Vec<FeatureBlock>,
+    dropped: Vec<DroppedColumn>,
+    notices: Vec<String>,
+}
+
+impl ColumnFits<'_> {
+    /// Leaves `column` out for `reason`.
+    fn drop(&mut self, column: &str, reason: &str) {
+        self.dropped.push(DroppedColumn {
+            column: column.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+
+    /// A numeric column: raw for trees; else imputed (median, mean or a constant) and
+    /// standardised, with a scaled missing indicator when asked and cells are missing.
+    fn numeric(&mut self, column: &str) -> Result<()> {
+        let values = numeric_cells(self.ds, column, self.rows)?;
+        let mut present: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+        let n_present = present.len();
+        let present_mean = present.iter().sum::<f64>() / n_present as f64;
+        let Some(median) = median_by_selection(&mut present) else {
+            self.drop(column, "no values in the training rows");
+            return Ok(());
+        };
+        if self.trees {
+            self.blocks.push(FeatureBlock::Raw {
+                column: column.to_string(),
+            });
+            return Ok(());
+        }
+        let fill = match self.options.numeric_impute {
+            NumericImpute::Median => None,
+            NumericImpute::Mean => Some(present_mean),
+            NumericImpute::Constant(c) => Some(c),
+        };
+        let value = fill.unwrap_or(median);
+        let filled = values.iter().map(|&x| if x.is_nan() { value } else { x });
+        let (mean, scale) = mean_and_scale(filled, values.len() as f64);
+        self.blocks.push(FeatureBlock::Numeric {
+            column: column.to_string(),
+            median,
+            mean,
+            scale,
+            fill,
+        });
+        if self.options.missing_indicator && n_present < values.len() {
+            // Scaled like the other numbers, as StandardScaler after
+            // SimpleImputer(add_indicator=True) scales the indicator too.
+            let missing = values.iter().map(|x| f64::from(u8::from(x.is_nan())));
+            let (mean, scale) = mean_and_scale(missing, values.len() as f64);
+            self.indicators.push(FeatureBlock::MissingIndicator {
+                column: column.to_string(),
+                mean,
+                scale,
+            });
+        }
+        Ok(())
+    }
+
+    /// A text column: level codes for trees; else imputed and one-hot encoded, rare levels
+    /// grouped, with a 0/1 missing indicator when asked and the fill is the most frequent.
+    fn categorical(&mut self, column: &str) -> Result<()> {
+        let mut dict = HashMap::new();
+        let codes = text_codes(self.ds, column, self.rows, &mut dict, true)?;
+        let mut counts = vec![0usize; dict.len()];
+        for code in codes.iter().flatten().flatten() {
+            counts[*code] += 1;
+        }
+        let n_missing = codes.iter().filter(|c| matches!(c, Some(None))).count();
+        let mut by_text: BTreeMap<String, usize> = dict
+            .into_iter()
+            .map(|(t, i)| (t, counts[i]))
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        // Most frequent level; ties go to the smallest text, as SimpleImputer does.
+        let Some((most_frequent, _)) = by_text
+            .iter()
+            .max_by_key(|(t, &n)| (n, std::cmp::Reverse(*t)))
+        else {
+            self.drop(column, "no values in the training rows");
+            return Ok(());
+        };
+        let most_frequent = most_frequent.clone();
+        let n_rows = self.rows.len();
+        if self.trees {
+            // OrdinalEncoder counts levels before any imputation; a missing cell is never
+            // rare, it stays NaN.
+            let (levels, infrequent) = self.options.split_rare(by_text, n_rows);
+            self.category_blocks.push(FeatureBlock::Ordinal {
+                column: column.to_string(),
+                levels,
+                infrequent,
+            });
+            return Ok(());
+        }
+        let fill = match &self.options.categorical_impute {
+            CategoricalImpute::MostFrequent => most_frequent,
+            CategoricalImpute::Constant(text) => text.clone(),
+        };
+        // OneHotEncoder's categories are the sorted distinct training values after
+        // imputation (so a constant fill is a level once it fills a cell), and rarity is
+        // judged on those counts.
+        if n_missing > 0 {
+            *by_text.entry(fill.clone()).or_insert(0) += n_missing;
+        }
+        // Only a column over the cap pays for a copy of its counts.
+        let counts = (by_text.len() > MAX_LEVELS).then(|| by_text.clone());
+        let (mut levels, mut infrequent) = self.options.split_rare(by_text, n_rows);
+        if let Some(counts) = &counts {
+            let capped = cap_levels(column, &mut levels, &mut infrequent, counts);
+            self.notices.extend(capped);
+        }
+        self.blocks.push(FeatureBlock::OneHot {
+            column: column.to_string(),
+            levels,
+            fill,
+            infrequent,
+        });
+        if self.options.missing_indicator
+            && n_missing > 0
+            && self.options.categorical_impute == CategoricalImpute::MostFrequent
+        {
+            // A plain 0/1, like the one-hot features beside it.
+            self.indicators.push(FeatureBlock::MissingIndicator {
+                column: column.to_string(),
+                mean: 0.0,
+                scale: 1.0,
+            });
+        }
+        Ok(())
+    }
+}
+
 impl FittedPreprocessor {
     /// Fits on `rows` of `ds`, using every column except those in `exclude` and identifiers.
     pub fn fit(ds: &Dataset, rows: &[usize], exclude: &[String]) -> Result<Self> {
@@ -746,133 +978,35 @@ impl FittedPreprocessor {
             return Err(PrepError::NoRows);
         }
         let n_rows = rows.len();
-        let mut blocks = Vec::new();
-        let mut category_blocks = Vec::new();
-        let mut indicators = Vec::new();
-        let mut dropped = Vec::new();
-        let mut notices = Vec::new();
+        let mut fit = ColumnFits {
+            ds,
+            rows,
+            trees,
+            options,
+            blocks: Vec::new(),
+            category_blocks: Vec::new(),
+            indicators: Vec::new(),
+            dropped: Vec::new(),
+            notices: Vec::new(),
+        };
         for col in &ds.columns {
             if exclude.contains(&col.name) {
                 continue;
             }
-            let drop = |reason: &str| DroppedColumn {
-                column: col.name.clone(),
-                reason: reason.to_string(),
-            };
             match role(col.kind, &col.data) {
-                Role::Dropped(reason) => dropped.push(drop(reason)),
-                Role::Numeric => {
-                    let values = numeric_cells(ds, &col.name, rows)?;
-                    let mut present: Vec<f64> =
-                        values.iter().copied().filter(|x| !x.is_nan()).collect();
-                    let n_present = present.len();
-                    let present_mean = present.iter().sum::<f64>() / n_present as f64;
-                    let Some(median) = median_by_selection(&mut present) else {
-                        dropped.push(drop("no values in the training rows"));
-                        continue;
-                    };
-                    if trees {
-                        blocks.push(FeatureBlock::Raw {
-                            column: col.name.clone(),
-                        });
-                        continue;
-                    }
-                    let fill = match options.numeric_impute {
-                        NumericImpute::Median => None,
-                        NumericImpute::Mean => Some(present_mean),
-                        NumericImpute::Constant(c) => Some(c),
-                    };
-                    let value = fill.unwrap_or(median);
-                    let filled = values.iter().map(|&x| if x.is_nan() { value } else { x });
-                    let (mean, scale) = mean_and_scale(filled, values.len() as f64);
-                    blocks.push(FeatureBlock::Numeric {
-                        column: col.name.clone(),
-                        median,
-                        mean,
-                        scale,
-                        fill,
-                    });
-                    if options.missing_indicator && n_present < values.len() {
-                        // Scaled like the other numbers, as StandardScaler after
-                        // SimpleImputer(add_indicator=True) scales the indicator too.
-                        let missing = values.iter().map(|x| f64::from(u8::from(x.is_nan())));
-                        let (mean, scale) = mean_and_scale(missing, values.len() as f64);
-                        indicators.push(FeatureBlock::MissingIndicator {
-                            column: col.name.clone(),
-                            mean,
-                            scale,
-                        });
-                    }
-                }
-                Role::Categorical => {
-                    let mut dict = HashMap::new();
-                    let codes = text_codes(ds, &col.name, rows, &mut dict, true)?;
-                    let mut counts = vec![0usize; dict.len()];
-                    for code in codes.iter().flatten().flatten() {
-                        counts[*code] += 1;
-                    }
-                    let n_missing = codes.iter().filter(|c| matches!(c, Some(None))).count();
-                    let mut by_text: BTreeMap<String, usize> = dict
-                        .into_iter()
-                        .map(|(t, i)| (t, counts[i]))
-                        .filter(|&(_, n)| n > 0)
-                        .collect();
-                    // Most frequent level; ties go to the smallest text, as SimpleImputer does.
-                    let Some((most_frequent, _)) = by_text
-                        .iter()
-                        .max_by_key(|(t, &n)| (n, std::cmp::Reverse(*t)))
-                    else {
-                        dropped.push(drop("no values in the training rows"));
-                        continue;
-                    };
-                    let most_frequent = most_frequent.clone();
-                    if trees {
-                        // OrdinalEncoder counts levels before any imputation; a missing cell
-                        // is never rare, it stays NaN.
-                        let (levels, infrequent) = options.split_rare(by_text, n_rows);
-                        category_blocks.push(FeatureBlock::Ordinal {
-                            column: col.name.clone(),
-                            levels,
-                            infrequent,
-                        });
-                        continue;
-                    }
-                    let fill = match &options.categorical_impute {
-                        CategoricalImpute::MostFrequent => most_frequent,
-                        CategoricalImpute::Constant(text) => text.clone(),
-                    };
-                    // OneHotEncoder's categories are the sorted distinct training values
-                    // after imputation (so a constant fill is a level once it fills a cell),
-                    // and rarity is judged on those counts.
-                    if n_missing > 0 {
-                        *by_text.entry(fill.clone()).or_insert(0) += n_missing;
-                    }
-                    // Only a column over the cap pays for a copy of its counts.
-                    let counts = (by_text.len() > MAX_LEVELS).then(|| by_text.clone());
-                    let (mut levels, mut infrequent) = options.split_rare(by_text, n_rows);
-                    if let Some(counts) = &counts {
-                        notices.extend(cap_levels(&col.name, &mut levels, &mut infrequent, counts));
-                    }
-                    blocks.push(FeatureBlock::OneHot {
-                        column: col.name.clone(),
-                        levels,
-                        fill,
-                        infrequent,
-                    });
-                    if options.missing_indicator
-                        && n_missing > 0
-                        && options.categorical_impute == CategoricalImpute::MostFrequent
-                    {
-                        // A plain 0/1, like the one-hot features beside it.
-                        indicators.push(FeatureBlock::MissingIndicator {
-                            column: col.name.clone(),
-                            mean: 0.0,
-                            scale: 1.0,
-                        });
-                    }
-                }
+                Role::Dropped(reason) => fit.drop(&col.name, reason),
+                Role::Numeric => fit.numeric(&col.name)?,
+                Role::Categorical => fit.categorical(&col.name)?,
             }
         }
+        let ColumnFits {
+            mut blocks,
+            category_blocks,
+            indicators,
+            dropped,
+            notices,
+            ..
+        } = fit;
         // Trees: numbers first, then categories, the reference's ColumnTransformer order
         // (which decides between splits of equal gain, e.g. a plan flag and its count).
         blocks.extend(category_blocks);
@@ -915,7 +1049,7 @@ impl FittedPreprocessor {
     /// components.
     pub fn n_outputs(&self) -> usize {
         match &self.pca {
-            Some(pca) => pca.components.rows,
+            Some(pca) => pca.components.nrows(),
             None => self.blocks.iter().map(FeatureBlock::width).sum(),
         }
     }
@@ -958,89 +1092,21 @@ impl FittedPreprocessor {
     /// The feature matrix of `rows` of `ds` (which may be another file with the same columns).
     pub fn transform(&self, ds: &Dataset, rows: &[usize]) -> Result<Matrix> {
         let width = self.blocks.iter().map(FeatureBlock::width).sum();
-        let mut m = Matrix::zeros(rows.len(), width);
+        let mut cells = vec![0.0; rows.len() * width];
         let mut offset = 0;
         for block in &self.blocks {
-            match block {
-                FeatureBlock::Numeric {
-                    column,
-                    median,
-                    mean,
-                    scale,
-                    fill,
-                } => {
-                    let fill = fill.unwrap_or(*median);
-                    let values = numeric_cells(ds, column, rows)?;
-                    for (i, x) in values.into_iter().enumerate() {
-                        let x = if x.is_nan() { fill } else { x };
-                        m.data[i * m.cols + offset] = (x - mean) / scale;
-                    }
-                }
-                FeatureBlock::OneHot {
-                    column,
-                    levels,
-                    fill,
-                    infrequent,
-                } => {
-                    let mut dict = level_index(levels, infrequent);
-                    // handle_unknown="infrequent_if_exist": unseen text goes to the
-                    // infrequent feature if there is one, else sets nothing ("ignore").
-                    let unknown = (!infrequent.is_empty()).then_some(levels.len());
-                    // A constant fill that filled no training cell is unseen text too.
-                    let fill_index = dict.get(fill).copied().or(unknown);
-                    let codes = text_codes(ds, column, rows, &mut dict, false)?;
-                    for (i, code) in codes.into_iter().enumerate() {
-                        let level = match code {
-                            Some(None) => fill_index,
-                            Some(Some(j)) => Some(j),
-                            None => unknown,
-                        };
-                        if let Some(j) = level {
-                            m.data[i * m.cols + offset + j] = 1.0;
-                        }
-                    }
-                }
-                FeatureBlock::Raw { column } => {
-                    let values = numeric_cells(ds, column, rows)?;
-                    for (i, x) in values.into_iter().enumerate() {
-                        m.data[i * m.cols + offset] = x;
-                    }
-                }
-                FeatureBlock::Ordinal {
-                    column,
-                    levels,
-                    infrequent,
-                } => {
-                    let mut dict = level_index(levels, infrequent);
-                    let codes = text_codes(ds, column, rows, &mut dict, false)?;
-                    for (i, code) in codes.into_iter().enumerate() {
-                        m.data[i * m.cols + offset] = match code {
-                            Some(Some(j)) => j as f64,
-                            _ => f64::NAN,
-                        };
-                    }
-                }
-                FeatureBlock::MissingIndicator {
-                    column,
-                    mean,
-                    scale,
-                } => {
-                    let missing = missing_cells(ds, column, rows)?;
-                    for (i, gone) in missing.into_iter().enumerate() {
-                        m.data[i * m.cols + offset] = (f64::from(u8::from(gone)) - mean) / scale;
-                    }
-                }
-            }
+            block.write(ds, rows, |i, j, v| cells[i * width + offset + j] = v)?;
             offset += block.width();
         }
+        let m = from_row_major(rows.len(), width, cells);
         let m = match &self.pca {
             Some(pca) => pca.project(&m)?,
             None => m,
         };
-        if m.cols != self.n_features() {
+        if m.ncols() != self.n_features() {
             return Err(PrepError::BadPipeline(format!(
                 "{} features computed for {} names",
-                m.cols,
+                m.ncols(),
                 self.n_features()
             )));
         }
@@ -1089,13 +1155,17 @@ mod tests {
         let s = 2f64.sqrt();
         assert!((m.row(0)[0] - (-2.0 / s)).abs() < 1e-12);
         assert_eq!(m.row(1)[0], 0.0, "missing -> median 3 -> (3 - 3) / sqrt 2");
-        assert_eq!(&m.row(1)[1..], &[0.0, 1.0]);
+        assert_eq!(&m.row_major().row(1)[1..], &[0.0, 1.0]);
         assert_eq!(
-            &m.row(2)[1..],
+            &m.row_major().row(2)[1..],
             &[1.0, 0.0],
             "missing plan -> most frequent 'a'"
         );
-        assert_eq!(&m.row(3)[1..], &[0.0, 0.0], "unseen level 'zzz' is ignored");
+        assert_eq!(
+            &m.row_major().row(3)[1..],
+            &[0.0, 0.0],
+            "unseen level 'zzz' is ignored"
+        );
         assert!(
             (m.row(3)[0] - 4.0 / s).abs() < 1e-12,
             "7 is outside training rows but scaled"
@@ -1135,7 +1205,7 @@ mod tests {
         let p = FittedPreprocessor::fit(&train, &[0, 1], &[]).expect("fit");
         let other = ds("plan,x,extra\nb,2,9\n");
         let m = p.transform(&other, &[0]).expect("transform");
-        assert_eq!(m.row(0), &[0.0, 0.0, 1.0]);
+        assert_eq!(m.row_major().row(0), &[0.0, 0.0, 1.0]);
         let missing = ds("plan\nb\n");
         assert_eq!(
             p.transform(&missing, &[0]),
@@ -1155,7 +1225,11 @@ mod tests {
         assert_eq!(p.feature_names, ["x", "plan"]);
         assert_eq!(p.categorical_features(), [false, true]);
         let m = p.transform(&d, &[0, 1, 2, 4]).expect("transform");
-        assert_eq!(m.row(0), &[1.0, 1.0], "b is the second sorted level");
+        assert_eq!(
+            m.row_major().row(0),
+            &[1.0, 1.0],
+            "b is the second sorted level"
+        );
         assert!(
             m.row(1)[0].is_nan() && m.row(1)[1] == 0.0,
             "missing number stays missing"
@@ -1216,7 +1290,7 @@ mod tests {
                 FittedPreprocessor::fit_with(&d, &[0, 1, 2, 3], &exclude, &options).expect("fit");
             assert_eq!(p.feature_names, ["x"]);
             let m = p.transform(&d, &[0, 1, 2, 3, 4]).expect("transform");
-            assert_close(&m.data, &expected, 1e-12);
+            assert_close(m.row_major().data, &expected, 1e-12);
         }
     }
 
@@ -1265,8 +1339,8 @@ mod tests {
         let m = p
             .transform(&d, &(0..7).collect::<Vec<_>>())
             .expect("transform");
-        assert_eq!(m.cols, p.n_features());
-        assert_close(&m.data, &expected, 1e-12);
+        assert_eq!(m.ncols(), p.n_features());
+        assert_close(m.row_major().data, &expected, 1e-12);
         let trees = FittedPreprocessor::fit_for_trees_with(&d, &train, &[], &options)
             .expect("fit for trees");
         assert_eq!(
@@ -1304,12 +1378,15 @@ mod tests {
             [0.0, 1.0, 0.0, 0.0],
             [1.0, 0.0, 0.0, 0.0],
         ];
-        assert_eq!(m.data, constant.concat());
+        assert_eq!(m.row_major().data, constant.concat());
         // Without missing training cells the constant is no level, so a later missing cell
         // is an unknown category: ignored, as OneHotEncoder(handle_unknown="ignore") does.
         let p = FittedPreprocessor::fit_with(&d, &[0, 1, 3, 4], &exclude, &options).expect("fit");
         assert_eq!(p.feature_names, ["plan=a", "plan=b", "plan=c"]);
-        assert_eq!(p.transform(&d, &[2]).expect("transform").data, [0.0; 3]);
+        assert_eq!(
+            p.transform(&d, &[2]).expect("transform").row_major().data,
+            [0.0; 3]
+        );
 
         // scikit-learn 1.9.1, `SimpleImputer(strategy="most_frequent", add_indicator=True)
         // .fit_transform(column)`: [a, False], [b, False], [a, True], [a, False], [c, False],
@@ -1332,7 +1409,7 @@ mod tests {
             [0.0, 1.0, 0.0, 0.0],
             [1.0, 0.0, 0.0, 0.0],
         ];
-        assert_eq!(m.data, most_frequent.concat());
+        assert_eq!(m.row_major().data, most_frequent.concat());
     }
 
     /// Training rows 0..8: a a a b b c d (blank); rows 8..14: a c d (blank) zzz b.
@@ -1397,7 +1474,11 @@ mod tests {
             assert_eq!(p.feature_names, names, "min_frequency {min_frequency}");
             assert_eq!(p.categorical_features(), vec![false; names.len()]);
             let m = p.transform(&d, &later).expect("transform");
-            assert_eq!(m.data, expected, "min_frequency {min_frequency}");
+            assert_eq!(
+                m.row_major().data,
+                expected,
+                "min_frequency {min_frequency}"
+            );
         }
     }
 
@@ -1420,7 +1501,12 @@ mod tests {
         let m = p
             .transform(&d, &(8..14).collect::<Vec<_>>())
             .expect("transform");
-        let codes: Vec<Option<f64>> = m.data.iter().map(|&x| (!x.is_nan()).then_some(x)).collect();
+        let codes: Vec<Option<f64>> = m
+            .row_major()
+            .data
+            .iter()
+            .map(|&x| (!x.is_nan()).then_some(x))
+            .collect();
         assert_eq!(
             codes,
             [Some(0.0), Some(2.0), Some(2.0), None, None, Some(1.0)]
@@ -1446,9 +1532,9 @@ mod tests {
         let pca = FittedPca::fit(&x, 2, names.clone());
         // scikit-learn 1.9.1, `PCA(n_components=2).fit(X)` (solver "full"); tolerance 1e-8.
         assert_close(&pca.mean, &[2.25, 1.0625, 0.8125], 1e-12);
-        assert_eq!((pca.components.rows, pca.components.cols), (2, 3));
+        assert_eq!((pca.components.nrows(), pca.components.ncols()), (2, 3));
         assert_close(
-            &pca.components.data,
+            pca.components.row_major().data,
             &[
                 0.6510429492562972,
                 0.2969055779653006,
@@ -1471,7 +1557,7 @@ mod tests {
         );
         let projected = pca.project(&x).expect("project");
         assert_close(
-            &projected.data,
+            projected.row_major().data,
             &[
                 -0.39961824906270516,
                 0.062090403574054154,
@@ -1496,7 +1582,7 @@ mod tests {
         // the last component and the full spectrum; tolerance 1e-8.
         let all = FittedPca::fit(&x, 3, names);
         assert_close(
-            all.components.row(2),
+            all.components.row_major().row(2),
             &[
                 0.7510187355838557,
                 -0.11851998581605339,
@@ -1528,7 +1614,7 @@ mod tests {
         // scikit-learn 1.9.1, `make_pipeline(StandardScaler(), PCA(n_components=2)).fit(X)`;
         // tolerance 1e-8.
         assert_close(
-            &pca.components.data,
+            pca.components.row_major().data,
             &[
                 0.7039788076384721,
                 0.18698681360589572,
@@ -1546,7 +1632,7 @@ mod tests {
         );
         let m = p.transform(&d, &rows).expect("transform");
         assert_close(
-            &m.data,
+            m.row_major().data,
             &[
                 -0.3337421953138977,
                 0.020404040821741694,
@@ -1684,10 +1770,10 @@ mod tests {
             match FittedPreprocessor::fit_with(&d, &rows, &[], &options) {
                 Ok(p) => {
                     let m = p.transform(&d, &rows).expect("transform training rows");
-                    proptest::prop_assert_eq!(m.cols, p.n_features());
-                    proptest::prop_assert_eq!(m.rows, rows.len());
+                    proptest::prop_assert_eq!(m.ncols(), p.n_features());
+                    proptest::prop_assert_eq!(m.nrows(), rows.len());
                     proptest::prop_assert_eq!(p.categorical_features().len(), p.n_features());
-                    proptest::prop_assert!(m.data.iter().all(|x| x.is_finite()));
+                    proptest::prop_assert!(m.row_major().data.iter().all(|x| x.is_finite()));
                 }
                 Err(PrepError::NoFeatures | PrepError::PcaComponents { .. }) => {}
                 Err(e) => proptest::prop_assert!(false, "unexpected {e}"),

@@ -38,6 +38,7 @@
 //! whose ROC AUC is kept in [`FittedForest::oob_roc_auc`].
 //!
 //! ```
+//! use churnscope_engine::matrix::MatrixExt;
 //! use churnscope_engine::modelling::models::ForestParams;
 //! use churnscope_engine::modelling::preprocessing::Matrix;
 //! let x = Matrix::from_rows(&(0..40).map(|i| vec![f64::from(i % 10)]).collect::<Vec<_>>());
@@ -54,8 +55,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::treeshap::{add_shap, expected_value, PathTree};
-use super::{check_training_data_where, ModelError, Progress, Result};
+use super::{check_training_data_where, ModelError, Progress, Result, TreeDefect};
 use crate::evaluating::metrics::{roc_auc, LOG_LOSS_EPS};
+use crate::matrix::{standard_layout, MatrixExt, RowMajor};
 use crate::modelling::preprocessing::Matrix;
 use crate::rng::Rng;
 
@@ -217,6 +219,9 @@ impl ForestParams {
         mut progress: impl FnMut(Progress) -> bool,
     ) -> Result<FittedForest> {
         self.check()?;
+        let x = standard_layout(x);
+        check_training_data_where(&x, y, |v| v.is_finite() || v.is_nan())?;
+        let x = x.row_major();
         if categorical.len() != x.cols {
             return Err(ModelError::InvalidParameter(format!(
                 "{} categorical flags for {} features",
@@ -224,7 +229,6 @@ impl ForestParams {
                 x.cols
             )));
         }
-        check_training_data_where(x, y, |v| v.is_finite() || v.is_nan())?;
         let (n, d) = (x.rows, x.cols);
         let features: Vec<BinnedFeature> = (0..d)
             .map(|j| BinnedFeature::new((0..n).map(|i| x.data[i * d + j]), self.max_bin))
@@ -238,19 +242,11 @@ impl ForestParams {
         let base = Rng::new(self.seed).next_u64();
         let mut trees = Vec::with_capacity(self.n_trees);
         let mut importances = vec![0.0; d];
-        let mut oob_sum = vec![0.0; n];
-        let mut oob_count = vec![0u32; n];
+        let mut oob = OutOfBag::new(n);
         let mut draws = vec![0u32; n];
         for t in 0..self.n_trees {
             let mut rng = Rng::new(base.wrapping_add(t as u64));
-            if self.bootstrap {
-                draws.iter_mut().for_each(|c| *c = 0);
-                for _ in 0..n {
-                    draws[rng.below(n)] += 1;
-                }
-            } else {
-                draws.iter_mut().for_each(|c| *c = 1);
-            }
+            self.draw_rows(&mut rng, &mut draws);
             // Weighted counts per row: a `class_weight` would multiply in here.
             let w: Vec<f64> = draws.iter().map(|&c| f64::from(c)).collect();
             let wp: Vec<f64> = w.iter().zip(y).map(|(&w, &y)| w * f64::from(y)).collect();
@@ -265,11 +261,8 @@ impl ForestParams {
             }
             let mut loss = 0.0;
             if self.bootstrap {
-                for r in (0..n).filter(|&r| draws[r] == 0) {
-                    oob_sum[r] += tree.predict_row(x.row(r));
-                    oob_count[r] += 1;
-                }
-                loss = oob_log_loss(y, &oob_sum, &oob_count);
+                oob.add_tree(&tree, x, &draws);
+                loss = oob_log_loss(y, &oob.sum, &oob.count);
             }
             trees.push(tree);
             if !progress(Progress {
@@ -284,10 +277,7 @@ impl ForestParams {
         if total > 0.0 {
             importances.iter_mut().for_each(|v| *v /= total);
         }
-        let (oob_y, oob_p): (Vec<u8>, Vec<f64>) = (0..n)
-            .filter(|&r| oob_count[r] > 0)
-            .map(|r| (y[r], oob_sum[r] / f64::from(oob_count[r])))
-            .unzip();
+        let (oob_y, oob_p) = oob.averaged(y);
         let oob_roc_auc = if self.bootstrap {
             roc_auc(&oob_y, &oob_p).ok()
         } else {
@@ -300,6 +290,52 @@ impl ForestParams {
             oob_rows: oob_y.len(),
             importances,
         })
+    }
+
+    /// How often each row is in a tree's bag: a bootstrap draw of as many rows as there are
+    /// (with replacement), or every row once without bootstrap.
+    fn draw_rows(&self, rng: &mut Rng, draws: &mut [u32]) {
+        if self.bootstrap {
+            let n = draws.len();
+            draws.iter_mut().for_each(|c| *c = 0);
+            for _ in 0..n {
+                draws[rng.below(n)] += 1;
+            }
+        } else {
+            draws.iter_mut().for_each(|c| *c = 1);
+        }
+    }
+}
+
+/// Out-of-bag predictions: each row's sum of the probabilities of the trees that did not
+/// draw it, and their number.
+struct OutOfBag {
+    sum: Vec<f64>,
+    count: Vec<u32>,
+}
+
+impl OutOfBag {
+    fn new(n: usize) -> Self {
+        OutOfBag {
+            sum: vec![0.0; n],
+            count: vec![0; n],
+        }
+    }
+
+    /// Adds `tree`'s prediction to each row of `x` it did not draw (`draws[r] == 0`).
+    fn add_tree(&mut self, tree: &Tree, x: RowMajor<'_>, draws: &[u32]) {
+        for r in (0..draws.len()).filter(|&r| draws[r] == 0) {
+            self.sum[r] += tree.predict_row(x.row(r));
+            self.count[r] += 1;
+        }
+    }
+
+    /// Labels and mean out-of-bag probabilities of the rows some tree left out.
+    fn averaged(&self, y: &[u8]) -> (Vec<u8>, Vec<f64>) {
+        (0..y.len())
+            .filter(|&r| self.count[r] > 0)
+            .map(|r| (y[r], self.sum[r] / f64::from(self.count[r])))
+            .unzip()
     }
 }
 
@@ -339,6 +375,8 @@ impl FittedForest {
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
         // Tree by tree, so each (possibly large) tree stays in cache while every row
         // passes through it.
+        let x = standard_layout(x);
+        let x = x.row_major();
         let mut sum = vec![0.0; x.rows];
         for tree in &self.trees {
             for (i, s) in sum.iter_mut().enumerate() {
@@ -386,6 +424,8 @@ impl FittedForest {
         let k = self.trees.len().max(1) as f64;
         let expected = self.trees.iter().map(expected_value).sum::<f64>() / k;
         let mut path = Vec::new();
+        let x = standard_layout(x);
+        let x = x.row_major();
         let rows = (0..x.rows)
             .map(|i| {
                 let mut phi = vec![0.0; d + 1];
@@ -458,9 +498,9 @@ impl Tree {
     }
 
     /// Why the tree cannot score rows of `n_features` features, if it cannot.
-    fn check(&self, n_features: usize) -> std::result::Result<(), String> {
+    fn check(&self, n_features: usize) -> std::result::Result<(), TreeDefect> {
         if self.nodes.is_empty() {
-            return Err("no nodes".to_string());
+            return Err(TreeDefect::NoNodes);
         }
         for (i, node) in self.nodes.iter().enumerate() {
             if node.is_leaf() {
@@ -473,11 +513,13 @@ impl Tree {
                 || left >= self.nodes.len()
                 || right >= self.nodes.len()
             {
-                return Err(format!(
-                    "node {i} splits feature {} into nodes {left} and {right} of {}",
-                    node.feature,
-                    self.nodes.len()
-                ));
+                return Err(TreeDefect::SplitOutOfPlace {
+                    node: i,
+                    feature: node.feature as usize,
+                    left,
+                    right,
+                    nodes: self.nodes.len(),
+                });
             }
         }
         Ok(())
@@ -680,6 +722,32 @@ struct Work {
     constant: Vec<u32>,
 }
 
+impl Work {
+    /// The work of the two children of this node, split by `split` at `mid` into nodes
+    /// `left` and `left + 1`, in stack order (the left child is grown first); `constant`:
+    /// the features constant here.
+    fn children(&self, left: usize, mid: usize, split: &Split, constant: Vec<u32>) -> [Work; 2] {
+        [
+            Work {
+                node: left + 1,
+                start: mid,
+                end: self.end,
+                depth: self.depth + 1,
+                total: split.right,
+                constant: constant.clone(),
+            },
+            Work {
+                node: left,
+                start: self.start,
+                end: mid,
+                depth: self.depth + 1,
+                total: split.left,
+                constant,
+            },
+        ]
+    }
+}
+
 /// What every tree of a fit shares.
 struct Grower<'a> {
     params: &'a ForestParams,
@@ -697,20 +765,27 @@ struct Scratch {
     right_rows: Vec<u32>,
 }
 
-impl Grower<'_> {
-    /// Grows one tree depth-first on the rows `in_bag` (ascending) with weights `w` and
-    /// class-1 weights `wp`; returns it with its impurity decrease per feature.
-    fn grow(&self, rng: &mut Rng, mut rows: Vec<u32>, w: &[f64], wp: &[f64]) -> (Tree, Vec<f64>) {
-        let d = self.features.len();
-        let max_bins = self.features.iter().map(|f| f.n_bins()).max().unwrap_or(0);
-        let mut s = Scratch {
+impl Scratch {
+    /// Empty buffers, with a histogram of `max_bins` cells.
+    fn new(max_bins: usize) -> Self {
+        Scratch {
             hist: vec![Cell::default(); max_bins],
             touched: Vec::new(),
             present: Vec::new(),
             node_w: Vec::new(),
             node_wp: Vec::new(),
             right_rows: Vec::new(),
-        };
+        }
+    }
+}
+
+impl Grower<'_> {
+    /// Grows one tree depth-first on the rows `in_bag` (ascending) with weights `w` and
+    /// class-1 weights `wp`; returns it with its impurity decrease per feature.
+    fn grow(&self, rng: &mut Rng, mut rows: Vec<u32>, w: &[f64], wp: &[f64]) -> (Tree, Vec<f64>) {
+        let d = self.features.len();
+        let max_bins = self.features.iter().map(|f| f.n_bins()).max().unwrap_or(0);
+        let mut s = Scratch::new(max_bins);
         let mut order: Vec<usize> = (0..d).collect();
         let mut importance = vec![0.0; d];
         let total = rows.iter().fold(Cell::default(), |c, &r| {
@@ -746,35 +821,14 @@ impl Grower<'_> {
             s.node_wp.clear();
             s.node_w.extend(node_rows.iter().map(|&r| w[r as usize]));
             s.node_wp.extend(node_rows.iter().map(|&r| wp[r as usize]));
-            // scikit-learn's draw: `max_features` features without replacement, constant
-            // ones included, and more only until one that is not constant here was
-            // searched. A feature constant at a node stays so below it: its children skip
-            // it without a histogram.
-            let mut best: Option<Split> = None;
-            let (mut searched, mut drawn) = (0, 0);
-            let mut constant = work.constant.clone();
-            while drawn < d && (drawn < self.max_features || searched == 0) {
-                let k = drawn + rng.below(d - drawn);
-                order.swap(drawn, k);
-                let j = order[drawn];
-                drawn += 1;
-                if work.constant.contains(&(j as u32)) {
-                    continue;
-                }
-                if self.search_feature(j, node_rows, total, &mut s, &mut best) {
-                    searched += 1;
-                } else {
-                    constant.push(j as u32);
-                }
-            }
+            let (best, constant) = self.best_split(rng, &mut order, &work, node_rows, &mut s);
             let Some(split) = best else {
                 continue;
             };
-            let feature = &self.features[split.feature];
             let n_left = partition(
                 &mut rows[work.start..work.end],
                 &mut s.right_rows,
-                feature,
+                &self.features[split.feature],
                 split.bin,
                 split.missing_left,
             );
@@ -792,25 +846,43 @@ impl Grower<'_> {
             nodes.push(Node::leaf());
             nodes.push(Node::leaf());
             covers.extend([0.0, 0.0]);
-            let mid = work.start + n_left;
-            stack.push(Work {
-                node: left + 1,
-                start: mid,
-                end: work.end,
-                depth: work.depth + 1,
-                total: split.right,
-                constant: constant.clone(),
-            });
-            stack.push(Work {
-                node: left,
-                start: work.start,
-                end: mid,
-                depth: work.depth + 1,
-                total: split.left,
-                constant,
-            });
+            stack.extend(work.children(left, work.start + n_left, &split, constant));
         }
         (Tree { nodes, covers }, importance)
+    }
+
+    /// The best split of the node of `work` over a draw of features, as scikit-learn's:
+    /// `max_features` features without replacement, constant ones included, and more only
+    /// until one that is not constant here was searched. A feature constant at a node stays
+    /// so below it: its children skip it without a histogram; returned with the split are
+    /// the features constant here, for the children.
+    fn best_split(
+        &self,
+        rng: &mut Rng,
+        order: &mut [usize],
+        work: &Work,
+        node_rows: &[u32],
+        s: &mut Scratch,
+    ) -> (Option<Split>, Vec<u32>) {
+        let d = self.features.len();
+        let mut best: Option<Split> = None;
+        let (mut searched, mut drawn) = (0, 0);
+        let mut constant = work.constant.clone();
+        while drawn < d && (drawn < self.max_features || searched == 0) {
+            let k = drawn + rng.below(d - drawn);
+            order.swap(drawn, k);
+            let j = order[drawn];
+            drawn += 1;
+            if work.constant.contains(&(j as u32)) {
+                continue;
+            }
+            if self.search_feature(j, node_rows, work.total, s, &mut best) {
+                searched += 1;
+            } else {
+                constant.push(j as u32);
+            }
+        }
+        (best, constant)
     }
 
     fn may_split(&self, work: &Work) -> bool {
@@ -833,83 +905,21 @@ impl Grower<'_> {
         best: &mut Option<Split>,
     ) -> bool {
         let f = &self.features[j];
-        let nb = f.n_bins();
-        let missing_bin = f.missing_bin();
-        s.present.clear();
-        let missing;
-        if rows.len() >= nb {
-            // Dense: every bin is visited anyway.
-            let hist = &mut s.hist[..nb];
-            match &f.codes {
-                BinColumn::Byte(c) => accumulate(hist, c, rows, &s.node_w, &s.node_wp),
-                BinColumn::Wide(c) => accumulate(hist, c, rows, &s.node_w, &s.node_wp),
-            }
-            s.present.extend(
-                hist[..missing_bin]
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.rows > 0)
-                    .map(|(b, &c)| (b as u32, c)),
-            );
-            missing = hist[missing_bin];
-            hist.iter_mut().for_each(|c| *c = Cell::default());
-        } else {
-            // Sparse: fewer rows than bins; only the bins touched are visited and cleared.
-            s.touched.clear();
-            match &f.codes {
-                BinColumn::Byte(c) => {
-                    accumulate_touched(&mut s.hist, &mut s.touched, c, rows, &s.node_w, &s.node_wp)
-                }
-                BinColumn::Wide(c) => {
-                    accumulate_touched(&mut s.hist, &mut s.touched, c, rows, &s.node_w, &s.node_wp)
-                }
-            }
-            s.touched.sort_unstable();
-            missing = s.hist[missing_bin];
-            for &b in &s.touched {
-                if b as usize != missing_bin {
-                    s.present.push((b, s.hist[b as usize]));
-                }
-                s.hist[b as usize] = Cell::default();
-            }
-        }
+        let missing = node_histogram(f, rows, s);
         let has_missing = missing.rows > 0;
         if s.present.len() + usize::from(has_missing) < 2 {
             return false;
         }
         let min_leaf = self.params.min_samples_leaf as u32;
-        // (boundary index in `present`, missing_left, purity, left cell)
-        let mut found: Option<(usize, bool, f64, Cell)> = None;
-        let mut consider = |i: usize, missing_left: bool, left: Cell| {
-            let right = total.minus(left);
-            if left.rows < min_leaf || right.rows < min_leaf {
-                return;
-            }
-            let purity = left.purity() + right.purity();
-            if found.is_none_or(|f| purity > f.2) {
-                found = Some((i, missing_left, purity, left));
-            }
-        };
-        let mut cum = Cell::default();
-        let last = s.present.len().saturating_sub(1);
-        for (i, &(_, cell)) in s.present.iter().enumerate() {
-            cum = cum.plus(cell);
-            if i < last {
-                consider(i, false, cum);
-                if has_missing {
-                    consider(i, true, cum.plus(missing));
-                }
-            } else if has_missing {
-                // Every present value left, the missing ones right.
-                consider(i, false, cum);
-            }
-        }
-        let Some((i, missing_left, purity, left)) = found else {
+        let Some((i, missing_left, purity, left)) =
+            best_boundary(&s.present, missing, total, min_leaf)
+        else {
             return true;
         };
         if best.as_ref().is_some_and(|b| purity <= b.purity) {
             return true;
         }
+        let last = s.present.len().saturating_sub(1);
         let (bin, threshold) = if i < last {
             // Any edge in the gap of empty bins separates the rows; take the middle one.
             let (a, b) = (s.present[i].0 as usize, s.present[i + 1].0 as usize);
@@ -936,6 +946,92 @@ impl Grower<'_> {
         });
         true
     }
+}
+
+/// Fills `s.present` with the non-empty bins of feature `f` over `rows` (weights in
+/// `s.node_w`, `s.node_wp`), in bin order, and returns the missing bin's cell; leaves
+/// `s.hist` cleared.
+fn node_histogram(f: &BinnedFeature, rows: &[u32], s: &mut Scratch) -> Cell {
+    let nb = f.n_bins();
+    let missing_bin = f.missing_bin();
+    s.present.clear();
+    if rows.len() >= nb {
+        // Dense: every bin is visited anyway.
+        let hist = &mut s.hist[..nb];
+        match &f.codes {
+            BinColumn::Byte(c) => accumulate(hist, c, rows, &s.node_w, &s.node_wp),
+            BinColumn::Wide(c) => accumulate(hist, c, rows, &s.node_w, &s.node_wp),
+        }
+        s.present.extend(
+            hist[..missing_bin]
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.rows > 0)
+                .map(|(b, &c)| (b as u32, c)),
+        );
+        let missing = hist[missing_bin];
+        hist.iter_mut().for_each(|c| *c = Cell::default());
+        missing
+    } else {
+        // Sparse: fewer rows than bins; only the bins touched are visited and cleared.
+        s.touched.clear();
+        match &f.codes {
+            BinColumn::Byte(c) => {
+                accumulate_touched(&mut s.hist, &mut s.touched, c, rows, &s.node_w, &s.node_wp)
+            }
+            BinColumn::Wide(c) => {
+                accumulate_touched(&mut s.hist, &mut s.touched, c, rows, &s.node_w, &s.node_wp)
+            }
+        }
+        s.touched.sort_unstable();
+        let missing = s.hist[missing_bin];
+        for &b in &s.touched {
+            if b as usize != missing_bin {
+                s.present.push((b, s.hist[b as usize]));
+            }
+            s.hist[b as usize] = Cell::default();
+        }
+        missing
+    }
+}
+
+/// The purest boundary between the `present` bins (with the `missing` rows sent either
+/// way) that leaves at least `min_leaf` rows a side: (boundary index in `present`,
+/// missing_left, purity, left cell). The last index sends every present value left and the
+/// missing ones right.
+fn best_boundary(
+    present: &[(u32, Cell)],
+    missing: Cell,
+    total: Cell,
+    min_leaf: u32,
+) -> Option<(usize, bool, f64, Cell)> {
+    let has_missing = missing.rows > 0;
+    let mut found: Option<(usize, bool, f64, Cell)> = None;
+    let mut consider = |i: usize, missing_left: bool, left: Cell| {
+        let right = total.minus(left);
+        if left.rows < min_leaf || right.rows < min_leaf {
+            return;
+        }
+        let purity = left.purity() + right.purity();
+        if found.is_none_or(|f| purity > f.2) {
+            found = Some((i, missing_left, purity, left));
+        }
+    };
+    let mut cum = Cell::default();
+    let last = present.len().saturating_sub(1);
+    for (i, &(_, cell)) in present.iter().enumerate() {
+        cum = cum.plus(cell);
+        if i < last {
+            consider(i, false, cum);
+            if has_missing {
+                consider(i, true, cum.plus(missing));
+            }
+        } else if has_missing {
+            // Every present value left, the missing ones right.
+            consider(i, false, cum);
+        }
+    }
+    found
 }
 
 #[inline]

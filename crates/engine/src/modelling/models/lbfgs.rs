@@ -101,7 +101,10 @@ pub fn minimize_l1(
     let mut value = f(&x, &mut g) + penalty(&x);
     let mut pg = vec![0.0; n];
     pseudo_gradient(&x, &g, l1, &mut pg);
-    let mut pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::new();
+    let mut corrections = Corrections {
+        pairs: VecDeque::new(),
+        memory: settings.memory,
+    };
     let mut x_new = vec![0.0; n];
     let mut g_new = vec![0.0; n];
     for iteration in 0..settings.max_iterations {
@@ -113,86 +116,26 @@ pub fn minimize_l1(
                 converged: true,
             });
         }
-        // Two-loop recursion: d = -H g (H times the pseudo-gradient under L1).
-        let mut q = pg.clone();
-        let mut alphas = Vec::with_capacity(pairs.len());
-        for (s, y, rho) in pairs.iter().rev() {
-            let a = rho * dot(s, &q);
-            q.iter_mut().zip(y).for_each(|(qi, yi)| *qi -= a * yi);
-            alphas.push(a);
-        }
-        if let Some((s, y, _)) = pairs.back() {
-            let gamma = dot(s, y) / dot(y, y);
-            q.iter_mut().for_each(|qi| *qi *= gamma);
-        }
-        for ((s, y, rho), a) in pairs.iter().zip(alphas.into_iter().rev()) {
-            let b = rho * dot(y, &q);
-            q.iter_mut().zip(s).for_each(|(qi, si)| *qi += (a - b) * si);
-        }
-        let mut d: Vec<f64> = q.into_iter().map(|v| -v).collect();
-        // OWL-QN keeps each L1 coordinate moving the way its pseudo-gradient descends.
-        for (j, &lambda) in l1.iter().enumerate() {
-            if lambda != 0.0 && d[j] * pg[j] >= 0.0 {
-                d[j] = 0.0;
-            }
-        }
-        let mut slope = dot(&pg, &d);
-        if slope >= 0.0 || !slope.is_finite() {
-            pairs.clear();
-            d = pg.iter().map(|v| -v).collect();
-            slope = dot(&pg, &d);
-        }
-        // The orthant of the step: the sign of x, or of the descent direction at zero.
-        let orthant: Vec<f64> = l1
-            .iter()
-            .enumerate()
-            .map(|(j, _)| {
-                if x[j] != 0.0 {
-                    x[j].signum()
-                } else {
-                    -pg[j].signum()
-                }
-            })
-            .collect();
+        let (d, slope) = corrections.descent(&pg, l1);
+        let orthant = orthant(&x, &pg, l1);
         // First step: scale so the move is modest; later steps try the full quasi-Newton step.
-        let mut step = if pairs.is_empty() {
+        let mut step = if corrections.pairs.is_empty() {
             (1.0 / max_abs(&pg)).min(1.0)
         } else {
             1.0
         };
         let mut accepted = false;
         for _ in 0..60 {
-            x_new
-                .iter_mut()
-                .zip(x.iter().zip(&d))
-                .for_each(|(xn, (xi, di))| *xn = xi + step * di);
-            for (j, &lambda) in l1.iter().enumerate() {
-                if lambda != 0.0 && x_new[j] * orthant[j] <= 0.0 {
-                    x_new[j] = 0.0;
-                }
-            }
+            trial_point(&mut x_new, &x, &d, step, l1, &orthant);
             let v = f(&x_new, &mut g_new) + penalty(&x_new);
             // Armijo on the pseudo-gradient; without L1 this is the classic step * slope.
             let decrease = if l1.is_empty() {
                 step * slope
             } else {
-                x_new
-                    .iter()
-                    .zip(&x)
-                    .zip(&pg)
-                    .map(|((a, b), p)| (a - b) * p)
-                    .sum()
+                dot_of_difference(&x_new, &x, &pg)
             };
             if v.is_finite() && v <= value + 1e-4 * decrease {
-                let s: Vec<f64> = x_new.iter().zip(&x).map(|(a, b)| a - b).collect();
-                let y: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
-                let sy = dot(&s, &y);
-                if sy > 1e-12 * dot(&y, &y).sqrt() * dot(&s, &s).sqrt() {
-                    if pairs.len() == settings.memory {
-                        pairs.pop_front();
-                    }
-                    pairs.push_back((s, y, 1.0 / sy));
-                }
+                corrections.remember(&x_new, &x, &g_new, &g);
                 std::mem::swap(&mut x, &mut x_new);
                 std::mem::swap(&mut g, &mut g_new);
                 pseudo_gradient(&x, &g, l1, &mut pg);
@@ -222,6 +165,98 @@ pub fn minimize_l1(
         iterations: settings.max_iterations,
         converged,
     })
+}
+
+/// The correction pairs (s, y, 1 / s·y) of the last `memory` accepted steps: the implicit
+/// inverse Hessian.
+struct Corrections {
+    pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)>,
+    memory: usize,
+}
+
+impl Corrections {
+    /// The search direction and its slope along the pseudo-gradient `pg`: -H·pg by the
+    /// two-loop recursion, each L1 coordinate kept moving the way its pseudo-gradient
+    /// descends (OWL-QN); when that is no descent direction, the pairs are dropped and the
+    /// direction is -pg.
+    fn descent(&mut self, pg: &[f64], l1: &[f64]) -> (Vec<f64>, f64) {
+        let mut q = pg.to_vec();
+        let mut alphas = Vec::with_capacity(self.pairs.len());
+        for (s, y, rho) in self.pairs.iter().rev() {
+            let a = rho * dot(s, &q);
+            q.iter_mut().zip(y).for_each(|(qi, yi)| *qi -= a * yi);
+            alphas.push(a);
+        }
+        if let Some((s, y, _)) = self.pairs.back() {
+            let gamma = dot(s, y) / dot(y, y);
+            q.iter_mut().for_each(|qi| *qi *= gamma);
+        }
+        for ((s, y, rho), a) in self.pairs.iter().zip(alphas.into_iter().rev()) {
+            let b = rho * dot(y, &q);
+            q.iter_mut().zip(s).for_each(|(qi, si)| *qi += (a - b) * si);
+        }
+        let mut d: Vec<f64> = q.into_iter().map(|v| -v).collect();
+        for (j, &lambda) in l1.iter().enumerate() {
+            if lambda != 0.0 && d[j] * pg[j] >= 0.0 {
+                d[j] = 0.0;
+            }
+        }
+        let mut slope = dot(pg, &d);
+        if slope >= 0.0 || !slope.is_finite() {
+            self.pairs.clear();
+            d = pg.iter().map(|v| -v).collect();
+            slope = dot(pg, &d);
+        }
+        (d, slope)
+    }
+
+    /// Records the step from `x` (gradient `g`) to `x_new` (`g_new`) when its curvature
+    /// s·y is clearly positive, dropping the oldest pair beyond `memory`.
+    fn remember(&mut self, x_new: &[f64], x: &[f64], g_new: &[f64], g: &[f64]) {
+        let s: Vec<f64> = x_new.iter().zip(x).map(|(a, b)| a - b).collect();
+        let y: Vec<f64> = g_new.iter().zip(g).map(|(a, b)| a - b).collect();
+        let sy = dot(&s, &y);
+        if sy > 1e-12 * dot(&y, &y).sqrt() * dot(&s, &s).sqrt() {
+            if self.pairs.len() == self.memory {
+                self.pairs.pop_front();
+            }
+            self.pairs.push_back((s, y, 1.0 / sy));
+        }
+    }
+}
+
+/// Writes to `x_new` the point `x + step · d`, with each L1 coordinate that would leave its
+/// `orthant` (or cross zero) set to zero.
+fn trial_point(x_new: &mut [f64], x: &[f64], d: &[f64], step: f64, l1: &[f64], orthant: &[f64]) {
+    x_new
+        .iter_mut()
+        .zip(x.iter().zip(d))
+        .for_each(|(xn, (xi, di))| *xn = xi + step * di);
+    for (j, &lambda) in l1.iter().enumerate() {
+        if lambda != 0.0 && x_new[j] * orthant[j] <= 0.0 {
+            x_new[j] = 0.0;
+        }
+    }
+}
+
+/// (a - b) · p.
+fn dot_of_difference(a: &[f64], b: &[f64], p: &[f64]) -> f64 {
+    a.iter().zip(b).zip(p).map(|((a, b), p)| (a - b) * p).sum()
+}
+
+/// The orthant of a step for each L1 coordinate: the sign of `x`, or of the descent
+/// direction (-`pg`) where `x` is zero.
+fn orthant(x: &[f64], pg: &[f64], l1: &[f64]) -> Vec<f64> {
+    l1.iter()
+        .enumerate()
+        .map(|(j, _)| {
+            if x[j] != 0.0 {
+                x[j].signum()
+            } else {
+                -pg[j].signum()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

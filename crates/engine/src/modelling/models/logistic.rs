@@ -19,6 +19,7 @@
 //! the optimum, and OWL-QN ([`super::lbfgs::minimize_l1`]) when there is an L1 part.
 //!
 //! ```
+//! use churnscope_engine::matrix::MatrixExt;
 //! use churnscope_engine::modelling::models::LogisticRegressionParams;
 //! use churnscope_engine::modelling::preprocessing::Matrix;
 //! let x = Matrix::from_rows(&[vec![0.0], vec![1.0], vec![2.0], vec![3.0]]);
@@ -33,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lbfgs::{minimize_l1, LbfgsSettings};
 use super::{check_training_data, ClassWeight, ModelError, Progress, Result};
+use crate::matrix::{standard_layout, MatrixExt};
 use crate::modelling::preprocessing::Matrix;
 
 /// The penalty on the weights.
@@ -183,12 +185,11 @@ impl LogisticRegressionParams {
         mut progress: impl FnMut(Progress) -> bool,
     ) -> Result<FittedLogisticRegression> {
         self.check()?;
+        let x = &*standard_layout(x);
         check_training_data(x, y)?;
-        let d = x.cols;
+        let (d, n) = (x.ncols(), x.nrows());
         let weights = self.class_weight.sample_weights(y)?;
-        let total = weights
-            .as_ref()
-            .map_or(x.rows as f64, |w| w.iter().sum::<f64>());
+        let total = weights.as_ref().map_or(n as f64, |w| w.iter().sum::<f64>());
         let strength = 1.0 / (self.c * total);
         let rho = self.penalty.l1_ratio();
         let l2 = (1.0 - rho) * strength;
@@ -202,7 +203,7 @@ impl LogisticRegressionParams {
             };
         }
         let penalize_intercept = self.penalize_intercept;
-        let mut z = vec![0.0; x.rows];
+        let mut z = vec![0.0; n];
         let objective = |theta: &[f64], grad: &mut [f64]| -> f64 {
             logistic_loss_and_gradient(
                 x,
@@ -260,6 +261,8 @@ pub fn logistic_loss_and_gradient(
     z: &mut [f64],
     grad: &mut [f64],
 ) -> f64 {
+    let x = standard_layout(x);
+    let x = x.row_major();
     let d = x.cols;
     let (w, b) = (&theta[..d], theta[d]);
     for (i, zi) in z.iter_mut().enumerate() {
@@ -326,6 +329,8 @@ pub struct FittedLogisticRegression {
 impl FittedLogisticRegression {
     /// Probability of the positive class for each row of `x`.
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
+        let x = standard_layout(x);
+        let x = x.row_major();
         (0..x.rows)
             .map(|i| {
                 let z = self.intercept
@@ -639,7 +644,7 @@ mod tests {
             Err(ModelError::SingleClassTarget)
         );
         let mut bad = x.clone();
-        bad.data[5] = f64::INFINITY;
+        bad[[2, 1]] = f64::INFINITY;
         assert!(matches!(
             LogisticRegressionParams::new().fit(&bad, &y, |_| true),
             Err(ModelError::NonFinite {

@@ -30,6 +30,7 @@
 //! stopping the same rule watches the training loss and keeps the last weights, as sklearn.
 //!
 //! ```
+//! use churnscope_engine::matrix::MatrixExt;
 //! use churnscope_engine::modelling::models::MlpParams;
 //! use churnscope_engine::modelling::preprocessing::Matrix;
 //! let rows: Vec<Vec<f64>> = (0..40).map(|i| vec![f64::from(i % 10) / 10.0]).collect();
@@ -53,6 +54,7 @@ use serde::{Deserialize, Serialize};
 
 use super::logistic::{sigmoid, softplus};
 use super::{check_training_data, ModelError, Progress, Result};
+use crate::matrix::{standard_layout, MatrixExt, RowMajor};
 use crate::modelling::preprocessing::Matrix;
 use crate::rng::Rng;
 
@@ -296,47 +298,13 @@ impl MlpParams {
         mut progress: impl FnMut(Progress) -> bool,
     ) -> Result<FittedMlp> {
         self.check()?;
-        check_training_data(x, y)?;
+        let x = standard_layout(x);
+        check_training_data(&x, y)?;
         let mut rng = Rng::new(self.seed);
-        let mut layers = self.initial_layers(x.cols, &mut rng);
-
-        let (train_rows, validation) = if self.early_stopping {
-            let (train, val) = stratified_split(y, self.validation_fraction, &mut rng);
-            if val.len() < 2 {
-                return Err(ModelError::InvalidParameter(format!(
-                    "the validation set of {} rows is too small: raise validation_fraction or turn early stopping off",
-                    val.len()
-                )));
-            }
-            let xv = x.select_rows(&val);
-            let yv: Vec<u8> = val.iter().map(|&i| y[i]).collect();
-            (train, Some((xv, yv)))
-        } else {
-            ((0..x.rows).collect(), None)
-        };
-
-        let n_train = train_rows.len();
-        let batch = self.batch_size.min(n_train);
-        let mut order = train_rows;
-        let mut workspace = Workspace::new(&layers, batch);
-        let mut grads: Vec<Layer> = layers
-            .iter()
-            .map(|l| Layer::zeros(l.inputs, l.outputs))
-            .collect();
-        let mut adam = Adam::new(
-            &layers,
-            self.learning_rate_init,
-            self.beta1,
-            self.beta2,
-            self.epsilon,
-        );
-        let mut xb = vec![0.0; batch * x.cols];
-        let mut yb = vec![0u8; batch];
-
-        let mut best = f64::INFINITY;
-        let mut best_layers = layers.clone();
-        let mut best_epoch = 0;
-        let mut no_improvement = 0;
+        let mut layers = self.initial_layers(x.ncols(), &mut rng);
+        let (mut order, validation) = self.hold_out(&x, y, &mut rng)?;
+        let mut batches = MiniBatches::new(self, &layers, x.row_major(), order.len());
+        let mut watch = Watch::new(&layers);
         let mut stopped_early = false;
         let mut loss_curve = Vec::new();
         let mut validation_curve = Vec::new();
@@ -344,28 +312,8 @@ impl MlpParams {
             if self.shuffle {
                 rng.shuffle(&mut order);
             }
-            let mut accumulated = 0.0;
-            for chunk in order.chunks(batch) {
-                let m = chunk.len();
-                for (b, &i) in chunk.iter().enumerate() {
-                    xb[b * x.cols..(b + 1) * x.cols].copy_from_slice(x.row(i));
-                    yb[b] = y[i];
-                }
-                let loss = loss_and_gradients(
-                    &layers,
-                    self.activation,
-                    self.alpha,
-                    &xb[..m * x.cols],
-                    &yb[..m],
-                    &mut workspace,
-                    &mut grads,
-                );
-                accumulated += loss * m as f64;
-                adam.step(&mut layers, &grads);
-            }
-            let training_loss = accumulated / n_train as f64;
+            let training_loss = batches.epoch(&mut layers, &order, y);
             loss_curve.push(training_loss);
-
             let watched = match &validation {
                 Some((xv, yv)) => {
                     let z = logits(&layers, self.activation, xv);
@@ -380,20 +328,7 @@ impl MlpParams {
                 }
                 None => training_loss,
             };
-            // sklearn's `_update_no_improvement_count`, for a loss (lower is better); a NaN
-            // loss counts as no progress.
-            if watched < best - self.tol {
-                no_improvement = 0;
-            } else {
-                no_improvement += 1;
-            }
-            if watched < best {
-                best = watched;
-                if validation.is_some() {
-                    best_layers.clone_from(&layers);
-                    best_epoch = epoch;
-                }
-            }
+            watch.update(watched, self.tol, validation.is_some(), &layers, epoch);
             if !progress(Progress {
                 iteration: epoch,
                 max_iterations: self.max_epochs,
@@ -401,14 +336,14 @@ impl MlpParams {
             }) {
                 return Err(ModelError::Cancelled);
             }
-            if no_improvement > self.n_iter_no_change {
+            if watch.no_improvement > self.n_iter_no_change {
                 stopped_early = epoch < self.max_epochs;
                 break;
             }
         }
         let epochs = loss_curve.len();
         let (layers, best_epoch, validation_loss) = if validation.is_some() {
-            (best_layers, best_epoch, Some(best))
+            (watch.best_layers, watch.best_epoch, Some(watch.best))
         } else {
             (layers, epochs, None)
         };
@@ -422,6 +357,29 @@ impl MlpParams {
             loss_curve,
             validation_curve,
         })
+    }
+
+    /// The training rows, and with early stopping the held-out validation rows and labels
+    /// (a stratified `validation_fraction` drawn with `rng`).
+    fn hold_out(
+        &self,
+        x: &Matrix,
+        y: &[u8],
+        rng: &mut Rng,
+    ) -> Result<(Vec<usize>, Option<HeldOut>)> {
+        if !self.early_stopping {
+            return Ok(((0..x.nrows()).collect(), None));
+        }
+        let (train, val) = stratified_split(y, self.validation_fraction, rng);
+        if val.len() < 2 {
+            return Err(ModelError::InvalidParameter(format!(
+                "the validation set of {} rows is too small: raise validation_fraction or turn early stopping off",
+                val.len()
+            )));
+        }
+        let xv = x.select_rows(&val);
+        let yv: Vec<u8> = val.iter().map(|&i| y[i]).collect();
+        Ok((train, Some((xv, yv))))
     }
 
     /// Glorot-uniform weights and biases, layer by layer, weights row by row (sklearn's
@@ -532,6 +490,119 @@ impl Layer {
     }
 }
 
+/// Held-out validation rows and their labels.
+type HeldOut = (Matrix, Vec<u8>);
+
+/// One epoch's passes over the training rows in mini-batches, with Adam's state and the
+/// buffers they reuse.
+struct MiniBatches<'a> {
+    activation: Activation,
+    alpha: f64,
+    x: RowMajor<'a>,
+    batch: usize,
+    workspace: Workspace,
+    grads: Vec<Layer>,
+    adam: Adam,
+    xb: Vec<f64>,
+    yb: Vec<u8>,
+}
+
+impl<'a> MiniBatches<'a> {
+    /// Batches of `params.batch_size` rows (at most `n_train`) of `x`.
+    fn new(params: &MlpParams, layers: &[Layer], x: RowMajor<'a>, n_train: usize) -> Self {
+        let batch = params.batch_size.min(n_train);
+        MiniBatches {
+            activation: params.activation,
+            alpha: params.alpha,
+            x,
+            batch,
+            workspace: Workspace::new(layers, batch),
+            grads: layers
+                .iter()
+                .map(|l| Layer::zeros(l.inputs, l.outputs))
+                .collect(),
+            adam: Adam::new(
+                layers,
+                params.learning_rate_init,
+                params.beta1,
+                params.beta2,
+                params.epsilon,
+            ),
+            xb: vec![0.0; batch * x.cols],
+            yb: vec![0u8; batch],
+        }
+    }
+
+    /// One Adam step per batch of the rows in `order`; the mean training loss.
+    fn epoch(&mut self, layers: &mut [Layer], order: &[usize], y: &[u8]) -> f64 {
+        let cols = self.x.cols;
+        let mut accumulated = 0.0;
+        for chunk in order.chunks(self.batch) {
+            let m = chunk.len();
+            for (b, &i) in chunk.iter().enumerate() {
+                self.xb[b * cols..(b + 1) * cols].copy_from_slice(self.x.row(i));
+                self.yb[b] = y[i];
+            }
+            let loss = loss_and_gradients(
+                layers,
+                self.activation,
+                self.alpha,
+                &self.xb[..m * cols],
+                &self.yb[..m],
+                &mut self.workspace,
+                &mut self.grads,
+            );
+            accumulated += loss * m as f64;
+            self.adam.step(layers, &self.grads);
+        }
+        accumulated / order.len() as f64
+    }
+}
+
+/// The best loss so far (validation, else training) and the epochs since it improved by
+/// `tol`, as sklearn's `_update_no_improvement_count`; with validation, the best layers.
+struct Watch {
+    best: f64,
+    best_layers: Vec<Layer>,
+    best_epoch: usize,
+    no_improvement: usize,
+}
+
+impl Watch {
+    fn new(layers: &[Layer]) -> Self {
+        Watch {
+            best: f64::INFINITY,
+            best_layers: layers.to_vec(),
+            best_epoch: 0,
+            no_improvement: 0,
+        }
+    }
+
+    /// Counts `watched`, the loss after `epoch`, lower being better (a NaN loss counts as
+    /// no progress); keeps the best `layers` when `keep_layers`.
+    fn update(
+        &mut self,
+        watched: f64,
+        tol: f64,
+        keep_layers: bool,
+        layers: &[Layer],
+        epoch: usize,
+    ) {
+        if watched < self.best - tol {
+            self.no_improvement = 0;
+        } else {
+            self.no_improvement += 1;
+        }
+        if watched < self.best {
+            self.best = watched;
+            if keep_layers {
+                self.best_layers.clone_from_slice(layers);
+                self.best_epoch = epoch;
+            }
+        }
+    }
+}
+
 /// Activations of one batch: `outputs[l]` holds the output of layer l (hidden layers after
 /// their activation, the last one the logits), `deltas[l]` ∂L/∂(pre-activation of layer l).
 struct Workspace {
@@ -576,6 +647,7 @@ fn forward(
 /// Output logits of every row of `x`, computed in blocks of 256 contiguous rows.
 fn logits(layers: &[Layer], activation: Activation, x: &Matrix) -> Vec<f64> {
     const BLOCK: usize = 256;
+    let x = x.row_major();
     let mut workspace = Workspace::new(layers, BLOCK.min(x.rows));
     let mut z = Vec::with_capacity(x.rows);
     let mut start = 0;
@@ -776,11 +848,13 @@ impl FittedMlp {
     /// If `x` does not have as many columns as the training features.
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
         let inputs = self.layers.first().map_or(0, |l| l.inputs);
+        let x = standard_layout(x);
         assert_eq!(
-            x.cols, inputs,
+            x.ncols(),
+            inputs,
             "the network was trained on {inputs} features"
         );
-        logits(&self.layers, self.activation, x)
+        logits(&self.layers, self.activation, &x)
             .into_iter()
             .map(sigmoid)
             .collect()
@@ -882,11 +956,7 @@ mod tests {
             loss_curve: vec![],
             validation_curve: vec![],
         };
-        let x = Matrix {
-            rows: 6,
-            cols: 2,
-            data: x,
-        };
+        let x = crate::matrix::from_row_major(6, 2, x);
         assert_close(&model.predict_proba(&x), proba, 1e-12, "predict_proba");
     }
 
@@ -1217,7 +1287,7 @@ mod tests {
             );
         }
         let mut nan = x.clone();
-        nan.data[5] = f64::NAN;
+        nan[[2, 1]] = f64::NAN;
         assert!(matches!(
             MlpParams::new().fit(&nan, &y, |_| true),
             Err(ModelError::NonFinite {

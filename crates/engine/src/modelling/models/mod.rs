@@ -11,7 +11,7 @@ pub(crate) mod treeshap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::matrix::Matrix;
+use crate::matrix::{Matrix, MatrixExt};
 pub use forest::{FittedForest, ForestParams};
 pub use gbdt::{FittedGbdt, GbdtParams};
 pub use logistic::{FittedLogisticRegression, LogisticRegressionParams, Penalty};
@@ -41,6 +41,39 @@ pub enum ModelError {
 }
 
 pub type Result<T> = std::result::Result<T, ModelError>;
+
+/// What makes one tree of a fitted forest or boosted model unusable (a damaged or edited
+/// model file); reported as [`ModelError::InvalidModel`] with the tree's number.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum TreeDefect {
+    #[error("no leaves")]
+    NoLeaves,
+    #[error("no nodes")]
+    NoNodes,
+    #[error("node {node} splits feature {feature}")]
+    FeatureOutOfRange { node: usize, feature: usize },
+    /// A child that is not after its parent, or past the end of the nodes or leaves.
+    #[error(
+        "node {node} points to {}({child}) of {nodes} nodes and {leaves} leaves",
+        if *to_leaf { "Leaf" } else { "Node" }
+    )]
+    ChildOutOfPlace {
+        node: usize,
+        to_leaf: bool,
+        child: usize,
+        nodes: usize,
+        leaves: usize,
+    },
+    /// A forest's split node with its feature or a child out of place.
+    #[error("node {node} splits feature {feature} into nodes {left} and {right} of {nodes}")]
+    SplitOutOfPlace {
+        node: usize,
+        feature: usize,
+        left: usize,
+        right: usize,
+        nodes: usize,
+    },
+}
 
 /// What a model reports while it trains; returning `false` from the callback cancels.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -153,6 +186,7 @@ pub(crate) fn check_training_data_where(
     y: &[u8],
     acceptable: impl Fn(f64) -> bool,
 ) -> Result<()> {
+    let x = x.row_major();
     if x.rows != y.len() {
         return Err(ModelError::MismatchedShapes(x.rows, y.len()));
     }

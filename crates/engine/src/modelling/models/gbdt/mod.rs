@@ -1,0 +1,907 @@
+//! Histogram gradient-boosted trees for binary churn, in the manner of LightGBM.
+//!
+//! The defaults are LightGBM's (`LGBMClassifier()`): 100 trees, learning rate 0.1, leaf-wise
+//! growth to at most 31 leaves, at least 20 rows and a hessian sum of 1e-3 per leaf, no L2 on
+//! leaves, 255 bins per feature with at least 3 rows a bin, the starting score the log-odds
+//! of the training churn rate. What follows LightGBM's design:
+//!
+//! - **Binning**: a feature with few distinct values gets a bin per value (merged until each
+//!   holds 3 rows), thresholds half-way between values; otherwise bins of about equal counts.
+//!   A missing value has a bin of its own, and each split tries sending the missing rows
+//!   left and right and keeps the better (`use_missing`).
+//! - **Categories** (native, no one-hot): up to 4 levels, one level against the rest; more,
+//!   the levels seen at least 10 times are ordered by gradient / (hessian + 10) and the best
+//!   prefix of that order (at most 32 levels, in groups of at least 100 rows, with an extra
+//!   L2 of 10) goes left. Missing and rare or unseen levels go right.
+//! - **Histograms**: per leaf and feature, the sums of gradients, hessians and counts per bin;
+//!   the larger child of a split gets its histogram by subtracting the smaller's from the
+//!   parent's.
+//!
+//! Deterministic: nothing is sampled. Progress is reported after each tree.
+//!
+//! Options beyond LightGBM's defaults: class weights scale each row's gradient and hessian
+//! (LightGBM's `class_weight`, the starting score then being the weighted log-odds), and
+//! early stopping holds out a stratified, seeded share of the training rows and stops when
+//! their log loss has not improved for a number of trees, keeping the best prefix of trees
+//! (LightGBM's `early_stopping_round` with that share as the validation set).
+//!
+//! Laid out as LightGBM's learner: this module holds the settings, the boosting loop and the
+//! fitted model; `binning` the bin mappers (`BinMapper`), `histogram` the histograms
+//! (`FeatureHistogram`), `grow` the tree learner (`SerialTreeLearner`: growth order and
+//! split finding) and `tree` the fitted tree and its prediction walk (`Tree`).
+
+mod binning;
+mod grow;
+mod histogram;
+mod tree;
+
+pub use binning::FeatureBinning;
+pub use tree::{Rule, Tree};
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(doc)]
+use super::check_training_data;
+use super::treeshap::{add_shap, expected_value};
+use super::{ClassWeight, ModelError, Progress, Result};
+use crate::matrix::{standard_layout, MatrixExt};
+use crate::modelling::preprocessing::Matrix;
+use crate::modelling::split::stratified_split;
+use binning::{bin_columns, bin_mappers, bin_rows, FeatureBins};
+
+/// Settings of [`FittedGbdt`]; see the module text for the defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GbdtParams {
+    pub n_trees: usize,
+    pub learning_rate: f64,
+    pub num_leaves: usize,
+    /// Maximum depth of a tree; `None` for no limit (leaf-wise growth decides).
+    pub max_depth: Option<usize>,
+    pub min_data_in_leaf: usize,
+    pub min_sum_hessian_in_leaf: f64,
+    pub lambda_l2: f64,
+    pub max_bin: usize,
+    pub min_data_in_bin: usize,
+    pub max_cat_to_onehot: usize,
+    pub max_cat_threshold: usize,
+    pub cat_smooth: f64,
+    pub cat_l2: f64,
+    pub min_data_per_group: usize,
+    /// How much each class counts (default: every row once).
+    #[serde(default)]
+    pub class_weight: ClassWeight,
+    /// Stop adding trees when a held-out share of the training rows stops improving.
+    #[serde(default)]
+    pub early_stopping: Option<EarlyStopping>,
+    /// Which leaf is split next.
+    #[serde(default)]
+    pub growth: Growth,
+}
+
+/// The order in which a tree's leaves are split.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Growth {
+    /// The leaf whose best split gains most, wherever it is (LightGBM's default).
+    #[default]
+    LeafWise,
+    /// Level by level: the shallowest leaf that can split, the larger gain first among
+    /// equals (XGBoost's and scikit-learn's classic order); with `max_depth` and enough
+    /// leaves, balanced trees.
+    DepthWise,
+}
+
+/// Early stopping of boosting on a validation share of the training rows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EarlyStopping {
+    /// Trees without a lower validation log loss before stopping (LightGBM's
+    /// `early_stopping_round`; scikit-learn's `n_iter_no_change` is 10).
+    pub rounds: usize,
+    /// Share of the training rows held out, stratified by class (scikit-learn's default 0.1).
+    pub validation_fraction: f64,
+    /// Seed of the hold-out draw.
+    pub seed: u64,
+}
+
+impl Default for EarlyStopping {
+    /// 10 rounds on 10% of the rows, seed 42 (scikit-learn's `HistGradientBoostingClassifier`).
+    fn default() -> Self {
+        EarlyStopping {
+            rounds: 10,
+            validation_fraction: 0.1,
+            seed: 42,
+        }
+    }
+}
+
+impl Default for GbdtParams {
+    fn default() -> Self {
+        GbdtParams {
+            n_trees: 100,
+            learning_rate: 0.1,
+            num_leaves: 31,
+            max_depth: None,
+            min_data_in_leaf: 20,
+            min_sum_hessian_in_leaf: 1e-3,
+            lambda_l2: 0.0,
+            max_bin: 255,
+            min_data_in_bin: 3,
+            max_cat_to_onehot: 4,
+            max_cat_threshold: 32,
+            cat_smooth: 10.0,
+            cat_l2: 10.0,
+            min_data_per_group: 100,
+            class_weight: ClassWeight::None,
+            early_stopping: None,
+            growth: Growth::LeafWise,
+        }
+    }
+}
+
+impl GbdtParams {
+    /// Checks the settings.
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(ModelError::InvalidParameter(m));
+        if self.n_trees == 0 {
+            return bad("n_trees must be at least 1".into());
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return bad(format!(
+                "learning_rate must be positive, got {}",
+                self.learning_rate
+            ));
+        }
+        if self.num_leaves < 2 {
+            return bad(format!(
+                "num_leaves must be at least 2, got {}",
+                self.num_leaves
+            ));
+        }
+        if !(2..=65_535).contains(&self.max_bin) {
+            return bad(format!(
+                "max_bin must be from 2 to 65535, got {}",
+                self.max_bin
+            ));
+        }
+        if !(self.lambda_l2 >= 0.0 && self.cat_l2 >= 0.0 && self.cat_smooth >= 0.0) {
+            return bad("lambda_l2, cat_l2 and cat_smooth must not be negative".into());
+        }
+        if let Some(e) = self.early_stopping {
+            if e.rounds == 0 {
+                return bad("early stopping needs at least 1 round".into());
+            }
+            if !(e.validation_fraction > 0.0 && e.validation_fraction < 1.0) {
+                return bad(format!(
+                    "the validation share must be between 0 and 1, got {}",
+                    e.validation_fraction
+                ));
+            }
+        }
+        if let ClassWeight::Custom { .. } = self.class_weight {
+            self.class_weight.class_weights(&[0, 1])?;
+        }
+        Ok(())
+    }
+
+    /// Fits `n_trees` trees to `x` (NaN = missing) and 0/1 labels `y`; `categorical[j]` marks
+    /// feature `j` as category codes (0, 1, 2, ...). `progress` after each tree; returning
+    /// `false` cancels.
+    pub fn fit(
+        &self,
+        x: &Matrix,
+        categorical: &[bool],
+        y: &[u8],
+        progress: impl FnMut(Progress) -> bool,
+    ) -> Result<FittedGbdt> {
+        self.check()?;
+        let x = &*standard_layout(x);
+        if categorical.len() != x.ncols() {
+            return Err(ModelError::InvalidParameter(format!(
+                "{} categorical flags for {} features",
+                categorical.len(),
+                x.ncols()
+            )));
+        }
+        check_training_data_allowing_nan(x, y)?;
+        let Some(stopping) = self.early_stopping else {
+            return self.fit_with_validation(x, categorical, y, None, progress);
+        };
+        let labels: Vec<Option<u8>> = y.iter().map(|&v| Some(v)).collect();
+        let split = stratified_split(&labels, stopping.validation_fraction, stopping.seed)
+            .map_err(|e| ModelError::InvalidParameter(format!("early stopping: {e}")))?;
+        let (fit_x, fit_y) = take_rows(x, y, &split.train);
+        let validation = take_rows(x, y, &split.test);
+        self.fit_with_validation(&fit_x, categorical, &fit_y, Some(validation), progress)
+    }
+
+    /// Boosts on `x`, stopping early on the held-out `validation` rows when given.
+    fn fit_with_validation(
+        &self,
+        x: &Matrix,
+        categorical: &[bool],
+        y: &[u8],
+        validation: Option<(Matrix, Vec<u8>)>,
+        mut progress: impl FnMut(Progress) -> bool,
+    ) -> Result<FittedGbdt> {
+        let n = x.nrows();
+        let features = bin_mappers(x, categorical, self.max_bin, self.min_data_in_bin);
+        let binned = bin_columns(x, &features);
+        let weights = self.class_weight.sample_weights(y)?;
+        let weight = |i: usize| weights.as_ref().map_or(1.0, |w| w[i]);
+        let total_weight = weights.as_ref().map_or(n as f64, |w| w.iter().sum());
+        // LightGBM's BoostFromAverage: the (weighted) log-odds of churn.
+        let positives: f64 = (0..n).filter(|&i| y[i] == 1).map(weight).sum();
+        let rate = positives / total_weight;
+        let init = (rate / (1.0 - rate)).ln();
+        let mut score = vec![init; n];
+        let mut grad = vec![0.0; n];
+        let mut hess = vec![0.0; n];
+        let mut trees = Vec::with_capacity(self.n_trees);
+        let mut validation = validation.map(|(vx, vy)| HeldOut::new(&features, &vx, vy, init));
+        for t in 0..self.n_trees {
+            for i in 0..n {
+                let p = sigmoid(score[i]);
+                let w = weight(i);
+                // LightGBM keeps gradients and hessians as 32-bit floats (`score_t`); the
+                // rounding decides near-ties and the row-count estimates, so it is kept.
+                grad[i] = f64::from((w * (p - f64::from(y[i]))) as f32);
+                hess[i] = f64::from((w * p * (1.0 - p)) as f32);
+            }
+            let tree = self.grow(&features, &binned, &grad, &hess);
+            // Scores of the training rows from the leaves they ended in.
+            for (leaf, rows) in tree.leaf_rows.iter().enumerate() {
+                let value = tree.tree.leaves[leaf];
+                for &r in rows {
+                    score[r as usize] += value;
+                }
+            }
+            let loss = (0..n)
+                .map(|i| weight(i) * (softplus(score[i]) - f64::from(y[i]) * score[i]))
+                .sum::<f64>()
+                / total_weight;
+            let stop = validation
+                .as_mut()
+                .is_some_and(|v| v.add_tree(&tree.tree, t + 1, self.rounds_or_max()));
+            trees.push(tree.tree);
+            if !progress(Progress {
+                iteration: t + 1,
+                max_iterations: self.n_trees,
+                loss,
+            }) {
+                return Err(ModelError::Cancelled);
+            }
+            if stop {
+                break;
+            }
+        }
+        let best = validation.and_then(|v| v.best);
+        if let Some((at, _)) = best {
+            trees.truncate(at);
+        }
+        Ok(FittedGbdt {
+            init_score: init,
+            trees,
+            features: features.iter().map(FeatureBins::describe).collect(),
+            validation_loss: best.map(|(_, l)| l),
+        })
+    }
+
+    fn rounds_or_max(&self) -> usize {
+        self.early_stopping.map_or(usize::MAX, |e| e.rounds)
+    }
+}
+
+/// Held-out rows for early stopping: their bins, labels and running raw scores, and the
+/// number of trees with the lowest log loss so far, with that loss.
+struct HeldOut {
+    bins: Vec<Vec<u32>>,
+    labels: Vec<u8>,
+    scores: Vec<f64>,
+    best: Option<(usize, f64)>,
+}
+
+impl HeldOut {
+    /// Bins the rows of `x` once; their scores start at `init`.
+    fn new(features: &[FeatureBins], x: &Matrix, labels: Vec<u8>, init: f64) -> Self {
+        HeldOut {
+            bins: bin_rows(features, x),
+            labels,
+            scores: vec![init; x.nrows()],
+            best: None,
+        }
+    }
+
+    /// Adds the `trees`-th tree to the scores; whether `rounds` trees have passed since the
+    /// best log loss.
+    fn add_tree(&mut self, tree: &Tree, trees: usize, rounds: usize) -> bool {
+        for (b, s) in self.bins.iter().zip(self.scores.iter_mut()) {
+            *s += tree.value(b);
+        }
+        let loss = mean_log_loss(&self.labels, &self.scores);
+        match self.best {
+            Some((_, b)) if loss >= b => {}
+            _ => self.best = Some((trees, loss)),
+        }
+        self.best.is_some_and(|(at, _)| trees - at >= rounds)
+    }
+}
+
+/// Like [`check_training_data`], with missing features allowed (trees route them).
+fn check_training_data_allowing_nan(x: &Matrix, y: &[u8]) -> Result<()> {
+    super::check_training_data_where(x, y, |v| v.is_finite() || v.is_nan())
+}
+
+fn sigmoid(z: f64) -> f64 {
+    super::logistic::sigmoid(z)
+}
+
+/// Mean log loss of raw scores.
+fn mean_log_loss(y: &[u8], score: &[f64]) -> f64 {
+    y.iter()
+        .zip(score)
+        .map(|(&yi, &s)| softplus(s) - f64::from(yi) * s)
+        .sum::<f64>()
+        / y.len().max(1) as f64
+}
+
+/// The given rows of `x` and `y`.
+fn take_rows(x: &Matrix, y: &[u8], rows: &[usize]) -> (Matrix, Vec<u8>) {
+    (x.select_rows(rows), rows.iter().map(|&r| y[r]).collect())
+}
+
+fn softplus(z: f64) -> f64 {
+    super::logistic::softplus(z)
+}
+
+/// A fitted boosted-tree model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedGbdt {
+    pub init_score: f64,
+    pub trees: Vec<Tree>,
+    pub features: Vec<FeatureBinning>,
+    /// With early stopping: the held-out log loss of the kept trees.
+    #[serde(default)]
+    pub validation_loss: Option<f64>,
+}
+
+impl FittedGbdt {
+    /// Probability of churn for each row of `x` (NaN = missing).
+    pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
+        let x = standard_layout(x);
+        let x = x.row_major();
+        let mut bins = vec![0u32; x.cols];
+        (0..x.rows)
+            .map(|i| {
+                for (j, f) in self.features.iter().enumerate() {
+                    bins[j] = f.bin_of(x.data[i * x.cols + j]);
+                }
+                let score =
+                    self.init_score + self.trees.iter().map(|t| t.value(&bins)).sum::<f64>();
+                sigmoid(score)
+            })
+            .collect()
+    }
+
+    /// Checks that the model bins `n_features` features and that every tree is a tree: split
+    /// features in range, child nodes after their parent (so no walk loops), leaves present.
+    pub fn check(&self, n_features: usize) -> Result<()> {
+        if self.features.len() != n_features {
+            return Err(super::invalid(format!(
+                "binning of {} features given {n_features}",
+                self.features.len()
+            )));
+        }
+        for (t, tree) in self.trees.iter().enumerate() {
+            tree.check(n_features)
+                .map_err(|e| super::invalid(format!("tree {t}: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Exact SHAP values (TreeSHAP, Lundberg, Erion & Lee 2018, Algorithm 2) of each row of `x`
+    /// (NaN = missing), as LightGBM's `predict(x, pred_contrib=True)`: one value per input
+    /// feature, then the expected value last (the starting score plus each tree's
+    /// row-weighted mean leaf); a row's values sum to its raw score, the log-odds of
+    /// churn. `None` when the model was saved before trees kept their training row counts.
+    pub fn shap_values(&self, x: &Matrix) -> Option<Vec<Vec<f64>>> {
+        if !self.trees.iter().all(Tree::has_counts) {
+            return None;
+        }
+        let d = self.features.len();
+        let expected = self.init_score + self.trees.iter().map(expected_value).sum::<f64>();
+        let mut bins = vec![0u32; d];
+        let mut path = Vec::new();
+        let x = standard_layout(x);
+        let x = x.row_major();
+        let rows = (0..x.rows)
+            .map(|i| {
+                for (j, f) in self.features.iter().enumerate() {
+                    bins[j] = f.bin_of(x.data[i * x.cols + j]);
+                }
+                let mut phi = vec![0.0; d + 1];
+                for tree in &self.trees {
+                    add_shap(tree, &bins[..], &mut phi[..d], &mut path);
+                }
+                phi[d] = expected;
+                phi
+            })
+            .collect();
+        Some(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tree::Child;
+    use super::*;
+
+    #[test]
+    fn one_split_on_a_hand_checked_toy_set() {
+        // x < 5 never churns, x >= 5 always: with min_data_in_leaf 2 and one tree of two
+        // leaves the split is at 4.5. Root: p = 0.5, g = p - y = +-0.5, h = 0.25. Left leaf
+        // (5 rows, y = 0): G = 2.5, H = 1.25, output -2 x 0.1 = -0.2; right +0.2.
+        let x = Matrix::from_rows(&(0..10).map(|i| vec![f64::from(i)]).collect::<Vec<_>>());
+        let y: Vec<u8> = (0..10).map(|i| u8::from(i >= 5)).collect();
+        let params = GbdtParams {
+            n_trees: 1,
+            num_leaves: 2,
+            min_data_in_leaf: 2,
+            min_data_in_bin: 1,
+            ..GbdtParams::default()
+        };
+        let m = params.fit(&x, &[false], &y, |_| true).expect("fit");
+        assert_eq!(m.init_score, 0.0);
+        let tree = &m.trees[0];
+        assert_eq!(tree.n_leaves(), 2);
+        let p = m.predict_proba(&x);
+        let low = 1.0 / (1.0 + 0.2f64.exp());
+        assert!((p[0] - low).abs() < 1e-12, "{p:?}");
+        assert!((p[9] - (1.0 - low)).abs() < 1e-12, "{p:?}");
+        assert!((p[4] - low).abs() < 1e-12 && (p[5] - (1.0 - low)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn learns_missing_values_and_categories() {
+        // Churn when x is missing or the plan is level 2 of 6; boosting must find both.
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..600 {
+            let x = if i % 5 == 0 {
+                f64::NAN
+            } else {
+                f64::from(i % 17)
+            };
+            let plan = f64::from(i % 6);
+            rows.push(vec![x, plan]);
+            y.push(u8::from(x.is_nan() || plan == 2.0));
+        }
+        let x = Matrix::from_rows(&rows);
+        let m = GbdtParams::default()
+            .fit(&x, &[false, true], &y, |_| true)
+            .expect("fit");
+        let p = m.predict_proba(&x);
+        let errors = p
+            .iter()
+            .zip(&y)
+            .filter(|(p, &y)| (**p >= 0.5) != (y == 1))
+            .count();
+        assert_eq!(errors, 0, "a rule this simple is learnt exactly");
+        // Deterministic, serialisable.
+        let again = GbdtParams::default()
+            .fit(&x, &[false, true], &y, |_| true)
+            .expect("fit");
+        assert_eq!(m, again);
+        let json = serde_json::to_string(&m).expect("json");
+        assert_eq!(serde_json::from_str::<FittedGbdt>(&json).expect("back"), m);
+    }
+
+    /// 300 rows: x0 = i mod 17, x1 = 7i mod 11, churn when 13i mod 10 < 2 or x0 > 13
+    /// (101 churners); the same arrays as the LightGBM reference below.
+    fn weighted_toy() -> (Matrix, Vec<u8>) {
+        let rows: Vec<Vec<f64>> = (0..300)
+            .map(|i| vec![f64::from(i % 17), f64::from((i * 7) % 11)])
+            .collect();
+        let y = (0..300)
+            .map(|i| u8::from((i * 13) % 10 < 2 || i % 17 > 13))
+            .collect();
+        (Matrix::from_rows(&rows), y)
+    }
+
+    #[test]
+    fn class_weights_match_lightgbm() {
+        // LightGBM 4.7.0: LGBMClassifier(n_estimators=5, class_weight=CW, n_jobs=1)
+        //   .fit(X, y).predict_proba(X[:6])[:, 1]
+        let (x, y) = weighted_toy();
+        let first_six = |m: &FittedGbdt| m.predict_proba(&x)[..6].to_vec();
+        let cases = [
+            // class_weight="balanced"
+            (
+                ClassWeight::Balanced,
+                [
+                    0.44840791602001684,
+                    0.3811690623973694,
+                    0.4676396039118572,
+                    0.4494056615806939,
+                    0.4316394103616674,
+                    0.4124663976038842,
+                ],
+            ),
+            // class_weight={0: 1.0, 1: 3.0}
+            (
+                ClassWeight::Custom {
+                    negative: 1.0,
+                    positive: 3.0,
+                },
+                [
+                    0.5695440749907176,
+                    0.4718918532103431,
+                    0.5349450174969064,
+                    0.5423837394255202,
+                    0.53378199117821,
+                    0.5330839264440989,
+                ],
+            ),
+        ];
+        for (class_weight, reference) in cases {
+            let params = GbdtParams {
+                n_trees: 5,
+                class_weight,
+                ..GbdtParams::default()
+            };
+            let m = params.fit(&x, &[false, false], &y, |_| true).expect("fit");
+            for (a, b) in first_six(&m).iter().zip(reference) {
+                // LightGBM keeps thresholds and leaf values in 32 bits, hence 1e-8.
+                assert!((a - b).abs() < 1e-8, "{class_weight:?}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn depth_wise_growth_splits_a_level_before_the_next() {
+        // x0 decides churn strongly (x0 = 1 churns unless x2 = 0), x1 matters among x0 = 0
+        // only: with 4 leaves, depth-wise growth splits both children of the root (on x2
+        // and x1) before going any deeper.
+        let rows: Vec<Vec<f64>> = (0..400)
+            .map(|i| vec![f64::from(i % 2), f64::from((i / 2) % 2), f64::from(i % 7)])
+            .collect();
+        let y: Vec<u8> = (0..400)
+            .map(|i| u8::from((i % 2 == 1 && i % 7 != 0) || ((i / 2) % 2 == 1 && i % 5 == 0)))
+            .collect();
+        let x = Matrix::from_rows(&rows);
+        let params = GbdtParams {
+            n_trees: 1,
+            num_leaves: 4,
+            min_data_in_leaf: 5,
+            growth: Growth::DepthWise,
+            ..GbdtParams::default()
+        };
+        let m = params
+            .fit(&x, &[false, false, false], &y, |_| true)
+            .expect("fit");
+        let tree = &m.trees[0];
+        assert_eq!(tree.n_leaves(), 4);
+        assert!(
+            matches!(
+                (tree.nodes[0].left, tree.nodes[0].right),
+                (Child::Node(_), Child::Node(_))
+            ),
+            "both children of the root are split: {:?}",
+            tree.nodes
+        );
+    }
+
+    #[test]
+    fn early_stopping_keeps_the_best_prefix_of_trees() {
+        // Labels independent of the feature (churn on i mod 3 = 0, x = 7i mod 101): held-out
+        // loss soon stops improving, so far fewer than 500 trees are kept.
+        let x = Matrix::from_rows(
+            &(0..2000)
+                .map(|i| vec![f64::from((i * 7) % 101)])
+                .collect::<Vec<_>>(),
+        );
+        let y: Vec<u8> = (0..2000).map(|i| u8::from(i % 3 == 0)).collect();
+        let params = GbdtParams {
+            n_trees: 500,
+            early_stopping: Some(EarlyStopping::default()),
+            ..GbdtParams::default()
+        };
+        let mut seen = 0;
+        let m = params
+            .fit(&x, &[false], &y, |p| {
+                seen = p.iteration;
+                true
+            })
+            .expect("fit");
+        assert!(seen < 500, "stopped after {seen} trees");
+        assert_eq!(seen - m.trees.len(), 10, "ten rounds past the best");
+        assert!(m.validation_loss.is_some_and(f64::is_finite));
+        // Deterministic for the seed.
+        assert_eq!(params.fit(&x, &[false], &y, |_| true).expect("fit"), m);
+        let bad = GbdtParams {
+            early_stopping: Some(EarlyStopping {
+                validation_fraction: 1.0,
+                ..EarlyStopping::default()
+            }),
+            ..GbdtParams::default()
+        };
+        assert!(matches!(
+            bad.fit(&x, &[false], &y, |_| true),
+            Err(ModelError::InvalidParameter(_))
+        ));
+    }
+
+    /// 600 seeded rows of 5 features: `a` (10% missing), `b`, a plan of 7 levels and a
+    /// region of 3 (both categorical, so both kinds of category split occur), noise; churn
+    /// from a noisy score of a, b and the plan.
+    fn mixed_data(n: usize, seed: u64) -> (Matrix, Vec<u8>, [bool; 5]) {
+        let mut rng = crate::rng::Rng::new(seed);
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        for _ in 0..n {
+            let a = rng.normal();
+            let b = rng.normal();
+            let plan = rng.below(7) as f64;
+            let region = rng.below(3) as f64;
+            let seen = if rng.chance(0.1) { f64::NAN } else { a };
+            let z = 1.2 * a - b
+                + [0.0, 1.0, -0.5, 0.3, 1.5, 0.0, -1.0][plan as usize]
+                + 0.3 * region
+                + 0.5 * rng.normal();
+            rows.push(vec![seen, b, plan, region, rng.normal()]);
+            y.push(u8::from(z > 0.2));
+        }
+        (
+            Matrix::from_rows(&rows),
+            y,
+            [false, false, true, true, false],
+        )
+    }
+
+    fn raw_scores(m: &FittedGbdt, x: &Matrix) -> Vec<f64> {
+        (0..x.nrows())
+            .map(|i| {
+                let bins: Vec<u32> = (0..x.ncols())
+                    .map(|j| m.features[j].bin_of(x.row(i)[j]))
+                    .collect();
+                m.init_score + m.trees.iter().map(|t| t.value(&bins)).sum::<f64>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shap_values_sum_to_the_raw_score_and_match_brute_force() {
+        // Local accuracy (row sums = raw score) to 1e-9, and each value against the
+        // exhaustive sum over all 2^5 subsets of the path-dependent E[f(x) | x_S] to 1e-10,
+        // on rows with missing values and both kinds of categorical split.
+        let (x, y, flags) = mixed_data(600, 11);
+        let params = GbdtParams {
+            n_trees: 20,
+            num_leaves: 15,
+            min_data_in_leaf: 10,
+            ..GbdtParams::default()
+        };
+        let m = params.fit(&x, &flags, &y, |_| true).expect("fit");
+        let has_sets = m
+            .trees
+            .iter()
+            .flat_map(|t| &t.nodes)
+            .any(|n| matches!(&n.rule, Rule::Levels { left } if left.len() > 1));
+        assert!(has_sets, "a many-level categorical split occurs");
+        // The training rows plus unseen values: a missing plan, a new level, all missing.
+        let mut rows: Vec<Vec<f64>> = (0..60).map(|i| x.row(i).to_vec()).collect();
+        rows.push(vec![0.5, -0.2, f64::NAN, 1.0, 0.0]);
+        rows.push(vec![-1.0, 0.7, 9.0, 2.0, 0.1]);
+        rows.push(vec![f64::NAN; 5]);
+        let probe = Matrix::from_rows(&rows);
+        let shap = m.shap_values(&probe).expect("counts kept");
+        let raw = raw_scores(&m, &probe);
+        for (i, (phi, r)) in shap.iter().zip(&raw).enumerate() {
+            assert_eq!(phi.len(), 6);
+            let sum: f64 = phi.iter().sum();
+            assert!((sum - r).abs() < 1e-9, "row {i}: {sum} vs {r}");
+            let bins: Vec<u32> = (0..5).map(|j| m.features[j].bin_of(rows[i][j])).collect();
+            let mut exact =
+                crate::modelling::models::treeshap::brute_force_shap(&m.trees, &bins[..], 5, 1.0);
+            exact[5] += m.init_score;
+            for (a, b) in phi.iter().zip(&exact) {
+                assert!((a - b).abs() < 1e-10, "row {i}: {phi:?} vs {exact:?}");
+            }
+        }
+        // Every row has the same expected value: the mean raw score of the training rows
+        // (each tree's row-weighted mean leaf is the mean of its value over those rows).
+        let mean = raw_scores(&m, &x).iter().sum::<f64>() / x.nrows() as f64;
+        assert!((shap[0][5] - mean).abs() < 1e-9, "{} vs {mean}", shap[0][5]);
+    }
+
+    #[test]
+    fn shap_values_match_lightgbm() {
+        // LightGBM 4.7.0 on the arrays of `weighted_toy`:
+        //   LGBMClassifier(n_estimators=5, class_weight=CW, n_jobs=1).fit(X, y)
+        //   .booster_.predict(X[:6], pred_contrib=True)
+        // (its trees equal ours: see `class_weights_match_lightgbm`; its covers are real
+        // row counts even with class weights, as ours).
+        let (x, y) = weighted_toy();
+        let cases = [
+            (
+                ClassWeight::None,
+                [
+                    [
+                        -0.21711857929722228,
+                        0.04724031525736503,
+                        -0.7034811869604611,
+                    ],
+                    [
+                        -0.27782391646075344,
+                        -0.19651677147585137,
+                        -0.7034811869604611,
+                    ],
+                    [
+                        -0.13282639070844537,
+                        0.033569490870132355,
+                        -0.7034811869604611,
+                    ],
+                    [-0.1700866672089646, 0.047388612497601, -0.7034811869604611],
+                    [
+                        -0.2887100580991798,
+                        0.047243010200384135,
+                        -0.7034811869604611,
+                    ],
+                    [
+                        -0.2849343066396642,
+                        -0.006115170258409682,
+                        -0.7034811869604611,
+                    ],
+                ],
+            ),
+            (
+                ClassWeight::Balanced,
+                [
+                    [
+                        -0.1606336207610699,
+                        0.050992509755125565,
+                        -0.09746433882768607,
+                    ],
+                    [
+                        -0.20209753748934065,
+                        -0.1850272272252849,
+                        -0.09746433882768607,
+                    ],
+                    [
+                        -0.06251357015149743,
+                        0.030355134882535224,
+                        -0.09746433882768607,
+                    ],
+                    [
+                        -0.14220570552937448,
+                        0.03659769202690971,
+                        -0.09746433882768607,
+                    ],
+                    [
+                        -0.24557865843161916,
+                        0.06787748050452769,
+                        -0.09746433882768607,
+                    ],
+                    [
+                        -0.2578379005911637,
+                        0.0015235415707238178,
+                        -0.09746433882768607,
+                    ],
+                ],
+            ),
+        ];
+        for (class_weight, reference) in cases {
+            let params = GbdtParams {
+                n_trees: 5,
+                class_weight,
+                ..GbdtParams::default()
+            };
+            let m = params.fit(&x, &[false, false], &y, |_| true).expect("fit");
+            let shap = m
+                .shap_values(&x.select_rows(&[0, 1, 2, 3, 4, 5]))
+                .expect("counts");
+            for (ours, theirs) in shap.iter().zip(reference) {
+                for (a, b) in ours.iter().zip(theirs) {
+                    // LightGBM keeps thresholds and leaf values in 32 bits, hence 1e-8.
+                    assert!(
+                        (a - b).abs() < 1e-8,
+                        "{class_weight:?}: {ours:?} vs {theirs:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn models_saved_before_row_counts_load_and_predict_but_give_no_shap() {
+        let (x, y) = weighted_toy();
+        let params = GbdtParams {
+            n_trees: 3,
+            ..GbdtParams::default()
+        };
+        let m = params.fit(&x, &[false, false], &y, |_| true).expect("fit");
+        let mut json = serde_json::to_value(&m).expect("json");
+        for tree in json["trees"].as_array_mut().expect("trees") {
+            let tree = tree.as_object_mut().expect("tree");
+            assert!(tree.remove("internal_count").is_some() && tree.remove("leaf_count").is_some());
+        }
+        let old: FittedGbdt = serde_json::from_value(json).expect("old model loads");
+        assert_eq!(old.predict_proba(&x), m.predict_proba(&x));
+        assert!(old.shap_values(&x).is_none());
+        assert!(m.shap_values(&x).is_some());
+    }
+
+    #[test]
+    fn check_names_the_tree_and_node_that_is_out_of_place() {
+        let (x, y) = weighted_toy();
+        let params = GbdtParams {
+            n_trees: 2,
+            ..GbdtParams::default()
+        };
+        let mut m = params.fit(&x, &[false, false], &y, |_| true).expect("fit");
+        assert_eq!(m.check(2), Ok(()));
+        let leaves = m.trees[1].leaves.len();
+        let nodes = m.trees[1].nodes.len();
+        m.trees[1].nodes[0].left = Child::Leaf(leaves);
+        assert_eq!(
+            m.check(2).expect_err("damaged").to_string(),
+            format!(
+                "the model is inconsistent: tree 1: node 0 points to Leaf({leaves}) of {nodes} \
+                 nodes and {leaves} leaves"
+            )
+        );
+    }
+
+    /// Speed of `shap_values`, printed (run with `--release --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn shap_speed() {
+        let mut rng = crate::rng::Rng::new(1);
+        let rows: Vec<Vec<f64>> = (0..5000)
+            .map(|_| (0..20).map(|_| rng.normal()).collect())
+            .collect();
+        let y: Vec<u8> = rows
+            .iter()
+            .map(|r| u8::from(r[0] + r[1] * r[2] - r[3] + 0.5 * rng.normal() > 0.0))
+            .collect();
+        let x = Matrix::from_rows(&rows);
+        let m = GbdtParams::default()
+            .fit(&x, &[false; 20], &y, |_| true)
+            .expect("fit");
+        let probe = x.select_rows(&(0..1000).collect::<Vec<_>>());
+        let start = std::time::Instant::now();
+        let shap = m.shap_values(&probe).expect("counts");
+        let took = start.elapsed();
+        let leaves: usize = m.trees.iter().map(Tree::n_leaves).sum();
+        println!(
+            "shap_values: {} rows, {} trees, {leaves} leaves, 20 features: {took:?}",
+            shap.len(),
+            m.trees.len()
+        );
+    }
+
+    #[test]
+    fn reports_progress_and_can_be_cancelled() {
+        let x = Matrix::from_rows(
+            &(0..100)
+                .map(|i| vec![f64::from(i % 10)])
+                .collect::<Vec<_>>(),
+        );
+        let y: Vec<u8> = (0..100).map(|i| u8::from(i % 10 > 6)).collect();
+        let mut seen = Vec::new();
+        let params = GbdtParams {
+            n_trees: 5,
+            ..GbdtParams::default()
+        };
+        params
+            .fit(&x, &[false], &y, |p| {
+                seen.push(p.iteration);
+                true
+            })
+            .expect("fit");
+        assert_eq!(seen, [1, 2, 3, 4, 5]);
+        let err = params
+            .fit(&x, &[false], &y, |p| p.iteration < 3)
+            .expect_err("cancel");
+        assert_eq!(err, ModelError::Cancelled);
+    }
+}
