@@ -104,7 +104,10 @@ impl Customer {
             .floor()
             .min(72.0);
         let tier = pick(rng, &[("1", 0.45), ("2", 0.2), ("3", 0.35)]);
-        let device = pick(rng, &[("Mobile", 0.55), ("Desktop", 0.35), ("Tablet", 0.10)]);
+        let device = pick(
+            rng,
+            &[("Mobile", 0.55), ("Desktop", 0.35), ("Tablet", 0.10)],
+        );
         let payment = pick(
             rng,
             &[
@@ -162,7 +165,11 @@ impl Customer {
     fn churn_logit(&self, rng: &mut Rng) -> f64 {
         -3.3 + 0.022 * self.days_since_order - 0.035 * self.tenure - 0.45 * self.engagement
             + 0.55 * f64::from(self.complaints)
-            + if self.rating.is_some_and(|r| r < 3.0) { 0.5 } else { 0.0 }
+            + if self.rating.is_some_and(|r| r < 3.0) {
+                0.5
+            } else {
+                0.0
+            }
             + if self.tier == "3" { 0.35 } else { 0.0 }
             + if self.price_sensitive && self.coupons == 0 {
                 0.6
