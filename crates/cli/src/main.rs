@@ -1175,7 +1175,8 @@ USAGE:
         if let Some(path) = args.get("out") {
             let table = action_table(&list);
             let bytes = if path.to_lowercase().ends_with(".xlsx") {
-                to_xlsx(&table, "Action list").map_err(|e| format!("{path}: {e}"))?
+                to_xlsx(&table, "Action list")
+                    .map_err(|e| format!("{path}: {e}; give --out a .csv path instead"))?
             } else {
                 to_csv(&table)
             };
