@@ -55,7 +55,7 @@ pub fn cancel() {
 /// The table a finished read sent: its buffers, back into typed columns.
 fn collect(data: &JsValue, result: ReadResult) -> Result<(Dataset, ReadResult), String> {
     let values = values_from_js(data)?;
-    let dataset = join_dataset(result.header.clone(), values)?;
+    let dataset = join_dataset(result.header.clone(), values).map_err(|e| e.to_string())?;
     Ok((dataset, result))
 }
 

@@ -38,7 +38,7 @@ pub enum CliError {
     #[error("{path}: {source}")]
     Playbook { path: String, source: ActionError },
     /// The action list could not be written as a workbook.
-    #[error("{path}: {source}")]
+    #[error("{path}: {source}; give --out a .csv path instead")]
     Export { path: String, source: ExportError },
     /// No column looks like the churn column and none was named.
     #[error("no churn column recognised: pass --target COL")]

@@ -16,7 +16,9 @@ use churnscope_engine::dataset::{
     group_thousands, Column, ColumnData, ColumnKind, ColumnSummary, Dataset, MISSING_CODE,
 };
 use churnscope_engine::evaluating::evaluation::{ModelRun, TrainPlan};
-use churnscope_engine::modelling::pipeline::{FittedPipeline, ModelKind, TrainConfig};
+use churnscope_engine::modelling::pipeline::{
+    FittedPipeline, ModelKind, PipelineError, TrainConfig,
+};
 use churnscope_engine::reading::decode::TextEncoding;
 use churnscope_engine::reading::ingest::{ReadInfo, ReadOptions};
 use churnscope_engine::understanding::checks::{check, DataWarning};
@@ -62,18 +64,21 @@ pub struct FitReport {
 
 impl FitRequest {
     /// Fits on every labelled row of `dataset`, timing the two steps by `clock` (seconds).
-    pub fn run(&self, dataset: &Dataset, clock: &dyn Fn() -> f64) -> Result<FitReport, String> {
-        let target =
-            target_for(dataset, &self.target, Some(&self.positive)).map_err(|e| e.to_string())?;
+    pub fn run(
+        &self,
+        dataset: &Dataset,
+        clock: &dyn Fn() -> f64,
+    ) -> Result<FitReport, PipelineError> {
+        let target = target_for(dataset, &self.target, Some(&self.positive))?;
         let mut config = TrainConfig::new(target);
         config.model = self.model;
-        let labels = config.target.labels(dataset).map_err(|e| e.to_string())?;
+        let labels = config.target.labels(dataset)?;
         let rows: Vec<usize> = (0..dataset.n_rows)
             .filter(|&r| labels[r].is_some())
             .collect();
-        let (pipeline, times) = FittedPipeline::fit_timed(dataset, &rows, &config, |_| true, clock)
-            .map_err(|e| e.to_string())?;
-        let report = pipeline.evaluate(dataset).map_err(|e| e.to_string())?;
+        let (pipeline, times) =
+            FittedPipeline::fit_timed(dataset, &rows, &config, |_| true, clock)?;
+        let report = pipeline.evaluate(dataset)?;
         Ok(FitReport {
             model: self.model,
             rows: rows.len(),
@@ -151,8 +156,8 @@ impl ScoreRequest {
         &self,
         dataset: &Dataset,
         mut progress: impl FnMut(JobProgress) -> bool,
-    ) -> Result<Vec<ScoredCustomer>, String> {
-        self.pipeline.check().map_err(|e| e.to_string())?;
+    ) -> Result<Vec<ScoredCustomer>, PipelineError> {
+        self.pipeline.check()?;
         let rows: Vec<usize> = (0..dataset.n_rows).collect();
         score_customers(&self.pipeline, dataset, &rows, |done, total| {
             progress(JobProgress::new(
@@ -168,7 +173,6 @@ impl ScoreRequest {
                 },
             ))
         })
-        .map_err(|e| e.to_string())
     }
 }
 
@@ -183,18 +187,32 @@ pub struct ReadResult {
     /// Two-valued columns, the possible targets.
     pub candidates: Vec<String>,
     /// The proposed target, or why the obvious one cannot be used.
-    pub target: Result<Option<Target>, String>,
+    pub target: Result<Option<Target>, ErrorMessage>,
     /// Warnings for the proposed target.
     pub warnings: Vec<DataWarning>,
     /// The timed fit, when the request asked for one.
     #[serde(default)]
-    pub fit: Option<Result<FitReport, String>>,
+    pub fit: Option<Result<FitReport, ErrorMessage>>,
+}
+
+/// An engine error as it crosses from the worker to the page: its message, since the typed
+/// error does not travel as JSON. Serialised as the bare string.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[serde(transparent)]
+#[error("{0}")]
+pub struct ErrorMessage(pub String);
+
+impl ErrorMessage {
+    /// The message of `error`.
+    pub fn of(error: &impl std::fmt::Display) -> Self {
+        ErrorMessage(error.to_string())
+    }
 }
 
 impl ReadResult {
     /// Everything about `dataset` the page shows first, computed where the dataset is.
     pub fn describe(dataset: &Dataset, info: ReadInfo, parse_ms: f64) -> Self {
-        let target = detect_target(dataset).map_err(|e| e.to_string());
+        let target = detect_target(dataset).map_err(|e| ErrorMessage::of(&e));
         let warnings = check(dataset, target.as_ref().ok().and_then(|t| t.as_ref()));
         ReadResult {
             header: DatasetHeader::default(),
@@ -285,13 +303,15 @@ pub fn split_dataset(dataset: Dataset) -> (DatasetHeader, Vec<ColumnValues>) {
 
 /// Puts a dataset back together, checking that every buffer fits its header (a buffer of
 /// the wrong type or length, or a code with no level, is an error, not a bad table).
-pub fn join_dataset(header: DatasetHeader, values: Vec<ColumnValues>) -> Result<Dataset, String> {
+pub fn join_dataset(
+    header: DatasetHeader,
+    values: Vec<ColumnValues>,
+) -> Result<Dataset, JoinError> {
     if header.columns.len() != values.len() {
-        return Err(format!(
-            "the reader sent {} columns of values for {} columns",
-            values.len(),
-            header.columns.len()
-        ));
+        return Err(JoinError::ColumnCount {
+            sent: values.len(),
+            described: header.columns.len(),
+        });
     }
     let n = header.n_rows;
     let columns = header
@@ -309,17 +329,22 @@ pub fn join_dataset(header: DatasetHeader, values: Vec<ColumnValues>) -> Result<
                 {
                     ColumnData::Categorical { levels, codes }
                 }
-                _ => {
-                    return Err(format!(
-                        "the values of column '{}' do not fit its description",
-                        h.name
-                    ))
-                }
+                _ => return Err(JoinError::Misfit(h.name)),
             };
             Ok(Column::new(h.name, data).with_kind(h.kind))
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, JoinError>>()?;
     Ok(Dataset { n_rows: n, columns })
+}
+
+/// Why a table's value buffers do not fit its header.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JoinError {
+    #[error("the reader sent {sent} columns of values for {described} columns")]
+    ColumnCount { sent: usize, described: usize },
+    #[error("the values of column '{0}' do not fit its description")]
+    Misfit(String),
 }
 
 #[cfg(test)]
@@ -444,7 +469,9 @@ mod tests {
         let (ds, _) = read_table(text.as_bytes(), &ReadOptions::default()).expect("reads");
         let (header, mut values) = split_dataset(ds);
         values[0] = ColumnValues::Numbers(vec![1.0, 2.0]);
-        let err = join_dataset(header.clone(), values.clone()).expect_err("wrong type");
+        let err = join_dataset(header.clone(), values.clone())
+            .expect_err("wrong type")
+            .to_string();
         assert!(err.contains("'plan'"), "{err}");
         values[0] = ColumnValues::Codes(vec![0, 7]);
         assert!(

@@ -37,11 +37,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExportError {
-    #[error("the table has {rows} rows with its header; an Excel sheet holds at most {limit} (download the CSV instead)")]
+    #[error("the table has {rows} rows with its header; an Excel sheet holds at most {limit}")]
     TooManyRows { rows: usize, limit: usize },
-    #[error("the table has {columns} columns; an Excel sheet holds at most {limit} (download the CSV instead)")]
+    #[error("the table has {columns} columns; an Excel sheet holds at most {limit}")]
     TooManyColumns { columns: usize, limit: usize },
-    #[error("the workbook would pass {bytes} bytes, more than a plain zip file can hold (4 GiB); download the CSV instead")]
+    #[error("the workbook would pass {bytes} bytes, more than a plain zip file can hold (4 GiB)")]
     TooLarge { bytes: u64 },
 }
 

@@ -373,32 +373,45 @@ struct RankedScoresData {
     churners_below: Vec<usize>,
 }
 
-impl TryFrom<RankedScoresData> for RankedScores {
-    type Error = String;
+/// Why a serialised [`RankedScores`] was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RankedScoresError {
+    #[error("{counts} cumulative counts for {scores} scores (expected one more, starting at 0)")]
+    CountsLength { counts: usize, scores: usize },
+    #[error("score {0} is not a probability in [0, 1]")]
+    NotAProbability(f64),
+    #[error("scores are not sorted increasing")]
+    Unsorted,
+    #[error("cumulative churner counts must grow by 0 or 1 per row")]
+    BadStep,
+}
 
-    fn try_from(data: RankedScoresData) -> std::result::Result<Self, String> {
+impl TryFrom<RankedScoresData> for RankedScores {
+    type Error = RankedScoresError;
+
+    fn try_from(data: RankedScoresData) -> std::result::Result<Self, RankedScoresError> {
         let RankedScoresData {
             sorted,
             churners_below,
         } = data;
         if churners_below.len() != sorted.len() + 1 || churners_below.first() != Some(&0) {
-            return Err(format!(
-                "{} cumulative counts for {} scores (expected one more, starting at 0)",
-                churners_below.len(),
-                sorted.len()
-            ));
+            return Err(RankedScoresError::CountsLength {
+                counts: churners_below.len(),
+                scores: sorted.len(),
+            });
         }
-        if let Some(value) = sorted.iter().find(|s| !(0.0..=1.0).contains(*s)) {
-            return Err(format!("score {value} is not a probability in [0, 1]"));
+        if let Some(&value) = sorted.iter().find(|s| !(0.0..=1.0).contains(*s)) {
+            return Err(RankedScoresError::NotAProbability(value));
         }
         if sorted.windows(2).any(|w| w[0] > w[1]) {
-            return Err("scores are not sorted increasing".to_string());
+            return Err(RankedScoresError::Unsorted);
         }
         if churners_below
             .windows(2)
             .any(|w| w[1] < w[0] || w[1] - w[0] > 1)
         {
-            return Err("cumulative churner counts must grow by 0 or 1 per row".to_string());
+            return Err(RankedScoresError::BadStep);
         }
         Ok(RankedScores {
             sorted,

@@ -25,7 +25,7 @@ use crate::modelling::models::{ClassWeight, Progress};
 use crate::modelling::pipeline::{ModelKind, PipelineError, Resample, Result, TrainConfig};
 use crate::modelling::split::Split;
 use crate::modelling::training::{fit_tuned, split_rows, TrainOutcome, TunedFit};
-use crate::modelling::tuning::{grid, Scoring, Tuning};
+use crate::modelling::tuning::{grid, Scoring, Tuning, TuningReport};
 use crate::rng::Rng;
 
 /// What to train: shared settings, the models, and cross-validation.
@@ -424,16 +424,7 @@ pub fn run_model(
         ..
     } = fit_tuned(ds, &split.train, &config, |p| progress(Step::Fit(p)), clock)?;
     let fit_seconds = clock() - start;
-    let labelled = |rows: &[usize]| -> Vec<usize> {
-        rows.iter()
-            .copied()
-            .filter(|&r| labels[r].is_some())
-            .collect()
-    };
-    let (train_rows, test_rows) = (labelled(&split.train), labelled(&split.test));
-    if test_rows.is_empty() || train_rows.is_empty() {
-        return Err(PipelineError::NoLabelledRows(config.target.column.clone()));
-    }
+    let (train_rows, test_rows) = labelled_rows(split, &labels, &config.target.column)?;
     let y_of =
         |rows: &[usize]| -> Vec<u8> { rows.iter().map(|&r| labels[r].unwrap_or(0)).collect() };
     let (y_train, y_test) = (y_of(&train_rows), y_of(&test_rows));
@@ -453,15 +444,7 @@ pub fn run_model(
         report.log_loss,
         prior_log_loss,
     );
-    let cv = tuning.as_ref().and_then(|t| {
-        t.best_candidate().map(|c| CvScore {
-            folds: t.folds,
-            scoring: t.scoring,
-            mean: c.mean,
-            std: c.std,
-            settings_tried: t.candidates.len(),
-        })
-    });
+    let cv = tuning.as_ref().and_then(CvScore::of);
     let curves = Curves::of(&y_test, &test_scores)?;
     let mut run = ModelRun {
         kind,
@@ -492,6 +475,39 @@ pub fn run_model(
         run.explanation = Some(explanation);
     }
     Ok(run)
+}
+
+/// The labelled rows of the split's training and test parts; an error naming the target
+/// `column` when either part has none.
+fn labelled_rows(
+    split: &Split,
+    labels: &[Option<u8>],
+    column: &str,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    let labelled = |rows: &[usize]| -> Vec<usize> {
+        rows.iter()
+            .copied()
+            .filter(|&r| labels[r].is_some())
+            .collect()
+    };
+    let (train_rows, test_rows) = (labelled(&split.train), labelled(&split.test));
+    if test_rows.is_empty() || train_rows.is_empty() {
+        return Err(PipelineError::NoLabelledRows(column.to_string()));
+    }
+    Ok((train_rows, test_rows))
+}
+
+impl CvScore {
+    /// The cross-validated score of the setting a tuning run chose, if it scored one.
+    fn of(t: &TuningReport) -> Option<Self> {
+        t.best_candidate().map(|c| CvScore {
+            folds: t.folds,
+            scoring: t.scoring,
+            mean: c.mean,
+            std: c.std,
+            settings_tried: t.candidates.len(),
+        })
+    }
 }
 
 /// What a model of a plan is doing.

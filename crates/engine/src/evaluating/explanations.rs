@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Column, ColumnData, Dataset};
 use crate::evaluating::metrics::{roc_auc, MetricsError};
-use crate::modelling::models::FittedModel;
+use crate::modelling::models::{FittedLogisticRegression, FittedMlp, FittedModel};
 use crate::modelling::pipeline::{FittedPipeline, PipelineError};
 use crate::modelling::preprocessing::{FeatureBlock, FittedPreprocessor, PrepError};
 use crate::rng::Rng;
@@ -309,40 +309,8 @@ fn importance_of(
     permutations: &[Vec<Vec<usize>>],
     mut progress: impl FnMut(usize, usize) -> bool,
 ) -> Result<Vec<Importance>> {
-    if columns.len() != permutations.len() {
-        return Err(ExplainError::MismatchedPermutations {
-            columns: columns.len(),
-            permuted: permutations.len(),
-        });
-    }
     let n = rows.len();
-    let repeats = permutations.first().map_or(0, Vec::len);
-    for (column, shuffles) in columns.iter().zip(permutations) {
-        if shuffles.len() != repeats {
-            return Err(ExplainError::UnevenRepeats {
-                column: column.clone(),
-                repeats: shuffles.len(),
-                expected: repeats,
-            });
-        }
-        for (repeat, index) in shuffles.iter().enumerate() {
-            let mut seen = vec![false; n];
-            let valid = index.len() == n
-                && index
-                    .iter()
-                    .all(|&i| i < n && !std::mem::replace(&mut seen[i], true));
-            if !valid {
-                return Err(ExplainError::BadPermutation {
-                    column: column.clone(),
-                    repeat,
-                    rows: n,
-                });
-            }
-        }
-    }
-    if repeats == 0 && !columns.is_empty() {
-        return Err(ExplainError::ZeroRepeats);
-    }
+    let repeats = check_permutations(columns, permutations, n)?;
     // Work on a copy of just the rows and columns needed, shuffling one column at a time.
     let mut needed = input_columns(&p.preprocessor);
     for c in columns {
@@ -384,6 +352,49 @@ fn importance_of(
     }
     out.sort_by(|a, b| b.mean.total_cmp(&a.mean));
     Ok(out)
+}
+
+/// Checks that `permutations` holds, for each of `columns`, the same number of shuffles of
+/// `0..n`, and at least one when there are columns; returns that number of repeats.
+fn check_permutations(
+    columns: &[String],
+    permutations: &[Vec<Vec<usize>>],
+    n: usize,
+) -> Result<usize> {
+    if columns.len() != permutations.len() {
+        return Err(ExplainError::MismatchedPermutations {
+            columns: columns.len(),
+            permuted: permutations.len(),
+        });
+    }
+    let repeats = permutations.first().map_or(0, Vec::len);
+    for (column, shuffles) in columns.iter().zip(permutations) {
+        if shuffles.len() != repeats {
+            return Err(ExplainError::UnevenRepeats {
+                column: column.clone(),
+                repeats: shuffles.len(),
+                expected: repeats,
+            });
+        }
+        for (repeat, index) in shuffles.iter().enumerate() {
+            let mut seen = vec![false; n];
+            let valid = index.len() == n
+                && index
+                    .iter()
+                    .all(|&i| i < n && !std::mem::replace(&mut seen[i], true));
+            if !valid {
+                return Err(ExplainError::BadPermutation {
+                    column: column.clone(),
+                    repeat,
+                    rows: n,
+                });
+            }
+        }
+    }
+    if repeats == 0 && !columns.is_empty() {
+        return Err(ExplainError::ZeroRepeats);
+    }
+    Ok(repeats)
 }
 
 /// The quantiles of sorted `x` at `probs` as `scipy.stats.mstats.mquantiles` computes them
@@ -517,103 +528,8 @@ pub fn contributions(
     }
     let columns = input_columns(&p.preprocessor);
     match &p.model {
-        FittedModel::Logistic(m) => {
-            let prep = &p.preprocessor;
-            let mut plain = prep.clone();
-            let pca = plain.pca.take();
-            if let Some(pca) = &pca {
-                plain.feature_names = pca.inputs.clone();
-            }
-            let x = plain.transform(ds, rows)?;
-            // Weight and centre of each pre-PCA feature: β = Cᵀw around the PCA mean.
-            let (weights, centre) = match &pca {
-                Some(pca) => {
-                    let (k, d) = (pca.components.nrows(), pca.components.ncols());
-                    if m.coefficients.len() != k || x.ncols() != d || pca.mean.len() != d {
-                        return Err(PrepError::BadPipeline(format!(
-                            "{} weights for {k} components of {d} features",
-                            m.coefficients.len()
-                        ))
-                        .into());
-                    }
-                    let beta = (0..d)
-                        .map(|j| {
-                            (0..k)
-                                .map(|c| m.coefficients[c] * pca.components.row(c)[j])
-                                .sum()
-                        })
-                        .collect();
-                    (beta, pca.mean.clone())
-                }
-                None => (m.coefficients.clone(), vec![0.0; x.ncols()]),
-            };
-            if weights.len() != x.ncols() {
-                return Err(PrepError::BadPipeline(format!(
-                    "{} weights for {} features",
-                    weights.len(),
-                    x.ncols()
-                ))
-                .into());
-            }
-            let owner: Vec<usize> = block_feature_columns(prep)
-                .iter()
-                .map(|name| {
-                    columns
-                        .iter()
-                        .position(|c| c == name)
-                        .expect("every block's column is an input column")
-                })
-                .collect();
-            let values = (0..x.nrows())
-                .map(|i| {
-                    let mut v = vec![0.0; columns.len()];
-                    for (j, &value) in x.row(i).iter().enumerate() {
-                        v[owner[j]] += weights[j] * (value - centre[j]);
-                    }
-                    v
-                })
-                .collect();
-            Ok(Some(Contributions {
-                columns,
-                base: vec![m.intercept; x.nrows()],
-                values,
-                exact: true,
-                unit: ContributionUnit::LogOdds,
-            }))
-        }
-        FittedModel::Mlp(m) => {
-            let prep = &p.preprocessor;
-            let mut sub = subset(ds, &columns, rows)?;
-            let all: Vec<usize> = (0..rows.len()).collect();
-            let log_odds = |sub: &Dataset| -> Result<Vec<f64>> {
-                let x = prep.transform(sub, &all)?;
-                Ok(m.predict_proba(&x).into_iter().map(logit).collect())
-            };
-            let z = log_odds(&sub)?;
-            let mut values = vec![vec![0.0; columns.len()]; rows.len()];
-            for (c, name) in columns.iter().enumerate() {
-                let at = position(&sub, name)?;
-                let reference = reference_data(prep, name, rows.len());
-                let original = std::mem::replace(&mut sub.columns[at].data, reference);
-                let occluded = log_odds(&sub);
-                sub.columns[at].data = original;
-                for (row, (zi, zo)) in values.iter_mut().zip(z.iter().zip(occluded?)) {
-                    row[c] = zi - zo;
-                }
-            }
-            let base = z
-                .iter()
-                .zip(&values)
-                .map(|(zi, v)| zi - v.iter().sum::<f64>())
-                .collect();
-            Ok(Some(Contributions {
-                columns,
-                base,
-                values,
-                exact: false,
-                unit: ContributionUnit::LogOdds,
-            }))
-        }
+        FittedModel::Logistic(m) => linear_contributions(&p.preprocessor, m, ds, rows, columns),
+        FittedModel::Mlp(m) => occlusion_contributions(&p.preprocessor, m, ds, rows, columns),
         // Trees: exact TreeSHAP from the trees themselves (None for a model saved before
         // trees kept their node counts).
         FittedModel::Gbdt(m) => {
@@ -628,6 +544,120 @@ pub fn contributions(
             }))
         }
     }
+}
+
+/// Exact contributions of logistic regression `m` on `rows` of `ds`: each feature's weight
+/// times its value (around the PCA mean, through `β = Cᵀw`, after PCA), summed per input
+/// column of `columns`.
+fn linear_contributions(
+    prep: &FittedPreprocessor,
+    m: &FittedLogisticRegression,
+    ds: &Dataset,
+    rows: &[usize],
+    columns: Vec<String>,
+) -> Result<Option<Contributions>> {
+    let mut plain = prep.clone();
+    let pca = plain.pca.take();
+    if let Some(pca) = &pca {
+        plain.feature_names = pca.inputs.clone();
+    }
+    let x = plain.transform(ds, rows)?;
+    // Weight and centre of each pre-PCA feature: β = Cᵀw around the PCA mean.
+    let (weights, centre) = match &pca {
+        Some(pca) => {
+            let (k, d) = (pca.components.nrows(), pca.components.ncols());
+            if m.coefficients.len() != k || x.ncols() != d || pca.mean.len() != d {
+                return Err(PrepError::BadPipeline(format!(
+                    "{} weights for {k} components of {d} features",
+                    m.coefficients.len()
+                ))
+                .into());
+            }
+            let beta = (0..d)
+                .map(|j| {
+                    (0..k)
+                        .map(|c| m.coefficients[c] * pca.components.row(c)[j])
+                        .sum()
+                })
+                .collect();
+            (beta, pca.mean.clone())
+        }
+        None => (m.coefficients.clone(), vec![0.0; x.ncols()]),
+    };
+    if weights.len() != x.ncols() {
+        return Err(PrepError::BadPipeline(format!(
+            "{} weights for {} features",
+            weights.len(),
+            x.ncols()
+        ))
+        .into());
+    }
+    let owner: Vec<usize> = block_feature_columns(prep)
+        .iter()
+        .map(|name| {
+            columns
+                .iter()
+                .position(|c| c == name)
+                .expect("every block's column is an input column")
+        })
+        .collect();
+    let values = (0..x.nrows())
+        .map(|i| {
+            let mut v = vec![0.0; columns.len()];
+            for (j, &value) in x.row(i).iter().enumerate() {
+                v[owner[j]] += weights[j] * (value - centre[j]);
+            }
+            v
+        })
+        .collect();
+    Ok(Some(Contributions {
+        columns,
+        base: vec![m.intercept; x.nrows()],
+        values,
+        exact: true,
+        unit: ContributionUnit::LogOdds,
+    }))
+}
+
+/// Occlusion contributions of the network `m` on `rows` of `ds`: per input column of
+/// `columns`, the drop in log-odds when the column is set to its training reference.
+fn occlusion_contributions(
+    prep: &FittedPreprocessor,
+    m: &FittedMlp,
+    ds: &Dataset,
+    rows: &[usize],
+    columns: Vec<String>,
+) -> Result<Option<Contributions>> {
+    let mut sub = subset(ds, &columns, rows)?;
+    let all: Vec<usize> = (0..rows.len()).collect();
+    let log_odds = |sub: &Dataset| -> Result<Vec<f64>> {
+        let x = prep.transform(sub, &all)?;
+        Ok(m.predict_proba(&x).into_iter().map(logit).collect())
+    };
+    let z = log_odds(&sub)?;
+    let mut values = vec![vec![0.0; columns.len()]; rows.len()];
+    for (c, name) in columns.iter().enumerate() {
+        let at = position(&sub, name)?;
+        let reference = reference_data(prep, name, rows.len());
+        let original = std::mem::replace(&mut sub.columns[at].data, reference);
+        let occluded = log_odds(&sub);
+        sub.columns[at].data = original;
+        for (row, (zi, zo)) in values.iter_mut().zip(z.iter().zip(occluded?)) {
+            row[c] = zi - zo;
+        }
+    }
+    let base = z
+        .iter()
+        .zip(&values)
+        .map(|(zi, v)| zi - v.iter().sum::<f64>())
+        .collect();
+    Ok(Some(Contributions {
+        columns,
+        base,
+        values,
+        exact: false,
+        unit: ContributionUnit::LogOdds,
+    }))
 }
 
 /// `n` cells of `column` at its training reference: the fill of missing numbers, the fill

@@ -151,6 +151,18 @@ impl Scoring {
     }
 }
 
+/// Why a hyperparameter search as set in a [`Tuning`] cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TuningError {
+    #[error("the grid is empty")]
+    EmptyGrid,
+    #[error("a random search needs at least 1 setting")]
+    NoRandomSettings,
+    #[error("the grid of C values is empty")]
+    EmptyCGrid,
+}
+
 /// A search over a model's hyperparameters by k-fold cross-validation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tuning {

@@ -12,6 +12,7 @@ use crate::evaluating::metrics::{ClassificationReport, MetricsError};
 use crate::modelling::calibration::{
     CalibrationError, CalibrationMethod, Calibrator, PriorCorrection,
 };
+use crate::modelling::config::TuningError;
 pub use crate::modelling::config::{ModelKind, Resample, TrainConfig, POST_FIT_FOLDS};
 use crate::modelling::models::{FittedModel, ModelError, Progress};
 use crate::modelling::preprocessing::{FeatureBlock, FittedPreprocessor, PrepError};
@@ -41,7 +42,7 @@ pub enum PipelineError {
     #[error("the file has no rows with a value in the target column '{0}'")]
     NoLabelledRows(String),
     #[error("tuning: {0}")]
-    Tuning(String),
+    Tuning(#[from] TuningError),
     #[error(transparent)]
     Calibration(#[from] CalibrationError),
     #[error(transparent)]

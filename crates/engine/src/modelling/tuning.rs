@@ -15,14 +15,12 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::modelling::config::{Scoring, Tuning};
+pub use crate::modelling::config::{Scoring, Tuning, TuningError};
 
 use crate::dataset::Dataset;
 use crate::modelling::models::forest::MaxFeatures;
 use crate::modelling::models::Progress;
-use crate::modelling::pipeline::{
-    resample_rows, FittedPipeline, ModelKind, PipelineError, Result, TrainConfig,
-};
+use crate::modelling::pipeline::{resample_rows, FittedPipeline, ModelKind, Result, TrainConfig};
 use crate::modelling::preprocessing::FittedPreprocessor;
 use crate::modelling::split::{fold_training_rows, stratified_folds};
 use crate::rng::Rng;
@@ -123,13 +121,11 @@ pub fn apply_setting(config: &TrainConfig, setting: &Setting) -> TrainConfig {
 fn settings_to_try(model: ModelKind, tuning: &Tuning) -> Result<Vec<Setting>> {
     let all = grid(model, tuning);
     if all.is_empty() {
-        return Err(PipelineError::Tuning("the grid is empty".into()));
+        return Err(TuningError::EmptyGrid.into());
     }
     match tuning.random {
         None => Ok(all),
-        Some(0) => Err(PipelineError::Tuning(
-            "a random search needs at least 1 setting".into(),
-        )),
+        Some(0) => Err(TuningError::NoRandomSettings.into()),
         Some(n) if n >= all.len() => Ok(all),
         Some(n) => {
             let mut picks: Vec<usize> = (0..all.len()).collect();
@@ -264,9 +260,7 @@ pub fn tune_logistic(
     mut progress: impl FnMut(Progress) -> bool,
 ) -> Result<TuningReport> {
     if tuning.c_grid.is_empty() {
-        return Err(PipelineError::Tuning(
-            "the grid of C values is empty".into(),
-        ));
+        return Err(TuningError::EmptyCGrid.into());
     }
     let labels = config.target.labels(ds)?;
     let folds = stratified_folds(&labels, rows, tuning.folds, tuning.seed)?;

@@ -244,12 +244,7 @@ fn check_worksheet(mut part_reader: impl Read, part: &str) -> Result<()> {
                 break;
             };
             let value = &buffer[value_start..value_start + len];
-            bounds
-                .take(value)
-                .map_err(|cell| ExcelError::CellOutOfRange {
-                    part: part.to_string(),
-                    cell,
-                })?;
+            bounds.take(value, part)?;
             at = value_start + len + 1;
             keep_from = keep_from.max(at);
         }
@@ -284,10 +279,13 @@ struct Bounds {
 }
 
 impl Bounds {
-    /// Takes a row number (`<row r="12">`) or a cell reference (`<c r="B12">`); the
-    /// reference as text when it lies outside an Excel sheet.
-    fn take(&mut self, value: &[u8]) -> std::result::Result<(), String> {
-        let text = || String::from_utf8_lossy(&value[..value.len().min(40)]).into_owned();
+    /// Takes a row number (`<row r="12">`) or a cell reference (`<c r="B12">`) of the
+    /// workbook's `part`; an error quoting the reference when it lies outside an Excel sheet.
+    fn take(&mut self, value: &[u8], part: &str) -> Result<()> {
+        let text = || ExcelError::CellOutOfRange {
+            part: part.to_string(),
+            cell: String::from_utf8_lossy(&value[..value.len().min(40)]).into_owned(),
+        };
         let letters = value.iter().take_while(|b| b.is_ascii_alphabetic()).count();
         let (col, row) = value.split_at(letters);
         if !row.iter().all(u8::is_ascii_digit) {

@@ -343,50 +343,98 @@ fn read_text(
     progress: &mut dyn FnMut(ReadProgress),
 ) -> Result<(Dataset, ReadInfo)> {
     let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(text));
-    let total = text.len() as u64;
-    let unclosed = |e: scan::UnclosedQuote| IngestError::UnclosedQuote { line: e.line };
-
-    // The header.
     let mut scanner = Scanner::new(text, delimiter);
-    let mut record = Record::default();
-    if !scanner.next_record(&mut record).map_err(unclosed)? {
-        return Err(IngestError::Empty);
-    }
-    let names = clean_names((0..record.len()).map(|i| scanner.field(&record, i)));
-    let width = names.len();
-    if width > MAX_COLUMNS {
-        return Err(IngestError::TooManyColumns {
-            found: width,
-            limit: MAX_COLUMNS,
-        });
-    }
+    let names = read_header(&mut scanner)?;
     let european = delimiter == b';';
-    let primary = if european {
-        NumberStyle::Comma
-    } else {
-        NumberStyle::Point
-    };
+    let first = first_pass(text, &mut scanner, &names, options, european, progress)?;
+    let n_rows = first.n_rows;
 
-    // Pass 1: every column starts as a number in the file's usual style and is read into
-    // typed storage as it goes; a column that stops fitting its guess either switches
-    // cheaply (when nothing but missing cells came before) or is deferred to pass 2, while
-    // its cells keep being sniffed to decide what it is.
-    let capacity = estimate_rows(text, scanner.position());
-    let mut states: Vec<ColumnState> = names
-        .iter()
-        .map(|n| {
-            if options.text_columns.contains(n) {
-                ColumnState::Text(TextBuilder::default())
+    // What each column is, and which need pass 2.
+    let mut notes = Vec::new();
+    let (decided, is_date): (Vec<Decided>, Vec<bool>) = first
+        .states
+        .into_iter()
+        .zip(&names)
+        .map(|(state, name)| state.decide(name, european, &mut notes))
+        .unzip();
+    let data = second_pass(text, delimiter, n_rows, decided, progress)?;
+    let columns = names
+        .into_iter()
+        .zip(data)
+        .zip(is_date)
+        .map(|((name, data), date)| {
+            let column = Column::new(name, data);
+            if date {
+                column.with_kind(ColumnKind::Date)
             } else {
-                ColumnState::Number {
-                    values: Vec::with_capacity(capacity),
-                    style: primary,
-                    alt_ok: true,
-                    present: 0,
-                }
+                column
             }
         })
         .collect();
+    let ds = Dataset { n_rows, columns };
+    let info = ReadInfo {
+        encoding: TextEncoding::Utf8,
+        had_bom: false,
+        delimiter: match delimiter {
+            b'\t' => "\\t".to_string(),
+            d => (d as char).to_string(),
+        },
+        notes,
+        sheet: None,
+        sheets: Vec::new(),
+        sheet_reason: None,
+        summary_rows: Vec::new(),
+    };
+    leave_out_totals(text, options, delimiter, &first.recent, (ds, info))
+}
+
+impl From<scan::UnclosedQuote> for IngestError {
+    fn from(e: scan::UnclosedQuote) -> Self {
+        IngestError::UnclosedQuote { line: e.line }
+    }
+}
+
+/// Reads the header record into clean column names ([`clean_names`]), refusing a file
+/// without one or with more than [`MAX_COLUMNS`] columns.
+fn read_header(scanner: &mut Scanner) -> Result<Vec<String>> {
+    let mut record = Record::default();
+    if !scanner.next_record(&mut record)? {
+        return Err(IngestError::Empty);
+    }
+    let names = clean_names((0..record.len()).map(|i| scanner.field(&record, i)));
+    if names.len() > MAX_COLUMNS {
+        return Err(IngestError::TooManyColumns {
+            found: names.len(),
+            limit: MAX_COLUMNS,
+        });
+    }
+    Ok(names)
+}
+
+/// What pass 1 leaves: each column's state, the number of rows, and where the last
+/// [`totals::TAIL_ROWS`] records start (line and byte, by row number modulo that count).
+struct FirstPass {
+    states: Vec<ColumnState>,
+    n_rows: usize,
+    recent: [(u64, usize); totals::TAIL_ROWS],
+}
+
+/// Pass 1, from just after the header: every column starts as a number in the file's
+/// usual style and is read into typed storage as it goes; a column that stops fitting its
+/// guess either switches cheaply (when nothing but missing cells came before) or is
+/// deferred to pass 2, while its cells keep being sniffed to decide what it is.
+fn first_pass(
+    text: &str,
+    scanner: &mut Scanner,
+    names: &[String],
+    options: &ReadOptions,
+    european: bool,
+    progress: &mut dyn FnMut(ReadProgress),
+) -> Result<FirstPass> {
+    let total = text.len() as u64;
+    let width = names.len();
+    let capacity = estimate_rows(text, scanner.position());
+    let mut states = initial_states(names, options, european, capacity);
     let mut n_rows = 0usize;
     let mut report = Reporter::new(1, total);
     let mut escaped = Vec::new();
@@ -399,13 +447,11 @@ fn read_text(
         let start = scanner.position();
         // Cells go straight into their columns; a ragged record stops the read below, so
         // the cells it pushed never matter.
-        let found = scanner
-            .scan(&mut escaped, |i, cell| {
-                if let Some(state) = states.get_mut(i) {
-                    state.push(cell, n_rows, european);
-                }
-            })
-            .map_err(unclosed)?;
+        let found = scanner.scan(&mut escaped, |i, cell| {
+            if let Some(state) = states.get_mut(i) {
+                state.push(cell, n_rows, european);
+            }
+        })?;
         let Some((line, fields)) = found else { break };
         if fields != width {
             return Err(IngestError::RaggedRow {
@@ -427,107 +473,107 @@ fn read_text(
         done: total,
         total,
     });
+    Ok(FirstPass {
+        states,
+        n_rows,
+        recent,
+    })
+}
 
-    // What each column is, and which need pass 2.
-    let mut notes = Vec::new();
-    let mut finished: Vec<Option<ColumnData>> = Vec::with_capacity(width);
-    let mut plans: Vec<Option<Plan>> = Vec::with_capacity(width);
-    let mut is_date = vec![false; width];
-    for ((state, name), date) in states.into_iter().zip(&names).zip(is_date.iter_mut()) {
-        match state {
-            ColumnState::Number { values, .. } => {
-                finished.push(Some(ColumnData::Numeric(values)));
-                plans.push(None);
-            }
-            ColumnState::Text(t) => {
-                finished.push(Some(t.finish()));
-                plans.push(None);
-            }
-            ColumnState::Date {
-                values,
-                order,
-                sniff,
-            } => {
-                let plan = plan_for(&sniff, name, european, &mut notes);
-                if matches!(plan, Plan::Date(o) if o == order) {
-                    *date = true;
-                    finished.push(Some(ColumnData::Numeric(values)));
-                    plans.push(None);
-                } else {
-                    *date = matches!(plan, Plan::Date(_));
-                    finished.push(None);
-                    plans.push(Some(plan));
+/// Each column's state before its first cell: text when the options say so, else a number
+/// in the file's usual style (`1.234,5` for semicolon files) with room for `capacity` rows.
+fn initial_states(
+    names: &[String],
+    options: &ReadOptions,
+    european: bool,
+    capacity: usize,
+) -> Vec<ColumnState> {
+    let primary = if european {
+        NumberStyle::Comma
+    } else {
+        NumberStyle::Point
+    };
+    names
+        .iter()
+        .map(|n| {
+            if options.text_columns.contains(n) {
+                ColumnState::Text(TextBuilder::default())
+            } else {
+                ColumnState::Number {
+                    values: Vec::with_capacity(capacity),
+                    style: primary,
+                    alt_ok: true,
+                    present: 0,
                 }
             }
-            ColumnState::Deferred(sniff) => {
-                let plan = plan_for(&sniff, name, european, &mut notes);
-                *date = matches!(plan, Plan::Date(_));
-                finished.push(None);
-                plans.push(Some(plan));
-            }
-        }
-    }
+        })
+        .collect()
+}
 
-    // Pass 2, only for deferred columns.
-    let deferred: Vec<usize> = (0..width).filter(|&i| plans[i].is_some()).collect();
-    if !deferred.is_empty() {
-        let mut builders: Vec<Builder> = deferred
-            .iter()
-            .map(|&i| match plans[i].expect("deferred has a plan") {
-                Plan::Number(style) => Builder::Numeric(Vec::with_capacity(n_rows), style),
-                Plan::Date(order) => Builder::Date(Vec::with_capacity(n_rows), order),
-                Plan::Text => Builder::Text(TextBuilder::default()),
-            })
-            .collect();
+/// A column after pass 1: read in full, or to be read again in pass 2 as the plan says.
+enum Decided {
+    Read(ColumnData),
+    Again(Plan),
+}
+
+/// Pass 2, only for the columns pass 1 could not finish: reads the text again for them
+/// and returns every column's data, in order.
+fn second_pass(
+    text: &str,
+    delimiter: u8,
+    n_rows: usize,
+    decided: Vec<Decided>,
+    progress: &mut dyn FnMut(ReadProgress),
+) -> Result<Vec<ColumnData>> {
+    let width = decided.len();
+    let mut builders: Vec<(usize, Builder)> = decided
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| match *d {
+            Decided::Read(_) => None,
+            Decided::Again(plan) => Some((i, Builder::new(plan, n_rows))),
+        })
+        .collect();
+    if !builders.is_empty() {
         let mut scanner = Scanner::new(text, delimiter);
-        scanner.next_record(&mut record).map_err(unclosed)?;
-        let mut report = Reporter::new(2, total);
-        while scanner.next_record(&mut record).map_err(unclosed)? {
+        let mut record = Record::default();
+        scanner.next_record(&mut record)?;
+        let mut report = Reporter::new(2, text.len() as u64);
+        while scanner.next_record(&mut record)? {
             if record.len() != width {
                 continue; // the blank trailing line skipped in pass 1
             }
-            for (builder, &i) in builders.iter_mut().zip(&deferred) {
-                builder.push(scanner.field(&record, i));
+            for (i, builder) in &mut builders {
+                builder.push(scanner.field(&record, *i));
             }
             report.tick(scanner.position(), progress);
         }
-        for (builder, &i) in builders.into_iter().zip(&deferred) {
-            finished[i] = Some(builder.finish());
-        }
     }
-
-    let columns = names
+    let mut again = builders.into_iter().map(|(_, b)| b.finish());
+    Ok(decided
         .into_iter()
-        .zip(finished)
-        .zip(is_date)
-        .map(|((name, data), date)| {
-            let column = Column::new(name, data.expect("every column finished"));
-            if date {
-                column.with_kind(ColumnKind::Date)
-            } else {
-                column
-            }
+        .map(|d| match d {
+            Decided::Read(data) => data,
+            Decided::Again(_) => again.next().expect("one builder per deferred column"),
         })
-        .collect();
-    let mut info = ReadInfo {
-        encoding: TextEncoding::Utf8,
-        had_bom: false,
-        delimiter: match delimiter {
-            b'\t' => "\\t".to_string(),
-            d => (d as char).to_string(),
-        },
-        notes,
-        sheet: None,
-        sheets: Vec::new(),
-        sheet_reason: None,
-        summary_rows: Vec::new(),
-    };
-    let ds = Dataset { n_rows, columns };
+        .collect())
+}
 
-    // A spreadsheet's totals row at the end: left out by reading the text again without
-    // it (and the blank rows around it), so every column is typed as if it had never been
-    // there: an id column of numbers stays numeric, a 0/1 target stays two-valued.
-    let tail = tail_records(text, delimiter, width, &recent, n_rows);
+/// A spreadsheet's totals row at the end: left out by reading the text again without it
+/// (and the blank rows around it), so every column is typed as if it had never been there:
+/// an id column of numbers stays numeric, a 0/1 target stays two-valued. With
+/// [`ReadOptions::keep_summary_rows`] the rows stay and are only reported. `recent` is
+/// [`FirstPass::recent`] of the read that gave `read`.
+fn leave_out_totals(
+    text: &str,
+    options: &ReadOptions,
+    delimiter: u8,
+    recent: &[(u64, usize); totals::TAIL_ROWS],
+    read: (Dataset, ReadInfo),
+) -> Result<(Dataset, ReadInfo)> {
+    let (ds, mut info) = read;
+    let n_rows = ds.n_rows;
+    let tail = tail_records(text, delimiter, ds.columns.len(), recent, n_rows);
     let (mut found, start) = totals::find(&ds, &tail);
     if found.is_empty() {
         return Ok((ds, info));
@@ -763,46 +809,14 @@ impl ColumnState {
                 alt_ok,
                 present,
             } => {
-                if let Some((v, integer)) = parse_plain_number(cell, *style) {
-                    values.push(v);
-                    *present += 1;
-                    if *alt_ok && !integer {
-                        *alt_ok = parse_number_in(cell, other_style(*style)).is_some();
-                    }
-                    return;
-                }
-                if is_missing(cell) {
-                    values.push(f64::NAN);
-                    return;
-                }
-                if let Some(v) = parse_number_in(cell, *style) {
-                    values.push(v);
-                    *present += 1;
-                    if *alt_ok {
-                        *alt_ok = parse_number_in(cell, other_style(*style)).is_some();
-                    }
+                if push_number(cell, *style, values, alt_ok, present) {
                     return;
                 }
                 let alt = other_style(*style);
                 let alt_fits = *alt_ok && parse_number_in(cell, alt).is_some();
                 if *present == 0 {
                     // Only missing cells so far: start again as what this cell is.
-                    *self = if alt_fits {
-                        ColumnState::Number {
-                            values: std::mem::take(values),
-                            style: alt,
-                            alt_ok: false,
-                            present: 0,
-                        }
-                    } else if date_parts(cell).is_some() {
-                        ColumnState::Date {
-                            values: vec![f64::NAN; row],
-                            order: provisional_order(european),
-                            sniff: Sniff::new(false, false, true, 0),
-                        }
-                    } else {
-                        ColumnState::Text(TextBuilder::with_missing(row))
-                    };
+                    *self = restart(cell, row, european, values, alt, alt_fits);
                     self.push_other(cell, row, european);
                     return;
                 }
@@ -843,6 +857,94 @@ impl ColumnState {
                 }
             }
         }
+    }
+
+    /// What pass 1 makes of the column `name` (notes about it go to `notes`): its data, or
+    /// the plan to read it again by; and whether it holds dates.
+    fn decide(self, name: &str, european: bool, notes: &mut Vec<String>) -> (Decided, bool) {
+        match self {
+            ColumnState::Number { values, .. } => {
+                (Decided::Read(ColumnData::Numeric(values)), false)
+            }
+            ColumnState::Text(t) => (Decided::Read(t.finish()), false),
+            ColumnState::Date {
+                values,
+                order,
+                sniff,
+            } => {
+                let plan = plan_for(&sniff, name, european, notes);
+                if matches!(plan, Plan::Date(o) if o == order) {
+                    (Decided::Read(ColumnData::Numeric(values)), true)
+                } else {
+                    (Decided::Again(plan), matches!(plan, Plan::Date(_)))
+                }
+            }
+            ColumnState::Deferred(sniff) => {
+                let plan = plan_for(&sniff, name, european, notes);
+                (Decided::Again(plan), matches!(plan, Plan::Date(_)))
+            }
+        }
+    }
+}
+
+/// Takes a cell of a column of numbers in `style` when it is one (or missing): `false`
+/// when it is neither. `alt_ok` stays true while every number also reads in the other style.
+fn push_number(
+    cell: &str,
+    style: NumberStyle,
+    values: &mut Vec<f64>,
+    alt_ok: &mut bool,
+    present: &mut usize,
+) -> bool {
+    if let Some((v, integer)) = parse_plain_number(cell, style) {
+        values.push(v);
+        *present += 1;
+        if *alt_ok && !integer {
+            *alt_ok = parse_number_in(cell, other_style(style)).is_some();
+        }
+        return true;
+    }
+    if is_missing(cell) {
+        values.push(f64::NAN);
+        return true;
+    }
+    if let Some(v) = parse_number_in(cell, style) {
+        values.push(v);
+        *present += 1;
+        if *alt_ok {
+            *alt_ok = parse_number_in(cell, other_style(style)).is_some();
+        }
+        return true;
+    }
+    false
+}
+
+/// A column that held only missing cells (`values`, `row` of them) until `cell`, started
+/// again as what `cell` is: a number in the other style `alt` (when `alt_fits`), a date, or
+/// text.
+fn restart(
+    cell: &str,
+    row: usize,
+    european: bool,
+    values: &mut Vec<f64>,
+    alt: NumberStyle,
+    alt_fits: bool,
+) -> ColumnState {
+    if alt_fits {
+        ColumnState::Number {
+            values: std::mem::take(values),
+            style: alt,
+            alt_ok: false,
+            present: 0,
+        }
+    } else if date_parts(cell).is_some() {
+        ColumnState::Date {
+            values: vec![f64::NAN; row],
+            order: provisional_order(european),
+            sniff: Sniff::new(false, false, true, 0),
+        }
+    } else {
+        ColumnState::Text(TextBuilder::with_missing(row))
     }
 }
 
@@ -918,6 +1020,15 @@ enum Builder {
 }
 
 impl Builder {
+    /// An empty builder for `rows` cells read as `plan` says.
+    fn new(plan: Plan, rows: usize) -> Self {
+        match plan {
+            Plan::Number(style) => Builder::Numeric(Vec::with_capacity(rows), style),
+            Plan::Date(order) => Builder::Date(Vec::with_capacity(rows), order),
+            Plan::Text => Builder::Text(TextBuilder::default()),
+        }
+    }
+
     fn push(&mut self, cell: &str) {
         match self {
             Builder::Numeric(v, style) => v.push(if is_missing(cell) {

@@ -73,25 +73,43 @@ fn blank_or(rng: &mut Rng, p_missing: f64, value: String) -> String {
     }
 }
 
-/// Generates the dataset as CSV text (comma-separated, LF line ends, header first).
-pub fn generate_csv(spec: &SampleSpec) -> String {
-    let mut rng = Rng::new(spec.seed);
-    let mut out = String::with_capacity(spec.customers * 110);
-    out.push_str(&COLUMNS.join(","));
-    out.push('\n');
-    for i in 0..spec.customers {
+/// One generated customer: the latent traits and the behaviour that follows from them.
+struct Customer {
+    engagement: f64,
+    price_sensitive: bool,
+    tenure: f64,
+    tier: &'static str,
+    device: &'static str,
+    payment: &'static str,
+    logins: u32,
+    days_since_login: f64,
+    sessions: u32,
+    orders_30: u32,
+    orders_90: u32,
+    spend: f64,
+    days_since_order: f64,
+    complaints: u32,
+    /// The average review rating, when the customer has one.
+    rating: Option<f64>,
+    coupons: u32,
+    returns: u32,
+}
+
+impl Customer {
+    /// Draws the next customer from `rng`.
+    fn draw(rng: &mut Rng) -> Self {
         let engagement = rng.normal();
         let price_sensitive = rng.chance(0.3);
         let tenure = ((-(1.0 - rng.uniform()).ln()) * 16.0 * (0.3 * engagement).exp())
             .floor()
             .min(72.0);
-        let tier = pick(&mut rng, &[("1", 0.45), ("2", 0.2), ("3", 0.35)]);
+        let tier = pick(rng, &[("1", 0.45), ("2", 0.2), ("3", 0.35)]);
         let device = pick(
-            &mut rng,
+            rng,
             &[("Mobile", 0.55), ("Desktop", 0.35), ("Tablet", 0.10)],
         );
         let payment = pick(
-            &mut rng,
+            rng,
             &[
                 ("Credit Card", 0.35),
                 ("Debit Card", 0.25),
@@ -108,19 +126,11 @@ pub fn generate_csv(spec: &SampleSpec) -> String {
         };
         let sessions = logins + rng.poisson(f64::from(logins) * 1.5 + 1.0);
         let orders_90 = rng.poisson((0.5 + 0.5 * engagement + 0.01 * tenure.min(36.0)).exp());
-        let orders_30 = binomial(&mut rng, orders_90, 0.33);
+        let orders_30 = binomial(rng, orders_90, 0.33);
         let tier_n: f64 = tier.parse().expect("tier is a digit");
         let order_value = (42f64.ln() + 0.35 * rng.normal() - 0.1 * (tier_n - 1.0)).exp();
         let spend = f64::from(orders_90) * order_value * (0.9 + 0.2 * rng.uniform());
-        // Consistent with the order counts: an order in the last 30 days means the last one
-        // was under 30 days ago; orders only in days 30-89 put it in that range.
-        let days_since_order = if orders_30 > 0 {
-            (rng.uniform() * 30.0 / f64::from(orders_30).sqrt()).floor()
-        } else if orders_90 > 0 {
-            30.0 + (rng.uniform() * 60.0).floor()
-        } else {
-            90.0 + (-(1.0 - rng.uniform()).ln() * 60.0).floor()
-        };
+        let days_since_order = days_since_last_order(rng, orders_30, orders_90);
         let unhappy = if engagement < -0.5 { 0.25 } else { 0.0 };
         let complaints = rng.poisson(0.15 + unhappy + 0.1 * f64::from(orders_90) / 3.0);
         let rating = (4.1 + 0.35 * engagement - 0.5 * f64::from(complaints) + 0.4 * rng.normal())
@@ -129,50 +139,101 @@ pub fn generate_csv(spec: &SampleSpec) -> String {
         let has_rating = orders_90 > 0 && !rng.chance(0.15);
         let coupon_rate = if price_sensitive { 0.6 } else { 0.1 };
         let coupons = rng.poisson(f64::from(orders_90) * coupon_rate);
-        let returns = binomial(&mut rng, orders_90, 0.07);
+        let returns = binomial(rng, orders_90, 0.07);
+        Customer {
+            engagement,
+            price_sensitive,
+            tenure,
+            tier,
+            device,
+            payment,
+            logins,
+            days_since_login,
+            sessions,
+            orders_30,
+            orders_90,
+            spend,
+            days_since_order,
+            complaints,
+            rating: has_rating.then_some(rating),
+            coupons,
+            returns,
+        }
+    }
 
-        let logit = -3.3 + 0.022 * days_since_order - 0.035 * tenure - 0.45 * engagement
-            + 0.55 * f64::from(complaints)
-            + if has_rating && rating < 3.0 { 0.5 } else { 0.0 }
-            + if tier == "3" { 0.35 } else { 0.0 }
-            + if price_sensitive && coupons == 0 {
+    /// The churn log-odds: the customer's signals plus noise drawn from `rng`.
+    fn churn_logit(&self, rng: &mut Rng) -> f64 {
+        -3.3 + 0.022 * self.days_since_order - 0.035 * self.tenure - 0.45 * self.engagement
+            + 0.55 * f64::from(self.complaints)
+            + if self.rating.is_some_and(|r| r < 3.0) {
+                0.5
+            } else {
+                0.0
+            }
+            + if self.tier == "3" { 0.35 } else { 0.0 }
+            + if self.price_sensitive && self.coupons == 0 {
                 0.6
             } else {
                 0.0
             }
-            + if payment == "Cash on Delivery" {
+            + if self.payment == "Cash on Delivery" {
                 0.25
             } else {
                 0.0
             }
-            + 0.4 * f64::from(returns)
-            + 0.6 * rng.normal();
-        let churned = rng.chance(1.0 / (1.0 + (-logit).exp()));
+            + 0.4 * f64::from(self.returns)
+            + 0.6 * rng.normal()
+    }
 
-        let row = [
-            format!("C{:06}", i + 1),
-            blank_or(&mut rng, 0.02, format!("{tenure}")),
-            tier.to_string(),
-            device.to_string(),
-            payment.to_string(),
-            logins.to_string(),
-            blank_or(&mut rng, 0.03, format!("{days_since_login}")),
-            sessions.to_string(),
-            orders_30.to_string(),
-            orders_90.to_string(),
-            format!("{spend:.2}"),
-            blank_or(&mut rng, 0.04, format!("{days_since_order}")),
-            if has_rating {
-                format!("{rating:.1}")
-            } else {
-                String::new()
-            },
-            complaints.to_string(),
-            coupons.to_string(),
-            returns.to_string(),
+    /// The customer's cells in [`COLUMNS`] order, `number` giving the id; some cells are
+    /// blanked by `rng` the way real exports have gaps.
+    fn cells(&self, number: usize, churned: bool, rng: &mut Rng) -> [String; COLUMNS.len()] {
+        [
+            format!("C{number:06}"),
+            blank_or(rng, 0.02, format!("{}", self.tenure)),
+            self.tier.to_string(),
+            self.device.to_string(),
+            self.payment.to_string(),
+            self.logins.to_string(),
+            blank_or(rng, 0.03, format!("{}", self.days_since_login)),
+            self.sessions.to_string(),
+            self.orders_30.to_string(),
+            self.orders_90.to_string(),
+            format!("{:.2}", self.spend),
+            blank_or(rng, 0.04, format!("{}", self.days_since_order)),
+            self.rating.map_or(String::new(), |r| format!("{r:.1}")),
+            self.complaints.to_string(),
+            self.coupons.to_string(),
+            self.returns.to_string(),
             if churned { "Yes" } else { "No" }.to_string(),
-        ];
-        out.push_str(&row.join(","));
+        ]
+    }
+}
+
+/// Days since the last order, consistent with the order counts: an order in the last 30
+/// days means the last one was under 30 days ago; orders only in days 30-89 put it in that
+/// range.
+fn days_since_last_order(rng: &mut Rng, orders_30: u32, orders_90: u32) -> f64 {
+    if orders_30 > 0 {
+        (rng.uniform() * 30.0 / f64::from(orders_30).sqrt()).floor()
+    } else if orders_90 > 0 {
+        30.0 + (rng.uniform() * 60.0).floor()
+    } else {
+        90.0 + (-(1.0 - rng.uniform()).ln() * 60.0).floor()
+    }
+}
+
+/// Generates the dataset as CSV text (comma-separated, LF line ends, header first).
+pub fn generate_csv(spec: &SampleSpec) -> String {
+    let mut rng = Rng::new(spec.seed);
+    let mut out = String::with_capacity(spec.customers * 110);
+    out.push_str(&COLUMNS.join(","));
+    out.push('\n');
+    for i in 0..spec.customers {
+        let customer = Customer::draw(&mut rng);
+        let logit = customer.churn_logit(&mut rng);
+        let churned = rng.chance(1.0 / (1.0 + (-logit).exp()));
+        out.push_str(&customer.cells(i + 1, churned, &mut rng).join(","));
         out.push('\n');
     }
     out

@@ -40,6 +40,17 @@ pub struct UnclosedQuote {
     pub line: u64,
 }
 
+/// Where a quoted field's closing quote is, and what is left to copy before it.
+struct QuotedEnd {
+    /// Index of the closing quote.
+    close: usize,
+    /// Start of the text after the last `""` escape (the field's text after the opening
+    /// quote when there is none).
+    piece: usize,
+    /// Whether `""` escapes were copied into the scratch buffer.
+    has_escapes: bool,
+}
+
 /// Reads records from delimited text one at a time.
 pub struct Scanner<'a> {
     text: &'a str,
@@ -109,119 +120,150 @@ impl<'a> Scanner<'a> {
         escaped: &mut Vec<u8>,
         mut each: F,
     ) -> Result<Option<(u64, usize)>, UnclosedQuote> {
+        if !self.skip_empty_lines() {
+            return Ok(None);
+        }
         let text = self.text;
         let bytes = text.as_bytes();
-        let n = bytes.len();
-        let delim = self.delimiter;
-        // Skip empty lines.
-        loop {
-            match bytes.get(self.pos) {
-                None => return Ok(None),
-                Some(b'\n') => {
-                    self.pos += 1;
-                    self.line += 1;
-                }
-                Some(b'\r') => {
-                    self.pos += 1;
-                    if bytes.get(self.pos) == Some(&b'\n') {
-                        self.pos += 1;
-                    }
-                    self.line += 1;
-                }
-                Some(_) => break,
-            }
-        }
         let line = self.line;
         let mut i = self.pos;
         let mut field = 0usize;
         loop {
             // One field starting at i.
-            if bytes.get(i) == Some(&b'"') {
-                let start_line = self.line;
-                let open = i;
-                i += 1;
-                let mut piece = i;
-                let mut has_escapes = false;
-                escaped.clear();
-                loop {
-                    let Some(off) = bytes[i..]
-                        .iter()
-                        .position(|&b| b == b'"' || b == b'\n' || b == b'\r')
-                    else {
-                        self.pos = n;
-                        return Err(UnclosedQuote { line: start_line });
-                    };
-                    i += off;
-                    match bytes[i] {
-                        b'"' if bytes.get(i + 1) == Some(&b'"') => {
-                            escaped.extend_from_slice(&bytes[piece..=i]);
-                            has_escapes = true;
-                            i += 2;
-                            piece = i;
-                        }
-                        b'"' => break,
-                        b'\r' => {
-                            // A line end inside quotes still counts as a line.
-                            if bytes.get(i + 1) != Some(&b'\n') {
-                                self.line += 1;
-                            }
-                            i += 1;
-                        }
-                        _ => {
-                            self.line += 1;
-                            i += 1;
-                        }
-                    }
-                }
-                // i is at the closing quote; text after it up to the delimiter is kept.
-                let close = i;
-                i += 1;
-                let tail_start = i;
-                while i < n && bytes[i] != delim && bytes[i] != b'\n' && bytes[i] != b'\r' {
-                    i += 1;
-                }
-                if has_escapes || tail_start < i {
-                    escaped.extend_from_slice(&bytes[piece..close]);
-                    escaped.extend_from_slice(&bytes[tail_start..i]);
-                    // Whole UTF-8 pieces cut at ASCII bytes, so always valid.
-                    each(field, std::str::from_utf8(escaped).unwrap_or(""));
-                } else {
-                    each(field, &text[open + 1..close]);
-                }
+            i = if bytes.get(i) == Some(&b'"') {
+                self.quoted_field(i, escaped, |cell| each(field, cell))?
             } else {
-                let start = i;
-                i = skip_plain(bytes, i, delim);
-                while i < n {
-                    let b = bytes[i];
-                    if b == delim || b == b'\n' || b == b'\r' {
-                        break;
-                    }
-                    i += 1;
-                }
-                each(field, &text[start..i]);
-            }
+                let end = plain_field_end(bytes, i, self.delimiter);
+                each(field, &text[i..end]);
+                end
+            };
             field += 1;
             // i is at a delimiter, a line end or the end.
             match bytes.get(i) {
-                Some(&b) if b == delim => i += 1,
-                Some(b'\n') => {
-                    i += 1;
-                    self.line += 1;
+                Some(&b) if b == self.delimiter => i += 1,
+                _ => {
+                    i = self.end_line(i);
                     break;
                 }
-                Some(b'\r') => {
-                    i += 1;
-                    if bytes.get(i) == Some(&b'\n') {
-                        i += 1;
-                    }
-                    self.line += 1;
-                    break;
-                }
-                _ => break,
             }
         }
         self.pos = i;
         Ok(Some((line, field)))
+    }
+
+    /// Moves past empty lines to the start of the next record; `false` at the end of the
+    /// text.
+    #[inline(always)]
+    fn skip_empty_lines(&mut self) -> bool {
+        loop {
+            match self.text.as_bytes().get(self.pos) {
+                None => return false,
+                Some(b'\n' | b'\r') => self.pos = self.end_line(self.pos),
+                Some(_) => return true,
+            }
+        }
+    }
+
+    /// Given `i` at a line end (LF, CRLF or a lone CR) or the end of the text, counts the
+    /// line and returns the index just past it (the end of the text stays where it is).
+    #[inline(always)]
+    fn end_line(&mut self, i: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        match bytes.get(i) {
+            Some(b'\n') => {
+                self.line += 1;
+                i + 1
+            }
+            Some(b'\r') => {
+                self.line += 1;
+                if bytes.get(i + 1) == Some(&b'\n') {
+                    i + 2
+                } else {
+                    i + 1
+                }
+            }
+            _ => i,
+        }
+    }
+
+    /// Reads the quoted field whose opening quote is at `open`, hands its text to `each` and
+    /// returns the index just past it (at a delimiter, a line end or the end of the text).
+    /// Text after the closing quote up to the delimiter is kept, as spreadsheets do.
+    #[inline(always)]
+    fn quoted_field(
+        &mut self,
+        open: usize,
+        escaped: &mut Vec<u8>,
+        each: impl FnOnce(&str),
+    ) -> Result<usize, UnclosedQuote> {
+        let bytes = self.text.as_bytes();
+        let QuotedEnd {
+            close,
+            piece,
+            has_escapes,
+        } = self.closing_quote(open, escaped)?;
+        let tail_start = close + 1;
+        let end = tail_start
+            + bytes[tail_start..]
+                .iter()
+                .position(|&b| b == self.delimiter || b == b'\n' || b == b'\r')
+                .unwrap_or(bytes.len() - tail_start);
+        if has_escapes || tail_start < end {
+            escaped.extend_from_slice(&bytes[piece..close]);
+            escaped.extend_from_slice(&bytes[tail_start..end]);
+            // Whole UTF-8 pieces cut at ASCII bytes, so always valid.
+            each(std::str::from_utf8(escaped).unwrap_or(""));
+        } else {
+            each(&self.text[open + 1..close]);
+        }
+        Ok(end)
+    }
+
+    /// Finds the quote closing the one at `open`, counting the line ends inside and copying
+    /// the text before each `""` escape (with one of its quotes) into `escaped`.
+    #[inline(always)]
+    fn closing_quote(
+        &mut self,
+        open: usize,
+        escaped: &mut Vec<u8>,
+    ) -> Result<QuotedEnd, UnclosedQuote> {
+        let bytes = self.text.as_bytes();
+        let start_line = self.line;
+        let mut i = open + 1;
+        let mut piece = i;
+        let mut has_escapes = false;
+        escaped.clear();
+        loop {
+            let Some(off) = bytes[i..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\n' || b == b'\r')
+            else {
+                self.pos = bytes.len();
+                return Err(UnclosedQuote { line: start_line });
+            };
+            i += off;
+            match bytes[i] {
+                b'"' if bytes.get(i + 1) == Some(&b'"') => {
+                    escaped.extend_from_slice(&bytes[piece..=i]);
+                    has_escapes = true;
+                    i += 2;
+                    piece = i;
+                }
+                b'"' => {
+                    return Ok(QuotedEnd {
+                        close: i,
+                        piece,
+                        has_escapes,
+                    })
+                }
+                // A line end inside quotes still counts as a line (CRLF once).
+                b'\r' if bytes.get(i + 1) == Some(&b'\n') => i += 1,
+                _ => {
+                    self.line += 1;
+                    i += 1;
+                }
+            }
+        }
     }
 
     /// When the next line holds nothing but spaces (no delimiter, no quote), skips it and
@@ -258,6 +300,21 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 fn bytes_equal(word: u64, b: u8) -> u64 {
     let x = word ^ (ONES * u64::from(b));
     x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// The index of the first delimiter, CR or LF at or after `i` (the end of the text when
+/// none): where the unquoted field starting at `i` ends.
+#[inline(always)]
+fn plain_field_end(bytes: &[u8], i: usize, delim: u8) -> usize {
+    let mut i = skip_plain(bytes, i, delim);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == delim || b == b'\n' || b == b'\r' {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// Skips, eight bytes at a time, bytes that cannot end an unquoted field; returns the index

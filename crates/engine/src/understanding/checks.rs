@@ -218,69 +218,13 @@ fn leakage(ds: &Dataset, target: &Target, labels: &[Option<u8>]) -> Vec<DataWarn
         {
             continue;
         }
-        let mut y = Vec::new();
-        let mut score = Vec::new();
-        match &c.data {
-            ColumnData::Numeric(v) => {
-                // Missing values get their own score just below the smallest value, so a
-                // column that is blank exactly for churners is caught too.
-                let min = v
-                    .iter()
-                    .copied()
-                    .filter(|x| !x.is_nan())
-                    .fold(f64::INFINITY, f64::min);
-                let max = v
-                    .iter()
-                    .copied()
-                    .filter(|x| !x.is_nan())
-                    .fold(f64::NEG_INFINITY, f64::max);
-                if !min.is_finite() {
-                    continue;
-                }
-                let span = (max - min).max(1.0);
-                for (row, label) in labels.iter().enumerate().step_by(step) {
-                    if let Some(l) = label {
-                        let x = if v[row].is_nan() { min - span } else { v[row] };
-                        y.push(*l);
-                        score.push(x);
-                    }
-                }
-                // Map to [0, 1] for the AUC routine; order is all that matters.
-                let lo = min - span;
-                let range = max - lo;
-                score
-                    .iter_mut()
-                    .for_each(|s| *s = if range > 0.0 { (*s - lo) / range } else { 0.5 });
-            }
+        let scored = match &c.data {
+            ColumnData::Numeric(v) => numeric_scores(v, labels, step),
             ColumnData::Categorical { levels, codes } => {
-                let present = codes.iter().filter(|&&c| c != MISSING_CODE).count();
-                if levels.len() * 20 > present.max(1) {
-                    continue;
-                }
-                let mut pos = vec![0usize; levels.len() + 1];
-                let mut all = vec![0usize; levels.len() + 1];
-                let slot = |code: u32| {
-                    if code == MISSING_CODE {
-                        levels.len()
-                    } else {
-                        code as usize
-                    }
-                };
-                for (row, label) in labels.iter().enumerate() {
-                    if let Some(l) = label {
-                        all[slot(codes[row])] += 1;
-                        pos[slot(codes[row])] += usize::from(*l);
-                    }
-                }
-                for (row, label) in labels.iter().enumerate().step_by(step) {
-                    if let Some(l) = label {
-                        let k = slot(codes[row]);
-                        y.push(*l);
-                        score.push(pos[k] as f64 / all[k] as f64);
-                    }
-                }
+                category_scores(levels.len(), codes, labels, step)
             }
-        }
+        };
+        let Some((y, score)) = scored else { continue };
         if let Ok(auc) = roc_auc(&y, &score) {
             if auc >= LEAKAGE_AUC || auc <= 1.0 - LEAKAGE_AUC {
                 out.push(DataWarning::LikelyLeakage {
@@ -291,6 +235,81 @@ fn leakage(ds: &Dataset, target: &Target, labels: &[Option<u8>]) -> Vec<DataWarn
         }
     }
     out
+}
+
+/// The labels of every `step`-th labelled row and the numeric column `v` there as a score
+/// in [0, 1] (order is all the AUC needs); `None` when the column has no value.
+fn numeric_scores(v: &[f64], labels: &[Option<u8>], step: usize) -> Option<(Vec<u8>, Vec<f64>)> {
+    // Missing values get their own score just below the smallest value, so a column that
+    // is blank exactly for churners is caught too.
+    let min = v
+        .iter()
+        .copied()
+        .filter(|x| !x.is_nan())
+        .fold(f64::INFINITY, f64::min);
+    let max = v
+        .iter()
+        .copied()
+        .filter(|x| !x.is_nan())
+        .fold(f64::NEG_INFINITY, f64::max);
+    if !min.is_finite() {
+        return None;
+    }
+    let span = (max - min).max(1.0);
+    let (mut y, mut score) = (Vec::new(), Vec::new());
+    for (row, label) in labels.iter().enumerate().step_by(step) {
+        if let Some(l) = label {
+            let x = if v[row].is_nan() { min - span } else { v[row] };
+            y.push(*l);
+            score.push(x);
+        }
+    }
+    // Map to [0, 1] for the AUC routine; order is all that matters.
+    let lo = min - span;
+    let range = max - lo;
+    score
+        .iter_mut()
+        .for_each(|s| *s = if range > 0.0 { (*s - lo) / range } else { 0.5 });
+    Some((y, score))
+}
+
+/// The labels of every `step`-th labelled row and, as its score, the churn rate of its
+/// category (of `n_levels`, missing cells a category of their own) over all labelled rows;
+/// `None` for a column with too many categories for their rates to mean anything.
+fn category_scores(
+    n_levels: usize,
+    codes: &[u32],
+    labels: &[Option<u8>],
+    step: usize,
+) -> Option<(Vec<u8>, Vec<f64>)> {
+    let present = codes.iter().filter(|&&c| c != MISSING_CODE).count();
+    if n_levels * 20 > present.max(1) {
+        return None;
+    }
+    let mut pos = vec![0usize; n_levels + 1];
+    let mut all = vec![0usize; n_levels + 1];
+    let slot = |code: u32| {
+        if code == MISSING_CODE {
+            n_levels
+        } else {
+            code as usize
+        }
+    };
+    for (row, label) in labels.iter().enumerate() {
+        if let Some(l) = label {
+            all[slot(codes[row])] += 1;
+            pos[slot(codes[row])] += usize::from(*l);
+        }
+    }
+    let (mut y, mut score) = (Vec::new(), Vec::new());
+    for (row, label) in labels.iter().enumerate().step_by(step) {
+        if let Some(l) = label {
+            let k = slot(codes[row]);
+            y.push(*l);
+            score.push(pos[k] as f64 / all[k] as f64);
+        }
+    }
+    Some((y, score))
 }
 
 #[cfg(test)]

@@ -10,12 +10,13 @@
 
 #[cfg(target_arch = "wasm32")]
 mod browser {
+    use churnscope_engine::dataset::Dataset;
     use churnscope_engine::evaluating::evaluation::{run_plan, PlanProgress};
     use churnscope_engine::reading::ingest::read_table_with_progress;
     use churnscope_worker::buffers::{transfer_list, values_from_js, values_to_js};
     use churnscope_worker::jobs::{
-        join_dataset, split_dataset, JobProgress, ReadRequest, ReadResult, ScoreRequest,
-        TrainRequest, WorkerEvent,
+        join_dataset, split_dataset, DatasetHeader, ErrorMessage, JobProgress, ReadRequest,
+        ReadResult, ScoreRequest, TrainRequest, WorkerEvent,
     };
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
@@ -62,7 +63,7 @@ mod browser {
                 ))
             }
         };
-        let dataset = match values_from_js(data).and_then(|v| join_dataset(request.header, v)) {
+        let dataset = match dataset_from(data, request.header) {
             Ok(d) => d,
             Err(e) => return fail(e),
         };
@@ -108,11 +109,10 @@ mod browser {
                 ))
             }
         };
-        let dataset =
-            match values_from_js(data).and_then(|v| join_dataset(request.header.clone(), v)) {
-                Ok(d) => d,
-                Err(e) => return fail(e),
-            };
+        let dataset = match dataset_from(data, request.header.clone()) {
+            Ok(d) => d,
+            Err(e) => return fail(e),
+        };
         let mut last = f64::NEG_INFINITY;
         let result = request.run(&dataset, |progress| {
             let t = now_ms();
@@ -127,8 +127,14 @@ mod browser {
                 &WorkerEvent::Scored { customers: scored },
                 &js_sys::Array::new(),
             ),
-            Err(e) => fail(e),
+            Err(e) => fail(e.to_string()),
         }
+    }
+
+    /// The table whose values `data.buffers` carries and whose shape `header` describes.
+    fn dataset_from(data: &JsValue, header: DatasetHeader) -> Result<Dataset, String> {
+        let values = values_from_js(data)?;
+        join_dataset(header, values).map_err(|e| e.to_string())
     }
 
     fn handle(event: MessageEvent) {
@@ -193,7 +199,10 @@ mod browser {
                 &WorkerEvent::Progress(JobProgress::new("Fitting the model (benchmark)", 1.0)),
                 &js_sys::Array::new(),
             );
-            described.fit = Some(fit.run(&dataset, &|| now_ms() / 1000.0));
+            described.fit = Some(
+                fit.run(&dataset, &|| now_ms() / 1000.0)
+                    .map_err(|e| ErrorMessage::of(&e)),
+            );
         }
         let (header, values) = split_dataset(dataset);
         described.header = header;
