@@ -84,7 +84,7 @@ pub struct Workflow {
     pub threshold: RwSignal<f64>,
     /// What the action step keeps.
     pub actions: ActionState,
-    /// The browser fit benchmark's result (see `reading::bench_fit_request`).
+    /// The browser fit benchmark's result (see `tasks::bench_fit_request`).
     pub bench_fit: RwSignal<Option<String>>,
 }
 
