@@ -230,14 +230,12 @@ fn SummaryRowNotice(
     .into_any()
 }
 
-/// Encoding and delimiter, detected unless the user picks one, or a workbook's sheet.
+/// Encoding and delimiter, detected unless the user picks one, or a workbook's sheet; the
+/// properties are those of [`ReadControls`].
 #[component]
 fn FormatControls(
-    /// What the last read used.
     info: ReadInfo,
-    /// What the user chose (`None` = detect).
     options: ReadOptions,
-    /// Called with the new choices.
     on_change: Callback<ReadOptions>,
 ) -> impl IntoView {
     // A workbook offers its sheets; encoding and delimiter only apply to delimited text.
