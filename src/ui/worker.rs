@@ -1,4 +1,4 @@
-//! The page's side of the background worker (`src/bin/worker.rs`).
+//! The page's side of the background worker (`crates/worker/src/bin/worker.rs`).
 //!
 //! Each job gets a fresh worker: it is started, says `ready`, gets the job (a file to read,
 //! or a table to train on with the training settings), reports progress and sends the
@@ -33,7 +33,7 @@ type Done = Box<dyn FnOnce(Result<(WorkerEvent, JsValue), String>)>;
 
 /// A running job: the worker and its listeners, kept until the next job (dropping a
 /// listener removes it from the worker).
-struct Job {
+struct RunningJob {
     worker: Worker,
     done: Rc<RefCell<Option<Done>>>,
     _on_message: EventListener,
@@ -41,7 +41,7 @@ struct Job {
 }
 
 thread_local! {
-    static CURRENT: RefCell<Option<Job>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<RunningJob>> = const { RefCell::new(None) };
 }
 
 /// Stops the running job, if any; its `done` callback is never called.
@@ -140,7 +140,7 @@ fn start_job(
         },
     );
     CURRENT.with(|c| {
-        *c.borrow_mut() = Some(Job {
+        *c.borrow_mut() = Some(RunningJob {
             worker,
             done,
             _on_message: on_message,
