@@ -1,10 +1,10 @@
 //! Small bridges to browser APIs that the components share.
 
+use gloo_timers::callback::Timeout;
 use leptos::prelude::window;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-/// Milliseconds since the page started (high resolution).
 /// Today's date (UTC) as `YYYY-MM-DD`, for the names of downloaded files.
 pub fn today() -> String {
     let iso = js_sys::Date::new_0().to_iso_string().as_string();
@@ -96,12 +96,9 @@ pub fn download(bytes: &[u8], name: &str, mime: &str) -> Result<(), String> {
     link.set_download(name);
     link.click();
     // Give the browser time to start the download before the URL goes.
-    let revoke = url.clone();
-    leptos::prelude::set_timeout(
-        move || {
-            let _ = web_sys::Url::revoke_object_url(&revoke);
-        },
-        std::time::Duration::from_secs(60),
-    );
+    Timeout::new(60_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .forget();
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use gloo_timers::callback::Timeout;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use plotters::coord::Shift;
@@ -49,14 +50,12 @@ pub fn ChartCanvas(
         let paint = draw();
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
-        set_timeout(
-            move || {
-                if generation.try_get_value() == Some(mine) {
-                    paint_on(&canvas, paint, width, height, draws);
-                }
-            },
-            std::time::Duration::ZERO,
-        );
+        Timeout::new(0, move || {
+            if generation.try_get_value() == Some(mine) {
+                paint_on(&canvas, paint, width, height, draws);
+            }
+        })
+        .forget();
     });
     view! {
         <canvas

@@ -28,46 +28,12 @@ pub fn ColumnTable(
     children: Children,
 ) -> impl IntoView {
     let n_columns = columns.len();
-    let delimiter = match info.delimiter.as_str() {
-        "," => "comma".to_string(),
-        ";" => "semicolon".to_string(),
-        "\\t" => "tab".to_string(),
-        "|" => "pipe".to_string(),
-        other => format!("'{other}'"),
-    };
+    let notes = info.notes.clone();
     view! {
         <section class="panel" aria-labelledby="columns-title">
             <h2 id="columns-title">"2. What is in " <span class="filename">{name}</span></h2>
-            <p class="summary">
-                <span data-testid="row-count">{rows}</span>
-                " rows, "
-                <span data-testid="column-count">{n_columns}</span>
-                " columns, read in "
-                <span data-testid="parse-time">{format!("{parse_ms:.0}")}</span>
-                " ms ("
-                {match info.sheet.clone() {
-                    Some(sheet) => {
-                        view! {
-                            "sheet "
-                            <span data-testid="file-sheet">{sheet}</span>
-                            {format!(" of {}", info.sheets.len())}
-                        }
-                            .into_any()
-                    }
-                    None => {
-                        view! {
-                            <span data-testid="file-encoding">{info.encoding.label()}</span>
-                            ", "
-                            <span data-testid="file-delimiter">{delimiter}</span>
-                            "-separated"
-                        }
-                            .into_any()
-                    }
-                }}
-                ")."
-            </p>
-            {info
-                .notes
+            <ReadSummary rows n_columns parse_ms info />
+            {notes
                 .into_iter()
                 .map(|n| view! { <p class="hint note" data-testid="read-note">{n}</p> })
                 .collect_view()}
@@ -85,35 +51,82 @@ pub fn ColumnTable(
                     <tbody>
                         {columns
                             .into_iter()
-                            .map(|c| {
-                                let kind = c.kind;
-                                let name = c.name.clone();
-                                let select_name = c.name.clone();
-                                view! {
-                                    <tr data-testid="column-row">
-                                        <td class="name">
-                                            <button
-                                                class="link"
-                                                data-testid="profile-link"
-                                                title="Show this column's profile"
-                                                on:click=move |_| on_select.run(select_name.clone())
-                                            >
-                                                {c.name}
-                                            </button>
-                                        </td>
-                                        <td>
-                                            <KindSelect name kind on_kind />
-                                        </td>
-                                        <td class="num">{c.missing}</td>
-                                        <td class="num">{c.distinct}</td>
-                                    </tr>
-                                }
-                            })
+                            .map(|c| view! { <ColumnRow column=c on_kind on_select /> })
                             .collect_view()}
                     </tbody>
                 </table>
             </div>
         </section>
+    }
+}
+
+/// "N rows, M columns, read in T ms (how)": the sheet of a workbook, or the encoding and
+/// delimiter of text.
+#[component]
+fn ReadSummary(rows: usize, n_columns: usize, parse_ms: f64, info: ReadInfo) -> impl IntoView {
+    let delimiter = match info.delimiter.as_str() {
+        "," => "comma".to_string(),
+        ";" => "semicolon".to_string(),
+        "\\t" => "tab".to_string(),
+        "|" => "pipe".to_string(),
+        other => format!("'{other}'"),
+    };
+    let how = match info.sheet.clone() {
+        Some(sheet) => view! {
+            "sheet "
+            <span data-testid="file-sheet">{sheet}</span>
+            {format!(" of {}", info.sheets.len())}
+        }
+        .into_any(),
+        None => view! {
+            <span data-testid="file-encoding">{info.encoding.label()}</span>
+            ", "
+            <span data-testid="file-delimiter">{delimiter}</span>
+            "-separated"
+        }
+        .into_any(),
+    };
+    view! {
+        <p class="summary">
+            <span data-testid="row-count">{rows}</span>
+            " rows, "
+            <span data-testid="column-count">{n_columns}</span>
+            " columns, read in "
+            <span data-testid="parse-time">{format!("{parse_ms:.0}")}</span>
+            " ms ("
+            {how}
+            ")."
+        </p>
+    }
+}
+
+/// One column: its name (a link to its profile), its kind, missing and distinct counts.
+#[component]
+fn ColumnRow(
+    column: ColumnSummary,
+    on_kind: Callback<(String, ColumnKind)>,
+    on_select: Callback<String>,
+) -> impl IntoView {
+    let c = column;
+    let (kind, name, select_name) = (c.kind, c.name.clone(), c.name.clone());
+    view! {
+        <tr data-testid="column-row">
+            <td class="name">
+                <button
+                    class="link"
+                    data-testid="profile-link"
+                    title="Show this column's profile"
+                    on:click=move |_| on_select.run(select_name.clone())
+                >
+                    {c.name}
+                </button>
+            </td>
+            <td>
+                <KindSelect name kind on_kind />
+            </td>
+            <td class="num">{c.missing}</td>
+            <td class="num">{c.distinct}</td>
+        </tr>
     }
 }
 
@@ -217,119 +230,147 @@ fn SummaryRowNotice(
     .into_any()
 }
 
-/// Encoding and delimiter, detected unless the user picks one, or a workbook's sheet.
+/// Encoding and delimiter, detected unless the user picks one, or a workbook's sheet; the
+/// properties are those of [`ReadControls`].
 #[component]
 fn FormatControls(
-    /// What the last read used.
     info: ReadInfo,
-    /// What the user chose (`None` = detect).
     options: ReadOptions,
-    /// Called with the new choices.
     on_change: Callback<ReadOptions>,
 ) -> impl IntoView {
-    let delimiters: [(&str, u8); 4] = [
-        ("comma", b','),
-        ("semicolon", b';'),
-        ("tab", b'\t'),
-        ("pipe", b'|'),
-    ];
-    let (chosen_encoding, chosen_delimiter) = (options.encoding, options.delimiter);
-    let for_encoding = options.clone();
-    let for_sheet = options.clone();
-    let for_delimiter = options;
-    let current_sheet = info.sheet.clone();
     // A workbook offers its sheets; encoding and delimiter only apply to delimited text.
     if !info.sheets.is_empty() {
-        let sheets = info.sheets.clone();
-        return view! {
-            <div class="field-row read-controls">
-                <label>
-                    "Sheet "
-                    <select
-                        data-testid="sheet-select"
-                        on:change=move |ev| {
-                            on_change.run(ReadOptions {
-                                sheet: Some(event_target_value(&ev)),
-                                ..for_sheet.clone()
-                            });
-                        }
-                    >
-                        {sheets
-                            .into_iter()
-                            .map(|name| {
-                                let selected = current_sheet.as_deref() == Some(name.as_str());
-                                view! {
-                                    <option value=name.clone() prop:selected=selected>
-                                        {name.clone()}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                </label>
-                {info
-                    .sheet_reason
-                    .clone()
-                    .map(|r| view! { <span class="hint" data-testid="sheet-chosen">{r}</span> })}
-            </div>
-        }
-        .into_any();
+        return view! { <SheetSelect info options on_change /> }.into_any();
     }
+    let detected = info.encoding;
     view! {
         <div class="field-row read-controls">
-            <label>
-                "Encoding "
-                <select
-                    data-testid="encoding-select"
-                    on:change=move |ev| {
-                        let value = event_target_value(&ev);
-                        on_change.run(ReadOptions {
-                            encoding: TextEncoding::from_label(&value),
-                            ..for_encoding.clone()
-                        });
-                    }
-                >
-                    <option value="" prop:selected=chosen_encoding.is_none()>
-                        {format!("detect ({})", info.encoding.label())}
-                    </option>
-                    {TextEncoding::ALL
-                        .into_iter()
-                        .map(|e| {
-                            view! {
-                                <option value=e.label() prop:selected=chosen_encoding == Some(e)>
-                                    {e.label()}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
-            </label>
-            <label>
-                "Delimiter "
-                <select
-                    data-testid="delimiter-select"
-                    on:change=move |ev| {
-                        let value = event_target_value(&ev);
-                        let delimiter = delimiters.iter().find(|(n, _)| *n == value).map(|(_, d)| *d);
-                        on_change.run(ReadOptions { delimiter, ..for_delimiter.clone() });
-                    }
-                >
-                    <option value="" prop:selected=chosen_delimiter.is_none()>
-                        "detect"
-                    </option>
-                    {delimiters
-                        .into_iter()
-                        .map(|(n, d)| {
-                            view! {
-                                <option value=n prop:selected=chosen_delimiter == Some(d)>
-                                    {n}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
-            </label>
+            <EncodingSelect detected options=options.clone() on_change />
+            <DelimiterSelect options on_change />
         </div>
     }
     .into_any()
+}
+
+/// The sheet of a workbook, and why it was opened.
+#[component]
+fn SheetSelect(
+    info: ReadInfo,
+    options: ReadOptions,
+    on_change: Callback<ReadOptions>,
+) -> impl IntoView {
+    let current_sheet = info.sheet.clone();
+    view! {
+        <div class="field-row read-controls">
+            <label>
+                "Sheet "
+                <select
+                    data-testid="sheet-select"
+                    on:change=move |ev| {
+                        on_change.run(ReadOptions {
+                            sheet: Some(event_target_value(&ev)),
+                            ..options.clone()
+                        });
+                    }
+                >
+                    {info
+                        .sheets
+                        .into_iter()
+                        .map(|name| {
+                            let selected = current_sheet.as_deref() == Some(name.as_str());
+                            view! {
+                                <option value=name.clone() prop:selected=selected>
+                                    {name.clone()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            {info
+                .sheet_reason
+                .map(|r| view! { <span class="hint" data-testid="sheet-chosen">{r}</span> })}
+        </div>
+    }
+}
+
+/// The text encoding: detected (saying which), or one the user picks.
+#[component]
+fn EncodingSelect(
+    /// The encoding the last read used.
+    detected: TextEncoding,
+    options: ReadOptions,
+    on_change: Callback<ReadOptions>,
+) -> impl IntoView {
+    let chosen = options.encoding;
+    view! {
+        <label>
+            "Encoding "
+            <select
+                data-testid="encoding-select"
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    on_change.run(ReadOptions {
+                        encoding: TextEncoding::from_label(&value),
+                        ..options.clone()
+                    });
+                }
+            >
+                <option value="" prop:selected=chosen.is_none()>
+                    {format!("detect ({})", detected.label())}
+                </option>
+                {TextEncoding::ALL
+                    .into_iter()
+                    .map(|e| {
+                        view! {
+                            <option value=e.label() prop:selected=chosen == Some(e)>
+                                {e.label()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// The delimiters offered, by name.
+const DELIMITERS: [(&str, u8); 4] = [
+    ("comma", b','),
+    ("semicolon", b';'),
+    ("tab", b'\t'),
+    ("pipe", b'|'),
+];
+
+/// The delimiter: detected, or one the user picks.
+#[component]
+fn DelimiterSelect(options: ReadOptions, on_change: Callback<ReadOptions>) -> impl IntoView {
+    let chosen = options.delimiter;
+    view! {
+        <label>
+            "Delimiter "
+            <select
+                data-testid="delimiter-select"
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    let delimiter = DELIMITERS.iter().find(|(n, _)| *n == value).map(|(_, d)| *d);
+                    on_change.run(ReadOptions { delimiter, ..options.clone() });
+                }
+            >
+                <option value="" prop:selected=chosen.is_none()>
+                    "detect"
+                </option>
+                {DELIMITERS
+                    .into_iter()
+                    .map(|(n, d)| {
+                        view! {
+                            <option value=n prop:selected=chosen == Some(d)>
+                                {n}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
+    }
 }

@@ -133,67 +133,85 @@ pub fn ComparisonTable(
                         let best = best_values(&list);
                         let refs: Vec<&ModelRun> = list.iter().map(|r| &**r).collect();
                         let recommended = best_model(&refs);
+                        let several = list.len() > 1;
                         list.iter()
                             .enumerate()
                             .map(|(i, run)| {
-                                let kind = serde_json::to_value(run.kind)
-                                    .ok()
-                                    .and_then(|v| v.as_str().map(str::to_string))
-                                    .unwrap_or_default();
-                                let cells = COLUMNS
-                                    .iter()
-                                    .zip(&best)
-                                    .map(|(c, b)| {
-                                        let v = (c.value)(run);
-                                        let is_best = v.is_some() && v == *b && list.len() > 1;
-                                        let text = match (c.key, v) {
-                                            (_, None) => "–".to_string(),
-                                            ("fit_seconds", Some(v)) => format!("{v:.2}"),
-                                            ("cv_mean", Some(v)) => format!(
-                                                "{v:.4} ± {:.4}",
-                                                run.cv.as_ref().map_or(0.0, |c| c.std)
-                                            ),
-                                            (_, Some(v)) => format!("{v:.4}"),
-                                        };
-                                        view! {
-                                            <td class="num" class:best=is_best data-metric=c.key>
-                                                {text}
-                                            </td>
-                                        }
-                                    })
-                                    .collect_view();
-                                let row_kind = kind.clone();
-                                view! {
-                                    <tr
-                                        data-testid="comparison-row"
-                                        data-model=row_kind
-                                        class:chosen=move || chosen.get() == i
-                                        aria-selected=move || (chosen.get() == i).to_string()
-                                    >
-                                        <th scope="row">
-                                            {run.label()}
-                                            {(recommended == Some(i) && list.len() > 1)
-                                                .then(|| view! { <span class="badge" data-testid="recommended">" recommended"</span> })}
-                                        </th>
-                                        {cells}
-                                        <td>
-                                            <button
-                                                class="button small"
-                                                data-testid="use-model"
-                                                data-model=kind
-                                                prop:disabled=move || chosen.get() == i
-                                                on:click=move |_| chosen.set(i)
-                                            >
-                                                {move || if chosen.get() == i { "In use" } else { "Use" }}
-                                            </button>
-                                        </td>
-                                    </tr>
-                                }
+                                let recommended = recommended == Some(i) && several;
+                                view! { <ComparisonRow run=run.clone() i best=best.clone() several recommended chosen /> }
                             })
                             .collect_view()
                     }}
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// One model's row: its metrics (the best of each column highlighted when `several` are
+/// compared) and the button that puts it in use.
+#[component]
+fn ComparisonRow(
+    run: Arc<ModelRun>,
+    /// Its index in the run.
+    i: usize,
+    /// The best value of each column.
+    best: Vec<Option<f64>>,
+    /// Whether more than one model is compared.
+    several: bool,
+    /// Whether it is the recommended model.
+    recommended: bool,
+    chosen: RwSignal<usize>,
+) -> impl IntoView {
+    let kind = serde_json::to_value(run.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let cells = COLUMNS
+        .iter()
+        .zip(&best)
+        .map(|(c, b)| {
+            let v = (c.value)(&run);
+            let is_best = v.is_some() && v == *b && several;
+            let text = match (c.key, v) {
+                (_, None) => "–".to_string(),
+                ("fit_seconds", Some(v)) => format!("{v:.2}"),
+                ("cv_mean", Some(v)) => {
+                    format!("{v:.4} ± {:.4}", run.cv.as_ref().map_or(0.0, |c| c.std))
+                }
+                (_, Some(v)) => format!("{v:.4}"),
+            };
+            view! {
+                <td class="num" class:best=is_best data-metric=c.key>
+                    {text}
+                </td>
+            }
+        })
+        .collect_view();
+    let row_kind = kind.clone();
+    view! {
+        <tr
+            data-testid="comparison-row"
+            data-model=row_kind
+            class:chosen=move || chosen.get() == i
+            aria-selected=move || (chosen.get() == i).to_string()
+        >
+            <th scope="row">
+                {run.label()}
+                {recommended.then(|| view! { <span class="badge" data-testid="recommended">" recommended"</span> })}
+            </th>
+            {cells}
+            <td>
+                <button
+                    class="button small"
+                    data-testid="use-model"
+                    data-model=kind
+                    prop:disabled=move || chosen.get() == i
+                    on:click=move |_| chosen.set(i)
+                >
+                    {move || if chosen.get() == i { "In use" } else { "Use" }}
+                </button>
+            </td>
+        </tr>
     }
 }

@@ -1,8 +1,10 @@
 //! The Leptos single-page app: the only place with signals and DOM.
 //!
-//! Components are small and one per file; [`app::App`] owns the state of the workflow
-//! (loaded table, chosen target, training outcome, the current error) and passes read
-//! signals and callbacks down. All computing is done by the engine crate (`churnscope_engine`).
+//! [`app::App`] provides the state of the workflow ([`state::Workflow`]: the loaded table,
+//! the chosen target, the training outcome) and the status of the long jobs
+//! ([`job::JobStatus`]: what runs, its progress, the current error) through context; each
+//! step component reads them, and [`tasks`] starts the jobs in the background worker. All
+//! computing is done by the engine crate (`churnscope_engine`).
 
 pub mod action_list;
 pub mod actions;
@@ -11,15 +13,23 @@ pub mod browser;
 pub mod chart_canvas;
 pub mod columns;
 pub mod compare;
+pub mod data_step;
+pub mod explanations;
+pub mod job;
 pub mod metrics;
 pub mod panic;
 pub mod playbook;
 pub mod privacy;
 pub mod profile;
+pub mod profit;
 pub mod results;
+pub mod state;
 pub mod target;
+pub mod tasks;
 pub mod threshold_panel;
+pub mod tiers;
 pub mod train_form;
+pub mod train_step;
 pub mod upload;
 pub mod worker;
 

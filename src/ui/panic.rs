@@ -44,9 +44,9 @@ fn show(detail: &str) {
 /// test's way to see the hook at work in the built site.
 pub fn panic_if_asked() {
     if super::browser::query_param("panic-test").as_deref() == Some("1") {
-        leptos::prelude::set_timeout(
-            || panic!("a test panic asked for by ?panic-test=1"),
-            std::time::Duration::from_millis(100),
-        );
+        gloo_timers::callback::Timeout::new(100, || {
+            panic!("a test panic asked for by ?panic-test=1")
+        })
+        .forget();
     }
 }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use churnscope_engine::understanding::clean::MergeSuggestion;
-use churnscope_engine::understanding::profile::ColumnProfile;
+use churnscope_engine::understanding::profile::{Bar as ProfileBar, ColumnProfile};
 
 fn fmt(x: f64) -> String {
     if x.abs() >= 1000.0 || x.fract() == 0.0 {
@@ -25,45 +25,8 @@ pub fn ProfilePanel(
     on_merge: Callback<Vec<(String, String)>>,
 ) -> impl IntoView {
     let p = profile;
-    let merges = (!suggestions.is_empty()).then(|| {
-        let all: Vec<(String, String)> = suggestions
-            .iter()
-            .map(|m| (m.from.clone(), m.into.clone()))
-            .collect();
-        view! {
-            <div class="merges" data-testid="merge-suggestions">
-                <p>"These levels look like the same value written differently:"</p>
-                <ul>
-                    {suggestions
-                        .into_iter()
-                        .map(|m| {
-                            let pair = vec![(m.from.clone(), m.into.clone())];
-                            view! {
-                                <li data-testid="merge-suggestion">
-                                    {format!("'{}' → '{}' ({}) ", m.from, m.into, m.reason.label())}
-                                    <button
-                                        class="button small"
-                                        data-testid="merge-button"
-                                        on:click=move |_| on_merge.run(pair.clone())
-                                    >
-                                        "Merge"
-                                    </button>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
-                <button
-                    class="button small"
-                    data-testid="merge-all-button"
-                    on:click=move |_| on_merge.run(all.clone())
-                >
-                    "Merge all"
-                </button>
-            </div>
-        }
-    });
-    let max = p.bars.iter().map(|b| b.count).max().unwrap_or(1).max(1);
+    let merges =
+        (!suggestions.is_empty()).then(|| view! { <MergeSuggestions suggestions on_merge /> });
     let is_date = p.kind == churnscope_engine::dataset::ColumnKind::Date;
     let stat = move |x: f64| {
         if is_date {
@@ -82,7 +45,7 @@ pub fn ProfilePanel(
             </dl>
         }
     });
-    let has_rates = p.bars.iter().any(|b| b.churn_rate.is_some());
+    let range = p.stats.is_some();
     view! {
         <section class="panel profile" aria-labelledby="profile-title" data-testid="column-profile">
             <h2 id="profile-title">"Column " <span class="filename">{p.name.clone()}</span></h2>
@@ -95,45 +58,91 @@ pub fn ProfilePanel(
             </p>
             {stats}
             {merges}
-            <table class="bars">
-                <thead>
-                    <tr>
-                        <th scope="col">{if p.stats.is_some() { "Range" } else { "Value" }}</th>
-                        <th scope="col">"Customers"</th>
-                        {has_rates.then(|| view! { <th scope="col" class="num">"Churn rate"</th> })}
-                    </tr>
-                </thead>
-                <tbody>
-                    {p
-                        .bars
-                        .into_iter()
-                        .map(|b| {
-                            // 85% at most, leaving room for the count beside the longest bar.
-                            let width = 85.0 * b.count as f64 / max as f64;
-                            view! {
-                                <tr data-testid="profile-bar">
-                                    <td class="label">{b.label}</td>
-                                    <td class="bar-cell">
-                                        <span class="bar" style:width=format!("{width:.1}%")></span>
-                                        <span class="count">{b.count}</span>
-                                    </td>
-                                    {has_rates
-                                        .then(|| {
-                                            view! {
-                                                <td class="num rate">
-                                                    {b
-                                                        .churn_rate
-                                                        .map(|r| format!("{:.1}%", r * 100.0))
-                                                        .unwrap_or_default()}
-                                                </td>
-                                            }
-                                        })}
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
+            <ProfileBars bars=p.bars range />
         </section>
+    }
+}
+
+/// Levels that look like the same value, each with a Merge button, and Merge all.
+#[component]
+fn MergeSuggestions(
+    suggestions: Vec<MergeSuggestion>,
+    on_merge: Callback<Vec<(String, String)>>,
+) -> impl IntoView {
+    let all: Vec<(String, String)> = suggestions
+        .iter()
+        .map(|m| (m.from.clone(), m.into.clone()))
+        .collect();
+    view! {
+        <div class="merges" data-testid="merge-suggestions">
+            <p>"These levels look like the same value written differently:"</p>
+            <ul>
+                {suggestions
+                    .into_iter()
+                    .map(|m| {
+                        let pair = vec![(m.from.clone(), m.into.clone())];
+                        view! {
+                            <li data-testid="merge-suggestion">
+                                {format!("'{}' → '{}' ({}) ", m.from, m.into, m.reason.label())}
+                                <button
+                                    class="button small"
+                                    data-testid="merge-button"
+                                    on:click=move |_| on_merge.run(pair.clone())
+                                >
+                                    "Merge"
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <button
+                class="button small"
+                data-testid="merge-all-button"
+                on:click=move |_| on_merge.run(all.clone())
+            >
+                "Merge all"
+            </button>
+        </div>
+    }
+}
+
+/// One bar per bin (numbers, dates: `range`) or level, with its churn rate when known.
+#[component]
+fn ProfileBars(bars: Vec<ProfileBar>, range: bool) -> impl IntoView {
+    let max = bars.iter().map(|b| b.count).max().unwrap_or(1).max(1);
+    let has_rates = bars.iter().any(|b| b.churn_rate.is_some());
+    let rows = bars
+        .into_iter()
+        .map(|b| {
+            // 85% at most, leaving room for the count beside the longest bar.
+            let width = 85.0 * b.count as f64 / max as f64;
+            let rate = b
+                .churn_rate
+                .map(|r| format!("{:.1}%", r * 100.0))
+                .unwrap_or_default();
+            view! {
+                <tr data-testid="profile-bar">
+                    <td class="label">{b.label}</td>
+                    <td class="bar-cell">
+                        <span class="bar" style:width=format!("{width:.1}%")></span>
+                        <span class="count">{b.count}</span>
+                    </td>
+                    {has_rates.then(|| view! { <td class="num rate">{rate}</td> })}
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="bars">
+            <thead>
+                <tr>
+                    <th scope="col">{if range { "Range" } else { "Value" }}</th>
+                    <th scope="col">"Customers"</th>
+                    {has_rates.then(|| view! { <th scope="col" class="num">"Churn rate"</th> })}
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
     }
 }

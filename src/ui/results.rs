@@ -5,20 +5,68 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use super::actions::ActionsPanel;
 use super::chart_canvas::{ChartCanvas, Draw, Paint};
 use super::compare::ComparisonTable;
+use super::explanations::Explanations;
 use super::metrics::{ConfusionTable, MetricsTable};
+use super::state::Workflow;
 use super::threshold_panel::ThresholdPanel;
 use churnscope_charts::figures::{
-    calibration_inputs, coefficient_chart, draw_distribution, gains_chart, importance_chart,
-    lift_chart, pd_chart, pr_chart, roc_curves, sweep_chart, test_churn_rate,
+    calibration_inputs, draw_distribution, gains_chart, lift_chart, pr_chart, roc_curves,
+    sweep_chart, test_churn_rate,
 };
 use churnscope_charts::{draw_bars, draw_lines, draw_roc_overlay, BarChart, LineChart};
-use churnscope_engine::acting::actions::id_column;
 use churnscope_engine::dataset::Dataset;
 use churnscope_engine::evaluating::evaluation::ModelRun;
-use churnscope_engine::evaluating::explanations::ContributionUnit;
 use churnscope_engine::modelling::models::FittedModel;
+
+/// Steps 4 and 5 once a run has delivered a model: the results of the run and the action
+/// step for the model in use.
+#[component]
+pub fn ResultsStep() -> impl IntoView {
+    let state = Workflow::get();
+    // The model in use; a new one only when another model is chosen (compared by pointer,
+    // not by value).
+    let current = Memo::new_with_compare(
+        move |_| {
+            let list = state.runs.get();
+            list.get(state.chosen.get()).or(list.last()).cloned()
+        },
+        |a: Option<&Option<Arc<ModelRun>>>, b: Option<&Option<Arc<ModelRun>>>| match (a, b) {
+            (Some(Some(a)), Some(Some(b))) => !Arc::ptr_eq(a, b),
+            (Some(None), Some(None)) => false,
+            _ => true,
+        },
+    );
+    move || {
+        state.trained_on.get().map(|l| {
+            let dataset = Arc::new(l.dataset.clone());
+            let (file_name, trained_on) = (l.name.clone(), dataset.clone());
+            let actions = move || {
+                let (dataset, file_name) = (dataset.clone(), file_name.clone());
+                let target = state
+                    .target
+                    .get_untracked()
+                    .map(|t| t.column)
+                    .unwrap_or_default();
+                current
+                    .get()
+                    .map(move |run| view! { <ActionsPanel run dataset file_name target /> })
+            };
+            view! {
+                <Results
+                    runs=state.runs.into()
+                    chosen=state.chosen
+                    dataset=trained_on
+                    train_ms=state.train_ms.into()
+                    threshold=state.threshold
+                />
+                {actions}
+            }
+        })
+    }
+}
 
 /// The results of a training run: all models, and the one in use in detail.
 #[component]
@@ -83,56 +131,10 @@ fn ModelDetail(
     train_ms: Signal<f64>,
 ) -> impl IntoView {
     let o = &run.outcome;
-    let left_out: Vec<String> = o
-        .pipeline
-        .preprocessor
-        .dropped
-        .iter()
-        .map(|d| format!("{} ({})", d.column, d.reason))
-        .collect();
-    let left_out = if left_out.is_empty() {
-        "none".to_string()
-    } else {
-        left_out.join(", ")
-    };
     let auc = o.test.roc_auc;
-    let warnings: Vec<String> = run.warnings.iter().map(|w| w.message()).collect();
     view! {
         <div class="model-detail" data-testid="model-detail">
-            <h3>
-                "In use: " <span data-testid="result-model">{model_name(&o.pipeline.model)}</span>
-            </h3>
-            <p class="summary">
-                "Trained on " <span data-testid="n-train">{o.n_train}</span> " customers, tested on "
-                <span data-testid="n-test">{o.n_test}</span> " it never saw; "
-                {o.pipeline.preprocessor.n_features()} " features. Fitting took "
-                <span data-testid="fit-time">{format!("{:.2}", run.fit_seconds)}</span> " s"
-                {move || {
-                    let ms = train_ms.get();
-                    (ms > 0.0).then(|| view! {
-                        "; the whole run took "
-                        <span data-testid="train-time">{format!("{:.2}", ms / 1000.0)}</span>
-                        " s"
-                    })
-                }}
-                "."
-            </p>
-            <p class="hint">
-                "Target: " <span data-testid="result-target">{o.pipeline.target.column.clone()}</span>
-                " = " <span data-testid="result-positive">{o.pipeline.target.positive.clone()}</span>
-                " counts as churned. Left out: " <span data-testid="left-out">{left_out}</span>
-            </p>
-            <p class="hint" data-testid="probability-correction">{o.pipeline.probability_note()}</p>
-            {(!o.pipeline.preprocessor.notices.is_empty()).then(|| view! {
-                <ul class="hint">
-                    {o.pipeline.preprocessor.notices.iter().map(|n| view! { <li data-testid="prep-notice">{n.clone()}</li> }).collect_view()}
-                </ul>
-            })}
-            {(!warnings.is_empty()).then(|| view! {
-                <ul class="model-warnings">
-                    {warnings.into_iter().map(|w| view! { <li data-testid="model-warning">{w}</li> }).collect_view()}
-                </ul>
-            })}
+            <ModelSummary run=run.clone() train_ms />
             <div class="results-grid">
                 <div>
                     <MetricsTable report=o.test.clone() />
@@ -166,6 +168,61 @@ fn ModelDetail(
     }
 }
 
+/// Which model is in use, what it was trained and tested on, how long it took, what was
+/// left out, and its notices and warnings.
+#[component]
+fn ModelSummary(run: Arc<ModelRun>, train_ms: Signal<f64>) -> impl IntoView {
+    let o = &run.outcome;
+    let prep = &o.pipeline.preprocessor;
+    let left_out: Vec<String> = prep
+        .dropped
+        .iter()
+        .map(|d| format!("{} ({})", d.column, d.reason))
+        .collect();
+    let left_out = if left_out.is_empty() {
+        "none".to_string()
+    } else {
+        left_out.join(", ")
+    };
+    let warnings: Vec<String> = run.warnings.iter().map(|w| w.message()).collect();
+    view! {
+        <h3>
+            "In use: " <span data-testid="result-model">{model_name(&o.pipeline.model)}</span>
+        </h3>
+        <p class="summary">
+            "Trained on " <span data-testid="n-train">{o.n_train}</span> " customers, tested on "
+            <span data-testid="n-test">{o.n_test}</span> " it never saw; "
+            {prep.n_features()} " features. Fitting took "
+            <span data-testid="fit-time">{format!("{:.2}", run.fit_seconds)}</span> " s"
+            {move || {
+                let ms = train_ms.get();
+                (ms > 0.0).then(|| view! {
+                    "; the whole run took "
+                    <span data-testid="train-time">{format!("{:.2}", ms / 1000.0)}</span>
+                    " s"
+                })
+            }}
+            "."
+        </p>
+        <p class="hint">
+            "Target: " <span data-testid="result-target">{o.pipeline.target.column.clone()}</span>
+            " = " <span data-testid="result-positive">{o.pipeline.target.positive.clone()}</span>
+            " counts as churned. Left out: " <span data-testid="left-out">{left_out}</span>
+        </p>
+        <p class="hint" data-testid="probability-correction">{o.pipeline.probability_note()}</p>
+        {(!prep.notices.is_empty()).then(|| view! {
+            <ul class="hint">
+                {prep.notices.iter().map(|n| view! { <li data-testid="prep-notice">{n.clone()}</li> }).collect_view()}
+            </ul>
+        })}
+        {(!warnings.is_empty()).then(|| view! {
+            <ul class="model-warnings">
+                {warnings.into_iter().map(|w| view! { <li data-testid="model-warning">{w}</li> }).collect_view()}
+            </ul>
+        })}
+    }
+}
+
 fn model_name(model: &FittedModel) -> &'static str {
     match model {
         FittedModel::Logistic(_) => "logistic regression",
@@ -188,7 +245,7 @@ pub fn lines(chart: LineChart) -> Paint {
 }
 
 /// Paints a bar chart.
-fn bar_chart(chart: BarChart) -> Paint {
+pub fn bar_chart(chart: BarChart) -> Paint {
     Box::new(move |area, scale| draw_bars(area, &chart, scale))
 }
 
@@ -279,118 +336,4 @@ fn Charts(
                       The slider above moves the line." />
         </div>
     }
-}
-
-/// Coefficients (logistic regression), permutation importance, partial dependence and the
-/// riskiest customers with their reasons.
-#[component]
-fn Explanations(run: Arc<ModelRun>, dataset: Arc<Dataset>) -> impl IntoView {
-    let coefficients = coefficient_chart(&run);
-    let Some(ex) = run.explanation.clone() else {
-        return view! { <p class="hint">"No explanations were computed for this model."</p> }
-            .into_any();
-    };
-    let importance_bars = importance_chart(&ex);
-    let importance: Draw = Arc::new(move || bar_chart(importance_bars.clone()));
-    let pd_views = ex
-        .partial_dependence
-        .iter()
-        .enumerate()
-        .map(|(i, pd)| {
-            let chart = pd_chart(pd);
-            let draw: Draw = Arc::new(move || lines(chart.clone()));
-            let testid = match i {
-                0 => "pd-chart-0",
-                1 => "pd-chart-1",
-                _ => "pd-chart-2",
-            };
-            view! {
-                <ChartCanvas testid label=format!("Partial dependence of the churn probability on {}", ex.partial_dependence[i].column) draw width=360.0 height=280.0 />
-            }
-        })
-        .collect_view();
-    let id_column = id_column(&dataset).map(str::to_string);
-    let exact = ex.exact_reasons;
-    let rows = ex
-        .reasons
-        .iter()
-        .map(|c| {
-            let id = id_column
-                .as_ref()
-                .and_then(|name| dataset.column(name))
-                .and_then(|col| col.text(c.row))
-                .unwrap_or_else(|| format!("row {}", c.row + 1));
-            let list = |reasons: &[churnscope_engine::evaluating::explanations::Reason]| {
-                reasons
-                    .iter()
-                    .take(3)
-                    .map(|r| view! { <li>{format!("{} = {} ({:+.2})", r.column, r.value, r.contribution)}</li> })
-                    .collect_view()
-            };
-            view! {
-                <tr data-testid="risky-row">
-                    <td>{id}</td>
-                    <td class="num">{format!("{:.3}", c.probability)}</td>
-                    <td><ul class="reasons up">{list(&c.up)}</ul></td>
-                    <td><ul class="reasons down">{list(&c.down)}</ul></td>
-                </tr>
-            }
-        })
-        .collect_view();
-    view! {
-        <div class="explanations">
-            {coefficients.map(|chart| {
-                let draw: Draw = Arc::new(move || bar_chart(chart.clone()));
-                view! {
-                    <figure class="figure wide">
-                        <ChartCanvas testid="coefficient-chart" label="Coefficients of the logistic regression by column" draw width=720.0 height=520.0 />
-                        <figcaption class="how-to-read">
-                            "How to read this: bars to the right raise the odds of churn, to the left lower them. The odds \
-                             ratio in each label says by how much: ×2 doubles the odds for a customer with that level (or one \
-                             standard deviation more of that number), everything else equal. Levels of one column stay together."
-                        </figcaption>
-                    </figure>
-                }
-            })}
-            <div class="chart-grid">
-                <figure class="figure">
-                    <ChartCanvas testid="importance-chart" label="Permutation importance of each column" draw=importance width=480.0 height=400.0 />
-                    <figcaption class="how-to-read">
-                        {format!(
-                            "How to read this: shuffle one column across the {} test customers and see how much worse the model \
-                             ranks them. A long bar means the model leans on that column; the whiskers show the spread over {} shuffles.",
-                            ex.rows_used, ex.repeats
-                        )}
-                    </figcaption>
-                </figure>
-                {pd_views}
-            </div>
-            <p class="how-to-read">
-                "Partial dependence: the model's average churn probability if every customer had that value of the column, \
-                 the rest of their data unchanged."
-            </p>
-            <table class="risky" data-testid="risky-table">
-                <caption>
-                    {format!(
-                        "The riskiest test customers and what drives their score ({}; numbers are changes in {})",
-                        if exact { "exact contributions" } else { "approximate contributions" },
-                        match ex.reasons_unit {
-                            ContributionUnit::LogOdds => "the log-odds of churn",
-                            ContributionUnit::Probability => "the probability of churn",
-                        }
-                    )}
-                </caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Customer"</th>
-                        <th scope="col">"Churn probability"</th>
-                        <th scope="col">"Pushing risk up"</th>
-                        <th scope="col">"Pushing risk down"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
-    }
-    .into_any()
 }

@@ -17,13 +17,6 @@ pub fn TargetPicker(
     busy: Signal<bool>,
 ) -> impl IntoView {
     let column = move || target.with(|t| t.as_ref().map(|t| t.column.clone()));
-    let values = move || {
-        target.with(|t| {
-            t.as_ref()
-                .map(|t| vec![t.positive.clone(), t.negative.clone()])
-                .unwrap_or_default()
-        })
-    };
     view! {
         <div class="field-row">
             <label>
@@ -58,32 +51,52 @@ pub fn TargetPicker(
                     }}
                 </select>
             </label>
-            <label>
-                "Churned means "
-                <select
-                    data-testid="positive-select"
-                    prop:disabled=move || column().is_none() || busy.get()
-                    on:change=move |ev| {
-                        if let Some(col) = column() {
-                            on_change.run((col, Some(event_target_value(&ev))));
-                        }
-                    }
-                >
-                    {move || {
-                        values()
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, v)| {
-                                view! {
-                                    <option value=v.clone() prop:selected=i == 0>
-                                        {v.clone()}
-                                    </option>
-                                }
-                            })
-                            .collect_view()
-                    }}
-                </select>
-            </label>
+            <PositiveSelect target on_change busy />
         </div>
+    }
+}
+
+/// Which value of the target column means churned (the proposed one first).
+#[component]
+fn PositiveSelect(
+    target: Signal<Option<Target>>,
+    on_change: Callback<(String, Option<String>)>,
+    busy: Signal<bool>,
+) -> impl IntoView {
+    let column = move || target.with(|t| t.as_ref().map(|t| t.column.clone()));
+    let values = move || {
+        target.with(|t| {
+            t.as_ref()
+                .map(|t| vec![t.positive.clone(), t.negative.clone()])
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <label>
+            "Churned means "
+            <select
+                data-testid="positive-select"
+                prop:disabled=move || column().is_none() || busy.get()
+                on:change=move |ev| {
+                    if let Some(col) = column() {
+                        on_change.run((col, Some(event_target_value(&ev))));
+                    }
+                }
+            >
+                {move || {
+                    values()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            view! {
+                                <option value=v.clone() prop:selected=i == 0>
+                                    {v.clone()}
+                                </option>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </select>
+        </label>
     }
 }

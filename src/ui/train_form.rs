@@ -137,10 +137,26 @@ pub fn TrainForm(
     /// True while a job runs (the form is locked).
     busy: Signal<bool>,
 ) -> impl IntoView {
-    let field = move |get: fn(&TrainSettings) -> String| Signal::derive(move || settings.with(get));
-    let set = move |f: fn(&mut TrainSettings, f64)| {
-        Callback::new(move |v: f64| settings.update(|s| f(s, v)))
-    };
+    view! {
+        <ModelChoice settings busy />
+        <details class="advanced" data-testid="advanced">
+            <summary>"Advanced settings"</summary>
+            <div class="advanced-grid">
+                <SplitFields settings busy />
+                <ParameterFields settings busy />
+            </div>
+            <p class="hint">
+                "Every model is fitted on the same stratified training part (seed 42) and tested on the rest. \
+                 Cross-validation splits the training part into folds and reports the mean and spread of ROC AUC \
+                 over them; with the search on, each model's best setting is then refitted on the whole training part."
+            </p>
+        </details>
+    }
+}
+
+/// One checkbox per model, kept in the order of [`MODELS`].
+#[component]
+fn ModelChoice(settings: RwSignal<TrainSettings>, busy: Signal<bool>) -> impl IntoView {
     view! {
         <fieldset class="models" data-testid="model-choice" prop:disabled=busy>
             <legend>"Models to train (pick one or several; they are compared on the same test customers)"</legend>
@@ -171,106 +187,114 @@ pub fn TrainForm(
                 })
                 .collect_view()}
         </fieldset>
-        <details class="advanced" data-testid="advanced">
-            <summary>"Advanced settings"</summary>
-            <div class="advanced-grid">
-                <label class="field">
-                    "Cross-validation "
-                    <select
-                        data-testid="cv-folds"
-                        prop:disabled=busy
-                        on:change=move |ev| {
-                            let folds = event_target_value(&ev).parse::<usize>().ok().filter(|&k| k >= 2);
-                            settings.update(|s| s.cv_folds = folds);
-                        }
-                    >
-                        <option value="0" selected=move || settings.with(|s| s.cv_folds.is_none())>"none"</option>
-                        <option value="3">"3 folds"</option>
-                        <option value="5">"5 folds"</option>
-                        <option value="10">"10 folds"</option>
-                    </select>
-                </label>
-                <label class="field">
-                    <input
-                        type="checkbox"
-                        data-testid="cv-search"
-                        prop:disabled=move || busy.get() || settings.with(|s| s.cv_folds.is_none())
-                        prop:checked=move || settings.with(|s| s.search)
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            settings.update(|s| s.search = on);
-                        }
-                    />
-                    " search each model's grid in the folds (slower: up to 18 settings a model)"
-                </label>
-                <label class="field">
-                    "Rare churners "
-                    <select
-                        data-testid="balance"
-                        prop:disabled=busy
-                        on:change=move |ev| {
-                            let b = match event_target_value(&ev).as_str() {
-                                "weights" => Some(Balance::Weights),
-                                "over" => Some(Balance::Over),
-                                "under" => Some(Balance::Under),
-                                _ => None,
-                            };
-                            settings.update(|s| s.balance = b);
-                        }
-                    >
-                        <option value="none">"leave as they are"</option>
-                        <option value="weights">"weigh the classes equally"</option>
-                        <option value="over">"oversample churners"</option>
-                        <option value="under">"undersample stayers"</option>
-                    </select>
-                </label>
-                <label class="field">
-                    "Test share "
-                    <select
-                        data-testid="test-share"
-                        prop:disabled=busy
-                        on:change=move |ev| {
-                            if let Ok(v) = event_target_value(&ev).parse::<f64>() {
-                                settings.update(|s| s.test_share = v);
-                            }
-                        }
-                    >
-                        <option value="0.2">"20%"</option>
-                        <option value="0.25">"25%"</option>
-                        <option value="0.3">"30%"</option>
-                    </select>
-                </label>
-                <NumberField label="Logistic regression C " testid="param-c" step="any" min="0"
-                    value=field(|s| s.c.to_string()) on_set=set(|s, v| s.c = v) disabled=busy />
-                <NumberField label="Boosted trees: trees " testid="param-gbdt-trees" step="1" min="1"
-                    value=field(|s| s.gbdt_trees.to_string()) on_set=set(|s, v| s.gbdt_trees = v as usize) disabled=busy />
-                <NumberField label="leaves per tree " testid="param-gbdt-leaves" step="1" min="2"
-                    value=field(|s| s.gbdt_leaves.to_string()) on_set=set(|s, v| s.gbdt_leaves = (v as usize).max(2)) disabled=busy />
-                <NumberField label="learning rate " testid="param-gbdt-rate" step="any" min="0"
-                    value=field(|s| s.gbdt_rate.to_string()) on_set=set(|s, v| s.gbdt_rate = v) disabled=busy />
-                <NumberField label="Random forest: trees " testid="param-forest-trees" step="1" min="1"
-                    value=field(|s| s.forest_trees.to_string()) on_set=set(|s, v| s.forest_trees = v as usize) disabled=busy />
-                <NumberField label="Neural network: hidden units " testid="param-mlp-units" step="1" min="1"
-                    value=field(|s| s.mlp_units.to_string()) on_set=set(|s, v| s.mlp_units = v as usize) disabled=busy />
-                <label class="field">
-                    <input
-                        type="checkbox"
-                        data-testid="explain"
-                        prop:disabled=busy
-                        prop:checked=move || settings.with(|s| s.explain)
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            settings.update(|s| s.explain = on);
-                        }
-                    />
-                    " explain the models (importance, partial dependence, reasons per customer)"
-                </label>
-            </div>
-            <p class="hint">
-                "Every model is fitted on the same stratified training part (seed 42) and tested on the rest. \
-                 Cross-validation splits the training part into folds and reports the mean and spread of ROC AUC \
-                 over them; with the search on, each model's best setting is then refitted on the whole training part."
-            </p>
-        </details>
+    }
+}
+
+/// Cross-validation (and its grid search), class balance and the test share.
+#[component]
+fn SplitFields(settings: RwSignal<TrainSettings>, busy: Signal<bool>) -> impl IntoView {
+    view! {
+        <label class="field">
+            "Cross-validation "
+            <select
+                data-testid="cv-folds"
+                prop:disabled=busy
+                on:change=move |ev| {
+                    let folds = event_target_value(&ev).parse::<usize>().ok().filter(|&k| k >= 2);
+                    settings.update(|s| s.cv_folds = folds);
+                }
+            >
+                <option value="0" selected=move || settings.with(|s| s.cv_folds.is_none())>"none"</option>
+                <option value="3">"3 folds"</option>
+                <option value="5">"5 folds"</option>
+                <option value="10">"10 folds"</option>
+            </select>
+        </label>
+        <label class="field">
+            <input
+                type="checkbox"
+                data-testid="cv-search"
+                prop:disabled=move || busy.get() || settings.with(|s| s.cv_folds.is_none())
+                prop:checked=move || settings.with(|s| s.search)
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    settings.update(|s| s.search = on);
+                }
+            />
+            " search each model's grid in the folds (slower: up to 18 settings a model)"
+        </label>
+        <label class="field">
+            "Rare churners "
+            <select
+                data-testid="balance"
+                prop:disabled=busy
+                on:change=move |ev| {
+                    let b = match event_target_value(&ev).as_str() {
+                        "weights" => Some(Balance::Weights),
+                        "over" => Some(Balance::Over),
+                        "under" => Some(Balance::Under),
+                        _ => None,
+                    };
+                    settings.update(|s| s.balance = b);
+                }
+            >
+                <option value="none">"leave as they are"</option>
+                <option value="weights">"weigh the classes equally"</option>
+                <option value="over">"oversample churners"</option>
+                <option value="under">"undersample stayers"</option>
+            </select>
+        </label>
+        <label class="field">
+            "Test share "
+            <select
+                data-testid="test-share"
+                prop:disabled=busy
+                on:change=move |ev| {
+                    if let Ok(v) = event_target_value(&ev).parse::<f64>() {
+                        settings.update(|s| s.test_share = v);
+                    }
+                }
+            >
+                <option value="0.2">"20%"</option>
+                <option value="0.25">"25%"</option>
+                <option value="0.3">"30%"</option>
+            </select>
+        </label>
+    }
+}
+
+/// The models' main parameters and whether to explain them.
+#[component]
+fn ParameterFields(settings: RwSignal<TrainSettings>, busy: Signal<bool>) -> impl IntoView {
+    let field = move |get: fn(&TrainSettings) -> String| Signal::derive(move || settings.with(get));
+    let set = move |f: fn(&mut TrainSettings, f64)| {
+        Callback::new(move |v: f64| settings.update(|s| f(s, v)))
+    };
+    view! {
+        <NumberField label="Logistic regression C " testid="param-c" step="any" min="0"
+            value=field(|s| s.c.to_string()) on_set=set(|s, v| s.c = v) disabled=busy />
+        <NumberField label="Boosted trees: trees " testid="param-gbdt-trees" step="1" min="1"
+            value=field(|s| s.gbdt_trees.to_string()) on_set=set(|s, v| s.gbdt_trees = v as usize) disabled=busy />
+        <NumberField label="leaves per tree " testid="param-gbdt-leaves" step="1" min="2"
+            value=field(|s| s.gbdt_leaves.to_string()) on_set=set(|s, v| s.gbdt_leaves = (v as usize).max(2)) disabled=busy />
+        <NumberField label="learning rate " testid="param-gbdt-rate" step="any" min="0"
+            value=field(|s| s.gbdt_rate.to_string()) on_set=set(|s, v| s.gbdt_rate = v) disabled=busy />
+        <NumberField label="Random forest: trees " testid="param-forest-trees" step="1" min="1"
+            value=field(|s| s.forest_trees.to_string()) on_set=set(|s, v| s.forest_trees = v as usize) disabled=busy />
+        <NumberField label="Neural network: hidden units " testid="param-mlp-units" step="1" min="1"
+            value=field(|s| s.mlp_units.to_string()) on_set=set(|s, v| s.mlp_units = v as usize) disabled=busy />
+        <label class="field">
+            <input
+                type="checkbox"
+                data-testid="explain"
+                prop:disabled=busy
+                prop:checked=move || settings.with(|s| s.explain)
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    settings.update(|s| s.explain = on);
+                }
+            />
+            " explain the models (importance, partial dependence, reasons per customer)"
+        </label>
     }
 }

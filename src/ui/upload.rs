@@ -1,4 +1,5 @@
-//! Choosing data: a file picker, a drop zone and the built-in sample.
+//! Step 1, choosing data: a file picker, a drop zone and the built-in sample. The file is
+//! handed to the background reader as it is (a browser `Blob`); the page never copies it.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -8,39 +9,25 @@ use send_wrapper::SendWrapper;
 use web_sys::Blob;
 
 use super::browser::{fetch_blob, memory_available};
-use churnscope_engine::reading::ingest::check_fits;
+use super::job::{Job, JobStatus};
+use super::state::Workflow;
+use super::tasks::{self, Source};
+use churnscope_engine::reading::ingest::{check_fits, ReadOptions};
 
 /// File name of the built-in sample dataset, served next to the app.
 pub const SAMPLE_FILE: &str = "sample_customers.csv";
 
-/// Where the user picks a CSV (button or drag-and-drop) or the sample dataset.
-/// `on_load(name, file)` receives the file (a browser `Blob`, read later by the worker);
-/// `on_error` a message for the user.
+/// Where the user picks a CSV or Excel file (button or drag-and-drop) or the sample
+/// dataset; the controls wait while a job runs.
 #[component]
-pub fn UploadPanel(
-    /// Called with the file name and the file.
-    on_load: Callback<(String, SendWrapper<Blob>)>,
-    /// Called with a message when the browser cannot read the file.
-    on_error: Callback<String>,
-    /// Called when fetching the sample starts.
-    on_reading: Callback<()>,
-    /// True while a file is being read or a model trained; disables the controls.
-    busy: Signal<bool>,
-) -> impl IntoView {
+pub fn UploadPanel() -> impl IntoView {
+    let (state, job) = (Workflow::get(), JobStatus::get());
+    let busy = job.busy();
     let (dragging, set_dragging) = signal(false);
-    let read_file = move |file: web_sys::File| {
-        // Refuse before reading: loading a file that cannot fit would crash the tab.
-        if let Err(e) = check_fits(file.size() as u64, memory_available()) {
-            on_error.run(format!("{}: {e}", file.name()));
-            return;
-        }
-        let blob: Blob = file.clone().into();
-        on_load.run((file.name(), SendWrapper::new(blob)));
-    };
     let on_change = move |ev: leptos::ev::Event| {
         let input: HtmlInputElement = event_target(&ev);
         if let Some(file) = input.files().and_then(|f| f.get(0)) {
-            read_file(file);
+            read_chosen(state, job, file);
         }
         // Clearing lets the same file be chosen again after the user fixes it.
         input.set_value("");
@@ -48,22 +35,10 @@ pub fn UploadPanel(
     let on_drop = move |ev: DragEvent| {
         ev.prevent_default();
         set_dragging.set(false);
-        if let Some(file) = ev
-            .data_transfer()
-            .and_then(|d| d.files())
-            .and_then(|f| f.get(0))
-        {
-            read_file(file);
+        let files = ev.data_transfer().and_then(|d| d.files());
+        if let Some(file) = files.and_then(|f| f.get(0)) {
+            read_chosen(state, job, file);
         }
-    };
-    let load_sample = move |_| {
-        on_reading.run(());
-        spawn_local(async move {
-            match fetch_blob(SAMPLE_FILE).await {
-                Ok(blob) => on_load.run((SAMPLE_FILE.to_string(), SendWrapper::new(blob))),
-                Err(e) => on_error.run(e),
-            }
-        });
     };
     view! {
         <section class="panel upload" aria-labelledby="upload-title">
@@ -95,7 +70,7 @@ pub fn UploadPanel(
                     class="button"
                     data-testid="sample-button"
                     prop:disabled=move || busy.get()
-                    on:click=load_sample
+                    on:click=move |_| read_sample(state, job)
                 >
                     "Try the sample dataset"
                 </button>
@@ -105,4 +80,36 @@ pub fn UploadPanel(
             </div>
         </section>
     }
+}
+
+/// Reads a file the user chose or dropped, unless it cannot fit in this tab's memory:
+/// loading it would crash the tab, so it is refused before reading.
+fn read_chosen(state: Workflow, job: JobStatus, file: web_sys::File) {
+    if let Err(e) = check_fits(file.size() as u64, memory_available()) {
+        job.refuse(format!("{}: {e}", file.name()));
+        return;
+    }
+    let blob: Blob = file.clone().into();
+    read_new(state, job, file.name(), blob);
+}
+
+/// Fetches the sample dataset from this site and reads it.
+fn read_sample(state: Workflow, job: JobStatus) {
+    job.prepare(Job::Reading);
+    spawn_local(async move {
+        match fetch_blob(SAMPLE_FILE).await {
+            Ok(blob) => read_new(state, job, SAMPLE_FILE.to_string(), blob),
+            Err(e) => job.refuse(e),
+        }
+    });
+}
+
+/// Reads a new file with the options detected.
+fn read_new(state: Workflow, job: JobStatus, name: String, file: Blob) {
+    let source = Source {
+        name,
+        file: SendWrapper::new(file),
+        options: ReadOptions::default(),
+    };
+    tasks::read(state, job, source, None);
 }

@@ -1,4 +1,4 @@
-//! The page's side of the background worker (`src/bin/worker.rs`).
+//! The page's side of the background worker (`crates/worker/src/bin/worker.rs`).
 //!
 //! Each job gets a fresh worker: it is started, says `ready`, gets the job (a file to read,
 //! or a table to train on with the training settings), reports progress and sends the
@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, ErrorEvent, MessageEvent, Worker};
@@ -30,16 +31,17 @@ pub const WORKER_URL: &str = "./worker_loader.js";
 /// for the user.
 type Done = Box<dyn FnOnce(Result<(WorkerEvent, JsValue), String>)>;
 
-/// A running job: the worker and the callbacks it calls, kept alive until the next job.
-struct Job {
+/// A running job: the worker and its listeners, kept until the next job (dropping a
+/// listener removes it from the worker).
+struct RunningJob {
     worker: Worker,
     done: Rc<RefCell<Option<Done>>>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+    _on_message: EventListener,
+    _on_error: EventListener,
 }
 
 thread_local! {
-    static CURRENT: RefCell<Option<Job>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<RunningJob>> = const { RefCell::new(None) };
 }
 
 /// Stops the running job, if any; its `done` callback is never called.
@@ -57,6 +59,15 @@ fn collect(data: &JsValue, result: ReadResult) -> Result<(Dataset, ReadResult), 
     let values = values_from_js(data)?;
     let dataset = join_dataset(result.header.clone(), values).map_err(|e| e.to_string())?;
     Ok((dataset, result))
+}
+
+/// The event a worker's message carries (JSON in its `event` field).
+fn read_event(data: &JsValue) -> Result<WorkerEvent, String> {
+    js_sys::Reflect::get(data, &"event".into())
+        .ok()
+        .and_then(|e| e.as_string())
+        .ok_or_else(|| "no event".to_string())
+        .and_then(|e| serde_json::from_str::<WorkerEvent>(&e).map_err(|e| e.to_string()))
 }
 
 /// Starts a new worker (stopping any job still running) and, once it is ready, posts it
@@ -85,22 +96,17 @@ fn start_job(
     };
     let finish = Rc::new(RefCell::new(Some(finish)));
     let on_message = {
-        let (worker, finish) = (worker.clone(), finish.clone());
-        Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-            let data = ev.data();
-            let event = js_sys::Reflect::get(&data, &"event".into())
-                .ok()
-                .and_then(|e| e.as_string())
-                .ok_or_else(|| "no event".to_string())
-                .and_then(|e| serde_json::from_str::<WorkerEvent>(&e).map_err(|e| e.to_string()));
+        let (job_worker, finish) = (worker.clone(), finish.clone());
+        EventListener::new(&worker, "message", move |ev| {
+            let data = ev.unchecked_ref::<MessageEvent>().data();
             let end = |result| {
                 if let Some(f) = finish.borrow_mut().take() {
                     f(result);
                 }
             };
-            match event {
+            match read_event(&data) {
                 Ok(WorkerEvent::Ready) => {
-                    if let Err(e) = worker.post_message_with_transfer(&message, &transfer) {
+                    if let Err(e) = job_worker.post_message_with_transfer(&message, &transfer) {
                         end(Err(format!(
                             "could not hand the job to the background worker: {e:?}"
                         )));
@@ -117,9 +123,13 @@ fn start_job(
             }
         })
     };
-    let on_error = {
-        let finish = finish.clone();
-        Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
+    // Not passive: the error is handled here, so the browser need not report it.
+    let on_error = EventListener::new_with_options(
+        &worker,
+        "error",
+        EventListenerOptions::enable_prevent_default(),
+        move |ev| {
+            let ev = ev.unchecked_ref::<ErrorEvent>();
             ev.prevent_default();
             if let Some(f) = finish.borrow_mut().take() {
                 f(Err(format!(
@@ -127,12 +137,10 @@ fn start_job(
                     ev.message()
                 )));
             }
-        })
-    };
-    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        },
+    );
     CURRENT.with(|c| {
-        *c.borrow_mut() = Some(Job {
+        *c.borrow_mut() = Some(RunningJob {
             worker,
             done,
             _on_message: on_message,
