@@ -17,6 +17,8 @@ step "clippy, wasm32 (the page, the worker, the engine and the charts)"
 cargo clippy --offline --target wasm32-unknown-unknown --workspace --exclude churnscope-cli --lib --bins -- -D warnings
 step "the engine's dependency tree holds no browser or drawing crate"
 scripts/check_engine_deps.sh
+step "no function over 80 lines without a hot-loop reason"
+python3 scripts/check_function_length.py
 step "unit and integration tests (native, every crate)"
 cargo test --offline --workspace
 step "fuzz targets in the native profile (overflow checks off, as the CLI is built)"
