@@ -13,7 +13,7 @@ SHARED=../shared/bench
 if [ ! -f "$FILE" ]; then
   python3 "$SHARED/reference_timing.py" make 1000000 "$FILE"
 fi
-cargo build --offline --quiet --profile native --bin churnscope
+cargo build --offline --quiet --profile native --package churnscope-cli --bin churnscope
 ours() {
   # Trains on all of FILE (--test FILE evaluates on the same rows, as the reference does).
   target/native/churnscope train "$FILE" --target churn --positive 1 --test "$FILE" --format json "$@" \

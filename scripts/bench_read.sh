@@ -11,7 +11,7 @@ if [ ! -f "$FILE" ]; then
   python3 "$SHARED/reference_timing.py" make 1000000 "$FILE"
 fi
 MB=$(python3 -c "import os,sys; print(os.path.getsize(sys.argv[1]) / 1e6)" "$FILE")
-cargo build --offline --quiet --profile native --bin churnscope
+cargo build --offline --quiet --profile native --package churnscope-cli --bin churnscope
 native() {
   for _ in 1 2 3; do
     target/native/churnscope profile "$FILE" | head -1 | sed -E 's/.*read in ([0-9.]+) s.*/\1/'
