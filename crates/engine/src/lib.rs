@@ -39,6 +39,7 @@ pub mod dataset;
 pub mod evaluating;
 pub mod matrix;
 pub mod modelling;
+pub mod monitoring;
 pub mod progress;
 pub mod reading;
 pub mod rng;

@@ -1,0 +1,1 @@
+//! Drift between a reference profile and a new export (see the module above).
