@@ -2,4 +2,6 @@
 //! ([`reference`]), and how far a new export has moved from it ([`drift`]).
 
 pub mod drift;
+pub mod model_file;
 pub mod reference;
+pub mod scoring;

@@ -47,6 +47,7 @@ pub enum Distribution {
 /// A numeric column's aggregates (all of the present values).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NumericReference {
+    /// The smallest and largest present values (0 when none is present, like `mean` and `sd`).
     pub min: f64,
     pub max: f64,
     pub mean: f64,
@@ -106,8 +107,15 @@ impl FeatureReference {
     pub fn of(column: &str, data: &ColumnData, rows: &[usize]) -> Self {
         let (present, distribution) = match data {
             ColumnData::Numeric(v) => {
-                let values: Vec<f64> = rows.iter().map(|&r| v[r]).filter(|x| !x.is_nan()).collect();
-                (values.len(), Distribution::Numeric(NumericReference::of(values)))
+                let values: Vec<f64> = rows
+                    .iter()
+                    .map(|&r| v[r])
+                    .filter(|x| x.is_finite())
+                    .collect();
+                (
+                    values.len(),
+                    Distribution::Numeric(NumericReference::of(values)),
+                )
             }
             ColumnData::Categorical { levels, codes } => {
                 let mut counts = vec![0u64; levels.len()];
@@ -119,7 +127,10 @@ impl FeatureReference {
                     }
                 }
                 let pairs = levels.iter().zip(counts).map(|(l, c)| (l.as_str(), c));
-                (present, Distribution::Categorical(CategoricalReference::of(pairs)))
+                (
+                    present,
+                    Distribution::Categorical(CategoricalReference::of(pairs)),
+                )
             }
         };
         FeatureReference {
@@ -154,13 +165,14 @@ impl NumericReference {
     pub fn of(mut values: Vec<f64>) -> Self {
         values.sort_by(f64::total_cmp);
         let n = values.len();
+        // A column with no value present keeps zeros (JSON has no NaN).
         let mean = if n == 0 {
-            f64::NAN
+            0.0
         } else {
             values.iter().sum::<f64>() / n as f64
         };
         let sd = if n == 0 {
-            f64::NAN
+            0.0
         } else {
             (values.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64).sqrt()
         };
@@ -189,8 +201,8 @@ impl NumericReference {
         edges.dedup();
         let counts = bin_counts(&edges, values.iter().copied());
         NumericReference {
-            min: values.first().copied().unwrap_or(f64::NAN),
-            max: values.last().copied().unwrap_or(f64::NAN),
+            min: values.first().copied().unwrap_or(0.0),
+            max: values.last().copied().unwrap_or(0.0),
             mean,
             sd,
             distinct,
