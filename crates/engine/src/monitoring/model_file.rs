@@ -239,7 +239,7 @@ impl ModelFile {
                 brier: t.brier,
                 log_loss: t.log_loss,
                 threshold: p.threshold,
-                confusion: t.confusion.clone(),
+                confusion: t.confusion,
                 n: t.n,
                 n_positive: t.n_positive,
             },
