@@ -87,6 +87,16 @@ pub enum Command {
     Act(ActArgs),
     /// Writes the built-in synthetic sample dataset (to standard output without --out).
     Sample(SampleArgs),
+    /// Scores a new export with a saved model file, in bounded memory.
+    ///
+    /// MODEL is a model file (`.churnscope.json`) written by `train --save`, `act --save` or
+    /// the page's Save model. FILE's columns are matched to the model's by name (case,
+    /// spaces and underscores may differ; reported), a missing required column is an
+    /// error naming it, extra columns are ignored, and categories the model never saw are
+    /// counted per column. Delimited text is read, scored and written in pieces of about
+    /// --chunk-kb kilobytes, so memory stays bounded whatever the file's size; the CSV
+    /// action list keeps the file's row order. Workbooks are read whole.
+    Score(ScoreArgs),
 }
 
 /// FILE, how to read it, and how to print the result: every command that reads a file.
@@ -152,6 +162,10 @@ pub struct TrainArgs {
     /// Write the fitted pipeline as JSON to this file.
     #[arg(long, value_name = "model.json")]
     pub out: Option<String>,
+    /// Write a model file (`.churnscope.json`: the pipeline with the schema, test metrics
+    /// and a reference profile of FILE in aggregates) for `score` and `drift`.
+    #[arg(long, value_name = "model.churnscope.json")]
+    pub save: Option<String>,
     #[command(flatten)]
     pub input: FileArgs,
     #[command(flatten)]
@@ -505,4 +519,25 @@ impl From<BalanceArg> for Balance {
             BalanceArg::Under => Balance::Under,
         }
     }
+}
+
+#[derive(Debug, Args)]
+#[command(args_override_self = true)]
+pub struct ScoreArgs {
+    /// The model file (`.churnscope.json`).
+    #[arg(value_name = "MODEL")]
+    pub model: String,
+    /// Write the action list: CSV (streamed, in the file's row order), or Excel for a name
+    /// ending in .xlsx (riskiest first, up to Excel's row limit).
+    #[arg(long, value_name = "scored.csv|scored.xlsx")]
+    pub out: Option<String>,
+    /// Leave out the per-customer reasons (faster for trees; the playbook then gives every
+    /// customer its fallback action).
+    #[arg(long)]
+    pub no_reasons: bool,
+    /// Kilobytes of records read and scored at a time (16 MiB by default).
+    #[arg(long, value_name = "KB", default_value_t = 16_384)]
+    pub chunk_kb: usize,
+    #[command(flatten)]
+    pub input: FileArgs,
 }

@@ -22,8 +22,8 @@ pub enum CliError {
         path: String,
         source: std::io::Error,
     },
-    /// The fitted model could not be written to `--out`.
-    #[error("--out {path}: {source}")]
+    /// The fitted pipeline (`--out`) or model file (`--save`) could not be written.
+    #[error("cannot write the model to {path}: {source}")]
     SaveModel {
         path: String,
         source: std::io::Error,
@@ -68,6 +68,18 @@ pub enum CliError {
     /// The training plan produced no model.
     #[error("no model was trained")]
     NoModelTrained,
+    /// MODEL is not a model file this churnscope can use.
+    #[error("{path}: {source}")]
+    ModelFile {
+        path: String,
+        source: churnscope_engine::monitoring::model_file::ModelFileError,
+    },
+    /// FILE's columns do not fit the model.
+    #[error("{path}: {source}")]
+    Columns {
+        path: String,
+        source: churnscope_engine::monitoring::scoring::MatchError,
+    },
     #[error(transparent)]
     Target(#[from] TargetError),
     #[error(transparent)]

@@ -98,6 +98,10 @@ fn execute(command: Command) -> Result<(), CliError> {
             let campaign = commands::act::run(&args)?;
             print::act::print(&campaign, args.input.format)
         }
+        Command::Score(args) => {
+            let scoring = commands::score::run(&args)?;
+            print::score::print(&scoring, args.input.format)
+        }
         Command::Sample(args) => print::sample(&commands::sample::run(&args), args.out.as_deref()),
     }
 }

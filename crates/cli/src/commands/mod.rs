@@ -5,4 +5,5 @@ pub mod act;
 pub mod compare;
 pub mod profile;
 pub mod sample;
+pub mod score;
 pub mod train;

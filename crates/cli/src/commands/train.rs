@@ -2,14 +2,16 @@
 
 use std::time::Instant;
 
+use churnscope_engine::acting::actions::{Playbook, ProfitInputs, TierCuts};
 use churnscope_engine::dataset::Dataset;
 use churnscope_engine::evaluating::metrics::ClassificationReport;
 use churnscope_engine::modelling::models::gbdt::EarlyStopping;
 use churnscope_engine::modelling::models::LogisticRegressionParams;
 use churnscope_engine::modelling::pipeline::{FitTimes, FittedPipeline, ModelKind, TrainConfig};
 use churnscope_engine::modelling::preprocessing::PrepOptions;
-use churnscope_engine::modelling::training::{fit_tuned, train_and_evaluate, TunedFit};
+use churnscope_engine::modelling::training::{fit_and_test, fit_tuned, split_rows, TunedFit};
 use churnscope_engine::modelling::tuning::{Scoring, Tuning, TuningReport};
+use churnscope_engine::monitoring::model_file::{ModelFile, ModelFileParts};
 use churnscope_engine::reading::ingest::ReadOptions;
 
 use crate::args::{DecisionArgs, ModelArgs, PrepArgs, TrainArgs, TuningArgs};
@@ -44,6 +46,8 @@ struct Fitted {
     tuning: Option<TuningReport>,
     steps: Option<FitTimes>,
     fit_seconds: f64,
+    /// The labelled test customers' probabilities (for a model file's score reference).
+    test_scores: Vec<f64>,
 }
 
 /// Reads FILE, trains the model the options describe, tests it and saves it with `--out`.
@@ -59,6 +63,9 @@ pub fn run(args: &TrainArgs) -> Result<Training, CliError> {
     };
     if let Some(out) = &args.out {
         save(&fitted.pipeline, out)?;
+    }
+    if let Some(model_path) = &args.save {
+        save_model_file(&loaded.dataset, path, &fitted, model_path)?;
     }
     let given_c = args.model.c.unwrap_or(1.0);
     Ok(Training {
@@ -226,8 +233,17 @@ fn tuning(args: &TuningArgs, seed: u64) -> Option<Tuning> {
 /// the test.
 fn fit_on_split(ds: &Dataset, config: &TrainConfig) -> Result<Fitted, CliError> {
     let start = Instant::now();
-    let outcome = train_and_evaluate(ds, config, |_| true)?;
+    let split = split_rows(ds, config)?;
+    let outcome = fit_and_test(ds, &split.train, &split.test, config, |_| true)?;
+    let labels = config.target.labels(ds)?;
+    let test: Vec<usize> = split
+        .test
+        .into_iter()
+        .filter(|&r| labels[r].is_some())
+        .collect();
+    let test_scores = outcome.pipeline.predict_proba(ds, &test)?;
     Ok(Fitted {
+        test_scores,
         pipeline: outcome.pipeline,
         report: outcome.test,
         n_train: outcome.n_train,
@@ -272,7 +288,18 @@ fn fit_and_test_file(
             path: test_path.to_string(),
             source,
         })?;
+    let test_labels = pipeline.target.labels(&test.dataset)?;
+    let test_rows: Vec<usize> = (0..test.dataset.n_rows)
+        .filter(|&r| test_labels[r].is_some())
+        .collect();
+    let test_scores = pipeline
+        .predict_proba(&test.dataset, &test_rows)
+        .map_err(|source| CliError::Evaluate {
+            path: test_path.to_string(),
+            source,
+        })?;
     Ok(Fitted {
+        test_scores,
         n_test: report.n,
         report,
         pipeline,
@@ -280,6 +307,55 @@ fn fit_and_test_file(
         tuning,
         steps: Some(times),
         fit_seconds,
+    })
+}
+
+/// Writes a model file (`--save`): the pipeline with the training file's schema and
+/// reference profile, tiers cut at the test scores' 80th and 50th percentiles, the default
+/// profit inputs and the built-in e-commerce playbook (`act --save` keeps the campaign's).
+fn save_model_file(
+    ds: &Dataset,
+    path: &str,
+    fitted: &Fitted,
+    model_path: &str,
+) -> Result<(), CliError> {
+    let all: Vec<usize> = (0..ds.n_rows).collect();
+    let file = ModelFile::new(ModelFileParts {
+        ds,
+        name: file_name(path),
+        trained_on: &today(),
+        profile_rows: &all,
+        pipeline: fitted.pipeline.clone(),
+        test: &fitted.report,
+        test_scores: &fitted.test_scores,
+        tiers: TierCuts::from_scores(&fitted.test_scores),
+        profit: ProfitInputs::default(),
+        playbook: Playbook::ecommerce(),
+    });
+    write_model_file(&file, model_path)
+}
+
+/// The last part of a path: the file's name as the merchant knows it.
+pub fn file_name(path: &str) -> &str {
+    std::path::Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(path)
+}
+
+/// Today's date (UTC), `YYYY-MM-DD`.
+pub fn today() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    churnscope_engine::reading::cells::format_date((seconds / 86_400) as f64)
+}
+
+/// Writes `file` to `path`.
+pub fn write_model_file(file: &ModelFile, path: &str) -> Result<(), CliError> {
+    std::fs::write(path, file.to_json() + "\n").map_err(|source| CliError::SaveModel {
+        path: path.to_string(),
+        source,
     })
 }
 
