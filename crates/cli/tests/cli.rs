@@ -525,3 +525,149 @@ fn a_workbook_opens_on_its_customer_sheet_and_says_so() {
     assert!(out.contains("sheet 'Data Dict' of 2"), "{out}");
     assert!(!err.contains("Opened sheet"), "{err}");
 }
+
+/// A path the binary reads (relative to the repository root), as this test process sees it.
+fn root(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(path)
+}
+
+/// A fresh directory under the system's temp dir for one test's files.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("churnscope-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn a_saved_model_scores_a_new_export_in_pieces_as_in_one() {
+    // The Telco split of ../shared/datasets/splits (the reference protocol's files).
+    let train = "../shared/datasets/splits/telco_ibm_train.csv";
+    let test = "../shared/datasets/splits/telco_ibm_test.csv";
+    let dir = scratch("score");
+    let model = dir.join("telco.churnscope.json");
+    let model = model.to_str().expect("utf-8");
+    let (code, _, err) = churnscope(&[
+        "train",
+        train,
+        "--target",
+        "Churn",
+        "--positive",
+        "Yes",
+        "--save",
+        model,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let whole = dir.join("whole.csv");
+    let pieces = dir.join("pieces.csv");
+    let (code, out, err) = churnscope(&[
+        "score",
+        model,
+        test,
+        "--out",
+        whole.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    // telco_ibm_test.csv has 1,409 customers.
+    assert_eq!(v["rows"], 1409);
+    assert_eq!(v["pieces"], 1);
+    let tiers = &v["tiers"];
+    let sum = tiers["high"].as_u64().unwrap_or(0)
+        + tiers["medium"].as_u64().unwrap_or(0)
+        + tiers["low"].as_u64().unwrap_or(0);
+    assert_eq!(sum, 1409);
+    let (code, out, err) = churnscope(&[
+        "score",
+        model,
+        test,
+        "--out",
+        pieces.to_str().expect("path"),
+        "--chunk-kb",
+        "16",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert!(v["pieces"].as_u64().unwrap_or(0) >= 10, "{}", v["pieces"]);
+    let a = std::fs::read(&whole).expect("whole");
+    let b = std::fs::read(&pieces).expect("pieces");
+    assert!(a == b, "scoring in pieces must write the same action list");
+    // Read back as the merchant would: one line per customer, in the file's order.
+    let text = String::from_utf8(a).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1410);
+    let first_id = std::fs::read_to_string(root(test))
+        .expect("test file")
+        .lines()
+        .nth(1)
+        .expect("row")
+        .split(',')
+        .next()
+        .expect("id")
+        .to_string();
+    assert!(lines[1].starts_with(&first_id), "{} / {first_id}", lines[1]);
+}
+
+#[test]
+fn score_names_a_missing_column_and_refuses_damaged_model_files() {
+    let train = "../shared/datasets/splits/telco_ibm_train.csv";
+    let dir = scratch("score-errors");
+    let model = dir.join("m.churnscope.json");
+    let model = model.to_str().expect("utf-8");
+    let (code, _, err) = churnscope(&[
+        "train",
+        train,
+        "--target",
+        "Churn",
+        "--positive",
+        "Yes",
+        "--save",
+        model,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // The same export without its tenure column, and with one column spelled differently.
+    let text = std::fs::read_to_string(root(train)).expect("train");
+    let cut: String = text
+        .lines()
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            let mut kept: Vec<String> = cells
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != 5)
+                .map(|(_, c)| c.to_string())
+                .collect();
+            if kept[0] == "customerID" {
+                kept[1] = "GENDER".into();
+            }
+            kept.join(",") + "\n"
+        })
+        .collect();
+    assert!(text.lines().next().expect("header").split(',').nth(5) == Some("tenure"));
+    let cut_path = dir.join("no_tenure.csv");
+    std::fs::write(&cut_path, cut).expect("write");
+    let (code, _, err) = churnscope(&["score", model, cut_path.to_str().expect("path")]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("has no column 'tenure', which the model needs"),
+        "{err}"
+    );
+    // A model file that is something else, or from a newer churnscope.
+    let other = dir.join("other.json");
+    std::fs::write(&other, "{\"rules\": []}").expect("write");
+    let (code, _, err) = churnscope(&["score", other.to_str().expect("path"), train]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not a churnscope model file"), "{err}");
+    let newer = std::fs::read_to_string(model).expect("model").replacen(
+        "\"format_version\": 1",
+        "\"format_version\": 7",
+        1,
+    );
+    std::fs::write(&other, newer).expect("write");
+    let (code, _, err) = churnscope(&["score", other.to_str().expect("path"), train]);
+    assert_eq!(code, 1);
+    assert!(err.contains("format version 7"), "{err}");
+}
