@@ -62,7 +62,10 @@ fn a_saved_and_reopened_model_scores_exactly_as_the_original() {
 
 /// Validates `document` against docs/model-file.schema.json with the boon validator.
 fn schema_errors(document: &serde_json::Value) -> Option<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/model-file.schema.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/model-file.schema.json"
+    );
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("schema file")).expect("json");
     let mut schemas = boon::Schemas::new();
@@ -73,13 +76,21 @@ fn schema_errors(document: &serde_json::Value) -> Option<String> {
     let index = compiler
         .compile("urn:churnscope:model-file:1", &mut schemas)
         .expect("a valid JSON Schema");
-    schemas.validate(document, index).err().map(|e| format!("{e:#}"))
+    schemas
+        .validate(document, index)
+        .err()
+        .map(|e| format!("{e:#}"))
 }
 
 #[test]
 fn every_written_model_file_validates_against_the_json_schema() {
     let ds = sample();
-    for kind in [ModelKind::Logistic, ModelKind::Gbdt, ModelKind::Forest, ModelKind::Mlp] {
+    for kind in [
+        ModelKind::Logistic,
+        ModelKind::Gbdt,
+        ModelKind::Forest,
+        ModelKind::Mlp,
+    ] {
         let file = trained(&ds, kind);
         let document: serde_json::Value = serde_json::from_str(&file.to_json()).expect("json");
         assert_eq!(schema_errors(&document), None, "{kind:?}");
