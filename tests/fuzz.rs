@@ -11,8 +11,9 @@
 //! Targets: the table reader (`ingest::read_table`, CSV and workbooks, under several read
 //! options) followed by everything the page computes on a freshly read table (summary,
 //! column profiles, data checks, target detection); the workbook reader alone
-//! (`excel::sheet_text`); the model-file reader (a `FittedPipeline` from JSON, checked, then
-//! scoring a table); and scoring a mutated file with a real pipeline.
+//! (`excel::sheet_text`); the pipeline reader (a `FittedPipeline` from JSON, checked, then
+//! scoring a table); the model-file reader (`ModelFile::from_json`, then matching a table's
+//! columns and scoring it); and scoring a mutated file with a real pipeline.
 //!
 //! Budget: `DEFAULT_EXECS` runs per target (7 to 18 s of CPU in all in the dev profile, by machine load);
 //! `CHURNSCOPE_FUZZ_EXECS=N` sets another count, `CHURNSCOPE_FUZZ_SEED=S` another seed, for
@@ -25,10 +26,14 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use churnscope_engine::acting::actions::{Playbook, ProfitInputs, TierCuts};
 use churnscope_engine::dataset::Dataset;
+use churnscope_engine::evaluating::metrics::ClassificationReport;
 use churnscope_engine::modelling::calibration::{CalibrationMethod, Calibrator};
 use churnscope_engine::modelling::models::{ForestParams, GbdtParams, MlpParams};
 use churnscope_engine::modelling::pipeline::{FittedPipeline, ModelKind, TrainConfig};
+use churnscope_engine::monitoring::model_file::{ModelFile, ModelFileParts};
+use churnscope_engine::monitoring::scoring::match_columns;
 use churnscope_engine::reading::decode::TextEncoding;
 use churnscope_engine::reading::excel::sheet_text;
 use churnscope_engine::reading::ingest::{read_csv, read_table, ReadOptions};
@@ -704,6 +709,58 @@ fn fuzz_model_file() {
                 assert_eq!(p.len(), rows.len());
                 let _ = pipeline.coefficients();
                 let _ = pipeline.evaluate(&ds);
+                "ok".to_string()
+            }
+            Err(e) => format!("predict {}", kind_of(&format!("{e:?}"))),
+        }
+    });
+}
+
+#[test]
+fn fuzz_churnscope_model_file() {
+    let ds = read_csv(sample_csv(300).as_bytes(), &ReadOptions::default()).expect("sample reads");
+    let rows: Vec<usize> = (0..ds.n_rows).collect();
+    let seeds: Vec<Seed> = fitted_pipelines()
+        .into_iter()
+        .map(|(kind, pipeline)| {
+            let scores = pipeline.predict_proba(&ds, &rows).expect("scores");
+            let y: Vec<u8> = (pipeline.target.labels(&ds).expect("labels").iter())
+                .map(|l| l.unwrap_or(0))
+                .collect();
+            let report =
+                ClassificationReport::new(&y, &scores, pipeline.threshold).expect("report");
+            let file = ModelFile::new(ModelFileParts {
+                ds: &ds,
+                name: "sample.csv",
+                trained_on: "2026-12-05",
+                profile_rows: &rows,
+                pipeline,
+                test: &report,
+                test_scores: &scores,
+                tiers: TierCuts::from_scores(&scores),
+                profit: ProfitInputs::default(),
+                playbook: Playbook::ecommerce(),
+            });
+            seed(&format!("{kind:?}.churnscope.json"), file.to_json())
+        })
+        .collect();
+    let table = read_csv(sample_csv(40).as_bytes(), &ReadOptions::default()).expect("reads");
+    run_campaign("churnscope_model_file", seeds, 6, &|bytes| {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return "utf-8".to_string();
+        };
+        let file = match ModelFile::from_json(text) {
+            Ok(file) => file,
+            Err(e) => return kind_of(&format!("{e:?}")),
+        };
+        let mut ds = table.clone();
+        if let Err(e) = match_columns(&file, &mut ds) {
+            return format!("columns {}", kind_of(&format!("{e:?}")));
+        }
+        let rows: Vec<usize> = (0..ds.n_rows).collect();
+        match file.pipeline.predict_proba(&ds, &rows) {
+            Ok(p) => {
+                assert_eq!(p.len(), rows.len());
                 "ok".to_string()
             }
             Err(e) => format!("predict {}", kind_of(&format!("{e:?}"))),
