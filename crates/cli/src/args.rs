@@ -322,6 +322,10 @@ pub struct ActArgs {
     /// Write the action list: CSV, or Excel for a name ending in .xlsx.
     #[arg(long, value_name = "actions.csv|actions.xlsx")]
     pub out: Option<String>,
+    /// Write a model file (`.churnscope.json`) with this campaign's tier cut-offs, profit
+    /// inputs and playbook, for `score` and `drift`.
+    #[arg(long, value_name = "model.churnscope.json")]
+    pub save: Option<String>,
     /// Write the one-file HTML report.
     #[arg(long, value_name = "report.html")]
     pub report: Option<String>,

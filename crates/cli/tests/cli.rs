@@ -671,3 +671,38 @@ fn score_names_a_missing_column_and_refuses_damaged_model_files() {
     assert_eq!(code, 1);
     assert!(err.contains("format version 7"), "{err}");
 }
+
+#[test]
+fn act_saves_its_campaign_settings_in_the_model_file() {
+    let train = "../shared/datasets/splits/telco_ibm_train.csv";
+    let dir = scratch("act-save");
+    let model = dir.join("act.churnscope.json");
+    let model = model.to_str().expect("utf-8");
+    let (code, _, err) = churnscope(&[
+        "act",
+        train,
+        "--target",
+        "Churn",
+        "--positive",
+        "Yes",
+        "--high",
+        "0.6",
+        "--medium",
+        "0.3",
+        "--cost",
+        "12",
+        "--save",
+        model,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model).expect("model")).expect("json");
+    // The cut-offs and cost given above; the built-in playbook's fallback action.
+    assert_eq!(v["tiers"]["high"], 0.6);
+    assert_eq!(v["tiers"]["medium"], 0.3);
+    assert_eq!(v["profit"]["cost"], 12.0);
+    assert!(v["playbook"]["fallback"]
+        .as_str()
+        .is_some_and(|f| !f.is_empty()));
+    assert_eq!(v["dataset"]["name"], "telco_ibm_train.csv");
+}

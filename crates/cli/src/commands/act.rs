@@ -15,7 +15,10 @@ use churnscope_engine::dataset::Dataset;
 use churnscope_engine::evaluating::evaluation::{run_plan, ModelRun, TrainPlan};
 use churnscope_engine::modelling::pipeline::TrainConfig;
 
+use churnscope_engine::monitoring::model_file::{ModelFile, ModelFileParts};
+
 use crate::args::{ActArgs, CampaignArgs};
+use crate::commands::train::{file_name, today, write_model_file};
 use crate::error::CliError;
 use crate::input::{choose_target, load, read_options};
 
@@ -72,6 +75,22 @@ pub fn run(args: &ActArgs) -> Result<Campaign, CliError> {
     let start = Instant::now();
     if let Some(path) = &args.out {
         write_action_list(&planned.actions, path)?;
+    }
+    if let Some(path) = &args.save {
+        let all: Vec<usize> = (0..ds.n_rows).collect();
+        let model = ModelFile::new(ModelFileParts {
+            ds,
+            name: file_name(file),
+            trained_on: &today(),
+            profile_rows: &all,
+            pipeline: run.outcome.pipeline.clone(),
+            test: &run.outcome.test,
+            test_scores: &run.test_scores,
+            tiers: cuts,
+            profit: inputs.clone(),
+            playbook: playbook.clone(),
+        });
+        write_model_file(&model, path)?;
     }
     if let Some(path) = &args.report {
         let report = Report {
