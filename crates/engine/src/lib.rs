@@ -27,12 +27,16 @@
 //!    ([`evaluating::explanations`]).
 //! 5. [`acting`]: from scores to retention work: the action list and playbook
 //!    ([`acting::actions`]) and the CSV, Excel and JSON downloads ([`acting::export`]).
+//! 6. [`monitoring`]: keeping a saved model honest: the training data in aggregates
+//!    ([`monitoring::reference`]), the model file ([`monitoring::model_file`]), a new
+//!    export's columns matched to the model's ([`monitoring::scoring`]) and drift between
+//!    them ([`monitoring::drift`]).
 //!
 //! Shared by every stage: the table ([`dataset`]), the feature matrix ([`matrix`]), the
 //! seeded random numbers ([`rng`]) and a long step's progress ([`progress`]).
 //!
-//! New features go in the stage they belong to: monitoring a saved model and order logs
-//! each get a folder of their own beside these, SQL export goes with [`acting`].
+//! New features go in the stage they belong to: order logs get a folder of their own beside
+//! these, SQL export goes with [`acting`].
 
 pub mod acting;
 pub mod dataset;
