@@ -99,6 +99,19 @@ pub enum Command {
     /// --chunk-kb kilobytes, so memory stays bounded whatever the file's size; the CSV
     /// action list keeps the file's row order. Workbooks are read whole.
     Score(ScoreArgs),
+    /// How far a new export has moved from a saved model's training data.
+    ///
+    /// Per feature: the population stability index on the reference's decile bins (below
+    /// 0.1 stable, 0.1 to 0.25 moderate, above significant) and a test chosen as Evidently
+    /// AI does by default (reference of at most 1,000 rows: Kolmogorov-Smirnov, chi-square
+    /// or a two-proportion z-test, drift at p < 0.05; larger: Wasserstein distance over the
+    /// reference's standard deviation or Jensen-Shannon distance, drift at 0.1 or more),
+    /// sorted by severity; the export has drifted when half of the features or more have.
+    /// Also the score distribution and the tier shares, the ROC AUC estimated from the
+    /// model's own probabilities (CBPE, no labels needed) and, when FILE has the churn
+    /// column, the realised metrics beside the training-time ones with a decay warning when
+    /// the ROC AUC's 95% interval (DeLong) lies wholly below the training value.
+    Drift(DriftArgs),
 }
 
 /// FILE, how to read it, and how to print the result: every command that reads a file.
@@ -544,6 +557,16 @@ pub struct ScoreArgs {
     /// Kilobytes of records read and scored at a time (16 MiB by default).
     #[arg(long, value_name = "KB", default_value_t = 16_384)]
     pub chunk_kb: usize,
+    #[command(flatten)]
+    pub input: FileArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(args_override_self = true)]
+pub struct DriftArgs {
+    /// The model file (`.churnscope.json`).
+    #[arg(value_name = "MODEL")]
+    pub model: String,
     #[command(flatten)]
     pub input: FileArgs,
 }

@@ -102,6 +102,10 @@ fn execute(command: Command) -> Result<(), CliError> {
             let scoring = commands::score::run(&args)?;
             print::score::print(&scoring, args.input.format)
         }
+        Command::Drift(args) => {
+            let drift = commands::drift::run(&args)?;
+            print::drift::print(&drift, args.input.format)
+        }
         Command::Sample(args) => print::sample(&commands::sample::run(&args), args.out.as_deref()),
     }
 }

@@ -706,3 +706,93 @@ fn act_saves_its_campaign_settings_in_the_model_file() {
         .is_some_and(|f| !f.is_empty()));
     assert_eq!(v["dataset"]["name"], "telco_ibm_train.csv");
 }
+
+/// `path`'s CSV with `edit` applied to each data row (cells by header name).
+fn edited_csv(path: &str, out: &std::path::Path, edit: &dyn Fn(&[String], &mut Vec<String>)) {
+    let text = std::fs::read_to_string(root(path)).expect("csv");
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .expect("header")
+        .split(',')
+        .map(String::from)
+        .collect();
+    let mut written = header.join(",") + "\n";
+    for line in lines {
+        // The Telco split has no quoted fields.
+        let mut cells: Vec<String> = line.split(',').map(String::from).collect();
+        edit(&header, &mut cells);
+        written += &(cells.join(",") + "\n");
+    }
+    std::fs::write(out, written).expect("write");
+}
+
+#[test]
+fn drift_flags_exactly_the_shifted_features_and_decay() {
+    let train = "../shared/datasets/splits/telco_ibm_train.csv";
+    let test = "../shared/datasets/splits/telco_ibm_test.csv";
+    let dir = scratch("drift");
+    let model = dir.join("telco.churnscope.json");
+    let model = model.to_str().expect("utf-8");
+    let (code, _, err) = churnscope(&[
+        "train",
+        train,
+        "--target",
+        "Churn",
+        "--positive",
+        "Yes",
+        "--save",
+        model,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let drift = |file: &str| {
+        let (code, out, err) = churnscope(&["drift", model, file, "--format", "json"]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        let drifted: Vec<String> = v["report"]["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .filter(|f| f["drifted"] == true)
+            .map(|f| f["column"].as_str().expect("name").to_string())
+            .collect();
+        (v, drifted)
+    };
+    // The held-out customers of the same file: nothing drifts, nothing decays.
+    let (v, drifted) = drift(test);
+    assert!(drifted.is_empty(), "{drifted:?}");
+    assert_eq!(v["report"]["dataset_drifted"], false);
+    let realised = &v["report"]["realised"];
+    assert_eq!(realised["n"], 1409);
+    assert_eq!(realised["decayed"], false);
+    let estimated = v["report"]["estimated_roc_auc"].as_f64().expect("cbpe");
+    assert!((0.75..0.95).contains(&estimated), "{estimated}");
+    // The shift: tenure halved, monthly charges up 30%.
+    let shifted = dir.join("shifted.csv");
+    edited_csv(test, &shifted, &|h, cells| {
+        let at = |name: &str| h.iter().position(|c| c == name).expect("column");
+        let t: f64 = cells[at("tenure")].parse().expect("tenure");
+        cells[at("tenure")] = format!("{}", (t / 2.0).floor());
+        let m: f64 = cells[at("MonthlyCharges")].parse().expect("charges");
+        cells[at("MonthlyCharges")] = format!("{:.2}", m * 1.3);
+    });
+    let (v, mut drifted) = drift(shifted.to_str().expect("path"));
+    drifted.sort();
+    assert_eq!(drifted, ["MonthlyCharges", "tenure"]);
+    assert_eq!(v["report"]["features"][0]["band"], "significant");
+    // Churn labels swapped: the realised ROC AUC falls far below training, a decay.
+    let swapped = dir.join("swapped.csv");
+    edited_csv(test, &swapped, &|h, cells| {
+        let at = h.iter().position(|c| c == "Churn").expect("Churn");
+        cells[at] = if cells[at] == "Yes" {
+            "No".into()
+        } else {
+            "Yes".into()
+        };
+    });
+    let (v, _) = drift(swapped.to_str().expect("path"));
+    assert_eq!(v["report"]["realised"]["decayed"], true);
+    let (code, out, _) = churnscope(&["drift", model, swapped.to_str().expect("path")]);
+    assert_eq!(code, 0);
+    assert!(out.contains("DECAY"), "{out}");
+}

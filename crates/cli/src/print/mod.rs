@@ -2,6 +2,7 @@
 
 pub mod act;
 pub mod compare;
+pub mod drift;
 pub mod profile;
 pub mod score;
 pub mod train;

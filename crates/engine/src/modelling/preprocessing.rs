@@ -238,12 +238,7 @@ impl FeatureBlock {
                     put(i, 0, (f64::from(u8::from(gone)) - mean) / scale);
                 }
             }
-            _ => {
-                return Err(PrepError::BadPipeline(format!(
-                    "column '{}' was resolved for another kind of feature",
-                    self.column()
-                )))
-            }
+            _ => return Err(PrepError::BadPipeline(format!("column {}", self.column()))),
         }
         Ok(())
     }

@@ -7,5 +7,6 @@
 pub mod drift;
 pub mod model_file;
 pub mod reference;
+pub mod report;
 pub mod scoring;
 pub mod stats;

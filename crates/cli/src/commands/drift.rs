@@ -1,0 +1,45 @@
+//! `churnscope drift MODEL FILE`: the drift report of a new export against a saved model.
+
+use churnscope_engine::monitoring::model_file::ModelFile;
+use churnscope_engine::monitoring::report::{drift_report, DriftReport};
+use churnscope_engine::monitoring::scoring::{match_columns, ColumnMatch};
+
+use crate::args::DriftArgs;
+use crate::commands::score::open_model;
+use crate::error::CliError;
+use crate::input::{load, read_options};
+
+/// The report and what it was made from.
+pub struct Drift {
+    pub model: ModelFile,
+    pub columns: ColumnMatch,
+    pub report: DriftReport,
+}
+
+/// Reads MODEL and FILE and compares them.
+pub fn run(args: &DriftArgs) -> Result<Drift, CliError> {
+    let model = open_model(&args.model)?;
+    let path = &args.input.file;
+    let user = read_options(&args.input.read);
+    let options = churnscope_engine::reading::ingest::ReadOptions {
+        encoding: user.encoding,
+        delimiter: user.delimiter,
+        sheet: user.sheet,
+        keep_summary_rows: user.keep_summary_rows,
+        ..model.pipeline.read_options()
+    };
+    let mut ds = load(path, &options)?.dataset;
+    let columns = match_columns(&model, &mut ds).map_err(|source| CliError::Columns {
+        path: path.to_string(),
+        source,
+    })?;
+    let report = drift_report(&model, &ds).map_err(|source| CliError::Evaluate {
+        path: path.to_string(),
+        source,
+    })?;
+    Ok(Drift {
+        model,
+        columns,
+        report,
+    })
+}
