@@ -740,6 +740,7 @@ fn fuzz_churnscope_model_file() {
                 tiers: TierCuts::from_scores(&scores),
                 profit: ProfitInputs::default(),
                 playbook: Playbook::ecommerce(),
+                settings: None,
             });
             seed(&format!("{kind:?}.churnscope.json"), file.to_json())
         })

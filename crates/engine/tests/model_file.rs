@@ -255,3 +255,65 @@ fn a_new_export_is_matched_by_name_and_unseen_categories_are_counted() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn retraining_keeps_the_settings_and_tests_both_models_on_the_same_customers() {
+    // Trained on one sample (seed 7), retrained on another export of the same shop (the
+    // generator's seed 8, 1,500 customers) whose column names are spelt differently.
+    let file = trained(&sample(), ModelKind::Logistic);
+    assert!(
+        file.settings.is_some(),
+        "a trained file carries its settings"
+    );
+    let csv = generate_csv(&SampleSpec {
+        customers: 1500,
+        seed: 8,
+    });
+    let csv = csv.replacen("customer_id", "Customer ID", 1);
+    let mut new = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("parses");
+    let report = match_columns(&file, &mut new).expect("matches");
+    assert_eq!(report.renamed.len(), 1);
+    let again = churnscope_engine::monitoring::retrain::retrain(
+        &file,
+        &new,
+        "may.csv",
+        "2026-12-05",
+        |_| true,
+    )
+    .expect("retrains");
+    // The saved split: 20% of the labelled rows held out, as at training.
+    let settings = file.settings.as_ref().expect("settings");
+    let labelled = settings
+        .target
+        .labels(&new)
+        .expect("labels")
+        .iter()
+        .filter(|l| l.is_some())
+        .count();
+    assert_eq!(again.test_rows, again.new.n);
+    assert_eq!(again.old.n, again.new.n);
+    assert_eq!(again.train_rows + again.test_rows, labelled);
+    assert_eq!(again.model.settings.as_ref(), Some(settings));
+    assert_eq!(again.model.dataset.name, "may.csv");
+    assert_eq!(again.model.dataset.rows, 1500);
+    assert_eq!(again.model.tiers, file.tiers);
+    assert_eq!(again.model.playbook, file.playbook);
+    // Both are real models of the same shop: well above chance on the new customers.
+    assert!(
+        again.old.roc_auc > 0.6 && again.new.roc_auc > 0.6,
+        "{again:?}"
+    );
+    // The new file is a valid model file.
+    ModelFile::from_json(&again.model.to_json()).expect("the retrained file reads back");
+    // Without the target the retrain names it.
+    let unlabelled = new
+        .columns
+        .iter()
+        .position(|c| c.name == settings.target.column);
+    let mut no_target = new.clone();
+    no_target.columns.remove(unlabelled.expect("target column"));
+    let err =
+        churnscope_engine::monitoring::retrain::retrain(&file, &no_target, "x", "y", |_| true)
+            .expect_err("no labels");
+    assert!(err.to_string().contains(&settings.target.column), "{err}");
+}

@@ -89,6 +89,7 @@ pub fn run(args: &ActArgs) -> Result<Campaign, CliError> {
             tiers: cuts,
             profit: inputs.clone(),
             playbook: playbook.clone(),
+            settings: Some(plan.config.clone()),
         });
         write_model_file(&model, path)?;
     }

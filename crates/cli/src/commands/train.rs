@@ -65,7 +65,7 @@ pub fn run(args: &TrainArgs) -> Result<Training, CliError> {
         save(&fitted.pipeline, out)?;
     }
     if let Some(model_path) = &args.save {
-        save_model_file(&loaded.dataset, path, &fitted, model_path)?;
+        save_model_file(&loaded.dataset, path, &fitted, &config, model_path)?;
     }
     let given_c = args.model.c.unwrap_or(1.0);
     Ok(Training {
@@ -317,6 +317,7 @@ fn save_model_file(
     ds: &Dataset,
     path: &str,
     fitted: &Fitted,
+    config: &TrainConfig,
     model_path: &str,
 ) -> Result<(), CliError> {
     let all: Vec<usize> = (0..ds.n_rows).collect();
@@ -331,6 +332,7 @@ fn save_model_file(
         tiers: TierCuts::from_scores(&fitted.test_scores),
         profit: ProfitInputs::default(),
         playbook: Playbook::ecommerce(),
+        settings: Some(config.clone()),
     });
     write_model_file(&file, model_path)
 }

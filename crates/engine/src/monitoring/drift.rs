@@ -612,6 +612,63 @@ pub struct FeatureDrift {
     pub missing_share_reference: f64,
     /// Share of current cells missing (0 for an empty column).
     pub missing_share_current: f64,
+    /// The two distributions over the PSI's bins (reference deciles or levels plus
+    /// "other"), for drawing them one over the other; empty when the kind changed.
+    #[serde(default)]
+    pub bins: Vec<DriftBin>,
+}
+
+/// One bin of a [`FeatureDrift`]'s distributions: its label and the share of present
+/// values falling in it, on each side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftBin {
+    pub label: String,
+    pub reference: f64,
+    pub current: f64,
+}
+
+/// The bins of two count vectors (shares of each side's total; 0 for an empty side).
+fn drift_bins(labels: Vec<String>, reference: &[f64], current: &[f64]) -> Vec<DriftBin> {
+    let shares = |counts: &[f64]| -> Vec<f64> {
+        let sum: f64 = counts.iter().sum();
+        counts
+            .iter()
+            .map(|c| if sum > 0.0 { c / sum } else { 0.0 })
+            .collect()
+    };
+    let (r, c) = (shares(reference), shares(current));
+    labels
+        .into_iter()
+        .zip(r.into_iter().zip(c))
+        .map(|(label, (reference, current))| DriftBin {
+            label,
+            reference,
+            current,
+        })
+        .collect()
+}
+
+/// Labels of the bins cut at `edges`: "below E1", "E1 to E2", ..., "above Ek" (values equal
+/// to an edge fall in the bin below it).
+fn edge_labels(edges: &[f64]) -> Vec<String> {
+    let short = |x: f64| {
+        let text = format!("{x:.3}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        if text == "-0" {
+            "0".to_string()
+        } else {
+            text.to_string()
+        }
+    };
+    if edges.is_empty() {
+        return vec!["all values".to_string()];
+    }
+    let mut labels = vec![format!("≤ {}", short(edges[0]))];
+    for pair in edges.windows(2) {
+        labels.push(format!("{} to {}", short(pair[0]), short(pair[1])));
+    }
+    labels.push(format!("> {}", short(edges[edges.len() - 1])));
+    labels
 }
 
 /// The drift of one column: the test [`choose_test`] picks for it, its verdict, the PSI and
@@ -676,7 +733,14 @@ fn numeric_drift(
     };
     let missing = share(values.len() - present.len(), values.len());
     let stability = psi(numeric, &present);
-    finish(reference, test, (statistic, p_value), stability, missing)
+    let mut drift = finish(reference, test, (statistic, p_value), stability, missing);
+    let current_counts = bin_counts(&numeric.edges, present.iter().copied());
+    drift.bins = drift_bins(
+        edge_labels(&numeric.edges),
+        &as_f64(&numeric.counts),
+        &as_f64(&current_counts),
+    );
+    drift
 }
 
 fn categorical_drift(
@@ -696,7 +760,11 @@ fn categorical_drift(
     let result = category_test(test, &r, &c);
     let present = counts.present();
     let missing = share(counts.missing as usize, (present + counts.missing) as usize);
-    finish(reference, test, result, psi_of_counts(&r, &c), missing)
+    let mut drift = finish(reference, test, result, psi_of_counts(&r, &c), missing);
+    let mut labels: Vec<String> = categorical.levels.iter().map(|l| l.level.clone()).collect();
+    labels.push("other".to_string());
+    drift.bins = drift_bins(labels, &r, &c);
+    drift
 }
 
 /// A column whose kind changed: reported as drifted, with no statistic.
@@ -727,6 +795,7 @@ fn kind_changed(
         band: None,
         missing_share_reference: reference.missing_share,
         missing_share_current: missing,
+        bins: Vec::new(),
     }
 }
 
@@ -747,6 +816,7 @@ fn finish(
         band: PsiBand::of(psi),
         missing_share_reference: reference.missing_share,
         missing_share_current,
+        bins: Vec::new(),
     }
 }
 
@@ -1051,6 +1121,34 @@ mod tests {
             missing_share: 0.0,
             distribution: Distribution::Categorical(reference),
         }
+    }
+
+    #[test]
+    fn bins_hold_both_distributions_over_the_psi_bins() {
+        // Reference N(0,1) and current N(1,1) (seeded): ten decile bins, each side's shares
+        // sum to 1, the reference's are 0.1 each by construction, and the current's mass moves
+        // to the upper bins (its top bin holds P(N(1,1) > z_0.9 = 1.2816) = 0.389 (scipy norm.sf)).
+        let feature = numeric_feature(&normals(7, 20_000, 0.0));
+        let drift = feature_drift(&feature, CurrentColumn::Numbers(&normals(8, 20_000, 1.0)));
+        assert_eq!(drift.bins.len(), 10);
+        let sum = |f: fn(&DriftBin) -> f64| drift.bins.iter().map(f).sum::<f64>();
+        assert!((sum(|b| b.reference) - 1.0).abs() < 1e-9);
+        assert!((sum(|b| b.current) - 1.0).abs() < 1e-9);
+        assert!(drift.bins.iter().all(|b| (b.reference - 0.1).abs() < 0.005));
+        assert!(
+            (drift.bins[9].current - 0.39).abs() < 0.02,
+            "{:?}",
+            drift.bins[9]
+        );
+        assert!(drift.bins[0].label.starts_with('≤') && drift.bins[9].label.starts_with('>'));
+        // Categories: the named levels and "other", an unseen level counted in "other".
+        let feature = categorical_feature(&[("a", 60), ("b", 40)]);
+        let labels = [Some("a"), Some("z"), Some("z"), None];
+        let drift = feature_drift(&feature, CurrentColumn::Labels(&labels));
+        let names: Vec<&str> = drift.bins.iter().map(|b| b.label.as_str()).collect();
+        assert_eq!(names, ["a", "b", "other"]);
+        assert_eq!(drift.bins[0].reference, 0.6);
+        assert!((drift.bins[2].current - 2.0 / 3.0).abs() < 1e-12);
     }
 
     fn numeric(feature: &FeatureReference) -> &NumericReference {

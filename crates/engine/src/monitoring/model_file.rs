@@ -50,6 +50,10 @@ pub struct ModelFile {
     pub reference: ReferenceProfile,
     /// The held-out customers' scores in aggregates, and their tier shares.
     pub scores: ScoreReference,
+    /// The training settings, so "retrain with the new data" trains the same way (absent in
+    /// files written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<TrainConfig>,
 }
 
 /// The training file.
@@ -155,6 +159,8 @@ pub struct ModelFileParts<'a> {
     pub tiers: TierCuts,
     pub profit: ProfitInputs,
     pub playbook: Playbook,
+    /// The settings the pipeline was trained with.
+    pub settings: Option<TrainConfig>,
 }
 
 impl ModelFile {
@@ -192,6 +198,7 @@ impl ModelFile {
             test_scores: &test_scores,
             profit,
             playbook,
+            settings: Some(config.clone()),
         }))
     }
 }
@@ -260,6 +267,7 @@ impl ModelFile {
             tiers: parts.tiers,
             profit: parts.profit,
             playbook: parts.playbook,
+            settings: parts.settings,
         }
     }
 
