@@ -8,11 +8,13 @@
 //! the common forms of colour blindness.
 
 pub mod bars;
+pub mod drift;
 pub mod figures;
 pub mod histogram;
 pub mod lines;
 pub mod report;
 pub mod roc;
+pub mod scoring_report;
 #[cfg(test)]
 pub(crate) mod testing;
 

@@ -109,15 +109,10 @@ pub fn html_report(input: &ReportInput) -> Result<String, ChartError> {
         .ok_or_else(|| ChartError("there is no trained model to report on".into()))?;
     let title = format!("Churn report — {}", esc(input.file_name));
     let mut out = String::with_capacity(256 * 1024);
+    out.push_str(&document_head(&title));
     put!(
         out,
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
-         style-src 'unsafe-inline'; img-src data:\">\n\
-         <meta name=\"referrer\" content=\"no-referrer\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <header id=\"report-header\">\n<h1>{title}</h1>\n\
+        "<header id=\"report-header\">\n<h1>{title}</h1>\n\
          <p class=\"meta\">Generated {} by churnscope from <strong>{}</strong>. Model in use: \
          <strong>{}</strong>.</p>\n</header>\n<main>\n",
         esc(input.generated),
@@ -134,6 +129,19 @@ pub fn html_report(input: &ReportInput) -> Result<String, ChartError> {
     actions(&mut out, input.actions);
     out.push_str("</main>\n</body>\n</html>\n");
     Ok(out)
+}
+
+/// A report's document up to `<body>`: nothing may load from anywhere (the
+/// Content-Security-Policy), styles inline. `title` is already escaped.
+pub(crate) fn document_head(title: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; img-src data:\">\n\
+         <meta name=\"referrer\" content=\"no-referrer\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+    )
 }
 
 /// `s` as HTML text or attribute value.
@@ -161,11 +169,11 @@ pub fn amount(x: f64) -> String {
     format!("{sign}{}", group_thousands(x.abs().round() as usize))
 }
 
-fn percent(x: f64) -> String {
+pub(crate) fn percent(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-fn section_start(out: &mut String, id: &str, heading: &str) {
+pub(crate) fn section_start(out: &mut String, id: &str, heading: &str) {
     put!(
         out,
         "<section id=\"{id}\" data-section=\"{id}\">\n<h2>{heading}</h2>\n"
@@ -173,7 +181,7 @@ fn section_start(out: &mut String, id: &str, heading: &str) {
 }
 
 /// Draws one chart to an inline SVG inside a `<figure>` with a caption (escaped here).
-fn figure(
+pub(crate) fn figure(
     out: &mut String,
     id: &str,
     caption: &str,
@@ -199,7 +207,7 @@ fn figure(
 }
 
 /// A table's opening: its id, caption and column headers (`num:` before a header right-aligns it).
-fn table_start(out: &mut String, id: &str, caption: &str, headers: &[&str]) {
+pub(crate) fn table_start(out: &mut String, id: &str, caption: &str, headers: &[&str]) {
     put!(
         out,
         "<table id=\"{id}\">\n<caption>{caption}</caption>\n<thead><tr>"
@@ -593,7 +601,7 @@ fn format_cost(c: f64) -> String {
     }
 }
 
-fn playbook(out: &mut String, book: &Playbook) {
+pub(crate) fn playbook(out: &mut String, book: &Playbook) {
     section_start(out, "playbook", "The playbook");
     table_start(
         out,
@@ -617,7 +625,7 @@ fn playbook(out: &mut String, book: &Playbook) {
     );
 }
 
-fn actions(out: &mut String, rows: &[ActionRow]) {
+pub(crate) fn actions(out: &mut String, rows: &[ActionRow]) {
     section_start(out, "actions", "The action list");
     table_start(
         out,

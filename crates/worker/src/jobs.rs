@@ -129,6 +129,12 @@ pub enum WorkerEvent {
     Scored {
         customers: Vec<ScoredCustomer>,
     },
+    /// A model file assembled ([`crate::monitor::ModelRequest`]).
+    Model(Box<churnscope_engine::monitoring::model_file::ModelFile>),
+    /// A new export checked against a saved model.
+    Checked(Box<crate::monitor::MonitorResult>),
+    /// A saved model retrained on a new export.
+    Retrained(Box<crate::monitor::RetrainResult>),
     Failed {
         message: String,
     },

@@ -1,6 +1,7 @@
 //! `drift`'s output: a traffic-light table, most severe first.
 
-use churnscope_engine::monitoring::drift::{FeatureDrift, PsiBand};
+use churnscope_engine::monitoring::drift::FeatureDrift;
+use churnscope_engine::monitoring::report::HOW_TO_READ;
 
 use crate::args::Format;
 use crate::commands::drift::Drift;
@@ -26,20 +27,11 @@ pub fn print(d: &Drift, format: Format) -> Result<(), CliError> {
     }
 }
 
-/// Red for a drifted feature or a significant PSI, amber for a moderate PSI, green else.
-fn light(f: &FeatureDrift) -> &'static str {
-    match (f.drifted, f.band) {
-        (true, _) | (_, Some(PsiBand::Significant)) => "red",
-        (_, Some(PsiBand::Moderate)) => "amber",
-        _ => "green",
-    }
-}
-
 fn row(f: &FeatureDrift) {
     let p = f.p_value.map(|p| format!("p {p:.4}")).unwrap_or_default();
     out!(
         "  {:<6} {:<24} PSI {:>7.4}  {:?} {:.4} {p}{}  missing {:.1}% -> {:.1}%",
-        light(f),
+        f.light().label(),
         f.column,
         f.psi,
         f.test,
@@ -101,5 +93,5 @@ fn text(d: &Drift) {
             out!("DECAY: the ROC AUC's 95% interval lies wholly below the training value {:.4}: retrain the model", r.training_roc_auc);
         }
     }
-    out!("How to read this: PSI below 0.1 is stable, 0.1 to 0.25 a moderate shift, above 0.25 a significant one; DRIFT means the column's test found a difference unlikely to be chance (or a distance of 0.1 or more). A few drifted columns are normal from month to month; many, or a drifted score, mean the model's view of the customers no longer fits them.");
+    out!("{HOW_TO_READ}");
 }

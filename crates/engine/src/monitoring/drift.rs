@@ -509,6 +509,17 @@ pub enum DriftTest {
 }
 
 impl DriftTest {
+    /// The test's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            DriftTest::KolmogorovSmirnov => "Kolmogorov–Smirnov",
+            DriftTest::ChiSquare => "chi-square",
+            DriftTest::ZTest => "two-proportion z-test",
+            DriftTest::Wasserstein => "Wasserstein / sd",
+            DriftTest::JensenShannon => "Jensen–Shannon distance",
+        }
+    }
+
     /// Whether the test's verdict is a p-value (below the threshold is drift) rather than a
     /// distance (at or above the threshold is drift).
     pub fn has_p_value(self) -> bool {
@@ -616,6 +627,36 @@ pub struct FeatureDrift {
     /// "other"), for drawing them one over the other; empty when the kind changed.
     #[serde(default)]
     pub bins: Vec<DriftBin>,
+}
+
+/// A feature's traffic light.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Light {
+    Red,
+    Amber,
+    Green,
+}
+
+impl Light {
+    pub fn label(self) -> &'static str {
+        match self {
+            Light::Red => "red",
+            Light::Amber => "amber",
+            Light::Green => "green",
+        }
+    }
+}
+
+impl FeatureDrift {
+    /// Red for a drifted feature or a significant PSI, amber for a moderate PSI, green else.
+    pub fn light(&self) -> Light {
+        match (self.drifted, self.band) {
+            (true, _) | (_, Some(PsiBand::Significant)) => Light::Red,
+            (_, Some(PsiBand::Moderate)) => Light::Amber,
+            _ => Light::Green,
+        }
+    }
 }
 
 /// One bin of a [`FeatureDrift`]'s distributions: its label and the share of present

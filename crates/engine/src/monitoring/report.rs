@@ -22,6 +22,9 @@ use crate::reading::cells::parse_number;
 /// The name the score distribution goes by in the report.
 pub const SCORE_COLUMN: &str = "churn probability";
 
+/// How a merchant reads a drift report (the page, the CLI and the HTML report say it).
+pub const HOW_TO_READ: &str = "How to read this: each row compares a column of the new export with the same column at training. PSI (population stability index) below 0.1 is stable, 0.1 to 0.25 a moderate shift, above 0.25 a significant one. \"Drifted\" means the column's test found a difference unlikely to be chance (a p-value below 0.05, or a distance of 0.1 or more on big files). A few drifted columns are normal from month to month; half of them or more, or drifted scores, mean the model's picture of your customers no longer fits them: check the realised figures when you have the outcomes, and retrain.";
+
 /// What changed between the training data and a new export.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriftReport {

@@ -4,7 +4,9 @@
 //! (`worker_loader.js`). The page starts one per job, waits for its `ready` event, posts a
 //! message `{ request: JSON, file: Blob }` (a read), `{ train: JSON, buffers: [..] }` (a
 //! training run on a table the page holds) or `{ score: JSON, buffers: [..] }` (scoring every
-//! customer for the action list) and receives `{ event: JSON, buffers: [..] }`
+//! customer for the action list), `{ model: JSON, buffers: [..] }` (a model file from a
+//! training run) or `{ monitor: JSON, file: Blob }` (a new export checked against a saved
+//! model, or a retrain on it) and receives `{ event: JSON, buffers: [..] }`
 //! messages: progress, then the result with one transferable buffer per column (see
 //! `churnscope_worker::jobs`). Cancelling is the page terminating the worker.
 
@@ -13,11 +15,13 @@ mod browser {
     use churnscope_engine::dataset::Dataset;
     use churnscope_engine::evaluating::evaluation::{run_plan, PlanProgress};
     use churnscope_engine::reading::ingest::read_table_with_progress;
+    use churnscope_engine::reading::ingest::ReadInfo;
     use churnscope_worker::buffers::{transfer_list, values_from_js, values_to_js};
     use churnscope_worker::jobs::{
         join_dataset, split_dataset, DatasetHeader, ErrorMessage, JobProgress, ReadRequest,
         ReadResult, ScoreRequest, TrainRequest, WorkerEvent,
     };
+    use churnscope_worker::monitor::{ModelRequest, MonitorRequest, MonitorTask};
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use web_sys::{Blob, DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
@@ -137,8 +141,117 @@ mod browser {
         join_dataset(header, values).map_err(|e| e.to_string())
     }
 
+    /// The bytes of the file a message carries (`data.file`).
+    fn file_bytes(data: &JsValue, name: &str) -> Result<Vec<u8>, String> {
+        let Some(file) = js_sys::Reflect::get(data, &"file".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Blob>().ok())
+        else {
+            return Err(format!("{name}: the page sent no file"));
+        };
+        FileReaderSync::new()
+            .and_then(|r| r.read_as_array_buffer(&file))
+            .map(|buffer| js_sys::Uint8Array::new(&buffer).to_vec())
+            .map_err(|e| format!("{name}: the browser could not read the file: {e:?}"))
+    }
+
+    /// Parses `bytes` as `request` says, posting progress.
+    fn parse(bytes: &[u8], request: &ReadRequest) -> Result<(Dataset, ReadInfo), String> {
+        let mut last = -1.0f64;
+        read_table_with_progress(bytes, &request.options(), &mut |p| {
+            let progress = JobProgress::of_read(p);
+            // A report per percent is plenty.
+            if progress.fraction - last >= 0.01 || progress.fraction >= 1.0 {
+                last = progress.fraction;
+                post(&WorkerEvent::Progress(progress), &js_sys::Array::new());
+            }
+        })
+        .map_err(|e| format!("{}: {e}", request.name))
+    }
+
+    /// Reads the file a message carries as `request` says.
+    fn read_file(data: &JsValue, request: &ReadRequest) -> Result<(Dataset, ReadInfo), String> {
+        parse(&file_bytes(data, &request.name)?, request)
+    }
+
+    /// A progress reporter posting at most every 100 ms.
+    fn throttled() -> impl FnMut(JobProgress) -> bool {
+        let mut last = f64::NEG_INFINITY;
+        move |progress| {
+            let t = now_ms();
+            if t - last >= 100.0 {
+                last = t;
+                post(&WorkerEvent::Progress(progress), &js_sys::Array::new());
+            }
+            true
+        }
+    }
+
+    /// Assembles the model file of a run on the table in `data.buffers`.
+    fn model(data: &JsValue, request: &str) {
+        let request = match serde_json::from_str::<ModelRequest>(request) {
+            Ok(r) => r,
+            Err(e) => {
+                return fail(format!(
+                    "the page sent a model to save the worker does not understand: {e}"
+                ))
+            }
+        };
+        post(
+            &WorkerEvent::Progress(JobProgress::new(
+                "Profiling the training data for the model file",
+                0.5,
+            )),
+            &js_sys::Array::new(),
+        );
+        match dataset_from(data, request.header.clone()) {
+            Ok(dataset) => post(
+                &WorkerEvent::Model(Box::new(request.run(&dataset))),
+                &js_sys::Array::new(),
+            ),
+            Err(e) => fail(e),
+        }
+    }
+
+    /// Reads the new export in `data.file` and checks it against (or retrains) the saved
+    /// model in `request`.
+    fn monitor(data: &JsValue, request: &str) {
+        let request = match serde_json::from_str::<MonitorRequest>(request) {
+            Ok(r) => r,
+            Err(e) => {
+                return fail(format!(
+                    "the page sent a monitoring job the worker does not understand: {e}"
+                ))
+            }
+        };
+        let dataset = match read_file(data, &request.read) {
+            Ok((dataset, _)) => dataset,
+            Err(e) => return fail(e),
+        };
+        let event = match request.task {
+            MonitorTask::Check => request
+                .check(dataset, throttled())
+                .map(|r| WorkerEvent::Checked(Box::new(r))),
+            MonitorTask::Retrain => request
+                .retrain(dataset, throttled())
+                .map(|r| WorkerEvent::Retrained(Box::new(r))),
+        };
+        match event {
+            Ok(event) => post(&event, &js_sys::Array::new()),
+            Err(e) => fail(e),
+        }
+    }
+
     fn handle(event: MessageEvent) {
         let data = event.data();
+        for (key, job) in [("model", model as fn(&JsValue, &str)), ("monitor", monitor)] {
+            if let Some(request) = js_sys::Reflect::get(&data, &key.into())
+                .ok()
+                .and_then(|t| t.as_string())
+            {
+                return job(&data, &request);
+            }
+        }
         if let Some(request) = js_sys::Reflect::get(&data, &"score".into())
             .ok()
             .and_then(|t| t.as_string())
@@ -158,35 +271,16 @@ mod browser {
         let Some(request) = request else {
             return fail("the page sent the reader a job it does not understand".to_string());
         };
-        let name = request.name.clone();
-        let Some(file) = js_sys::Reflect::get(&data, &"file".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<Blob>().ok())
-        else {
-            return fail(format!("{name}: the page sent no file"));
-        };
-        let bytes = match FileReaderSync::new().and_then(|r| r.read_as_array_buffer(&file)) {
-            Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
-            Err(e) => {
-                return fail(format!(
-                    "{name}: the browser could not read the file: {e:?}"
-                ))
-            }
+        let bytes = match file_bytes(&data, &request.name) {
+            Ok(bytes) => bytes,
+            Err(e) => return fail(e),
         };
         let start = now_ms();
-        let mut last = -1.0f64;
-        let result = read_table_with_progress(&bytes, &request.options(), &mut |p| {
-            let progress = JobProgress::of_read(p);
-            // A report per percent is plenty.
-            if progress.fraction - last >= 0.01 || progress.fraction >= 1.0 {
-                last = progress.fraction;
-                post(&WorkerEvent::Progress(progress), &js_sys::Array::new());
-            }
-        });
+        let result = parse(&bytes, &request);
         drop(bytes);
         let (dataset, info) = match result {
             Ok(read) => read,
-            Err(e) => return fail(format!("{name}: {e}")),
+            Err(e) => return fail(e),
         };
         let parse_ms = now_ms() - start;
         post(
