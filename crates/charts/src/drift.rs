@@ -155,7 +155,7 @@ mod tests {
         let svg = render((560, drift_chart_height(0)), |a| {
             draw_drift_bins(a, "x", &[], 1.0)
         });
-        assert!(texts(&svg).iter().any(|t| *t == "no values to compare"));
+        assert!(texts(&svg).contains(&"no values to compare"));
     }
 
     #[test]
