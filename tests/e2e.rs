@@ -2452,3 +2452,298 @@ async fn chinese_telco_labels_cached_scores_layout_and_cancel() {
     s.audit_network().await;
     s.close().await;
 }
+
+/// The drift rows the page shows: (column, drifted, light, PSI as shown).
+async fn drift_rows(c: &Client, file: &str) -> Vec<(String, bool, String, String)> {
+    let script = format!(
+        r#"const h = document.querySelector('[data-testid=check-results] h3');
+           if (!h || !h.textContent.startsWith({file:?})) return null;
+           return [...document.querySelectorAll('[data-testid=drift-row]')].map(r =>
+             [r.dataset.column, r.dataset.drifted, r.dataset.light,
+              r.querySelector('[data-testid=drift-psi]').textContent]);"#
+    );
+    let rows = wait_for(c, &format!("the drift table of {file}"), &script, |v| {
+        v.as_array().is_some_and(|a| !a.is_empty())
+    })
+    .await;
+    rows.as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str().expect("column").to_string(),
+                r[1] == "true",
+                r[2].as_str().expect("light").to_string(),
+                r[3].as_str().expect("psi").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Names of the models in My models, newest first.
+async fn saved_names(c: &Client, count: usize) -> Vec<String> {
+    let names = wait_for(
+        c,
+        &format!("{count} saved model(s)"),
+        r#"return [...document.querySelectorAll('[data-testid=saved-model-name]')].map(e => e.textContent);"#,
+        |v| v.as_array().is_some_and(|a| a.len() == count),
+    )
+    .await;
+    names
+        .as_array()
+        .expect("names")
+        .iter()
+        .map(|n| n.as_str().expect("name").to_string())
+        .collect()
+}
+
+/// `path`'s CSV (no quoted fields, as the Telco split) with `edit` applied to each data row.
+fn edited_telco(
+    path: &std::path::Path,
+    out: &std::path::Path,
+    edit: &dyn Fn(&[String], &mut Vec<String>),
+) {
+    let text = std::fs::read_to_string(path).expect("csv");
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .expect("header")
+        .split(',')
+        .map(String::from)
+        .collect();
+    let mut written = header.join(",") + "\n";
+    for line in lines {
+        let mut cells: Vec<String> = line.split(',').map(String::from).collect();
+        edit(&header, &mut cells);
+        written += &(cells.join(",") + "\n");
+    }
+    std::fs::write(out, written).expect("write");
+}
+
+#[tokio::test]
+#[ignore = "needs the built site and chromedriver; run by scripts/test.sh"]
+async fn saved_model_scores_next_months_export_and_flags_drift() {
+    let s = open_app().await;
+    let c = &s.client;
+    let downloads = output_dir().join("downloads-monitor");
+    allow_downloads(c, &downloads).await;
+    upload(c, &shared_dataset("splits/telco_ibm_train.csv")).await;
+    assert_eq!(text_of(c, "row-count").await, "5634");
+    click(c, "train-button").await;
+    number(c, "metric-roc-auc").await;
+    // Save: a download (read back as a merchant would) and My models.
+    set_field(c, "model-name", "Telco monthly").await;
+    click(c, "download-model").await;
+    let name = format!(
+        "churn-model-telco_ibm_train-{}.churnscope.json",
+        today_utc()
+    );
+    let model_bytes = downloaded(&downloads, &name).await;
+    let model: Value = serde_json::from_slice(&model_bytes).expect("the model file is JSON");
+    assert_eq!(model["format"], "churnscope-model");
+    assert_eq!(model["dataset"]["name"], "telco_ibm_train.csv");
+    assert_eq!(model["dataset"]["rows"], 5634);
+    let model_path = output_dir().join("telco-from-page.churnscope.json");
+    std::fs::write(&model_path, &model_bytes).expect("keep the model file");
+    click(c, "save-model").await;
+    assert_eq!(saved_names(c, 1).await, ["Telco monthly"]);
+    screenshot_of(c, "monitor", "30-monitor-saved.png").await;
+    // A reload forgets the tab's data but not My models.
+    c.refresh().await.expect("reload");
+    assert_eq!(saved_names(c, 1).await, ["Telco monthly"]);
+    click(c, "open-saved").await;
+    let summary = text_of(c, "open-model-summary").await;
+    assert!(
+        summary.starts_with("Telco monthly") && summary.contains("telco_ibm_train.csv"),
+        "{summary}"
+    );
+    // The held-out customers of the same file: no column drifts.
+    upload_to(
+        c,
+        "export-input",
+        &shared_dataset("splits/telco_ibm_test.csv"),
+    )
+    .await;
+    let rows = drift_rows(c, "telco_ibm_test.csv").await;
+    let drifted: Vec<&(String, bool, String, String)> = rows.iter().filter(|r| r.1).collect();
+    assert!(drifted.is_empty(), "{drifted:?}");
+    assert!(rows.iter().all(|r| r.2 == "green"), "{rows:?}");
+    assert!(text_of(c, "drift-verdict")
+        .await
+        .starts_with("0 of 19 columns drifted"));
+    let estimate = text_of(c, "estimated-auc").await;
+    assert!(estimate.contains("an estimate"), "{estimate}");
+    // The test file holds the outcomes: 1,409 customers (datasets/splits), no decay.
+    let realised = text_of(c, "realised-metrics").await;
+    assert!(realised.contains("1,409 customers"), "{realised}");
+    let no_decay = c
+        .execute(
+            "return !document.querySelector('[data-testid=decay-warning]');",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(no_decay, Value::Bool(true));
+    // The action list of the new customers, downloaded and read back.
+    click(c, "download-csv").await;
+    let csv = downloaded(
+        &downloads,
+        &format!("churn-action-list-telco_ibm_test-{}.csv", today_utc()),
+    )
+    .await;
+    let csv = String::from_utf8(csv).expect("utf-8");
+    let csv = csv.trim_start_matches('\u{feff}');
+    assert_eq!(
+        csv.lines().filter(|l| !l.is_empty()).count(),
+        1 + 1409,
+        "{}",
+        &csv[..300.min(csv.len())]
+    );
+    assert!(
+        csv.contains("4376-KFVRS"),
+        "the first test customer is listed"
+    );
+    // The shifted copy: tenure halved, monthly charges up 30%; exactly those two drift.
+    let shifted = output_dir().join("telco_shifted.csv");
+    edited_telco(
+        &shared_dataset("splits/telco_ibm_test.csv"),
+        &shifted,
+        &|h, cells| {
+            let at = |name: &str| h.iter().position(|c| c == name).expect("column");
+            let t: f64 = cells[at("tenure")].parse().expect("tenure");
+            cells[at("tenure")] = format!("{}", (t / 2.0).floor());
+            let m: f64 = cells[at("MonthlyCharges")].parse().expect("charges");
+            cells[at("MonthlyCharges")] = format!("{:.2}", m * 1.3);
+        },
+    );
+    upload_to(c, "export-input", &shifted).await;
+    let rows = drift_rows(c, "telco_shifted.csv").await;
+    let mut drifted: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.1 && r.0 != "churn probability")
+        .map(|r| r.0.as_str())
+        .collect();
+    drifted.sort();
+    assert_eq!(drifted, ["MonthlyCharges", "tenure"]);
+    // Most severe first, and the same PSI as the CLI computes from the downloaded file.
+    assert!(rows[0].1 && rows[1].1, "{rows:?}");
+    let cli = std::process::Command::new(cli_binary())
+        .args([
+            "drift",
+            model_path.to_str().expect("path"),
+            shifted.to_str().expect("path"),
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run the CLI");
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let cli: Value = serde_json::from_slice(&cli.stdout).expect("CLI json");
+    for f in cli["report"]["features"].as_array().expect("features") {
+        let column = f["column"].as_str().expect("column");
+        let page = rows
+            .iter()
+            .find(|r| r.0 == column)
+            .expect("the page shows every column");
+        assert_eq!(
+            page.3,
+            format!("{:.3}", f["psi"].as_f64().expect("psi")),
+            "{column}"
+        );
+        assert_eq!(page.1, f["drifted"] == true, "{column}");
+    }
+    // A row opens on its two distributions, drawn.
+    c.execute(
+        "document.querySelector('[data-testid=drift-row][data-column=tenure] summary').click(); return true;",
+        vec![],
+    )
+    .await
+    .expect("open the tenure row");
+    wait_for(
+        c,
+        "the tenure chart",
+        "const e = document.querySelector('[data-testid=drift-row][data-column=tenure] canvas'); return e && e.dataset.drawn === 'true';",
+        |v| v == &Value::Bool(true),
+    )
+    .await;
+    screenshot_of(c, "drift-table", "31-drift-table.png").await;
+    // The report of the new export: one HTML file that loads nothing.
+    click(c, "download-scoring-report").await;
+    let html = downloaded(
+        &downloads,
+        &format!("churn-scores-report-telco_shifted-{}.html", today_utc()),
+    )
+    .await;
+    let html = String::from_utf8(html).expect("utf-8");
+    assert!(
+        html.contains("2 of 19 columns drifted"),
+        "the report's verdict"
+    );
+    assert!(!html.contains("<script"));
+    // Retrain on the shifted export: old and new side by side; accepting keeps both.
+    click(c, "retrain").await;
+    let compare = text_of(c, "retrain-compare").await;
+    assert!(compare.contains("ROC AUC"), "{compare}");
+    screenshot_of(c, "retrain-results", "32-retrain.png").await;
+    click(c, "retrain-accept").await;
+    let names = saved_names(c, 2).await;
+    assert!(
+        names[0].starts_with("Telco monthly (retrained on telco_shifted.csv)"),
+        "{names:?}"
+    );
+    assert_eq!(names[1], "Telco monthly");
+    // Rename, then delete (it asks once more).
+    click(c, "rename-saved").await;
+    set_field(c, "rename-input", "Telco May").await;
+    click(c, "rename-confirm").await;
+    wait_for(
+        c,
+        "the new name",
+        "return [...document.querySelectorAll('[data-testid=saved-model-name]')].map(e => e.textContent);",
+        |v| v.as_array().is_some_and(|a| a.iter().any(|n| n == "Telco May")),
+    )
+    .await;
+    // A file that is not a model is refused by name, and the open model stays.
+    upload_to(
+        c,
+        "model-file-input",
+        &shared_dataset("splits/telco_ibm_test.csv"),
+    )
+    .await;
+    let refused = text_of(c, "monitor-error").await;
+    assert!(
+        refused.starts_with("telco_ibm_test.csv: not a churnscope model file"),
+        "{refused}"
+    );
+    // The downloaded file opens as well.
+    upload_to(c, "model-file-input", &model_path).await;
+    wait_for(
+        c,
+        "the opened file",
+        "const e = document.querySelector('[data-testid=open-model-summary]'); return e && e.textContent;",
+        |v| v.as_str().is_some_and(|t| t.starts_with("telco-from-page.churnscope.json")),
+    )
+    .await;
+    click(c, "delete-saved").await;
+    click(c, "delete-saved").await;
+    saved_names(c, 1).await;
+    // Forget everything empties My models.
+    c.execute(
+        "document.querySelector('[data-testid=privacy-panel]').open = true; return true;",
+        vec![],
+    )
+    .await
+    .expect("open the privacy panel");
+    click(c, "forget-everything").await;
+    let result = text_of(c, "forget-result").await;
+    assert!(result.contains("1 saved model(s)"), "{result}");
+    text_of(c, "my-models-empty").await;
+    c.refresh().await.expect("reload");
+    text_of(c, "my-models-empty").await;
+    s.audit_network().await;
+    s.close().await;
+}

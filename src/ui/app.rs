@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::data_step::DataStep;
 use super::job::{JobStatus, StatusLine};
+use super::monitor::{MonitorState, MonitorStep};
 use super::privacy::PrivacyPanel;
 use super::results::ResultsStep;
 use super::state::Workflow;
@@ -17,6 +18,7 @@ pub fn App() -> impl IntoView {
     let (state, job) = (Workflow::new(), JobStatus::new());
     provide_context(state);
     provide_context(job);
+    provide_context(MonitorState::new());
     let on_cancel = Callback::new(move |()| tasks::cancel(state, job));
     view! {
         <header class="top">
@@ -33,6 +35,7 @@ pub fn App() -> impl IntoView {
             }}
             <DataStep />
             <ResultsStep />
+            <MonitorStep />
             <PrivacyPanel />
         </main>
         <footer>

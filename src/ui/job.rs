@@ -19,6 +19,12 @@ pub enum Job {
     Training,
     /// Scoring every customer for the action list.
     Scoring,
+    /// Writing a model file (profiling the training data).
+    SavingModel,
+    /// Checking a new export against a saved model.
+    Checking,
+    /// Retraining a saved model on a new export.
+    Retraining,
 }
 
 impl Job {
@@ -28,6 +34,9 @@ impl Job {
             Job::Reading => "Reading the file…",
             Job::Training => "Training the model…",
             Job::Scoring => "Scoring every customer…",
+            Job::SavingModel => "Writing the model file…",
+            Job::Checking => "Scoring the new export and measuring its drift…",
+            Job::Retraining => "Retraining on the new export…",
         }
     }
 
@@ -37,6 +46,8 @@ impl Job {
             Job::Reading => "Starting the reader",
             Job::Training => "Starting the trainer",
             Job::Scoring => "Starting the scorer",
+            Job::SavingModel => "Profiling the training data",
+            Job::Checking | Job::Retraining => "Reading the new export",
         }
     }
 }

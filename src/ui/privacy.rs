@@ -2,7 +2,8 @@
 //!
 //! The page keeps the customer file only in this tab's memory. The one thing it saves in
 //! the browser is a copy of the app itself (a service worker and its cache), so it opens
-//! offline; "Forget everything" removes that copy and clears this site's storage.
+//! offline, and the models the user saved to "My models"; "Forget everything" removes both
+//! and clears this site's storage.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -23,6 +24,7 @@ async fn forget_everything() -> Result<String, String> {
             .clear()
             .map_err(|e| format!("could not clear the storage: {e:?}"))?;
     }
+    let models_removed = super::model_store::forget().await?;
     let mut caches_removed = 0u32;
     if let Ok(caches) = w.caches() {
         let keys = JsFuture::from(caches.keys())
@@ -53,8 +55,8 @@ async fn forget_everything() -> Result<String, String> {
         }
     }
     Ok(format!(
-        "Done: {storage_items} stored item(s), {caches_removed} cached copy(ies) of the app and \
-         {workers_removed} service worker(s) removed. The table you loaded was never stored; it \
+        "Done: {models_removed} saved model(s), {storage_items} stored item(s), {caches_removed} \
+         cached copy(ies) of the app and {workers_removed} service worker(s) removed. The table you loaded was never stored; it \
          lives in this tab's memory until you close the tab."
     ))
 }
@@ -64,11 +66,15 @@ async fn forget_everything() -> Result<String, String> {
 pub fn PrivacyPanel() -> impl IntoView {
     let (result, set_result) = signal(None::<Result<String, String>>);
     let (working, set_working) = signal(false);
+    let monitor = use_context::<super::monitor::MonitorState>();
     let forget = move |_| {
         set_working.set(true);
         spawn_local(async move {
             let r = forget_everything().await;
             set_result.set(Some(r));
+            if let Some(monitor) = monitor {
+                monitor.refresh();
+            }
             set_working.set(false);
         });
     };
@@ -83,7 +89,9 @@ pub fn PrivacyPanel() -> impl IntoView {
                      tab forgets them."</li>
                 <li>"The browser keeps a copy of the app itself (not of your data), so it opens and works without a \
                      network after the first visit."</li>
-                <li>"Nothing else is stored: no cookies, no local storage, no tracking."</li>
+                <li>"Models you save with “Save to My models” are kept in this browser's storage (IndexedDB), \
+                     and nothing else: no cookies, no local storage, no tracking. A model file holds the model \
+                     and summaries of the training data (counts, quantiles), never a customer's row."</li>
             </ul>
             <button
                 class="button"

@@ -181,6 +181,10 @@ pub fn cancel(state: Workflow, job: JobStatus) {
         Some(Job::Scoring) => {
             "Scoring stopped. The results and settings are as they were.".to_string()
         }
+        Some(Job::SavingModel) => "Saving stopped. Nothing was saved.".to_string(),
+        Some(Job::Checking | Job::Retraining) => {
+            "Stopped. The open model and its last results are as they were.".to_string()
+        }
         Some(Job::Training) if state.run_has_models.get_untracked() => keep_finished(state, job),
         Some(Job::Training) => {
             "Training stopped before any model finished. Nothing was changed.".to_string()

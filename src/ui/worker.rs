@@ -18,11 +18,13 @@ use churnscope_engine::acting::actions::ScoredCustomer;
 use churnscope_engine::dataset::Dataset;
 use churnscope_engine::evaluating::evaluation::{ModelRun, TrainPlan};
 use churnscope_engine::modelling::pipeline::FittedPipeline;
+use churnscope_engine::monitoring::model_file::ModelFile;
 use churnscope_worker::buffers::{dataset_to_js, transfer_list, values_from_js};
 use churnscope_worker::jobs::{
     dataset_header, join_dataset, JobProgress, ReadRequest, ReadResult, ScoreRequest, TrainRequest,
     WorkerEvent,
 };
+use churnscope_worker::monitor::{ModelRequest, MonitorRequest};
 
 /// The worker's loader, which Trunk writes next to `index.html`.
 pub const WORKER_URL: &str = "./worker_loader.js";
@@ -238,5 +240,53 @@ pub fn start_score(
             WorkerEvent::Scored { customers } => Ok(customers),
             _ => Err("the background worker sent a message it should not".to_string()),
         }))
+    })
+}
+
+/// Assembles the model file of a run on `dataset` (its reference profile) in a new worker.
+pub fn start_model(
+    dataset: &Dataset,
+    mut request: ModelRequest,
+    on_done: impl FnOnce(Result<ModelFile, String>) + 'static,
+) -> Result<(), String> {
+    request.header = dataset_header(dataset);
+    let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+    let buffers = dataset_to_js(dataset);
+    let transfer = transfer_list(&buffers);
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &"model".into(), &request.into());
+    let _ = js_sys::Reflect::set(&message, &"buffers".into(), &buffers);
+    start_job(
+        message,
+        transfer,
+        |_| {},
+        move |result| {
+            on_done(result.and_then(|(event, _)| match event {
+                WorkerEvent::Model(file) => Ok(*file),
+                _ => Err("the background worker sent a message it should not".to_string()),
+            }))
+        },
+    )
+}
+
+/// Reads `file` in a new worker and checks it against (or retrains) the saved model of
+/// `request`. `on_done` gets the worker's last event (`Checked` or `Retrained`).
+pub fn start_monitor(
+    file: Blob,
+    request: &MonitorRequest,
+    on_progress: impl Fn(JobProgress) + 'static,
+    on_done: impl FnOnce(Result<WorkerEvent, String>) + 'static,
+) -> Result<(), String> {
+    let request = serde_json::to_string(request).map_err(|e| e.to_string())?;
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &"monitor".into(), &request.into());
+    let _ = js_sys::Reflect::set(&message, &"file".into(), &file);
+    let on_update = move |event| {
+        if let WorkerEvent::Progress(p) = event {
+            on_progress(p)
+        }
+    };
+    start_job(message, js_sys::Array::new(), on_update, move |result| {
+        on_done(result.map(|(event, _)| event))
     })
 }
