@@ -3,6 +3,7 @@
 //! bars, reference in blue above current in vermillion, so a shift shows as bars that no
 //! longer match.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -65,6 +66,27 @@ where
         .light_line_style(WHITE.mix(0.0))
         .bold_line_style(BLACK.mix(0.08))
         .draw()?;
+    draw_pairs(&mut ctx, bins, scale)?;
+    if bins.is_empty() {
+        let style = TextStyle::from(font(13.0)).pos(Pos::new(HPos::Center, VPos::Center));
+        let (w, h) = area.dim_in_pixel();
+        area.draw_text("no values to compare", &style, (w as i32 / 2, h as i32 / 2))?;
+    }
+    area.present()?;
+    Ok(())
+}
+
+/// The pairs of bars, reference above current in each row, and their legend.
+fn draw_pairs<'a, DB: DrawingBackend + 'a>(
+    ctx: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    bins: &[DriftBin],
+    scale: f64,
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
+    let px = |v: f64| px(scale, v);
+    let font = |size: f64| font(scale, size);
     let clamp = |x: f64| {
         if x.is_finite() {
             x.clamp(0.0, 1.0)
@@ -98,12 +120,6 @@ where
         .border_style(BLACK.mix(0.3))
         .label_font(font(12.0))
         .draw()?;
-    if bins.is_empty() {
-        let style = TextStyle::from(font(13.0)).pos(Pos::new(HPos::Center, VPos::Center));
-        let (w, h) = area.dim_in_pixel();
-        area.draw_text("no values to compare", &style, (w as i32 / 2, h as i32 / 2))?;
-    }
-    area.present()?;
     Ok(())
 }
 
