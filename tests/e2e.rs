@@ -2531,6 +2531,9 @@ async fn saved_model_scores_next_months_export_and_flags_drift() {
     assert_eq!(text_of(c, "row-count").await, "5634");
     click(c, "train-button").await;
     number(c, "metric-roc-auc").await;
+    // The tiers view's cut-offs, moved, go into the model file.
+    set_field(c, "tier-high", "0.6").await;
+    set_field(c, "tier-medium", "0.25").await;
     // Save: a download (read back as a merchant would) and My models.
     set_field(c, "model-name", "Telco monthly").await;
     click(c, "download-model").await;
@@ -2543,11 +2546,37 @@ async fn saved_model_scores_next_months_export_and_flags_drift() {
     assert_eq!(model["format"], "churnscope-model");
     assert_eq!(model["dataset"]["name"], "telco_ibm_train.csv");
     assert_eq!(model["dataset"]["rows"], 5634);
+    assert_eq!(model["tiers"]["high"], 0.6);
+    assert_eq!(model["tiers"]["medium"], 0.25);
+    assert_eq!(model["settings"]["target"]["column"], "Churn");
     let model_path = output_dir().join("telco-from-page.churnscope.json");
     std::fs::write(&model_path, &model_bytes).expect("keep the model file");
     click(c, "save-model").await;
     assert_eq!(saved_names(c, 1).await, ["Telco monthly"]);
     screenshot_of(c, "monitor", "30-monitor-saved.png").await;
+    // The shifted copy: tenure halved, monthly charges up 30%.
+    let shifted = output_dir().join("telco_shifted.csv");
+    edited_telco(
+        &shared_dataset("splits/telco_ibm_test.csv"),
+        &shifted,
+        &|h, cells| {
+            let at = |name: &str| h.iter().position(|c| c == name).expect("column");
+            let t: f64 = cells[at("tenure")].parse().expect("tenure");
+            cells[at("tenure")] = format!("{}", (t / 2.0).floor());
+            let m: f64 = cells[at("MonthlyCharges")].parse().expect("charges");
+            cells[at("MonthlyCharges")] = format!("{:.2}", m * 1.3);
+        },
+    );
+    // While the training data is still open, a retrain trains on it as well.
+    upload_to(c, "export-input", &shifted).await;
+    drift_rows(c, "telco_shifted.csv").await;
+    click(c, "retrain").await;
+    let both = text_of(c, "retrain-results").await;
+    assert!(
+        both.contains("the original data still open (5,634 rows)"),
+        "{both}"
+    );
+    click(c, "retrain-dismiss").await;
     // A reload forgets the tab's data but not My models.
     c.refresh().await.expect("reload");
     assert_eq!(saved_names(c, 1).await, ["Telco monthly"]);
@@ -2603,19 +2632,7 @@ async fn saved_model_scores_next_months_export_and_flags_drift() {
         csv.contains("4376-KFVRS"),
         "the first test customer is listed"
     );
-    // The shifted copy: tenure halved, monthly charges up 30%; exactly those two drift.
-    let shifted = output_dir().join("telco_shifted.csv");
-    edited_telco(
-        &shared_dataset("splits/telco_ibm_test.csv"),
-        &shifted,
-        &|h, cells| {
-            let at = |name: &str| h.iter().position(|c| c == name).expect("column");
-            let t: f64 = cells[at("tenure")].parse().expect("tenure");
-            cells[at("tenure")] = format!("{}", (t / 2.0).floor());
-            let m: f64 = cells[at("MonthlyCharges")].parse().expect("charges");
-            cells[at("MonthlyCharges")] = format!("{:.2}", m * 1.3);
-        },
-    );
+    // Exactly those two drift.
     upload_to(c, "export-input", &shifted).await;
     let rows = drift_rows(c, "telco_shifted.csv").await;
     let mut drifted: Vec<&str> = rows

@@ -42,6 +42,9 @@ pub struct ActionState {
     /// Every customer scored, per model the user scored with; kept while the user
     /// switches between the models of one run, cleared when the data or the run changes.
     pub scored: RwSignal<Vec<Scored>>,
+    /// The tier cut-offs as the tiers view shows them, with the model they belong to (a
+    /// saved model file keeps them).
+    pub cuts: RwSignal<Option<(Arc<ModelRun>, TierCuts)>>,
 }
 
 impl ActionState {
@@ -50,6 +53,7 @@ impl ActionState {
             inputs: RwSignal::new(ProfitInputs::default()),
             playbook: RwSignal::new(Playbook::ecommerce()),
             scored: RwSignal::new(Vec::new()),
+            cuts: RwSignal::new(None),
         }
     }
 }
@@ -81,7 +85,12 @@ impl ActionViews {
             inputs,
             playbook,
             scored,
+            cuts: shared_cuts,
         } = state;
+        Effect::new({
+            let run = run.clone();
+            move |_| shared_cuts.set(Some((run.clone(), cuts.get())))
+        });
         let mine = Memo::new({
             let run = run.clone();
             move |_| {

@@ -172,7 +172,15 @@ fn save_run(run: Arc<ModelRun>, name: String, to: SaveTo) {
         pipeline: run.outcome.pipeline.clone(),
         test: run.outcome.test.clone(),
         test_scores: run.test_scores.clone(),
-        tiers: TierCuts::from_scores(&run.test_scores),
+        tiers: state
+            .actions
+            .cuts
+            .with_untracked(|c| {
+                c.as_ref()
+                    .filter(|(r, _)| Arc::ptr_eq(r, &run))
+                    .map(|c| c.1)
+            })
+            .unwrap_or_else(|| TierCuts::from_scores(&run.test_scores)),
         profit: state.actions.inputs.get_untracked(),
         playbook: state.actions.playbook.get_untracked(),
         settings: Some(config),
@@ -242,7 +250,13 @@ fn start_task(monitor: MonitorState, name: String, file: SendWrapper<Blob>, task
         read: ReadRequest::new(&name, &open.file.pipeline.read_options()),
         task,
         today: today(),
+        original: None,
     };
+    // The data the model was trained on, when it is still open (same file, same rows).
+    let original = (task == MonitorTask::Retrain)
+        .then(|| Workflow::get().trained_on.get_untracked())
+        .flatten()
+        .filter(|l| l.name == open.file.dataset.name && l.dataset.n_rows == open.file.dataset.rows);
     job.start(if task == MonitorTask::Check {
         Job::Checking
     } else {
@@ -264,7 +278,14 @@ fn start_task(monitor: MonitorState, name: String, file: SendWrapper<Blob>, task
         Ok(_) => job.fail("the background worker sent a message it should not".into()),
         Err(e) => job.fail(e),
     };
-    if let Err(e) = start_monitor((*file).clone(), &request, move |p| job.report(p), on_done) {
+    let original = original.as_ref().map(|l| &l.dataset);
+    if let Err(e) = start_monitor(
+        (*file).clone(),
+        &request,
+        original,
+        move |p| job.report(p),
+        on_done,
+    ) {
         job.fail(e);
     }
 }

@@ -46,10 +46,19 @@ pub fn RetrainResults(result: Arc<RetrainResult>) -> impl IntoView {
         <div class="retrain" data-testid="retrain-results">
             <h4>"Retrained on the new export"</h4>
             <p class="hint">
-                {format!(
-                    "Both models scored the same {} held-out customers of {} (the new one trained on the other {}).",
-                    group_thousands(r.test_rows), result.name, group_thousands(r.train_rows)
-                )}
+                {if r.original_rows > 0 {
+                    format!(
+                        "Both models scored the same {} held-out customers of {}. The new one trained on the other {} \
+                         customers: the rest of the export and the original data still open ({} rows).",
+                        group_thousands(r.test_rows), result.name, group_thousands(r.train_rows),
+                        group_thousands(r.original_rows)
+                    )
+                } else {
+                    format!(
+                        "Both models scored the same {} held-out customers of {} (the new one trained on the other {}).",
+                        group_thousands(r.test_rows), result.name, group_thousands(r.train_rows)
+                    )
+                }}
             </p>
             <table data-testid="retrain-compare">
                 <thead><tr><th scope="col">"Measure"</th><th scope="col" class="num">"Saved model"</th><th scope="col" class="num">"Retrained"</th></tr></thead>

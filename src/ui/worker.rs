@@ -270,23 +270,32 @@ pub fn start_model(
 }
 
 /// Reads `file` in a new worker and checks it against (or retrains) the saved model of
-/// `request`. `on_done` gets the worker's last event (`Checked` or `Retrained`).
+/// `request`; a retrain also trains on `original` (the model's training data, still open). `on_done` gets the worker's last event (`Checked` or `Retrained`).
 pub fn start_monitor(
     file: Blob,
     request: &MonitorRequest,
+    original: Option<&Dataset>,
     on_progress: impl Fn(JobProgress) + 'static,
     on_done: impl FnOnce(Result<WorkerEvent, String>) + 'static,
 ) -> Result<(), String> {
-    let request = serde_json::to_string(request).map_err(|e| e.to_string())?;
+    let mut request = request.clone();
+    request.original = original.map(dataset_header);
+    let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
     let message = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&message, &"monitor".into(), &request.into());
     let _ = js_sys::Reflect::set(&message, &"file".into(), &file);
+    let mut transfer = js_sys::Array::new();
+    if let Some(dataset) = original {
+        let buffers = dataset_to_js(dataset);
+        transfer = transfer_list(&buffers);
+        let _ = js_sys::Reflect::set(&message, &"buffers".into(), &buffers);
+    }
     let on_update = move |event| {
         if let WorkerEvent::Progress(p) = event {
             on_progress(p)
         }
     };
-    start_job(message, js_sys::Array::new(), on_update, move |result| {
+    start_job(message, transfer, on_update, move |result| {
         on_done(result.map(|(event, _)| event))
     })
 }

@@ -276,6 +276,7 @@ fn retraining_keeps_the_settings_and_tests_both_models_on_the_same_customers() {
     let again = churnscope_engine::monitoring::retrain::retrain(
         &file,
         &new,
+        None,
         "may.csv",
         "2026-12-05",
         |_| true,
@@ -293,6 +294,35 @@ fn retraining_keeps_the_settings_and_tests_both_models_on_the_same_customers() {
     assert_eq!(again.test_rows, again.new.n);
     assert_eq!(again.old.n, again.new.n);
     assert_eq!(again.train_rows + again.test_rows, labelled);
+    assert_eq!(again.original_rows, 0);
+    // With the original data still open: it trains too, the held-out customers are the
+    // same new ones.
+    let original = sample();
+    let both = churnscope_engine::monitoring::retrain::retrain(
+        &file,
+        &new,
+        Some(&original),
+        "may.csv",
+        "2026-12-05",
+        |_| true,
+    )
+    .expect("retrains on both");
+    assert_eq!(both.original_rows, 1200);
+    assert_eq!(both.test_rows, again.test_rows);
+    assert_eq!(
+        both.old, again.old,
+        "the saved model is judged on the same customers"
+    );
+    let original_labelled = settings
+        .target
+        .labels(&original)
+        .expect("labels")
+        .iter()
+        .filter(|l| l.is_some())
+        .count();
+    assert_eq!(both.train_rows, again.train_rows + original_labelled);
+    assert_eq!(both.model.dataset.rows, 2700);
+    assert_eq!(both.model.dataset.name, "may.csv + sample.csv");
     assert_eq!(again.model.settings.as_ref(), Some(settings));
     assert_eq!(again.model.dataset.name, "may.csv");
     assert_eq!(again.model.dataset.rows, 1500);
@@ -313,7 +343,9 @@ fn retraining_keeps_the_settings_and_tests_both_models_on_the_same_customers() {
     let mut no_target = new.clone();
     no_target.columns.remove(unlabelled.expect("target column"));
     let err =
-        churnscope_engine::monitoring::retrain::retrain(&file, &no_target, "x", "y", |_| true)
-            .expect_err("no labels");
+        churnscope_engine::monitoring::retrain::retrain(&file, &no_target, None, "x", "y", |_| {
+            true
+        })
+        .expect_err("no labels");
     assert!(err.to_string().contains(&settings.target.column), "{err}");
 }

@@ -76,6 +76,10 @@ pub struct MonitorRequest {
     /// Today (`YYYY-MM-DD`), the retrained model's date.
     #[serde(default)]
     pub today: String,
+    /// For a retrain: the data the model was trained on, still open in the page, whose
+    /// values travel beside the request (it trains too).
+    #[serde(default)]
+    pub original: Option<DatasetHeader>,
 }
 
 /// A new export checked against a saved model.
@@ -144,19 +148,36 @@ impl MonitorRequest {
     pub fn retrain(
         &self,
         mut ds: Dataset,
+        original: Option<Dataset>,
         mut progress: impl FnMut(JobProgress) -> bool,
     ) -> Result<RetrainResult, String> {
         let columns = self.matched(&mut ds)?;
-        let retrained = retrain(&self.model, &ds, &self.read.name, &self.today, |p| {
-            progress(JobProgress::new(
-                format!("Training on {}", self.read.name),
-                if p.max_iterations == 0 {
-                    0.0
-                } else {
-                    (p.iteration as f64 / p.max_iterations as f64).min(1.0)
-                },
-            ))
-        })
+        let original = match original {
+            Some(mut earlier) => {
+                match_columns(&self.model, &mut earlier)
+                    .map_err(|e| format!("the original data no longer fits the model: {e}"))?;
+                Some(earlier)
+            }
+            None => None,
+        };
+        let name = &self.read.name;
+        let retrained = retrain(
+            &self.model,
+            &ds,
+            original.as_ref(),
+            name,
+            &self.today,
+            |p| {
+                progress(JobProgress::new(
+                    format!("Training on {}", self.read.name),
+                    if p.max_iterations == 0 {
+                        0.0
+                    } else {
+                        (p.iteration as f64 / p.max_iterations as f64).min(1.0)
+                    },
+                ))
+            },
+        )
         .map_err(|e| format!("{}: {e}", self.read.name))?;
         Ok(RetrainResult {
             name: self.read.name.clone(),
@@ -204,6 +225,7 @@ mod tests {
             read: ReadRequest::new("june.csv", &ReadOptions::default()),
             task,
             today: "2026-12-05".into(),
+            original: None,
         }
     }
 
@@ -253,7 +275,7 @@ mod tests {
     fn a_retrain_tests_old_and_new_on_the_same_customers() {
         let model = saved(&sample(1000, 7));
         let result = request(model, MonitorTask::Retrain)
-            .retrain(sample(800, 8), |_| true)
+            .retrain(sample(800, 8), None, |_| true)
             .expect("retrains");
         assert_eq!(result.retrained.old.n, result.retrained.new.n);
         assert_eq!(result.retrained.model.dataset.name, "june.csv");

@@ -232,9 +232,18 @@ mod browser {
             MonitorTask::Check => request
                 .check(dataset, throttled())
                 .map(|r| WorkerEvent::Checked(Box::new(r))),
-            MonitorTask::Retrain => request
-                .retrain(dataset, throttled())
-                .map(|r| WorkerEvent::Retrained(Box::new(r))),
+            MonitorTask::Retrain => {
+                let original = match request.original.clone() {
+                    Some(header) => match dataset_from(data, header) {
+                        Ok(d) => Some(d),
+                        Err(e) => return fail(e),
+                    },
+                    None => None,
+                };
+                request
+                    .retrain(dataset, original, throttled())
+                    .map(|r| WorkerEvent::Retrained(Box::new(r)))
+            }
         };
         match event {
             Ok(event) => post(&event, &js_sys::Array::new()),
