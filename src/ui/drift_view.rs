@@ -31,16 +31,7 @@ pub fn CheckResults(result: Arc<MonitorResult>) -> impl IntoView {
     let monitor = MonitorState::get();
     let job = JobStatus::get();
     let d = &result.drift;
-    let verdict = format!(
-        "{} of {} columns drifted: the export as a whole {}.",
-        d.drifted_features,
-        d.features.len(),
-        if d.dataset_drifted {
-            "has drifted"
-        } else {
-            "has not drifted"
-        }
-    );
+    let verdict = d.verdict();
     let rows = Arc::new(result.actions.clone());
     let has_labels = d.realised.is_some();
     view! {

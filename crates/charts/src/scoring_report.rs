@@ -113,16 +113,7 @@ fn drift_row(out: &mut String, f: &FeatureDrift) {
 
 fn drift(out: &mut String, d: &DriftReport) -> Result<(), ChartError> {
     section_start(out, "drift", "Drift since training");
-    out.push_str(&format!(
-        "<p id=\"drift-verdict\">{} of {} columns drifted: the export as a whole {}.</p>\n",
-        d.drifted_features,
-        d.features.len(),
-        if d.dataset_drifted {
-            "has drifted"
-        } else {
-            "has not drifted"
-        }
-    ));
+    out.push_str(&format!("<p id=\"drift-verdict\">{}</p>\n", d.verdict()));
     table_start(
         out,
         "drift-table",

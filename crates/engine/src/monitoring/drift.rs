@@ -1453,11 +1453,17 @@ mod tests {
         let d = ks_from_quantiles(numeric(&reference), &shifted);
         assert_eq!(f.statistic, d);
         assert_eq!(f.p_value, Some(ks_p_value(d, 500, 400)));
-        assert!(f.drifted && f.p_value.unwrap() < 1e-6, "{f:?}");
+        assert!(
+            f.drifted && f.p_value.expect("a test with a p-value") < 1e-6,
+            "{f:?}"
+        );
         // No shift: p = 0.26 with these seeds (a 5% chance of a false alarm for any seed).
         let same = normals(3, 400, 0.0);
         let f = feature_drift(&reference, CurrentColumn::Numbers(&same));
-        assert!(!f.drifted && f.p_value.unwrap() > 0.05, "{f:?}");
+        assert!(
+            !f.drifted && f.p_value.expect("a test with a p-value") > 0.05,
+            "{f:?}"
+        );
         assert_eq!(f.band, Some(PsiBand::Stable));
     }
 
@@ -1484,7 +1490,7 @@ mod tests {
             (f.statistic - want.statistic).abs() < 1e-12,
             "{f:?} {want:?}"
         );
-        assert!((f.p_value.unwrap() - want.p_value).abs() < 1e-15);
+        assert!((f.p_value.expect("a test with a p-value") - want.p_value).abs() < 1e-15);
         // Two reference values, a third in the current data: 3 distinct together
         // (Evidently counts both sides), so chi-square, the new value its own category.
         let reference = numeric_feature(&repeated(&[(0.0, 50), (1.0, 30)]));
@@ -1625,9 +1631,9 @@ mod tests {
         assert!(f.p_value.is_some_and(f64::is_nan) && !f.drifted);
         assert!(!dataset_drift(&[]));
         // NaN statistics travel as null and come back as NaN.
-        let json = serde_json::to_string(&f).unwrap();
+        let json = serde_json::to_string(&f).expect("serialises");
         assert!(json.contains("\"statistic\":null"), "{json}");
-        let back: FeatureDrift = serde_json::from_str(&json).unwrap();
+        let back: FeatureDrift = serde_json::from_str(&json).expect("reads back");
         assert!(back.statistic.is_nan() && back.column == f.column);
     }
 
@@ -1657,7 +1663,7 @@ mod tests {
                 let mut rng = Rng::new(1000 + seed);
                 let p: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
                 let y: Vec<u8> = p.iter().map(|&pi| u8::from(rng.chance(pi))).collect();
-                differences.push(cbpe_roc_auc(&p) - roc_auc(&y, &p).unwrap());
+                differences.push(cbpe_roc_auc(&p) - roc_auc(&y, &p).expect("both classes drawn"));
             }
             let mean_abs = differences.iter().map(|d| d.abs()).sum::<f64>() / 40.0;
             let bias = differences.iter().sum::<f64>() / 40.0;
@@ -1714,7 +1720,7 @@ mod tests {
                 .collect();
             let labels: Vec<u8> = (0..200).map(|i| u8::from(i < 100)).collect();
             let (auc, lo, hi) = delong_auc_ci(&labels, &scores, 0.95);
-            assert!((auc - roc_auc(&labels, &scores).unwrap()).abs() < 1e-12);
+            assert!((auc - roc_auc(&labels, &scores).expect("both classes")).abs() < 1e-12);
             covered += usize::from(lo <= truth && truth <= hi);
         }
         let coverage = covered as f64 / 400.0;

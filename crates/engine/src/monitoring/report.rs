@@ -74,6 +74,23 @@ pub struct Realised {
 pub type Result<T> = std::result::Result<T, PipelineError>;
 
 /// The drift report of `ds` (its columns already matched, see
+impl DriftReport {
+    /// The export's verdict in a sentence: "2 of 19 columns drifted: the export as a whole
+    /// has not drifted." (the page and the HTML report say it).
+    pub fn verdict(&self) -> String {
+        format!(
+            "{} of {} columns drifted: the export as a whole {}.",
+            self.drifted_features,
+            self.features.len(),
+            if self.dataset_drifted {
+                "has drifted"
+            } else {
+                "has not drifted"
+            }
+        )
+    }
+}
+
 /// [`crate::monitoring::scoring::match_columns`]) against `model`.
 pub fn drift_report(model: &ModelFile, ds: &Dataset) -> Result<DriftReport> {
     let mut features: Vec<FeatureDrift> = model
