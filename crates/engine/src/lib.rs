@@ -44,6 +44,7 @@ pub mod evaluating;
 pub mod matrix;
 pub mod modelling;
 pub mod monitoring;
+pub mod orders;
 pub mod progress;
 pub mod reading;
 pub mod rng;

@@ -326,6 +326,7 @@ fn parse_time(rest: &str) -> Option<f64> {
         return Some(0.0);
     }
     let rest = rest.strip_prefix('T').unwrap_or(rest).trim_end_matches('Z');
+    let rest = strip_zone(rest);
     let mut parts = rest.split(':');
     let h: u32 = parts.next()?.trim().parse().ok()?;
     let m: u32 = parts.next()?.trim().parse().ok()?;
@@ -337,6 +338,22 @@ fn parse_time(rest: &str) -> Option<f64> {
         return None;
     }
     Some(f64::from(h * 3600 + m * 60) + s)
+}
+
+/// A time without its time zone: ` +0000`, `+02:00`, `-0500` or ` UTC` at the end is
+/// dropped (the clock time as written is kept, as a merchant reads their own export).
+fn strip_zone(time: &str) -> &str {
+    let t = time.trim_end();
+    if let Some(rest) = t.strip_suffix("UTC").or_else(|| t.strip_suffix("GMT")) {
+        return rest.trim_end();
+    }
+    if let Some(pos) = t.rfind(['+', '-']) {
+        let zone = t[pos + 1..].replace(':', "");
+        if pos > 0 && matches!(zone.len(), 2 | 4) && zone.bytes().all(|b| b.is_ascii_digit()) {
+            return t[..pos].trim_end();
+        }
+    }
+    t
 }
 
 /// Splits a date cell into parts; `None` when it is not a date in a supported form.
@@ -463,6 +480,24 @@ pub fn format_date(days: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_zone_after_the_time_is_read_past() {
+        // Shopify's orders export writes `Created at` as `2024-05-01 09:58:12 +0000`
+        // (issue 17); ISO offsets and a trailing UTC read the same way.
+        let expected =
+            days_from_civil(2024, 5, 1) as f64 + (9 * 3600 + 58 * 60 + 12) as f64 / 86_400.0;
+        for cell in [
+            "2024-05-01 09:58:12 +0000",
+            "2024-05-01 09:58:12 -05:00",
+            "2024-05-01T09:58:12+02:00",
+            "2024-05-01 09:58:12 UTC",
+        ] {
+            let days = date_parts(cell).and_then(|p| p.days(DateOrder::DayFirst));
+            assert_eq!(days, Some(expected), "{cell}");
+        }
+        assert_eq!(date_parts("2024-05-01 09:58 +12345"), None);
+    }
 
     #[test]
     fn reads_numbers_in_both_styles() {

@@ -1,0 +1,398 @@
+//! Churn from order logs (issue 17): layouts detected from small fixtures written for these
+//! tests, features equal to values computed by hand below, censoring that leaves out exactly
+//! the right customers, CDNOW's log reproducing the published calibration summary, and the
+//! seeded generator's known processes.
+
+use std::path::PathBuf;
+
+use churnscope_engine::dataset::Dataset;
+use churnscope_engine::orders::cdnow;
+use churnscope_engine::orders::features::{derive, parse_day, Derived, Window, LABEL};
+use churnscope_engine::orders::generate::{generate_log, LogSpec};
+use churnscope_engine::orders::layout::{detect, Layout};
+use churnscope_engine::orders::log::{build_log, OrderLog};
+use churnscope_engine::orders::{derive_customers, OrdersError};
+use churnscope_engine::reading::ingest::{read_table, ReadOptions};
+
+fn shared(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(path)
+}
+
+fn table(csv: &str) -> Dataset {
+    read_table(csv.as_bytes(), &ReadOptions::default())
+        .expect("fixture parses")
+        .0
+}
+
+fn log_of(ds: &Dataset) -> OrderLog {
+    let detection = detect(ds).expect("an order log");
+    build_log(ds, &detection.mapping, &mut |_| false).expect("orders build")
+}
+
+fn window(cutoff: &str, horizon: i64, min_history: i64) -> Window {
+    Window {
+        cutoff: Some(parse_day(cutoff).expect("a date")),
+        horizon_days: horizon,
+        observation_days: None,
+        min_history_days: min_history,
+    }
+}
+
+/// The value of `column` for the customer `id` in `ds`.
+fn cell(ds: &Dataset, id: &str, column: &str) -> f64 {
+    let ids = ds.column("customer").expect("customer column");
+    let row = (0..ds.n_rows)
+        .find(|&r| ids.text(r).as_deref() == Some(id))
+        .unwrap_or_else(|| panic!("no customer {id}"));
+    let text = ds
+        .column(column)
+        .unwrap_or_else(|| panic!("no column {column}"))
+        .text(row);
+    text.map_or(f64::NAN, |t| t.parse().expect("a number"))
+}
+
+/// A generic log written for this test: five customers around a cutoff of 2024-03-31.
+const GENERIC: &str = "\
+order_id,customer_id,order_date,amount,discount,status,product
+A1,alice,2024-01-05,10,0,paid,p1
+A2,alice,2024-02-04,20,5,paid,p2
+A3,alice,2024-03-05,30,0,paid,p1
+A4,alice,2024-03-20,40,0,cancelled,p3
+A5,alice,2024-05-01,15,0,paid,p2
+B1,bob,2024-01-10,100,0,paid,p1
+B2,bob,2024-01-20,50,0,paid,p4
+C1,carol,2024-03-25,60,0,paid,p1
+D1,dave,2024-04-15,70,0,paid,p5
+E1,erin,2024-06-30,5,0,paid,p1
+";
+
+#[test]
+fn features_equal_values_computed_by_hand() {
+    let ds = table(GENERIC);
+    let detection = detect(&ds).expect("recognised as a log");
+    assert_eq!(detection.layout, Layout::Generic);
+    let m = &detection.mapping;
+    assert_eq!(
+        (m.customer.as_str(), m.date.as_str()),
+        ("customer_id", "order_date")
+    );
+    assert_eq!(m.amount.as_deref(), Some("amount"));
+    assert_eq!(m.order_id.as_deref(), Some("order_id"));
+    assert_eq!(m.status.as_deref(), Some("status"));
+    assert_eq!(m.discount.as_deref(), Some("discount"));
+    assert_eq!(m.product.as_deref(), Some("product"));
+    let log = log_of(&ds);
+    let d = derive(&log, &window("2024-03-31", 90, 30), &mut |_| false).expect("derives");
+    let t = &d.labelled;
+    // Alice as of 2024-03-31: orders 01-05, 02-04, 03-05 (03-20 cancelled).
+    let alice = [
+        ("recency_days", 26.0), // 03-05 -> 03-31
+        ("frequency", 3.0),
+        ("monetary_total", 60.0), // 10 + 20 + 30
+        ("monetary_mean", 20.0),
+        ("tenure_days", 86.0),   // 01-05 -> 03-31 in a leap year: 26 + 29 + 31
+        ("gap_mean_days", 30.0), // 30 and 30 days apart
+        ("gap_sd_days", 0.0),
+        ("spend_trend", 60.0), // all in the last 90 days, none in the 90 before
+        ("orders_trend", 3.0),
+        ("discount_share", 1.0 / 3.0), // A2
+        ("cancel_rate", 0.25),         // A4 of four orders
+        ("distinct_products", 2.0),    // p1, p2 (p3 was cancelled)
+        ("active_months", 3.0),
+        (LABEL, 0.0), // ordered on 05-01, within 90 days
+    ];
+    for (column, expected) in alice {
+        assert!(
+            (cell(t, "alice", column) - expected).abs() < 1e-12,
+            "alice {column}"
+        );
+    }
+    let bob = [
+        ("recency_days", 71.0), // 01-20 -> 03-31: 11 + 29 + 31
+        ("frequency", 2.0),
+        ("monetary_total", 150.0),
+        ("monetary_mean", 75.0),
+        ("tenure_days", 81.0),
+        ("gap_mean_days", 10.0),
+        ("active_months", 1.0),
+        (LABEL, 1.0),
+    ];
+    for (column, expected) in bob {
+        assert!(
+            (cell(t, "bob", column) - expected).abs() < 1e-12,
+            "bob {column}"
+        );
+    }
+    assert!(
+        cell(t, "bob", "gap_sd_days").is_nan(),
+        "one gap has no spread"
+    );
+    // Censoring: carol first ordered 6 days before the cutoff (too new at 30 days), dave
+    // and erin after it.
+    let s = &d.summary;
+    assert_eq!(
+        (s.labelled, s.churned, s.too_new, s.after_cutoff),
+        (2, 1, 1, 2)
+    );
+    assert_eq!((s.outside_window, s.one_time_buyers), (0, 0));
+    // Every customer is current as of the last day, 2024-06-30.
+    assert_eq!(d.current.n_rows, 5);
+    assert_eq!(cell(&d.current, "alice", "recency_days"), 60.0); // 05-01 -> 06-30
+    assert_eq!(cell(&d.current, "alice", "frequency"), 4.0);
+    assert!(d.current.column(LABEL).is_none());
+}
+
+#[test]
+fn censoring_leaves_out_exactly_the_customers_it_should() {
+    let log = log_of(&table(GENERIC));
+    // With no minimum history carol is labelled (and churned: nothing after 03-25 + ...
+    // she never ordered again).
+    let d = derive(&log, &window("2024-03-31", 90, 0), &mut |_| false).expect("derives");
+    assert_eq!((d.summary.labelled, d.summary.too_new), (3, 0));
+    assert_eq!(cell(&d.labelled, "carol", LABEL), 1.0);
+    assert_eq!(d.summary.one_time_buyers, 1);
+    // An observation window of 60 days leaves bob (last order 01-20) outside it.
+    let w = Window {
+        observation_days: Some(60),
+        ..window("2024-03-31", 90, 0)
+    };
+    let d = derive(&log, &w, &mut |_| false).expect("derives");
+    assert_eq!(d.summary.outside_window, 1);
+    assert_eq!(d.summary.observation_start, "2024-02-01");
+    assert_eq!(cell(&d.labelled, "alice", "frequency"), 2.0); // 02-04 and 03-05
+                                                              // The default cutoff is the last day minus the horizon: 2024-06-30 - 90 = 2024-04-01.
+    let d = derive(&log, &Window::default(), &mut |_| false).expect("derives");
+    assert_eq!(d.summary.cutoff, "2024-04-01");
+    // A cutoff whose horizon runs past the log is refused, saying the latest possible.
+    let e = derive(&log, &window("2024-04-15", 90, 30), &mut |_| false).expect_err("late");
+    let text = e.to_string();
+    assert!(
+        text.contains("2024-04-15") && text.contains("2024-04-01"),
+        "{text}"
+    );
+    let e = derive(&log, &window("2023-12-01", 90, 30), &mut |_| false).expect_err("early");
+    assert!(e.to_string().contains("2024-01-05"), "{e}");
+}
+
+/// A Shopify orders export written for this test: line items on rows of their own with the
+/// order's fields only on its first row, a voided (cancelled) order and a refunded one.
+const SHOPIFY: &str = "\
+Name,Email,Financial Status,Paid at,Fulfillment Status,Currency,Subtotal,Shipping,Taxes,Total,Discount Code,Discount Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Cancelled at,Refunded Amount,Source
+#1001,ann@example.com,paid,2024-01-02 10:00:00 +0000,fulfilled,USD,30.00,5.00,0.00,35.00,,0.00,2024-01-02 09:58:12 +0000,1,Mug,10.00,MUG-1,,0.00,web
+#1001,,,,,,,,,,,,,2,Tea,10.00,TEA-1,,,
+#1002,ben@example.com,paid,2024-01-05 11:00:00 +0000,fulfilled,USD,20.00,0.00,0.00,18.00,WELCOME10,2.00,2024-01-05 10:30:00 +0000,1,Tea,20.00,TEA-1,,0.00,web
+#1003,ann@example.com,voided,,,USD,50.00,0.00,0.00,50.00,,0.00,2024-02-01 08:00:00 +0000,5,Mug,10.00,MUG-1,2024-02-01 12:00:00 +0000,0.00,web
+#1004,ann@example.com,paid,2024-03-01 09:00:00 +0000,fulfilled,USD,40.00,0.00,0.00,40.00,,0.00,2024-03-01 08:59:00 +0000,1,Mug,10.00,MUG-1,,0.00,pos
+#1004,,,,,,,,,,,,,3,Spoon,10.00,SPOON-1,,,
+#1005,ben@example.com,refunded,2024-06-01 09:00:00 +0000,fulfilled,USD,15.00,0.00,0.00,15.00,,0.00,2024-06-01 08:00:00 +0000,1,Tea,15.00,TEA-1,,15.00,web
+#1006,cat@example.com,paid,2024-07-01 09:00:00 +0000,fulfilled,USD,12.00,0.00,0.00,12.00,,0.00,2024-07-01 08:00:00 +0000,1,Tea,12.00,TEA-1,,0.00,web
+";
+
+#[test]
+fn shopify_export_is_recognised_with_multi_line_and_cancelled_orders() {
+    let ds = table(SHOPIFY);
+    let detection = detect(&ds).expect("recognised");
+    assert_eq!(detection.layout, Layout::Shopify);
+    assert_eq!(detection.mapping.customer, "Email");
+    let log = log_of(&ds);
+    // Six orders (#1001..#1006) from eight rows; #1003 voided with a cancel date and
+    // #1005 refunded are not purchases.
+    assert_eq!((log.report.rows, log.report.orders), (8, 6));
+    assert_eq!(log.report.cancelled_orders, 2);
+    assert_eq!(log.report.customers, 3);
+    let d = derive(&log, &window("2024-03-31", 90, 0), &mut |_| false).expect("derives");
+    let t = &d.labelled;
+    assert_eq!(cell(t, "ann@example.com", "frequency"), 2.0);
+    assert_eq!(cell(t, "ann@example.com", "monetary_total"), 75.0); // 35 + 40
+    assert!((cell(t, "ann@example.com", "cancel_rate") - 1.0 / 3.0).abs() < 1e-12);
+    assert_eq!(cell(t, "ann@example.com", "distinct_products"), 3.0); // MUG, TEA, SPOON
+    assert_eq!(cell(t, "ann@example.com", "recency_days"), 30.0); // 03-01 -> 03-31
+    assert_eq!(cell(t, "ben@example.com", "discount_share"), 1.0); // WELCOME10
+                                                                   // Ben's only later order was refunded: he churned.
+    assert_eq!(cell(t, "ben@example.com", LABEL), 1.0);
+    assert_eq!(d.summary.after_cutoff, 1); // cat
+}
+
+/// UCI Online Retail rows written for this test: a multi-line invoice, a row without a
+/// customer, a `C` cancellation invoice.
+const ONLINE_RETAIL: &str = "\
+InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
+536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom
+536365,71053,WHITE METAL LANTERN,6,12/1/2010 8:26,3.39,17850,United Kingdom
+536366,22633,HAND WARMER UNION JACK,6,12/1/2010 8:28,1.85,,United Kingdom
+C536379,D,Discount,-1,12/1/2010 9:41,27.50,14527,United Kingdom
+536380,22961,JAM MAKING SET PRINTED,24,12/1/2010 9:41,1.45,14527,United Kingdom
+536381,22139,RETROSPOT TEA SET,1,12/13/2010 10:00,4.95,17850,United Kingdom
+536390,22139,RETROSPOT TEA SET,2,3/15/2011 10:00,4.95,17850,United Kingdom
+";
+
+#[test]
+fn online_retail_layouts_drop_rows_without_customer_and_count_c_invoices() {
+    for text in [
+        ONLINE_RETAIL.to_string(),
+        // Online Retail II names three columns differently.
+        ONLINE_RETAIL.replacen(
+            "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country",
+            "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country",
+            1,
+        ),
+    ] {
+        let ds = table(&text);
+        let detection = detect(&ds).expect("recognised");
+        assert_eq!(detection.layout, Layout::OnlineRetail);
+        let log = log_of(&ds);
+        assert_eq!(log.report.rows_without_customer, 1);
+        assert_eq!(log.report.orders, 5); // 536365, C536379, 536380, 536381, 536390
+        assert_eq!(log.report.cancelled_orders, 1);
+        let d = derive(&log, &window("2010-12-31", 60, 0), &mut |_| false).expect("derives");
+        // 6 x 2.55 + 6 x 3.39 + 1 x 4.95
+        let total = cell(&d.labelled, "17850", "monetary_total");
+        assert!(
+            (total - (6.0 * 2.55 + 6.0 * 3.39 + 4.95)).abs() < 1e-9,
+            "{total}"
+        );
+        assert_eq!(cell(&d.labelled, "17850", "distinct_products"), 3.0);
+        assert_eq!(cell(&d.labelled, "14527", "cancel_rate"), 0.5);
+        assert_eq!(cell(&d.labelled, "14527", LABEL), 1.0);
+        assert_eq!(cell(&d.labelled, "17850", LABEL), 1.0); // 2011-03-15 is past 60 days
+    }
+}
+
+#[test]
+fn cdnow_log_reproduces_the_published_calibration_summary() {
+    let bytes = std::fs::read(shared("datasets/CDNOW_sample.txt")).expect("CDNOW sample");
+    assert!(cdnow::looks_like(&bytes));
+    let ds = cdnow::read(&bytes).expect("reads");
+    assert_eq!(ds.n_rows, 6919); // the dataset README: 6919 purchases
+    let detection = detect(&ds).expect("recognised");
+    assert_eq!(detection.layout, Layout::Cdnow);
+    let log = log_of(&ds);
+    assert_eq!(log.report.customers, 2357); // by 2357 customers
+                                            // The calibration period of cdnow_customers_summary.csv: 39 weeks from 1997-01-01, so
+                                            // the history ends 1997-09-30 (T = 38.86 weeks = 272 days for a 01-01 customer).
+    let d = derive(&log, &window("1997-09-30", 90, 0), &mut |_| false).expect("derives");
+    assert_eq!(d.labelled.n_rows, 2357);
+    let summary =
+        std::fs::read_to_string(shared("datasets/cdnow_customers_summary.csv")).expect("summary");
+    let freq = d.labelled.column("frequency").expect("frequency");
+    let rec = d.labelled.column("recency_days").expect("recency");
+    let ten = d.labelled.column("tenure_days").expect("tenure");
+    let number = |c: &churnscope_engine::dataset::Column, r| -> f64 {
+        c.text(r).expect("present").parse().expect("number")
+    };
+    for (row, line) in summary.lines().skip(1).enumerate() {
+        let f: Vec<f64> = line
+            .split(',')
+            .map(|x| x.parse().expect("number"))
+            .collect();
+        let (x, t_x, t) = (f[1], f[2], f[3]);
+        let tenure = number(ten, row);
+        assert_eq!(
+            number(freq, row) - 1.0,
+            x,
+            "customer {} repeat purchases",
+            f[0]
+        );
+        assert!(
+            ((tenure - number(rec, row)) / 7.0 - t_x).abs() < 0.006,
+            "customer {} t_x",
+            f[0]
+        );
+        assert!((tenure / 7.0 - t).abs() < 0.006, "customer {} T", f[0]);
+    }
+}
+
+#[test]
+fn the_generator_is_seeded_and_its_dead_customers_are_all_churned() {
+    let spec = LogSpec {
+        customers: 800,
+        ..LogSpec::default()
+    };
+    let a = generate_log(&spec);
+    assert_eq!(a.csv, generate_log(&spec).csv, "same seed, same bytes");
+    assert_ne!(
+        a.csv,
+        generate_log(&LogSpec {
+            seed: 8,
+            ..spec.clone()
+        })
+        .csv
+    );
+    let ds = table(&a.csv);
+    assert_eq!(ds.n_rows, a.lines);
+    let detection = detect(&ds).expect("recognised");
+    assert_eq!(detection.layout, Layout::Generic);
+    assert_eq!(detection.mapping.quantity.as_deref(), Some("quantity"));
+    assert_eq!(detection.mapping.unit_price.as_deref(), Some("unit_price"));
+    let log = log_of(&ds);
+    assert_eq!(log.report.orders, a.orders);
+    let d = derive(&log, &Window::default(), &mut |_| false).expect("derives");
+    let cutoff = d.summary.cutoff_day as f64;
+    let ids = d.labelled.column("customer").expect("ids");
+    let label = d.labelled.column(LABEL).expect("label");
+    let mut dead = 0;
+    for row in 0..d.labelled.n_rows {
+        let id = ids.text(row).expect("id");
+        let truth = a.truth.iter().find(|t| t.id == id).expect("known customer");
+        // Nobody buys after dropping out: dead by the cutoff means churned.
+        if truth.death_time < cutoff {
+            dead += 1;
+            assert_eq!(
+                label.text(row).as_deref(),
+                Some("1"),
+                "{id} died before the cutoff"
+            );
+        }
+    }
+    assert!(dead > 50, "the spec makes many customers drop out ({dead})");
+}
+
+#[test]
+fn bad_logs_say_what_and_where() {
+    let ds = table("customer_id,order_date,amount\nx,2024-01-01,5\nx,soon,7\ny,2024-02-01,3\n");
+    let log = log_of(&ds);
+    // 'soon' is no date: the row is left out and counted, with its line and value.
+    assert_eq!(log.report.rows_without_date, 1);
+    assert_eq!(log.report.first_bad_date, Some((3, "soon".to_string())));
+    let ds = table("customer_id,order_date,amount\nx,2024-01-01,5\nx,2024-01-09,many\n");
+    let detection = detect(&ds);
+    assert!(
+        detection.is_none(),
+        "an amount that is not numeric is not found by name"
+    );
+    let mut mapping = churnscope_engine::orders::layout::OrderMapping {
+        customer: "customer_id".into(),
+        date: "order_date".into(),
+        amount: Some("amount".into()),
+        ..Default::default()
+    };
+    let w = Window::default();
+    let e = derive_customers(&ds, &mapping, &w, &mut |_, _| false).expect_err("bad amount");
+    assert!(
+        matches!(&e, OrdersError::Log(_))
+            && e.to_string().contains("line 3")
+            && e.to_string().contains("many"),
+        "{e}"
+    );
+    mapping.customer = "buyer".into();
+    let e = derive_customers(&ds, &mapping, &w, &mut |_, _| false).expect_err("no column");
+    assert!(e.to_string().contains("'buyer'"), "{e}");
+    let stopped = derive_customers(
+        &table(GENERIC),
+        &detect(&table(GENERIC)).expect("log").mapping,
+        &w,
+        &mut |_, _| true,
+    );
+    assert!(matches!(
+        stopped,
+        Err(OrdersError::Log(
+            churnscope_engine::orders::log::LogError::Cancelled
+        ))
+    ));
+}
+
+/// Keeps `Derived` in the public API the page and the CLI use.
+#[allow(dead_code)]
+fn _types(_: Derived) {}
