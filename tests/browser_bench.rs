@@ -136,3 +136,44 @@ async fn fit_models_on_a_big_csv_in_the_browser() {
         let _ = client.close().await;
     }
 }
+
+/// Issue 17's benchmark: an order log of about 1,000,000 lines (`churnscope sample --orders
+/// --lines 1000000`) read, then turned into customers by the page's worker. Prints the read
+/// and the derive time (click to summary, the transfers to and from the worker included).
+#[tokio::test]
+#[ignore = "benchmark: needs CHURNSCOPE_ORDERS_LOG, the built site and chromedriver"]
+async fn derive_customers_from_a_big_order_log_in_the_browser() {
+    let Ok(path) = std::env::var("CHURNSCOPE_ORDERS_LOG") else {
+        panic!("set CHURNSCOPE_ORDERS_LOG to a log made by `churnscope sample --orders`");
+    };
+    let path = std::path::PathBuf::from(path);
+    let size = std::fs::metadata(&path).expect("order log").len();
+    let server = StaticServer::start(repo().join("dist"));
+    let driver = Driver::start();
+    let client = browser(&driver).await;
+    client
+        .goto(&format!("{}/", server.origin))
+        .await
+        .expect("open");
+    let start = Instant::now();
+    upload(&client, &path).await;
+    let rows = wait_text(&client, "row-count", 600).await;
+    let read_wall = start.elapsed().as_secs_f64();
+    let parse_ms = text_of(&client, "parse-time").await;
+    wait_text(&client, "orders-detected", 60).await;
+    let start = Instant::now();
+    click(&client, "derive-customers").await;
+    let summary = wait_text(&client, "orders-summary", 600).await;
+    let derive_wall = start.elapsed().as_secs_f64();
+    let peak_kb = renderer_peak_kb(&format!("churnscope-e2e-{}", std::process::id()));
+    println!(
+        "{{\"what\": \"churnscope in Chromium: order log to customers\", \"mb\": {:.1}, \"lines\": {rows}, \
+         \"parse_seconds\": {:.3}, \"upload_to_table_seconds\": {read_wall:.3}, \"derive_seconds\": {derive_wall:.3}, \
+         \"renderer_peak_rss_mb\": {:.0}}}",
+        size as f64 / 1e6,
+        parse_ms.parse::<f64>().unwrap_or(f64::NAN) / 1000.0,
+        peak_kb as f64 / 1024.0
+    );
+    assert!(summary.contains("Labelled as of"), "{summary}");
+    let _ = client.close().await;
+}

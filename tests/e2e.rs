@@ -2764,3 +2764,165 @@ async fn saved_model_scores_next_months_export_and_flags_drift() {
     s.audit_network().await;
     s.close().await;
 }
+
+/// The comparison table's ROC AUC cell of the row `model` (data-model), as shown.
+async fn comparison_auc(c: &Client, model: &str) -> String {
+    let script = format!(
+        "const r = document.querySelector('[data-testid=comparison-row][data-model={model}] [data-metric=roc_auc]'); return r ? r.textContent : null;"
+    );
+    wait_for(c, model, &script, |v| v.is_string())
+        .await
+        .as_str()
+        .expect("text")
+        .to_string()
+}
+
+#[tokio::test]
+#[ignore = "needs the built site and chromedriver; run by scripts/test.sh"]
+async fn an_order_log_becomes_customers_beside_the_btyd_baselines() {
+    // The project's seeded order log (`churnscope sample --orders`, engine::orders::generate).
+    let log = output_dir().join("orders_e2e.csv");
+    let made = std::process::Command::new(cli_binary())
+        .args([
+            "sample", "--orders", "--rows", "1500", "--seed", "17", "--out",
+        ])
+        .arg(&log)
+        .status()
+        .expect("run the CLI");
+    assert!(made.success());
+    // The CLI on the same file: what the page must show.
+    let cli = std::process::Command::new(cli_binary())
+        .args(["orders", "--format", "json"])
+        .arg(&log)
+        .output()
+        .expect("run the CLI");
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let cli: Value = serde_json::from_slice(&cli.stdout).expect("CLI json");
+    let labelled = cli["summary"]["labelled"].as_u64().expect("labelled");
+    let current = cli["summary"]["current"].as_u64().expect("current");
+    let cutoff = cli["summary"]["cutoff"]
+        .as_str()
+        .expect("cutoff")
+        .to_string();
+    let s = open_app().await;
+    let c = &s.client;
+    let downloads = output_dir().join("downloads-orders");
+    allow_downloads(c, &downloads).await;
+    upload(c, &log).await;
+    // Recognised as a log, columns mapped from the header alone.
+    let detected = text_of(c, "orders-detected").await;
+    assert!(
+        detected.contains("Customer ids repeat in 'customer_id'"),
+        "{detected}"
+    );
+    let mapped = c
+        .execute(
+            "return ['customer','date','quantity','unit_price','order_id','status'].map(r => document.querySelector(`[data-testid=map-${r}]`).value);",
+            vec![],
+        )
+        .await
+        .expect("mapping");
+    assert_eq!(
+        mapped,
+        serde_json::json!([
+            "customer_id",
+            "order_date",
+            "quantity",
+            "unit_price",
+            "order_id",
+            "status"
+        ])
+    );
+    let timeline = text_of(c, "orders-timeline").await;
+    assert!(timeline.contains("churn horizon"), "{timeline}");
+    assert!(
+        timeline.contains(&cutoff),
+        "the default cutoff {cutoff}: {timeline}"
+    );
+    screenshot_of(c, "orders-step", "33-orders-mapping.png").await;
+    // A horizon past the log is refused with the latest possible cutoff, nothing lost.
+    set_field(c, "orders-cutoff", "2024-12-01").await;
+    click(c, "derive-customers").await;
+    let error = text_of(c, "error-message").await;
+    assert!(error.contains("needs a cutoff on or before"), "{error}");
+    set_field(c, "orders-cutoff", &cutoff).await;
+    click(c, "derive-customers").await;
+    let summary = text_of(c, "orders-summary").await;
+    let expected = format!("Labelled as of {cutoff}: {} customers", group(labelled));
+    assert!(summary.contains(&expected), "{expected} in {summary}");
+    // The derived table, downloaded and read back: one row per labelled customer.
+    click(c, "download-customers").await;
+    let table = downloaded(&downloads, &format!("orders_e2e-customers-{cutoff}.csv")).await;
+    let table = String::from_utf8(table).expect("utf-8");
+    let mut lines = table.trim_start_matches('\u{feff}').lines();
+    let header = lines.next().expect("header");
+    assert!(
+        header.starts_with("customer,recency_days,frequency,monetary_total"),
+        "{header}"
+    );
+    assert!(header.ends_with(",churned"), "{header}");
+    assert_eq!(lines.filter(|l| !l.is_empty()).count() as u64, labelled);
+    // Train logistic regression and boosted trees; the baselines join the table.
+    choose_models(c, &["logistic", "gbdt"]).await;
+    click(c, "train-button").await;
+    number(c, "metric-roc-auc").await;
+    for (model, key) in [("bg_nbd", 0), ("pareto_nbd", 1)] {
+        let shown = comparison_auc(c, model).await;
+        let native = cli["baselines"][key]["roc_auc"]
+            .as_f64()
+            .expect("CLI baseline");
+        assert_eq!(
+            shown,
+            format!("{native:.4}"),
+            "{model}: page vs CLI, same test customers"
+        );
+    }
+    for model in ["logistic", "gbdt"] {
+        let auc: f64 = comparison_auc(c, model).await.parse().expect("a number");
+        assert!(auc > 0.5, "{model} {auc}");
+    }
+    let note = text_of(c, "baseline-note").await;
+    assert!(note.contains("BG/NBD (baseline): r = "), "{note}");
+    screenshot_of(c, "comparison-table", "34-orders-comparison.png").await;
+    // The action list is for the current customers, as of the log's last day.
+    let button = text_of(c, "score-customers").await;
+    assert!(
+        button.contains(&format!("{} current customers", group(current))),
+        "{button}"
+    );
+    click(c, "score-customers").await;
+    wait_for(
+        c,
+        "the action list",
+        "return document.querySelectorAll('[data-testid=action-row]').length;",
+        |v| v.as_u64().unwrap_or(0) > 0,
+    )
+    .await;
+    click(c, "download-csv").await;
+    let csv = downloaded(
+        &downloads,
+        &format!(
+            "churn-action-list-orders_e2e-customers-{cutoff}-{}.csv",
+            today_utc()
+        ),
+    )
+    .await;
+    let csv = String::from_utf8(csv).expect("utf-8");
+    let rows = csv
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .filter(|l| !l.is_empty())
+        .count();
+    assert_eq!(rows as u64, 1 + current);
+    s.audit_network().await;
+    s.close().await;
+}
+
+/// `n` with thousands separators, as the page writes counts.
+fn group(n: u64) -> String {
+    churnscope_engine::dataset::group_thousands(n as usize)
+}

@@ -78,8 +78,13 @@ struct ActionViews {
 }
 
 impl ActionViews {
-    /// The views of `run` on `dataset`.
-    fn new(run: &Arc<ModelRun>, dataset: &Arc<Dataset>, state: ActionState) -> Self {
+    /// The views of `run` on `dataset`, the action list for `population`.
+    fn new(
+        run: &Arc<ModelRun>,
+        dataset: &Arc<Dataset>,
+        population: &Arc<Dataset>,
+        state: ActionState,
+    ) -> Self {
         let cuts = RwSignal::new(TierCuts::from_scores(&run.test_scores));
         let ActionState {
             inputs,
@@ -121,7 +126,7 @@ impl ActionViews {
             }
         });
         let actions = Memo::new({
-            let dataset = dataset.clone();
+            let dataset = population.clone();
             move |_| -> Option<Result<Arc<Vec<ActionRow>>, String>> {
                 let customers = mine.get()?;
                 let checked = playbook.with(|p| p.check().map(|()| p.clone()));
@@ -148,12 +153,16 @@ pub fn ActionsPanel(
     run: Arc<ModelRun>,
     /// The table the models were trained on.
     dataset: Arc<Dataset>,
+    /// The customers the action list is for: the same table, or the current customers of
+    /// an order log.
+    population: Arc<Dataset>,
     /// The file's name and the target column (for the report).
     file_name: String,
     target: String,
 ) -> impl IntoView {
     let (state, job) = (Workflow::get(), JobStatus::get());
-    let views = ActionViews::new(&run, &dataset, state.actions);
+    let views = ActionViews::new(&run, &dataset, &population, state.actions);
+    let current = !Arc::ptr_eq(&population, &dataset);
     let default_cuts = views.cuts.get_untracked();
     let ActionState {
         inputs, playbook, ..
@@ -192,7 +201,11 @@ pub fn ActionsPanel(
                     prop:disabled=job.busy()
                     on:click=score
                 >
-                    {format!("Score all {} customers and build the action list", group_thousands(dataset.n_rows))}
+                    {format!(
+                        "Score all {} {}customers and build the action list",
+                        group_thousands(population.n_rows),
+                        if current { "current " } else { "" }
+                    )}
                 </button>
             </div>
             {move || match views.actions.get() {

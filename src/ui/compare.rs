@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use super::state::Workflow;
 use churnscope_engine::evaluating::evaluation::{best_model, ModelRun};
+use churnscope_engine::orders::baselines::BaselineRun;
 
 /// One column: header, what it means, how to read a run, whether higher is better.
 struct Col {
@@ -13,6 +15,8 @@ struct Col {
     title: &'static str,
     help: &'static str,
     value: fn(&ModelRun) -> Option<f64>,
+    /// The same for a statistical baseline (no fit time or cross-validation).
+    baseline: fn(&BaselineRun) -> Option<f64>,
     higher_is_better: bool,
 }
 
@@ -22,6 +26,7 @@ const COLUMNS: [Col; 9] = [
         title: "ROC AUC",
         help: "How well it ranks churners above loyal customers (0.5 guessing, 1 perfect).",
         value: |r| Some(r.outcome.test.roc_auc),
+        baseline: |b| Some(b.test.roc_auc),
         higher_is_better: true,
     },
     Col {
@@ -29,6 +34,7 @@ const COLUMNS: [Col; 9] = [
         title: "PR AUC",
         help: "Average precision over all thresholds; guessing gets the churn rate.",
         value: |r| Some(r.outcome.test.pr_auc),
+        baseline: |b| Some(b.test.pr_auc),
         higher_is_better: true,
     },
     Col {
@@ -36,6 +42,7 @@ const COLUMNS: [Col; 9] = [
         title: "F1",
         help: "Balance of precision and recall at the model's threshold.",
         value: |r| Some(r.outcome.test.f1),
+        baseline: |b| Some(b.test.f1),
         higher_is_better: true,
     },
     Col {
@@ -43,6 +50,7 @@ const COLUMNS: [Col; 9] = [
         title: "Recall",
         help: "Share of churners flagged at the threshold.",
         value: |r| Some(r.outcome.test.recall),
+        baseline: |b| Some(b.test.recall),
         higher_is_better: true,
     },
     Col {
@@ -50,6 +58,7 @@ const COLUMNS: [Col; 9] = [
         title: "Precision",
         help: "Share of flagged customers who churned.",
         value: |r| Some(r.outcome.test.precision),
+        baseline: |b| Some(b.test.precision),
         higher_is_better: true,
     },
     Col {
@@ -57,6 +66,7 @@ const COLUMNS: [Col; 9] = [
         title: "Log loss",
         help: "How well the probabilities fit what happened; lower is better.",
         value: |r| Some(r.outcome.test.log_loss),
+        baseline: |b| Some(b.test.log_loss),
         higher_is_better: false,
     },
     Col {
@@ -64,6 +74,7 @@ const COLUMNS: [Col; 9] = [
         title: "Brier",
         help: "Mean squared error of the probabilities; lower is better.",
         value: |r| Some(r.outcome.test.brier),
+        baseline: |b| Some(b.test.brier),
         higher_is_better: false,
     },
     Col {
@@ -71,6 +82,7 @@ const COLUMNS: [Col; 9] = [
         title: "Fit time (s)",
         help: "Seconds to fit (search and calibration included).",
         value: |r| Some(r.fit_seconds),
+        baseline: |_| None,
         higher_is_better: false,
     },
     Col {
@@ -79,17 +91,19 @@ const COLUMNS: [Col; 9] = [
         help:
             "Cross-validated score on the training part: mean ± standard deviation over the folds.",
         value: |r| r.cv.as_ref().map(|c| c.mean),
+        baseline: |_| None,
         higher_is_better: true,
     },
 ];
 
-/// The best value of each column among `runs`.
-fn best_values(runs: &[Arc<ModelRun>]) -> Vec<Option<f64>> {
+/// The best value of each column among `runs` and `baselines`.
+fn best_values(runs: &[Arc<ModelRun>], baselines: &[BaselineRun]) -> Vec<Option<f64>> {
     COLUMNS
         .iter()
         .map(|c| {
             runs.iter()
                 .filter_map(|r| (c.value)(r))
+                .chain(baselines.iter().filter_map(|b| (c.baseline)(b)))
                 .filter(|v| v.is_finite())
                 .reduce(|a, b| {
                     if (b > a) == c.higher_is_better && b != a {
@@ -130,21 +144,93 @@ pub fn ComparisonTable(
                 <tbody>
                     {move || {
                         let list = runs.get();
-                        let best = best_values(&list);
+                        let baselines = baseline_runs();
+                        let best = best_values(&list, &baselines);
                         let refs: Vec<&ModelRun> = list.iter().map(|r| &**r).collect();
                         let recommended = best_model(&refs);
                         let several = list.len() > 1;
-                        list.iter()
+                        let rows = list.iter()
                             .enumerate()
                             .map(|(i, run)| {
                                 let recommended = recommended == Some(i) && several;
                                 view! { <ComparisonRow run=run.clone() i best=best.clone() several recommended chosen /> }
                             })
-                            .collect_view()
+                            .collect_view();
+                        let baseline_rows = baselines
+                            .into_iter()
+                            .map(|b| view! { <BaselineRow run=b best=best.clone() /> })
+                            .collect_view();
+                        (rows, baseline_rows)
                     }}
                 </tbody>
             </table>
         </div>
+        <BaselineNote />
+    }
+}
+
+/// The baselines of the last run on customers derived from orders (none otherwise).
+fn baseline_runs() -> Vec<BaselineRun> {
+    Workflow::get()
+        .baselines
+        .with(|b| b.as_ref().and_then(|r| r.as_ref().ok()).cloned())
+        .unwrap_or_default()
+}
+
+/// A statistical baseline's row: its metrics beside the models', nothing to put in use.
+#[component]
+fn BaselineRow(run: BaselineRun, best: Vec<Option<f64>>) -> impl IntoView {
+    let key = serde_json::to_value(run.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let cells = COLUMNS
+        .iter()
+        .zip(&best)
+        .map(|(c, b)| {
+            let v = (c.baseline)(&run);
+            let is_best = v.is_some() && v == *b;
+            let text = v.map_or("–".to_string(), |v| format!("{v:.4}"));
+            view! { <td class="num" class:best=is_best data-metric=c.key>{text}</td> }
+        })
+        .collect_view();
+    view! {
+        <tr data-testid="comparison-row" data-model=key class="baseline">
+            <th scope="row">{run.kind.label()}</th>
+            {cells}
+            <td class="hint">"baseline"</td>
+        </tr>
+    }
+}
+
+/// How the baselines were fitted, or why they could not be.
+#[component]
+fn BaselineNote() -> impl IntoView {
+    let state = Workflow::get();
+    move || {
+        let note = match state.baselines.get()? {
+            Err(e) => format!("The BG/NBD and Pareto/NBD baselines could not be fitted: {e}"),
+            Ok(runs) => {
+                let fitted: Vec<String> = runs
+                    .iter()
+                    .map(|r| {
+                        let p: Vec<String> = r
+                            .parameters
+                            .iter()
+                            .map(|(n, v)| format!("{n} = {v:.3}"))
+                            .collect();
+                        format!("{}: {}", r.kind.label(), p.join(", "))
+                    })
+                    .collect();
+                format!(
+                    "Baselines: the classic buy-till-you-die models, fitted on the training customers' \
+                     order histories up to the cutoff (no label used; time in weeks) and scored on the same \
+                     test customers: churn score = 1 − P(at least one order in the horizon). {}.",
+                    fitted.join("; ")
+                )
+            }
+        };
+        Some(view! { <p class="hint" data-testid="baseline-note">{note}</p> })
     }
 }
 

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use super::columns::{ColumnTable, ReadControls};
 use super::job::JobStatus;
+use super::orders::OrdersStep;
 use super::profile::ProfilePanel;
 use super::state::{Loaded, Workflow};
 use super::tasks::{self, Source};
@@ -27,11 +28,21 @@ pub fn DataStep() -> impl IntoView {
     let selected = RwSignal::new(None::<String>);
     move || {
         state.loaded.get().map(|loaded| {
+            // An order log shows its step; the customers derived from it train as usual.
+            let from = state.orders.get();
+            let raw_log = loaded.orders.is_some() && from.is_none();
+            let log = match from {
+                Some(o) => Some(o.log.clone()),
+                None => raw_log.then(|| loaded.clone()),
+            };
             view! {
                 <TableOverview loaded=loaded.clone() selected />
                 <ColumnProfile selected />
-                <DataWarnings loaded target=state.target />
-                <TrainStep />
+                {log.map(|log| view! { <OrdersStep log /> })}
+                {(!raw_log).then(|| view! {
+                    <DataWarnings loaded target=state.target />
+                    <TrainStep />
+                })}
             }
         })
     }

@@ -25,6 +25,8 @@ pub enum Job {
     Checking,
     /// Retraining a saved model on a new export.
     Retraining,
+    /// Turning an order log into customers.
+    Deriving,
 }
 
 impl Job {
@@ -37,6 +39,7 @@ impl Job {
             Job::SavingModel => "Writing the model file…",
             Job::Checking => "Scoring the new export and measuring its drift…",
             Job::Retraining => "Retraining on the new export…",
+            Job::Deriving => "Turning the orders into customers…",
         }
     }
 
@@ -48,6 +51,7 @@ impl Job {
             Job::Scoring => "Starting the scorer",
             Job::SavingModel => "Profiling the training data",
             Job::Checking | Job::Retraining => "Reading the new export",
+            Job::Deriving => "Grouping the rows into orders",
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod model_store;
 pub mod monitor;
 pub mod my_models;
+pub mod orders;
 pub mod panic;
 pub mod playbook;
 pub mod privacy;

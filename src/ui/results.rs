@@ -43,16 +43,22 @@ pub fn ResultsStep() -> impl IntoView {
         state.trained_on.get().map(|l| {
             let dataset = Arc::new(l.dataset.clone());
             let (file_name, trained_on) = (l.name.clone(), dataset.clone());
+            // From an order log, the action list is for the current customers.
+            let population = state
+                .orders
+                .get_untracked()
+                .map_or_else(|| dataset.clone(), |o| o.current.clone());
             let actions = move || {
                 let (dataset, file_name) = (dataset.clone(), file_name.clone());
+                let population = population.clone();
                 let target = state
                     .target
                     .get_untracked()
                     .map(|t| t.column)
                     .unwrap_or_default();
-                current
-                    .get()
-                    .map(move |run| view! { <ActionsPanel run dataset file_name target /> })
+                current.get().map(
+                    move |run| view! { <ActionsPanel run dataset population file_name target /> },
+                )
             };
             view! {
                 <Results

@@ -14,6 +14,10 @@ use super::actions::ActionState;
 use super::train_form::TrainSettings;
 use churnscope_engine::dataset::{Column, ColumnSummary, Dataset};
 use churnscope_engine::evaluating::evaluation::ModelRun;
+use churnscope_engine::orders::baselines::BaselineRun;
+use churnscope_engine::orders::features::{DeriveSummary, Window};
+use churnscope_engine::orders::layout::{Detection, OrderMapping};
+use churnscope_engine::orders::log::LogReport;
 use churnscope_engine::reading::ingest::{ReadInfo, ReadOptions};
 use churnscope_engine::understanding::checks::DataWarning;
 use churnscope_engine::understanding::target::{binary_columns, Target};
@@ -34,9 +38,18 @@ pub struct Loaded {
     /// Warnings the reader computed for the target it proposed, so the first view needs no
     /// second pass over a big table on the page's thread.
     pub first_warnings: Option<(Option<Target>, Vec<DataWarning>)>,
+    /// The table is an order log: its layout and proposed column mapping.
+    pub orders: Option<Detection>,
 }
 
 impl Loaded {
+    /// The same table taken as a customer table, not an order log.
+    pub fn as_customer_table(&self) -> Self {
+        let mut table = self.with_column("", |_| {});
+        table.orders = None;
+        table
+    }
+
     /// The same table with one column changed by the user (its kind, or merged levels).
     pub fn with_column(&self, column: &str, change: impl FnOnce(&mut Column)) -> Self {
         let mut dataset = self.dataset.clone();
@@ -56,6 +69,7 @@ impl Loaded {
             info: self.info.clone(),
             parse_ms: self.parse_ms,
             first_warnings: None,
+            orders: self.orders.clone(),
         }
     }
 }
@@ -86,6 +100,23 @@ pub struct Workflow {
     pub actions: ActionState,
     /// The browser fit benchmark's result (see `tasks::bench_fit_request`).
     pub bench_fit: RwSignal<Option<String>>,
+    /// When the loaded table was derived from an order log: the log and the current
+    /// customers.
+    pub orders: RwSignal<Option<Arc<FromOrders>>>,
+    /// The BG/NBD and Pareto/NBD baselines of the last training run on derived customers.
+    pub baselines: RwSignal<Option<Result<Vec<BaselineRun>, String>>>,
+}
+
+/// A table derived from an order log: the log as read (to derive again with other
+/// settings), the mapping and window used, what was found, and the current customers (the
+/// population the action list scores).
+pub struct FromOrders {
+    pub log: Arc<Loaded>,
+    pub mapping: OrderMapping,
+    pub window: Window,
+    pub summary: DeriveSummary,
+    pub report: LogReport,
+    pub current: Arc<Dataset>,
 }
 
 impl Workflow {
@@ -103,6 +134,8 @@ impl Workflow {
             threshold: RwSignal::new(0.5),
             actions: ActionState::new(),
             bench_fit: RwSignal::new(None),
+            orders: RwSignal::new(None),
+            baselines: RwSignal::new(None),
         }
     }
 
@@ -113,6 +146,7 @@ impl Workflow {
 
     /// Forgets the training results (the data or the target changed).
     pub fn clear_results(self) {
+        self.baselines.set(None);
         self.runs.set(Vec::new());
         self.trained_on.set(None);
         self.actions.scored.set(Vec::new());

@@ -14,7 +14,7 @@ use super::actions::Scored;
 use super::browser::{now_ms, query_param};
 use super::job::{Job, JobStatus};
 use super::state::{Loaded, Workflow};
-use super::worker::{cancel as cancel_worker, start_read, start_score, start_train};
+use super::worker::{cancel as cancel_worker, start_read, start_score, start_train, OnBaselines};
 use churnscope_engine::acting::actions::ScoredCustomer;
 use churnscope_engine::dataset::Dataset;
 use churnscope_engine::evaluating::evaluation::{best_model, model_label, ModelRun};
@@ -74,6 +74,7 @@ fn take_table(
         Err(e) => format!("fit failed: {e}"),
     }));
     state.target.set(proposed);
+    state.orders.set(None);
     state.replace_table(Loaded {
         name: source.name,
         source: source.file,
@@ -84,6 +85,7 @@ fn take_table(
         info: result.info,
         parse_ms: result.parse_ms,
         first_warnings,
+        orders: result.orders,
     });
 }
 
@@ -106,6 +108,7 @@ pub fn train(state: Workflow, job: JobStatus) {
     let trained_on = loaded.clone();
     let on_model = move |run: ModelRun| {
         if first.replace(false) {
+            state.baselines.set(None);
             state.run_has_models.set(true);
             state.actions.scored.set(Vec::new());
             state.runs.set(Vec::new());
@@ -123,9 +126,15 @@ pub fn train(state: Workflow, job: JobStatus) {
         }
         Err(e) => job.fail(format!("Training failed: {e}")),
     };
+    // Customers derived from orders are judged against BG/NBD and Pareto/NBD too.
+    let baselines = state.orders.get_untracked().map(|o| {
+        let on_baselines: OnBaselines = Box::new(move |runs| state.baselines.set(Some(runs)));
+        (o.summary.horizon_days as f64, on_baselines)
+    });
     if let Err(e) = start_train(
         &loaded.dataset,
         &plan,
+        baselines,
         move |p| job.report(p),
         on_model,
         on_done,
@@ -163,8 +172,11 @@ pub fn score(state: Workflow, job: JobStatus, run: Arc<ModelRun>) {
         }
         Err(e) => job.fail(format!("Scoring failed: {e}")),
     };
+    // For customers derived from orders the action list is for the current customers.
+    let current = state.orders.get_untracked().map(|o| o.current.clone());
+    let population = current.as_deref().unwrap_or(&loaded.dataset);
     if let Err(e) = start_score(
-        &loaded.dataset,
+        population,
         &run.outcome.pipeline,
         move |p| job.report(p),
         on_done,
@@ -182,6 +194,9 @@ pub fn cancel(state: Workflow, job: JobStatus) {
             "Scoring stopped. The results and settings are as they were.".to_string()
         }
         Some(Job::SavingModel) => "Saving stopped. Nothing was saved.".to_string(),
+        Some(Job::Deriving) => {
+            "Stopped. The order log and anything derived before are as they were.".to_string()
+        }
         Some(Job::Checking | Job::Retraining) => {
             "Stopped. The open model and its last results are as they were.".to_string()
         }

@@ -19,12 +19,16 @@ use churnscope_engine::dataset::Dataset;
 use churnscope_engine::evaluating::evaluation::{ModelRun, TrainPlan};
 use churnscope_engine::modelling::pipeline::FittedPipeline;
 use churnscope_engine::monitoring::model_file::ModelFile;
+use churnscope_engine::orders::baselines::BaselineRun;
+use churnscope_engine::orders::features::Window;
+use churnscope_engine::orders::layout::OrderMapping;
 use churnscope_worker::buffers::{dataset_to_js, transfer_list, values_from_js};
 use churnscope_worker::jobs::{
     dataset_header, join_dataset, JobProgress, ReadRequest, ReadResult, ScoreRequest, TrainRequest,
     WorkerEvent,
 };
 use churnscope_worker::monitor::{ModelRequest, MonitorRequest};
+use churnscope_worker::orders::{Customers, OrdersRequest};
 
 /// The worker's loader, which Trunk writes next to `index.html`.
 pub const WORKER_URL: &str = "./worker_loader.js";
@@ -114,9 +118,11 @@ fn start_job(
                         )));
                     }
                 }
-                Ok(event @ (WorkerEvent::Progress(_) | WorkerEvent::ModelTrained(_))) => {
-                    on_update(event)
-                }
+                Ok(
+                    event @ (WorkerEvent::Progress(_)
+                    | WorkerEvent::ModelTrained(_)
+                    | WorkerEvent::Baselines(_)),
+                ) => on_update(event),
                 Ok(WorkerEvent::Failed { message }) => end(Err(message)),
                 Ok(event) => end(Ok((event, data))),
                 Err(e) => end(Err(format!(
@@ -177,6 +183,9 @@ pub fn start_read(
     })
 }
 
+/// What gets the baselines of a training run on customers derived from orders.
+pub type OnBaselines = Box<dyn Fn(Result<Vec<BaselineRun>, String>)>;
+
 /// Trains every model of `plan` on a copy of `dataset` in a new worker (stopping any job
 /// still running), so the page stays responsive. `on_progress` gets each progress report,
 /// `on_model` each model as it finishes; `on_done` the end of the plan or a message for the
@@ -184,13 +193,19 @@ pub fn start_read(
 pub fn start_train(
     dataset: &Dataset,
     plan: &TrainPlan,
+    baselines: Option<(f64, OnBaselines)>,
     on_progress: impl Fn(JobProgress) + 'static,
     on_model: impl Fn(ModelRun) + 'static,
     on_done: impl FnOnce(Result<(), String>) + 'static,
 ) -> Result<(), String> {
+    let (horizon, on_baselines) = match baselines {
+        Some((h, f)) => (Some(h), Some(f)),
+        None => (None, None),
+    };
     let request = TrainRequest {
         plan: plan.clone(),
         header: dataset_header(dataset),
+        baseline_horizon_days: horizon,
     };
     let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
     let buffers = dataset_to_js(dataset);
@@ -201,6 +216,11 @@ pub fn start_train(
     let on_update = move |event| match event {
         WorkerEvent::Progress(p) => on_progress(p),
         WorkerEvent::ModelTrained(run) => on_model(*run),
+        WorkerEvent::Baselines(runs) => {
+            if let Some(f) = &on_baselines {
+                f(runs.map_err(|e| e.0))
+            }
+        }
         _ => {}
     };
     start_job(message, transfer, on_update, move |result| {
@@ -297,5 +317,39 @@ pub fn start_monitor(
     };
     start_job(message, transfer, on_update, move |result| {
         on_done(result.map(|(event, _)| event))
+    })
+}
+
+/// Turns the order log `dataset` into customers as `mapping` and `window` say, in a new
+/// worker (stopping any job still running). `on_progress` gets each progress report;
+/// `on_done` the labelled and current customers, or a message for the user.
+pub fn start_orders(
+    dataset: &Dataset,
+    mapping: OrderMapping,
+    window: Window,
+    on_progress: impl Fn(JobProgress) + 'static,
+    on_done: impl FnOnce(Result<Customers, String>) + 'static,
+) -> Result<(), String> {
+    let request = OrdersRequest {
+        header: dataset_header(dataset),
+        mapping,
+        window,
+    };
+    let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+    let buffers = dataset_to_js(dataset);
+    let transfer = transfer_list(&buffers);
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &"orders".into(), &request.into());
+    let _ = js_sys::Reflect::set(&message, &"buffers".into(), &buffers);
+    let on_update = move |event| {
+        if let WorkerEvent::Progress(p) = event {
+            on_progress(p)
+        }
+    };
+    start_job(message, transfer, on_update, move |result| {
+        on_done(result.and_then(|(event, data)| match event {
+            WorkerEvent::Derived(result) => result.join(values_from_js(&data)?),
+            _ => Err("the background worker sent a message it should not".to_string()),
+        }))
     })
 }

@@ -40,6 +40,9 @@ pub enum CliError {
     /// The action list could not be written as a workbook.
     #[error("{path}: {source}; give --out a .csv path instead")]
     Export { path: String, source: ExportError },
+    /// FILE is not an order log the engine can turn into customers.
+    #[error("{path}: {message}")]
+    Orders { path: String, message: String },
     /// No column looks like the churn column and none was named.
     #[error("no churn column recognised: pass --target COL")]
     NoTarget,

@@ -106,6 +106,10 @@ fn execute(command: Command) -> Result<(), CliError> {
             let drift = commands::drift::run(&args)?;
             print::drift::print(&drift, args.input.format)
         }
+        Command::Orders(args) => {
+            let orders = commands::orders::run(&args)?;
+            print::orders::print(&orders, args.input.format)
+        }
         Command::Sample(args) => print::sample(&commands::sample::run(&args), args.out.as_deref()),
     }
 }

@@ -796,3 +796,127 @@ fn drift_flags_exactly_the_shifted_features_and_decay() {
     assert_eq!(code, 0);
     assert!(out.contains("DECAY"), "{out}");
 }
+
+#[test]
+fn orders_turns_a_log_into_customers_and_fits_the_baselines() {
+    // CDNOW's log (../shared/datasets/CDNOW_sample.txt: 6,919 purchases by 2,357 customers)
+    // with the calibration period of cdnow_customers_summary.csv (to 1997-09-30).
+    let dir = scratch("orders-cdnow");
+    let (out, current) = (dir.join("customers.csv"), dir.join("current.csv"));
+    let (code, text, err) = churnscope(&[
+        "orders",
+        "../shared/datasets/CDNOW_sample.txt",
+        "--cutoff",
+        "1997-09-30",
+        "--horizon",
+        "90",
+        "--min-history",
+        "0",
+        "--out",
+        out.to_str().expect("path"),
+        "--current",
+        current.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(v["layout"], "cdnow");
+    assert_eq!(v["log"]["rows"], 6919);
+    assert_eq!(v["log"]["customers"], 2357);
+    assert_eq!(v["summary"]["labelled"], 2357);
+    assert_eq!(v["summary"]["cutoff"], "1997-09-30");
+    let baselines = v["baselines"].as_array().expect("both baselines");
+    assert_eq!(baselines.len(), 2);
+    for b in baselines {
+        let auc = b["roc_auc"].as_f64().expect("roc auc");
+        // Repeat buying predicts coming back: both beat guessing clearly on CDNOW.
+        assert!(auc > 0.7, "{b}");
+        assert_eq!(b["test_customers"], 472); // 20% of 2,357, stratified (seed 42)
+    }
+    // The derived table, read back as a merchant would: one row per customer.
+    let table = std::fs::read_to_string(&out).expect("customers written");
+    let mut lines = table.trim_start_matches('\u{feff}').lines();
+    assert!(lines
+        .next()
+        .expect("header")
+        .starts_with("customer,recency_days,frequency,monetary_total,monetary_mean,tenure_days"));
+    assert_eq!(lines.count(), 2357);
+    let current = std::fs::read_to_string(&current).expect("current written");
+    assert!(!current.lines().next().expect("header").contains("churned"));
+    // The text output names the layout, the censoring and the timings.
+    let (code, text, err) = churnscope(&["orders", "../shared/datasets/CDNOW_sample.txt"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("CDNOW purchase log"), "{text}");
+    assert!(
+        text.contains("cutoff 1998-04-01"),
+        "last day 1998-06-30 minus 90: {text}"
+    );
+    assert!(text.contains("BG/NBD (baseline): r "), "{text}");
+    assert!(text.contains("time: read "), "{text}");
+}
+
+#[test]
+fn orders_detects_layouts_and_explains_what_it_cannot_use() {
+    // The generated log (`sample --orders`) is found by its column names.
+    let log = scratch("orders-generated").join("log.csv");
+    let (code, _, err) = churnscope(&[
+        "sample",
+        "--orders",
+        "--rows",
+        "400",
+        "--seed",
+        "3",
+        "--out",
+        log.to_str().expect("p"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, text, err) = churnscope(&[
+        "orders",
+        log.to_str().expect("p"),
+        "--no-baselines",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(v["layout"], "generic");
+    assert_eq!(v["mapping"]["quantity"], "quantity");
+    assert!(v["baselines"].is_null());
+    // A customer table is not a log.
+    let (code, _, err) = churnscope(&["orders", "public/sample_customers.csv"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not recognised as an order log"), "{err}");
+    // A forced layout whose header is missing says which columns it needs.
+    let (code, _, err) = churnscope(&["orders", log.to_str().expect("p"), "--layout", "shopify"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("Shopify's orders header"), "{err}");
+    // A cutoff too late for the horizon names the latest possible one.
+    let (code, _, err) = churnscope(&[
+        "orders",
+        "../shared/datasets/CDNOW_sample.txt",
+        "--cutoff",
+        "1998-06-01",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("needs a cutoff on or before 1998-04-01"),
+        "{err}"
+    );
+    let (code, _, err) = churnscope(&[
+        "orders",
+        "../shared/datasets/CDNOW_sample.txt",
+        "--cutoff",
+        "soon",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--cutoff: 'soon' is not a date"), "{err}");
+    // A mapped column that is not there is named.
+    let (code, _, err) =
+        churnscope(&["orders", log.to_str().expect("p"), "--amount", "total_paid"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("the amount column 'total_paid' is not in the file"),
+        "{err}"
+    );
+}

@@ -396,3 +396,54 @@ fn bad_logs_say_what_and_where() {
 /// Keeps `Derived` in the public API the page and the CLI use.
 #[allow(dead_code)]
 fn _types(_: Derived) {}
+
+#[test]
+fn the_baselines_recover_the_generators_process_and_rank_churners() {
+    use churnscope_engine::modelling::config::TrainConfig;
+    use churnscope_engine::modelling::training::split_rows;
+    use churnscope_engine::orders::baselines::{evaluate, BaselineKind};
+    use churnscope_engine::understanding::target::target_for;
+    // 3,000 customers of the default spec: purchase rates per week ~ Gamma(0.9, 4.0),
+    // dropout rates ~ Gamma(0.8, 30) (generate::LogSpec::default).
+    let spec = LogSpec {
+        customers: 3000,
+        ..LogSpec::default()
+    };
+    let log = log_of(&table(&generate_log(&spec).csv));
+    let d = derive(&log, &Window::default(), &mut |_| false).expect("derives");
+    let target = target_for(&d.labelled, LABEL, Some("1")).expect("target");
+    let split = split_rows(&d.labelled, &TrainConfig::new(target.clone())).expect("split");
+    let runs = evaluate(&d.labelled, &target, &split.test, 90.0, &|| false).expect("fits");
+    assert_eq!(runs.len(), 2);
+    let pnbd = runs
+        .iter()
+        .find(|r| r.kind == BaselineKind::ParetoNbd)
+        .expect("pnbd");
+    let p = |name: &str| {
+        pnbd.parameters
+            .iter()
+            .find(|(n, _)| n == name)
+            .expect("param")
+            .1
+    };
+    // Within 20% of the purchase process, and the mean dropout rate s/beta within half.
+    assert!((p("r") / spec.r - 1.0).abs() < 0.2, "r {}", p("r"));
+    assert!(
+        (p("alpha") / spec.alpha - 1.0).abs() < 0.2,
+        "alpha {}",
+        p("alpha")
+    );
+    let dropout = (p("s") / p("beta")) / (spec.s / spec.beta);
+    assert!((dropout - 1.0).abs() < 0.5, "s/beta ratio {dropout}");
+    for run in &runs {
+        assert_eq!(run.test_rows, split.test);
+        assert!(
+            run.test.roc_auc > 0.85,
+            "{:?} {}",
+            run.kind,
+            run.test.roc_auc
+        );
+        assert!(run.p_alive.iter().all(|p| (0.0..=1.0).contains(p)));
+        assert!(run.test_scores.iter().all(|p| (0.0..=1.0).contains(p)));
+    }
+}

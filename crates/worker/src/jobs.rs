@@ -19,6 +19,8 @@ use churnscope_engine::evaluating::evaluation::{ModelRun, TrainPlan};
 use churnscope_engine::modelling::pipeline::{
     FittedPipeline, ModelKind, PipelineError, TrainConfig,
 };
+use churnscope_engine::orders::baselines::BaselineRun;
+use churnscope_engine::orders::layout::{detect, Detection};
 use churnscope_engine::reading::decode::TextEncoding;
 use churnscope_engine::reading::ingest::{ReadInfo, ReadOptions};
 use churnscope_engine::understanding::checks::{check, DataWarning};
@@ -135,6 +137,12 @@ pub enum WorkerEvent {
     Checked(Box<crate::monitor::MonitorResult>),
     /// A saved model retrained on a new export.
     Retrained(Box<crate::monitor::RetrainResult>),
+    /// An order log turned into customers (their values in the message's buffers).
+    Derived(Box<crate::orders::OrdersResult>),
+    /// The BG/NBD and Pareto/NBD baselines on the test customers of a training run on
+    /// customers derived from orders (sent before `Finished`), or why they could not be
+    /// fitted.
+    Baselines(Result<Vec<BaselineRun>, ErrorMessage>),
     Failed {
         message: String,
     },
@@ -145,6 +153,10 @@ pub enum WorkerEvent {
 pub struct TrainRequest {
     pub plan: TrainPlan,
     pub header: DatasetHeader,
+    /// For customers derived from orders: the horizon in days, and the baselines are
+    /// fitted and judged on the run's test customers too.
+    #[serde(default)]
+    pub baseline_horizon_days: Option<f64>,
 }
 
 /// "Score every customer of this table with this pipeline, with their reasons" (the action
@@ -199,6 +211,9 @@ pub struct ReadResult {
     /// The timed fit, when the request asked for one.
     #[serde(default)]
     pub fit: Option<Result<FitReport, ErrorMessage>>,
+    /// The table is an order log: its layout and column mapping.
+    #[serde(default)]
+    pub orders: Option<Detection>,
 }
 
 /// An engine error as it crosses from the worker to the page: its message, since the typed
@@ -232,6 +247,7 @@ impl ReadResult {
             target,
             warnings,
             fit: None,
+            orders: detect(dataset),
         }
     }
 }

@@ -10,3 +10,4 @@
 pub mod buffers;
 pub mod jobs;
 pub mod monitor;
+pub mod orders;

@@ -4,6 +4,7 @@
 pub mod act;
 pub mod compare;
 pub mod drift;
+pub mod orders;
 pub mod profile;
 pub mod sample;
 pub mod score;

@@ -3,6 +3,7 @@
 pub mod act;
 pub mod compare;
 pub mod drift;
+pub mod orders;
 pub mod profile;
 pub mod score;
 pub mod train;

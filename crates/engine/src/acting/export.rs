@@ -139,6 +139,30 @@ pub struct Table {
 }
 
 impl Table {
+    /// A whole table as it is: text cells as text (dates as `YYYY-MM-DD`), numbers as
+    /// numbers, missing cells empty; for downloading a derived table.
+    pub fn of_dataset(ds: &crate::dataset::Dataset) -> Self {
+        use crate::dataset::{ColumnData, ColumnKind};
+        let rows = (0..ds.n_rows)
+            .map(|row| {
+                ds.columns
+                    .iter()
+                    .map(|c| match (&c.data, c.kind) {
+                        (ColumnData::Numeric(v), k) if k != ColumnKind::Date => {
+                            Cell::Number(v[row])
+                        }
+                        _ => c.text(row).map_or(Cell::Empty, Cell::Text),
+                    })
+                    .collect()
+            })
+            .collect();
+        Table {
+            columns: ds.columns.iter().map(|c| c.name.clone()).collect(),
+            rows,
+            formats: Vec::new(),
+        }
+    }
+
     /// Fields per line: the header's, or the longest row's when that is longer.
     fn width(&self) -> usize {
         self.rows

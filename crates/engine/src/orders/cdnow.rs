@@ -5,6 +5,8 @@
 
 use crate::dataset::{Column, ColumnData, ColumnKind, Dataset};
 use crate::reading::cells::days_from_civil;
+use crate::reading::decode::TextEncoding;
+use crate::reading::ingest::ReadInfo;
 
 /// The columns of the table [`read`] returns, in order.
 pub const COLUMNS: [&str; 4] = ["customer", "date", "quantity", "amount"];
@@ -102,6 +104,26 @@ pub fn read(bytes: &[u8]) -> Result<Dataset, String> {
             Column::new(COLUMNS[3].into(), ColumnData::Numeric(amounts)),
         ],
     })
+}
+
+/// [`read`] with a [`ReadInfo`] saying how the file was read, for the places that show one.
+pub fn read_with_info(bytes: &[u8]) -> Result<(Dataset, ReadInfo), String> {
+    let ds = read(bytes)?;
+    let info = ReadInfo {
+        encoding: TextEncoding::Utf8,
+        had_bom: false,
+        delimiter: " ".to_string(),
+        notes: vec![
+            "Read as CDNOW's purchase log: whitespace-separated, no header (customer, date, \
+             quantity, amount)."
+                .to_string(),
+        ],
+        sheet: None,
+        sheets: Vec::new(),
+        sheet_reason: None,
+        summary_rows: Vec::new(),
+    };
+    Ok((ds, info))
 }
 
 #[cfg(test)]

@@ -87,6 +87,31 @@ pub struct DeriveSummary {
     pub current: usize,
 }
 
+impl DeriveSummary {
+    /// The summary before any customer is counted.
+    fn start(log: &OrderLog, window: &Window, cutoff: i64, start: i64) -> Self {
+        DeriveSummary {
+            cutoff: format_date(cutoff as f64),
+            observation_start: format_date(start.max(log.first_day) as f64),
+            first_date: format_date(log.first_day as f64),
+            last_date: format_date(log.last_day as f64),
+            horizon_days: window.horizon_days,
+            cutoff_day: cutoff,
+            first_day: log.first_day,
+            last_day: log.last_day,
+            observation_start_day: start.max(log.first_day),
+            labelled: 0,
+            churned: 0,
+            too_new: 0,
+            after_cutoff: 0,
+            outside_window: 0,
+            min_history_days: window.min_history_days,
+            one_time_buyers: 0,
+            current: 0,
+        }
+    }
+}
+
 /// The labelled table, the current table and what was done.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Derived {
@@ -247,18 +272,24 @@ pub fn features_as_of(
     Some(Features {
         recency_days: (day - last.day) as f64,
         frequency: n,
-        monetary_total: total,
-        monetary_mean: total / n,
+        monetary_total: money(total),
+        monetary_mean: money(total / n),
         tenure_days: (day - first.day) as f64,
         gap_mean_days: gap_mean,
         gap_sd_days: gap_sd,
-        spend_trend: recent_spend - earlier_spend,
+        spend_trend: money(recent_spend - earlier_spend),
         orders_trend: recent_orders - earlier_orders,
         discount_share: bought.iter().filter(|o| o.discounted).count() as f64 / n,
         cancel_rate: (within.len() - bought.len()) as f64 / within.len() as f64,
         distinct_products: bought_products.len() as f64,
         active_months: months.len() as f64,
     })
+}
+
+/// Money rounded to a millionth, so that sums of prices read as written (260.97, not
+/// 260.96999999999997) without changing any amount a currency has.
+fn money(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
 }
 
 fn nan_zero(x: f64) -> f64 {
@@ -382,25 +413,7 @@ pub fn derive(
     let start_of = |day: i64| obs.map_or(i64::MIN, |d| day - d + 1);
     let start = start_of(cutoff);
     let (mut labelled, mut current) = (Table::default(), Table::default());
-    let mut s = DeriveSummary {
-        cutoff: format_date(cutoff as f64),
-        observation_start: format_date(start.max(log.first_day) as f64),
-        first_date: format_date(log.first_day as f64),
-        last_date: format_date(log.last_day as f64),
-        horizon_days: h,
-        cutoff_day: cutoff,
-        first_day: log.first_day,
-        last_day: log.last_day,
-        observation_start_day: start.max(log.first_day),
-        labelled: 0,
-        churned: 0,
-        too_new: 0,
-        after_cutoff: 0,
-        outside_window: 0,
-        min_history_days: window.min_history_days,
-        one_time_buyers: 0,
-        current: 0,
-    };
+    let mut s = DeriveSummary::start(log, window, cutoff, start);
     let customers = per_customer(log);
     for (i, (customer, range)) in customers.iter().enumerate() {
         if i % 4096 == 0 && cancel(i as f64 / customers.len() as f64) {

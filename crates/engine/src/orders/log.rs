@@ -147,7 +147,7 @@ fn keys_of(column: &Column) -> Keys {
 /// The dates of a column as days since 1970 (NaN where missing or not a date): a date
 /// column as read, `YYYYMMDD` integers, or text parsed here (day/month order from the
 /// values, a time zone offset ignored).
-fn dates_of(column: &Column) -> Vec<f64> {
+pub fn dates_of(column: &Column) -> Vec<f64> {
     match &column.data {
         ColumnData::Numeric(v) if column.kind == ColumnKind::Date => v.clone(),
         ColumnData::Numeric(v) => v
@@ -190,6 +190,15 @@ fn dates_of(column: &Column) -> Vec<f64> {
                 .collect()
         }
     }
+}
+
+/// The first and last whole day of the dates in `column` of `ds`, if it has any.
+pub fn date_range(ds: &Dataset, column: &str) -> Option<(i64, i64)> {
+    let dates = dates_of(ds.column(column)?);
+    let present = dates.iter().filter(|d| !d.is_nan());
+    let first = present.clone().fold(f64::INFINITY, |a, &b| a.min(b));
+    let last = present.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+    (first.is_finite() && last.is_finite()).then(|| (first.floor() as i64, last.floor() as i64))
 }
 
 /// The numbers of a column (NaN where missing), or an error naming the first cell that is
@@ -402,44 +411,18 @@ pub fn build_log(
         let slot = match slot {
             Some(s) => s,
             None => {
-                let customer = rows.customer.keys[row];
-                let time = rows.time[row];
-                if customer == NO_KEY {
-                    report.rows_without_customer += 1;
+                let Some(s) = open_order(
+                    row,
+                    order_key,
+                    &rows,
+                    &mut building,
+                    &mut by_id,
+                    &mut by_time,
+                ) else {
+                    count_left_out(row, &rows, date_column, &mut report);
                     continue;
-                }
-                if time.is_nan() {
-                    report.rows_without_date += 1;
-                    if report.first_bad_date.is_none() {
-                        report.first_bad_date =
-                            Some((row + 2, date_column.text(row).unwrap_or_default()));
-                    }
-                    continue;
-                }
-                let fresh = || Building {
-                    customer,
-                    time,
-                    amount: 0.0,
-                    any_amount: false,
-                    cancelled: false,
-                    discounted: false,
-                    products: Vec::new(),
                 };
-                match order_key {
-                    Some(k) => {
-                        by_id[k as usize] = building.len() as u32;
-                        building.push(fresh());
-                        building.len() - 1
-                    }
-                    None => {
-                        let next = building.len() as u32;
-                        let s = *by_time.entry((customer, time.to_bits())).or_insert(next);
-                        if s == next {
-                            building.push(fresh());
-                        }
-                        s as usize
-                    }
-                }
+                s
             }
         };
         let order = &mut building[slot];
@@ -461,6 +444,58 @@ pub fn build_log(
         }
     }
     finish(rows.customer.texts, building, report)
+}
+
+/// Starts the order of `row` (found by its order id, or by customer and time without one)
+/// and returns its slot; `None` when the row has no customer or no date.
+fn open_order(
+    row: usize,
+    order_key: Option<u32>,
+    rows: &Rows,
+    building: &mut Vec<Building>,
+    by_id: &mut [u32],
+    by_time: &mut HashMap<(u32, u64), u32>,
+) -> Option<usize> {
+    let (customer, time) = (rows.customer.keys[row], rows.time[row]);
+    if customer == NO_KEY || time.is_nan() {
+        return None;
+    }
+    let fresh = Building {
+        customer,
+        time,
+        amount: 0.0,
+        any_amount: false,
+        cancelled: false,
+        discounted: false,
+        products: Vec::new(),
+    };
+    Some(match order_key {
+        Some(k) => {
+            by_id[k as usize] = building.len() as u32;
+            building.push(fresh);
+            building.len() - 1
+        }
+        None => {
+            let next = building.len() as u32;
+            let s = *by_time.entry((customer, time.to_bits())).or_insert(next);
+            if s == next {
+                building.push(fresh);
+            }
+            s as usize
+        }
+    })
+}
+
+/// Counts a row left out for having no customer or no date (the first bad date kept).
+fn count_left_out(row: usize, rows: &Rows, date_column: &Column, report: &mut LogReport) {
+    if rows.customer.keys[row] == NO_KEY {
+        report.rows_without_customer += 1;
+        return;
+    }
+    report.rows_without_date += 1;
+    if report.first_bad_date.is_none() {
+        report.first_bad_date = Some((row + 2, date_column.text(row).unwrap_or_default()));
+    }
 }
 
 /// Sorts the assembled orders by customer and time and fills the report.

@@ -9,8 +9,8 @@
 //! the labelled customers with them for the comparison table; [`generate`] writes seeded
 //! logs with known processes for tests and benchmarks.
 
-// pub mod baselines;
-// pub mod btyd;
+pub mod baselines;
+pub mod btyd;
 pub mod cdnow;
 pub mod features;
 pub mod generate;

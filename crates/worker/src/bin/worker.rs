@@ -5,8 +5,9 @@
 //! message `{ request: JSON, file: Blob }` (a read), `{ train: JSON, buffers: [..] }` (a
 //! training run on a table the page holds) or `{ score: JSON, buffers: [..] }` (scoring every
 //! customer for the action list), `{ model: JSON, buffers: [..] }` (a model file from a
-//! training run) or `{ monitor: JSON, file: Blob }` (a new export checked against a saved
-//! model, or a retrain on it) and receives `{ event: JSON, buffers: [..] }`
+//! training run), `{ monitor: JSON, file: Blob }` (a new export checked against a saved
+//! model, or a retrain on it) or `{ orders: JSON, buffers: [..] }` (an order log turned into
+//! customers) and receives `{ event: JSON, buffers: [..] }`
 //! messages: progress, then the result with one transferable buffer per column (see
 //! `churnscope_worker::jobs`). Cancelling is the page terminating the worker.
 
@@ -14,6 +15,7 @@
 mod browser {
     use churnscope_engine::dataset::Dataset;
     use churnscope_engine::evaluating::evaluation::{run_plan, PlanProgress};
+    use churnscope_engine::orders::baselines;
     use churnscope_engine::reading::ingest::read_table_with_progress;
     use churnscope_engine::reading::ingest::ReadInfo;
     use churnscope_worker::buffers::{transfer_list, values_from_js, values_to_js};
@@ -22,6 +24,7 @@ mod browser {
         ReadResult, ScoreRequest, TrainRequest, WorkerEvent,
     };
     use churnscope_worker::monitor::{ModelRequest, MonitorRequest, MonitorTask};
+    use churnscope_worker::orders::{OrdersRequest, OrdersResult};
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use web_sys::{Blob, DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
@@ -73,6 +76,7 @@ mod browser {
         };
         let mut tracker = PlanProgress::new(&request.plan);
         let mut last = f64::NEG_INFINITY;
+        let mut test_rows: Option<Vec<usize>> = None;
         let result = run_plan(
             &dataset,
             &request.plan,
@@ -90,15 +94,59 @@ mod browser {
             },
             &|| now_ms() / 1000.0,
             |run| {
+                test_rows.get_or_insert_with(|| run.test_rows.clone());
                 post(
                     &WorkerEvent::ModelTrained(Box::new(run)),
                     &js_sys::Array::new(),
                 )
             },
         );
-        match result {
-            Ok(()) => post(&WorkerEvent::Finished, &js_sys::Array::new()),
-            Err(e) => fail(e.to_string()),
+        if let Err(e) = result {
+            return fail(e.to_string());
+        }
+        if let (Some(horizon), Some(rows)) = (request.baseline_horizon_days, test_rows) {
+            post(
+                &WorkerEvent::Progress(JobProgress::new("Fitting BG/NBD and Pareto/NBD", 1.0)),
+                &js_sys::Array::new(),
+            );
+            let runs = baselines::evaluate(
+                &dataset,
+                &request.plan.config.target,
+                &rows,
+                horizon,
+                &|| false,
+            )
+            .map_err(ErrorMessage);
+            post(&WorkerEvent::Baselines(runs), &js_sys::Array::new());
+        }
+        post(&WorkerEvent::Finished, &js_sys::Array::new());
+    }
+
+    /// Turns the order log in `data.buffers` into customers as `request` (JSON) says,
+    /// posting progress at most every 100 ms; the two tables go back as buffers.
+    fn orders(data: &JsValue, request: &str) {
+        let request = match serde_json::from_str::<OrdersRequest>(request) {
+            Ok(r) => r,
+            Err(e) => {
+                return fail(format!(
+                    "the page sent an order log job the worker does not understand: {e}"
+                ))
+            }
+        };
+        let log = match dataset_from(data, request.header.clone()) {
+            Ok(d) => d,
+            Err(e) => return fail(e),
+        };
+        match request.run(&log, throttled()) {
+            Ok(customers) => {
+                drop(log);
+                let (result, values) = OrdersResult::split(customers);
+                post(
+                    &WorkerEvent::Derived(Box::new(result)),
+                    &values_to_js(values),
+                );
+            }
+            Err(e) => fail(e),
         }
     }
 
@@ -157,6 +205,10 @@ mod browser {
 
     /// Parses `bytes` as `request` says, posting progress.
     fn parse(bytes: &[u8], request: &ReadRequest) -> Result<(Dataset, ReadInfo), String> {
+        if churnscope_engine::orders::cdnow::looks_like(bytes) {
+            return churnscope_engine::orders::cdnow::read_with_info(bytes)
+                .map_err(|e| format!("{}: {e}", request.name));
+        }
         let mut last = -1.0f64;
         read_table_with_progress(bytes, &request.options(), &mut |p| {
             let progress = JobProgress::of_read(p);
@@ -253,7 +305,11 @@ mod browser {
 
     fn handle(event: MessageEvent) {
         let data = event.data();
-        for (key, job) in [("model", model as fn(&JsValue, &str)), ("monitor", monitor)] {
+        for (key, job) in [
+            ("model", model as fn(&JsValue, &str)),
+            ("monitor", monitor),
+            ("orders", orders),
+        ] {
             if let Some(request) = js_sys::Reflect::get(&data, &key.into())
                 .ok()
                 .and_then(|t| t.as_string())
