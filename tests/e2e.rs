@@ -2850,10 +2850,28 @@ async fn an_order_log_becomes_customers_beside_the_btyd_baselines() {
     let error = text_of(c, "error-message").await;
     assert!(error.contains("needs a cutoff on or before"), "{error}");
     set_field(c, "orders-cutoff", &cutoff).await;
+    // Cancel while the worker starts: nothing derived, the log still there to derive.
+    click(c, "derive-customers").await;
+    text_of(c, "progress-stage").await;
+    click(c, "cancel-button").await;
+    let notice = text_of(c, "notice").await;
+    assert!(
+        notice.contains("The order log and anything derived before are as they were"),
+        "{notice}"
+    );
+    let nothing = c
+        .execute(
+            "return !document.querySelector('[data-testid=orders-summary]');",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(nothing, Value::Bool(true));
     click(c, "derive-customers").await;
     let summary = text_of(c, "orders-summary").await;
     let expected = format!("Labelled as of {cutoff}: {} customers", group(labelled));
     assert!(summary.contains(&expected), "{expected} in {summary}");
+    screenshot_of(c, "orders-step", "35-orders-derived.png").await;
     // The derived table, downloaded and read back: one row per labelled customer.
     click(c, "download-customers").await;
     let table = downloaded(&downloads, &format!("orders_e2e-customers-{cutoff}.csv")).await;
@@ -2866,6 +2884,14 @@ async fn an_order_log_becomes_customers_beside_the_btyd_baselines() {
     );
     assert!(header.ends_with(",churned"), "{header}");
     assert_eq!(lines.filter(|l| !l.is_empty()).count() as u64, labelled);
+    // The current customers, with both models' chance of being alive as of the last day.
+    click(c, "download-current").await;
+    let table = downloaded(&downloads, "orders_e2e-current-customers.csv").await;
+    let table = String::from_utf8(table).expect("utf-8");
+    let mut lines = table.trim_start_matches('\u{feff}').lines();
+    let header = lines.next().expect("header");
+    assert!(header.contains(",p_alive_bgnbd,expected_orders_bgnbd,p_alive_paretonbd,"), "{header}");
+    assert_eq!(lines.filter(|l| !l.is_empty()).count() as u64, current);
     // Train logistic regression and boosted trees; the baselines join the table.
     choose_models(c, &["logistic", "gbdt"]).await;
     click(c, "train-button").await;

@@ -159,7 +159,12 @@ pub fn OrdersStep(
         <section class="panel orders" aria-labelledby="orders-title" data-testid="orders-step">
             <h2 id="orders-title">"2b. Churn from the orders"</h2>
             <p data-testid="orders-detected">
-                {detection.map(|d| format!("{}: {}", d.layout.label(), d.reason))}
+                {detection.map(|d| {
+                    let label = d.layout.label();
+                    let mut chars = label.chars();
+                    let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+                    format!("{first}{}: {}", chars.as_str(), d.reason)
+                })}
             </p>
             <p class="hint">
                 "One row per customer is derived from the orders: a customer churned when they \

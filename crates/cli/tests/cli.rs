@@ -843,7 +843,14 @@ fn orders_turns_a_log_into_customers_and_fits_the_baselines() {
         .starts_with("customer,recency_days,frequency,monetary_total,monetary_mean,tenure_days"));
     assert_eq!(lines.count(), 2357);
     let current = std::fs::read_to_string(&current).expect("current written");
-    assert!(!current.lines().next().expect("header").contains("churned"));
+    let header = current.lines().next().expect("header");
+    assert!(!header.contains("churned"));
+    assert!(
+        header.ends_with(
+            ",p_alive_bgnbd,expected_orders_bgnbd,p_alive_paretonbd,expected_orders_paretonbd"
+        ),
+        "{header}"
+    );
     // The text output names the layout, the censoring and the timings.
     let (code, text, err) = churnscope(&["orders", "../shared/datasets/CDNOW_sample.txt"]);
     assert_eq!(code, 0, "{err}");

@@ -409,8 +409,9 @@ fn the_baselines_recover_the_generators_process_and_rank_churners() {
         customers: 3000,
         ..LogSpec::default()
     };
-    let log = log_of(&table(&generate_log(&spec).csv));
-    let d = derive(&log, &Window::default(), &mut |_| false).expect("derives");
+    let generated = generate_log(&spec);
+    let log = log_of(&table(&generated.csv));
+    let mut d = derive(&log, &Window::default(), &mut |_| false).expect("derives");
     let target = target_for(&d.labelled, LABEL, Some("1")).expect("target");
     let split = split_rows(&d.labelled, &TrainConfig::new(target.clone())).expect("split");
     let runs = evaluate(&d.labelled, &target, &split.test, 90.0, &|| false).expect("fits");
@@ -435,6 +436,36 @@ fn the_baselines_recover_the_generators_process_and_rank_churners() {
     );
     let dropout = (p("s") / p("beta")) / (spec.s / spec.beta);
     assert!((dropout - 1.0).abs() < 0.5, "s/beta ratio {dropout}");
+    // The current customers get P(alive) as of the last day: higher, on average, for the
+    // customers the generator kept alive past it than for those who dropped out.
+    let last = d.summary.last_day as f64;
+    churnscope_engine::orders::baselines::annotate_current(
+        &d.labelled,
+        &mut d.current,
+        90.0,
+        &|| false,
+    )
+    .expect("annotates");
+    let ids = d.current.column("customer").expect("ids");
+    let alive = d.current.column("p_alive_paretonbd").expect("P(alive)");
+    let (mut living, mut dead) = (Vec::new(), Vec::new());
+    for row in 0..d.current.n_rows {
+        let id = ids.text(row).expect("id");
+        let p: f64 = alive.text(row).expect("p").parse().expect("number");
+        let truth = generated.truth.iter().find(|t| t.id == id).expect("known");
+        if truth.death_time > last {
+            living.push(p)
+        } else {
+            dead.push(p)
+        }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    assert!(
+        mean(&living) > mean(&dead) + 0.3,
+        "{} vs {}",
+        mean(&living),
+        mean(&dead)
+    );
     for run in &runs {
         assert_eq!(run.test_rows, split.test);
         assert!(

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use churnscope_engine::dataset::Dataset;
+use churnscope_engine::orders::baselines::annotate_current;
 use churnscope_engine::orders::derive_customers;
 use churnscope_engine::orders::features::{DeriveSummary, Window};
 use churnscope_engine::orders::layout::OrderMapping;
@@ -84,6 +85,21 @@ impl OrdersRequest {
                 !progress(JobProgress::new(stage, f))
             })
             .map_err(|e| e.to_string())?;
+        let mut derived = derived;
+        if !progress(JobProgress::new(
+            "Fitting BG/NBD and Pareto/NBD for the current customers",
+            1.0,
+        )) {
+            return Err("stopped".to_string());
+        }
+        // The current customers' chances of being alive help the merchant even when the
+        // models cannot be fitted (no repeat buyers, say): then the columns are left out.
+        let _ = annotate_current(
+            &derived.labelled,
+            &mut derived.current,
+            derived.summary.horizon_days as f64,
+            &|| false,
+        );
         Ok(Customers {
             labelled: derived.labelled,
             current: derived.current,
@@ -137,6 +153,9 @@ mod tests {
             "one-time buyers have no gaps"
         );
         assert_eq!(back.current.n_rows, result.current.n_rows);
+        // The current customers carry both models' P(alive) and expected orders.
+        let alive = back.current.column("p_alive_bgnbd").expect("P(alive)");
+        assert_eq!(alive.missing(), 0);
         let stopped = request.run(&ds, |_| false);
         assert_eq!(stopped.err().as_deref(), Some("stopped"));
     }

@@ -91,7 +91,13 @@ pub fn run(args: &OrdersArgs) -> Result<Orders, CliError> {
     let derive_seconds = start.elapsed().as_secs_f64();
     drop(ds);
     let start = Instant::now();
-    let baselines = (!args.no_baselines).then(|| held_out_baselines(&derived));
+    let mut derived = derived;
+    let baselines = (!args.no_baselines).then(|| {
+        let horizon = derived.summary.horizon_days as f64;
+        let runs = held_out_baselines(&derived)?;
+        baselines::annotate_current(&derived.labelled, &mut derived.current, horizon, &|| false)?;
+        Ok(runs)
+    });
     let baseline_seconds = start.elapsed().as_secs_f64();
     write(args.out.as_deref(), &derived.labelled)?;
     write(args.current.as_deref(), &derived.current)?;

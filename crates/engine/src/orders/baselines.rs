@@ -178,6 +178,44 @@ impl Judged<'_> {
     }
 }
 
+/// The columns [`annotate_current`] adds to the current customers.
+pub const CURRENT_COLUMNS: [&str; 4] = [
+    "p_alive_bgnbd",
+    "expected_orders_bgnbd",
+    "p_alive_paretonbd",
+    "expected_orders_paretonbd",
+];
+
+/// Fits both models on every labelled customer's history up to the cutoff and adds to
+/// each current customer (history up to the last day) the probability of being alive and
+/// the expected orders in the next `horizon_days` ([`CURRENT_COLUMNS`]).
+pub fn annotate_current(
+    labelled: &Dataset,
+    current: &mut Dataset,
+    horizon_days: f64,
+    cancel: &dyn Fn() -> bool,
+) -> Result<(), String> {
+    let fit_on = histories(labelled).ok_or("the labelled table has no order histories")?;
+    let now = histories(current).ok_or("the current table has no order histories")?;
+    let bg = BgNbd::fit(&fit_on, cancel).map_err(|e| message(&e))?;
+    let pnbd = ParetoNbd::fit(&fit_on, cancel).map_err(|e| message(&e))?;
+    let h = horizon_days / WEEK;
+    let columns: [Vec<f64>; 4] = [
+        now.iter().map(|x| bg.p_alive(x)).collect(),
+        now.iter().map(|x| bg.expected_purchases(x, h)).collect(),
+        now.iter().map(|x| pnbd.p_alive(x)).collect(),
+        now.iter().map(|x| pnbd.expected_purchases(x, h)).collect(),
+    ];
+    for (name, values) in CURRENT_COLUMNS.iter().zip(columns) {
+        current.columns.retain(|c| c.name != *name);
+        current.columns.push(crate::dataset::Column::new(
+            name.to_string(),
+            ColumnData::Numeric(values),
+        ));
+    }
+    Ok(())
+}
+
 fn message(e: &BtydError) -> String {
     format!("the baseline could not be fitted: {e}")
 }
