@@ -2890,7 +2890,10 @@ async fn an_order_log_becomes_customers_beside_the_btyd_baselines() {
     let table = String::from_utf8(table).expect("utf-8");
     let mut lines = table.trim_start_matches('\u{feff}').lines();
     let header = lines.next().expect("header");
-    assert!(header.contains(",p_alive_bgnbd,expected_orders_bgnbd,p_alive_paretonbd,"), "{header}");
+    assert!(
+        header.contains(",p_alive_bgnbd,expected_orders_bgnbd,p_alive_paretonbd,"),
+        "{header}"
+    );
     assert_eq!(lines.filter(|l| !l.is_empty()).count() as u64, current);
     // Train logistic regression and boosted trees; the baselines join the table.
     choose_models(c, &["logistic", "gbdt"]).await;
