@@ -2955,3 +2955,92 @@ async fn an_order_log_becomes_customers_beside_the_btyd_baselines() {
 fn group(n: u64) -> String {
     churnscope_engine::dataset::group_thousands(n as usize)
 }
+
+/// The kind the column table shows for `column`.
+async fn column_kind(c: &Client, column: &str) -> String {
+    let script = format!(
+        "const s = document.querySelector('[data-testid=kind-select][aria-label=\"Kind of column {column}\"]'); return s ? s.value : null;"
+    );
+    wait_for(c, column, &script, |v| v.is_string())
+        .await
+        .as_str()
+        .expect("kind")
+        .to_string()
+}
+
+#[tokio::test]
+#[ignore = "needs the built site and chromedriver; run by scripts/test.sh"]
+async fn a_near_unique_surname_is_left_out_with_its_reason_and_one_click_includes_it() {
+    // The bank file (datasets/README.md: Surname has 2,932 names in 10,000 rows).
+    let bank = shared_dataset("Churn_Modelling.csv");
+    let cli = |extra: &[&str]| -> Value {
+        let mut args = vec!["train", "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = std::process::Command::new(cli_binary())
+            .args(&args)
+            .arg(&bank)
+            .output()
+            .expect("run the CLI");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("CLI json")
+    };
+    let s = open_app().await;
+    let c = &s.client;
+    upload(c, &bank).await;
+    assert_eq!(column_kind(c, "Surname").await, "text");
+    let warning = text_of(c, "data-warning").await;
+    let warnings = c
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=data-warning]')].map(e => e.textContent).join(' | ');",
+            vec![],
+        )
+        .await
+        .expect("warnings");
+    let warnings = warnings.as_str().expect("text");
+    assert!(
+        warnings.contains("'Surname' is left out of the model: it is text with 2,932 different values in 10,000 rows"),
+        "{warning} / {warnings}"
+    );
+    // Default logistic regression: as good as with Surname left out by hand (the CLI's
+    // `--ignore Surname`, same split), and equal to the CLI's default.
+    choose_model(c, "logistic").await;
+    click(c, "train-button").await;
+    let by_default = text_of(c, "metric-roc-auc").await;
+    let by_hand = cli(&["--ignore", "Surname"])["metrics"]["roc_auc"]
+        .as_f64()
+        .expect("auc");
+    assert_eq!(by_default, format!("{by_hand:.4}"));
+    screenshot_of(c, "warnings", "36-surname-left-out.png").await;
+    // One click includes it: a category now, flagged as wide instead.
+    click(c, "include-column").await;
+    assert_eq!(column_kind(c, "Surname").await, "categorical");
+    let warnings = wait_for(
+        c,
+        "the wide-column warning",
+        "return [...document.querySelectorAll('[data-testid=data-warning]')].map(e => e.textContent).join(' | ');",
+        |v| v.as_str().is_some_and(|t| t.contains("'Surname' has 2932 different values")),
+    )
+    .await;
+    assert!(
+        !warnings.as_str().expect("text").contains("is left out"),
+        "{warnings}"
+    );
+    click(c, "train-button").await;
+    let included = cli(&["--include", "Surname"])["metrics"]["roc_auc"]
+        .as_f64()
+        .expect("auc");
+    let shown = wait_for(
+        c,
+        "the model with Surname",
+        "const e = document.querySelector('[data-testid=metric-roc-auc]'); return e ? e.textContent : null;",
+        |v| v.as_str().is_some_and(|t| t != by_default),
+    )
+    .await;
+    assert_eq!(shown.as_str().expect("text"), format!("{included:.4}"));
+    s.audit_network().await;
+    s.close().await;
+}

@@ -330,11 +330,39 @@ fn damaged_workbooks_give_errors_not_panics() {
 }
 
 #[test]
-fn a_surname_column_is_flagged_as_high_cardinality() {
+fn a_surname_column_is_left_out_and_flagged_once_included() {
+    use churnscope_engine::dataset::ColumnKind;
     use churnscope_engine::understanding::checks::{check, DataWarning};
     // datasets/README.md: Surname has 2932 distinct names in 10,000 rows; the reference
-    // protocol drops it as an id column. Telco has no such column.
-    let bank = dataset("Churn_Modelling.csv");
+    // protocol drops it as an id column. By default it is near-unique text, left out with
+    // the reason (issue 18); included by the user it is a category flagged as wide. Telco
+    // has no such column.
+    let mut bank = dataset("Churn_Modelling.csv");
+    let left_out: Vec<(String, usize, usize)> = check(&bank, None)
+        .into_iter()
+        .filter_map(|w| match w {
+            DataWarning::LeftOutText {
+                column,
+                levels,
+                rows,
+            } => Some((column, levels, rows)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(left_out, [("Surname".to_string(), 2932, 10_000)]);
+    let message = DataWarning::LeftOutText {
+        column: "Surname".into(),
+        levels: 2932,
+        rows: 10_000,
+    }
+    .message();
+    assert!(
+        message.contains("2,932 different values in 10,000 rows"),
+        "{message}"
+    );
+    for c in bank.columns.iter_mut().filter(|c| c.name == "Surname") {
+        c.kind = ColumnKind::Categorical;
+    }
     let flagged: Vec<(String, usize)> = check(&bank, None)
         .into_iter()
         .filter_map(|w| match w {
@@ -344,9 +372,10 @@ fn a_surname_column_is_flagged_as_high_cardinality() {
         .collect();
     assert_eq!(flagged, [("Surname".to_string(), 2932)]);
     let telco = dataset("WA_Fn-UseC_-Telco-Customer-Churn.csv");
-    assert!(check(&telco, None)
-        .iter()
-        .all(|w| !matches!(w, DataWarning::HighCardinality { .. })));
+    assert!(check(&telco, None).iter().all(|w| !matches!(
+        w,
+        DataWarning::HighCardinality { .. } | DataWarning::LeftOutText { .. }
+    )));
 }
 
 #[test]

@@ -15,7 +15,7 @@ use super::tasks::{self, Source};
 use super::train_step::TrainStep;
 use churnscope_engine::dataset::ColumnKind;
 use churnscope_engine::reading::ingest::ReadOptions;
-use churnscope_engine::understanding::checks::check;
+use churnscope_engine::understanding::checks::{check, DataWarning};
 use churnscope_engine::understanding::clean::{apply_merges, suggest_merges};
 use churnscope_engine::understanding::profile::profile_column;
 use churnscope_engine::understanding::target::{detect_target, Target};
@@ -153,23 +153,43 @@ fn DataWarnings(
                 .as_ref()
                 .filter(|(proposed, _)| proposed == t)
                 .map(|(_, w)| w.clone());
-            first
-                .unwrap_or_else(|| check(&loaded.dataset, t.as_ref()))
-                .iter()
-                .map(|w| w.message())
-                .collect::<Vec<_>>()
+            first.unwrap_or_else(|| check(&loaded.dataset, t.as_ref()))
         })
     });
+    let (state, job) = (Workflow::get(), JobStatus::get());
     move || {
         let list = warnings.get();
         (!list.is_empty()).then(|| {
             view! {
-                <section class="panel warnings" aria-labelledby="warnings-title">
+                <section class="panel warnings" aria-labelledby="warnings-title" data-testid="warnings">
                     <h2 id="warnings-title">"Worth a look before training"</h2>
                     <ul>
                         {list
                             .into_iter()
-                            .map(|w| view! { <li data-testid="data-warning">{w}</li> })
+                            .map(|w| {
+                                // A left-out text column is one click from being a feature.
+                                let include = match &w {
+                                    DataWarning::LeftOutText { column, .. } => Some(column.clone()),
+                                    _ => None,
+                                };
+                                let button = include.map(|column| {
+                                    let name = column.clone();
+                                    view! {
+                                        " "
+                                        <button
+                                            class="button small"
+                                            data-testid="include-column"
+                                            data-column=column.clone()
+                                            on:click=move |_| {
+                                                change_kind(state, job, &name, ColumnKind::Categorical)
+                                            }
+                                        >
+                                            {format!("Include '{column}' as a category")}
+                                        </button>
+                                    }
+                                });
+                                view! { <li data-testid="data-warning">{w.message()}{button}</li> }
+                            })
                             .collect_view()}
                     </ul>
                 </section>

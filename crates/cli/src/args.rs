@@ -27,6 +27,11 @@ use crate::values::{self, choice, number, reader, yes_no, Choice, Impute, Search
 #[derive(Debug, Parser)]
 #[command(name = "churnscope", version, arg_required_else_help = true)]
 pub struct Cli {
+    /// Threads for independent work (cross-validation folds, search candidates, several
+    /// models, forest trees): 0 for every core (the default), 1 for one thread. Results
+    /// are the same whatever the number.
+    #[arg(long, global = true, value_name = "N", default_value_t = 0, value_parser = number::<usize>())]
+    pub threads: usize,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -220,6 +225,10 @@ pub struct SplitArgs {
     /// Columns to leave out of the features.
     #[arg(long, value_name = "COL,COL", value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// Columns left out by default (identifiers, free or near-unique text) to use as
+    /// features after all: text as categories, numbers as numbers.
+    #[arg(long, value_name = "COL,COL", value_delimiter = ',')]
+    pub include: Vec<String>,
     /// Train on all of FILE and evaluate on this file instead.
     #[arg(long, value_name = "TEST")]
     pub test: Option<String>,
@@ -315,6 +324,10 @@ pub struct CompareArgs {
     /// Columns to leave out of the features.
     #[arg(long, value_name = "COL,COL", value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// Columns left out by default (identifiers, free or near-unique text) to use as
+    /// features after all.
+    #[arg(long, value_name = "COL,COL", value_delimiter = ',')]
+    pub include: Vec<String>,
     /// The seed of the split and of every random step.
     #[arg(long, default_value = "42", value_parser = number::<u64>())]
     pub seed: u64,

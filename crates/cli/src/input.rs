@@ -91,3 +91,18 @@ pub fn check_columns<'a>(
 pub fn ignored(columns: &[String]) -> Vec<String> {
     columns.iter().map(|c| c.trim().to_string()).collect()
 }
+
+/// Makes the columns `--include` names features: a text column a category, a numeric one a
+/// number, whatever kind detection gave them.
+pub fn include_columns(ds: &mut Dataset, columns: &[String]) -> Result<(), CliError> {
+    use churnscope_engine::dataset::{ColumnData, ColumnKind};
+    let names = ignored(columns);
+    check_columns(ds, "include", &names)?;
+    for c in ds.columns.iter_mut().filter(|c| names.contains(&c.name)) {
+        c.kind = match c.data {
+            ColumnData::Numeric(_) => ColumnKind::Numeric,
+            ColumnData::Categorical { .. } => ColumnKind::Categorical,
+        };
+    }
+    Ok(())
+}

@@ -54,6 +54,7 @@ fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Ok(cli) => cli,
         Err(e) => return parse_failure(&e),
     };
+    churnscope_engine::parallel::set_threads(cli.threads);
     match execute(cli.command) {
         Ok(()) => 0,
         Err(e) => {

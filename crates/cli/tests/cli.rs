@@ -927,3 +927,42 @@ fn orders_detects_layouts_and_explains_what_it_cannot_use() {
         "{err}"
     );
 }
+
+#[test]
+fn a_near_unique_surname_is_left_out_by_default_and_can_be_included() {
+    // The bank file (datasets/README.md: Surname has 2,932 names in 10,000 rows).
+    let bank = "../shared/datasets/Churn_Modelling.csv";
+    let auc = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["train", bank, "--format", "json"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = churnscope(&args);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).expect("json")
+    };
+    let by_default = auc(&[]);
+    let by_hand = auc(&["--ignore", "Surname"]);
+    assert_eq!(
+        by_default["metrics"]["roc_auc"],
+        by_hand["metrics"]["roc_auc"]
+    );
+    assert!(by_default["left_out"]
+        .as_array()
+        .expect("left out")
+        .iter()
+        .any(|d| d["column"] == "Surname" && d["reason"] == "free or near-unique text"));
+    // Included by choice: a category whose names seen fewer than 10 times are grouped.
+    let included = auc(&["--include", "Surname"]);
+    let notices = included["notices"].to_string();
+    assert!(notices.contains("'Surname' has 2,"), "{notices}");
+    assert!(notices.contains("seen fewer than 10 times"), "{notices}");
+    assert_ne!(included["n_features"], by_default["n_features"]);
+    let (code, text, _) = churnscope(&["train", bank]);
+    assert_eq!(code, 0);
+    assert!(text.contains("left out: RowNumber (identifier), CustomerId (identifier), Surname (free or near-unique text)"), "{text}");
+    let (code, _, err) = churnscope(&["train", bank, "--include", "Nickname"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("--include: there is no column 'Nickname'"),
+        "{err}"
+    );
+}

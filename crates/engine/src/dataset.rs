@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 /// Code of a missing cell in a [`ColumnData::Categorical`] column.
 pub const MISSING_CODE: u32 = u32::MAX;
 
+/// A text column with more levels than this, and a level for every 20 rows or fewer, is
+/// near-unique ([`ColumnKind::Text`]): left out of the model unless included.
+pub const NEAR_UNIQUE_LEVELS: usize = 100;
+
 /// What a column is for modelling purposes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -24,7 +28,10 @@ pub enum ColumnKind {
     Identifier,
     /// Dates (stored as days since 1970-01-01): used as numbers.
     Date,
-    /// Long free text, mostly different on every row (comments, addresses): not a feature.
+    /// Free text or near-unique labels: long text mostly different on every row (comments,
+    /// addresses), or more than [`NEAR_UNIQUE_LEVELS`] levels with one for every 20 rows
+    /// or fewer (a surname, an e-mail). Not a feature unless the user includes it (as
+    /// categorical): one feature per value mostly memorises customers.
     Text,
     /// One value (or none) in every row: carries no information.
     Constant,
@@ -439,6 +446,8 @@ pub fn infer_kind(column: &Column) -> ColumnKind {
                 || present >= 20 && looks_like_id_name(name) && distinct * 100 >= present * 95
             {
                 ColumnKind::Identifier
+            } else if distinct > NEAR_UNIQUE_LEVELS && distinct * 20 > present {
+                ColumnKind::Text
             } else {
                 ColumnKind::Categorical
             }

@@ -45,6 +45,7 @@ pub mod matrix;
 pub mod modelling;
 pub mod monitoring;
 pub mod orders;
+pub mod parallel;
 pub mod progress;
 pub mod reading;
 pub mod rng;

@@ -4,11 +4,11 @@
 //! returns must be finite: scores in [0, 1], metrics that survive JSON (which has no NaN or
 //! infinity), logistic weights bounded by the L2 penalty.
 
-use crate::dataset::Dataset;
+use crate::dataset::{ColumnKind, Dataset};
 use crate::evaluating::evaluation::{run_plan, ModelRun, TrainPlan};
 use crate::modelling::models::FittedModel;
 use crate::modelling::pipeline::{ModelKind, PipelineError, TrainConfig, MIN_CLASS_ROWS};
-use crate::modelling::preprocessing::{FeatureBlock, FittedPreprocessor, MAX_LEVELS};
+use crate::modelling::preprocessing::{FeatureBlock, FittedPreprocessor, PrepOptions, MAX_LEVELS};
 use crate::modelling::split::{stratified_folds, SplitError};
 use crate::modelling::training::split_rows;
 use crate::reading::ingest::{read_csv, ReadOptions};
@@ -368,6 +368,48 @@ fn more_folds_than_churners_is_a_clear_error_not_a_panic() {
 }
 
 #[test]
+fn a_wide_column_groups_its_rare_levels_by_default() {
+    // The table of the cap test below: 50 levels seen 20 times, 1,600 seen once. Included
+    // by the user with default options, the 1,600 levels seen fewer than 10 times share the
+    // infrequent feature (preprocessing::WIDE_COLUMN_MIN_COUNT), with a notice.
+    let mut csv = String::from("postcode,tenure,churn\n");
+    for i in 0..2600 {
+        let code = if i < 1000 {
+            format!("c{:02}", i % 50)
+        } else {
+            format!("r{i}")
+        };
+        csv.push_str(&format!("{code},{},{}\n", i % 72, ["yes", "no"][i % 2]));
+    }
+    let (mut ds, config) = read(&csv);
+    ds.columns[0].kind = ColumnKind::Categorical;
+    let rows: Vec<usize> = (0..ds.n_rows).collect();
+    let prep = FittedPreprocessor::fit(&ds, &rows, std::slice::from_ref(&config.target.column))
+        .expect("fit");
+    let FeatureBlock::OneHot {
+        levels, infrequent, ..
+    } = &prep.blocks[0]
+    else {
+        panic!("{:?}", prep.blocks[0])
+    };
+    assert_eq!((levels.len(), infrequent.len()), (50, 1600));
+    assert_eq!(
+        prep.n_features(),
+        50 + 1 + 1,
+        "postcode's features, then tenure"
+    );
+    assert_eq!(
+        prep.notices,
+        ["'postcode' has 1,650 levels: the 1,600 seen fewer than 10 times in the training rows are grouped as 'postcode=infrequent' (set --rare-levels to choose another rule)"]
+    );
+    // Trees group the same levels into one code.
+    let trees =
+        FittedPreprocessor::fit_for_trees(&ds, &rows, std::slice::from_ref(&config.target.column))
+            .expect("fit");
+    assert_eq!(trees.notices.len(), 1);
+}
+
+#[test]
 fn levels_beyond_the_cap_are_grouped_with_a_notice() {
     // 2600 rows: 50 common levels seen 20 times each, then 1600 levels seen once. The cap
     // keeps the 50 common ones and the 950 smallest texts among the singletons (ties go to
@@ -381,10 +423,15 @@ fn levels_beyond_the_cap_are_grouped_with_a_notice() {
         };
         csv.push_str(&format!("{code},{},{}\n", i % 72, ["yes", "no"][i % 2]));
     }
-    let (ds, config) = read(&csv);
+    let (mut ds, config) = read(&csv);
+    // Near-unique text is left out by default (issue 18): the user includes it here, and
+    // asks for no rare-level grouping (a rule of 1 row), so only the cap groups.
+    assert_eq!(ds.columns[0].kind, ColumnKind::Text);
+    ds.columns[0].kind = ColumnKind::Categorical;
     let rows: Vec<usize> = (0..ds.n_rows).collect();
     let exclude = [config.target.column.clone()];
-    let prep = FittedPreprocessor::fit(&ds, &rows, &exclude).expect("fit");
+    let keep_all = PrepOptions::new().rare_levels(1.0);
+    let prep = FittedPreprocessor::fit_with(&ds, &rows, &exclude, &keep_all).expect("fit");
     let FeatureBlock::OneHot {
         levels, infrequent, ..
     } = &prep.blocks[0]
@@ -420,7 +467,7 @@ fn levels_beyond_the_cap_are_grouped_with_a_notice() {
         serde_json::from_str::<FittedPreprocessor>(&json).expect("read"),
         prep
     );
-    let small = FittedPreprocessor::fit(&ds, &rows[..100], &exclude).expect("fit");
+    let small = FittedPreprocessor::fit_with(&ds, &rows[..100], &exclude, &keep_all).expect("fit");
     assert!(small.notices.is_empty());
     assert!(!serde_json::to_string(&small)
         .expect("json")

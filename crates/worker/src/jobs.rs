@@ -69,7 +69,7 @@ impl FitRequest {
     pub fn run(
         &self,
         dataset: &Dataset,
-        clock: &dyn Fn() -> f64,
+        clock: &(dyn Fn() -> f64 + Sync),
     ) -> Result<FitReport, PipelineError> {
         let target = target_for(dataset, &self.target, Some(&self.positive))?;
         let mut config = TrainConfig::new(target);
@@ -401,11 +401,8 @@ mod tests {
             positive: "Yes".into(),
             model: ModelKind::Gbdt,
         };
-        let ticks = std::cell::Cell::new(0.0);
-        let clock = || {
-            ticks.set(ticks.get() + 1.0);
-            ticks.get()
-        };
+        let ticks = std::sync::atomic::AtomicU32::new(0);
+        let clock = || f64::from(ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
         let report = request.run(&ds, &clock).expect("fit");
         assert_eq!((report.rows, report.model), (300, ModelKind::Gbdt));
         assert_eq!((report.prep_seconds, report.model_seconds), (1.0, 1.0));

@@ -7,7 +7,7 @@ use churnscope_engine::modelling::pipeline::{ModelKind, TrainConfig};
 
 use crate::args::CompareArgs;
 use crate::error::CliError;
-use crate::input::{choose_target, ignored, load, read_options};
+use crate::input::{choose_target, ignored, include_columns, load, read_options};
 
 /// The models in the order trained, and which one is recommended.
 pub struct Comparison {
@@ -22,7 +22,8 @@ pub fn run(args: &CompareArgs) -> Result<Comparison, CliError> {
     if search && args.cv.is_none() {
         return Err(CliError::SearchWithoutCv);
     }
-    let ds = load(&args.input.file, &read_options(&args.input.read))?.dataset;
+    let mut ds = load(&args.input.file, &read_options(&args.input.read))?.dataset;
+    include_columns(&mut ds, &args.include)?;
     let mut config = TrainConfig::new(choose_target(&ds, &args.target)?);
     config.seed = args.seed;
     config.ignore = ignored(&args.ignore);

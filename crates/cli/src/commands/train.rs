@@ -16,7 +16,7 @@ use churnscope_engine::reading::ingest::ReadOptions;
 
 use crate::args::{DecisionArgs, ModelArgs, PrepArgs, TrainArgs, TuningArgs};
 use crate::error::CliError;
-use crate::input::{check_columns, choose_target, ignored, load, read_options};
+use crate::input::{check_columns, choose_target, ignored, include_columns, load, read_options};
 use crate::values::{Search, Threshold};
 
 /// What a training run did, for its report.
@@ -55,7 +55,8 @@ pub fn run(args: &TrainArgs) -> Result<Training, CliError> {
     check_option_combinations(args)?;
     let options = read_options(&args.input.read);
     let path = &args.input.file;
-    let loaded = load(path, &options)?;
+    let mut loaded = load(path, &options)?;
+    include_columns(&mut loaded.dataset, &args.split.include)?;
     let config = train_config(args, &loaded.dataset)?;
     let fitted = match &args.split.test {
         None => fit_on_split(&loaded.dataset, &config)?,

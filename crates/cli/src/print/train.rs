@@ -126,6 +126,8 @@ fn json(t: &Training, model: &ModelFit) -> serde_json::Value {
         "prior_correction": p.prior_correction,
         "probability_note": p.probability_note(),
         "coefficients": p.coefficients(),
+        "left_out": p.preprocessor.dropped,
+        "notices": p.preprocessor.notices,
         "confusion": r.confusion,
         "c": t.c,
         "cv": t.tuning,
@@ -146,6 +148,18 @@ fn text(t: &Training, model: &ModelFit) {
         p.preprocessor.n_features()
     );
     out!("{}", model.summary);
+    let left_out: Vec<String> = p
+        .preprocessor
+        .dropped
+        .iter()
+        .map(|d| format!("{} ({})", d.column, d.reason))
+        .collect();
+    if !left_out.is_empty() {
+        out!("left out: {} (--include COL uses one)", left_out.join(", "));
+    }
+    for notice in &p.preprocessor.notices {
+        out!("{notice}");
+    }
     if let Some(tuning) = &t.tuning {
         let best = tuning.best_candidate();
         out!(

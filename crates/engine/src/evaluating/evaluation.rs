@@ -412,7 +412,7 @@ pub fn run_model(
     kind: ModelKind,
     split: &Split,
     mut progress: impl FnMut(Step) -> bool,
-    clock: &dyn Fn() -> f64,
+    clock: &(dyn Fn() -> f64 + Sync),
 ) -> Result<ModelRun> {
     let config = plan.config_for(kind);
     let labels = config.target.labels(ds)?;
@@ -525,7 +525,7 @@ pub fn run_plan(
     ds: &Dataset,
     plan: &TrainPlan,
     mut progress: impl FnMut(usize, Step) -> bool,
-    clock: &dyn Fn() -> f64,
+    clock: &(dyn Fn() -> f64 + Sync),
     mut on_model: impl FnMut(ModelRun),
 ) -> Result<()> {
     let models = plan.models();
@@ -533,6 +533,18 @@ pub fn run_plan(
         return Err(PipelineError::NoModels);
     }
     let split = split_rows(ds, &plan.config)?;
+    if crate::parallel::threads() > 1 && models.len() > 1 {
+        // Natively the models train side by side (each seeded by its own settings, so the
+        // runs are those of one thread) and arrive in the plan's order.
+        let task = |i: usize, report: &mut dyn FnMut((usize, Step)) -> bool| {
+            run_model(ds, plan, models[i], &split, |p| report((i, p)), clock)
+        };
+        let runs = crate::parallel::map(models.len(), &mut |(i, p)| progress(i, p), &task);
+        for run in runs {
+            on_model(run?);
+        }
+        return Ok(());
+    }
     for (i, &kind) in models.iter().enumerate() {
         let run = run_model(ds, plan, kind, &split, |p| progress(i, p), clock)?;
         on_model(run);

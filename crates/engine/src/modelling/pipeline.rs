@@ -169,7 +169,7 @@ impl FittedPipeline {
         rows: &[usize],
         config: &TrainConfig,
         progress: impl FnMut(Progress) -> bool,
-        clock: &dyn Fn() -> f64,
+        clock: &(dyn Fn() -> f64 + Sync),
     ) -> Result<(Self, FitTimes)> {
         let labels = config.target.labels(ds)?;
         // Rows without a target value teach nothing; they are left out, not counted as 0.

@@ -380,6 +380,20 @@ impl PrepOptions {
         Ok(())
     }
 
+    /// The notice for a column of `total` levels whose `grouped` rare levels the default
+    /// rule for wide columns grouped, if it did.
+    fn wide_notice(&self, column: &str, total: usize, grouped: usize) -> Option<String> {
+        (self.rare_levels.is_none() && total > WIDE_COLUMN_LEVELS && grouped > 0).then(|| {
+            format!(
+                "'{column}' has {} levels: the {} seen fewer than {WIDE_COLUMN_MIN_COUNT} \
+                 times in the training rows are grouped as '{column}=infrequent' (set \
+                 --rare-levels to choose another rule)",
+                crate::dataset::group_thousands(total),
+                crate::dataset::group_thousands(grouped)
+            )
+        })
+    }
+
     /// Whether a level seen `count` times in `n_rows` training rows is rare.
     fn is_rare(&self, count: usize, n_rows: usize) -> bool {
         match self.rare_levels {
@@ -392,14 +406,18 @@ impl PrepOptions {
     }
 
     /// The sorted levels, counted over `n_rows` training rows, split into (frequent, rare).
+    /// Without a rare-level rule, a column of more than [`WIDE_COLUMN_LEVELS`] levels still
+    /// groups the levels seen fewer than [`WIDE_COLUMN_MIN_COUNT`] times, as a careful
+    /// analyst would.
     fn split_rare(
         &self,
         counts: BTreeMap<String, usize>,
         n_rows: usize,
     ) -> (Vec<String>, Vec<String>) {
+        let wide = self.rare_levels.is_none() && counts.len() > WIDE_COLUMN_LEVELS;
         let (mut frequent, mut rare) = (Vec::new(), Vec::new());
         for (level, count) in counts {
-            if self.is_rare(count, n_rows) {
+            if self.is_rare(count, n_rows) || (wide && count < WIDE_COLUMN_MIN_COUNT) {
                 rare.push(level);
             } else {
                 frequent.push(level);
@@ -408,6 +426,12 @@ impl PrepOptions {
         (frequent, rare)
     }
 }
+
+/// A categorical column with more levels than this groups its rare levels by default (see
+/// [`PrepOptions::split_rare`]); an explicit `rare_levels` rule replaces the default.
+pub const WIDE_COLUMN_LEVELS: usize = 100;
+/// Fewest training rows a level of a wide column needs to keep a feature of its own.
+pub const WIDE_COLUMN_MIN_COUNT: usize = 10;
 
 /// Most one-hot features of their own a categorical column gets. A column with more
 /// distinct training levels keeps its `MAX_LEVELS` most frequent (ties to the smallest text)
@@ -645,7 +669,7 @@ enum Role {
 fn role(kind: ColumnKind, data: &ColumnData) -> Role {
     match (kind, data) {
         (ColumnKind::Identifier, _) => Role::Dropped("identifier"),
-        (ColumnKind::Text, _) => Role::Dropped("free text"),
+        (ColumnKind::Text, _) => Role::Dropped("free or near-unique text"),
         (ColumnKind::Constant, _) => Role::Dropped("constant"),
         (ColumnKind::Numeric | ColumnKind::Date, _) => Role::Numeric,
         (ColumnKind::Categorical, _) => Role::Categorical,
@@ -1000,7 +1024,10 @@ impl ColumnFits<'_> {
         if self.trees {
             // OrdinalEncoder counts levels before any imputation; a missing cell is never
             // rare, it stays NaN.
+            let total = by_text.len();
             let (levels, infrequent) = self.options.split_rare(by_text, n_rows);
+            self.notices
+                .extend(self.options.wide_notice(column, total, infrequent.len()));
             self.category_blocks.push(FeatureBlock::Ordinal {
                 column: column.to_string(),
                 levels,
@@ -1020,7 +1047,10 @@ impl ColumnFits<'_> {
         }
         // Only a column over the cap pays for a copy of its counts.
         let counts = (by_text.len() > MAX_LEVELS).then(|| by_text.clone());
+        let total = by_text.len();
         let (mut levels, mut infrequent) = self.options.split_rare(by_text, n_rows);
+        self.notices
+            .extend(self.options.wide_notice(column, total, infrequent.len()));
         if let Some(counts) = &counts {
             let capped = cap_levels(column, &mut levels, &mut infrequent, counts);
             self.notices.extend(capped);
@@ -1368,13 +1398,19 @@ mod tests {
             };
             text.push_str(&format!("{x},{},{plan},{}\n", i % 5, i % 2));
         }
-        let d = ds(&text);
+        let mut d = ds(&text);
+        // 300 plans in 1,000 rows is near-unique text by default (issue 18): included here,
+        // every level kept (a rare-level rule of 1 row), for many features.
+        for c in d.columns.iter_mut().filter(|c| c.name == "plan") {
+            c.kind = ColumnKind::Categorical;
+        }
         let exclude = ["churn".to_string()];
         let train: Vec<usize> = (0..800).collect();
         let options = PrepOptions {
             missing_indicator: true,
             ..PrepOptions::default()
-        };
+        }
+        .rare_levels(1.0);
         let p = FittedPreprocessor::fit_with(&d, &train, &exclude, &options).expect("fit");
         assert!(p.n_features() > 300, "{} features", p.n_features());
         let rows: Vec<usize> = (0..1000).rev().step_by(3).chain(0..500).collect();

@@ -140,7 +140,7 @@ pub fn fit_tuned(
     train: &[usize],
     config: &TrainConfig,
     mut progress: impl FnMut(Progress) -> bool,
-    clock: &dyn Fn() -> f64,
+    clock: &(dyn Fn() -> f64 + Sync),
 ) -> Result<TunedFit> {
     let labels = config.target.labels(ds)?;
     let (config, tuning) = match &config.tuning {

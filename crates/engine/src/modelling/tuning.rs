@@ -196,16 +196,22 @@ pub fn tune(
     };
     let labels = config.target.labels(ds)?;
     let folds = stratified_folds(&labels, rows, tuning.folds, tuning.seed)?;
-    let mut scores = vec![Vec::with_capacity(folds.len()); settings.len()];
-    for (i, held_out) in folds.iter().enumerate() {
+    // One task per fold and setting, on every core; each is seeded by its own config.
+    let per_fold = settings.len();
+    let task = |t: usize, progress: &mut dyn FnMut(Progress) -> bool| -> Result<f64> {
+        let (i, k) = (t / per_fold, t % per_fold);
+        let held_out = &folds[i];
         let train = fold_training_rows(&folds, i);
         let y_test: Vec<u8> = held_out.iter().map(|&r| labels[r].unwrap_or(0)).collect();
-        for (k, setting) in settings.iter().enumerate() {
-            let candidate = apply_setting(config, setting);
-            let pipeline = FittedPipeline::fit(ds, &train, &candidate, &mut progress)?;
-            let p = pipeline.predict_proba(ds, held_out)?;
-            scores[k].push(tuning.scoring.score(&y_test, &p)?);
-        }
+        let candidate = apply_setting(config, &settings[k]);
+        let pipeline = FittedPipeline::fit(ds, &train, &candidate, progress)?;
+        let p = pipeline.predict_proba(ds, held_out)?;
+        Ok(tuning.scoring.score(&y_test, &p)?)
+    };
+    let results = crate::parallel::map(folds.len() * per_fold, &mut progress, &task);
+    let mut scores = vec![Vec::with_capacity(folds.len()); per_fold];
+    for (t, result) in results.into_iter().enumerate() {
+        scores[t % per_fold].push(result?);
     }
     Ok(report(config.model, tuning, folds.len(), settings, scores))
 }
@@ -267,8 +273,9 @@ pub fn tune_logistic(
     let mut exclude = config.ignore.clone();
     exclude.push(config.target.column.clone());
     exclude.extend(config.split_by_date.iter().cloned());
-    let mut scores = vec![Vec::with_capacity(folds.len()); tuning.c_grid.len()];
-    for (i, held_out) in folds.iter().enumerate() {
+    // One task per fold (its features built once for every C), on every core.
+    let task = |i: usize, progress: &mut dyn FnMut(Progress) -> bool| -> Result<Vec<f64>> {
+        let held_out = &folds[i];
         let mut train = fold_training_rows(&folds, i);
         if let Some(how) = config.resample {
             let y: Vec<u8> = train.iter().map(|&r| labels[r].unwrap_or(0)).collect();
@@ -279,15 +286,23 @@ pub fn tune_logistic(
         let x_test = prep.transform(ds, held_out)?;
         let y_train: Vec<u8> = train.iter().map(|&r| labels[r].unwrap_or(0)).collect();
         let y_test: Vec<u8> = held_out.iter().map(|&r| labels[r].unwrap_or(0)).collect();
-        for (k, &c) in tuning.c_grid.iter().enumerate() {
+        let mut fold_scores = Vec::with_capacity(tuning.c_grid.len());
+        for &c in &tuning.c_grid {
             let params = config.logistic.clone().c(c);
             params.check()?;
-            let model = params.fit(&x_train, &y_train, &mut progress)?;
-            scores[k].push(
+            let model = params.fit(&x_train, &y_train, &mut *progress)?;
+            fold_scores.push(
                 tuning
                     .scoring
                     .score(&y_test, &model.predict_proba(&x_test))?,
             );
+        }
+        Ok(fold_scores)
+    };
+    let mut scores = vec![Vec::with_capacity(folds.len()); tuning.c_grid.len()];
+    for fold_scores in crate::parallel::map(folds.len(), &mut progress, &task) {
+        for (k, score) in fold_scores?.into_iter().enumerate() {
+            scores[k].push(score);
         }
     }
     let settings = tuning

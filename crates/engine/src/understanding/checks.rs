@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::{ColumnData, ColumnKind, Dataset, MISSING_CODE};
+use crate::dataset::{group_thousands, ColumnData, ColumnKind, Dataset, MISSING_CODE};
 use crate::evaluating::metrics::roc_auc;
 use crate::understanding::target::Target;
 
@@ -48,6 +48,13 @@ pub enum DataWarning {
         levels: usize,
         rows: usize,
     },
+    /// A text column left out of the model: free text, or near-unique labels such as a
+    /// surname ([`ColumnKind::Text`]); the user may include it as categorical.
+    LeftOutText {
+        column: String,
+        levels: usize,
+        rows: usize,
+    },
     /// The rarer target value is under 5% of labelled rows.
     RareClass { value: String, rate: f64 },
 }
@@ -71,6 +78,13 @@ impl DataWarning {
                 "'{column}' has {levels} different values in {rows} rows: one-hot encoding makes a feature per value, \
                  which mostly memorises customers; mark it identifier to leave it out unless its values really repeat"
             ),
+            DataWarning::LeftOutText { column, levels, rows } => format!(
+                "'{column}' is left out of the model: it is text with {} different values in {} rows \
+                 (near-unique, like a surname or a comment), and a feature per value mostly memorises \
+                 customers; include it as a category if its values really repeat",
+                group_thousands(*levels),
+                group_thousands(*rows)
+            ),
             DataWarning::RareClass { value, rate } => format!(
                 "only {:.1}% of labelled rows are '{value}': with so few examples, metrics are unstable and accuracy is misleading",
                 rate * 100.0
@@ -86,6 +100,15 @@ pub fn check(ds: &Dataset, target: Option<&Target>) -> Vec<DataWarning> {
         if c.kind == ColumnKind::Identifier {
             out.push(DataWarning::Identifier {
                 column: c.name.clone(),
+            });
+        }
+    }
+    for c in &ds.columns {
+        if c.kind == ColumnKind::Text && target.is_none_or(|t| t.column != c.name) {
+            out.push(DataWarning::LeftOutText {
+                column: c.name.clone(),
+                levels: c.distinct(),
+                rows: c.len() - c.missing(),
             });
         }
     }

@@ -238,39 +238,39 @@ impl ForestParams {
             features: &features,
             max_features: self.max_features.resolve(d),
         };
-        // One generator per tree, from the seed and the tree's index only.
+        // One generator per tree, from the seed and the tree's index only: the trees of a
+        // batch grow on every core, and are added in order, so the forest is the same
+        // whatever the number of threads.
         let base = Rng::new(self.seed).next_u64();
         let mut trees = Vec::with_capacity(self.n_trees);
         let mut importances = vec![0.0; d];
         let mut oob = OutOfBag::new(n);
         let mut draws = vec![0u32; n];
-        for t in 0..self.n_trees {
-            let mut rng = Rng::new(base.wrapping_add(t as u64));
-            self.draw_rows(&mut rng, &mut draws);
-            // Weighted counts per row: a `class_weight` would multiply in here.
-            let w: Vec<f64> = draws.iter().map(|&c| f64::from(c)).collect();
-            let wp: Vec<f64> = w.iter().zip(y).map(|(&w, &y)| w * f64::from(y)).collect();
-            let in_bag: Vec<u32> = (0..n as u32).filter(|&r| draws[r as usize] > 0).collect();
-            let (tree, tree_importance) = grower.grow(&mut rng, in_bag, &w, &wp);
-            // scikit-learn normalises each tree's decreases before averaging.
-            let total: f64 = tree_importance.iter().sum();
-            if total > 0.0 {
-                for (a, b) in importances.iter_mut().zip(&tree_importance) {
-                    *a += b / total;
+        let batch = crate::parallel::threads().max(1);
+        let grow = |t: usize, _: &mut dyn FnMut(()) -> bool| {
+            self.grow_tree(&grower, Rng::new(base.wrapping_add(t as u64)), y)
+        };
+        for start in (0..self.n_trees).step_by(batch) {
+            let count = batch.min(self.n_trees - start);
+            let grown = crate::parallel::map(count, &mut |()| true, &|i, p| grow(start + i, p));
+            for (i, (tree, tree_importance)) in grown.into_iter().enumerate() {
+                let t = start + i;
+                add_importance(&mut importances, &tree_importance);
+                let mut loss = 0.0;
+                if self.bootstrap {
+                    // The tree's bag again, from its own generator.
+                    self.draw_rows(&mut Rng::new(base.wrapping_add(t as u64)), &mut draws);
+                    oob.add_tree(&tree, x, &draws);
+                    loss = oob_log_loss(y, &oob.sum, &oob.count);
                 }
-            }
-            let mut loss = 0.0;
-            if self.bootstrap {
-                oob.add_tree(&tree, x, &draws);
-                loss = oob_log_loss(y, &oob.sum, &oob.count);
-            }
-            trees.push(tree);
-            if !progress(Progress {
-                iteration: t + 1,
-                max_iterations: self.n_trees,
-                loss,
-            }) {
-                return Err(ModelError::Cancelled);
+                trees.push(tree);
+                if !progress(Progress {
+                    iteration: t + 1,
+                    max_iterations: self.n_trees,
+                    loss,
+                }) {
+                    return Err(ModelError::Cancelled);
+                }
             }
         }
         let total: f64 = importances.iter().sum();
@@ -290,6 +290,18 @@ impl ForestParams {
             oob_rows: oob_y.len(),
             importances,
         })
+    }
+
+    /// Grows one tree from its own generator: its bag of rows, then the tree.
+    fn grow_tree(&self, grower: &Grower, mut rng: Rng, y: &[u8]) -> (Tree, Vec<f64>) {
+        let n = y.len();
+        let mut draws = vec![0u32; n];
+        self.draw_rows(&mut rng, &mut draws);
+        // Weighted counts per row: a `class_weight` would multiply in here.
+        let w: Vec<f64> = draws.iter().map(|&c| f64::from(c)).collect();
+        let wp: Vec<f64> = w.iter().zip(y).map(|(&w, &y)| w * f64::from(y)).collect();
+        let in_bag: Vec<u32> = (0..n as u32).filter(|&r| draws[r as usize] > 0).collect();
+        grower.grow(&mut rng, in_bag, &w, &wp)
     }
 
     /// How often each row is in a tree's bag: a bootstrap draw of as many rows as there are
@@ -1113,6 +1125,16 @@ fn partition(
     match &feature.codes {
         BinColumn::Byte(c) => run(rows, right, c, bin as u32, missing_bin, missing_left),
         BinColumn::Wide(c) => run(rows, right, c, bin as u32, missing_bin, missing_left),
+    }
+}
+
+/// Adds one tree's impurity decreases, normalised as scikit-learn does before averaging.
+fn add_importance(importances: &mut [f64], tree_importance: &[f64]) {
+    let total: f64 = tree_importance.iter().sum();
+    if total > 0.0 {
+        for (a, b) in importances.iter_mut().zip(tree_importance) {
+            *a += b / total;
+        }
     }
 }
 

@@ -1,0 +1,145 @@
+//! Independent tasks on every core: cross-validation folds, search candidates, several
+//! models, forest trees.
+//!
+//! [`map`] runs `task(i)` for each index on up to [`threads`] threads (scoped threads of
+//! the standard library, pulling the next index from a shared counter so uneven tasks
+//! balance) and returns the results in index order. Each task computes from its own
+//! inputs and seeds only, so the results are bit-identical whatever the number of threads;
+//! the callers reduce them in index order. In the browser (wasm32, no threads) and with one
+//! thread the tasks run in order on the calling thread.
+//!
+//! Progress stays on the calling thread: its own tasks report through the caller's
+//! `progress`; the other threads' tasks get a stand-in that only says whether the job was
+//! cancelled, which it is once the caller's `progress` returns `false`.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// 0: as many threads as the machine has cores.
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets the number of threads [`map`] uses: 0 for every core, 1 for one thread.
+pub fn set_threads(n: usize) {
+    THREADS.store(n, Ordering::Relaxed);
+}
+
+/// The number of threads [`map`] uses: 1 in the browser, else the number set with
+/// [`set_threads`], or every core.
+pub fn threads() -> usize {
+    if cfg!(target_arch = "wasm32") {
+        return 1;
+    }
+    match THREADS.load(Ordering::Relaxed) {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
+/// A task of [`map`]: its index and its progress report to a result.
+pub type Task<'a, T, P> = dyn Fn(usize, &mut dyn FnMut(P) -> bool) -> T + Sync + 'a;
+
+/// Runs `task(i, progress)` for every `i` in `0..n` and returns the results in index order.
+/// Tasks on the calling thread report through `progress`; returning `false` there cancels
+/// the job, and every task's `progress` returns `false` from then on.
+pub fn map<T: Send, P>(
+    n: usize,
+    progress: &mut dyn FnMut(P) -> bool,
+    task: &Task<'_, T, P>,
+) -> Vec<T> {
+    let threads = threads().min(n);
+    if threads <= 1 {
+        return (0..n).map(|i| task(i, progress)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let cancelled = AtomicBool::new(false);
+    let slots: Vec<Mutex<Option<T>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    let run = |i: usize, report: &mut dyn FnMut(P) -> bool| {
+        let result = task(i, report);
+        if let Ok(mut slot) = slots[i].lock() {
+            *slot = Some(result);
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(|| {
+                let mut stand_in = |_: P| !cancelled.load(Ordering::Relaxed);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    run(i, &mut stand_in);
+                }
+            });
+        }
+        let mut mine = |p: P| {
+            let go = progress(p) && !cancelled.load(Ordering::Relaxed);
+            if !go {
+                cancelled.store(true, Ordering::Relaxed);
+            }
+            go
+        };
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= n {
+                break;
+            }
+            run(i, &mut mine);
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .ok()
+                .flatten()
+                .expect("every task ran to the end of the scope and stored its result")
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Serialises the tests that change the global thread count.
+    pub(crate) static THREAD_SETTING: Mutex<()> = Mutex::new(());
+
+    #[test]
+    fn results_come_back_in_order_whatever_the_threads() {
+        let _guard = THREAD_SETTING.lock();
+        let task = |i: usize, _: &mut dyn FnMut(()) -> bool| (i * i) as u64;
+        for threads in [1, 2, 3, 8] {
+            set_threads(threads);
+            let out = map(100, &mut |_| true, &task);
+            assert_eq!(out, (0..100).map(|i| (i * i) as u64).collect::<Vec<_>>());
+        }
+        set_threads(0);
+    }
+
+    #[test]
+    fn cancelling_on_the_calling_thread_reaches_every_task() {
+        let _guard = THREAD_SETTING.lock();
+        set_threads(2);
+        let task = |_: usize, progress: &mut dyn FnMut(usize) -> bool| {
+            // Each task reports until told to stop (or 1,000 times, 0.2 s at least).
+            (0..1000)
+                .take_while(|&k| {
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                    progress(k)
+                })
+                .count()
+        };
+        let mut calls = 0;
+        let out = map(
+            8,
+            &mut |_| {
+                calls += 1;
+                calls < 5
+            },
+            &task,
+        );
+        assert!(out.iter().all(|&done| done < 1000), "{out:?}");
+        set_threads(0);
+    }
+}
