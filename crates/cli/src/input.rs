@@ -23,8 +23,13 @@ pub fn load(path: &str, options: &ReadOptions) -> Result<Loaded, CliError> {
         path: path.to_string(),
         source,
     })?;
+    parse(path, &bytes, options)
+}
+
+/// [`load`] of the bytes of `path`, already read.
+pub fn parse(path: &str, bytes: &[u8], options: &ReadOptions) -> Result<Loaded, CliError> {
     let start = Instant::now();
-    let (dataset, info) = read_table(&bytes, options).map_err(|source| CliError::Read {
+    let (dataset, info) = read_table(bytes, options).map_err(|source| CliError::Read {
         path: path.to_string(),
         source,
     })?;

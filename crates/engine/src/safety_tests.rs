@@ -367,11 +367,8 @@ fn more_folds_than_churners_is_a_clear_error_not_a_panic() {
     }
 }
 
-#[test]
-fn a_wide_column_groups_its_rare_levels_by_default() {
-    // The table of the cap test below: 50 levels seen 20 times, 1,600 seen once. Included
-    // by the user with default options, the 1,600 levels seen fewer than 10 times share the
-    // infrequent feature (preprocessing::WIDE_COLUMN_MIN_COUNT), with a notice.
+/// 2,600 rows: 50 postcodes seen 20 times each, then 1,600 seen once.
+fn postcode_table() -> String {
     let mut csv = String::from("postcode,tenure,churn\n");
     for i in 0..2600 {
         let code = if i < 1000 {
@@ -381,7 +378,15 @@ fn a_wide_column_groups_its_rare_levels_by_default() {
         };
         csv.push_str(&format!("{code},{},{}\n", i % 72, ["yes", "no"][i % 2]));
     }
-    let (mut ds, config) = read(&csv);
+    csv
+}
+
+#[test]
+fn a_wide_column_groups_its_rare_levels_by_default() {
+    // The table of the cap test below: 50 levels seen 20 times, 1,600 seen once. Included
+    // by the user with default options, the 1,600 levels seen fewer than 10 times share the
+    // infrequent feature (preprocessing::WIDE_COLUMN_MIN_COUNT), with a notice.
+    let (mut ds, config) = read(&postcode_table());
     ds.columns[0].kind = ColumnKind::Categorical;
     let rows: Vec<usize> = (0..ds.n_rows).collect();
     let prep = FittedPreprocessor::fit(&ds, &rows, std::slice::from_ref(&config.target.column))
@@ -414,16 +419,7 @@ fn levels_beyond_the_cap_are_grouped_with_a_notice() {
     // 2600 rows: 50 common levels seen 20 times each, then 1600 levels seen once. The cap
     // keeps the 50 common ones and the 950 smallest texts among the singletons (ties go to
     // the smallest text); the other 650 share the infrequent feature.
-    let mut csv = String::from("postcode,tenure,churn\n");
-    for i in 0..2600 {
-        let code = if i < 1000 {
-            format!("c{:02}", i % 50)
-        } else {
-            format!("r{i}")
-        };
-        csv.push_str(&format!("{code},{},{}\n", i % 72, ["yes", "no"][i % 2]));
-    }
-    let (mut ds, config) = read(&csv);
+    let (mut ds, config) = read(&postcode_table());
     // Near-unique text is left out by default (issue 18): the user includes it here, and
     // asks for no rare-level grouping (a rule of 1 row), so only the cap groups.
     assert_eq!(ds.columns[0].kind, ColumnKind::Text);

@@ -16,7 +16,7 @@ use churnscope_engine::understanding::target::target_for;
 
 use crate::args::OrdersArgs;
 use crate::error::CliError;
-use crate::input::{load, read_options};
+use crate::input::{parse, read_options};
 
 /// What `orders` found.
 pub struct Orders {
@@ -51,9 +51,9 @@ pub fn run(args: &OrdersArgs) -> Result<Orders, CliError> {
     let ds = if args.layout == "cdnow" || (args.layout == "auto" && cdnow::looks_like(&bytes)) {
         cdnow::read(&bytes).map_err(|e| fail(path, e))?
     } else {
-        drop(bytes);
-        load(path, &read_options(&args.input.read))?.dataset
+        parse(path, &bytes, &read_options(&args.input.read))?.dataset
     };
+    drop(bytes);
     let read_seconds = start.elapsed().as_secs_f64();
     let mut detection = match Layout::from_key(&args.layout) {
         Some(layout) => Detection {
