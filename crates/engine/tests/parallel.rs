@@ -1,13 +1,19 @@
 //! Issue 18: one thread and every core give identical models and metrics (cross-validation,
-//! the search, several models side by side, forest trees), since every task is seeded by
-//! its own settings and results are reduced in a fixed order.
+//! the search, several models side by side, forest trees), identical reasons per customer
+//! (TreeSHAP in chunks of rows) and identical permutation importance (a column per task),
+//! since every task is seeded by its own settings and results are reduced in a fixed order.
 
 use churnscope_engine::evaluating::evaluation::{run_plan, ModelRun, TrainPlan};
-use churnscope_engine::modelling::pipeline::{ModelKind, TrainConfig};
+use churnscope_engine::evaluating::explanations::{contributions, permutation_importance};
+use churnscope_engine::modelling::pipeline::{FittedPipeline, ModelKind, TrainConfig};
 use churnscope_engine::parallel::set_threads;
 use churnscope_engine::reading::ingest::{read_csv, ReadOptions};
 use churnscope_engine::reading::sample::{generate_csv, SampleSpec};
 use churnscope_engine::understanding::target::detect_target;
+use std::sync::Mutex;
+
+/// Serialises the tests, which set the process's thread count.
+static THREADS: Mutex<()> = Mutex::new(());
 
 /// Every model of a plan with 3-fold cross-validation and the grid search, on 800
 /// customers of the built-in sample (seeded), as JSON without the timings.
@@ -35,6 +41,7 @@ fn runs(threads: usize) -> Vec<serde_json::Value> {
 
 #[test]
 fn one_thread_and_every_core_train_the_same_models() {
+    let _only = THREADS.lock();
     let one = runs(1);
     let two = runs(2);
     let four = runs(4);
@@ -42,4 +49,52 @@ fn one_thread_and_every_core_train_the_same_models() {
     assert_eq!(one.len(), 3);
     assert_eq!(one, two, "1 vs 2 threads");
     assert_eq!(one, four, "1 vs 4 threads");
+}
+
+/// Per-customer contributions of the boosted trees and the forest for all 800 customers
+/// (more than one chunk of 256 rows), the scores, and the permutation importance (2 repeats,
+/// seed 3) of the boosted trees, as JSON, on `threads` threads.
+fn explanations(threads: usize) -> Vec<serde_json::Value> {
+    set_threads(threads);
+    let csv = generate_csv(&SampleSpec {
+        customers: 800,
+        seed: 5,
+    });
+    let ds = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("sample");
+    let target = detect_target(&ds).expect("ok").expect("target");
+    let rows: Vec<usize> = (0..ds.n_rows).collect();
+    let mut out = Vec::new();
+    for model in [ModelKind::Gbdt, ModelKind::Forest] {
+        let mut config = TrainConfig::new(target.clone());
+        config.model = model;
+        let p = FittedPipeline::fit(&ds, &rows, &config, |_| true).expect("fits");
+        let c = contributions(&p, &ds, &rows)
+            .expect("explains")
+            .expect("exact");
+        out.push(serde_json::to_value(&c).expect("json"));
+        let scores = p.predict_proba(&ds, &rows).expect("scores");
+        out.push(serde_json::to_value(&scores).expect("json"));
+        if model == ModelKind::Gbdt {
+            let labels = target.labels(&ds).expect("labels");
+            let labelled: Vec<usize> = rows
+                .iter()
+                .copied()
+                .filter(|&i| labels[i].is_some())
+                .collect();
+            let y: Vec<u8> = labelled.iter().filter_map(|&i| labels[i]).collect();
+            let pi = permutation_importance(&p, &ds, &labelled, &y, 2, 3, |_, _| true).expect("pi");
+            out.push(serde_json::to_value(&pi).expect("json"));
+        }
+    }
+    out
+}
+
+#[test]
+fn one_thread_and_every_core_give_the_same_reasons_scores_and_importance() {
+    let _only = THREADS.lock();
+    let one = explanations(1);
+    let two = explanations(2);
+    set_threads(0);
+    assert_eq!(one.len(), 5);
+    assert_eq!(one, two, "1 vs 2 threads");
 }

@@ -20,6 +20,8 @@
 //!   training reference)`, the reference being the imputation fill (median, mean or constant
 //!   for numbers, the fill level for categories), and `base` takes up the rest.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Column, ColumnData, Dataset};
@@ -318,38 +320,42 @@ fn importance_of(
             needed.push(c.clone());
         }
     }
-    let mut sub = subset(ds, &needed, rows)?;
+    let sub = subset(ds, &needed, rows)?;
     let all: Vec<usize> = (0..n).collect();
     let baseline = roc_auc(y, &p.predict_proba(&sub, &all)?)?;
     let total = columns.len() * repeats;
-    let mut done = 0;
-    let mut out = Vec::with_capacity(columns.len());
-    for (column, shuffles) in columns.iter().zip(permutations) {
-        let at = position(&sub, column)?;
+    // One task per column on every core ([`crate::parallel::map`]), each on its own copy of
+    // the rows; the shuffles are given, so the drops do not depend on the threads.
+    let done = AtomicUsize::new(0);
+    let task = |c: usize, report: &mut dyn FnMut(()) -> bool| -> Result<Importance> {
+        let mut sub = sub.clone();
+        let at = position(&sub, &columns[c])?;
         let original = sub.columns[at].data.clone();
         let mut drops = Vec::with_capacity(repeats);
-        for index in shuffles {
+        for index in &permutations[c] {
             sub.columns[at].data = permuted(&original, index);
             let scores = p.predict_proba(&sub, &all);
             let drop = scores
                 .map_err(ExplainError::from)
                 .and_then(|s| Ok(baseline - roc_auc(y, &s)?));
-            sub.columns[at].data = original.clone();
             drops.push(drop?);
-            done += 1;
-            if !progress(done, total) {
+            done.fetch_add(1, Ordering::Relaxed);
+            if !report(()) {
                 return Err(ExplainError::Cancelled);
             }
         }
         let mean = drops.iter().sum::<f64>() / repeats as f64;
         let var = drops.iter().map(|d| (d - mean) * (d - mean)).sum::<f64>() / repeats as f64;
-        out.push(Importance {
-            column: column.clone(),
+        Ok(Importance {
+            column: columns[c].clone(),
             mean,
             std: var.sqrt(),
             drops,
-        });
-    }
+        })
+    };
+    let mut report = |()| progress(done.load(Ordering::Relaxed), total);
+    let results = crate::parallel::map(columns.len(), &mut report, &task);
+    let mut out = results.into_iter().collect::<Result<Vec<_>>>()?;
     out.sort_by(|a, b| b.mean.total_cmp(&a.mean));
     Ok(out)
 }
