@@ -1,17 +1,20 @@
 //! Independent tasks on every core: cross-validation folds, search candidates, several
-//! models, forest trees.
+//! models, forest trees, permutation importance (a column per task), scoring with reasons
+//! and TreeSHAP (chunks of rows).
 //!
 //! [`map`] runs `task(i)` for each index on up to [`threads`] threads (scoped threads of
 //! the standard library, pulling the next index from a shared counter so uneven tasks
 //! balance) and returns the results in index order. Each task computes from its own
 //! inputs and seeds only, so the results are bit-identical whatever the number of threads;
 //! the callers reduce them in index order. In the browser (wasm32, no threads) and with one
-//! thread the tasks run in order on the calling thread.
+//! thread the tasks run in order on the calling thread, as do the tasks of a map inside a
+//! task of a map that already keeps every core busy.
 //!
 //! Progress stays on the calling thread: its own tasks report through the caller's
 //! `progress`; the other threads' tasks get a stand-in that only says whether the job was
 //! cancelled, which it is once the caller's `progress` returns `false`.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -35,6 +38,11 @@ pub fn threads() -> usize {
     }
 }
 
+thread_local! {
+    /// Whether this thread runs a task of a [`map`] that keeps every core busy.
+    static BUSY: Cell<bool> = const { Cell::new(false) };
+}
+
 /// A task of [`map`]: its index and its progress report to a result.
 pub type Task<'a, T, P> = dyn Fn(usize, &mut dyn FnMut(P) -> bool) -> T + Sync + 'a;
 
@@ -46,10 +54,15 @@ pub fn map<T: Send, P>(
     progress: &mut dyn FnMut(P) -> bool,
     task: &Task<'_, T, P>,
 ) -> Vec<T> {
-    let threads = threads().min(n);
-    if threads <= 1 {
+    let all = threads();
+    let threads = all.min(n);
+    if threads <= 1 || BUSY.with(Cell::get) {
         return (0..n).map(|i| task(i, progress)).collect();
     }
+    // When this map keeps every core busy, maps inside its tasks run on their own thread
+    // rather than start more threads than cores.
+    let every_core = threads == all;
+    let was_busy = BUSY.with(|b| b.replace(every_core));
     let next = AtomicUsize::new(0);
     let cancelled = AtomicBool::new(false);
     let slots: Vec<Mutex<Option<T>>> = (0..n).map(|_| Mutex::new(None)).collect();
@@ -62,6 +75,7 @@ pub fn map<T: Send, P>(
     std::thread::scope(|scope| {
         for _ in 1..threads {
             scope.spawn(|| {
+                BUSY.with(|b| b.set(every_core));
                 let mut stand_in = |_: P| !cancelled.load(Ordering::Relaxed);
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -87,6 +101,7 @@ pub fn map<T: Send, P>(
             run(i, &mut mine);
         }
     });
+    BUSY.with(|b| b.set(was_busy));
     slots
         .into_iter()
         .map(|slot| {

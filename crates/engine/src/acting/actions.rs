@@ -803,11 +803,11 @@ pub struct ScoredCustomer {
 /// Reasons kept per scored customer.
 pub const ACTION_REASONS: usize = 3;
 
-/// Customers scored per progress report.
+/// Customers scored per core per progress report.
 pub const SCORE_CHUNK: usize = 512;
 
 /// Scores `rows` of `ds` with `pipeline` and finds each customer's reasons raising the risk
-/// most, in chunks of [`SCORE_CHUNK`] rows; `progress(done, total)` returning `false`
+/// most, in chunks of [`SCORE_CHUNK`] rows, one per core at a time; `progress(done, total)` returning `false`
 /// cancels.
 pub fn score_customers(
     pipeline: &FittedPipeline,
@@ -816,44 +816,46 @@ pub fn score_customers(
     mut progress: impl FnMut(usize, usize) -> bool,
 ) -> std::result::Result<Vec<ScoredCustomer>, PipelineError> {
     let mut scored = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(SCORE_CHUNK) {
+    // A progress step scores one chunk per core, the chunks on every core
+    // ([`crate::parallel::map`]); each chunk's scores depend on its rows only.
+    let threads = crate::parallel::threads();
+    for step in rows.chunks(SCORE_CHUNK * threads) {
         if !progress(scored.len(), rows.len()) {
             return Err(PipelineError::Model(
                 crate::modelling::models::ModelError::Cancelled,
             ));
         }
-        let p = pipeline.predict_proba(ds, chunk)?;
-        let contributions = contributions(pipeline, ds, chunk).map_err(|e| match e {
-            ExplainError::Pipeline(p) => p,
-            other => PipelineError::Explanation(other.to_string()),
-        })?;
-        match contributions {
-            Some(c) => {
-                for ((&row, &probability), values) in chunk.iter().zip(&p).zip(&c.values) {
-                    let (up, _) = row_reasons(&c, ds, row, values, ACTION_REASONS);
-                    scored.push(ScoredCustomer {
-                        row,
-                        probability,
-                        reasons: up,
-                    });
-                }
-            }
-            None => {
-                scored.extend(
-                    chunk
-                        .iter()
-                        .zip(&p)
-                        .map(|(&row, &probability)| ScoredCustomer {
-                            row,
-                            probability,
-                            reasons: Vec::new(),
-                        }),
-                )
-            }
+        let chunks: Vec<&[usize]> = step.chunks(SCORE_CHUNK).collect();
+        let task = |c: usize, _: &mut dyn FnMut(()) -> bool| score_chunk(pipeline, ds, chunks[c]);
+        for part in crate::parallel::map(chunks.len(), &mut |()| true, &task) {
+            scored.extend(part?);
         }
     }
     progress(scored.len(), rows.len());
     Ok(scored)
+}
+
+/// The scores of `chunk` and, where the model explains itself, each customer's reasons.
+fn score_chunk(
+    pipeline: &FittedPipeline,
+    ds: &Dataset,
+    chunk: &[usize],
+) -> std::result::Result<Vec<ScoredCustomer>, PipelineError> {
+    let p = pipeline.predict_proba(ds, chunk)?;
+    let contributions = contributions(pipeline, ds, chunk).map_err(|e| match e {
+        ExplainError::Pipeline(p) => p,
+        other => PipelineError::Explanation(other.to_string()),
+    })?;
+    let customers = chunk.iter().zip(&p).enumerate();
+    Ok(customers
+        .map(|(i, (&row, &probability))| ScoredCustomer {
+            row,
+            probability,
+            reasons: contributions.as_ref().map_or_else(Vec::new, |c| {
+                row_reasons(c, ds, row, &c.values[i], ACTION_REASONS).0
+            }),
+        })
+        .collect())
 }
 
 /// One line of the action list.
@@ -1391,7 +1393,8 @@ mod tests {
                 true
             })
             .expect("scores");
-            assert_eq!(reports, rows.len().div_ceil(SCORE_CHUNK) + 1);
+            let step = SCORE_CHUNK * crate::parallel::threads();
+            assert_eq!(reports, rows.len().div_ceil(step) + 1);
             let expected = p.predict_proba(&ds, &rows).expect("predicts");
             assert_eq!(scored.iter().map(|c| c.row).collect::<Vec<_>>(), rows);
             for (c, e) in scored.iter().zip(&expected) {
