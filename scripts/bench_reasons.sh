@@ -5,9 +5,8 @@
 # boosted trees (100 trees of 31 leaves) trained on the file, against LightGBM's
 # `predict(pred_contrib=True)` on a LightGBM model of the same size trained on the same data
 # (scripts/bench_reasons.py; skipped when lightgbm is not installed: `pip install lightgbm`).
-# The forest's reasons are
-# trained and timed on the first FOREST_ROWS rows (its unlimited-depth trees grow with the
-# rows: on all 100,000 the model file passes the 64 MiB the CLI reads).
+# The forest is trained and timed on the first FOREST_ROWS rows (its unlimited-depth trees
+# grow with the rows: on all 100,000 the model file passes the 64 MiB the CLI reads).
 # Usage: scripts/bench_reasons.sh [FILE] [FOREST_ROWS]
 set -euo pipefail
 cd "$(dirname "$0")/.."

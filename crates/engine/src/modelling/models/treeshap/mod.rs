@@ -488,6 +488,48 @@ mod tests {
     }
 
     #[test]
+    fn a_path_of_40_distinct_features_matches_algorithm_2() {
+        // A caterpillar: split k on feature k with a leaf on one side, 40 deep, so 20 points,
+        // more than the walks compiled for a fixed number (seed 9 for values and covers);
+        // three rows, against Algorithm 2 to 1e-10 relative to the largest value.
+        let mut rng = Rng::new(9);
+        let mut tree = Vec::new();
+        let depth = 40;
+        for k in 0..depth {
+            let at = tree.len();
+            tree.push(Toy::Split(k, 0.5, at + 1, at + 2, 0.0));
+            tree.push(Toy::Leaf(rng.normal(), 1.0 + rng.uniform()));
+        }
+        tree.push(Toy::Leaf(rng.normal(), 1.0 + rng.uniform()));
+        // Covers from the bottom up: a split's is its two children's.
+        for k in (0..depth).rev() {
+            let at = 2 * k;
+            let cover = |node: &Toy| match node {
+                Toy::Split(.., c) | Toy::Leaf(_, c) => *c,
+            };
+            let total = cover(&tree[at + 1]) + cover(&tree[at + 2]);
+            tree[at] = Toy::Split(k, 0.5, at + 1, at + 2, total);
+        }
+        for _ in 0..3 {
+            let row: Vec<f64> = (0..depth).map(|_| rng.uniform()).collect();
+            let fast = shap(&tree, &row, depth);
+            let mut reference = vec![0.0; depth];
+            algorithm2::add_shap(&tree, &row[..], &mut reference, &mut Vec::new());
+            let scale = reference.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+            for f in 0..depth {
+                assert!(
+                    (fast[f] - reference[f]).abs() < 1e-10 * scale,
+                    "feature {f}"
+                );
+            }
+        }
+        assert_eq!(
+            Explainer::new(std::slice::from_ref(&tree), 1).rules.len(),
+            20
+        );
+    }
+
+    #[test]
     fn deep_trees_match_algorithm_2() {
         // Seed 8: 20 trees of up to 24 splits per path on 30 features (deep like the
         // forest's trees; each node a leaf with chance 0.3 to keep them small), 3 rows each, against Algorithm 2 to 1e-10 relative to the largest value.

@@ -108,19 +108,25 @@ impl WalkPlan {
             return;
         }
         scratch.products[..q.len()].fill(1.0);
-        let mut walk = Walk {
-            plan: self,
-            tree,
-            q,
-            row,
-            phi,
-            s: scratch,
-        };
-        walk.visit(tree.root(), 0);
+        // The loops over the rule's points compiled for each common number of points (so
+        // they unroll), any other number at run time.
+        macro_rules! walk {
+            ($($n:literal)*) => {
+                match q.len() {
+                    $($n => Walk::<T, $n> { plan: self, tree, q, row, phi, s: scratch }
+                        .visit(tree.root(), 0),)*
+                    _ => Walk::<T, 0> { plan: self, tree, q, row, phi, s: scratch }
+                        .visit(tree.root(), 0),
+                }
+            };
+        }
+        walk!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
     }
 }
 
-struct Walk<'a, T: PathTree + ?Sized> {
+/// A walk of one tree for one row; `N` is the number of the rule's points, or 0 when known
+/// only at run time.
+struct Walk<'a, T: PathTree + ?Sized, const N: usize> {
     plan: &'a WalkPlan,
     tree: &'a T,
     q: &'a Quadrature,
@@ -150,18 +156,19 @@ impl WalkPlan {
     }
 }
 
-impl<T: PathTree + ?Sized> Walk<'_, T> {
+impl<T: PathTree + ?Sized, const N: usize> Walk<'_, T, N> {
     /// Walks the subtree of `node`, whose product is in block `level` of `products`, and
     /// leaves the subtree's sum in block `level` of `sums`.
     fn visit(&mut self, node: usize, level: usize) {
         let (plan, q) = (self.plan, self.q);
-        let n = q.len();
+        let n = if N == 0 { q.len() } else { N };
         let (here, next) = (level * n, (level + 1) * n);
         let Some((feature, left, right)) = self.tree.split(node) else {
             let value = self.tree.leaf_value(node);
             let s = &mut *self.s;
-            for j in 0..n {
-                s.sums[here + j] = value * s.products[here + j];
+            let (sums, products) = (&mut s.sums[here..next], &s.products[here..next]);
+            for (sum, product) in sums.iter_mut().zip(products) {
+                *sum = value * product;
             }
             return;
         };
@@ -186,8 +193,11 @@ impl<T: PathTree + ?Sized> Walk<'_, T> {
             };
             let s = &mut *self.s;
             let scale = scale * undo;
+            let (above_level, this_level) = s.products.split_at_mut(next);
+            let (from, to) = (&above_level[here..next], &mut this_level[..n]);
+            let (factor, undone) = (&factor[..n], &undone[..n]);
             for j in 0..n {
-                s.products[next + j] = s.products[here + j] * scale * factor[j] * undone[j];
+                to[j] = from[j] * scale * factor[j] * undone[j];
             }
             let repeats = plan.repeats[child];
             if repeats {
@@ -201,12 +211,15 @@ impl<T: PathTree + ?Sized> Walk<'_, T> {
             self.visit(child, level + 1);
             let (scale, inv) = plan.factor(q, child, one, true);
             let s = &mut *self.s;
-            let w = &q.weights;
+            let (w, inv) = (&q.weights[..n], &inv[..n]);
+            let (above_level, this_level) = s.sums.split_at_mut(next);
+            let (sum, below) = (&mut above_level[here..next], &this_level[..n]);
+            let deeper = &s.below[acc..acc + n];
             let mut integral = 0.0;
             for j in 0..n {
-                let own = s.sums[next + j] - if repeats { s.below[acc + j] } else { 0.0 };
+                let own = below[j] - if repeats { deeper[j] } else { 0.0 };
                 integral += w[j] * own * inv[j];
-                s.sums[here + j] += s.sums[next + j];
+                sum[j] += below[j];
             }
             self.phi[feature] += (f64::from(u8::from(one)) - z) * scale * integral;
             if repeats {
@@ -219,8 +232,9 @@ impl<T: PathTree + ?Sized> Walk<'_, T> {
         }
         if above != NONE {
             let s = &mut *self.s;
-            for j in 0..n {
-                s.below[acc + j] += s.sums[here + j];
+            let (below, sums) = (&mut s.below[acc..acc + n], &s.sums[here..next]);
+            for (b, sum) in below.iter_mut().zip(sums) {
+                *b += sum;
             }
         }
     }
