@@ -807,8 +807,8 @@ pub const ACTION_REASONS: usize = 3;
 pub const SCORE_CHUNK: usize = 512;
 
 /// Scores `rows` of `ds` with `pipeline` and finds each customer's reasons raising the risk
-/// most, in chunks of [`SCORE_CHUNK`] rows, one per core at a time; `progress(done, total)` returning `false`
-/// cancels.
+/// most, in chunks of [`SCORE_CHUNK`] rows, one per core at a time; `progress(done, total)`
+/// returning `false` cancels.
 pub fn score_customers(
     pipeline: &FittedPipeline,
     ds: &Dataset,

@@ -14,7 +14,8 @@
 //! keeping the weights of every subset size, O(L·D²) per row for L leaves and depth D; it
 //! is kept in [`algorithm2`] as the tests' reference and the benchmark's "before".
 //!
-//! This module computes the same values in O(N·D) per row, with N ≈ D/2. Along a leaf's
+//! This module computes the same values two faster ways. The walk ([`walk`]) costs
+//! O(nodes · N) per row, with N ≈ D/2 for D distinct features on a path. Along a leaf's
 //! path each distinct feature k has a *zero fraction* `z_k` (the product of the cover
 //! shares of its splits on the path) and a *one fraction* `o_k` (1 if the row follows every
 //! split on k, else 0), and the leaf's part of the value function is the product game
@@ -27,8 +28,12 @@
 //! products below each node up (`S`); the edge into a child split on feature i then
 //! contributes `(o − z) · Σⱼ ωⱼ S(tⱼ) / (z + tⱼ·(o − z))` to φ_i, with the leaves below a
 //! deeper split on i left to that split (which multiplies its fractions into i's factor, as
-//! Algorithm 2's unwinding does). The idea is Linear TreeShap's (P. Yu, C. Bifulco,
-//! Z. Wang, J. Xu, "Linear TreeShap", NeurIPS 2022); the code is this project's.
+//! Algorithm 2's unwinding does). The idea is Linear TreeShap's (P. Yu et al., "Linear
+//! TreeShap", NeurIPS 2022); the code is this project's.
+//!
+//! For small trees, tables ([`table`]) precompute each leaf's game for every set of its
+//! features the row may follow, so a row costs one pass over each leaf's path; the
+//! [`Explainer`] picks tables when they fit its memory limits and enough rows are explained.
 //!
 //! Reference: S. M. Lundberg, G. G. Erion, S.-I. Lee, "Consistent individualized feature
 //! attribution for tree ensembles", arXiv:1802.03888 (2018), Algorithm 2.
