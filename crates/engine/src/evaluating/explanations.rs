@@ -353,9 +353,18 @@ fn importance_of(
             drops,
         })
     };
-    let mut report = |()| progress(done.load(Ordering::Relaxed), total);
+    // Only the calling thread's shuffles report, each with the count done on every thread;
+    // the last report says all are done.
+    let mut reported = 0;
+    let mut report = |()| {
+        reported = done.load(Ordering::Relaxed);
+        progress(reported, total)
+    };
     let results = crate::parallel::map(columns.len(), &mut report, &task);
     let mut out = results.into_iter().collect::<Result<Vec<_>>>()?;
+    if reported < total && !progress(total, total) {
+        return Err(ExplainError::Cancelled);
+    }
     out.sort_by(|a, b| b.mean.total_cmp(&a.mean));
     Ok(out)
 }
