@@ -3,28 +3,35 @@
 //! (TreeSHAP in chunks of rows) and identical permutation importance (a column per task),
 //! since every task is seeded by its own settings and results are reduced in a fixed order.
 
+use churnscope_engine::dataset::Dataset;
 use churnscope_engine::evaluating::evaluation::{run_plan, ModelRun, TrainPlan};
 use churnscope_engine::evaluating::explanations::{contributions, permutation_importance};
 use churnscope_engine::modelling::pipeline::{FittedPipeline, ModelKind, TrainConfig};
 use churnscope_engine::parallel::set_threads;
 use churnscope_engine::reading::ingest::{read_csv, ReadOptions};
 use churnscope_engine::reading::sample::{generate_csv, SampleSpec};
-use churnscope_engine::understanding::target::detect_target;
+use churnscope_engine::understanding::target::{detect_target, Target};
 use std::sync::Mutex;
 
 /// Serialises the tests, which set the process's thread count.
 static THREADS: Mutex<()> = Mutex::new(());
 
-/// Every model of a plan with 3-fold cross-validation and the grid search, on 800
-/// customers of the built-in sample (seeded), as JSON without the timings.
-fn runs(threads: usize) -> Vec<serde_json::Value> {
-    set_threads(threads);
+/// 800 customers of the built-in sample (seed 5) and their detected target.
+fn sample() -> (Dataset, Target) {
     let csv = generate_csv(&SampleSpec {
         customers: 800,
         seed: 5,
     });
     let ds = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("sample");
     let target = detect_target(&ds).expect("ok").expect("target");
+    (ds, target)
+}
+
+/// Every model of a plan with 3-fold cross-validation and the grid search, on 800
+/// customers of the built-in sample (seeded), as JSON without the timings.
+fn runs(threads: usize) -> Vec<serde_json::Value> {
+    set_threads(threads);
+    let (ds, target) = sample();
     let mut plan = TrainPlan::single(TrainConfig::new(target));
     plan.models = vec![ModelKind::Logistic, ModelKind::Gbdt, ModelKind::Forest];
     plan.cv_folds = Some(3);
@@ -56,12 +63,7 @@ fn one_thread_and_every_core_train_the_same_models() {
 /// seed 3) of the boosted trees, as JSON, on `threads` threads.
 fn explanations(threads: usize) -> Vec<serde_json::Value> {
     set_threads(threads);
-    let csv = generate_csv(&SampleSpec {
-        customers: 800,
-        seed: 5,
-    });
-    let ds = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("sample");
-    let target = detect_target(&ds).expect("ok").expect("target");
+    let (ds, target) = sample();
     let rows: Vec<usize> = (0..ds.n_rows).collect();
     let mut out = Vec::new();
     for model in [ModelKind::Gbdt, ModelKind::Forest] {

@@ -853,19 +853,11 @@ mod tests {
     }
 
     /// Speed of `shap_values` on one thread against Algorithm 2 (the code before issue 18),
-    /// printed (run with `--release -- --ignored --nocapture shap_speed`).
+    /// printed (run with `--profile native -- --ignored --nocapture shap_speed`).
     #[test]
     #[ignore]
     fn shap_speed() {
-        let mut rng = crate::rng::Rng::new(1);
-        let rows: Vec<Vec<f64>> = (0..5000)
-            .map(|_| (0..20).map(|_| rng.normal()).collect())
-            .collect();
-        let y: Vec<u8> = rows
-            .iter()
-            .map(|r| u8::from(r[0] + r[1] * r[2] - r[3] + 0.5 * rng.normal() > 0.0))
-            .collect();
-        let x = Matrix::from_rows(&rows);
+        let (x, y) = crate::modelling::models::treeshap::speed_data();
         let m = GbdtParams::default()
             .fit(&x, &[false; 20], &y, |_| true)
             .expect("fit");

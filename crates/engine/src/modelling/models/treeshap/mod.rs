@@ -316,6 +316,22 @@ pub(crate) mod algorithm2;
 mod table;
 mod walk;
 
+/// The speed tests' data: 5,000 rows of 20 standard normal features (seed 1), churn when
+/// `x0 + x1·x2 − x3` plus noise is positive.
+#[cfg(test)]
+pub(crate) fn speed_data() -> (crate::modelling::preprocessing::Matrix, Vec<u8>) {
+    use crate::matrix::MatrixExt;
+    let mut rng = crate::rng::Rng::new(1);
+    let rows: Vec<Vec<f64>> = (0..5000)
+        .map(|_| (0..20).map(|_| rng.normal()).collect())
+        .collect();
+    let y = rows
+        .iter()
+        .map(|r| u8::from(r[0] + r[1] * r[2] - r[3] + 0.5 * rng.normal() > 0.0))
+        .collect();
+    (crate::modelling::preprocessing::Matrix::from_rows(&rows), y)
+}
+
 /// Exact path-dependent Shapley values by enumerating all 2^d subsets: for tests.
 #[cfg(test)]
 /// Per row of `trees` (summed, each scaled by `scale`): d values then `v(∅)`.
@@ -492,6 +508,20 @@ mod tests {
         }
     }
 
+    /// `row`'s values under `tree` against Algorithm 2's, to 1e-10 relative to the largest.
+    fn matches_algorithm_2(tree: &Vec<Toy>, row: &[f64], d: usize) {
+        let fast = shap(tree, row, d);
+        let mut reference = vec![0.0; d];
+        algorithm2::add_shap(tree, row, &mut reference, &mut Vec::new());
+        let scale = reference.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+        for f in 0..d {
+            assert!(
+                (fast[f] - reference[f]).abs() < 1e-10 * scale,
+                "feature {f}"
+            );
+        }
+    }
+
     #[test]
     fn a_path_of_40_distinct_features_matches_algorithm_2() {
         // A caterpillar: split k on feature k with a leaf on one side, 40 deep, so 20 points,
@@ -517,16 +547,7 @@ mod tests {
         }
         for _ in 0..3 {
             let row: Vec<f64> = (0..depth).map(|_| rng.uniform()).collect();
-            let fast = shap(&tree, &row, depth);
-            let mut reference = vec![0.0; depth];
-            algorithm2::add_shap(&tree, &row[..], &mut reference, &mut Vec::new());
-            let scale = reference.iter().fold(1.0f64, |m, v| m.max(v.abs()));
-            for f in 0..depth {
-                assert!(
-                    (fast[f] - reference[f]).abs() < 1e-10 * scale,
-                    "feature {f}"
-                );
-            }
+            matches_algorithm_2(&tree, &row, depth);
         }
         assert_eq!(
             Explainer::new(std::slice::from_ref(&tree), 1).rules.len(),
@@ -537,22 +558,14 @@ mod tests {
     #[test]
     fn deep_trees_match_algorithm_2() {
         // Seed 8: 20 trees of up to 24 splits per path on 30 features (deep like the
-        // forest's trees; each node a leaf with chance 0.3 to keep them small), 3 rows each, against Algorithm 2 to 1e-10 relative to the largest value.
+        // forest's trees; each node a leaf with chance 0.3 to keep them small), 3 rows each,
+        // against Algorithm 2 to 1e-10 relative to the largest value.
         let mut rng = Rng::new(8);
         for _ in 0..20 {
             let tree = random_tree(&mut rng, 24, 30, 0.3);
             for _ in 0..3 {
                 let row: Vec<f64> = (0..30).map(|_| rng.uniform()).collect();
-                let fast = shap(&tree, &row, 30);
-                let mut reference = vec![0.0; 30];
-                algorithm2::add_shap(&tree, &row[..], &mut reference, &mut Vec::new());
-                let scale = reference.iter().fold(1.0f64, |m, v| m.max(v.abs()));
-                for f in 0..30 {
-                    assert!(
-                        (fast[f] - reference[f]).abs() < 1e-10 * scale,
-                        "feature {f}"
-                    );
-                }
+                matches_algorithm_2(&tree, &row, 30);
             }
         }
     }
