@@ -177,3 +177,58 @@ async fn derive_customers_from_a_big_order_log_in_the_browser() {
     assert!(summary.contains("Labelled as of"), "{summary}");
     let _ = client.close().await;
 }
+
+/// Issue 18's reasons benchmark in the browser: the file of CHURNSCOPE_REASONS_CSV (for
+/// example 100,000 rows made by reference_timing.py, target `churn`), boosted trees trained
+/// in the page, then every customer scored with their reasons for the action list: once on
+/// one background worker (`?workers=1`) and once on the pool (one worker per core). Prints
+/// the time from the click to the list (transfers included) and the cores.
+#[tokio::test]
+#[ignore = "benchmark: needs CHURNSCOPE_REASONS_CSV, the built site and chromedriver"]
+async fn score_every_customer_with_reasons_in_the_browser() {
+    let Ok(path) = std::env::var("CHURNSCOPE_REASONS_CSV") else {
+        panic!("set CHURNSCOPE_REASONS_CSV to a file made by reference_timing.py make");
+    };
+    let path = std::path::PathBuf::from(path);
+    let server = StaticServer::start(repo().join("dist"));
+    let driver = Driver::start();
+    for query in ["?workers=1", ""] {
+        let client = browser(&driver).await;
+        client
+            .goto(&format!("{}/{query}", server.origin))
+            .await
+            .expect("open");
+        upload(&client, &path).await;
+        let rows = wait_text(&client, "row-count", 600).await;
+        set_field(&client, "target-select", "churn").await;
+        client
+            .execute(
+                r#"for (const box of document.querySelectorAll('[data-testid=model-choice] input[type=checkbox]'))
+                     if (box.checked !== (box.dataset.testid === 'model-gbdt')) box.click();
+                   return true;"#,
+                vec![],
+            )
+            .await
+            .expect("boosted trees only");
+        let start = Instant::now();
+        click(&client, "train-button").await;
+        wait_text(&client, "score-customers", 1800).await;
+        let train_wall = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        click(&client, "score-customers").await;
+        let count = wait_text(&client, "action-count", 1800).await;
+        let score_wall = start.elapsed().as_secs_f64();
+        let cores = client
+            .execute("return navigator.hardwareConcurrency;", vec![])
+            .await
+            .expect("cores");
+        println!(
+            "{{\"what\": \"churnscope in Chromium: score gbdt with reasons\", \"workers\": \"{}\", \"cores\": {cores}, \
+             \"rows\": \"{rows}\", \"scored\": \"{count}\", \"train_click_to_model_seconds\": {train_wall:.3}, \
+             \"score_click_to_list_seconds\": {score_wall:.3}}}",
+            if query.is_empty() { "one per core" } else { "1" }
+        );
+        assert_eq!(count.replace(',', ""), rows.replace(',', ""));
+        let _ = client.close().await;
+    }
+}

@@ -3047,3 +3047,200 @@ async fn a_near_unique_surname_is_left_out_with_its_reason_and_one_click_include
     s.audit_network().await;
     s.close().await;
 }
+
+/// Counts the page's background workers: every `new Worker` and every worker terminated
+/// (once, however often `terminate` is called on it), from a script the DevTools protocol
+/// adds to each new document (the page's CSP stays as it is).
+const COUNT_WORKERS: &str = r#"
+window.__workers = { started: 0, terminated: 0 };
+const PageWorker = window.Worker;
+window.Worker = class extends PageWorker {
+  constructor(...args) { super(...args); window.__workers.started += 1; }
+  terminate() {
+    if (!this.__terminated) { this.__terminated = true; window.__workers.terminated += 1; }
+    return super.terminate();
+  }
+};"#;
+
+/// (workers started, workers terminated) so far on this page.
+async fn worker_counts(c: &Client) -> (u64, u64) {
+    let v = c
+        .execute(
+            "return [window.__workers.started, window.__workers.terminated];",
+            vec![],
+        )
+        .await
+        .expect("worker counts");
+    (
+        v[0].as_u64().expect("started"),
+        v[1].as_u64().expect("terminated"),
+    )
+}
+
+/// Telco in the page opened at `query`: trains logistic regression and boosted trees,
+/// scores every customer with the trees' reasons and downloads the action list. Returns
+/// the two ROC AUCs shown, the list, and the workers each job started.
+async fn telco_trees_action_list(
+    s: &Session,
+    query: &str,
+    downloads: &std::path::Path,
+) -> (Vec<String>, String, u64, u64) {
+    let c = &s.client;
+    c.goto(&format!("{}/{query}", s.server.origin))
+        .await
+        .expect("open the app");
+    allow_downloads(c, downloads).await;
+    upload(c, &shared_dataset("WA_Fn-UseC_-Telco-Customer-Churn.csv")).await;
+    assert_eq!(text_of(c, "row-count").await, "7043");
+    let before = worker_counts(c).await;
+    choose_models(c, &["logistic", "gbdt"]).await;
+    click(c, "train-button").await;
+    let aucs = vec![
+        comparison_auc(c, "logistic").await,
+        comparison_auc(c, "gbdt").await,
+    ];
+    wait_for(
+        c,
+        "training done",
+        "return document.querySelector('[data-testid=progress]') ? null : true;",
+        |v| v == true,
+    )
+    .await;
+    let trained = worker_counts(c).await;
+    c.execute(
+        "document.querySelector('[data-testid=use-model][data-model=gbdt]').click(); return true;",
+        vec![],
+    )
+    .await
+    .expect("use the trees");
+    click(c, "score-customers").await;
+    wait_for(
+        c,
+        "every customer scored",
+        "return document.querySelector('[data-testid=action-count]')?.textContent ?? null;",
+        |v| v == "7,043",
+    )
+    .await;
+    let scored = worker_counts(c).await;
+    assert_eq!(scored.0, scored.1, "every worker ends with its job");
+    click(c, "download-csv").await;
+    let csv = downloaded(
+        downloads,
+        &format!(
+            "churn-action-list-WA_Fn-UseC_-Telco-Customer-Churn-{}.csv",
+            today_utc()
+        ),
+    )
+    .await;
+    (
+        aucs,
+        String::from_utf8(csv).expect("utf-8"),
+        trained.0 - before.0,
+        scored.0 - trained.0,
+    )
+}
+
+/// Issue 18: training several models and scoring every customer run on a pool of background
+/// workers, one per core (`navigator.hardwareConcurrency`), with the results of one worker;
+/// Cancel stops every worker of the job.
+#[tokio::test]
+#[ignore = "needs the built site and chromedriver; run by scripts/test.sh"]
+async fn training_and_scoring_share_out_over_a_pool_of_workers() {
+    let s = open_app().await;
+    let c = &s.client;
+    cdp(
+        c,
+        "Page.addScriptToEvaluateOnNewDocument",
+        serde_json::json!({ "source": COUNT_WORKERS }),
+    )
+    .await;
+    let downloads = output_dir().join("downloads-pool");
+    let (aucs, pooled, train_workers, score_workers) =
+        telco_trees_action_list(&s, "", &downloads).await;
+    let cores = c
+        .execute("return navigator.hardwareConcurrency;", vec![])
+        .await
+        .expect("cores")
+        .as_u64()
+        .expect("a number");
+    eprintln!("{cores} cores: training on {train_workers} workers, scoring on {score_workers}");
+    // Two models on two workers; 7,043 customers in two slices (each over 1,024 rows).
+    assert_eq!(train_workers, cores.min(2));
+    assert_eq!(score_workers, cores.min(2));
+    let (aucs_one, one, train_one, score_one) =
+        telco_trees_action_list(&s, "?workers=1", &downloads).await;
+    assert_eq!(
+        (train_one, score_one),
+        (1, 1),
+        "?workers=1 keeps one worker"
+    );
+    assert_eq!(
+        aucs, aucs_one,
+        "the same models on one worker and on the pool"
+    );
+    assert_eq!(pooled.lines().count(), 7044, "a header and every customer");
+    assert!(
+        pooled == one,
+        "the same action list on one worker and on the pool"
+    );
+
+    // Cancel stops every worker: the forest's reasons for 7,043 customers take long enough
+    // to be caught with both workers busy.
+    c.goto(&format!("{}/", s.server.origin))
+        .await
+        .expect("open");
+    upload(c, &shared_dataset("WA_Fn-UseC_-Telco-Customer-Churn.csv")).await;
+    choose_models(c, &["forest"]).await;
+    click(c, "train-button").await;
+    wait_for(
+        c,
+        "the forest trained",
+        "return document.querySelector('[data-testid=score-customers]') ? true : null;",
+        |v| v == true,
+    )
+    .await;
+    click(c, "score-customers").await;
+    let stage = wait_for(
+        c,
+        "scoring on the pool",
+        "const e = document.querySelector('[data-testid=progress-stage]'); \
+         return e && e.textContent.includes('of 7,043') ? e.textContent : null;",
+        |v| v.is_string(),
+    )
+    .await;
+    if cores >= 2 {
+        assert!(
+            stage
+                .as_str()
+                .is_some_and(|t| t.ends_with("(2 background workers)")),
+            "{stage}"
+        );
+    }
+    let running = worker_counts(c).await;
+    assert_eq!(running.0 - running.1, cores.min(2), "the pool is at work");
+    // By script: the progress line redraws with each report, so a found element may be
+    // stale by the time WebDriver clicks it.
+    c.execute(
+        "document.querySelector('[data-testid=cancel-button]').click(); return true;",
+        vec![],
+    )
+    .await
+    .expect("Cancel");
+    assert_eq!(
+        text_of(c, "notice").await,
+        "Scoring stopped. The results and settings are as they were."
+    );
+    let stopped = worker_counts(c).await;
+    assert_eq!(stopped.0, stopped.1, "Cancel terminated every worker");
+    assert!(c
+        .execute(
+            "return !document.querySelector('[data-testid=action-count]');",
+            vec![]
+        )
+        .await
+        .expect("no list")
+        .as_bool()
+        .expect("bool"));
+    s.audit_network().await;
+    s.close().await;
+}

@@ -63,6 +63,30 @@ pub fn memory_available() -> u64 {
     limit
 }
 
+/// Background workers for a job whose parts each need `bytes_each` bytes of worker memory:
+/// one per core the browser reports (`navigator.hardwareConcurrency`), within a quarter of
+/// the device's memory (`navigator.deviceMemory`, see [`churnscope_worker::pool`]), at most
+/// `?workers=N` when the URL says so (a host or a test can keep the pool small).
+pub fn pool_workers(bytes_each: u64) -> usize {
+    let navigator = window().navigator();
+    let cores = navigator.hardware_concurrency();
+    let cores = if cores.is_finite() && cores >= 1.0 {
+        cores as usize
+    } else {
+        1
+    };
+    let device = js_sys::Reflect::get(&navigator, &"deviceMemory".into())
+        .ok()
+        .and_then(|g| g.as_f64());
+    let cap = query_param("workers").and_then(|v| v.parse::<usize>().ok());
+    churnscope_worker::pool::workers_for(
+        cores,
+        cap,
+        bytes_each,
+        churnscope_worker::pool::budget_bytes(device),
+    )
+}
+
 /// The value of `name` in the page URL's query (`?name=value&...`), undecoded.
 pub fn query_param(name: &str) -> Option<String> {
     let search = window().location().search().unwrap_or_default();

@@ -106,6 +106,8 @@ pub fn train(state: Workflow, job: JobStatus) {
     let first = Rc::new(Cell::new(true));
     state.run_has_models.set(false);
     let trained_on = loaded.clone();
+    let order = plan.models();
+    let rank = move |kind: ModelKind| order.iter().position(|&m| m == kind);
     let on_model = move |run: ModelRun| {
         if first.replace(false) {
             state.baselines.set(None);
@@ -116,7 +118,15 @@ pub fn train(state: Workflow, job: JobStatus) {
             state.train_ms.set(0.0);
             state.trained_on.set(Some(trained_on.clone()));
         }
-        state.runs.update(|list| list.push(Arc::new(run)));
+        // Models trained side by side may finish out of order: each goes to its place in
+        // the plan, so the list reads as the user chose the models.
+        state.runs.update(|list| {
+            let at = list
+                .iter()
+                .position(|r| rank(r.kind) > rank(run.kind))
+                .unwrap_or(list.len());
+            list.insert(at, Arc::new(run));
+        });
     };
     let on_done = move |result: Result<(), String>| match result {
         Ok(()) => {

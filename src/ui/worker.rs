@@ -1,10 +1,13 @@
 //! The page's side of the background worker (`crates/worker/src/bin/worker.rs`).
 //!
-//! Each job gets a fresh worker: it is started, says `ready`, gets the job (a file to read,
-//! or a table to train on with the training settings), reports progress and sends the
-//! result back (a table as one buffer per column, or the training outcome). Then it is
-//! terminated, so the memory it used goes back to the browser at once. Cancelling
-//! terminates it mid-job; the page keeps whatever it had before.
+//! Each job gets fresh workers: each is started, says `ready`, gets its part of the job (a
+//! file to read, a table to train on with the training settings, a slice of customers to
+//! score), reports progress and sends the result back (a table as one buffer per column, or
+//! the training outcome). Then it is terminated, so the memory it used goes back to the
+//! browser at once. Scoring and training several models are shared out over a pool of
+//! workers, one per core within a memory budget (`churnscope_worker::pool`); the others
+//! run on one. Cancelling terminates every worker of the job; the page keeps whatever it
+//! had before.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -14,6 +17,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, ErrorEvent, MessageEvent, Worker};
 
+use super::browser::pool_workers;
 use churnscope_engine::acting::actions::ScoredCustomer;
 use churnscope_engine::dataset::Dataset;
 use churnscope_engine::evaluating::evaluation::{ModelRun, TrainPlan};
@@ -22,13 +26,16 @@ use churnscope_engine::monitoring::model_file::ModelFile;
 use churnscope_engine::orders::baselines::BaselineRun;
 use churnscope_engine::orders::features::Window;
 use churnscope_engine::orders::layout::OrderMapping;
-use churnscope_worker::buffers::{dataset_to_js, transfer_list, values_from_js};
+use churnscope_worker::buffers::{dataset_to_js, transfer_list, values_from_js, values_to_js};
 use churnscope_worker::jobs::{
-    dataset_header, join_dataset, JobProgress, ReadRequest, ReadResult, ScoreRequest, TrainRequest,
-    WorkerEvent,
+    dataset_header, dataset_slice, join_dataset, JobProgress, ReadRequest, ReadResult,
+    ScoreRequest, TrainRequest, WorkerEvent,
 };
 use churnscope_worker::monitor::{ModelRequest, MonitorRequest};
 use churnscope_worker::orders::{Customers, OrdersRequest};
+use churnscope_worker::pool::{
+    row_ranges, split_plan, table_bytes, PoolProgress, TRAINING_MEMORY_FACTOR,
+};
 
 /// The worker's loader, which Trunk writes next to `index.html`.
 pub const WORKER_URL: &str = "./worker_loader.js";
@@ -47,17 +54,17 @@ struct RunningJob {
 }
 
 thread_local! {
-    static CURRENT: RefCell<Option<RunningJob>> = const { RefCell::new(None) };
+    /// The workers of the running job (several when it is shared out over a pool).
+    static CURRENT: RefCell<Vec<RunningJob>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Stops the running job, if any; its `done` callback is never called.
+/// Stops the running job, if any, on every worker; no `done` callback is called.
 pub fn cancel() {
-    CURRENT.with(|c| {
-        if let Some(job) = c.borrow_mut().take() {
-            job.done.borrow_mut().take();
-            job.worker.terminate();
-        }
-    });
+    let jobs = CURRENT.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    for job in jobs {
+        job.done.borrow_mut().take();
+        job.worker.terminate();
+    }
 }
 
 /// The table a finished read sent: its buffers, back into typed columns.
@@ -87,6 +94,80 @@ fn start_job(
     on_done: impl FnOnce(Result<(WorkerEvent, JsValue), String>) + 'static,
 ) -> Result<(), String> {
     cancel();
+    let job = spawn(message, transfer, on_update, on_done)?;
+    CURRENT.with(|c| c.borrow_mut().push(job));
+    Ok(())
+}
+
+/// One part of a pooled job: the message for its worker and the buffers it transfers.
+type Part = (js_sys::Object, js_sys::Array);
+
+/// A worker's last event and the message that carried it.
+type LastEvent = (WorkerEvent, JsValue);
+
+/// What ends a pooled job: every part's last event in the parts' order, or a message.
+type PoolDone = Box<dyn FnOnce(Result<Vec<LastEvent>, String>)>;
+
+/// Starts one worker per part (stopping any job still running). `on_update(i, event)` gets
+/// part `i`'s events that do not end it; `on_done` every part's last event once all are in,
+/// or the first failure (the other workers are then stopped).
+fn start_pool(
+    parts: Vec<Part>,
+    on_update: impl Fn(usize, WorkerEvent) + 'static,
+    on_done: impl FnOnce(Result<Vec<LastEvent>, String>) + 'static,
+) -> Result<(), String> {
+    cancel();
+    let n = parts.len();
+    let results: Rc<RefCell<Vec<Option<LastEvent>>>> = Rc::new(RefCell::new(vec![None; n]));
+    let done: Rc<RefCell<Option<PoolDone>>> = Rc::new(RefCell::new(Some(Box::new(on_done))));
+    let workers: Rc<RefCell<Vec<Worker>>> = Rc::new(RefCell::new(Vec::new()));
+    let on_update = Rc::new(on_update);
+    for (i, (message, transfer)) in parts.into_iter().enumerate() {
+        let (results, done, all) = (results.clone(), done.clone(), workers.clone());
+        let update = on_update.clone();
+        let finish = move |result: Result<(WorkerEvent, JsValue), String>| {
+            let outcome = match result {
+                Ok(event) => {
+                    let mut slots = results.borrow_mut();
+                    slots[i] = Some(event);
+                    if slots.iter().any(Option::is_none) {
+                        return;
+                    }
+                    Ok(slots.iter_mut().filter_map(Option::take).collect())
+                }
+                Err(e) => {
+                    // The job failed: its other parts are of no use.
+                    for w in all.borrow().iter() {
+                        w.terminate();
+                    }
+                    Err(e)
+                }
+            };
+            let callback = done.borrow_mut().take();
+            if let Some(callback) = callback {
+                callback(outcome);
+            }
+        };
+        let job = match spawn(message, transfer, move |ev| update(i, ev), finish) {
+            Ok(job) => job,
+            Err(e) => {
+                cancel();
+                return Err(e);
+            }
+        };
+        workers.borrow_mut().push(job.worker.clone());
+        CURRENT.with(|c| c.borrow_mut().push(job));
+    }
+    Ok(())
+}
+
+/// Starts a worker that, once ready, gets `message` (and the buffers in `transfer`).
+fn spawn(
+    message: js_sys::Object,
+    transfer: js_sys::Array,
+    on_update: impl Fn(WorkerEvent) + 'static,
+    on_done: impl FnOnce(Result<(WorkerEvent, JsValue), String>) + 'static,
+) -> Result<RunningJob, String> {
     let worker = Worker::new(WORKER_URL)
         .map_err(|e| format!("the browser could not start the background worker: {e:?}"))?;
     let done: Rc<RefCell<Option<Done>>> = Rc::new(RefCell::new(Some(Box::new(on_done))));
@@ -147,15 +228,12 @@ fn start_job(
             }
         },
     );
-    CURRENT.with(|c| {
-        *c.borrow_mut() = Some(RunningJob {
-            worker,
-            done,
-            _on_message: on_message,
-            _on_error: on_error,
-        })
-    });
-    Ok(())
+    Ok(RunningJob {
+        worker,
+        done,
+        _on_message: on_message,
+        _on_error: on_error,
+    })
 }
 
 /// Reads `file` in a new worker (stopping any job still running). `on_progress` gets each
@@ -186,10 +264,12 @@ pub fn start_read(
 /// What gets the baselines of a training run on customers derived from orders.
 pub type OnBaselines = Box<dyn Fn(Result<Vec<BaselineRun>, String>)>;
 
-/// Trains every model of `plan` on a copy of `dataset` in a new worker (stopping any job
-/// still running), so the page stays responsive. `on_progress` gets each progress report,
-/// `on_model` each model as it finishes; `on_done` the end of the plan or a message for the
-/// user.
+/// Trains every model of `plan` on a copy of `dataset` in the background (stopping any job
+/// still running), so the page stays responsive: on several workers at once when the plan
+/// has several models, the cores and the memory allow ([`pool_workers`], each worker's copy
+/// of the table counted), one progress report for them all. `on_progress` gets each
+/// progress report, `on_model` each model as it finishes (not always in the plan's order);
+/// `on_done` the end of the plan or a message for the user.
 pub fn start_train(
     dataset: &Dataset,
     plan: &TrainPlan,
@@ -202,19 +282,35 @@ pub fn start_train(
         Some((h, f)) => (Some(h), Some(f)),
         None => (None, None),
     };
-    let request = TrainRequest {
-        plan: plan.clone(),
-        header: dataset_header(dataset),
-        baseline_horizon_days: horizon,
+    let total = plan.models().len();
+    let workers = if total > 1 {
+        pool_workers(table_bytes(dataset) * TRAINING_MEMORY_FACTOR as u64)
+    } else {
+        1
     };
-    let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
-    let buffers = dataset_to_js(dataset);
-    let transfer = transfer_list(&buffers);
-    let message = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&message, &"train".into(), &request.into());
-    let _ = js_sys::Reflect::set(&message, &"buffers".into(), &buffers);
-    let on_update = move |event| match event {
-        WorkerEvent::Progress(p) => on_progress(p),
+    let shares = split_plan(plan, workers);
+    let weights: Vec<usize> = shares.iter().map(|(p, _)| p.models.len()).collect();
+    let header = dataset_header(dataset);
+    let mut parts = Vec::with_capacity(shares.len());
+    for (k, (share, numbers)) in shares.into_iter().enumerate() {
+        let request = TrainRequest {
+            plan: share,
+            header: header.clone(),
+            // The baselines are judged on the test customers, the same for every model.
+            baseline_horizon_days: if k == 0 { horizon } else { None },
+            numbering: Some((numbers, total)),
+        };
+        let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+        let buffers = dataset_to_js(dataset);
+        let transfer = transfer_list(&buffers);
+        let message = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&message, &"train".into(), &request.into());
+        let _ = js_sys::Reflect::set(&message, &"buffers".into(), &buffers);
+        parts.push((message, transfer));
+    }
+    let pool = RefCell::new(PoolProgress::models(&weights));
+    let on_update = move |i: usize, event| match event {
+        WorkerEvent::Progress(p) => on_progress(pool.borrow_mut().observe(i, p)),
         WorkerEvent::ModelTrained(run) => on_model(*run),
         WorkerEvent::Baselines(runs) => {
             if let Some(f) = &on_baselines {
@@ -223,42 +319,69 @@ pub fn start_train(
         }
         _ => {}
     };
-    start_job(message, transfer, on_update, move |result| {
-        on_done(result.and_then(|(event, _)| match event {
-            WorkerEvent::Finished => Ok(()),
-            _ => Err("the background worker sent a message it should not".to_string()),
+    start_pool(parts, on_update, move |result| {
+        on_done(result.and_then(|events| {
+            match events
+                .iter()
+                .all(|(e, _)| matches!(e, WorkerEvent::Finished))
+            {
+                true => Ok(()),
+                false => Err("the background worker sent a message it should not".to_string()),
+            }
         }))
     })
 }
 
-/// Scores every customer of `dataset` with `pipeline` in a new worker (stopping any job still
-/// running), with each customer's reasons. `on_progress` gets each progress report; `on_done`
-/// the scored customers or a message for the user.
+/// Scores every customer of `dataset` with `pipeline` in the background (stopping any job
+/// still running), with each customer's reasons: the rows shared out over a pool of
+/// workers ([`pool_workers`]), each getting only its slice of the table, so the pool holds
+/// one copy of it in all. `on_progress` gets one progress report for them all; `on_done`
+/// the scored customers in the table's order, or a message for the user.
 pub fn start_score(
     dataset: &Dataset,
     pipeline: &FittedPipeline,
     on_progress: impl Fn(JobProgress) + 'static,
     on_done: impl FnOnce(Result<Vec<ScoredCustomer>, String>) + 'static,
 ) -> Result<(), String> {
-    let request = ScoreRequest {
-        pipeline: pipeline.clone(),
-        header: dataset_header(dataset),
-    };
-    let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
-    let buffers = dataset_to_js(dataset);
-    let transfer = transfer_list(&buffers);
-    let message = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&message, &"score".into(), &request.into());
-    let _ = js_sys::Reflect::set(&message, &"buffers".into(), &buffers);
-    let on_update = move |event| {
+    let ranges = row_ranges(dataset.n_rows, pool_workers(0));
+    let weights: Vec<usize> = ranges.iter().map(|r| r.len()).collect();
+    let mut parts = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        let (header, values) = dataset_slice(dataset, range.clone());
+        let request = ScoreRequest {
+            pipeline: pipeline.clone(),
+            header,
+            first_row: range.start,
+        };
+        let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+        let buffers = values_to_js(values);
+        let transfer = transfer_list(&buffers);
+        let message = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&message, &"score".into(), &request.into());
+        let _ = js_sys::Reflect::set(&message, &"buffers".into(), &buffers);
+        parts.push((message, transfer));
+    }
+    let pool = RefCell::new(PoolProgress::rows(
+        &weights,
+        "Scoring customers and finding their reasons",
+    ));
+    let on_update = move |i: usize, event| {
         if let WorkerEvent::Progress(p) = event {
-            on_progress(p)
+            on_progress(pool.borrow_mut().observe(i, p))
         }
     };
-    start_job(message, transfer, on_update, move |result| {
-        on_done(result.and_then(|(event, _)| match event {
-            WorkerEvent::Scored { customers } => Ok(customers),
-            _ => Err("the background worker sent a message it should not".to_string()),
+    start_pool(parts, on_update, move |result| {
+        on_done(result.and_then(|events| {
+            let mut all = Vec::with_capacity(weights.iter().sum());
+            for (event, _) in events {
+                match event {
+                    WorkerEvent::Scored { customers } => all.extend(customers),
+                    _ => {
+                        return Err("the background worker sent a message it should not".to_string())
+                    }
+                }
+            }
+            Ok(all)
         }))
     })
 }

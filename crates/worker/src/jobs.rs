@@ -157,6 +157,11 @@ pub struct TrainRequest {
     /// fitted and judged on the run's test customers too.
     #[serde(default)]
     pub baseline_horizon_days: Option<f64>,
+    /// When this plan is one background worker's share of a bigger one: its models'
+    /// positions (1-based) in the whole plan and the whole plan's number of models, so the
+    /// progress names them as the user chose them.
+    #[serde(default)]
+    pub numbering: Option<(Vec<usize>, usize)>,
 }
 
 /// "Score every customer of this table with this pipeline, with their reasons" (the action
@@ -165,6 +170,10 @@ pub struct TrainRequest {
 pub struct ScoreRequest {
     pub pipeline: FittedPipeline,
     pub header: DatasetHeader,
+    /// The table's first row is this row of the page's table (a background worker's slice,
+    /// see [`dataset_slice`]); the scored customers carry the page's row numbers.
+    #[serde(default)]
+    pub first_row: usize,
 }
 
 impl ScoreRequest {
@@ -177,7 +186,7 @@ impl ScoreRequest {
     ) -> Result<Vec<ScoredCustomer>, PipelineError> {
         self.pipeline.check()?;
         let rows: Vec<usize> = (0..dataset.n_rows).collect();
-        score_customers(&self.pipeline, dataset, &rows, |done, total| {
+        let mut scored = score_customers(&self.pipeline, dataset, &rows, |done, total| {
             progress(JobProgress::new(
                 format!(
                     "Scoring customers and finding their reasons: {} of {}",
@@ -190,7 +199,11 @@ impl ScoreRequest {
                     done as f64 / total as f64
                 },
             ))
-        })
+        })?;
+        for customer in &mut scored {
+            customer.row += self.first_row;
+        }
+        Ok(scored)
     }
 }
 
@@ -292,6 +305,28 @@ pub fn dataset_header(dataset: &Dataset) -> DatasetHeader {
             })
             .collect(),
     }
+}
+
+/// Rows `rows` of `dataset` as a table of their own (the header and one value buffer per
+/// column; categories keep every level), for a background worker that scores only them.
+pub fn dataset_slice(
+    dataset: &Dataset,
+    rows: std::ops::Range<usize>,
+) -> (DatasetHeader, Vec<ColumnValues>) {
+    let rows = rows.start.min(dataset.n_rows)..rows.end.min(dataset.n_rows);
+    let mut header = dataset_header(dataset);
+    header.n_rows = rows.len();
+    let values = dataset
+        .columns
+        .iter()
+        .map(|c| match &c.data {
+            ColumnData::Numeric(v) => ColumnValues::Numbers(v[rows.clone()].to_vec()),
+            ColumnData::Categorical { codes, .. } => {
+                ColumnValues::Codes(codes[rows.clone()].to_vec())
+            }
+        })
+        .collect();
+    (header, values)
 }
 
 pub fn split_dataset(dataset: Dataset) -> (DatasetHeader, Vec<ColumnValues>) {
@@ -434,6 +469,7 @@ mod tests {
         let request = ScoreRequest {
             pipeline,
             header: dataset_header(&ds),
+            first_row: 0,
         };
         let json = serde_json::to_string(&request).expect("json");
         let request: ScoreRequest = serde_json::from_str(&json).expect("back");
@@ -449,7 +485,9 @@ mod tests {
             stages.last().map(String::as_str),
             Some("Scoring customers and finding their reasons: 300 of 300")
         );
-        let event = WorkerEvent::Scored { customers: scored };
+        let event = WorkerEvent::Scored {
+            customers: scored.clone(),
+        };
         let back: WorkerEvent =
             serde_json::from_str(&serde_json::to_string(&event).expect("json")).expect("back");
         assert_eq!(back, event);
@@ -460,6 +498,20 @@ mod tests {
             m.coefficients.push(1.0);
         }
         assert!(broken.run(&ds, |_| true).is_err());
+        // The page's pool: each worker scores a slice of the rows; together they are the
+        // whole table's scores and reasons, with the page's row numbers.
+        let mut pooled = Vec::new();
+        for range in crate::pool::row_ranges_of(ds.n_rows, 3, 1) {
+            let (header, values) = dataset_slice(&ds, range.clone());
+            let part = ScoreRequest {
+                header: header.clone(),
+                first_row: range.start,
+                ..request.clone()
+            };
+            let slice = join_dataset(header, values).expect("slice");
+            pooled.extend(part.run(&slice, |_| true).expect("part"));
+        }
+        assert_eq!(pooled, scored);
     }
     use churnscope_engine::reading::ingest::read_table;
 

@@ -11,3 +11,4 @@ pub mod buffers;
 pub mod jobs;
 pub mod monitor;
 pub mod orders;
+pub mod pool;

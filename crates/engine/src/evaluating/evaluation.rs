@@ -582,6 +582,9 @@ pub struct PlanProgress {
     loss: Vec<(usize, f64)>,
     last: Progress,
     explaining: Option<(usize, usize)>,
+    /// How the models are numbered for the user: their positions (1-based) in the whole
+    /// plan and its number of models, when this plan is a part of it.
+    numbering: Option<(Vec<usize>, usize)>,
 }
 
 /// Most points of the live loss curve sent with a progress report.
@@ -605,6 +608,27 @@ impl PlanProgress {
                 loss: f64::NAN,
             },
             explaining: None,
+            numbering: None,
+        }
+    }
+
+    /// Numbers the models as positions `numbers` (1-based) of a plan of `total` models,
+    /// for a plan that is part of a bigger one (one background worker's share).
+    pub fn numbered(mut self, numbers: Vec<usize>, total: usize) -> Self {
+        if numbers.len() == self.models.len() && total > 0 {
+            self.numbering = Some((numbers, total));
+        }
+        self
+    }
+
+    /// "model 2 of 3": the current model's number for the user.
+    fn model_number(&self) -> String {
+        match &self.numbering {
+            Some((numbers, total)) => {
+                let n = numbers.get(self.model).copied().unwrap_or(self.model + 1);
+                format!("model {n} of {total}")
+            }
+            None => format!("model {} of {}", self.model + 1, self.models.len().max(1)),
         }
     }
 
@@ -659,9 +683,9 @@ impl PlanProgress {
                 .clamp(0.0, 1.0);
             return crate::progress::JobProgress::new(
                 format!(
-                    "{} (model {} of {n_models}): explaining, shuffle {done} of {total}",
+                    "{} ({}): explaining, shuffle {done} of {total}",
                     model_label(kind),
-                    self.model + 1
+                    self.model_number()
                 ),
                 fraction,
             );
@@ -675,11 +699,7 @@ impl PlanProgress {
         let fraction = ((self.model as f64 + (fit as f64 + within) / fits.max(1) as f64)
             / n_models as f64)
             .clamp(0.0, 1.0);
-        let mut stage = format!(
-            "{} (model {} of {n_models})",
-            model_label(kind),
-            self.model + 1
-        );
+        let mut stage = format!("{} ({})", model_label(kind), self.model_number());
         if fits > 1 {
             stage.push_str(&format!(", fit {} of {fits}", fit + 1));
         }
@@ -909,6 +929,18 @@ mod tests {
         assert!(
             r.stage
                 .starts_with("Gradient-boosted trees (model 2 of 2), fit 1 of 3: tree 5"),
+            "{}",
+            r.stage
+        );
+        assert!((r.fraction - (1.0 + 0.5 / 3.0) / 2.0).abs() < 1e-12);
+        // A background worker's share of a 4-model plan names the models by their place
+        // in the whole plan; its fraction is of its own share.
+        let mut t = PlanProgress::new(&plan).numbered(vec![2, 4], 4);
+        t.observe(1, Step::Fit(p(5, 0.3)));
+        let r = t.report();
+        assert!(
+            r.stage
+                .starts_with("Gradient-boosted trees (model 4 of 4), fit 1 of 3: tree 5"),
             "{}",
             r.stage
         );

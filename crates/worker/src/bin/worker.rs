@@ -1,7 +1,8 @@
 //! The background worker: runs the engine's long jobs off the page's main thread.
 //!
 //! Trunk builds this binary for the browser as `worker.js` + `worker_bg.wasm` with a loader
-//! (`worker_loader.js`). The page starts one per job, waits for its `ready` event, posts a
+//! (`worker_loader.js`). The page starts one per job (one per part of a job it shares out
+//! over a pool: a slice of the customers to score, some of the models to train), waits for its `ready` event, posts a
 //! message `{ request: JSON, file: Blob }` (a read), `{ train: JSON, buffers: [..] }` (a
 //! training run on a table the page holds) or `{ score: JSON, buffers: [..] }` (scoring every
 //! customer for the action list), `{ model: JSON, buffers: [..] }` (a model file from a
@@ -75,6 +76,9 @@ mod browser {
             Err(e) => return fail(e),
         };
         let mut tracker = PlanProgress::new(&request.plan);
+        if let Some((numbers, total)) = request.numbering.clone() {
+            tracker = tracker.numbered(numbers, total);
+        }
         let mut last = f64::NEG_INFINITY;
         let mut test_rows: Option<Vec<usize>> = None;
         let result = run_plan(
