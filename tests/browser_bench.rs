@@ -179,10 +179,12 @@ async fn derive_customers_from_a_big_order_log_in_the_browser() {
 }
 
 /// Issue 18's reasons benchmark in the browser: the file of CHURNSCOPE_REASONS_CSV (for
-/// example 100,000 rows made by reference_timing.py, target `churn`), boosted trees trained
-/// in the page, then every customer scored with their reasons for the action list: once on
-/// one background worker (`?workers=1`) and once on the pool (one worker per core). Prints
-/// the time from the click to the list (transfers included) and the cores.
+/// example 100,000 rows made by reference_timing.py, target `churn`), a model trained in
+/// the page with its default settings (CHURNSCOPE_REASONS_MODEL, `gbdt` unless set; the
+/// target CHURNSCOPE_REASONS_TARGET, `churn` unless set), then every customer scored with
+/// their reasons for the action list: once on one background worker (`?workers=1`) and
+/// once on the pool (one worker per core). Prints the time from the click to the list
+/// (transfers included) and the cores.
 #[tokio::test]
 #[ignore = "benchmark: needs CHURNSCOPE_REASONS_CSV, the built site and chromedriver"]
 async fn score_every_customer_with_reasons_in_the_browser() {
@@ -190,6 +192,8 @@ async fn score_every_customer_with_reasons_in_the_browser() {
         panic!("set CHURNSCOPE_REASONS_CSV to a file made by reference_timing.py make");
     };
     let path = std::path::PathBuf::from(path);
+    let model = std::env::var("CHURNSCOPE_REASONS_MODEL").unwrap_or("gbdt".into());
+    let target = std::env::var("CHURNSCOPE_REASONS_TARGET").unwrap_or("churn".into());
     let server = StaticServer::start(repo().join("dist"));
     let driver = Driver::start();
     for query in ["?workers=1", ""] {
@@ -200,16 +204,16 @@ async fn score_every_customer_with_reasons_in_the_browser() {
             .expect("open");
         upload(&client, &path).await;
         let rows = wait_text(&client, "row-count", 600).await;
-        set_field(&client, "target-select", "churn").await;
+        set_field(&client, "target-select", &target).await;
         client
             .execute(
                 r#"for (const box of document.querySelectorAll('[data-testid=model-choice] input[type=checkbox]'))
-                     if (box.checked !== (box.dataset.testid === 'model-gbdt')) box.click();
+                     if (box.checked !== (box.dataset.testid === 'model-' + arguments[0])) box.click();
                    return true;"#,
-                vec![],
+                vec![serde_json::json!(model)],
             )
             .await
-            .expect("boosted trees only");
+            .expect("the one model");
         let start = Instant::now();
         click(&client, "train-button").await;
         wait_text(&client, "score-customers", 1800).await;
@@ -223,7 +227,7 @@ async fn score_every_customer_with_reasons_in_the_browser() {
             .await
             .expect("cores");
         println!(
-            "{{\"what\": \"churnscope in Chromium: score gbdt with reasons\", \"workers\": \"{}\", \"cores\": {cores}, \
+            "{{\"what\": \"churnscope in Chromium: score {model} with reasons\", \"workers\": \"{}\", \"cores\": {cores}, \
              \"rows\": \"{rows}\", \"scored\": \"{count}\", \"train_click_to_model_seconds\": {train_wall:.3}, \
              \"score_click_to_list_seconds\": {score_wall:.3}}}",
             if query.is_empty() { "one per core" } else { "1" }
