@@ -113,9 +113,71 @@ pub fn map<T: Send, P>(
         .collect()
 }
 
+/// Rows a task of [`chunk_map`] and [`for_each_chunk2`] handles. Fixed, not derived from
+/// the number of threads, so sums made per chunk and added in chunk order are the same on
+/// any number of threads.
+pub const CHUNK_ROWS: usize = 1 << 14;
+
+/// `f(range)` for the consecutive ranges of [`CHUNK_ROWS`] indices covering `0..n`, on
+/// every core, the results in range order.
+pub fn chunk_map<T: Send>(n: usize, f: &(dyn Fn(std::ops::Range<usize>) -> T + Sync)) -> Vec<T> {
+    let task =
+        |c: usize, _: &mut dyn FnMut(()) -> bool| f(c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n));
+    map(n.div_ceil(CHUNK_ROWS), &mut |()| true, &task)
+}
+
+/// `f(start, a_chunk, b_chunk)` for the chunks of [`CHUNK_ROWS`] elements of two slices of
+/// one length (the chunk of each starting at `start`), on every core: an elementwise update
+/// that gives the same values on any number of threads.
+pub fn for_each_chunk2<A: Send, B: Send>(
+    a: &mut [A],
+    b: &mut [B],
+    f: &(dyn Fn(usize, &mut [A], &mut [B]) + Sync),
+) {
+    type Part<'x, A, B> = Mutex<Option<(&'x mut [A], &'x mut [B])>>;
+    let parts: Vec<Part<'_, A, B>> = a
+        .chunks_mut(CHUNK_ROWS)
+        .zip(b.chunks_mut(CHUNK_ROWS))
+        .map(|pair| Mutex::new(Some(pair)))
+        .collect();
+    let task = |c: usize, _: &mut dyn FnMut(()) -> bool| {
+        let part = parts[c].lock().ok().and_then(|mut p| p.take());
+        if let Some((a, b)) = part {
+            f(c * CHUNK_ROWS, a, b);
+        }
+    };
+    map(parts.len(), &mut |()| true, &task);
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn chunked_work_is_the_same_on_any_number_of_threads() {
+        let _guard = THREAD_SETTING.lock();
+        let n = 3 * CHUNK_ROWS + 17;
+        let mut runs = Vec::new();
+        for threads in [1, 2, 3] {
+            set_threads(threads);
+            let (mut a, mut b) = (vec![0.0f64; n], vec![0usize; n]);
+            for_each_chunk2(&mut a, &mut b, &|start, a, b| {
+                for (k, (x, y)) in a.iter_mut().zip(b.iter_mut()).enumerate() {
+                    *x = ((start + k) as f64).sqrt();
+                    *y = start + k;
+                }
+            });
+            assert!(
+                b.iter().enumerate().all(|(i, &v)| v == i),
+                "every index once"
+            );
+            let sums = chunk_map(n, &|r| a[r].iter().sum::<f64>());
+            assert_eq!(sums.len(), 4);
+            runs.push(sums.iter().sum::<f64>().to_bits());
+        }
+        set_threads(0);
+        assert!(runs.windows(2).all(|w| w[0] == w[1]), "{runs:?}");
+    }
 
     /// Serialises the tests that change the global thread count.
     pub(crate) static THREAD_SETTING: Mutex<()> = Mutex::new(());

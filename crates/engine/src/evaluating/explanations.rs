@@ -970,15 +970,26 @@ tenure,charges,Contract,churn\n\
 
     #[test]
     fn permutation_importance_is_seeded_reports_progress_and_cancels() {
+        let _guard = crate::parallel::tests::THREAD_SETTING.lock();
         let (ds, p, rows, y) = fitted(ModelKind::Logistic);
-        let mut steps = Vec::new();
-        let a = permutation_importance(&p, &ds, &rows, &y, 3, 1, |done, total| {
-            steps.push((done, total));
-            true
-        })
-        .expect("importance");
-        assert_eq!(steps.len(), 9, "3 columns x 3 repeats");
-        assert_eq!(steps.last(), Some(&(9, 9)));
+        // On one thread a report per shuffle; on two, the calling thread's shuffles report
+        // the count done on both (how many is up to the scheduler), rising to all done.
+        for threads in [1, 2] {
+            crate::parallel::set_threads(threads);
+            let mut steps = Vec::new();
+            permutation_importance(&p, &ds, &rows, &y, 3, 1, |done, total| {
+                steps.push((done, total));
+                true
+            })
+            .expect("importance");
+            if threads == 1 {
+                assert_eq!(steps.len(), 9, "3 columns x 3 repeats");
+            }
+            assert!(steps.windows(2).all(|w| w[0].0 <= w[1].0), "{steps:?}");
+            assert_eq!(steps.last(), Some(&(9, 9)));
+        }
+        crate::parallel::set_threads(0);
+        let a = permutation_importance(&p, &ds, &rows, &y, 3, 1, |_, _| true).expect("importance");
         assert!(a.windows(2).all(|w| w[0].mean >= w[1].mean));
         assert_eq!(
             a,

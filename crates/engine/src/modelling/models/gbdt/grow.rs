@@ -111,10 +111,23 @@ impl GbdtParams {
     /// The two leaves that `split` makes of `parent`, hanging from node `node_index`.
     fn children(data: &Gradients, parent: &Leaf, split: &Split, node_index: usize) -> (Leaf, Leaf) {
         let column = &data.binned[split.feature];
-        let (left_rows, right_rows): (Vec<u32>, Vec<u32>) = parent
-            .rows
-            .iter()
-            .partition(|&&r| split.rule.goes_left(column.get(r as usize)));
+        // Chunks of the parent's rows split on every core, then joined in chunk order: the
+        // children's rows are in the parent's order, as a plain partition gives them.
+        let parts = crate::parallel::chunk_map(parent.rows.len(), &|range| {
+            parent.rows[range]
+                .iter()
+                .partition::<Vec<u32>, _>(|&&r| split.rule.goes_left(column.get(r as usize)))
+        });
+        let (left_rows, right_rows) = if parts.len() == 1 {
+            parts.into_iter().next().unwrap_or_default()
+        } else {
+            let mut both = (Vec::new(), Vec::new());
+            for (l, r) in parts {
+                both.0.extend_from_slice(&l);
+                both.1.extend_from_slice(&r);
+            }
+            both
+        };
         let (left_hist, right_hist) =
             child_histograms(&parent.hist, &left_rows, &right_rows, |rows| {
                 data.histograms(rows)

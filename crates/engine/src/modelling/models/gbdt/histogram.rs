@@ -12,8 +12,15 @@ pub(super) struct Bin {
     pub(super) count: usize,
 }
 
+/// Fewest rows × features a histogram scan shares out over the cores: below it starting
+/// the threads costs more than the scan (about 10 µs a thread against about 1 ns a cell).
+pub(super) const PARALLEL_CELLS: usize = 1 << 18;
+
 /// Per-feature histograms of the gradients of `rows`. The rows' gradients are gathered
-/// into contiguous arrays once, then each feature's pass reads them in order.
+/// into contiguous arrays once, then each feature's pass reads them in order. A big scan
+/// runs a feature per task on every core ([`crate::parallel::map`], as LightGBM's
+/// feature-parallel histogram construction); each feature's sums are added in row order
+/// whichever thread makes them, so the histograms are the same on any number of threads.
 pub(super) fn histograms(
     features: &[FeatureBins],
     binned: &[BinColumn],
@@ -23,18 +30,20 @@ pub(super) fn histograms(
 ) -> Vec<Vec<Bin>> {
     let g: Vec<f64> = rows.iter().map(|&r| grad[r as usize]).collect();
     let h: Vec<f64> = rows.iter().map(|&r| hess[r as usize]).collect();
-    features
-        .iter()
-        .zip(binned)
-        .map(|(f, column)| {
-            let mut hist = vec![Bin::default(); f.n_bins()];
-            match column {
-                BinColumn::Byte(bins) => accumulate(&mut hist, bins, rows, &g, &h),
-                BinColumn::Wide(bins) => accumulate(&mut hist, bins, rows, &g, &h),
-            }
-            hist
-        })
-        .collect()
+    let one = |j: usize| {
+        let mut hist = vec![Bin::default(); features[j].n_bins()];
+        match &binned[j] {
+            BinColumn::Byte(bins) => accumulate(&mut hist, bins, rows, &g, &h),
+            BinColumn::Wide(bins) => accumulate(&mut hist, bins, rows, &g, &h),
+        }
+        hist
+    };
+    if rows.len() * features.len() >= PARALLEL_CELLS {
+        let task = |j: usize, _: &mut dyn FnMut(()) -> bool| one(j);
+        crate::parallel::map(features.len(), &mut |()| true, &task)
+    } else {
+        (0..features.len()).map(one).collect()
+    }
 }
 
 #[inline]
