@@ -126,14 +126,13 @@ pub fn chunk_map<T: Send>(n: usize, f: &(dyn Fn(std::ops::Range<usize>) -> T + S
     map(n.div_ceil(CHUNK_ROWS), &mut |()| true, &task)
 }
 
+/// What [`for_each_chunk2`] does to a chunk: its start and the chunks of both slices.
+pub type ChunkFn<'f, A, B> = dyn Fn(usize, &mut [A], &mut [B]) + Sync + 'f;
+
 /// `f(start, a_chunk, b_chunk)` for the chunks of [`CHUNK_ROWS`] elements of two slices of
 /// one length (the chunk of each starting at `start`), on every core: an elementwise update
 /// that gives the same values on any number of threads.
-pub fn for_each_chunk2<A: Send, B: Send>(
-    a: &mut [A],
-    b: &mut [B],
-    f: &(dyn Fn(usize, &mut [A], &mut [B]) + Sync),
-) {
+pub fn for_each_chunk2<A: Send, B: Send>(a: &mut [A], b: &mut [B], f: &ChunkFn<'_, A, B>) {
     type Part<'x, A, B> = Mutex<Option<(&'x mut [A], &'x mut [B])>>;
     let parts: Vec<Part<'_, A, B>> = a
         .chunks_mut(CHUNK_ROWS)

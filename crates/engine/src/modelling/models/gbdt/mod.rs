@@ -918,7 +918,7 @@ mod tests {
     fn the_same_model_on_any_number_of_threads() {
         let _guard = crate::parallel::tests::THREAD_SETTING.lock();
         let (x, y, categorical) = mixed_data(60_000, 11);
-        assert!(60_000 * 5 >= histogram::PARALLEL_CELLS);
+        const { assert!(60_000 * 5 >= histogram::PARALLEL_CELLS) };
         let mut fits = Vec::new();
         for threads in [1, 2, 3] {
             crate::parallel::set_threads(threads);
