@@ -533,18 +533,10 @@ pub fn run_plan(
         return Err(PipelineError::NoModels);
     }
     let split = split_rows(ds, &plan.config)?;
-    if crate::parallel::threads() > 1 && models.len() > 1 {
-        // Natively the models train side by side (each seeded by its own settings, so the
-        // runs are those of one thread) and arrive in the plan's order.
-        let task = |i: usize, report: &mut dyn FnMut((usize, Step)) -> bool| {
-            run_model(ds, plan, models[i], &split, |p| report((i, p)), clock)
-        };
-        let runs = crate::parallel::map(models.len(), &mut |(i, p)| progress(i, p), &task);
-        for run in runs {
-            on_model(run?);
-        }
-        return Ok(());
-    }
+    // The models train one after another, each on every core inside (its folds and search
+    // settings, the forest's trees, the boosted trees' histograms): side by side, a model
+    // per core, the slowest (the forest) ran on one core while the others waited, and
+    // `compare --cv 5` on 100,000 rows took 1.3x, not 1.7x, less time on two cores.
     for (i, &kind) in models.iter().enumerate() {
         let run = run_model(ds, plan, kind, &split, |p| progress(i, p), clock)?;
         on_model(run);
