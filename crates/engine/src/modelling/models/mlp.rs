@@ -52,7 +52,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::logistic::{sigmoid, softplus};
+use super::logistic::{sigmoid, softplus, softplus_and_sigmoid};
 use super::{check_training_data, ModelError, Progress, Result};
 use crate::matrix::{standard_layout, MatrixExt, RowMajor};
 use crate::modelling::preprocessing::Matrix;
@@ -704,8 +704,9 @@ fn loss_and_gradients(
     let mut data_loss = 0.0;
     for ((d, &zi), &yi) in delta_out.iter_mut().zip(z).zip(yb) {
         let yi = f64::from(yi);
-        data_loss += softplus(zi) - yi * zi;
-        *d = sigmoid(zi) - yi;
+        let (plus, p) = softplus_and_sigmoid(zi);
+        data_loss += plus - yi * zi;
+        *d = p - yi;
     }
     let squared_weights: f64 = layers
         .iter()
