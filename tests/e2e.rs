@@ -3192,10 +3192,12 @@ async fn training_and_scoring_share_out_over_a_pool_of_workers() {
     upload(c, &shared_dataset("WA_Fn-UseC_-Telco-Customer-Churn.csv")).await;
     choose_models(c, &["forest"]).await;
     click(c, "train-button").await;
+    // The button shows with the first model and is enabled once training has ended.
     wait_for(
         c,
         "the forest trained",
-        "return document.querySelector('[data-testid=score-customers]') ? true : null;",
+        "const b = document.querySelector('[data-testid=score-customers]'); \
+         return b && !b.disabled ? true : null;",
         |v| v == true,
     )
     .await;
