@@ -3202,24 +3202,33 @@ async fn training_and_scoring_share_out_over_a_pool_of_workers() {
     )
     .await;
     click(c, "score-customers").await;
-    let stage = wait_for(
+    // The stage and the live workers read in one script, at one moment.
+    let seen = wait_for(
         c,
         "scoring on the pool",
         "const e = document.querySelector('[data-testid=progress-stage]'); \
-         return e && e.textContent.includes('of 7,043') ? e.textContent : null;",
-        |v| v.is_string(),
+         return e && e.textContent.includes('of 7,043') \
+           ? [e.textContent, window.__workers.started, window.__workers.terminated] : null;",
+        |v| v.is_array(),
     )
     .await;
+    let stage = seen[0].as_str().expect("stage").to_string();
     if cores >= 2 {
-        assert!(
-            stage
-                .as_str()
-                .is_some_and(|t| t.ends_with("(2 background workers)")),
-            "{stage}"
-        );
+        assert!(stage.ends_with("(2 background workers)"), "{stage}");
     }
-    let running = worker_counts(c).await;
-    assert_eq!(running.0 - running.1, cores.min(2), "the pool is at work");
+    let running = seen[1].as_u64().expect("started") - seen[2].as_u64().expect("terminated");
+    let error = c
+        .execute(
+            "const e = document.querySelector('[data-testid=error-message]'); return e ? e.textContent : null;",
+            vec![],
+        )
+        .await
+        .expect("error line");
+    assert_eq!(
+        running,
+        cores.min(2),
+        "the pool is at work: {seen}; error on page: {error}"
+    );
     // By script: the progress line redraws with each report, so a found element may be
     // stale by the time WebDriver clicks it.
     c.execute(
