@@ -99,6 +99,16 @@ fn start_job(
     Ok(())
 }
 
+/// The message `{ key: request, buffers }` of a job on a table, and the buffers to transfer
+/// with it (moved, not copied).
+fn table_message(key: &str, request: String, buffers: js_sys::Array) -> Part {
+    let transfer = transfer_list(&buffers);
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &key.into(), &request.into());
+    let _ = js_sys::Reflect::set(&message, &"buffers".into(), &buffers);
+    (message, transfer)
+}
+
 /// One part of a pooled job: the message for its worker and the buffers it transfers.
 type Part = (js_sys::Object, js_sys::Array);
 
@@ -301,12 +311,7 @@ pub fn start_train(
             numbering: Some((numbers, total)),
         };
         let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
-        let buffers = dataset_to_js(dataset);
-        let transfer = transfer_list(&buffers);
-        let message = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&message, &"train".into(), &request.into());
-        let _ = js_sys::Reflect::set(&message, &"buffers".into(), &buffers);
-        parts.push((message, transfer));
+        parts.push(table_message("train", request, dataset_to_js(dataset)));
     }
     let pool = RefCell::new(PoolProgress::models(&weights));
     let on_update = move |i: usize, event| match event {
@@ -354,12 +359,7 @@ pub fn start_score(
             first_row: range.start,
         };
         let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
-        let buffers = values_to_js(values);
-        let transfer = transfer_list(&buffers);
-        let message = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&message, &"score".into(), &request.into());
-        let _ = js_sys::Reflect::set(&message, &"buffers".into(), &buffers);
-        parts.push((message, transfer));
+        parts.push(table_message("score", request, values_to_js(values)));
     }
     let pool = RefCell::new(PoolProgress::rows(
         &weights,
@@ -394,11 +394,7 @@ pub fn start_model(
 ) -> Result<(), String> {
     request.header = dataset_header(dataset);
     let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
-    let buffers = dataset_to_js(dataset);
-    let transfer = transfer_list(&buffers);
-    let message = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&message, &"model".into(), &request.into());
-    let _ = js_sys::Reflect::set(&message, &"buffers".into(), &buffers);
+    let (message, transfer) = table_message("model", request, dataset_to_js(dataset));
     start_job(
         message,
         transfer,
@@ -459,11 +455,7 @@ pub fn start_orders(
         window,
     };
     let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
-    let buffers = dataset_to_js(dataset);
-    let transfer = transfer_list(&buffers);
-    let message = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&message, &"orders".into(), &request.into());
-    let _ = js_sys::Reflect::set(&message, &"buffers".into(), &buffers);
+    let (message, transfer) = table_message("orders", request, dataset_to_js(dataset));
     let on_update = move |event| {
         if let WorkerEvent::Progress(p) = event {
             on_progress(p)
