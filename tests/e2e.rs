@@ -1237,17 +1237,25 @@ async fn big_files_are_read_in_a_worker_with_progress_and_can_be_cancelled() {
 
 /// Checks exactly the models in `keys` (logistic, gbdt, forest, mlp) in the model choice.
 async fn choose_models(c: &Client, keys: &[&str]) {
-    c.execute(
-        r#"const want = arguments[0];
-           for (const box of document.querySelectorAll('[data-testid=model-choice] input[type=checkbox]')) {
-             const key = box.dataset.testid.replace('model-', '');
-             if (box.checked !== want.includes(key)) box.click();
-           }
-           return true;"#,
-        vec![serde_json::json!(keys)],
+    // Until the ticked boxes are exactly `keys`: the boxes show once a table is read, and a
+    // click on a box the page has just redrawn is lost.
+    let mut want: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    want.sort();
+    wait_for(
+        c,
+        &format!("the models {keys:?} ticked"),
+        &format!(
+            r#"const want = {want:?};
+               const boxes = [...document.querySelectorAll('[data-testid=model-choice] input[type=checkbox]')];
+               for (const box of boxes) {{
+                 const key = box.dataset.testid.replace('model-', '');
+                 if (box.checked !== want.includes(key)) box.click();
+               }}
+               return boxes.filter(b => b.checked).map(b => b.dataset.testid.replace('model-', '')).sort();"#
+        ),
+        |v| *v == serde_json::json!(want),
     )
-    .await
-    .expect("choose the models");
+    .await;
 }
 
 /// Picks one model.
@@ -3184,6 +3192,76 @@ async fn training_and_scoring_share_out_over_a_pool_of_workers() {
         "the same action list on one worker and on the pool"
     );
 
+    // Cancel stops every worker: the forest's reasons for 7,043 customers take long enough
+    // to be caught with both workers busy.
+    c.goto(&format!("{}/", s.server.origin))
+        .await
+        .expect("open");
+    upload(c, &shared_dataset("WA_Fn-UseC_-Telco-Customer-Churn.csv")).await;
+    // The table first: the models' boxes show, and are set to their defaults, once it is read.
+    assert_eq!(text_of(c, "row-count").await, "7043");
+    choose_models(c, &["forest"]).await;
+    click(c, "train-button").await;
+    // The button shows with the first model and is enabled once training has ended.
+    wait_for(
+        c,
+        "the forest trained",
+        "const b = document.querySelector('[data-testid=score-customers]'); \
+         return b && !b.disabled ? true : null;",
+        |v| v == true,
+    )
+    .await;
+    click(c, "score-customers").await;
+    // The stage and the live workers read in one script, at one moment.
+    let seen = wait_for(
+        c,
+        "scoring on the pool",
+        "const e = document.querySelector('[data-testid=progress-stage]'); \
+         return e && e.textContent.includes('of 7,043') \
+           ? [e.textContent, window.__workers.started, window.__workers.terminated] : null;",
+        |v| v.is_array(),
+    )
+    .await;
+    let stage = seen[0].as_str().expect("stage").to_string();
+    if cores >= 2 {
+        assert!(stage.ends_with("(2 background workers)"), "{stage}");
+    }
+    let running = seen[1].as_u64().expect("started") - seen[2].as_u64().expect("terminated");
+    let error = c
+        .execute(
+            "const e = document.querySelector('[data-testid=error-message]'); return e ? e.textContent : null;",
+            vec![],
+        )
+        .await
+        .expect("error line");
+    assert_eq!(
+        running,
+        cores.min(2),
+        "the pool is at work: {seen}; error on page: {error}"
+    );
+    // By script: the progress line redraws with each report, so a found element may be
+    // stale by the time WebDriver clicks it.
+    c.execute(
+        "document.querySelector('[data-testid=cancel-button]').click(); return true;",
+        vec![],
+    )
+    .await
+    .expect("Cancel");
+    assert_eq!(
+        text_of(c, "notice").await,
+        "Scoring stopped. The results and settings are as they were."
+    );
+    let stopped = worker_counts(c).await;
+    assert_eq!(stopped.0, stopped.1, "Cancel terminated every worker");
+    assert!(c
+        .execute(
+            "return !document.querySelector('[data-testid=action-count]');",
+            vec![]
+        )
+        .await
+        .expect("no list")
+        .as_bool()
+        .expect("bool"));
     s.audit_network().await;
     s.close().await;
 }
