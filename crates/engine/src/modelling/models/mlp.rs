@@ -445,47 +445,107 @@ impl Layer {
         }
     }
 
-    /// `out[b, ·] = b + input[b, ·] W` for `rows` rows. Eight outputs at a time stay in
-    /// registers while the inputs run over contiguous slices of the weight rows, so the
-    /// kernel is quick even where the compiler does not vectorise (the page's `opt-level =
-    /// "z"`); zero inputs (ReLU's, one-hot's) are skipped. The sum runs over the inputs in
-    /// order, as a plain loop would.
+    /// `out[b, ·] = b + input[b, ·] W` for `rows` rows: four rows at a time
+    /// ([`Self::forward_rows`]), then one at a time.
     fn forward(&self, input: &[f64], rows: usize, out: &mut [f64]) {
-        const BLOCK: usize = 8;
+        let blocked = rows - rows % 2;
+        for b in (0..blocked).step_by(2) {
+            self.forward_rows::<2>(input, b, out);
+        }
+        for b in blocked..rows {
+            self.forward_rows::<1>(input, b, out);
+        }
+    }
+
+    /// Rows `first..first + R` of the forward product. Eight outputs (fewer in the last
+    /// block) of R rows stay in registers while the inputs run over contiguous slices of the
+    /// weight rows, so each weight loaded serves R rows and the R rows' sums interleave;
+    /// inputs zero in all R rows (ReLU's, one-hot's) are skipped. Each sum runs over the
+    /// inputs in order, as a plain loop would (a skipped `0 · w` adds nothing).
+    fn forward_rows<const R: usize>(&self, input: &[f64], first: usize, out: &mut [f64]) {
         let (d, h) = (self.inputs, self.outputs);
-        let blocked = h - h % BLOCK;
-        for b in 0..rows {
-            let x = &input[b * d..(b + 1) * d];
-            let out_row = &mut out[b * h..(b + 1) * h];
-            for j in (0..blocked).step_by(BLOCK) {
-                let mut acc = [0.0; BLOCK];
-                acc.copy_from_slice(&self.biases[j..j + BLOCK]);
-                for (k, &a) in x.iter().enumerate() {
-                    if a == 0.0 {
-                        continue;
-                    }
-                    // Written out: at opt-level "z" a loop over the block is not unrolled.
-                    let w = &self.weights[k * h + j..k * h + j + BLOCK];
-                    acc[0] += a * w[0];
-                    acc[1] += a * w[1];
-                    acc[2] += a * w[2];
-                    acc[3] += a * w[3];
-                    acc[4] += a * w[4];
-                    acc[5] += a * w[5];
-                    acc[6] += a * w[6];
-                    acc[7] += a * w[7];
-                }
-                out_row[j..j + BLOCK].copy_from_slice(&acc);
+        let x: [&[f64]; R] =
+            std::array::from_fn(|r| &input[(first + r) * d..(first + r + 1) * d]);
+        for j in (0..h).step_by(BLOCK) {
+            let width = BLOCK.min(h - j);
+            let mut acc = [[0.0; BLOCK]; R];
+            for row in &mut acc {
+                row[..width].copy_from_slice(&self.biases[j..j + width]);
             }
-            for (j, o) in out_row.iter_mut().enumerate().skip(blocked) {
-                let mut s = self.biases[j];
-                for (k, &a) in x.iter().enumerate() {
-                    if a != 0.0 {
-                        s += a * self.weights[k * h + j];
-                    }
+            for k in 0..d {
+                let a: [f64; R] = std::array::from_fn(|r| x[r][k]);
+                if a.iter().all(|&v| v == 0.0) {
+                    continue;
                 }
-                *o = s;
+                multiply_add(&mut acc, &a, &self.weights[k * h + j..k * h + j + width]);
             }
+            for (r, row) in acc.iter().enumerate() {
+                let at = (first + r) * h + j;
+                out[at..at + width].copy_from_slice(&row[..width]);
+            }
+        }
+    }
+}
+
+/// Outputs (or deltas) a kernel keeps in registers per row.
+const BLOCK: usize = 8;
+
+/// `acc[r][c] += a[r] · w[c]` for the `w.len()` (at most [`BLOCK`]) columns: unrolled for a
+/// whole block.
+#[inline(always)]
+fn multiply_add<const R: usize>(acc: &mut [[f64; BLOCK]; R], a: &[f64; R], w: &[f64]) {
+    if let Ok(w) = <&[f64; BLOCK]>::try_from(w) {
+        for (row, &a) in acc.iter_mut().zip(a) {
+            for (s, &w) in row.iter_mut().zip(w) {
+                *s += a * w;
+            }
+        }
+    } else {
+        for (row, &a) in acc.iter_mut().zip(a) {
+            for (s, &w) in row.iter_mut().zip(w) {
+                *s += a * w;
+            }
+        }
+    }
+}
+
+/// `grads[k, j] = Σ_b input[b, k] · delta[b, j]` over the `m` rows of a batch (`input` has
+/// `d` columns, `delta` `h`): four inputs at a time ([`weight_sums_block`]), then one.
+fn weight_sums(input: &[f64], delta: &[f64], m: usize, d: usize, h: usize, grads: &mut [f64]) {
+    let blocked = d - d % 2;
+    for k in (0..blocked).step_by(2) {
+        weight_sums_block::<2>(input, delta, m, (d, h), k, grads);
+    }
+    for k in blocked..d {
+        weight_sums_block::<1>(input, delta, m, (d, h), k, grads);
+    }
+}
+
+/// The sums of inputs `first..first + K`: for each block of eight outputs (fewer in the
+/// last), K × 8 sums stay in registers while the rows pass, each delta loaded serving K
+/// inputs; rows where all K inputs are zero are skipped. Each sum runs over the rows in
+/// order, from zero.
+fn weight_sums_block<const K: usize>(
+    input: &[f64],
+    delta: &[f64],
+    m: usize,
+    (d, h): (usize, usize),
+    first: usize,
+    grads: &mut [f64],
+) {
+    for j in (0..h).step_by(BLOCK) {
+        let width = BLOCK.min(h - j);
+        let mut acc = [[0.0; BLOCK]; K];
+        for b in 0..m {
+            let a: [f64; K] = std::array::from_fn(|r| input[b * d + first + r]);
+            if a.iter().all(|&v| v == 0.0) {
+                continue;
+            }
+            multiply_add(&mut acc, &a, &delta[b * h + j..b * h + j + width]);
+        }
+        for (r, row) in acc.iter().enumerate() {
+            let at = (first + r) * h + j;
+            grads[at..at + width].copy_from_slice(&row[..width]);
         }
     }
 }
@@ -725,18 +785,9 @@ fn loss_and_gradients(
         let (below, here) = ws.deltas.split_at_mut(l);
         let delta = &here[0][..m * h];
         let grad = &mut grads[l];
-        grad.weights.iter_mut().for_each(|g| *g = 0.0);
+        weight_sums(input, delta, m, d, h, &mut grad.weights);
         grad.biases.iter_mut().for_each(|g| *g = 0.0);
-        for b in 0..m {
-            let delta_row = &delta[b * h..(b + 1) * h];
-            for (k, &a) in input[b * d..(b + 1) * d].iter().enumerate() {
-                if a == 0.0 {
-                    continue;
-                }
-                for (g, &e) in grad.weights[k * h..(k + 1) * h].iter_mut().zip(delta_row) {
-                    *g += a * e;
-                }
-            }
+        for delta_row in delta.chunks_exact(h) {
             for (g, &e) in grad.biases.iter_mut().zip(delta_row) {
                 *g += e;
             }
@@ -750,8 +801,16 @@ fn loss_and_gradients(
             let delta_below = &mut below[l - 1][..m * d];
             for b in 0..m {
                 let delta_row = &delta[b * h..(b + 1) * h];
-                for k in 0..d {
-                    delta_below[b * d + k] = dot(delta_row, &layer.weights[k * h..(k + 1) * h]);
+                let below_row = &mut delta_below[b * d..(b + 1) * d];
+                if let [e] = delta_row {
+                    // One output (the logit): `dot` of one term is that term.
+                    for (out, &w) in below_row.iter_mut().zip(&layer.weights) {
+                        *out = e * w;
+                    }
+                    continue;
+                }
+                for (k, out) in below_row.iter_mut().enumerate() {
+                    *out = dot(delta_row, &layer.weights[k * h..(k + 1) * h]);
                 }
             }
             activation.backprop(input, delta_below);
@@ -1092,6 +1151,30 @@ mod tests {
                 }
                 // Same terms in the same order (adding 0 * w changes nothing): exact.
                 assert_eq!(out[b * h + j], s, "row {b} output {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn blocked_weight_sums_equal_the_plain_sums() {
+        // 7 inputs (a block of four and three alone), 20 outputs (two blocks of eight and a
+        // tail of four), 9 rows, a quarter of the inputs zero; seed 5.
+        let mut rng = Rng::new(5);
+        let (d, h, m) = (7, 20, 9);
+        let input: Vec<f64> = (0..m * d)
+            .map(|_| if rng.chance(0.25) { 0.0 } else { rng.normal() })
+            .collect();
+        let delta: Vec<f64> = (0..m * h).map(|_| rng.normal()).collect();
+        let mut grads = vec![f64::NAN; d * h];
+        weight_sums(&input, &delta, m, d, h, &mut grads);
+        for k in 0..d {
+            for j in 0..h {
+                let mut s = 0.0;
+                for b in 0..m {
+                    s += input[b * d + k] * delta[b * h + j];
+                }
+                // Same terms in the same order (adding 0 * e changes nothing): exact.
+                assert_eq!(grads[k * h + j], s, "input {k} output {j}");
             }
         }
     }
