@@ -533,15 +533,17 @@ fn weight_sums_block<const K: usize>(
     first: usize,
     grads: &mut [f64],
 ) {
+    // The rows where one of the K inputs is not zero, found once for every block of
+    // outputs: a one-hot input of many levels costs in proportion to its ones.
+    let rows: Vec<(usize, [f64; K])> = (0..m)
+        .map(|b| (b, std::array::from_fn(|r| input[b * d + first + r])))
+        .filter(|(_, a): &(usize, [f64; K])| a.iter().any(|&v| v != 0.0))
+        .collect();
     for j in (0..h).step_by(BLOCK) {
         let width = BLOCK.min(h - j);
         let mut acc = [[0.0; BLOCK]; K];
-        for b in 0..m {
-            let a: [f64; K] = std::array::from_fn(|r| input[b * d + first + r]);
-            if a.iter().all(|&v| v == 0.0) {
-                continue;
-            }
-            multiply_add(&mut acc, &a, &delta[b * h + j..b * h + j + width]);
+        for (b, a) in &rows {
+            multiply_add(&mut acc, a, &delta[b * h + j..b * h + j + width]);
         }
         for (r, row) in acc.iter().enumerate() {
             let at = (first + r) * h + j;
