@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lbfgs::{minimize_l1, LbfgsSettings};
 use super::{check_training_data, ClassWeight, ModelError, Progress, Result};
-use crate::matrix::{standard_layout, MatrixExt};
+use crate::matrix::{standard_layout, MatrixExt, RowCells, SparseRows};
 use crate::modelling::preprocessing::Matrix;
 
 /// The penalty on the weights.
@@ -203,16 +203,20 @@ impl LogisticRegressionParams {
             };
         }
         let penalize_intercept = self.penalize_intercept;
+        // One-hot columns of many levels leave most cells zero: the solver's passes then read
+        // only the non-zero cells (the same sums, see [`RowCells`]).
+        let sparse = SparseRows::of(x.row_major(), SPARSE_SHARE);
         let objective = |theta: &[f64], grad: &mut [f64]| -> f64 {
-            logistic_loss_and_gradient(
-                x,
+            let smooth = Smooth {
                 y,
-                weights.as_deref(),
-                theta,
+                weights: weights.as_deref(),
                 l2,
                 penalize_intercept,
-                grad,
-            )
+            };
+            match &sparse {
+                Some(rows) => smooth.loss_and_gradient(rows, theta, grad),
+                None => smooth.loss_and_gradient(&x.row_major(), theta, grad),
+            }
         };
         let settings = LbfgsSettings {
             gradient_tolerance: self.tolerance,
@@ -258,47 +262,71 @@ pub fn logistic_loss_and_gradient(
     grad: &mut [f64],
 ) -> f64 {
     let x = standard_layout(x);
-    let x = x.row_major();
-    let d = x.cols;
-    let (w, b) = (&theta[..d], theta[d]);
-    // Fixed chunks of rows on every core ([`crate::parallel::chunk_map`]), each chunk's loss
-    // and gradient summed over its rows in order and the chunks added in order: the same
-    // values on any number of threads (and, up to 16,384 rows, a plain sum over the rows).
-    let parts = crate::parallel::chunk_map(x.rows, &|rows| {
-        let mut part = vec![0.0; d + 2];
-        for i in rows {
-            let zi = b + x.row(i).iter().zip(w).map(|(a, c)| a * c).sum::<f64>();
-            let s = weights.map_or(1.0, |w| w[i]);
-            let (plus, p) = softplus_and_sigmoid(zi);
-            part[d + 1] += s * (plus - f64::from(y[i]) * zi);
-            let r = s * (p - f64::from(y[i]));
-            for (g, a) in part[..d].iter_mut().zip(x.row(i)) {
-                *g += r * a;
+    let smooth = Smooth {
+        y,
+        weights,
+        l2,
+        penalize_intercept,
+    };
+    smooth.loss_and_gradient(&x.row_major(), theta, grad)
+}
+
+/// A fit's share of non-zero cells at or below which the solver reads the rows sparsely.
+const SPARSE_SHARE: f64 = 0.25;
+
+/// The smooth part of the objective, but for the rows it is taken over.
+struct Smooth<'a> {
+    y: &'a [u8],
+    weights: Option<&'a [f64]>,
+    l2: f64,
+    penalize_intercept: bool,
+}
+
+impl Smooth<'_> {
+    /// [`logistic_loss_and_gradient`] over the rows of `x`, dense or sparse.
+    fn loss_and_gradient(&self, x: &impl RowCells, theta: &[f64], grad: &mut [f64]) -> f64 {
+        let (y, weights, l2) = (self.y, self.weights, self.l2);
+        let d = theta.len() - 1;
+        let (w, b) = (&theta[..d], theta[d]);
+        let n = x.n_rows();
+        // Fixed chunks of rows on every core ([`crate::parallel::chunk_map`]), each chunk's
+        // loss and gradient summed over its rows in order and the chunks added in order: the
+        // same values on any number of threads (and, up to 16,384 rows, a plain sum over the
+        // rows).
+        let parts = crate::parallel::chunk_map(n, &|rows| {
+            let mut part = vec![0.0; d + 2];
+            for i in rows {
+                let zi = b + x.dot(i, w);
+                let s = weights.map_or(1.0, |w| w[i]);
+                let (plus, p) = softplus_and_sigmoid(zi);
+                part[d + 1] += s * (plus - f64::from(y[i]) * zi);
+                let r = s * (p - f64::from(y[i]));
+                x.add_scaled(i, r, &mut part[..d]);
+                part[d] += r;
             }
-            part[d] += r;
+            part
+        });
+        grad.iter_mut().for_each(|g| *g = 0.0);
+        let mut loss = 0.0;
+        for part in &parts {
+            for (g, p) in grad.iter_mut().zip(part) {
+                *g += p;
+            }
+            loss += part[d + 1];
         }
-        part
-    });
-    grad.iter_mut().for_each(|g| *g = 0.0);
-    let mut loss = 0.0;
-    for part in &parts {
-        for (g, p) in grad.iter_mut().zip(part) {
-            *g += p;
+        let inv_total = 1.0 / weights.map_or(n as f64, |w| w.iter().sum::<f64>());
+        grad.iter_mut().for_each(|g| *g *= inv_total);
+        loss *= inv_total;
+        for (g, wj) in grad[..d].iter_mut().zip(w) {
+            *g += l2 * wj;
         }
-        loss += part[d + 1];
+        let mut penalty = w.iter().map(|v| v * v).sum::<f64>();
+        if self.penalize_intercept {
+            grad[d] += l2 * b;
+            penalty += b * b;
+        }
+        loss + 0.5 * l2 * penalty
     }
-    let inv_total = 1.0 / weights.map_or(x.rows as f64, |w| w.iter().sum::<f64>());
-    grad.iter_mut().for_each(|g| *g *= inv_total);
-    loss *= inv_total;
-    for (g, wj) in grad[..d].iter_mut().zip(w) {
-        *g += l2 * wj;
-    }
-    let mut penalty = w.iter().map(|v| v * v).sum::<f64>();
-    if penalize_intercept {
-        grad[d] += l2 * b;
-        penalty += b * b;
-    }
-    loss + 0.5 * l2 * penalty
 }
 
 /// log(1 + e^z) without overflow.
@@ -419,6 +447,62 @@ mod tests {
             assert!((a - b).abs() < 1e-6, "{a} vs {b}");
         }
         assert!((m.intercept - SKLEARN_LBFGS_INTERCEPT).abs() < 1e-6);
+    }
+
+    /// 3,000 rows of a number and a one-hot column of 300 levels (seed 9): 2 of 301 cells
+    /// a row non-zero, so the fit reads the rows sparsely.
+    fn one_hot_rows() -> (Matrix, Vec<u8>) {
+        let mut rng = crate::rng::Rng::new(9);
+        let (n, levels) = (3000, 300);
+        let mut rows = Vec::with_capacity(n);
+        let mut y = Vec::with_capacity(n);
+        for _ in 0..n {
+            let level = rng.below(levels);
+            let number = rng.normal();
+            let mut row = vec![0.0; levels + 1];
+            row[0] = number;
+            row[1 + level] = 1.0;
+            y.push(u8::from(
+                number + (level % 7) as f64 / 3.0 - 1.0 + rng.normal() > 0.0,
+            ));
+            rows.push(row);
+        }
+        (Matrix::from_rows(&rows), y)
+    }
+
+    #[test]
+    fn sparse_rows_give_the_dense_loss_gradient_and_fit() {
+        let (x, y) = one_hot_rows();
+        let dense = x.row_major();
+        let sparse = SparseRows::of(dense, SPARSE_SHARE).expect("2 of 301 cells a row");
+        assert_eq!(sparse.non_zero(), 2 * 3000);
+        let mut rng = crate::rng::Rng::new(10);
+        let theta: Vec<f64> = (0..302).map(|_| rng.normal()).collect();
+        let weights: Vec<f64> = (0..3000).map(|i| 1.0 + (i % 3) as f64).collect();
+        for weights in [None, Some(weights.as_slice())] {
+            let smooth = Smooth {
+                y: &y,
+                weights,
+                l2: 0.01,
+                penalize_intercept: false,
+            };
+            let (mut g_dense, mut g_sparse) = (vec![0.0; 302], vec![0.0; 302]);
+            let l_dense = smooth.loss_and_gradient(&dense, &theta, &mut g_dense);
+            let l_sparse = smooth.loss_and_gradient(&sparse, &theta, &mut g_sparse);
+            // The same sums without the products with zero: equal (== ignores a zero's sign).
+            assert_eq!(l_dense, l_sparse);
+            assert_eq!(g_dense, g_sparse);
+        }
+        // The fit (sparse inside) equals the objective's own minimiser on the dense rows.
+        let m = LogisticRegressionParams::new()
+            .fit(&x, &y, |_| true)
+            .expect("fit");
+        let mut grad = vec![0.0; 302];
+        let mut theta = m.coefficients.clone();
+        theta.push(m.intercept);
+        logistic_loss_and_gradient(&x, &y, None, &theta, 1.0 / 3000.0, false, &mut grad);
+        let largest = grad.iter().map(|g| g.abs()).fold(0.0, f64::max);
+        assert!(m.converged && largest < 1e-4, "gradient {largest}");
     }
 
     #[test]

@@ -464,8 +464,7 @@ impl Layer {
     /// inputs in order, as a plain loop would (a skipped `0 · w` adds nothing).
     fn forward_rows<const R: usize>(&self, input: &[f64], first: usize, out: &mut [f64]) {
         let (d, h) = (self.inputs, self.outputs);
-        let x: [&[f64]; R] =
-            std::array::from_fn(|r| &input[(first + r) * d..(first + r + 1) * d]);
+        let x: [&[f64]; R] = std::array::from_fn(|r| &input[(first + r) * d..(first + r + 1) * d]);
         for j in (0..h).step_by(BLOCK) {
             let width = BLOCK.min(h - j);
             let mut acc = [[0.0; BLOCK]; R];
