@@ -471,12 +471,12 @@ impl Layer {
             for row in &mut acc {
                 row[..width].copy_from_slice(&self.biases[j..j + width]);
             }
-            for k in 0..d {
+            for (k, weights) in self.weights.chunks_exact(h).enumerate() {
                 let a: [f64; R] = std::array::from_fn(|r| x[r][k]);
                 if a.iter().all(|&v| v == 0.0) {
                     continue;
                 }
-                multiply_add(&mut acc, &a, &self.weights[k * h + j..k * h + j + width]);
+                multiply_add(&mut acc, &a, &weights[j..j + width]);
             }
             for (r, row) in acc.iter().enumerate() {
                 let at = (first + r) * h + j;
