@@ -726,24 +726,6 @@ fn logits(layers: &[Layer], activation: Activation, x: &Matrix) -> Vec<f64> {
     z
 }
 
-/// Dot product with four accumulators, so the loop vectorises.
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
-    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = a4
-        .remainder()
-        .iter()
-        .zip(b4.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a4.zip(b4) {
-        for q in 0..4 {
-            acc[q] += x[q] * y[q];
-        }
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
-
 /// Loss of one batch (`xb` row-major, `yb.len()` rows) at `layers` and its gradients, written
 /// into `grads`: sklearn's `_backprop` for a logistic output and log loss.
 fn loss_and_gradients(
@@ -811,7 +793,7 @@ fn loss_and_gradients(
                     continue;
                 }
                 for (k, out) in below_row.iter_mut().enumerate() {
-                    *out = dot(delta_row, &layer.weights[k * h..(k + 1) * h]);
+                    *out = crate::matrix::dot(delta_row, &layer.weights[k * h..(k + 1) * h]);
                 }
             }
             activation.backprop(input, delta_below);
