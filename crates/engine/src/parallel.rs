@@ -126,13 +126,18 @@ pub fn chunk_map<T: Send>(n: usize, f: &(dyn Fn(std::ops::Range<usize>) -> T + S
     map(n.div_ceil(CHUNK_ROWS), &mut |()| true, &task)
 }
 
-/// What [`for_each_chunk2`] does to a chunk: its start and the chunks of both slices.
-pub type ChunkFn<'f, A, B> = dyn Fn(usize, &mut [A], &mut [B]) + Sync + 'f;
+/// What [`map_chunks2`] does to a chunk: its start and the chunks of both slices.
+pub type ChunkFn<'f, A, B, T> = dyn Fn(usize, &mut [A], &mut [B]) -> T + Sync + 'f;
 
 /// `f(start, a_chunk, b_chunk)` for the chunks of [`CHUNK_ROWS`] elements of two slices of
-/// one length (the chunk of each starting at `start`), on every core: an elementwise update
-/// that gives the same values on any number of threads.
-pub fn for_each_chunk2<A: Send, B: Send>(a: &mut [A], b: &mut [B], f: &ChunkFn<'_, A, B>) {
+/// one length (the chunk of each starting at `start`), on every core, the results in chunk
+/// order: an elementwise update (and a per-chunk sum) that gives the same values on any
+/// number of threads.
+pub fn map_chunks2<A: Send, B: Send, T: Send + Default>(
+    a: &mut [A],
+    b: &mut [B],
+    f: &ChunkFn<'_, A, B, T>,
+) -> Vec<T> {
     type Part<'x, A, B> = Mutex<Option<(&'x mut [A], &'x mut [B])>>;
     let parts: Vec<Part<'_, A, B>> = a
         .chunks_mut(CHUNK_ROWS)
@@ -141,11 +146,9 @@ pub fn for_each_chunk2<A: Send, B: Send>(a: &mut [A], b: &mut [B], f: &ChunkFn<'
         .collect();
     let task = |c: usize, _: &mut dyn FnMut(()) -> bool| {
         let part = parts[c].lock().ok().and_then(|mut p| p.take());
-        if let Some((a, b)) = part {
-            f(c * CHUNK_ROWS, a, b);
-        }
+        part.map_or_else(T::default, |(a, b)| f(c * CHUNK_ROWS, a, b))
     };
-    map(parts.len(), &mut |()| true, &task);
+    map(parts.len(), &mut |()| true, &task)
 }
 
 #[cfg(test)]
@@ -160,12 +163,14 @@ pub(crate) mod tests {
         for threads in [1, 2, 3] {
             set_threads(threads);
             let (mut a, mut b) = (vec![0.0f64; n], vec![0usize; n]);
-            for_each_chunk2(&mut a, &mut b, &|start, a, b| {
+            let starts = map_chunks2(&mut a, &mut b, &|start, a, b| {
                 for (k, (x, y)) in a.iter_mut().zip(b.iter_mut()).enumerate() {
                     *x = ((start + k) as f64).sqrt();
                     *y = start + k;
                 }
+                start
             });
+            assert_eq!(starts, (0..4).map(|c| c * CHUNK_ROWS).collect::<Vec<_>>());
             assert!(
                 b.iter().enumerate().all(|(i, &v)| v == i),
                 "every index once"

@@ -11,15 +11,6 @@ pub(super) enum BinColumn {
     Wide(Vec<u32>),
 }
 
-impl BinColumn {
-    pub(super) fn get(&self, row: usize) -> u32 {
-        match self {
-            BinColumn::Byte(v) => u32::from(v[row]),
-            BinColumn::Wide(v) => v[row],
-        }
-    }
-}
-
 /// Each feature's bin mapper, learnt from its column of `x` (`categorical[j]` marks
 /// category codes).
 pub(super) fn bin_mappers(

@@ -14,12 +14,14 @@ impl GbdtParams {
         &self,
         features: &[FeatureBins],
         binned: &[BinColumn],
-        grad: &[f64],
-        hess: &[f64],
+        counted: &[bool],
+        grad: &[f32],
+        hess: &[f32],
     ) -> Grown {
         let data = Gradients {
             features,
             binned,
+            counted,
             grad,
             hess,
         };
@@ -65,7 +67,10 @@ impl GbdtParams {
         let all: Vec<u32> = (0..data.grad.len() as u32).collect();
         let hist = data.histograms(&all);
         let (g, h) = all.iter().fold((0.0, 0.0), |(g, h), &r| {
-            (g + data.grad[r as usize], h + data.hess[r as usize])
+            (
+                g + f64::from(data.grad[r as usize]),
+                h + f64::from(data.hess[r as usize]),
+            )
         });
         let mut root = Leaf {
             rows: all,
@@ -114,9 +119,19 @@ impl GbdtParams {
         // Chunks of the parent's rows split on every core, then joined in chunk order: the
         // children's rows are in the parent's order, as a plain partition gives them.
         let parts = crate::parallel::chunk_map(parent.rows.len(), &|range| {
-            parent.rows[range]
-                .iter()
-                .partition::<Vec<u32>, _>(|&&r| split.rule.goes_left(column.get(r as usize)))
+            let rows = &parent.rows[range];
+            match column {
+                BinColumn::Byte(bins) => {
+                    let mut left = [false; 256];
+                    for (b, l) in left.iter_mut().enumerate() {
+                        *l = split.rule.goes_left(b as u32);
+                    }
+                    partition(rows, |r| left[usize::from(bins[r as usize])])
+                }
+                BinColumn::Wide(bins) => {
+                    partition(rows, |r| split.rule.goes_left(bins[r as usize]))
+                }
+            }
         });
         let (left_rows, right_rows) = if parts.len() == 1 {
             parts.into_iter().next().unwrap_or_default()
@@ -213,11 +228,13 @@ impl GbdtParams {
     }
 
     /// Rows of a histogram bin as LightGBM counts them when searching splits: estimated
-    /// from its hessian, `round(hess · rows / hessian sum of the leaf)` (its `cnt_factor`).
-    /// Exact while every row has the same hessian (the first tree without class weights);
-    /// with weights, a leaf of heavy rows counts as more rows than it has.
+    /// from its hessian, `RoundInt(hess · cnt_factor)` with `cnt_factor = rows / hessian sum
+    /// of the leaf` (`static_cast<int>(x + 0.5)`, no call to a rounding function). Exact
+    /// while every row has the same hessian (the first tree without class weights); with
+    /// weights, a leaf of heavy rows counts as more rows than it has.
     fn estimated_rows(bin: &Bin, leaf: &Leaf) -> usize {
-        (bin.hess * leaf.rows.len() as f64 / leaf.sum_hess).round() as usize
+        let cnt_factor = leaf.rows.len() as f64 / leaf.sum_hess;
+        (bin.hess * cnt_factor + 0.5) as usize
     }
 
     /// Thresholds between bins, with the missing rows (the last bin) sent left or right.
@@ -427,15 +444,61 @@ struct Split {
 struct Gradients<'a> {
     features: &'a [FeatureBins],
     binned: &'a [BinColumn],
-    grad: &'a [f64],
-    hess: &'a [f64],
+    /// Per feature: whether its histograms count rows.
+    counted: &'a [bool],
+    grad: &'a [f32],
+    hess: &'a [f32],
 }
 
 impl Gradients<'_> {
     /// Per-feature histograms of `rows`.
     fn histograms(&self, rows: &[u32]) -> Vec<Vec<Bin>> {
-        histograms(self.features, self.binned, rows, self.grad, self.hess)
+        histograms(
+            self.features,
+            self.binned,
+            self.counted,
+            rows,
+            self.grad,
+            self.hess,
+        )
     }
+}
+
+/// The rows that go left and those that go right, each in the order of `rows`; without a
+/// branch on the direction, which is as good as random to the processor.
+fn partition(rows: &[u32], goes_left: impl Fn(u32) -> bool) -> (Vec<u32>, Vec<u32>) {
+    let mut left = vec![0; rows.len()];
+    let mut right = vec![0; rows.len()];
+    let (mut l, mut r) = (0, 0);
+    for &row in rows {
+        let go = usize::from(goes_left(row));
+        left[l] = row;
+        right[r] = row;
+        l += go;
+        r += 1 - go;
+    }
+    left.truncate(l);
+    right.truncate(r);
+    (left, right)
+}
+
+/// Which features' histograms count rows: the categorical ones, and the numeric ones with
+/// missing values in the training rows (see [`Bin`]).
+pub(super) fn counted_features(features: &[FeatureBins], binned: &[BinColumn]) -> Vec<bool> {
+    features
+        .iter()
+        .zip(binned)
+        .map(|(f, column)| match f {
+            FeatureBins::Categorical { .. } => true,
+            FeatureBins::Numeric { .. } => {
+                let missing = (f.n_bins() - 1) as u32;
+                match column {
+                    BinColumn::Byte(bins) => bins.iter().any(|&b| u32::from(b) == missing),
+                    BinColumn::Wide(bins) => bins.contains(&missing),
+                }
+            }
+        })
+        .collect()
 }
 
 /// The child field of node `hook.0` on its left (`hook.1`) or right side.

@@ -226,6 +226,7 @@ impl GbdtParams {
         let n = x.nrows();
         let features = bin_mappers(x, categorical, self.max_bin, self.min_data_in_bin);
         let binned = bin_columns(x, &features);
+        let counted = grow::counted_features(&features, &binned);
         let weights = self.class_weight.sample_weights(y)?;
         let weight = |i: usize| weights.as_ref().map_or(1.0, |w| w[i]);
         let total_weight = weights.as_ref().map_or(n as f64, |w| w.iter().sum());
@@ -234,26 +235,36 @@ impl GbdtParams {
         let rate = positives / total_weight;
         let init = (rate / (1.0 - rate)).ln();
         let mut score = vec![init; n];
-        let mut grad = vec![0.0; n];
-        let mut hess = vec![0.0; n];
+        let mut grad = vec![0.0f32; n];
+        let mut hess = vec![0.0f32; n];
         let mut trees = Vec::with_capacity(self.n_trees);
         let mut validation = validation.map(|(vx, vy)| HeldOut::new(&features, &vx, vy, init));
-        for t in 0..self.n_trees {
-            // Gradients, then the loss, in fixed chunks of rows on every core: each row's
-            // values and each chunk's sum do not depend on the number of threads.
-            crate::parallel::for_each_chunk2(&mut grad, &mut hess, &|start, g, h| {
+        // Each pass over the rows computes the gradients for the next tree and the mean
+        // loss of the scores so far, in fixed chunks of rows on every core (each row's values
+        // and each chunk's sum do not depend on the number of threads), from one exponential
+        // a row.
+        let gradients_and_loss = |score: &[f64], grad: &mut [f32], hess: &mut [f32]| {
+            let sums = crate::parallel::map_chunks2(grad, hess, &|start, g, h| {
+                let mut loss = 0.0;
                 for (k, (g, h)) in g.iter_mut().zip(h.iter_mut()).enumerate() {
                     let i = start + k;
-                    let p = sigmoid(score[i]);
+                    let (softplus, p) = softplus_and_sigmoid(score[i]);
                     let w = weight(i);
+                    let yi = f64::from(y[i]);
                     // LightGBM keeps gradients and hessians as 32-bit floats (`score_t`);
                     // the rounding decides near-ties and the row-count estimates, so it is
                     // kept.
-                    *g = f64::from((w * (p - f64::from(y[i]))) as f32);
-                    *h = f64::from((w * p * (1.0 - p)) as f32);
+                    *g = (w * (p - yi)) as f32;
+                    *h = (w * p * (1.0 - p)) as f32;
+                    loss += w * (softplus - yi * score[i]);
                 }
+                loss
             });
-            let tree = self.grow(&features, &binned, &grad, &hess);
+            sums.into_iter().sum::<f64>() / total_weight
+        };
+        gradients_and_loss(&score, &mut grad, &mut hess);
+        for t in 0..self.n_trees {
+            let tree = self.grow(&features, &binned, &counted, &grad, &hess);
             // Scores of the training rows from the leaves they ended in.
             for (leaf, rows) in tree.leaf_rows.iter().enumerate() {
                 let value = tree.tree.leaves[leaf];
@@ -261,17 +272,22 @@ impl GbdtParams {
                     score[r as usize] += value;
                 }
             }
-            let loss = crate::parallel::chunk_map(n, &|rows| {
-                rows.map(|i| weight(i) * (softplus(score[i]) - f64::from(y[i]) * score[i]))
-                    .sum::<f64>()
-            })
-            .into_iter()
-            .sum::<f64>()
-                / total_weight;
             let stop = validation
                 .as_mut()
                 .is_some_and(|v| v.add_tree(&tree.tree, t + 1, self.rounds_or_max()));
             trees.push(tree.tree);
+            // After the last tree the gradients are not needed, only the loss (the same).
+            let loss = if stop || t + 1 == self.n_trees {
+                crate::parallel::chunk_map(n, &|rows| {
+                    rows.map(|i| weight(i) * (softplus(score[i]) - f64::from(y[i]) * score[i]))
+                        .sum::<f64>()
+                })
+                .into_iter()
+                .sum::<f64>()
+                    / total_weight
+            } else {
+                gradients_and_loss(&score, &mut grad, &mut hess)
+            };
             if !progress(Progress {
                 iteration: t + 1,
                 max_iterations: self.n_trees,
@@ -342,6 +358,10 @@ fn check_training_data_allowing_nan(x: &Matrix, y: &[u8]) -> Result<()> {
 
 fn sigmoid(z: f64) -> f64 {
     super::logistic::sigmoid(z)
+}
+
+fn softplus_and_sigmoid(z: f64) -> (f64, f64) {
+    super::logistic::softplus_and_sigmoid(z)
 }
 
 /// Mean log loss of raw scores.
