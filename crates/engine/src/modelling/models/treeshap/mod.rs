@@ -271,7 +271,7 @@ impl<'a, T: PathTree> Explainer<'a, T> {
             saved: vec![0.0; (depth + 1) * n],
             below: vec![0.0; features * n],
             state: vec![walk::FeatureState::default(); features],
-            left: vec![false; nodes],
+            masks: vec![0; nodes],
         }
     }
 
@@ -282,7 +282,7 @@ impl<'a, T: PathTree> Explainer<'a, T> {
         for (tree, plan) in self.trees.iter().zip(&self.plans) {
             for (row, phi) in rows.iter().zip(phi.iter_mut()) {
                 match plan {
-                    Plan::Table(plan) => plan.add(tree, row, phi, &mut scratch.left),
+                    Plan::Table(plan) => plan.add(tree, row, phi, &mut scratch.masks),
                     Plan::Walk(plan) => {
                         plan.add(tree, &self.rules[plan.rule], row, phi, scratch);
                     }
@@ -294,7 +294,7 @@ impl<'a, T: PathTree> Explainer<'a, T> {
 
 /// Per-thread working memory of [`Explainer::add_rows`]: for the walks, polynomials as their values
 /// at the rule's points, one block per level of the walk or per feature; for the tables,
-/// each node's direction.
+/// each node's set of the splits above it that the row does not follow.
 pub(crate) struct Scratch {
     /// Per level: the product of the factors of the distinct features above the node.
     products: Vec<f64>,
@@ -307,8 +307,9 @@ pub(crate) struct Scratch {
     below: Vec<f64>,
     /// Per feature: where it was last split on the current path.
     state: Vec<walk::FeatureState>,
-    /// Per node: whether the row goes left there.
-    left: Vec<bool>,
+    /// Per node (slot of a table plan): the bits of the leaf features whose splits above
+    /// the node the row does not follow.
+    masks: Vec<usize>,
 }
 
 #[cfg(test)]

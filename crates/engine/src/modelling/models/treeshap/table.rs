@@ -10,18 +10,32 @@ use super::{PathTree, Quadrature};
 
 /// One leaf's part.
 struct Leaf {
-    /// The splits on the way: node, whether the way goes left, and the bit of the feature.
-    path: Vec<(usize, bool, u8)>,
+    /// The leaf's slot (below).
+    slot: usize,
     /// Per bit: the feature and its `(1 − z)/z`.
     features: Vec<(usize, f64)>,
     /// `value · H(P)` for every set P of bits.
     table: Vec<f64>,
 }
 
+/// A split node: the tree's node, its slot and its children's slots, and the bit of its
+/// feature. Slots number the tree's nodes in the plan's order, root first.
+struct Split {
+    node: usize,
+    slot: usize,
+    children: [usize; 2],
+    bit: u8,
+}
+
 /// The row-independent part of a tree's explanation by tables.
+///
+/// A leaf numbers its distinct features in the order they first appear on its path, so
+/// two leaves give the same bits to the features of their common path: a row's set of
+/// splits it does not follow, as the leaf's bits, is made once per node from the parent's
+/// (O(nodes) a row rather than O(leaves · depth)).
 pub(crate) struct TablePlan {
-    /// The split nodes, whose directions a row needs.
-    splits: Vec<usize>,
+    /// The split nodes, each after its parent.
+    splits: Vec<Split>,
     leaves: Vec<Leaf>,
 }
 
@@ -32,50 +46,62 @@ impl TablePlan {
             splits: Vec::new(),
             leaves: Vec::new(),
         };
-        plan.collect(tree, q, tree.root(), &mut Vec::new());
+        let mut slots = 1;
+        plan.collect(tree, q, (tree.root(), 0), &mut slots, &mut Vec::new());
         plan
     }
 
-    /// Collects the splits and leaves below `node`; `path` holds the splits above it as
-    /// `(node, goes left, feature, cover share)`.
+    /// Collects the splits and leaves below `node` (at `slot`); `path` holds the splits
+    /// above it as `(feature, cover share)`; `slots` counts the slots given.
     fn collect<T: PathTree>(
         &mut self,
         tree: &T,
         q: &Quadrature,
-        node: usize,
-        path: &mut Vec<(usize, bool, usize, f64)>,
+        (node, slot): (usize, usize),
+        slots: &mut usize,
+        path: &mut Vec<(usize, f64)>,
     ) {
         let Some((feature, left, right)) = tree.split(node) else {
-            self.leaves.push(leaf(tree.leaf_value(node), path, q));
+            self.leaves.push(leaf(tree.leaf_value(node), slot, path, q));
             return;
         };
-        self.splits.push(node);
-        for (child, goes_left) in [(left, true), (right, false)] {
+        let bit = distinct_features(path).position(|f| f == feature);
+        let bit = bit.unwrap_or_else(|| distinct_features(path).count()) as u8;
+        let children = [*slots, *slots + 1];
+        *slots += 2;
+        self.splits.push(Split {
+            node,
+            slot,
+            children,
+            bit,
+        });
+        for (child, child_slot) in [left, right].into_iter().zip(children) {
             let share = tree.cover(child) / tree.cover(node);
-            path.push((node, goes_left, feature, share));
-            self.collect(tree, q, child, path);
+            path.push((feature, share));
+            self.collect(tree, q, (child, child_slot), slots, path);
             path.pop();
         }
     }
 
-    /// Adds the SHAP values of `row` under `tree` to `phi`; `left` is scratch space indexed by
-    /// node.
+    /// Adds the SHAP values of `row` under `tree` to `phi`; `masks` is scratch space with a
+    /// slot per node.
     pub(super) fn add<T: PathTree>(
         &self,
         tree: &T,
         row: &T::Row,
         phi: &mut [f64],
-        left: &mut [bool],
+        masks: &mut [usize],
     ) {
-        for &node in &self.splits {
-            left[node] = tree.goes_left(node, row);
-        }
         // Branch-free: which way a row goes is as good as random to the processor.
+        masks[0] = 0;
+        for split in &self.splits {
+            let above = masks[split.slot];
+            let goes_left = usize::from(tree.goes_left(split.node, row));
+            masks[split.children[0]] = above | ((1 - goes_left) << split.bit);
+            masks[split.children[1]] = above | (goes_left << split.bit);
+        }
         for leaf in &self.leaves {
-            let mut disagree = 0usize;
-            for &(node, goes_left, bit) in &leaf.path {
-                disagree |= usize::from(left[node] != goes_left) << bit;
-            }
+            let disagree = masks[leaf.slot];
             let agree = ((1usize << leaf.features.len()) - 1) & !disagree;
             for (bit, &(feature, ratio)) in leaf.features.iter().enumerate() {
                 // Inside P: ratio · H(P ∖ {i}); outside: −H(P), and P ∖ {i} = P there.
@@ -87,22 +113,23 @@ impl TablePlan {
     }
 }
 
+/// The features of `path` in the order they first appear.
+fn distinct_features(path: &[(usize, f64)]) -> impl Iterator<Item = usize> + '_ {
+    path.iter()
+        .enumerate()
+        .filter(|&(i, &(f, _))| path[..i].iter().all(|&(g, _)| g != f))
+        .map(|(_, &(f, _))| f)
+}
+
 /// A leaf of `value` reached through `path` (module docs).
-fn leaf(value: f64, path: &[(usize, bool, usize, f64)], q: &Quadrature) -> Leaf {
+fn leaf(value: f64, slot: usize, path: &[(usize, f64)], q: &Quadrature) -> Leaf {
+    // Bits in the order of first appearance, as the splits' bits (`TablePlan::collect`).
     let mut features: Vec<(usize, f64)> = Vec::new();
-    let mut steps = Vec::with_capacity(path.len());
-    for &(node, goes_left, feature, share) in path {
-        let bit = match features.iter().position(|&(f, _)| f == feature) {
-            Some(bit) => {
-                features[bit].1 *= share;
-                bit
-            }
-            None => {
-                features.push((feature, share));
-                features.len() - 1
-            }
-        };
-        steps.push((node, goes_left, bit as u8));
+    for &(feature, share) in path {
+        match features.iter().position(|&(f, _)| f == feature) {
+            Some(bit) => features[bit].1 *= share,
+            None => features.push((feature, share)),
+        }
     }
     let d = features.len();
     let n = q.len();
@@ -145,7 +172,7 @@ fn leaf(value: f64, path: &[(usize, bool, usize, f64)], q: &Quadrature) -> Leaf 
         .map(|(feature, z)| (feature, (1.0 - z) / z))
         .collect();
     Leaf {
-        path: steps,
+        slot,
         features,
         table,
     }
