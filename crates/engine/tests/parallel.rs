@@ -27,15 +27,16 @@ fn sample() -> (Dataset, Target) {
     (ds, target)
 }
 
-/// Every model of a plan with 3-fold cross-validation and the grid search, on 800
-/// customers of the built-in sample (seeded), as JSON without the timings.
-fn runs(threads: usize) -> Vec<serde_json::Value> {
+/// Every model of a plan with 3-fold cross-validation, with the grid search or only the
+/// given settings (then the final fit runs beside the folds), on 800 customers of the
+/// built-in sample (seeded), as JSON without the timings.
+fn runs(threads: usize, search: bool) -> Vec<serde_json::Value> {
     set_threads(threads);
     let (ds, target) = sample();
     let mut plan = TrainPlan::single(TrainConfig::new(target));
     plan.models = vec![ModelKind::Logistic, ModelKind::Gbdt, ModelKind::Forest];
     plan.cv_folds = Some(3);
-    plan.search = true;
+    plan.search = search;
     let mut out: Vec<ModelRun> = Vec::new();
     run_plan(&ds, &plan, |_, _| true, &|| 0.0, |r| out.push(r)).expect("trains");
     out.into_iter()
@@ -49,13 +50,15 @@ fn runs(threads: usize) -> Vec<serde_json::Value> {
 #[test]
 fn one_thread_and_every_core_train_the_same_models() {
     let _only = THREADS.lock();
-    let one = runs(1);
-    let two = runs(2);
-    let four = runs(4);
-    set_threads(0);
-    assert_eq!(one.len(), 3);
-    assert_eq!(one, two, "1 vs 2 threads");
-    assert_eq!(one, four, "1 vs 4 threads");
+    for search in [true, false] {
+        let one = runs(1, search);
+        let two = runs(2, search);
+        let four = runs(4, search);
+        set_threads(0);
+        assert_eq!(one.len(), 3);
+        assert_eq!(one, two, "1 vs 2 threads, search {search}");
+        assert_eq!(one, four, "1 vs 4 threads, search {search}");
+    }
 }
 
 /// Per-customer contributions of the boosted trees and the forest for all 800 customers

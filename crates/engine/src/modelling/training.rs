@@ -14,7 +14,7 @@ use crate::modelling::split::{
     fold_training_rows, out_of_time_split, stratified_folds, stratified_split, Split, SplitError,
 };
 use crate::modelling::threshold::{choose_threshold, ThresholdChoice};
-use crate::modelling::tuning::{apply_setting, tune, TuningReport};
+use crate::modelling::tuning::{apply_setting, single_setting, tune, tune_beside, TuningReport};
 
 /// The result of one training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,24 +143,38 @@ pub fn fit_tuned(
     clock: &(dyn Fn() -> f64 + Sync),
 ) -> Result<TunedFit> {
     let labels = config.target.labels(ds)?;
-    let (config, tuning) = match &config.tuning {
-        Some(t) => {
-            let report = tune(ds, train, config, t, &mut progress)?;
-            (apply_setting(config, &report.best), Some(report))
-        }
-        None => (config.clone(), None),
-    };
-    let mut loss_curve = Vec::new();
-    let (mut pipeline, times) = FittedPipeline::fit_timed(
-        ds,
-        train,
-        &config,
-        |p| {
+    // The final fit, with the loss it reported at each step.
+    let final_fit = |config: &TrainConfig, progress: &mut dyn FnMut(Progress) -> bool| {
+        let mut loss_curve = Vec::new();
+        let record = |p: Progress| {
             loss_curve.push((p.iteration, p.loss));
             progress(p)
+        };
+        FittedPipeline::fit_timed(ds, train, config, record, clock)
+            .map(|(pipeline, times)| (pipeline, times, loss_curve))
+    };
+    let (config, tuning, fitted) = match &config.tuning {
+        Some(t) => match single_setting(config.model, t)? {
+            // One setting: the final fit does not wait for the search, it runs beside its
+            // folds (on every core, one more task to share out).
+            Some(setting) => {
+                let chosen = apply_setting(config, &setting);
+                let side = |p: &mut dyn FnMut(Progress) -> bool| final_fit(&chosen, p);
+                let (report, fitted) =
+                    tune_beside(ds, train, config, t, Some(&side), &mut progress)?;
+                (chosen, Some(report), fitted)
+            }
+            None => {
+                let report = tune(ds, train, config, t, &mut progress)?;
+                (apply_setting(config, &report.best), Some(report), None)
+            }
         },
-        clock,
-    )?;
+        None => (config.clone(), None, None),
+    };
+    let (mut pipeline, times, loss_curve) = match fitted {
+        Some(fitted) => fitted?,
+        None => final_fit(&config, &mut progress)?,
+    };
     if config.calibration.is_some() || config.threshold_rule.is_some() {
         let (calibrator, choice) = calibrate_and_choose(ds, train, &labels, &config, progress)?;
         pipeline.calibrator = calibrator;

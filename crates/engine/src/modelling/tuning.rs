@@ -174,8 +174,44 @@ pub fn tune(
     rows: &[usize],
     config: &TrainConfig,
     tuning: &Tuning,
-    mut progress: impl FnMut(Progress) -> bool,
+    progress: impl FnMut(Progress) -> bool,
 ) -> Result<TuningReport> {
+    tune_beside::<()>(ds, rows, config, tuning, None, progress).map(|(report, _)| report)
+}
+
+/// Work that does not depend on the search, run as one more task beside its folds (the
+/// final fit when only one setting is tried), with its progress report.
+pub type SideTask<'a, T> = dyn Fn(&mut dyn FnMut(Progress) -> bool) -> T + Sync + 'a;
+
+/// The one setting a search would try, when it tries only one (not for logistic
+/// regression, whose search fits every C along one path per fold).
+pub fn single_setting(model: ModelKind, tuning: &Tuning) -> Result<Option<Setting>> {
+    if model == ModelKind::Logistic {
+        return Ok(None);
+    }
+    if tuning.current_only {
+        return Ok(Some(Setting::default()));
+    }
+    let mut settings = settings_to_try(model, tuning)?;
+    Ok(if settings.len() == 1 {
+        settings.pop()
+    } else {
+        None
+    })
+}
+
+/// [`tune`], with `side` run as one more task beside the folds (first when several threads
+/// share the tasks, so that the longest task does not start last; last on one thread, so
+/// the progress reports come in the same order as without it). Its result comes back
+/// beside the report.
+pub fn tune_beside<T: Send>(
+    ds: &Dataset,
+    rows: &[usize],
+    config: &TrainConfig,
+    tuning: &Tuning,
+    side: Option<&SideTask<'_, T>>,
+    mut progress: impl FnMut(Progress) -> bool,
+) -> Result<(TuningReport, Option<T>)> {
     if config.model == ModelKind::Logistic {
         let grid: Vec<f64> = if tuning.current_only {
             vec![config.logistic.c_value()]
@@ -187,7 +223,8 @@ pub fn tune(
             c_grid: grid,
             ..tuning.clone()
         };
-        return tune_logistic(ds, rows, config, &subset, progress);
+        let report = tune_logistic(ds, rows, config, &subset, &mut progress)?;
+        return Ok((report, side.map(|side| side(&mut progress))));
     }
     let settings = if tuning.current_only {
         vec![Setting::default()]
@@ -198,22 +235,49 @@ pub fn tune(
     let folds = stratified_folds(&labels, rows, tuning.folds, tuning.seed)?;
     // One task per fold and setting, on every core; each is seeded by its own config.
     let per_fold = settings.len();
-    let task = |t: usize, progress: &mut dyn FnMut(Progress) -> bool| -> Result<f64> {
+    let fold_tasks = folds.len() * per_fold;
+    let side_at = if crate::parallel::threads() > 1 {
+        0
+    } else {
+        fold_tasks
+    };
+    let task = |t: usize, progress: &mut dyn FnMut(Progress) -> bool| -> Part<T> {
+        let t = match side {
+            Some(side) if t == side_at => return Part::Side(side(progress)),
+            Some(_) if t > side_at => t - 1,
+            _ => t,
+        };
         let (i, k) = (t / per_fold, t % per_fold);
         let held_out = &folds[i];
         let train = fold_training_rows(&folds, i);
         let y_test: Vec<u8> = held_out.iter().map(|&r| labels[r].unwrap_or(0)).collect();
         let candidate = apply_setting(config, &settings[k]);
-        let pipeline = FittedPipeline::fit(ds, &train, &candidate, progress)?;
-        let p = pipeline.predict_proba(ds, held_out)?;
-        Ok(tuning.scoring.score(&y_test, &p)?)
+        let score = FittedPipeline::fit(ds, &train, &candidate, progress)
+            .and_then(|pipeline| pipeline.predict_proba(ds, held_out))
+            .and_then(|p| Ok(tuning.scoring.score(&y_test, &p)?));
+        Part::Fold(score)
     };
-    let results = crate::parallel::map(folds.len() * per_fold, &mut progress, &task);
+    let tasks = fold_tasks + usize::from(side.is_some());
     let mut scores = vec![Vec::with_capacity(folds.len()); per_fold];
-    for (t, result) in results.into_iter().enumerate() {
-        scores[t % per_fold].push(result?);
+    let mut side_result = None;
+    let mut t = 0;
+    for part in crate::parallel::map(tasks, &mut progress, &task) {
+        match part {
+            Part::Side(result) => side_result = Some(result),
+            Part::Fold(result) => {
+                scores[t % per_fold].push(result?);
+                t += 1;
+            }
+        }
     }
-    Ok(report(config.model, tuning, folds.len(), settings, scores))
+    let report = report(config.model, tuning, folds.len(), settings, scores);
+    Ok((report, side_result))
+}
+
+/// A task of [`tune_beside`]: a fold's score for a setting, or the side task's result.
+enum Part<T> {
+    Fold(Result<f64>),
+    Side(T),
 }
 
 /// Mean and spread of each setting's fold scores; the first best mean wins.
