@@ -239,30 +239,12 @@ impl GbdtParams {
         let mut hess = vec![0.0f32; n];
         let mut trees = Vec::with_capacity(self.n_trees);
         let mut validation = validation.map(|(vx, vy)| HeldOut::new(&features, &vx, vy, init));
-        // Each pass over the rows computes the gradients for the next tree and the mean
-        // loss of the scores so far, in fixed chunks of rows on every core (each row's values
-        // and each chunk's sum do not depend on the number of threads), from one exponential
-        // a row.
-        let gradients_and_loss = |score: &[f64], grad: &mut [f32], hess: &mut [f32]| {
-            let sums = crate::parallel::map_chunks2(grad, hess, &|start, g, h| {
-                let mut loss = 0.0;
-                for (k, (g, h)) in g.iter_mut().zip(h.iter_mut()).enumerate() {
-                    let i = start + k;
-                    let (softplus, p) = softplus_and_sigmoid(score[i]);
-                    let w = weight(i);
-                    let yi = f64::from(y[i]);
-                    // LightGBM keeps gradients and hessians as 32-bit floats (`score_t`);
-                    // the rounding decides near-ties and the row-count estimates, so it is
-                    // kept.
-                    *g = (w * (p - yi)) as f32;
-                    *h = (w * p * (1.0 - p)) as f32;
-                    loss += w * (softplus - yi * score[i]);
-                }
-                loss
-            });
-            sums.into_iter().sum::<f64>() / total_weight
+        let rows = Rows {
+            y,
+            weights: weights.as_deref(),
+            total_weight,
         };
-        gradients_and_loss(&score, &mut grad, &mut hess);
+        rows.gradients_and_loss(&score, &mut grad, &mut hess);
         for t in 0..self.n_trees {
             let tree = self.grow(&features, &binned, &counted, &grad, &hess);
             // Scores of the training rows from the leaves they ended in.
@@ -278,15 +260,9 @@ impl GbdtParams {
             trees.push(tree.tree);
             // After the last tree the gradients are not needed, only the loss (the same).
             let loss = if stop || t + 1 == self.n_trees {
-                crate::parallel::chunk_map(n, &|rows| {
-                    rows.map(|i| weight(i) * (softplus(score[i]) - f64::from(y[i]) * score[i]))
-                        .sum::<f64>()
-                })
-                .into_iter()
-                .sum::<f64>()
-                    / total_weight
+                rows.loss(&score)
             } else {
-                gradients_and_loss(&score, &mut grad, &mut hess)
+                rows.gradients_and_loss(&score, &mut grad, &mut hess)
             };
             if !progress(Progress {
                 iteration: t + 1,
@@ -313,6 +289,52 @@ impl GbdtParams {
 
     fn rounds_or_max(&self) -> usize {
         self.early_stopping.map_or(usize::MAX, |e| e.rounds)
+    }
+}
+
+/// The training rows' labels and weights, for the gradients and the loss.
+struct Rows<'a> {
+    y: &'a [u8],
+    weights: Option<&'a [f64]>,
+    total_weight: f64,
+}
+
+impl Rows<'_> {
+    fn weight(&self, i: usize) -> f64 {
+        self.weights.map_or(1.0, |w| w[i])
+    }
+
+    /// The gradients and hessians at `score` for the next tree, and the mean loss at
+    /// `score`: one pass in fixed chunks of rows on every core (each row's values and each
+    /// chunk's sum do not depend on the number of threads), one exponential a row.
+    fn gradients_and_loss(&self, score: &[f64], grad: &mut [f32], hess: &mut [f32]) -> f64 {
+        let sums = crate::parallel::map_chunks2(grad, hess, &|start, g, h| {
+            let mut loss = 0.0;
+            for (k, (g, h)) in g.iter_mut().zip(h.iter_mut()).enumerate() {
+                let i = start + k;
+                let (softplus, p) = softplus_and_sigmoid(score[i]);
+                let w = self.weight(i);
+                let yi = f64::from(self.y[i]);
+                // LightGBM keeps gradients and hessians as 32-bit floats (`score_t`); the
+                // rounding decides near-ties and the row-count estimates, so it is kept.
+                *g = (w * (p - yi)) as f32;
+                *h = (w * p * (1.0 - p)) as f32;
+                loss += w * (softplus - yi * score[i]);
+            }
+            loss
+        });
+        sums.into_iter().sum::<f64>() / self.total_weight
+    }
+
+    /// The mean loss at `score` (the same value as [`Self::gradients_and_loss`]).
+    fn loss(&self, score: &[f64]) -> f64 {
+        crate::parallel::chunk_map(score.len(), &|rows| {
+            rows.map(|i| self.weight(i) * (softplus(score[i]) - f64::from(self.y[i]) * score[i]))
+                .sum::<f64>()
+        })
+        .into_iter()
+        .sum::<f64>()
+            / self.total_weight
     }
 }
 
