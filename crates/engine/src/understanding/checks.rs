@@ -76,7 +76,8 @@ impl DataWarning {
             ),
             DataWarning::HighCardinality { column, levels, rows } => format!(
                 "'{column}' has {levels} different values in {rows} rows: one-hot encoding makes a feature per value, \
-                 which mostly memorises customers; mark it identifier to leave it out unless its values really repeat"
+                 which mostly memorises customers; unless its values really repeat, leave it out: set its kind to \
+                 'identifier' (in the CLI, --ignore '{column}')"
             ),
             DataWarning::LeftOutText { column, levels, rows } => format!(
                 "'{column}' is left out of the model: it is text with {} different values in {} rows \
