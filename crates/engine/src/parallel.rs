@@ -113,7 +113,7 @@ pub fn map<T: Send, P>(
         .collect()
 }
 
-/// Rows a task of [`chunk_map`] and [`for_each_chunk2`] handles. Fixed, not derived from
+/// Rows a task of [`chunk_map`] and [`map_chunks2`] handles. Fixed, not derived from
 /// the number of threads, so sums made per chunk and added in chunk order are the same on
 /// any number of threads.
 pub const CHUNK_ROWS: usize = 1 << 14;

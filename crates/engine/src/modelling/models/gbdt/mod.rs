@@ -258,12 +258,8 @@ impl GbdtParams {
                 .as_mut()
                 .is_some_and(|v| v.add_tree(&tree.tree, t + 1, self.rounds_or_max()));
             trees.push(tree.tree);
-            // After the last tree the gradients are not needed, only the loss (the same).
-            let loss = if stop || t + 1 == self.n_trees {
-                rows.loss(&score)
-            } else {
-                rows.gradients_and_loss(&score, &mut grad, &mut hess)
-            };
+            // After the last tree only the loss is needed; the gradients come with it.
+            let loss = rows.gradients_and_loss(&score, &mut grad, &mut hess);
             if !progress(Progress {
                 iteration: t + 1,
                 max_iterations: self.n_trees,
@@ -324,17 +320,6 @@ impl Rows<'_> {
             loss
         });
         sums.into_iter().sum::<f64>() / self.total_weight
-    }
-
-    /// The mean loss at `score` (the same value as [`Self::gradients_and_loss`]).
-    fn loss(&self, score: &[f64]) -> f64 {
-        crate::parallel::chunk_map(score.len(), &|rows| {
-            rows.map(|i| self.weight(i) * (softplus(score[i]) - f64::from(self.y[i]) * score[i]))
-                .sum::<f64>()
-        })
-        .into_iter()
-        .sum::<f64>()
-            / self.total_weight
     }
 }
 

@@ -47,26 +47,35 @@ impl TablePlan {
             leaves: Vec::new(),
         };
         let mut slots = 1;
-        plan.collect(tree, q, (tree.root(), 0), &mut slots, &mut Vec::new());
+        let mut path = Path::default();
+        plan.collect(tree, q, (tree.root(), 0), &mut slots, &mut path);
         plan
     }
 
     /// Collects the splits and leaves below `node` (at `slot`); `path` holds the splits
-    /// above it as `(feature, cover share)`; `slots` counts the slots given.
+    /// above it; `slots` counts the slots given.
     fn collect<T: PathTree>(
         &mut self,
         tree: &T,
         q: &Quadrature,
         (node, slot): (usize, usize),
         slots: &mut usize,
-        path: &mut Vec<(usize, f64)>,
+        path: &mut Path,
     ) {
         let Some((feature, left, right)) = tree.split(node) else {
-            self.leaves.push(leaf(tree.leaf_value(node), slot, path, q));
+            self.leaves
+                .push(leaf(tree.leaf_value(node), slot, &path.splits, q));
             return;
         };
-        let bit = distinct_features(path).position(|f| f == feature);
-        let bit = bit.unwrap_or_else(|| distinct_features(path).count()) as u8;
+        let first = !path.distinct.contains(&feature);
+        if first {
+            path.distinct.push(feature);
+        }
+        let bit = path
+            .distinct
+            .iter()
+            .position(|&f| f == feature)
+            .unwrap_or(0) as u8;
         let children = [*slots, *slots + 1];
         *slots += 2;
         self.splits.push(Split {
@@ -77,9 +86,12 @@ impl TablePlan {
         });
         for (child, child_slot) in [left, right].into_iter().zip(children) {
             let share = tree.cover(child) / tree.cover(node);
-            path.push((feature, share));
+            path.splits.push((feature, share));
             self.collect(tree, q, (child, child_slot), slots, path);
-            path.pop();
+            path.splits.pop();
+        }
+        if first {
+            path.distinct.pop();
         }
     }
 
@@ -113,12 +125,12 @@ impl TablePlan {
     }
 }
 
-/// The features of `path` in the order they first appear.
-fn distinct_features(path: &[(usize, f64)]) -> impl Iterator<Item = usize> + '_ {
-    path.iter()
-        .enumerate()
-        .filter(|&(i, &(f, _))| path[..i].iter().all(|&(g, _)| g != f))
-        .map(|(_, &(f, _))| f)
+/// The splits above a node as `(feature, cover share)`, and their distinct features in the
+/// order they first appear (the bits of the leaves below).
+#[derive(Default)]
+struct Path {
+    splits: Vec<(usize, f64)>,
+    distinct: Vec<usize>,
 }
 
 /// A leaf of `value` reached through `path` (module docs).
