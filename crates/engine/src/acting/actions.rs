@@ -31,7 +31,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::acting::export::{Cell, NumberFormat, Table};
 use crate::dataset::{Column, ColumnData, ColumnKind, Dataset};
-use crate::evaluating::explanations::{contributions, row_reasons, ExplainError, Reason};
+use crate::evaluating::explanations::{
+    contributions_by, row_reasons, ExplainError, Reason, TreeExplainer,
+};
 use crate::modelling::pipeline::{FittedPipeline, PipelineError};
 
 /// Why an action plan cannot be made.
@@ -819,6 +821,8 @@ pub fn score_customers(
     // A progress step scores one chunk per core, the chunks on every core
     // ([`crate::parallel::map`]); each chunk's scores depend on its rows only.
     let threads = crate::parallel::threads();
+    // Trees: their TreeSHAP tables and plans once for every chunk.
+    let explainer = TreeExplainer::new(pipeline, rows.len());
     for step in rows.chunks(SCORE_CHUNK * threads) {
         if !progress(scored.len(), rows.len()) {
             return Err(PipelineError::Model(
@@ -826,7 +830,9 @@ pub fn score_customers(
             ));
         }
         let chunks: Vec<&[usize]> = step.chunks(SCORE_CHUNK).collect();
-        let task = |c: usize, _: &mut dyn FnMut(()) -> bool| score_chunk(pipeline, ds, chunks[c]);
+        let task = |c: usize, _: &mut dyn FnMut(()) -> bool| {
+            score_chunk(pipeline, &explainer, ds, chunks[c])
+        };
         for part in crate::parallel::map(chunks.len(), &mut |()| true, &task) {
             scored.extend(part?);
         }
@@ -838,11 +844,12 @@ pub fn score_customers(
 /// The scores of `chunk` and, where the model explains itself, each customer's reasons.
 fn score_chunk(
     pipeline: &FittedPipeline,
+    explainer: &TreeExplainer,
     ds: &Dataset,
     chunk: &[usize],
 ) -> std::result::Result<Vec<ScoredCustomer>, PipelineError> {
     let p = pipeline.predict_proba(ds, chunk)?;
-    let contributions = contributions(pipeline, ds, chunk).map_err(|e| match e {
+    let contributions = contributions_by(pipeline, explainer, ds, chunk).map_err(|e| match e {
         ExplainError::Pipeline(p) => p,
         other => PipelineError::Explanation(other.to_string()),
     })?;
@@ -1402,7 +1409,7 @@ mod tests {
                 assert!(c.reasons.len() <= ACTION_REASONS);
                 assert!(c.reasons.iter().all(|r| r.contribution > 0.0));
             }
-            let all = contributions(&p, &ds, &rows)
+            let all = crate::evaluating::explanations::contributions(&p, &ds, &rows)
                 .expect("contributions")
                 .expect("some");
             let top = crate::evaluating::explanations::top_reasons(

@@ -26,6 +26,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Column, ColumnData, Dataset};
 use crate::evaluating::metrics::{roc_auc, MetricsError};
+use crate::modelling::models::treeshap::Explainer;
+use crate::modelling::models::{forest, gbdt};
 use crate::modelling::models::{FittedLogisticRegression, FittedMlp, FittedModel};
 use crate::modelling::pipeline::{FittedPipeline, PipelineError};
 use crate::modelling::preprocessing::{FeatureBlock, FittedPreprocessor, PrepError};
@@ -538,26 +540,67 @@ pub fn contributions(
     ds: &Dataset,
     rows: &[usize],
 ) -> Result<Option<Contributions>> {
+    contributions_by(p, &TreeExplainer::new(p, rows.len()), ds, rows)
+}
+
+/// A tree model's TreeSHAP set-up (its tables and walk plans), built once for all the rows
+/// to explain and shared by every chunk of them; [`TreeExplainer::None`] for the other
+/// models and for trees saved before they kept their node counts.
+pub(crate) enum TreeExplainer<'a> {
+    Gbdt(Explainer<'a, gbdt::Tree>),
+    Forest(Explainer<'a, forest::Tree>),
+    None,
+}
+
+impl<'a> TreeExplainer<'a> {
+    /// The set-up of `p`'s model for explaining about `rows` rows in all.
+    pub(crate) fn new(p: &'a FittedPipeline, rows: usize) -> Self {
+        let explainer = match &p.model {
+            FittedModel::Gbdt(m) => m.explainer(rows).map(TreeExplainer::Gbdt),
+            FittedModel::Forest(m) => m.explainer(rows).map(TreeExplainer::Forest),
+            FittedModel::Logistic(_) | FittedModel::Mlp(_) => None,
+        };
+        explainer.unwrap_or(TreeExplainer::None)
+    }
+}
+
+/// [`contributions`] with the set-up `explainer` of `p` ([`TreeExplainer::new`]).
+pub(crate) fn contributions_by(
+    p: &FittedPipeline,
+    explainer: &TreeExplainer,
+    ds: &Dataset,
+    rows: &[usize],
+) -> Result<Option<Contributions>> {
     if rows.is_empty() {
         return Err(ExplainError::NoRows);
     }
     let columns = input_columns(&p.preprocessor);
-    match &p.model {
-        FittedModel::Logistic(m) => linear_contributions(&p.preprocessor, m, ds, rows, columns),
-        FittedModel::Mlp(m) => occlusion_contributions(&p.preprocessor, m, ds, rows, columns),
-        // Trees: exact TreeSHAP from the trees themselves (None for a model saved before
-        // trees kept their node counts).
-        FittedModel::Gbdt(m) => {
-            let x = p.preprocessor.transform(ds, rows)?;
-            Ok(m.shap_values(&x)
-                .map(|shap| tree_contributions(&p.preprocessor, shap, ContributionUnit::LogOdds)))
+    // Trees: exact TreeSHAP from the trees themselves (None for a model saved before
+    // trees kept their node counts).
+    match (&p.model, explainer) {
+        (FittedModel::Logistic(m), _) => {
+            linear_contributions(&p.preprocessor, m, ds, rows, columns)
         }
-        FittedModel::Forest(m) => {
+        (FittedModel::Mlp(m), _) => occlusion_contributions(&p.preprocessor, m, ds, rows, columns),
+        (FittedModel::Gbdt(m), TreeExplainer::Gbdt(e)) => {
             let x = p.preprocessor.transform(ds, rows)?;
-            Ok(m.shap_values(&x).map(|shap| {
-                tree_contributions(&p.preprocessor, shap, ContributionUnit::Probability)
-            }))
+            let shap = m.shap_values_by(&x, e);
+            Ok(Some(tree_contributions(
+                &p.preprocessor,
+                shap,
+                ContributionUnit::LogOdds,
+            )))
         }
+        (FittedModel::Forest(m), TreeExplainer::Forest(e)) => {
+            let x = p.preprocessor.transform(ds, rows)?;
+            let shap = m.shap_values_by(&x, e);
+            Ok(Some(tree_contributions(
+                &p.preprocessor,
+                shap,
+                ContributionUnit::Probability,
+            )))
+        }
+        (FittedModel::Gbdt(_) | FittedModel::Forest(_), _) => Ok(None),
     }
 }
 

@@ -434,37 +434,25 @@ fn first_pass(
     let total = text.len() as u64;
     let width = names.len();
     let capacity = estimate_rows(text, scanner.position());
-    let mut states = initial_states(names, options, european, capacity);
-    let mut n_rows = 0usize;
+    let states = initial_states(names, options, european, capacity);
     let mut report = Reporter::new(1, total);
-    let mut escaped = Vec::new();
-    let mut recent = [(0u64, 0usize); totals::TAIL_ROWS];
-    loop {
-        // A line of spaces in a table of several columns is blank, not a row.
-        if width > 1 && scanner.skip_blank_line() {
-            continue;
-        }
-        let start = scanner.position();
-        // Cells go straight into their columns; a ragged record stops the read below, so
-        // the cells it pushed never matter.
-        let found = scanner.scan(&mut escaped, |i, cell| {
-            if let Some(state) = states.get_mut(i) {
-                state.push(cell, n_rows, european);
-            }
-        })?;
-        let Some((line, fields)) = found else { break };
-        if fields != width {
-            return Err(IngestError::RaggedRow {
-                line,
-                expected: width,
-                found: fields,
-            });
-        }
-        // Where the last few records start, to look for a totals row at the end.
-        recent[n_rows % totals::TAIL_ROWS] = (line, start);
-        n_rows += 1;
+    let mut block = Block {
+        states,
+        n_rows: 0,
+        escaped: Vec::new(),
+        recent: [(0u64, 0usize); totals::TAIL_ROWS],
+        width,
+        european,
+    };
+    while block.read(scanner, BLOCK_RECORDS)? {
         report.tick(scanner.position(), progress);
     }
+    let Block {
+        states,
+        n_rows,
+        recent,
+        ..
+    } = block;
     if n_rows == 0 {
         return Err(IngestError::HeaderOnly);
     }
@@ -478,6 +466,59 @@ fn first_pass(
         n_rows,
         recent,
     })
+}
+
+/// Records read by one call of [`Block::read`]. In the page, the browser runs a call of a
+/// WebAssembly function with the code it had when the call began and moves to its
+/// optimised code only from the next call: reading a big file in one call would run its
+/// whole hot loop in the quick first-tier code.
+const BLOCK_RECORDS: usize = 4096;
+
+/// Pass 1's state between blocks of records.
+struct Block {
+    states: Vec<ColumnState>,
+    n_rows: usize,
+    /// Room for a quoted cell's unescaped text.
+    escaped: Vec<u8>,
+    recent: [(u64, usize); totals::TAIL_ROWS],
+    width: usize,
+    european: bool,
+}
+
+impl Block {
+    /// Reads up to `records` more records into the columns; `false` at the end of the text.
+    #[inline(never)]
+    fn read(&mut self, scanner: &mut Scanner, records: usize) -> Result<bool> {
+        let width = self.width;
+        for _ in 0..records {
+            // A line of spaces in a table of several columns is blank, not a row.
+            while width > 1 && scanner.skip_blank_line() {}
+            let start = scanner.position();
+            let n_rows = self.n_rows;
+            let (states, european) = (&mut self.states, self.european);
+            // Cells go straight into their columns; a ragged record stops the read below,
+            // so the cells it pushed never matter.
+            let found = scanner.scan(&mut self.escaped, |i, cell| {
+                if let Some(state) = states.get_mut(i) {
+                    state.push(cell, n_rows, european);
+                }
+            })?;
+            let Some((line, fields)) = found else {
+                return Ok(false);
+            };
+            if fields != width {
+                return Err(IngestError::RaggedRow {
+                    line,
+                    expected: width,
+                    found: fields,
+                });
+            }
+            // Where the last few records start, to look for a totals row at the end.
+            self.recent[n_rows % totals::TAIL_ROWS] = (line, start);
+            self.n_rows += 1;
+        }
+        Ok(true)
+    }
 }
 
 /// Each column's state before its first cell: text when the options say so, else a number

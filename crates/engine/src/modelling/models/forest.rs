@@ -429,13 +429,29 @@ impl FittedForest {
     /// to its [`predict_proba`](Self::predict_proba). `None` when the model was saved
     /// before trees kept their node weights.
     pub fn shap_values(&self, x: &Matrix) -> Option<Vec<Vec<f64>>> {
-        if !self.trees.iter().all(|t| t.covers.len() == t.nodes.len()) {
-            return None;
-        }
+        let explainer = self.explainer(x.nrows())?;
+        Some(self.shap_values_by(x, &explainer))
+    }
+
+    /// The TreeSHAP set-up for explaining about `rows` rows in all, built once and shared
+    /// by every chunk of them ([`shap_values_by`](Self::shap_values_by)); `None` as in
+    /// [`shap_values`](Self::shap_values).
+    pub(crate) fn explainer(&self, rows: usize) -> Option<Explainer<'_, Tree>> {
+        self.trees
+            .iter()
+            .all(|t| t.covers.len() == t.nodes.len())
+            .then(|| Explainer::new(&self.trees, rows))
+    }
+
+    /// [`shap_values`](Self::shap_values) with an `explainer` of this model's.
+    pub(crate) fn shap_values_by(
+        &self,
+        x: &Matrix,
+        explainer: &Explainer<'_, Tree>,
+    ) -> Vec<Vec<f64>> {
         let d = self.n_features;
         let k = self.trees.len().max(1) as f64;
         let expected = self.trees.iter().map(expected_value).sum::<f64>() / k;
-        let explainer = Explainer::new(&self.trees, x.nrows());
         let x = standard_layout(x);
         let x = x.row_major();
         let task = |chunk: usize, _: &mut dyn FnMut(()) -> bool| {
@@ -450,8 +466,7 @@ impl FittedForest {
             phi
         };
         let chunks = crate::parallel::map(x.rows.div_ceil(ROWS_PER_TASK), &mut |_| true, &task);
-        let rows = chunks.into_iter().flatten().collect();
-        Some(rows)
+        chunks.into_iter().flatten().collect()
     }
 }
 

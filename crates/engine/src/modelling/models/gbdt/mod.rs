@@ -443,12 +443,28 @@ impl FittedGbdt {
     /// row-weighted mean leaf); a row's values sum to its raw score, the log-odds of
     /// churn. `None` when the model was saved before trees kept their training row counts.
     pub fn shap_values(&self, x: &Matrix) -> Option<Vec<Vec<f64>>> {
-        if !self.trees.iter().all(Tree::has_counts) {
-            return None;
-        }
+        let explainer = self.explainer(x.nrows())?;
+        Some(self.shap_values_by(x, &explainer))
+    }
+
+    /// The TreeSHAP set-up for explaining about `rows` rows in all, built once and shared
+    /// by every chunk of them ([`shap_values_by`](Self::shap_values_by)); `None` as in
+    /// [`shap_values`](Self::shap_values).
+    pub(crate) fn explainer(&self, rows: usize) -> Option<Explainer<'_, Tree>> {
+        self.trees
+            .iter()
+            .all(Tree::has_counts)
+            .then(|| Explainer::new(&self.trees, rows))
+    }
+
+    /// [`shap_values`](Self::shap_values) with an `explainer` of this model's.
+    pub(crate) fn shap_values_by(
+        &self,
+        x: &Matrix,
+        explainer: &Explainer<'_, Tree>,
+    ) -> Vec<Vec<f64>> {
         let d = self.features.len();
         let expected = self.init_score + self.trees.iter().map(expected_value).sum::<f64>();
-        let explainer = Explainer::new(&self.trees, x.nrows());
         let x = standard_layout(x);
         let x = x.row_major();
         let task = |chunk: usize, _: &mut dyn FnMut(()) -> bool| {
@@ -465,8 +481,7 @@ impl FittedGbdt {
             phi
         };
         let chunks = crate::parallel::map(x.rows.div_ceil(ROWS_PER_TASK), &mut |_| true, &task);
-        let rows = chunks.into_iter().flatten().collect();
-        Some(rows)
+        chunks.into_iter().flatten().collect()
     }
 }
 
