@@ -86,10 +86,8 @@ pub(crate) struct Quadrature {
     weights: Vec<f64>,
     /// `1 - t` at each point.
     rest: Vec<f64>,
-    /// `1 / (1 - t)` at each point.
-    inv_rest: Vec<f64>,
-    /// 1 at each point.
-    ones: Vec<f64>,
+    /// `w / (1 - t)` at each point.
+    weight_rest: Vec<f64>,
 }
 
 impl Quadrature {
@@ -112,13 +110,12 @@ impl Quadrature {
             weights.push(1.0 / ((1.0 - x * x) * dp * dp));
         }
         let rest: Vec<f64> = points.iter().map(|t| 1.0 - t).collect();
-        let inv_rest = rest.iter().map(|r| 1.0 / r).collect();
+        let weight_rest = weights.iter().zip(&rest).map(|(w, r)| w / r).collect();
         Quadrature {
             points,
             weights,
             rest,
-            inv_rest,
-            ones: vec![1.0; n],
+            weight_rest,
         }
     }
 

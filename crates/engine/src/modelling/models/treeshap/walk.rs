@@ -1,6 +1,8 @@
 //! One walk of the tree per row (module docs of [`super`]), with everything that does not
-//! depend on the row computed once: each edge's merged zero fraction, and the values of its
-//! factor `z + t·(1 − z)` and of their reciprocals at the rule's points.
+//! depend on the row computed once: each edge's merged zero fraction, and at the rule's
+//! points the ratio of its factor to the factor it replaces and the rule's weights over its
+//! factor, so that a row costs one multiplication per point on the way down and one on the
+//! way up.
 
 use super::{PathTree, Quadrature, Scratch};
 
@@ -25,18 +27,29 @@ impl Default for FeatureState {
 }
 
 /// The row-independent part of a tree's walk, per edge (numbered by the node it leads to).
+/// An edge's factor `z + t·(1 − z)` (the row agrees with every split on the edge's feature
+/// so far) or `z·(1 − t)` (it does not) replaces the factor of the feature's edge above it,
+/// if any: the plan keeps each ratio's values at the rule's points, so that the walk
+/// multiplies once per point.
 pub(crate) struct WalkPlan {
     /// The index of the tree's rule.
     pub(super) rule: usize,
     /// The product of the cover shares of the splits on the parent's feature, from the root
     /// to this edge: the feature's zero fraction below it.
     zero: Vec<f64>,
+    /// Where the row agrees with every split on the feature, this edge's included: per
+    /// point, the agreeing factor over the agreeing factor above (1 at the feature's first
+    /// split).
+    agree: Vec<f64>,
+    /// Where the row agreed above but not here: per point, `z·(1 − t)` over the agreeing
+    /// factor above.
+    part: Vec<f64>,
+    /// Where the row disagreed above too, the ratio is one number: `z / z_above`.
+    ratio: Vec<f64>,
+    /// Per point: the rule's weight over the agreeing factor, `w / (z + t·(1 − z))`.
+    weight_one: Vec<f64>,
     /// `1 / zero`.
     inv_zero: Vec<f64>,
-    /// Per point: `zero + t·(1 − zero)`, the feature's factor where the row agrees.
-    one: Vec<f64>,
-    /// Per point: `1 / (zero + t·(1 − zero))`.
-    inv_one: Vec<f64>,
     /// Whether a split below this edge is on the same feature again.
     repeats: Vec<bool>,
 }
@@ -47,18 +60,20 @@ impl WalkPlan {
         let mut plan = WalkPlan {
             rule,
             zero: vec![1.0; nodes],
+            agree: vec![1.0; nodes * n],
+            part: vec![1.0; nodes * n],
+            ratio: vec![1.0; nodes],
+            weight_one: vec![1.0; nodes * n],
             inv_zero: vec![1.0; nodes],
-            one: vec![1.0; nodes * n],
-            inv_one: vec![1.0; nodes * n],
             repeats: vec![false; nodes],
         };
         plan.prepare(tree, q, tree.root(), &mut Vec::new(), &mut Vec::new());
         plan
     }
 
-    /// Fills the edges below `node`; `zero[f]` is feature f's fraction on the path so far,
-    /// `open` the edges on the path (with their features) still waiting to learn whether
-    /// their feature repeats.
+    /// Fills the edges below `node`; `zero[f]` is feature f's fraction on the path so far
+    /// (NaN before its first split), `open` the edges on the path (with their features)
+    /// still waiting to learn whether their feature repeats.
     fn prepare<T: PathTree>(
         &mut self,
         tree: &T,
@@ -71,21 +86,29 @@ impl WalkPlan {
             return;
         };
         if zero.len() <= feature {
-            zero.resize(feature + 1, 1.0);
+            zero.resize(feature + 1, f64::NAN);
         }
         for &(edge, f) in open.iter() {
             self.repeats[edge] |= f == feature;
         }
         let n = q.len();
         let above = zero[feature];
+        let first = above.is_nan();
         for child in [left, right] {
-            let z = above * tree.cover(child) / tree.cover(node);
+            let z = if first { 1.0 } else { above } * tree.cover(child) / tree.cover(node);
             self.zero[child] = z;
             self.inv_zero[child] = 1.0 / z;
+            self.ratio[child] = if first { z } else { z / above };
             for (j, t) in q.points.iter().enumerate() {
                 let factor = z + t * (1.0 - z);
-                self.one[child * n + j] = factor;
-                self.inv_one[child * n + j] = 1.0 / factor;
+                let agreed = if first {
+                    1.0
+                } else {
+                    above + t * (1.0 - above)
+                };
+                self.agree[child * n + j] = factor / agreed;
+                self.part[child * n + j] = z * q.rest[j] / agreed;
+                self.weight_one[child * n + j] = q.weights[j] / factor;
             }
             zero[feature] = z;
             open.push((child, feature));
@@ -135,27 +158,6 @@ struct Walk<'a, T: PathTree + ?Sized, const N: usize> {
     s: &'a mut Scratch,
 }
 
-impl WalkPlan {
-    /// The values at the rule's points of an edge's factor (`z + t·(1 − z)` when the row
-    /// agrees with every split on the feature so far, else `z·(1 − t)`) or of its
-    /// reciprocal, as a scale times a block of values.
-    fn factor<'a>(
-        &'a self,
-        q: &'a Quadrature,
-        edge: usize,
-        agrees: bool,
-        inverse: bool,
-    ) -> (f64, &'a [f64]) {
-        let n = q.len();
-        match (agrees, inverse) {
-            (true, false) => (1.0, &self.one[edge * n..(edge + 1) * n]),
-            (true, true) => (1.0, &self.inv_one[edge * n..(edge + 1) * n]),
-            (false, false) => (self.zero[edge], &q.rest),
-            (false, true) => (self.inv_zero[edge], &q.inv_rest),
-        }
-    }
-}
-
 impl<T: PathTree + ?Sized, const N: usize> Walk<'_, T, N> {
     /// Walks the subtree of `node`, whose product is in block `level` of `products`, and
     /// leaves the subtree's sum in block `level` of `sums`.
@@ -185,19 +187,25 @@ impl<T: PathTree + ?Sized, const N: usize> Walk<'_, T, N> {
             if z == 0.0 && !one {
                 continue; // nothing below reaches any value
             }
-            let (scale, factor) = plan.factor(q, child, one, false);
-            let (undo, undone) = if above == NONE {
-                (1.0, &q.ones[..])
-            } else {
-                plan.factor(q, above, agrees, true)
-            };
             let s = &mut *self.s;
-            let scale = scale * undo;
             let (above_level, this_level) = s.products.split_at_mut(next);
             let (from, to) = (&above_level[here..next], &mut this_level[..n]);
-            let (factor, undone) = (&factor[..n], &undone[..n]);
-            for j in 0..n {
-                to[j] = from[j] * scale * factor[j] * undone[j];
+            let block = (child * n)..(child + 1) * n;
+            if agrees {
+                let ratio = if one {
+                    &plan.agree[block]
+                } else {
+                    &plan.part[block]
+                };
+                let ratio = &ratio[..n];
+                for j in 0..n {
+                    to[j] = from[j] * ratio[j];
+                }
+            } else {
+                let ratio = plan.ratio[child];
+                for j in 0..n {
+                    to[j] = from[j] * ratio;
+                }
             }
             let repeats = plan.repeats[child];
             if repeats {
@@ -209,17 +217,28 @@ impl<T: PathTree + ?Sized, const N: usize> Walk<'_, T, N> {
                 agrees: one,
             };
             self.visit(child, level + 1);
-            let (scale, inv) = plan.factor(q, child, one, true);
+            // The integral of the subtree's own sum over this edge's factor.
+            let (scale, weights) = if one {
+                (1.0, &plan.weight_one[(child * n)..(child + 1) * n])
+            } else {
+                (plan.inv_zero[child], &q.weight_rest[..])
+            };
             let s = &mut *self.s;
-            let (w, inv) = (&q.weights[..n], &inv[..n]);
+            let weights = &weights[..n];
             let (above_level, this_level) = s.sums.split_at_mut(next);
             let (sum, below) = (&mut above_level[here..next], &this_level[..n]);
-            let deeper = &s.below[acc..acc + n];
             let mut integral = 0.0;
-            for j in 0..n {
-                let own = below[j] - if repeats { deeper[j] } else { 0.0 };
-                integral += w[j] * own * inv[j];
-                sum[j] += below[j];
+            if repeats {
+                let deeper = &s.below[acc..acc + n];
+                for j in 0..n {
+                    integral += weights[j] * (below[j] - deeper[j]);
+                    sum[j] += below[j];
+                }
+            } else {
+                for j in 0..n {
+                    integral += weights[j] * below[j];
+                    sum[j] += below[j];
+                }
             }
             self.phi[feature] += (f64::from(u8::from(one)) - z) * scale * integral;
             if repeats {
