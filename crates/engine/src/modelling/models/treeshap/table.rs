@@ -8,14 +8,16 @@
 
 use super::{PathTree, Quadrature};
 
-/// One leaf's part.
+/// One leaf's part, its features and table kept in the plan's shared arrays.
 struct Leaf {
     /// The leaf's slot (below).
     slot: usize,
-    /// Per bit: the feature and its `(1 − z)/z`.
-    features: Vec<(usize, f64)>,
-    /// `value · H(P)` for every set P of bits.
-    table: Vec<f64>,
+    /// Where its features start in [`TablePlan::features`] (one per bit).
+    features: usize,
+    /// How many distinct features its path has.
+    bits: usize,
+    /// Where its table starts in [`TablePlan::tables`] (2^bits entries).
+    table: usize,
 }
 
 /// A split node: the tree's node, its slot and its children's slots, and the bit of its
@@ -37,6 +39,10 @@ pub(crate) struct TablePlan {
     /// The split nodes, each after its parent.
     splits: Vec<Split>,
     leaves: Vec<Leaf>,
+    /// Every leaf's features in turn, per bit: the feature and its `(1 − z)/z`.
+    features: Vec<(usize, f64)>,
+    /// Every leaf's table in turn: `value · H(P)` for every set P of its bits.
+    tables: Vec<f64>,
 }
 
 impl TablePlan {
@@ -45,6 +51,8 @@ impl TablePlan {
         let mut plan = TablePlan {
             splits: Vec::new(),
             leaves: Vec::new(),
+            features: Vec::new(),
+            tables: Vec::new(),
         };
         let mut slots = 1;
         let mut path = Path::default();
@@ -63,8 +71,15 @@ impl TablePlan {
         path: &mut Path,
     ) {
         let Some((feature, left, right)) = tree.split(node) else {
-            self.leaves
-                .push(leaf(tree.leaf_value(node), slot, &path.splits, q));
+            let (features, table) = leaf(tree.leaf_value(node), &path.splits, q);
+            self.leaves.push(Leaf {
+                slot,
+                features: self.features.len(),
+                bits: features.len(),
+                table: self.tables.len(),
+            });
+            self.features.extend(features);
+            self.tables.extend(table);
             return;
         };
         let first = !path.distinct.contains(&feature);
@@ -114,11 +129,13 @@ impl TablePlan {
         }
         for leaf in &self.leaves {
             let disagree = masks[leaf.slot];
-            let agree = ((1usize << leaf.features.len()) - 1) & !disagree;
-            for (bit, &(feature, ratio)) in leaf.features.iter().enumerate() {
+            let agree = ((1usize << leaf.bits) - 1) & !disagree;
+            let features = &self.features[leaf.features..leaf.features + leaf.bits];
+            let table = &self.tables[leaf.table..leaf.table + (1 << leaf.bits)];
+            for (bit, &(feature, ratio)) in features.iter().enumerate() {
                 // Inside P: ratio · H(P ∖ {i}); outside: −H(P), and P ∖ {i} = P there.
                 let inside = agree & (1 << bit) != 0;
-                let value = leaf.table[agree & !(1 << bit)];
+                let value = table[agree & !(1 << bit)];
                 phi[feature] += value * if inside { ratio } else { -1.0 };
             }
         }
@@ -133,8 +150,9 @@ struct Path {
     distinct: Vec<usize>,
 }
 
-/// A leaf of `value` reached through `path` (module docs).
-fn leaf(value: f64, slot: usize, path: &[(usize, f64)], q: &Quadrature) -> Leaf {
+/// The features (per bit: the feature and its `(1 − z)/z`) and table of a leaf of `value`
+/// reached through `path` (module docs).
+fn leaf(value: f64, path: &[(usize, f64)], q: &Quadrature) -> (Vec<(usize, f64)>, Vec<f64>) {
     // Bits in the order of first appearance, as the splits' bits (`TablePlan::collect`).
     let mut features: Vec<(usize, f64)> = Vec::new();
     for &(feature, share) in path {
@@ -183,9 +201,5 @@ fn leaf(value: f64, slot: usize, path: &[(usize, f64)], q: &Quadrature) -> Leaf 
         .into_iter()
         .map(|(feature, z)| (feature, (1.0 - z) / z))
         .collect();
-    Leaf {
-        slot,
-        features,
-        table,
-    }
+    (features, table)
 }
