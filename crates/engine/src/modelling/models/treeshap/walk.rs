@@ -187,26 +187,8 @@ impl<T: PathTree + ?Sized, const N: usize> Walk<'_, T, N> {
             if z == 0.0 && !one {
                 continue; // nothing below reaches any value
             }
+            self.descend(child, level, agrees, one);
             let s = &mut *self.s;
-            let (above_level, this_level) = s.products.split_at_mut(next);
-            let (from, to) = (&above_level[here..next], &mut this_level[..n]);
-            let block = (child * n)..(child + 1) * n;
-            if agrees {
-                let ratio = if one {
-                    &plan.agree[block]
-                } else {
-                    &plan.part[block]
-                };
-                let ratio = &ratio[..n];
-                for j in 0..n {
-                    to[j] = from[j] * ratio[j];
-                }
-            } else {
-                let ratio = plan.ratio[child];
-                for j in 0..n {
-                    to[j] = from[j] * ratio;
-                }
-            }
             let repeats = plan.repeats[child];
             if repeats {
                 s.saved[here..next].copy_from_slice(&s.below[acc..acc + n]);
@@ -217,30 +199,9 @@ impl<T: PathTree + ?Sized, const N: usize> Walk<'_, T, N> {
                 agrees: one,
             };
             self.visit(child, level + 1);
-            // The integral of the subtree's own sum over this edge's factor.
-            let (scale, weights) = if one {
-                (1.0, &plan.weight_one[(child * n)..(child + 1) * n])
-            } else {
-                (plan.inv_zero[child], &q.weight_rest[..])
-            };
+            let integral = self.ascend(child, level, one, repeats.then_some(acc));
+            self.phi[feature] += (f64::from(u8::from(one)) - z) * integral;
             let s = &mut *self.s;
-            let weights = &weights[..n];
-            let (above_level, this_level) = s.sums.split_at_mut(next);
-            let (sum, below) = (&mut above_level[here..next], &this_level[..n]);
-            let mut integral = 0.0;
-            if repeats {
-                let deeper = &s.below[acc..acc + n];
-                for j in 0..n {
-                    integral += weights[j] * (below[j] - deeper[j]);
-                    sum[j] += below[j];
-                }
-            } else {
-                for j in 0..n {
-                    integral += weights[j] * below[j];
-                    sum[j] += below[j];
-                }
-            }
-            self.phi[feature] += (f64::from(u8::from(one)) - z) * scale * integral;
             if repeats {
                 s.below[acc..acc + n].copy_from_slice(&s.saved[here..next]);
             }
@@ -256,5 +217,66 @@ impl<T: PathTree + ?Sized, const N: usize> Walk<'_, T, N> {
                 *b += sum;
             }
         }
+    }
+
+    /// Multiplies the product of block `level` by the ratio of the edge into `child` (the
+    /// row agreeing with every split on its feature above it: `agrees`, and here too:
+    /// `one`) into block `level + 1`.
+    #[inline(always)]
+    fn descend(&mut self, child: usize, level: usize, agrees: bool, one: bool) {
+        let (plan, n) = (self.plan, if N == 0 { self.q.len() } else { N });
+        let (here, next) = (level * n, (level + 1) * n);
+        let (above_level, this_level) = self.s.products.split_at_mut(next);
+        let (from, to) = (&above_level[here..next], &mut this_level[..n]);
+        let block = (child * n)..(child + 1) * n;
+        if agrees {
+            let ratio = if one {
+                &plan.agree[block]
+            } else {
+                &plan.part[block]
+            };
+            let ratio = &ratio[..n];
+            for j in 0..n {
+                to[j] = from[j] * ratio[j];
+            }
+        } else {
+            let ratio = plan.ratio[child];
+            for j in 0..n {
+                to[j] = from[j] * ratio;
+            }
+        }
+    }
+
+    /// Adds the sum of block `level + 1` (the subtree of `child`) to block `level` and
+    /// returns the integral of the subtree's own sum over the edge's factor: less the
+    /// deeper splits' sums in `below` from `deeper` when the feature repeats below.
+    #[inline(always)]
+    fn ascend(&mut self, child: usize, level: usize, one: bool, deeper: Option<usize>) -> f64 {
+        let (plan, q) = (self.plan, self.q);
+        let n = if N == 0 { q.len() } else { N };
+        let (here, next) = (level * n, (level + 1) * n);
+        let (scale, weights) = if one {
+            (1.0, &plan.weight_one[(child * n)..(child + 1) * n])
+        } else {
+            (plan.inv_zero[child], &q.weight_rest[..])
+        };
+        let s = &mut *self.s;
+        let weights = &weights[..n];
+        let (above_level, this_level) = s.sums.split_at_mut(next);
+        let (sum, below) = (&mut above_level[here..next], &this_level[..n]);
+        let mut integral = 0.0;
+        if let Some(acc) = deeper {
+            let deeper = &s.below[acc..acc + n];
+            for j in 0..n {
+                integral += weights[j] * (below[j] - deeper[j]);
+                sum[j] += below[j];
+            }
+        } else {
+            for j in 0..n {
+                integral += weights[j] * below[j];
+                sum[j] += below[j];
+            }
+        }
+        scale * integral
     }
 }
