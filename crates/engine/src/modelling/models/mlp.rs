@@ -554,6 +554,11 @@ fn weight_sums_block<const K: usize>(
 /// Held-out validation rows and their labels.
 type HeldOut = (Matrix, Vec<u8>);
 
+/// Rows of a batch from which its gradient sums are made in two fixed halves, one task
+/// each ([`crate::parallel::map`]), and added in order: the same sums on any number of
+/// threads.
+const HALVES_FROM: usize = 64;
+
 /// One epoch's passes over the training rows in mini-batches, with Adam's state and the
 /// buffers they reuse.
 struct MiniBatches<'a> {
@@ -566,6 +571,35 @@ struct MiniBatches<'a> {
     adam: Adam,
     xb: Vec<f64>,
     yb: Vec<u8>,
+    /// The buffers of each half of a batch of at least [`HALVES_FROM`] rows.
+    halves: [std::sync::Mutex<Half>; 2],
+}
+
+/// One half of a batch: its rows, activations and gradient sums.
+struct Half {
+    workspace: Workspace,
+    grads: Vec<Layer>,
+    xb: Vec<f64>,
+    yb: Vec<u8>,
+}
+
+impl Half {
+    fn new(layers: &[Layer], rows: usize, cols: usize) -> Self {
+        Half {
+            workspace: Workspace::new(layers, rows),
+            grads: zero_layers(layers),
+            xb: vec![0.0; rows * cols],
+            yb: vec![0u8; rows],
+        }
+    }
+}
+
+/// A zero layer of each layer's shape.
+fn zero_layers(layers: &[Layer]) -> Vec<Layer> {
+    layers
+        .iter()
+        .map(|l| Layer::zeros(l.inputs, l.outputs))
+        .collect()
 }
 
 impl<'a> MiniBatches<'a> {
@@ -578,10 +612,7 @@ impl<'a> MiniBatches<'a> {
             x,
             batch,
             workspace: Workspace::new(layers, batch),
-            grads: layers
-                .iter()
-                .map(|l| Layer::zeros(l.inputs, l.outputs))
-                .collect(),
+            grads: zero_layers(layers),
             adam: Adam::new(
                 layers,
                 params.learning_rate_init,
@@ -591,6 +622,10 @@ impl<'a> MiniBatches<'a> {
             ),
             xb: vec![0.0; batch * x.cols],
             yb: vec![0u8; batch],
+            halves: [
+                std::sync::Mutex::new(Half::new(layers, batch.div_ceil(2), x.cols)),
+                std::sync::Mutex::new(Half::new(layers, batch.div_ceil(2), x.cols)),
+            ],
         }
     }
 
@@ -600,6 +635,12 @@ impl<'a> MiniBatches<'a> {
         let mut accumulated = 0.0;
         for chunk in order.chunks(self.batch) {
             let m = chunk.len();
+            if m >= HALVES_FROM {
+                let loss = self.halves_loss_and_gradients(layers, chunk, y);
+                accumulated += loss * m as f64;
+                self.adam.step(layers, &self.grads);
+                continue;
+            }
             for (b, &i) in chunk.iter().enumerate() {
                 self.xb[b * cols..(b + 1) * cols].copy_from_slice(self.x.row(i));
                 self.yb[b] = y[i];
@@ -617,6 +658,57 @@ impl<'a> MiniBatches<'a> {
             self.adam.step(layers, &self.grads);
         }
         accumulated / order.len() as f64
+    }
+
+    /// [`loss_and_gradients`] of the batch of rows `chunk`, its sums made by halves (the
+    /// first `m / 2` rows, then the rest) on every core and added in order.
+    fn halves_loss_and_gradients(&mut self, layers: &[Layer], chunk: &[usize], y: &[u8]) -> f64 {
+        let (x, activation) = (self.x, self.activation);
+        let cols = x.cols;
+        let parts = [&chunk[..chunk.len() / 2], &chunk[chunk.len() / 2..]];
+        let halves = &self.halves;
+        let task = |h: usize, _: &mut dyn FnMut(()) -> bool| -> f64 {
+            let Ok(mut half) = halves[h].lock() else {
+                return f64::NAN;
+            };
+            let half = &mut *half;
+            let rows = parts[h];
+            for (b, &i) in rows.iter().enumerate() {
+                half.xb[b * cols..(b + 1) * cols].copy_from_slice(x.row(i));
+                half.yb[b] = y[i];
+            }
+            let m = rows.len();
+            batch_sums(
+                layers,
+                activation,
+                (&half.xb[..m * cols], &half.yb[..m]),
+                &mut half.workspace,
+                &mut half.grads,
+            )
+        };
+        let losses = crate::parallel::map(2, &mut |()| true, &task);
+        let (Ok(first), Ok(second)) = (halves[0].lock(), halves[1].lock()) else {
+            return f64::NAN;
+        };
+        for (sum, (a, b)) in self
+            .grads
+            .iter_mut()
+            .zip(first.grads.iter().zip(&second.grads))
+        {
+            for (s, (p, q)) in sum.weights.iter_mut().zip(a.weights.iter().zip(&b.weights)) {
+                *s = p + q;
+            }
+            for (s, (p, q)) in sum.biases.iter_mut().zip(a.biases.iter().zip(&b.biases)) {
+                *s = p + q;
+            }
+        }
+        finish_gradients(
+            layers,
+            self.alpha,
+            chunk.len(),
+            losses[0] + losses[1],
+            &mut self.grads,
+        )
     }
 }
 
@@ -737,8 +829,44 @@ fn loss_and_gradients(
     ws: &mut Workspace,
     grads: &mut [Layer],
 ) -> f64 {
-    let m = yb.len();
+    let data_loss = batch_sums(layers, activation, (xb, yb), ws, grads);
+    finish_gradients(layers, alpha, yb.len(), data_loss, grads)
+}
+
+/// From the sums of a batch of `m` rows (`data_loss` and the gradients' sums in `grads`),
+/// the batch's loss and, in `grads`, its gradients with the L2 penalty `alpha`.
+fn finish_gradients(
+    layers: &[Layer],
+    alpha: f64,
+    m: usize,
+    data_loss: f64,
+    grads: &mut [Layer],
+) -> f64 {
     let inv_m = 1.0 / m as f64;
+    let squared_weights: f64 = layers
+        .iter()
+        .map(|l| l.weights.iter().map(|w| w * w).sum::<f64>())
+        .sum();
+    for (grad, layer) in grads.iter_mut().zip(layers) {
+        for (g, &w) in grad.weights.iter_mut().zip(&layer.weights) {
+            *g = (*g + alpha * w) * inv_m;
+        }
+        grad.biases.iter_mut().for_each(|g| *g *= inv_m);
+    }
+    data_loss * inv_m + 0.5 * alpha * squared_weights * inv_m
+}
+
+/// The summed log loss of the rows `(xb, yb)` (`xb` row-major) at `layers`, and in `grads`
+/// the sums over the rows of each parameter's gradient (no penalty, not divided by the
+/// rows): sklearn's `_backprop` before its averaging.
+fn batch_sums(
+    layers: &[Layer],
+    activation: Activation,
+    (xb, yb): (&[f64], &[u8]),
+    ws: &mut Workspace,
+    grads: &mut [Layer],
+) -> f64 {
+    let m = yb.len();
     forward(layers, activation, xb, m, &mut ws.outputs);
 
     let last = layers.len() - 1;
@@ -751,11 +879,6 @@ fn loss_and_gradients(
         data_loss += plus - yi * zi;
         *d = p - yi;
     }
-    let squared_weights: f64 = layers
-        .iter()
-        .map(|l| l.weights.iter().map(|w| w * w).sum::<f64>())
-        .sum();
-    let loss = data_loss * inv_m + 0.5 * alpha * squared_weights * inv_m;
 
     for l in (0..layers.len()).rev() {
         let layer = &layers[l];
@@ -775,10 +898,6 @@ fn loss_and_gradients(
                 *g += e;
             }
         }
-        for (g, &w) in grad.weights.iter_mut().zip(&layer.weights) {
-            *g = (*g + alpha * w) * inv_m;
-        }
-        grad.biases.iter_mut().for_each(|g| *g *= inv_m);
 
         if l > 0 {
             let delta_below = &mut below[l - 1][..m * d];
@@ -799,7 +918,7 @@ fn loss_and_gradients(
             activation.backprop(input, delta_below);
         }
     }
-    loss
+    data_loss
 }
 
 /// Adam's state: step count and both moments of every parameter.
@@ -821,12 +940,7 @@ impl Adam {
         beta2: f64,
         epsilon: f64,
     ) -> Self {
-        let zeros = || -> Vec<Layer> {
-            layers
-                .iter()
-                .map(|l| Layer::zeros(l.inputs, l.outputs))
-                .collect()
-        };
+        let zeros = || zero_layers(layers);
         Adam {
             learning_rate_init,
             beta1,
@@ -1136,6 +1250,61 @@ mod tests {
                 assert_eq!(out[b * h + j], s, "row {b} output {j}");
             }
         }
+    }
+
+    /// 600 rows of 7 standard normal features (seed 3), churn when `x0 − x1·x2` plus noise
+    /// is positive.
+    fn halves_data() -> (Matrix, Vec<u8>) {
+        let mut rng = crate::rng::Rng::new(3);
+        let rows: Vec<f64> = (0..600 * 7).map(|_| rng.normal()).collect();
+        let y = rows
+            .chunks(7)
+            .map(|r| u8::from(r[0] - r[1] * r[2] + 0.5 * rng.normal() > 0.0))
+            .collect();
+        (crate::matrix::from_row_major(600, 7, rows), y)
+    }
+
+    #[test]
+    fn a_batch_summed_by_halves_equals_one_pass() {
+        let (x, y) = halves_data();
+        let params = MlpParams::new().hidden(vec![9, 5]).alpha(0.01);
+        let layers = params.initial_layers(7, &mut crate::rng::Rng::new(5));
+        let x = x.row_major();
+        let order: Vec<usize> = (0..200).map(|i| (i * 7) % 600).collect();
+        let mut batches = MiniBatches::new(&params, &layers, x, 600);
+        let halves_loss = batches.halves_loss_and_gradients(&layers, &order, &y);
+        let halves = batches.grads.clone();
+        let xb: Vec<f64> = order.iter().flat_map(|&i| x.row(i).to_vec()).collect();
+        let yb: Vec<u8> = order.iter().map(|&i| y[i]).collect();
+        let mut ws = Workspace::new(&layers, 200);
+        let mut one = zero_layers(&layers);
+        let loss = loss_and_gradients(
+            &layers,
+            params.activation,
+            0.01,
+            &xb,
+            &yb,
+            &mut ws,
+            &mut one,
+        );
+        assert!((halves_loss - loss).abs() < 1e-12, "{halves_loss} vs {loss}");
+        for (a, b) in halves.iter().zip(&one) {
+            assert_close(&a.weights, &b.weights, 1e-12, "weights");
+            assert_close(&a.biases, &b.biases, 1e-12, "biases");
+        }
+    }
+
+    #[test]
+    fn one_thread_and_two_fit_the_same_network() {
+        let (x, y) = halves_data();
+        let params = MlpParams::new().hidden(vec![12]).max_epochs(15);
+        let fit = |threads: usize| {
+            crate::parallel::set_threads(threads);
+            let model = params.fit(&x, &y, |_| true).expect("fit");
+            crate::parallel::set_threads(0);
+            serde_json::to_string(&model).expect("json")
+        };
+        assert_eq!(fit(1), fit(2));
     }
 
     #[test]
