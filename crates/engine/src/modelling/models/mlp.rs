@@ -1287,7 +1287,10 @@ mod tests {
             &mut ws,
             &mut one,
         );
-        assert!((halves_loss - loss).abs() < 1e-12, "{halves_loss} vs {loss}");
+        assert!(
+            (halves_loss - loss).abs() < 1e-12,
+            "{halves_loss} vs {loss}"
+        );
         for (a, b) in halves.iter().zip(&one) {
             assert_close(&a.weights, &b.weights, 1e-12, "weights");
             assert_close(&a.biases, &b.biases, 1e-12, "biases");
