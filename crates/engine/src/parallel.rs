@@ -38,6 +38,12 @@ pub fn threads() -> usize {
     }
 }
 
+/// Whether work may start one more thread here: more than one thread is allowed and no
+/// [`map`] around it keeps every core busy.
+pub fn spare_core() -> bool {
+    threads() > 1 && !BUSY.with(Cell::get)
+}
+
 thread_local! {
     /// Whether this thread runs a task of a [`map`] that keeps every core busy.
     static BUSY: Cell<bool> = const { Cell::new(false) };
