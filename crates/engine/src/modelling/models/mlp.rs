@@ -580,12 +580,11 @@ struct MiniBatches<'a> {
     alpha: f64,
     x: RowMajor<'a>,
     batch: usize,
-    workspace: Workspace,
+    /// The gradients of a batch summed by halves.
     grads: Vec<Layer>,
     adam: Adam,
-    xb: Vec<f64>,
-    yb: Vec<u8>,
-    /// The buffers of each half of a batch of at least [`HALVES_FROM`] rows.
+    /// The buffers of each half of a batch of at least [`HALVES_FROM`] rows; a smaller
+    /// batch is summed whole in the first.
     halves: [std::sync::Mutex<Half>; 2],
 }
 
@@ -729,7 +728,6 @@ impl<'a> MiniBatches<'a> {
             alpha: params.alpha,
             x,
             batch,
-            workspace: Workspace::new(layers, batch),
             grads: zero_layers(layers),
             adam: Adam::new(
                 layers,
@@ -738,10 +736,8 @@ impl<'a> MiniBatches<'a> {
                 params.beta2,
                 params.epsilon,
             ),
-            xb: vec![0.0; batch * x.cols],
-            yb: vec![0u8; batch],
             halves: [
-                std::sync::Mutex::new(Half::new(layers, batch.div_ceil(2), x.cols)),
+                std::sync::Mutex::new(Half::new(layers, batch, x.cols)),
                 std::sync::Mutex::new(Half::new(layers, batch.div_ceil(2), x.cols)),
             ],
         }
@@ -755,36 +751,30 @@ impl<'a> MiniBatches<'a> {
         y: &[u8],
         mut partner: Option<&mut Partner>,
     ) -> f64 {
-        let cols = self.x.cols;
         let mut accumulated = 0.0;
         for chunk in order.chunks(self.batch) {
             let m = chunk.len();
-            if m >= HALVES_FROM {
+            let loss = if m >= HALVES_FROM {
                 let loss = self.halves_loss_and_gradients(layers, chunk, y, partner.as_deref_mut());
-                accumulated += loss * m as f64;
                 self.adam.step(layers, &self.grads);
-                continue;
-            }
-            for (b, &i) in chunk.iter().enumerate() {
-                self.xb[b * cols..(b + 1) * cols].copy_from_slice(self.x.row(i));
-                self.yb[b] = y[i];
-            }
-            let loss = loss_and_gradients(
-                layers,
-                self.activation,
-                self.alpha,
-                &self.xb[..m * cols],
-                &self.yb[..m],
-                &mut self.workspace,
-                &mut self.grads,
-            );
+                loss
+            } else {
+                // Whole, in the first half's buffers.
+                let Ok(mut half) = self.halves[0].lock() else {
+                    return f64::NAN;
+                };
+                let data = half.sums((layers, self.activation), self.x, y, chunk);
+                let loss = finish_gradients(layers, self.alpha, m, data, &mut half.grads);
+                self.adam.step(layers, &half.grads);
+                loss
+            };
             accumulated += loss * m as f64;
-            self.adam.step(layers, &self.grads);
         }
         accumulated / order.len() as f64
     }
 
-    /// [`loss_and_gradients`] of the batch of rows `chunk`, its sums made by halves (the
+    /// The loss and gradients of the batch of rows `chunk` ([`batch_sums`] then
+    /// [`finish_gradients`]), its sums made by halves (the
     /// first `m / 2` rows, then the rest) on two threads, with `partner` or else
     /// [`crate::parallel::map`], and added in order.
     fn halves_loss_and_gradients(
@@ -932,7 +922,9 @@ fn logits(layers: &[Layer], activation: Activation, x: &Matrix) -> Vec<f64> {
 }
 
 /// Loss of one batch (`xb` row-major, `yb.len()` rows) at `layers` and its gradients, written
-/// into `grads`: sklearn's `_backprop` for a logistic output and log loss.
+/// into `grads`: sklearn's `_backprop` for a logistic output and log loss. The fit makes it
+/// of the same two steps ([`MiniBatches::epoch`]); the tests check it against sklearn.
+#[cfg(test)]
 fn loss_and_gradients(
     layers: &[Layer],
     activation: Activation,
