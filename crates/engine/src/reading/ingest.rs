@@ -1451,6 +1451,53 @@ mod tests {
     }
 
     #[test]
+    fn records_past_the_first_block_read_as_in_one_call() {
+        // Pass 1 reads BLOCK_RECORDS records per call: a blank line at the boundary, a
+        // column turning to text in the third block, a totals row at the end, and a
+        // ragged record in the second block named by its line.
+        let n = 2 * BLOCK_RECORDS + 5;
+        let mut text = String::from("id,spend,plan\n");
+        for i in 0..n {
+            let plan = if i < 2 * BLOCK_RECORDS {
+                "1".to_string()
+            } else {
+                "gold".into()
+            };
+            text.push_str(&format!("{i},{}.5,{plan}\n", i % 7));
+            if i + 1 == BLOCK_RECORDS {
+                text.push_str("  \n");
+            }
+        }
+        text.push_str("Total,99999,\n");
+        let (ds, info) = read_table(text.as_bytes(), &ReadOptions::default()).expect("csv");
+        assert_eq!(ds.n_rows, n);
+        assert_eq!(info.summary_rows.len(), 1);
+        assert_eq!(ds.columns[0].text(BLOCK_RECORDS).as_deref(), Some("4096"));
+        let last = format!("{}.5", (n - 1) % 7);
+        assert_eq!(ds.columns[1].text(n - 1), Some(last));
+        assert_eq!(ds.columns[2].text(n - 1).as_deref(), Some("gold"));
+        assert_eq!(ds.columns[2].text(0).as_deref(), Some("1"));
+        // Header on line 1, the blank line after record BLOCK_RECORDS: record r (from 0)
+        // past it is on line r + 3.
+        let ragged = BLOCK_RECORDS + 10;
+        let broken: String = text
+            .lines()
+            .enumerate()
+            .map(|(l, line)| {
+                if l == ragged + 2 {
+                    "1,2\n".into()
+                } else {
+                    format!("{line}\n")
+                }
+            })
+            .collect();
+        assert!(matches!(
+            read(&broken),
+            Err(IngestError::RaggedRow { line, .. }) if line == (ragged + 3) as u64
+        ));
+    }
+
+    #[test]
     fn reads_cr_only_line_ends() {
         let ds = read("a,b\r1,2\r3,4\r").expect("old Mac line ends");
         assert_eq!(ds.n_rows, 2);
