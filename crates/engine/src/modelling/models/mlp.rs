@@ -82,10 +82,9 @@ impl Activation {
     fn backprop(self, a: &[f64], delta: &mut [f64]) {
         match self {
             Activation::Relu => {
+                // A select, not a branch: ReLU's zeros fall at random.
                 for (d, &ai) in delta.iter_mut().zip(a) {
-                    if ai == 0.0 {
-                        *d = 0.0;
-                    }
+                    *d = if ai == 0.0 { 0.0 } else { *d };
                 }
             }
             Activation::Tanh => {
@@ -449,24 +448,33 @@ impl Layer {
         }
     }
 
-    /// `out[b, ·] = b + input[b, ·] W` for `rows` rows: four rows at a time
-    /// ([`Self::forward_rows`]), then one at a time.
-    fn forward(&self, input: &[f64], rows: usize, out: &mut [f64]) {
+    /// `out[b, ·] = b + input[b, ·] W` for `rows` rows: two rows at a time
+    /// ([`Self::forward_rows`]), then one at a time. `zeros` says whether inputs zero in
+    /// every row of a block are skipped.
+    fn forward(&self, input: &[f64], rows: usize, out: &mut [f64], zeros: Zeros) {
         let blocked = rows - rows % 2;
         for b in (0..blocked).step_by(2) {
-            self.forward_rows::<2>(input, b, out);
+            match zeros {
+                Zeros::Skip => self.forward_rows::<2, true>(input, b, out),
+                Zeros::Add => self.forward_rows::<2, false>(input, b, out),
+            }
         }
         for b in blocked..rows {
-            self.forward_rows::<1>(input, b, out);
+            self.forward_rows::<1, true>(input, b, out);
         }
     }
 
     /// Rows `first..first + R` of the forward product. Eight outputs (fewer in the last
     /// block) of R rows stay in registers while the inputs run over contiguous slices of the
     /// weight rows, so each weight loaded serves R rows and the R rows' sums interleave;
-    /// inputs zero in all R rows (ReLU's, one-hot's) are skipped. Each sum runs over the
-    /// inputs in order, as a plain loop would (a skipped `0 · w` adds nothing).
-    fn forward_rows<const R: usize>(&self, input: &[f64], first: usize, out: &mut [f64]) {
+    /// with `SKIP`, inputs zero in all R rows are skipped. Each sum runs over the inputs in
+    /// order, as a plain loop would (a skipped `0 · w` adds nothing).
+    fn forward_rows<const R: usize, const SKIP: bool>(
+        &self,
+        input: &[f64],
+        first: usize,
+        out: &mut [f64],
+    ) {
         let (d, h) = (self.inputs, self.outputs);
         let x: [&[f64]; R] = std::array::from_fn(|r| &input[(first + r) * d..(first + r + 1) * d]);
         for j in (0..h).step_by(BLOCK) {
@@ -477,7 +485,7 @@ impl Layer {
             }
             for (k, weights) in self.weights.chunks_exact(h).enumerate() {
                 let a: [f64; R] = std::array::from_fn(|r| x[r][k]);
-                if a.iter().all(|&v| v == 0.0) {
+                if SKIP && a.iter().all(|&v| v == 0.0) {
                     continue;
                 }
                 multiply_add(&mut acc, &a, &weights[j..j + width]);
@@ -488,6 +496,16 @@ impl Layer {
             }
         }
     }
+}
+
+/// Whether a kernel skips inputs that are zero. Worth it for the network's own inputs,
+/// whose zeros (one-hot columns) fall in a steady pattern; not for hidden units, whose ReLU
+/// zeros fall at random, so that a skip costs a mispredicted branch more often than it
+/// saves a multiplication. Either way the sums are the same: `0 · w` adds nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Zeros {
+    Skip,
+    Add,
 }
 
 /// Outputs (or deltas) a kernel keeps in registers per row.
@@ -513,21 +531,44 @@ fn multiply_add<const R: usize>(acc: &mut [[f64; BLOCK]; R], a: &[f64; R], w: &[
 }
 
 /// `grads[k, j] = Σ_b input[b, k] · delta[b, j]` over the `m` rows of a batch (`input` has
-/// `d` columns, `delta` `h`): four inputs at a time ([`weight_sums_block`]), then one.
-fn weight_sums(input: &[f64], delta: &[f64], m: usize, d: usize, h: usize, grads: &mut [f64]) {
+/// `d` columns, `delta` `h`): two inputs at a time ([`weight_sums_block`]), then one; for a
+/// single output (the logit), row by row over all inputs at once ([`weight_sums_one`]).
+/// `zeros` says whether rows where the inputs are zero are skipped.
+fn weight_sums(
+    (input, delta): (&[f64], &[f64]),
+    (m, d, h): (usize, usize, usize),
+    grads: &mut [f64],
+    zeros: Zeros,
+) {
+    if h == 1 {
+        return weight_sums_one(input, &delta[..m], d, grads);
+    }
     let blocked = d - d % 2;
     for k in (0..blocked).step_by(2) {
-        weight_sums_block::<2>(input, delta, m, (d, h), k, grads);
+        weight_sums_block::<2>(input, delta, m, (d, h), k, grads, zeros);
     }
     for k in blocked..d {
-        weight_sums_block::<1>(input, delta, m, (d, h), k, grads);
+        weight_sums_block::<1>(input, delta, m, (d, h), k, grads, zeros);
+    }
+}
+
+/// `grads[k] = Σ_b input[b, k] · delta[b]`: each row's inputs scaled by its delta and added
+/// to every sum at once, so the `d` sums run side by side, each over the rows in order,
+/// from zero.
+fn weight_sums_one(input: &[f64], delta: &[f64], d: usize, grads: &mut [f64]) {
+    let grads = &mut grads[..d];
+    grads.iter_mut().for_each(|g| *g = 0.0);
+    for (row, &e) in input.chunks_exact(d).zip(delta) {
+        for (g, &a) in grads.iter_mut().zip(row) {
+            *g += a * e;
+        }
     }
 }
 
 /// The sums of inputs `first..first + K`: for each block of eight outputs (fewer in the
 /// last), K × 8 sums stay in registers while the rows pass, each delta loaded serving K
-/// inputs; rows where all K inputs are zero are skipped. Each sum runs over the rows in
-/// order, from zero.
+/// inputs; with [`Zeros::Skip`], rows where all K inputs are zero are skipped. Each sum
+/// runs over the rows in order, from zero.
 fn weight_sums_block<const K: usize>(
     input: &[f64],
     delta: &[f64],
@@ -535,12 +576,13 @@ fn weight_sums_block<const K: usize>(
     (d, h): (usize, usize),
     first: usize,
     grads: &mut [f64],
+    zeros: Zeros,
 ) {
     // The rows where one of the K inputs is not zero, found once for every block of
     // outputs: a one-hot input of many levels costs in proportion to its ones.
     let rows: Vec<(usize, [f64; K])> = (0..m)
         .map(|b| (b, std::array::from_fn(|r| input[b * d + first + r])))
-        .filter(|(_, a): &(usize, [f64; K])| a.iter().any(|&v| v != 0.0))
+        .filter(|(_, a): &(usize, [f64; K])| zeros == Zeros::Add || a.iter().any(|&v| v != 0.0))
         .collect();
     for j in (0..h).step_by(BLOCK) {
         let width = BLOCK.min(h - j);
@@ -893,7 +935,8 @@ fn forward(
         } else {
             &before[l - 1][..rows * layer.inputs]
         };
-        layer.forward(inp, rows, out);
+        let zeros = if l == 0 { Zeros::Skip } else { Zeros::Add };
+        layer.forward(inp, rows, out, zeros);
         if l + 1 < layers.len() {
             activation.apply(out);
         }
@@ -996,7 +1039,8 @@ fn batch_sums(
         let (below, here) = ws.deltas.split_at_mut(l);
         let delta = &here[0][..m * h];
         let grad = &mut grads[l];
-        weight_sums(input, delta, m, d, h, &mut grad.weights);
+        let zeros = if l == 0 { Zeros::Skip } else { Zeros::Add };
+        weight_sums((input, delta), (m, d, h), &mut grad.weights, zeros);
         grad.biases.iter_mut().for_each(|g| *g = 0.0);
         for delta_row in delta.chunks_exact(h) {
             for (g, &e) in grad.biases.iter_mut().zip(delta_row) {
@@ -1343,16 +1387,18 @@ mod tests {
         let input: Vec<f64> = (0..rows * d)
             .map(|_| if rng.chance(0.25) { 0.0 } else { rng.normal() })
             .collect();
-        let mut out = vec![0.0; rows * h];
-        l.forward(&input, rows, &mut out);
-        for b in 0..rows {
-            for j in 0..h {
-                let mut s = l.biases[j];
-                for k in 0..d {
-                    s += input[b * d + k] * l.weights[k * h + j];
+        for zeros in [Zeros::Skip, Zeros::Add] {
+            let mut out = vec![0.0; rows * h];
+            l.forward(&input, rows, &mut out, zeros);
+            for b in 0..rows {
+                for j in 0..h {
+                    let mut s = l.biases[j];
+                    for k in 0..d {
+                        s += input[b * d + k] * l.weights[k * h + j];
+                    }
+                    // Same terms in the same order (adding 0 * w changes nothing): exact.
+                    assert_eq!(out[b * h + j], s, "{zeros:?}: row {b} output {j}");
                 }
-                // Same terms in the same order (adding 0 * w changes nothing): exact.
-                assert_eq!(out[b * h + j], s, "row {b} output {j}");
             }
         }
     }
@@ -1431,24 +1477,27 @@ mod tests {
 
     #[test]
     fn blocked_weight_sums_equal_the_plain_sums() {
-        // 7 inputs (a block of four and three alone), 20 outputs (two blocks of eight and a
-        // tail of four), 9 rows, a quarter of the inputs zero; seed 5.
+        // 7 inputs (three blocks of two and one alone), 20 outputs (two blocks of eight and a
+        // tail of four) or one (the logit's row-by-row sums), 9 rows, a quarter of the
+        // inputs zero; seed 5.
         let mut rng = Rng::new(5);
-        let (d, h, m) = (7, 20, 9);
+        let (d, m) = (7, 9);
         let input: Vec<f64> = (0..m * d)
             .map(|_| if rng.chance(0.25) { 0.0 } else { rng.normal() })
             .collect();
-        let delta: Vec<f64> = (0..m * h).map(|_| rng.normal()).collect();
-        let mut grads = vec![f64::NAN; d * h];
-        weight_sums(&input, &delta, m, d, h, &mut grads);
-        for k in 0..d {
-            for j in 0..h {
-                let mut s = 0.0;
-                for b in 0..m {
-                    s += input[b * d + k] * delta[b * h + j];
+        for (h, zeros) in [(20, Zeros::Skip), (20, Zeros::Add), (1, Zeros::Add)] {
+            let delta: Vec<f64> = (0..m * h).map(|_| rng.normal()).collect();
+            let mut grads = vec![f64::NAN; d * h];
+            weight_sums((&input, &delta), (m, d, h), &mut grads, zeros);
+            for k in 0..d {
+                for j in 0..h {
+                    let mut s = 0.0;
+                    for b in 0..m {
+                        s += input[b * d + k] * delta[b * h + j];
+                    }
+                    // Same terms in the same order (adding 0 * e changes nothing): exact.
+                    assert_eq!(grads[k * h + j], s, "{zeros:?}, {h}: input {k} output {j}");
                 }
-                // Same terms in the same order (adding 0 * e changes nothing): exact.
-                assert_eq!(grads[k * h + j], s, "input {k} output {j}");
             }
         }
     }
@@ -1679,6 +1728,85 @@ mod tests {
             val.len() - val_pos,
             ((1000 - positives) as f64 * 0.1).round() as usize
         );
+    }
+
+    /// Time per batch of the network's kernels at the default shape (200 rows, 30 inputs,
+    /// 100 hidden units, one logit; random data, seed 11), for profiling. Run with
+    /// `cargo test -p churnscope-engine --lib --profile native mlp_speed -- --ignored
+    /// --nocapture`.
+    #[test]
+    #[ignore = "a timing printout, not a check"]
+    fn mlp_speed() {
+        let (m, d, h, reps) = (200, 30, 100, 2_000);
+        let mut rng = Rng::new(11);
+        let xb: Vec<f64> = (0..m * d).map(|_| rng.normal()).collect();
+        let yb: Vec<u8> = (0..m).map(|_| u8::from(rng.chance(0.5))).collect();
+        let layers = MlpParams::new().initial_layers(d, &mut rng);
+        let mut ws = Workspace::new(&layers, m);
+        let mut grads = zero_layers(&layers);
+        let time = |what: &str, f: &mut dyn FnMut()| {
+            let start = std::time::Instant::now();
+            for _ in 0..reps {
+                f();
+            }
+            let per = start.elapsed().as_secs_f64() / reps as f64;
+            println!("{what:<28} {:>8.1} µs per batch", per * 1e6);
+        };
+        let mut out0 = vec![0.0; m * h];
+        let mut out1 = vec![0.0; m];
+        if std::env::var("MLP_FIT_ONLY").is_ok() {
+            let n = 72_000;
+            let x: Vec<f64> = (0..n * d).map(|_| rng.normal()).collect();
+            let y: Vec<u8> = x
+                .chunks(d)
+                .map(|r| u8::from(r[0] + r[1] * r[2] > 0.0))
+                .collect();
+            let x = crate::matrix::from_row_major(n, d, x);
+            crate::parallel::set_threads(1);
+            MlpParams::new()
+                .early_stopping(false)
+                .max_epochs(20)
+                .fit(&x, &y, |_| true)
+                .expect("fit");
+            return;
+        }
+        time("forward, hidden layer", &mut || {
+            layers[0].forward(&xb, m, &mut out0, Zeros::Skip)
+        });
+        Activation::Relu.apply(&mut out0);
+        time("forward, output layer", &mut || {
+            layers[1].forward(&out0, m, &mut out1, Zeros::Add)
+        });
+        let delta0: Vec<f64> = (0..m * h).map(|_| rng.normal()).collect();
+        let delta1: Vec<f64> = (0..m).map(|_| rng.normal()).collect();
+        let mut g0 = vec![0.0; d * h];
+        let mut g1 = vec![0.0; h];
+        time("weight sums, hidden layer", &mut || {
+            weight_sums((&xb, &delta0), (m, d, h), &mut g0, Zeros::Skip)
+        });
+        time("weight sums, output layer", &mut || {
+            weight_sums((&out0, &delta1), (m, h, 1), &mut g1, Zeros::Add)
+        });
+        time("batch_sums, whole", &mut || {
+            batch_sums(&layers, Activation::Relu, (&xb, &yb), &mut ws, &mut grads);
+        });
+        let n = 72_000;
+        let x: Vec<f64> = (0..n * d).map(|_| rng.normal()).collect();
+        let y: Vec<u8> = x
+            .chunks(d)
+            .map(|r| u8::from(r[0] + r[1] * r[2] > 0.0))
+            .collect();
+        let x = crate::matrix::from_row_major(n, d, x);
+        let params = MlpParams::new().early_stopping(false).max_epochs(5);
+        for threads in [1, 2] {
+            crate::parallel::set_threads(threads);
+            let start = std::time::Instant::now();
+            params.fit(&x, &y, |_| true).expect("fit");
+            let per = start.elapsed().as_secs_f64() / (5 * n.div_ceil(m)) as f64;
+            let what = format!("fit, 72,000 rows, {threads} thread(s)");
+            println!("{what:<28} {:>8.1} µs per batch", per * 1e6);
+        }
+        crate::parallel::set_threads(0);
     }
 
     proptest::proptest! {
