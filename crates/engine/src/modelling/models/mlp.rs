@@ -59,8 +59,11 @@ use crate::matrix::{standard_layout, MatrixExt, RowMajor};
 use crate::modelling::preprocessing::Matrix;
 use crate::rng::Rng;
 
-#[cfg(target_arch = "x86_64")]
-mod avx;
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "wasm32", target_feature = "simd128")
+))]
+mod tiles;
 
 /// Nonlinearity of the hidden units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +78,11 @@ pub enum Activation {
 impl Activation {
     fn apply(self, z: &mut [f64]) {
         match self {
-            Activation::Relu => z.iter_mut().for_each(|v| *v = v.max(0.0)),
+            // A select rather than `f64::max`, which WebAssembly makes a call to `fmax` (its
+            // own `max` treats NaN otherwise): a quarter of the page's fit went there.
+            Activation::Relu => z
+                .iter_mut()
+                .for_each(|v| *v = if *v > 0.0 { *v } else { 0.0 }),
             Activation::Tanh => z.iter_mut().for_each(|v| *v = v.tanh()),
         }
     }
@@ -452,35 +459,105 @@ impl Layer {
     }
 
     /// `out[b, ·] = b + input[b, ·] W` for `rows` rows: in tiles of four rows by eight
-    /// outputs with AVX where the CPU has it ([`avx::forward`]), else by
-    /// [`Self::forward_by`]. `zeros` says whether inputs zero in every row of a block are
-    /// skipped.
+    /// outputs with AVX where the CPU has it, of four rows by four outputs in the page
+    /// ([`Self::forward_tiles`]); what the tiles leave, two rows at a time
+    /// ([`Self::forward_rows`]). `zeros` says whether inputs zero in every row of a block
+    /// are skipped.
     fn forward(&self, input: &[f64], rows: usize, out: &mut [f64], zeros: Zeros) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx") {
-            // SAFETY: this CPU has AVX, checked just above.
-            return unsafe { avx::forward(self, input, rows, out, zeros) };
+        if self.outputs == 1 {
+            return self.forward_one(input, rows, out);
         }
-        self.forward_by::<2>(input, rows, out, zeros);
+        let (tiled, full) = self.forward_tiles(input, rows, out, zeros);
+        // The last outputs of the tiled rows (fewer than a tile's), here rather than in
+        // the tiles' code, so that they are compiled without AVX (which the compiler
+        // vectorises badly for these loops).
+        if full < self.outputs {
+            for first in (0..tiled).step_by(2) {
+                self.forward_block::<2>(input, first, out, full, zeros);
+            }
+        }
+        self.forward_by::<2>(input, tiled..rows, out, zeros);
     }
 
-    /// The forward product R rows at a time ([`Self::forward_rows`]), then one at a time.
-    fn forward_by<const R: usize>(
+    /// The forward product of a layer of one output (the logit): eight rows at a time, so
+    /// that eight sums, each over the inputs in order, run side by side instead of one
+    /// chain of dependent additions.
+    fn forward_one(&self, input: &[f64], rows: usize, out: &mut [f64]) {
+        const ROWS: usize = 8;
+        let d = self.inputs;
+        let (w, bias) = (&self.weights[..d], self.biases[0]);
+        let blocked = rows - rows % ROWS;
+        for (group, sums) in out[..blocked].chunks_exact_mut(ROWS).enumerate() {
+            let x: [&[f64]; ROWS] = std::array::from_fn(|r| {
+                let b = group * ROWS + r;
+                &input[b * d..(b + 1) * d]
+            });
+            let mut acc = [bias; ROWS];
+            for (k, &wk) in w.iter().enumerate() {
+                for (s, row) in acc.iter_mut().zip(&x) {
+                    *s += row[k] * wk;
+                }
+            }
+            sums.copy_from_slice(&acc);
+        }
+        for (b, sum) in out[..rows].iter_mut().enumerate().skip(blocked) {
+            *sum = bias;
+            for (&a, &wk) in input[b * d..(b + 1) * d].iter().zip(w) {
+                *sum += a * wk;
+            }
+        }
+    }
+
+    /// The tiles of [`tiles::forward`] where this CPU (or the page) has them: the rows and
+    /// outputs they covered, `(0, 0)` without.
+    fn forward_tiles(
         &self,
         input: &[f64],
         rows: usize,
         out: &mut [f64],
         zeros: Zeros,
-    ) {
-        let blocked = rows - rows % R;
-        for b in (0..blocked).step_by(R) {
-            match zeros {
-                Zeros::Skip => self.forward_rows::<R, true>(input, b, out, 0),
-                Zeros::Add => self.forward_rows::<R, false>(input, b, out, 0),
-            }
+    ) -> (usize, usize) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx") {
+            // SAFETY: this CPU has AVX, checked just above.
+            return unsafe { tiles::forward(self, input, rows, out, zeros) };
         }
-        for b in blocked..rows {
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        return tiles::forward(self, input, rows, out, zeros);
+        #[allow(unreachable_code)]
+        (0, 0)
+    }
+
+    /// The forward product of `rows`, R rows at a time ([`Self::forward_rows`]), then one
+    /// at a time.
+    fn forward_by<const R: usize>(
+        &self,
+        input: &[f64],
+        rows: std::ops::Range<usize>,
+        out: &mut [f64],
+        zeros: Zeros,
+    ) {
+        let blocked = rows.start + rows.len() / R * R;
+        for b in (rows.start..blocked).step_by(R) {
+            self.forward_block::<R>(input, b, out, 0, zeros);
+        }
+        for b in blocked..rows.end {
             self.forward_rows::<1, true>(input, b, out, 0);
+        }
+    }
+
+    /// [`Self::forward_rows`] skipping zeros or not, as `zeros` says.
+    fn forward_block<const R: usize>(
+        &self,
+        input: &[f64],
+        first: usize,
+        out: &mut [f64],
+        from: usize,
+        zeros: Zeros,
+    ) {
+        match zeros {
+            Zeros::Skip => self.forward_rows::<R, true>(input, first, out, from),
+            Zeros::Add => self.forward_rows::<R, false>(input, first, out, from),
         }
     }
 
@@ -553,8 +630,8 @@ fn multiply_add<const R: usize>(acc: &mut [[f64; BLOCK]; R], a: &[f64; R], w: &[
 }
 
 /// `grads[k, j] = Σ_b input[b, k] · delta[b, j]` over the `m` rows of a batch (`input` has
-/// `d` columns, `delta` `h`): in tiles of four inputs by eight outputs with AVX where the CPU
-/// has it ([`avx::weight_sums`]), else two inputs at a time ([`weight_sums_by`]); for a
+/// `d` columns, `delta` `h`): in tiles of four inputs ([`weight_sums_tiles`]), what they
+/// leave two inputs at a time ([`weight_sums_by`]); for a
 /// single output (the logit), row by row over all inputs at once ([`weight_sums_one`]).
 /// `zeros` says whether rows where the inputs are zero are skipped.
 fn weight_sums(
@@ -566,12 +643,36 @@ fn weight_sums(
     if h == 1 {
         return weight_sums_one(input, &delta[..m], d, grads);
     }
+    let (tiled, full) = weight_sums_tiles((input, delta), (m, d, h), grads, zeros);
+    // The last outputs of the tiled inputs (fewer than a tile's), compiled without AVX (as
+    // in [`Layer::forward`]).
+    if full < h {
+        let mut rows = Vec::with_capacity(m);
+        for k in (0..tiled).step_by(2) {
+            nonzero_rows::<2>(input, (m, d), k, zeros, &mut rows);
+            weight_sums_block::<2>(delta, h, k, &rows, grads, full);
+        }
+    }
+    weight_sums_by::<2>((input, delta), (m, d, h), grads, zeros, tiled);
+}
+
+/// The tiles of [`tiles::weight_sums`] where this CPU (or the page) has them: the inputs and
+/// outputs they covered, `(0, 0)` without.
+fn weight_sums_tiles(
+    (input, delta): (&[f64], &[f64]),
+    (m, d, h): (usize, usize, usize),
+    grads: &mut [f64],
+    zeros: Zeros,
+) -> (usize, usize) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx") {
         // SAFETY: this CPU has AVX, checked just above.
-        return unsafe { avx::weight_sums((input, delta), (m, d, h), grads, zeros) };
+        return unsafe { tiles::weight_sums((input, delta), (m, d, h), grads, zeros) };
     }
-    weight_sums_by::<2>((input, delta), (m, d, h), grads, zeros, 0);
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return tiles::weight_sums((input, delta), (m, d, h), grads, zeros);
+    #[allow(unreachable_code)]
+    (0, 0)
 }
 
 /// The weight sums of inputs `from..`, K at a time ([`weight_sums_block`]), then one at a
@@ -1434,39 +1535,43 @@ mod tests {
 
     #[test]
     fn blocked_forward_equals_the_plain_sum() {
-        // 20 outputs: two blocks of eight and a tail of four; 7 rows (a block of four or
-        // blocks of two, and the rest alone); a quarter of the inputs zero.
+        // 20 outputs (two blocks of eight and a tail of four: whole tiles and the plain
+        // code's rest) or one (the logit, eight rows at a time); 11 rows (two tiles of four
+        // or groups of two or eight, and the rest alone); a quarter of the inputs zero.
         let mut rng = Rng::new(3);
-        let (d, h, rows) = (7, 20, 7);
-        let l = layer(
-            d,
-            h,
-            &(0..d * h).map(|_| rng.normal()).collect::<Vec<_>>(),
-            &(0..h).map(|_| rng.normal()).collect::<Vec<_>>(),
-        );
+        let (d, rows) = (7, 11);
         let input: Vec<f64> = (0..rows * d)
             .map(|_| if rng.chance(0.25) { 0.0 } else { rng.normal() })
             .collect();
-        // The CPU's own path (AVX's four rows where it has it) and the plain two rows.
-        for (zeros, plain) in [
-            (Zeros::Skip, false),
-            (Zeros::Add, false),
-            (Zeros::Skip, true),
-        ] {
-            let mut out = vec![0.0; rows * h];
-            if plain {
-                l.forward_by::<2>(&input, rows, &mut out, zeros);
-            } else {
-                l.forward(&input, rows, &mut out, zeros);
-            }
-            for b in 0..rows {
-                for j in 0..h {
-                    let mut s = l.biases[j];
-                    for k in 0..d {
-                        s += input[b * d + k] * l.weights[k * h + j];
+        for h in [20, 1] {
+            let l = layer(
+                d,
+                h,
+                &(0..d * h).map(|_| rng.normal()).collect::<Vec<_>>(),
+                &(0..h).map(|_| rng.normal()).collect::<Vec<_>>(),
+            );
+            // The CPU's own path (tiles where it has them) and the plain two rows.
+            let cases = [
+                (Zeros::Skip, false),
+                (Zeros::Add, false),
+                (Zeros::Skip, true),
+            ];
+            for (zeros, plain) in cases {
+                let mut out = vec![0.0; rows * h];
+                if plain {
+                    l.forward_by::<2>(&input, 0..rows, &mut out, zeros);
+                } else {
+                    l.forward(&input, rows, &mut out, zeros);
+                }
+                for b in 0..rows {
+                    for j in 0..h {
+                        let mut s = l.biases[j];
+                        for k in 0..d {
+                            s += input[b * d + k] * l.weights[k * h + j];
+                        }
+                        // Same terms in the same order (adding 0 * w changes nothing): exact.
+                        assert_eq!(out[b * h + j], s, "{h}, {zeros:?}: row {b} output {j}");
                     }
-                    // Same terms in the same order (adding 0 * w changes nothing): exact.
-                    assert_eq!(out[b * h + j], s, "{zeros:?}: row {b} output {j}");
                 }
             }
         }
