@@ -163,9 +163,16 @@ fn block(v: &[f64], at: usize) -> &[f64; WIDE] {
     &blocks[0]
 }
 
-/// [`Layer::forward`] of whole tiles: four rows at a time, [`WIDE`] outputs at a time. The
-/// rows and outputs covered (`(0, 0)` for a layer narrower than a tile); the caller does the
-/// rest.
+/// `v` (at most [`WIDE`] numbers) padded with zeros to a whole tile's.
+fn padded(v: &[f64]) -> [f64; WIDE] {
+    let mut p = [0.0; WIDE];
+    p[..v.len()].copy_from_slice(v);
+    p
+}
+
+/// [`Layer::forward`] four rows at a time, [`WIDE`] outputs at a time; the last outputs
+/// (fewer than a tile's) in a tile of their weights padded with zeros, of which only their
+/// own sums are kept. The rows covered (a multiple of four); the caller does the rest.
 #[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx"))]
 pub(super) fn forward(
     layer: &Layer,
@@ -173,15 +180,19 @@ pub(super) fn forward(
     rows: usize,
     out: &mut [f64],
     zeros: Zeros,
-) -> (usize, usize) {
+) -> usize {
     let (d, h) = (layer.inputs, layer.outputs);
-    if h < WIDE {
-        return (0, 0);
-    }
     let full = h - h % WIDE;
+    let tail = (full < h).then(|| {
+        let weights: Vec<[f64; WIDE]> = (layer.weights.chunks_exact(h))
+            .map(|row| padded(&row[full..]))
+            .collect();
+        (weights, padded(&layer.biases[full..]))
+    });
     let blocked = rows - rows % TALL;
     // The four rows' inputs side by side, input by input.
     let mut across: Vec<[f64; TALL]> = vec![[0.0; TALL]; d];
+    let skip = |a: &[f64; TALL]| zeros == Zeros::Skip && a.iter().all(|&v| v == 0.0);
     for first in (0..blocked).step_by(TALL) {
         for (r, row) in input[first * d..(first + TALL) * d]
             .chunks_exact(d)
@@ -194,33 +205,49 @@ pub(super) fn forward(
         for j in (0..full).step_by(WIDE) {
             let mut tile = Tile::splat(block(&layer.biases, j));
             for (a, weights) in across.iter().zip(layer.weights.chunks_exact(h)) {
-                if zeros == Zeros::Skip && a.iter().all(|&v| v == 0.0) {
-                    continue;
+                if !skip(a) {
+                    tile.add_products(a, block(weights, j));
                 }
-                tile.add_products(a, block(weights, j));
             }
             for r in 0..TALL {
                 tile.store(r, &mut out[(first + r) * h + j..]);
             }
         }
+        if let Some((weights, biases)) = &tail {
+            let mut tile = Tile::splat(biases);
+            for (a, w) in across.iter().zip(weights) {
+                if !skip(a) {
+                    tile.add_products(a, w);
+                }
+            }
+            for r in 0..TALL {
+                let mut sums = [0.0; WIDE];
+                tile.store(r, &mut sums);
+                out[(first + r) * h + full..(first + r + 1) * h].copy_from_slice(&sums[..h - full]);
+            }
+        }
     }
-    (blocked, full)
+    blocked
 }
 
-/// [`super::weight_sums`] of whole tiles: four inputs at a time, [`WIDE`] outputs at a
-/// time, the rows passing. The inputs and outputs covered (`(0, 0)` for a layer narrower
-/// than a tile); the caller does the rest.
+/// [`super::weight_sums`] four inputs at a time, [`WIDE`] outputs at a time, the rows
+/// passing; the last outputs (fewer than a tile's) in a tile of the rows' deltas padded with
+/// zeros. The inputs covered (a multiple of four); the caller does the rest.
 #[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx"))]
 pub(super) fn weight_sums(
     (input, delta): (&[f64], &[f64]),
     (m, d, h): (usize, usize, usize),
     grads: &mut [f64],
     zeros: Zeros,
-) -> (usize, usize) {
-    if h < WIDE {
-        return (0, 0);
-    }
+) -> usize {
     let full = h - h % WIDE;
+    let tail: Vec<[f64; WIDE]> = if full < h {
+        (delta.chunks_exact(h).take(m))
+            .map(|row| padded(&row[full..]))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let blocked = d - d % TALL;
     let mut rows: Vec<(usize, [f64; TALL])> = Vec::with_capacity(m);
     for first in (0..blocked).step_by(TALL) {
@@ -234,6 +261,18 @@ pub(super) fn weight_sums(
                 tile.store(r, &mut grads[(first + r) * h + j..]);
             }
         }
+        if !tail.is_empty() {
+            let mut tile = Tile::zero();
+            for (b, a) in &rows {
+                tile.add_products(a, &tail[*b]);
+            }
+            for r in 0..TALL {
+                let mut sums = [0.0; WIDE];
+                tile.store(r, &mut sums);
+                let at = (first + r) * h;
+                grads[at + full..at + h].copy_from_slice(&sums[..h - full]);
+            }
+        }
     }
-    (blocked, full)
+    blocked
 }
