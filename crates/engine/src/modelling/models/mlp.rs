@@ -1920,7 +1920,8 @@ mod tests {
     /// Time per batch of the network's kernels at the default shape (200 rows, 30 inputs,
     /// 100 hidden units, one logit; random data, seed 11), for profiling. Run with
     /// `cargo test -p churnscope-engine --lib --profile native mlp_speed -- --ignored
-    /// --nocapture`.
+    /// --nocapture`; with `MLP_FIT_ONLY=1` it only fits (20 epochs on one thread), for
+    /// `perf record`.
     #[test]
     #[ignore = "a timing printout, not a check"]
     fn mlp_speed() {
