@@ -1472,7 +1472,8 @@ mod tests {
         let (ds, info) = read_table(text.as_bytes(), &ReadOptions::default()).expect("csv");
         assert_eq!(ds.n_rows, n);
         assert_eq!(info.summary_rows.len(), 1);
-        assert_eq!(ds.columns[0].text(BLOCK_RECORDS).as_deref(), Some("4096"));
+        let id = BLOCK_RECORDS.to_string();
+        assert_eq!(ds.columns[0].text(BLOCK_RECORDS), Some(id));
         let last = format!("{}.5", (n - 1) % 7);
         assert_eq!(ds.columns[1].text(n - 1), Some(last));
         assert_eq!(ds.columns[2].text(n - 1).as_deref(), Some("gold"));

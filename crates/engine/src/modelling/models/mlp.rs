@@ -554,9 +554,9 @@ impl Layer {
         }
     }
 
-    /// Rows `first..first + R` of the forward product. Eight outputs
-    /// (fewer in the last block) of R rows stay in registers while the inputs run over contiguous slices of the
-    /// weight rows, so each weight loaded serves R rows and the R rows' sums interleave;
+    /// Rows `first..first + R` of the forward product. Eight outputs (fewer in the last
+    /// block) of R rows stay in registers while the inputs run over contiguous slices of
+    /// the weight rows, so each weight loaded serves R rows and the R rows' sums interleave;
     /// with `SKIP`, inputs zero in all R rows are skipped. Each sum runs over the inputs in
     /// order, as a plain loop would (a skipped `0 · w` adds nothing).
     #[inline(always)]
@@ -599,6 +599,17 @@ enum Zeros {
     Add,
 }
 
+impl Zeros {
+    /// Skip for the first layer (the network's inputs), add for the layers of hidden units.
+    fn at_layer(l: usize) -> Self {
+        if l == 0 {
+            Zeros::Skip
+        } else {
+            Zeros::Add
+        }
+    }
+}
+
 /// Outputs (or deltas) a kernel keeps in registers per row.
 const BLOCK: usize = 8;
 
@@ -623,8 +634,8 @@ fn multiply_add<const R: usize>(acc: &mut [[f64; BLOCK]; R], a: &[f64; R], w: &[
 
 /// `grads[k, j] = Σ_b input[b, k] · delta[b, j]` over the `m` rows of a batch (`input` has
 /// `d` columns, `delta` `h`): in tiles of four inputs ([`weight_sums_tiles`]), what they
-/// leave two inputs at a time ([`weight_sums_by`]); for a
-/// single output (the logit), row by row over all inputs at once ([`weight_sums_one`]).
+/// leave two inputs at a time ([`weight_sums_by`]); for a single output (the logit), row by
+/// row over all inputs at once ([`weight_sums_one`]).
 /// `zeros` says whether rows where the inputs are zero are skipped.
 fn weight_sums(
     (input, delta): (&[f64], &[f64]),
@@ -753,9 +764,9 @@ fn mean_log_loss(layers: &[Layer], activation: Activation, (x, y): &HeldOut) -> 
         / y.len() as f64
 }
 
-/// Rows of a batch from which its gradient sums are made in two fixed halves, one task
-/// each ([`crate::parallel::map`]), and added in order: the same sums on any number of
-/// threads.
+/// Rows of a batch from which its gradient sums are made in two fixed halves (the second
+/// on the helper thread when there is one, [`PARTNER_FROM`]) and added in order: the same
+/// sums on any number of threads.
 const HALVES_FROM: usize = 64;
 
 /// Batch rows × parameters from which the second half of each batch goes to a helper
@@ -776,7 +787,7 @@ struct MiniBatches<'a> {
     adam: Adam,
     /// The buffers of each half of a batch of at least [`HALVES_FROM`] rows; a smaller
     /// batch is summed whole in the first.
-    halves: [std::sync::Mutex<Half>; 2],
+    halves: [Half; 2],
 }
 
 /// One half of a batch: its rows, activations and gradient sums.
@@ -928,8 +939,8 @@ impl<'a> MiniBatches<'a> {
                 params.epsilon,
             ),
             halves: [
-                std::sync::Mutex::new(Half::new(layers, batch, x.cols)),
-                std::sync::Mutex::new(Half::new(layers, batch.div_ceil(2), x.cols)),
+                Half::new(layers, batch, x.cols),
+                Half::new(layers, batch.div_ceil(2), x.cols),
             ],
         }
     }
@@ -951,9 +962,7 @@ impl<'a> MiniBatches<'a> {
                 loss
             } else {
                 // Whole, in the first half's buffers.
-                let Ok(mut half) = self.halves[0].lock() else {
-                    return f64::NAN;
-                };
+                let half = &mut self.halves[0];
                 let data = half.sums((layers, self.activation), self.x, y, chunk);
                 let loss = finish_gradients(layers, self.alpha, m, data, &mut half.grads);
                 self.adam.step(layers, &half.grads);
@@ -965,9 +974,9 @@ impl<'a> MiniBatches<'a> {
     }
 
     /// The loss and gradients of the batch of rows `chunk` ([`batch_sums`] then
-    /// [`finish_gradients`]), its sums made by halves (the
-    /// first `m / 2` rows, then the rest), the second on `partner`'s thread if there is
-    /// one, else after the first on this thread, and added in order.
+    /// [`finish_gradients`]), its sums made by halves (the first `m / 2` rows, then the
+    /// rest), the second on `partner`'s thread if there is one, else after the first on this
+    /// thread, and added in order.
     fn halves_loss_and_gradients(
         &mut self,
         layers: &[Layer],
@@ -975,31 +984,23 @@ impl<'a> MiniBatches<'a> {
         y: &[u8],
         partner: Option<&mut Partner>,
     ) -> f64 {
-        let (x, activation) = (self.x, self.activation);
+        let at = (layers, self.activation);
         let parts = [&chunk[..chunk.len() / 2], &chunk[chunk.len() / 2..]];
-        let halves = &self.halves;
-        let task = |h: usize| -> f64 {
-            halves[h].lock().map_or(f64::NAN, |mut half| {
-                half.sums((layers, activation), x, y, parts[h])
-            })
-        };
         let sent = partner.and_then(|p| p.send(layers, parts[1]).then_some(p));
+        let [first, second] = &mut self.halves;
+        let loss = first.sums(at, self.x, y, parts[0]);
         let loss = match sent {
             Some(partner) => {
-                let first = task(0);
-                let (Some(second), Ok(half)) = (partner.receive(), halves[0].lock()) else {
+                let Some(job) = partner.receive() else {
                     return f64::NAN;
                 };
-                add_layers(&mut self.grads, &half.grads, &second.grads);
-                first + second.loss
+                add_layers(&mut self.grads, &first.grads, &job.grads);
+                loss + job.loss
             }
-            _ => {
-                let losses = [task(0), task(1)];
-                let (Ok(first), Ok(second)) = (halves[0].lock(), halves[1].lock()) else {
-                    return f64::NAN;
-                };
+            None => {
+                let second_loss = second.sums(at, self.x, y, parts[1]);
                 add_layers(&mut self.grads, &first.grads, &second.grads);
-                losses[0] + losses[1]
+                loss + second_loss
             }
         };
         finish_gradients(layers, self.alpha, chunk.len(), loss, &mut self.grads)
@@ -1084,8 +1085,7 @@ fn forward(
         } else {
             &before[l - 1][..rows * layer.inputs]
         };
-        let zeros = if l == 0 { Zeros::Skip } else { Zeros::Add };
-        layer.forward(inp, rows, out, zeros);
+        layer.forward(inp, rows, out, Zeros::at_layer(l));
         if l + 1 < layers.len() {
             activation.apply(out);
         }
@@ -1188,8 +1188,12 @@ fn batch_sums(
         let (below, here) = ws.deltas.split_at_mut(l);
         let delta = &here[0][..m * h];
         let grad = &mut grads[l];
-        let zeros = if l == 0 { Zeros::Skip } else { Zeros::Add };
-        weight_sums((input, delta), (m, d, h), &mut grad.weights, zeros);
+        weight_sums(
+            (input, delta),
+            (m, d, h),
+            &mut grad.weights,
+            Zeros::at_layer(l),
+        );
         grad.biases.iter_mut().for_each(|g| *g = 0.0);
         for delta_row in delta.chunks_exact(h) {
             for (g, &e) in grad.biases.iter_mut().zip(delta_row) {
@@ -1525,8 +1529,9 @@ mod tests {
     #[test]
     fn blocked_forward_equals_the_plain_sum() {
         // 20 outputs (two blocks of eight and a tail of four: whole tiles and a padded
-        // one), 3 (a padded tile) or one (the logit, eight rows at a time); 11 rows (two tiles of four
-        // or groups of two or eight, and the rest alone); a quarter of the inputs zero.
+        // one), 3 (a padded tile) or one (the logit, eight rows at a time); 11 rows (two
+        // tiles of four or groups of two or eight, and the rest alone); a quarter of the
+        // inputs zero.
         let mut rng = Rng::new(3);
         let (d, rows) = (7, 11);
         let input: Vec<f64> = (0..rows * d)
@@ -1601,6 +1606,8 @@ mod tests {
             &mut ws,
             &mut one,
         );
+        // The same terms summed in another grouping (two halves, then their sum): equal up
+        // to rounding, far below 1e-12 at these magnitudes (losses and gradients of order 1).
         assert!(
             (halves_loss - loss).abs() < 1e-12,
             "{halves_loss} vs {loss}"
@@ -1655,8 +1662,7 @@ mod tests {
     fn blocked_weight_sums_equal_the_plain_sums() {
         // 7 inputs (blocks of four or two and the rest alone), 20 outputs (two blocks of
         // eight and a padded tail of four), 3 (a padded tile) or one (the logit's row-by-row
-        // sums), 9 rows, a quarter of the
-        // inputs zero; seed 5.
+        // sums), 9 rows, a quarter of the inputs zero; seed 5.
         let mut rng = Rng::new(5);
         let (d, m) = (7, 9);
         let input: Vec<f64> = (0..m * d)
@@ -1942,14 +1948,16 @@ mod tests {
         };
         let mut out0 = vec![0.0; m * h];
         let mut out1 = vec![0.0; m];
+        // 72,000 rows (a 100,000-row file's training rows after the validation share) of
+        // the same shape for whole fits, labelled by x0 + x1·x2 > 0.
+        let n = 72_000;
+        let x: Vec<f64> = (0..n * d).map(|_| rng.normal()).collect();
+        let y: Vec<u8> = x
+            .chunks(d)
+            .map(|r| u8::from(r[0] + r[1] * r[2] > 0.0))
+            .collect();
+        let x = crate::matrix::from_row_major(n, d, x);
         if std::env::var("MLP_FIT_ONLY").is_ok() {
-            let n = 72_000;
-            let x: Vec<f64> = (0..n * d).map(|_| rng.normal()).collect();
-            let y: Vec<u8> = x
-                .chunks(d)
-                .map(|r| u8::from(r[0] + r[1] * r[2] > 0.0))
-                .collect();
-            let x = crate::matrix::from_row_major(n, d, x);
             crate::parallel::set_threads(1);
             MlpParams::new()
                 .early_stopping(false)
@@ -1978,13 +1986,6 @@ mod tests {
         time("batch_sums, whole", &mut || {
             batch_sums(&layers, Activation::Relu, (&xb, &yb), &mut ws, &mut grads);
         });
-        let n = 72_000;
-        let x: Vec<f64> = (0..n * d).map(|_| rng.normal()).collect();
-        let y: Vec<u8> = x
-            .chunks(d)
-            .map(|r| u8::from(r[0] + r[1] * r[2] > 0.0))
-            .collect();
-        let x = crate::matrix::from_row_major(n, d, x);
         let params = MlpParams::new().early_stopping(false).max_epochs(5);
         for threads in [1, 2] {
             crate::parallel::set_threads(threads);
