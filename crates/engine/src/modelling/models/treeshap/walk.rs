@@ -187,6 +187,12 @@ impl<T: PathTree + ?Sized, const N: usize> Walk<'_, T, N> {
             if z == 0.0 && !one {
                 continue; // nothing below reaches any value
             }
+            if self.tree.split(child).is_none() {
+                // A leaf: its edge in one pass, without a level of its own.
+                let integral = self.leaf_edge(child, level, agrees, one);
+                self.phi[feature] += (f64::from(u8::from(one)) - z) * integral;
+                continue;
+            }
             self.descend(child, level, agrees, one);
             let s = &mut *self.s;
             let repeats = plan.repeats[child];
@@ -245,6 +251,49 @@ impl<T: PathTree + ?Sized, const N: usize> Walk<'_, T, N> {
                 to[j] = from[j] * ratio;
             }
         }
+    }
+
+    /// [`descend`](Self::descend), the leaf's [`visit`](Self::visit) and
+    /// [`ascend`](Self::ascend) of the edge into the leaf `child` in one loop, with the same
+    /// products and sums in the same order: adds the leaf's sum to block `level` and
+    /// returns its integral over the edge's factor.
+    #[inline(always)]
+    fn leaf_edge(&mut self, child: usize, level: usize, agrees: bool, one: bool) -> f64 {
+        let (plan, q) = (self.plan, self.q);
+        let n = if N == 0 { q.len() } else { N };
+        let (here, next) = (level * n, (level + 1) * n);
+        let value = self.tree.leaf_value(child);
+        let block = (child * n)..(child + 1) * n;
+        let (scale, weights) = if one {
+            (1.0, &plan.weight_one[block.clone()])
+        } else {
+            (plan.inv_zero[child], &q.weight_rest[..])
+        };
+        let weights = &weights[..n];
+        let s = &mut *self.s;
+        let (from, sum) = (&s.products[here..next], &mut s.sums[here..next]);
+        let mut integral = 0.0;
+        if agrees {
+            let ratio = if one {
+                &plan.agree[block]
+            } else {
+                &plan.part[block]
+            };
+            let ratio = &ratio[..n];
+            for j in 0..n {
+                let below = value * (from[j] * ratio[j]);
+                integral += weights[j] * below;
+                sum[j] += below;
+            }
+        } else {
+            let ratio = plan.ratio[child];
+            for j in 0..n {
+                let below = value * (from[j] * ratio);
+                integral += weights[j] * below;
+                sum[j] += below;
+            }
+        }
+        scale * integral
     }
 
     /// Adds the sum of block `level + 1` (the subtree of `child`) to block `level` and
