@@ -4,27 +4,10 @@
 //! factor, so that a row costs one multiplication per point on the way down and one on the
 //! way up.
 
-use super::{PathTree, Quadrature, Scratch};
+use super::{PathTree, Quadrature};
 
 /// No earlier split on the feature on this path.
-const NONE: usize = usize::MAX;
-
-/// Where a feature was last split on the current path: the node the edge led to, and
-/// whether the row followed every split on it so far.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct FeatureState {
-    edge: usize,
-    agrees: bool,
-}
-
-impl Default for FeatureState {
-    fn default() -> Self {
-        FeatureState {
-            edge: NONE,
-            agrees: true,
-        }
-    }
-}
+pub(super) const NONE: usize = usize::MAX;
 
 /// The row-independent part of a tree's walk, per edge (numbered by the node it leads to).
 /// An edge's factor `z + t·(1 − z)` (the row agrees with every split on the edge's feature
@@ -52,10 +35,18 @@ pub(crate) struct WalkPlan {
     inv_zero: Vec<f64>,
     /// Whether a split below this edge is on the same feature again.
     repeats: Vec<bool>,
+    /// Whether some node has no cover.
+    pub(super) has_empty: bool,
 }
 
 impl WalkPlan {
-    pub(super) fn new<T: PathTree>(tree: &T, rule: usize, q: &Quadrature, nodes: usize) -> Self {
+    /// For `tree` with at most `nodes` nodes, some without cover if `has_empty`.
+    pub(super) fn new<T: PathTree>(
+        tree: &T,
+        rule: usize,
+        q: &Quadrature,
+        (nodes, has_empty): (usize, bool),
+    ) -> Self {
         let n = q.len();
         let mut plan = WalkPlan {
             rule,
@@ -66,6 +57,7 @@ impl WalkPlan {
             weight_one: vec![1.0; nodes * n],
             inv_zero: vec![1.0; nodes],
             repeats: vec![false; nodes],
+            has_empty,
         };
         plan.prepare(tree, q, tree.root(), &mut Vec::new(), &mut Vec::new());
         plan
@@ -118,27 +110,31 @@ impl WalkPlan {
         zero[feature] = above;
     }
 
-    /// Adds the SHAP values of `row` under `tree` to `phi`.
-    pub(super) fn add<T: PathTree>(
+    /// Adds the SHAP values of each of `R` rows under `tree` to its `phi`, with a lane of
+    /// `lanes` each; `edges` has a slot per feature, [`NONE`] before and after. With `R > 1` every node of the tree must have cover (no child is
+    /// skipped for one row and walked for another).
+    pub(super) fn add<T: PathTree, const R: usize>(
         &self,
         tree: &T,
         q: &Quadrature,
-        row: &T::Row,
-        phi: &mut [f64],
-        scratch: &mut Scratch,
+        rows: [&T::Row; R],
+        phi: &mut [Vec<f64>],
+        (lanes, edges): (&mut [Lane], &mut [usize]),
     ) {
         if tree.split(tree.root()).is_none() {
             return;
         }
-        scratch.products[..q.len()].fill(1.0);
+        for lane in lanes.iter_mut().take(R) {
+            lane.products[..q.len()].fill(1.0);
+        }
         // The loops over the rule's points compiled for each common number of points (so
         // they unroll), any other number at run time.
         macro_rules! walk {
             ($($n:literal)*) => {
                 match q.len() {
-                    $($n => Walk::<T, $n> { plan: self, tree, q, row, phi, s: scratch }
+                    $($n => Walk::<T, $n, R> { plan: self, tree, q, rows, phi, lanes, edges }
                         .visit(tree.root(), 0),)*
-                    _ => Walk::<T, 0> { plan: self, tree, q, row, phi, s: scratch }
+                    _ => Walk::<T, 0, R> { plan: self, tree, q, rows, phi, lanes, edges }
                         .visit(tree.root(), 0),
                 }
             };
@@ -147,92 +143,132 @@ impl WalkPlan {
     }
 }
 
-/// A walk of one tree for one row; `N` is the number of the rule's points, or 0 when known
-/// only at run time.
-struct Walk<'a, T: PathTree + ?Sized, const N: usize> {
+/// One row's working memory in a walk: polynomials as their values at the rule's points,
+/// one block per level of the walk or per feature.
+pub(crate) struct Lane {
+    /// Per level: the product of the factors of the distinct features above the node.
+    products: Vec<f64>,
+    /// Per level: the sum over the leaves below the node of their products times value.
+    sums: Vec<f64>,
+    /// Per level: the `below` block of the feature split there, while its child is walked.
+    saved: Vec<f64>,
+    /// Per feature: the sums of the nodes below the current edge on that feature that split
+    /// on it again (their leaves are theirs to attribute).
+    below: Vec<f64>,
+    /// Per feature: whether the row followed every split on it on the current path.
+    agrees: Vec<bool>,
+}
+
+impl Lane {
+    /// For walks `depth` splits deep over `features` features with rules of at most `n`
+    /// points.
+    pub(super) fn new(depth: usize, features: usize, n: usize) -> Self {
+        Lane {
+            products: vec![0.0; (depth + 2) * n],
+            sums: vec![0.0; (depth + 2) * n],
+            saved: vec![0.0; (depth + 1) * n],
+            below: vec![0.0; features * n],
+            agrees: vec![true; features],
+        }
+    }
+}
+
+/// A walk of one tree for `R` rows in lockstep: what does not depend on the row (the
+/// nodes, the plan, the recursion) done once for them all, and the rows' independent sums
+/// interleaved. `N` is the number of the rule's points, or 0 when known only at run time.
+struct Walk<'a, T: PathTree + ?Sized, const N: usize, const R: usize> {
     plan: &'a WalkPlan,
     tree: &'a T,
     q: &'a Quadrature,
-    row: &'a T::Row,
-    phi: &'a mut [f64],
-    s: &'a mut Scratch,
+    rows: [&'a T::Row; R],
+    phi: &'a mut [Vec<f64>],
+    lanes: &'a mut [Lane],
+    /// Per feature: the edge of its last split on the current path, or [`NONE`].
+    edges: &'a mut [usize],
 }
 
-impl<T: PathTree + ?Sized, const N: usize> Walk<'_, T, N> {
-    /// Walks the subtree of `node`, whose product is in block `level` of `products`, and
-    /// leaves the subtree's sum in block `level` of `sums`.
+impl<T: PathTree + ?Sized, const N: usize, const R: usize> Walk<'_, T, N, R> {
+    /// Walks the subtree of `node`, whose product is in block `level` of each lane's
+    /// `products`, and leaves the subtree's sum in block `level` of `sums`.
     fn visit(&mut self, node: usize, level: usize) {
         let (plan, q) = (self.plan, self.q);
         let n = if N == 0 { q.len() } else { N };
         let (here, next) = (level * n, (level + 1) * n);
         let Some((feature, left, right)) = self.tree.split(node) else {
             let value = self.tree.leaf_value(node);
-            let s = &mut *self.s;
-            let (sums, products) = (&mut s.sums[here..next], &s.products[here..next]);
-            for (sum, product) in sums.iter_mut().zip(products) {
-                *sum = value * product;
+            for lane in self.lanes.iter_mut().take(R) {
+                let (sums, products) = (&mut lane.sums[here..next], &lane.products[here..next]);
+                for (sum, product) in sums.iter_mut().zip(products) {
+                    *sum = value * product;
+                }
             }
             return;
         };
-        let FeatureState {
-            edge: above,
-            agrees,
-        } = self.s.state[feature];
-        self.s.sums[here..next].fill(0.0);
-        let goes_left = self.tree.goes_left(node, self.row);
+        let above = self.edges[feature];
+        let mut agrees = [true; R];
+        let mut goes_left = [true; R];
+        for r in 0..R {
+            let lane = &mut self.lanes[r];
+            agrees[r] = lane.agrees[feature];
+            lane.sums[here..next].fill(0.0);
+            goes_left[r] = self.tree.goes_left(node, self.rows[r]);
+        }
         let acc = feature * n;
-        for (child, goes) in [(left, goes_left), (right, !goes_left)] {
-            let one = agrees && goes;
+        for (child, side) in [(left, true), (right, false)] {
+            let one: [bool; R] = std::array::from_fn(|r| agrees[r] && goes_left[r] == side);
             let z = plan.zero[child];
-            if z == 0.0 && !one {
+            if R == 1 && z == 0.0 && !one[0] {
                 continue; // nothing below reaches any value
             }
             if self.tree.split(child).is_none() {
                 // A leaf: its edge in one pass, without a level of its own.
-                let integral = self.leaf_edge(child, level, agrees, one);
-                self.phi[feature] += (f64::from(u8::from(one)) - z) * integral;
+                for r in 0..R {
+                    let integral = self.leaf_edge(r, child, level, agrees[r], one[r]);
+                    self.phi[r][feature] += (f64::from(u8::from(one[r])) - z) * integral;
+                }
                 continue;
             }
-            self.descend(child, level, agrees, one);
-            let s = &mut *self.s;
             let repeats = plan.repeats[child];
-            if repeats {
-                s.saved[here..next].copy_from_slice(&s.below[acc..acc + n]);
-                s.below[acc..acc + n].fill(0.0);
+            for r in 0..R {
+                self.descend(r, child, level, agrees[r], one[r]);
+                let lane = &mut self.lanes[r];
+                if repeats {
+                    lane.saved[here..next].copy_from_slice(&lane.below[acc..acc + n]);
+                    lane.below[acc..acc + n].fill(0.0);
+                }
+                lane.agrees[feature] = one[r];
             }
-            s.state[feature] = FeatureState {
-                edge: child,
-                agrees: one,
-            };
+            self.edges[feature] = child;
             self.visit(child, level + 1);
-            let integral = self.ascend(child, level, one, repeats.then_some(acc));
-            self.phi[feature] += (f64::from(u8::from(one)) - z) * integral;
-            let s = &mut *self.s;
-            if repeats {
-                s.below[acc..acc + n].copy_from_slice(&s.saved[here..next]);
+            for r in 0..R {
+                let integral = self.ascend(r, child, level, one[r], repeats.then_some(acc));
+                self.phi[r][feature] += (f64::from(u8::from(one[r])) - z) * integral;
+                let lane = &mut self.lanes[r];
+                if repeats {
+                    lane.below[acc..acc + n].copy_from_slice(&lane.saved[here..next]);
+                }
+                lane.agrees[feature] = agrees[r];
             }
-            s.state[feature] = FeatureState {
-                edge: above,
-                agrees,
-            };
+            self.edges[feature] = above;
         }
         if above != NONE {
-            let s = &mut *self.s;
-            let (below, sums) = (&mut s.below[acc..acc + n], &s.sums[here..next]);
-            for (b, sum) in below.iter_mut().zip(sums) {
-                *b += sum;
+            for lane in self.lanes.iter_mut().take(R) {
+                let (below, sums) = (&mut lane.below[acc..acc + n], &lane.sums[here..next]);
+                for (b, sum) in below.iter_mut().zip(sums) {
+                    *b += sum;
+                }
             }
         }
     }
 
-    /// Multiplies the product of block `level` by the ratio of the edge into `child` (the
-    /// row agreeing with every split on its feature above it: `agrees`, and here too:
-    /// `one`) into block `level + 1`.
+    /// Multiplies the product of block `level` of lane `r` by the ratio of the edge into
+    /// `child` (the row agreeing with every split on its feature above it: `agrees`, and
+    /// here too: `one`) into block `level + 1`.
     #[inline(always)]
-    fn descend(&mut self, child: usize, level: usize, agrees: bool, one: bool) {
+    fn descend(&mut self, r: usize, child: usize, level: usize, agrees: bool, one: bool) {
         let (plan, n) = (self.plan, if N == 0 { self.q.len() } else { N });
         let (here, next) = (level * n, (level + 1) * n);
-        let (above_level, this_level) = self.s.products.split_at_mut(next);
+        let (above_level, this_level) = self.lanes[r].products.split_at_mut(next);
         let (from, to) = (&above_level[here..next], &mut this_level[..n]);
         let block = (child * n)..(child + 1) * n;
         if agrees {
@@ -255,10 +291,10 @@ impl<T: PathTree + ?Sized, const N: usize> Walk<'_, T, N> {
 
     /// [`descend`](Self::descend), the leaf's [`visit`](Self::visit) and
     /// [`ascend`](Self::ascend) of the edge into the leaf `child` in one loop, with the same
-    /// products and sums in the same order: adds the leaf's sum to block `level` and
-    /// returns its integral over the edge's factor.
+    /// products and sums in the same order: adds the leaf's sum to block `level` of lane
+    /// `r` and returns its integral over the edge's factor.
     #[inline(always)]
-    fn leaf_edge(&mut self, child: usize, level: usize, agrees: bool, one: bool) -> f64 {
+    fn leaf_edge(&mut self, r: usize, child: usize, level: usize, agrees: bool, one: bool) -> f64 {
         let (plan, q) = (self.plan, self.q);
         let n = if N == 0 { q.len() } else { N };
         let (here, next) = (level * n, (level + 1) * n);
@@ -270,8 +306,8 @@ impl<T: PathTree + ?Sized, const N: usize> Walk<'_, T, N> {
             (plan.inv_zero[child], &q.weight_rest[..])
         };
         let weights = &weights[..n];
-        let s = &mut *self.s;
-        let (from, sum) = (&s.products[here..next], &mut s.sums[here..next]);
+        let lane = &mut self.lanes[r];
+        let (from, sum) = (&lane.products[here..next], &mut lane.sums[here..next]);
         let mut integral = 0.0;
         if agrees {
             let ratio = if one {
@@ -296,11 +332,18 @@ impl<T: PathTree + ?Sized, const N: usize> Walk<'_, T, N> {
         scale * integral
     }
 
-    /// Adds the sum of block `level + 1` (the subtree of `child`) to block `level` and
-    /// returns the integral of the subtree's own sum over the edge's factor: less the
-    /// deeper splits' sums in `below` from `deeper` when the feature repeats below.
+    /// Adds the sum of block `level + 1` of lane `r` (the subtree of `child`) to block
+    /// `level` and returns the integral of the subtree's own sum over the edge's factor:
+    /// less the deeper splits' sums in `below` from `deeper` when the feature repeats below.
     #[inline(always)]
-    fn ascend(&mut self, child: usize, level: usize, one: bool, deeper: Option<usize>) -> f64 {
+    fn ascend(
+        &mut self,
+        r: usize,
+        child: usize,
+        level: usize,
+        one: bool,
+        deeper: Option<usize>,
+    ) -> f64 {
         let (plan, q) = (self.plan, self.q);
         let n = if N == 0 { q.len() } else { N };
         let (here, next) = (level * n, (level + 1) * n);
@@ -309,13 +352,13 @@ impl<T: PathTree + ?Sized, const N: usize> Walk<'_, T, N> {
         } else {
             (plan.inv_zero[child], &q.weight_rest[..])
         };
-        let s = &mut *self.s;
+        let lane = &mut self.lanes[r];
         let weights = &weights[..n];
-        let (above_level, this_level) = s.sums.split_at_mut(next);
+        let (above_level, this_level) = lane.sums.split_at_mut(next);
         let (sum, below) = (&mut above_level[here..next], &this_level[..n]);
         let mut integral = 0.0;
         if let Some(acc) = deeper {
-            let deeper = &s.below[acc..acc + n];
+            let deeper = &lane.below[acc..acc + n];
             for j in 0..n {
                 integral += weights[j] * (below[j] - deeper[j]);
                 sum[j] += below[j];
