@@ -981,6 +981,80 @@ mod tests {
         assert!(fits[0] == fits[1] && fits[1] == fits[2]);
     }
 
+    /// `cols` columns of standard normal values (seed 5), churn from the first three.
+    fn wide_data(rows: usize, cols: usize) -> (Matrix, Vec<u8>) {
+        let mut rng = crate::rng::Rng::new(5);
+        let x: Vec<Vec<f64>> = (0..rows)
+            .map(|_| (0..cols).map(|_| rng.normal()).collect())
+            .collect();
+        let y = x
+            .iter()
+            .map(|r| u8::from(r[0] - r[1] * r[2] + 0.5 * rng.normal() > 0.0))
+            .collect();
+        (Matrix::from_rows(&x), y)
+    }
+
+    /// The split search shared out over the cores (forced for every pair of leaves) picks
+    /// the same splits as on one thread: 2,000 rows × 40 columns, 10 trees, 1 to 3 threads.
+    #[test]
+    fn the_same_splits_when_the_search_is_shared_out() {
+        use std::sync::atomic::Ordering;
+        let _guard = crate::parallel::tests::THREAD_SETTING.lock();
+        let (x, y) = wide_data(2000, 40);
+        grow::SPLIT_BINS_FOR_TESTS.store(1, Ordering::Relaxed);
+        let fits: Vec<String> = [1, 2, 3]
+            .into_iter()
+            .map(|threads| {
+                crate::parallel::set_threads(threads);
+                let params = GbdtParams {
+                    n_trees: 10,
+                    ..GbdtParams::default()
+                };
+                let m = params.fit(&x, &[false; 40], &y, |_| true).expect("fit");
+                serde_json::to_string(&m).expect("json")
+            })
+            .collect();
+        grow::SPLIT_BINS_FOR_TESTS.store(0, Ordering::Relaxed);
+        crate::parallel::set_threads(0);
+        assert!(fits[0] == fits[1] && fits[1] == fits[2]);
+    }
+
+    /// The split search on one core and shared out over two, for tables of 30 to 1,000
+    /// columns (20,000 rows, 20 trees): printed, to set `PARALLEL_SPLIT_BINS` (run with
+    /// `--profile native -- --ignored --nocapture split_search_speed`).
+    #[test]
+    #[ignore]
+    fn split_search_speed() {
+        use std::sync::atomic::Ordering;
+        let _guard = crate::parallel::tests::THREAD_SETTING.lock();
+        crate::parallel::set_threads(2);
+        for cols in [30, 100, 200, 300, 1000] {
+            let (x, y) = wide_data(20_000, cols);
+            let mut times = Vec::new();
+            for threshold in [usize::MAX, 1] {
+                grow::SPLIT_BINS_FOR_TESTS.store(threshold, Ordering::Relaxed);
+                let start = std::time::Instant::now();
+                let params = GbdtParams {
+                    n_trees: 20,
+                    ..GbdtParams::default()
+                };
+                params
+                    .fit(&x, &vec![false; cols], &y, |_| true)
+                    .expect("fit");
+                times.push(start.elapsed().as_secs_f64());
+            }
+            println!(
+                "{cols} columns (two leaves: {} bins), 2 threads: split search on one core \
+                 {:.3} s, shared out {:.3} s",
+                2 * cols * 256,
+                times[0],
+                times[1]
+            );
+        }
+        grow::SPLIT_BINS_FOR_TESTS.store(0, Ordering::Relaxed);
+        crate::parallel::set_threads(0);
+    }
+
     #[test]
     fn reports_progress_and_can_be_cancelled() {
         let x = Matrix::from_rows(
