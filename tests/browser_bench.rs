@@ -197,23 +197,8 @@ async fn score_every_customer_with_reasons_in_the_browser() {
     let server = StaticServer::start(repo().join("dist"));
     let driver = Driver::start();
     for query in ["?workers=1", ""] {
-        let client = browser(&driver).await;
-        client
-            .goto(&format!("{}/{query}", server.origin))
-            .await
-            .expect("open");
-        upload(&client, &path).await;
-        let rows = wait_text(&client, "row-count", 600).await;
-        set_field(&client, "target-select", &target).await;
-        client
-            .execute(
-                r#"for (const box of document.querySelectorAll('[data-testid=model-choice] input[type=checkbox]'))
-                     if (box.checked !== (box.dataset.testid === 'model-' + arguments[0])) box.click();
-                   return true;"#,
-                vec![serde_json::json!(model)],
-            )
-            .await
-            .expect("the one model");
+        let (client, rows) =
+            open_with_one_model(&driver, &server, query, &path, (&target, &model)).await;
         let start = Instant::now();
         click(&client, "train-button").await;
         wait_text(&client, "score-customers", 1800).await;
@@ -233,6 +218,108 @@ async fn score_every_customer_with_reasons_in_the_browser() {
             if query.is_empty() { "one per core" } else { "1" }
         );
         assert_eq!(count.replace(',', ""), rows.replace(',', ""));
+        let _ = client.close().await;
+    }
+}
+
+/// The app at `query` with the file at `path` read, `target` chosen and only `model`
+/// ticked; the row count shown.
+async fn open_with_one_model(
+    driver: &Driver,
+    server: &StaticServer,
+    query: &str,
+    path: &std::path::Path,
+    (target, model): (&str, &str),
+) -> (fantoccini::Client, String) {
+    let client = browser(driver).await;
+    client
+        .goto(&format!("{}/{query}", server.origin))
+        .await
+        .expect("open");
+    upload(&client, path).await;
+    let rows = wait_text(&client, "row-count", 600).await;
+    set_field(&client, "target-select", target).await;
+    client
+        .execute(
+            r#"for (const box of document.querySelectorAll('[data-testid=model-choice] input[type=checkbox]'))
+                 if (box.checked !== (box.dataset.testid === 'model-' + arguments[0])) box.click();
+               return true;"#,
+            vec![serde_json::json!(model)],
+        )
+        .await
+        .expect("the one model");
+    (client, rows)
+}
+
+/// One model cross-validated with its grid search in the page, timed from the click on
+/// Train until the model shows: once on one background worker (`?workers=1`) and once with
+/// the folds shared out over the pool (one worker per core), then the final fit on one.
+/// `CHURNSCOPE_CV_CSV` (default Telco), `CHURNSCOPE_CV_TARGET` (default `Churn`),
+/// `CHURNSCOPE_CV_MODEL` (default `gbdt`), `CHURNSCOPE_CV_FOLDS` (default 5).
+#[tokio::test]
+#[ignore = "benchmark: needs the built site and chromedriver"]
+async fn cross_validate_one_model_in_the_browser() {
+    let path = std::env::var("CHURNSCOPE_CV_CSV").map_or_else(
+        |_| repo().join("../shared/datasets/WA_Fn-UseC_-Telco-Customer-Churn.csv"),
+        std::path::PathBuf::from,
+    );
+    let target = std::env::var("CHURNSCOPE_CV_TARGET").unwrap_or("Churn".into());
+    let model = std::env::var("CHURNSCOPE_CV_MODEL").unwrap_or("gbdt".into());
+    let folds = std::env::var("CHURNSCOPE_CV_FOLDS").unwrap_or("5".into());
+    let server = StaticServer::start(repo().join("dist"));
+    let driver = Driver::start();
+    for query in ["?workers=1", ""] {
+        let (client, rows) =
+            open_with_one_model(&driver, &server, query, &path, (&target, &model)).await;
+        client
+            .execute(
+                r#"const d = document.querySelector('[data-testid=advanced]'); d.open = true;
+                   const s = document.querySelector('[data-testid=cv-folds]'); s.value = arguments[0];
+                   s.dispatchEvent(new Event('change', {bubbles: true}));
+                   return true;"#,
+                vec![serde_json::json!(folds)],
+            )
+            .await
+            .expect("the folds");
+        // The search box is enabled once the folds are set.
+        wait_for(
+            &client,
+            "the grid search ticked",
+            "const b = document.querySelector('[data-testid=cv-search]'); if (!b.disabled && !b.checked) b.click(); return b.checked ? true : null;",
+            |v| v == true,
+        )
+        .await;
+        let start = Instant::now();
+        click(&client, "train-button").await;
+        if query.is_empty() {
+            // What the progress bar says while the pool cross-validates (to look at).
+            wait_for(
+                &client,
+                "the shared cross-validation's progress",
+                "const p = document.querySelector('[data-testid=progress]'); return p && p.textContent.includes('cross-validation') ? true : null;",
+                |v| v == true,
+            )
+            .await;
+            screenshot_of(&client, "progress", "bench-shared-cv-progress.png").await;
+        }
+        wait_text(&client, "score-customers", 3600).await;
+        let wall = start.elapsed().as_secs_f64();
+        let cv = client
+            .execute(
+                "const r = document.querySelector('[data-testid=comparison-row] [data-metric=cv_mean]'); return r ? r.textContent : null;",
+                vec![],
+            )
+            .await
+            .expect("cv");
+        let cores = client
+            .execute("return navigator.hardwareConcurrency;", vec![])
+            .await
+            .expect("cores");
+        println!(
+            "{{\"what\": \"churnscope in Chromium: {model}, {folds}-fold CV with the grid search\", \"workers\": \"{}\", \
+             \"cores\": {cores}, \"rows\": \"{rows}\", \"cv\": {cv}, \"train_click_to_model_seconds\": {wall:.3}}}",
+            if query.is_empty() { "folds over one per core" } else { "1" }
+        );
         let _ = client.close().await;
     }
 }

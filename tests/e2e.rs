@@ -437,14 +437,7 @@ async fn telco_upload_train_metrics_chart_and_no_request_leaves_the_origin() {
         .expect("reset");
     // Two models at once, each with 5-fold cross-validation.
     choose_models(c, &["logistic", "gbdt"]).await;
-    c.execute(
-        r#"const d = document.querySelector('[data-testid=advanced]'); d.open = true;
-           const s = document.querySelector('[data-testid=cv-folds]'); s.value = '5';
-           s.dispatchEvent(new Event('change', {bubbles: true})); return true;"#,
-        vec![],
-    )
-    .await
-    .expect("5-fold cross-validation");
+    cv_folds(c, 5).await;
     click(c, "train-button").await;
     wait_for(
         c,
@@ -3148,12 +3141,21 @@ async fn telco_trees_action_list(
     )
 }
 
-/// Issue 18: training several models and scoring every customer run on a pool of background
-/// workers, one per core (`navigator.hardwareConcurrency`), with the results of one worker;
-/// Cancel stops every worker of the job.
-#[tokio::test]
-#[ignore = "needs the built site and chromedriver; run by scripts/test.sh"]
-async fn training_and_scoring_share_out_over_a_pool_of_workers() {
+/// Opens the advanced settings and chooses `folds`-fold cross-validation.
+async fn cv_folds(c: &Client, folds: usize) {
+    c.execute(
+        r#"const d = document.querySelector('[data-testid=advanced]'); d.open = true;
+           const s = document.querySelector('[data-testid=cv-folds]'); s.value = String(arguments[0]);
+           s.dispatchEvent(new Event('change', {bubbles: true})); return true;"#,
+        vec![serde_json::json!(folds)],
+    )
+    .await
+    .expect("cross-validation folds");
+}
+
+/// The app with every worker it starts and ends counted ([`worker_counts`]), and the cores
+/// the browser reports.
+async fn open_app_counting_workers() -> (Session, u64) {
     let s = open_app().await;
     let c = &s.client;
     cdp(
@@ -3162,15 +3164,95 @@ async fn training_and_scoring_share_out_over_a_pool_of_workers() {
         serde_json::json!({ "source": COUNT_WORKERS }),
     )
     .await;
-    let downloads = output_dir().join("downloads-pool");
-    let (aucs, pooled, train_workers, score_workers) =
-        telco_trees_action_list(&s, "", &downloads).await;
     let cores = c
         .execute("return navigator.hardwareConcurrency;", vec![])
         .await
         .expect("cores")
         .as_u64()
         .expect("a number");
+    (s, cores)
+}
+
+/// Telco in the page opened at `query`: logistic regression alone with 5-fold
+/// cross-validation and the search over its C grid. Returns the CV score and the test ROC
+/// AUC shown, and the workers the training started.
+async fn telco_logistic_cv(s: &Session, query: &str) -> (String, String, u64) {
+    let c = &s.client;
+    c.goto(&format!("{}/{query}", s.server.origin))
+        .await
+        .expect("open the app");
+    upload(c, &shared_dataset("WA_Fn-UseC_-Telco-Customer-Churn.csv")).await;
+    assert_eq!(text_of(c, "row-count").await, "7043");
+    choose_models(c, &["logistic"]).await;
+    cv_folds(c, 5).await;
+    // The search box is enabled once the folds are set.
+    wait_for(
+        c,
+        "the grid search ticked",
+        "const b = document.querySelector('[data-testid=cv-search]'); if (!b.disabled && !b.checked) b.click(); return b.checked ? true : null;",
+        |v| v == true,
+    )
+    .await;
+    let before = worker_counts(c).await;
+    click(c, "train-button").await;
+    let cv = wait_for(
+        c,
+        "the CV score",
+        "const r = document.querySelector('[data-testid=comparison-row][data-model=logistic] [data-metric=cv_mean]'); return r && r.textContent.trim() ? r.textContent : null;",
+        |v| v.is_string(),
+    )
+    .await
+    .as_str()
+    .expect("text")
+    .to_string();
+    let auc = comparison_auc(c, "logistic").await;
+    wait_for(
+        c,
+        "training done",
+        "return document.querySelector('[data-testid=progress]') ? null : true;",
+        |v| v == true,
+    )
+    .await;
+    let after = worker_counts(c).await;
+    assert_eq!(after.0, after.1, "every worker ends with its job");
+    (cv, auc, after.0 - before.0)
+}
+
+/// Issue 18: one model's cross-validation shares its folds out over the pool of workers,
+/// then fits the chosen setting on one: the same CV score and model as on one worker.
+#[tokio::test]
+#[ignore = "needs the built site and chromedriver; run by scripts/test.sh"]
+async fn one_models_folds_share_out_over_the_pool_of_workers() {
+    let (s, cores) = open_app_counting_workers().await;
+    let (cv_pool, auc_pool, workers_pool) = telco_logistic_cv(&s, "").await;
+    let (cv_one, auc_one, workers_one) = telco_logistic_cv(&s, "?workers=1").await;
+    eprintln!("{cores} cores: CV {cv_pool} on {workers_pool} workers, {cv_one} on {workers_one}");
+    // 5 folds (a task each: every C along one path) over min(cores, 5) workers, then the
+    // final fit on one; with ?workers=1, one worker does it all.
+    let expected = if cores >= 2 { cores.min(5) + 1 } else { 1 };
+    assert_eq!(workers_pool, expected);
+    assert_eq!(workers_one, 1, "?workers=1 keeps one worker");
+    assert_eq!(
+        cv_pool, cv_one,
+        "the same cross-validation on one worker and on the pool"
+    );
+    assert_eq!(
+        auc_pool, auc_one,
+        "the same model on one worker and on the pool"
+    );
+}
+
+/// Issue 18: training several models and scoring every customer run on a pool of background
+/// workers, one per core (`navigator.hardwareConcurrency`), with the results of one worker;
+/// Cancel stops every worker of the job.
+#[tokio::test]
+#[ignore = "needs the built site and chromedriver; run by scripts/test.sh"]
+async fn training_and_scoring_share_out_over_a_pool_of_workers() {
+    let (s, cores) = open_app_counting_workers().await;
+    let c = &s.client;
+    let downloads = output_dir().join("downloads-pool");
+    let (aucs, pooled, train_workers, score_workers) =
+        telco_trees_action_list(&s, "", &downloads).await;
     eprintln!("{cores} cores: training on {train_workers} workers, scoring on {score_workers}");
     // Two models on two workers; 7,043 customers in two slices (each over 1,024 rows).
     assert_eq!(train_workers, cores.min(2));

@@ -230,10 +230,12 @@ fn ProgressBar(
             <label>
                 <span data-testid="progress-stage">{p.stage}</span>
                 " "
-                <span data-testid="progress-percent">{format!("{percent:.0}%")}</span>
-                ", "
-                <span data-testid="progress-elapsed">{format!("{elapsed:.0} s")}</span>
-                " elapsed"
+                <span class="progress-time">
+                    <span data-testid="progress-percent">{format!("{percent:.0}%")}</span>
+                    ", "
+                    <span data-testid="progress-elapsed">{format!("{elapsed:.0} s")}</span>
+                    " elapsed"
+                </span>
                 <progress
                     data-testid="progress-bar"
                     max="1"

@@ -21,15 +21,17 @@ use super::browser::pool_workers;
 use churnscope_engine::acting::actions::ScoredCustomer;
 use churnscope_engine::dataset::Dataset;
 use churnscope_engine::evaluating::evaluation::{ModelRun, TrainPlan};
-use churnscope_engine::modelling::pipeline::FittedPipeline;
+use churnscope_engine::modelling::pipeline::{FittedPipeline, ModelKind};
+use churnscope_engine::modelling::training::split_rows;
+use churnscope_engine::modelling::tuning::{CrossValidation, CvLayout, TuningReport};
 use churnscope_engine::monitoring::model_file::ModelFile;
 use churnscope_engine::orders::baselines::BaselineRun;
 use churnscope_engine::orders::features::Window;
 use churnscope_engine::orders::layout::OrderMapping;
 use churnscope_worker::buffers::{dataset_to_js, transfer_list, values_from_js, values_to_js};
 use churnscope_worker::jobs::{
-    dataset_header, dataset_slice, join_dataset, JobProgress, ReadRequest, ReadResult,
-    ScoreRequest, TrainRequest, WorkerEvent,
+    cv_shares, dataset_header, dataset_slice, join_dataset, CvRequest, JobProgress, ReadRequest,
+    ReadResult, ScoreRequest, TrainRequest, WorkerEvent,
 };
 use churnscope_worker::monitor::{ModelRequest, MonitorRequest};
 use churnscope_worker::orders::{Customers, OrdersRequest};
@@ -292,6 +294,15 @@ pub fn start_train(
         Some((h, f)) => (Some(h), Some(f)),
         None => (None, None),
     };
+    let callbacks = TrainCallbacks {
+        on_progress: Rc::new(on_progress),
+        on_model: Rc::new(on_model),
+        on_done: Rc::new(RefCell::new(Some(Box::new(on_done)))),
+        on_baselines,
+    };
+    if let Some(shared) = shared_cv(dataset, plan) {
+        return start_shared_cv(dataset, plan, shared, horizon, callbacks);
+    }
     let total = plan.models().len();
     let workers = if total > 1 {
         pool_workers(table_bytes(dataset) * TRAINING_MEMORY_FACTOR as u64)
@@ -313,7 +324,43 @@ pub fn start_train(
         let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
         parts.push(table_message("train", request, dataset_to_js(dataset)));
     }
-    let pool = RefCell::new(PoolProgress::models(&weights));
+    start_train_pool(parts, &weights, callbacks)
+}
+
+/// What a training job reports to: progress, each model, the baselines, and its end (kept
+/// in a cell, so that whichever stage ends the job calls it once).
+struct TrainCallbacks {
+    on_progress: Rc<dyn Fn(JobProgress)>,
+    on_model: Rc<dyn Fn(ModelRun)>,
+    on_done: TrainDone,
+    on_baselines: Option<OnBaselines>,
+}
+
+/// The end of a training job, called once by whichever stage ends it.
+type TrainDone = Rc<RefCell<Option<Box<dyn FnOnce(Result<(), String>)>>>>;
+
+/// Ends the job (once).
+fn finish(on_done: &TrainDone, result: Result<(), String>) {
+    let callback = on_done.borrow_mut().take();
+    if let Some(callback) = callback {
+        callback(result);
+    }
+}
+
+/// Starts the training parts (`weights`: models each) on a pool, one progress report for
+/// them all.
+fn start_train_pool(
+    parts: Vec<Part>,
+    weights: &[usize],
+    callbacks: TrainCallbacks,
+) -> Result<(), String> {
+    let pool = RefCell::new(PoolProgress::models(weights));
+    let TrainCallbacks {
+        on_progress,
+        on_model,
+        on_done,
+        on_baselines,
+    } = callbacks;
     let on_update = move |i: usize, event| match event {
         WorkerEvent::Progress(p) => on_progress(pool.borrow_mut().observe(i, p)),
         WorkerEvent::ModelTrained(run) => on_model(*run),
@@ -325,7 +372,7 @@ pub fn start_train(
         _ => {}
     };
     start_pool(parts, on_update, move |result| {
-        on_done(result.and_then(|events| {
+        let result = result.and_then(|events| {
             match events
                 .iter()
                 .all(|(e, _)| matches!(e, WorkerEvent::Finished))
@@ -333,8 +380,126 @@ pub fn start_train(
                 true => Ok(()),
                 false => Err("the background worker sent a message it should not".to_string()),
             }
-        }))
+        });
+        finish(&on_done, result);
     })
+}
+
+/// A plan of one model whose cross-validation has more than one task, when the pool has
+/// room for more than one worker ([`pool_workers`], each worker's copy of the table
+/// counted): the model, its tasks' layout and the workers to share them over.
+fn shared_cv(dataset: &Dataset, plan: &TrainPlan) -> Option<(ModelKind, CvLayout, usize)> {
+    let models = plan.models();
+    let [kind] = models[..] else {
+        return None;
+    };
+    if plan.tuned.is_some() {
+        return None;
+    }
+    let config = plan.config_for(kind);
+    let tuning = config.tuning.as_ref()?;
+    // Anything wrong with the data is the training job's to report.
+    let split = split_rows(dataset, &plan.config).ok()?;
+    let layout = CrossValidation::new(dataset, &split.train, &config, tuning)
+        .ok()?
+        .layout();
+    let workers =
+        pool_workers(table_bytes(dataset) * TRAINING_MEMORY_FACTOR as u64).min(layout.tasks());
+    (workers > 1).then_some((kind, layout, workers))
+}
+
+/// Trains the one model of `plan` with its cross-validation shared out: the folds (and the
+/// settings searched) over a pool of workers, each with its share of the tasks, then the
+/// final fit on one worker with the report they make ([`TrainPlan::tuned`]). One progress
+/// bar over both stages, weighted by their fits.
+fn start_shared_cv(
+    dataset: &Dataset,
+    plan: &TrainPlan,
+    (kind, layout, workers): (ModelKind, CvLayout, usize),
+    horizon: Option<f64>,
+    callbacks: TrainCallbacks,
+) -> Result<(), String> {
+    let shares = cv_shares(layout.tasks(), workers);
+    let header = dataset_header(dataset);
+    let mut parts = Vec::with_capacity(shares.len());
+    for tasks in &shares {
+        let request = CvRequest {
+            plan: plan.clone(),
+            model: kind,
+            header: header.clone(),
+            tasks: tasks.clone(),
+        };
+        let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+        parts.push(table_message("cv", request, dataset_to_js(dataset)));
+    }
+    // The final fit's copy of the table, made now: the page's table is not at hand when
+    // the folds are in.
+    let final_buffers = dataset_to_js(dataset);
+    let weights: Vec<usize> = shares.iter().map(Vec::len).collect();
+    let cv_fits = layout.folds * layout.settings.len();
+    let all_fits = (plan.fits_for(kind) + usize::from(plan.explain)).max(cv_fits + 1);
+    let share = cv_fits as f64 / all_fits as f64;
+    let pool = RefCell::new(PoolProgress::models(&weights));
+    let on_progress = callbacks.on_progress.clone();
+    let on_update = move |i: usize, event| {
+        if let WorkerEvent::Progress(p) = event {
+            let mut p = pool.borrow_mut().observe(i, p);
+            p.fraction *= share;
+            on_progress(p);
+        }
+    };
+    let mut plan = plan.clone();
+    start_pool(parts, on_update, move |result| {
+        let report = result.and_then(|events| cv_report(events, &layout));
+        let report = match report {
+            Ok(report) => report,
+            Err(e) => return finish(&callbacks.on_done, Err(e)),
+        };
+        plan.tuned = Some(report);
+        let request = TrainRequest {
+            plan,
+            header,
+            baseline_horizon_days: horizon,
+            numbering: None,
+        };
+        let request = match serde_json::to_string(&request) {
+            Ok(r) => r,
+            Err(e) => return finish(&callbacks.on_done, Err(e.to_string())),
+        };
+        let part = table_message("train", request, final_buffers);
+        let on_progress = callbacks.on_progress.clone();
+        let rest = TrainCallbacks {
+            on_progress: Rc::new(move |mut p: JobProgress| {
+                p.fraction = share + (1.0 - share) * p.fraction;
+                on_progress(p)
+            }),
+            on_model: callbacks.on_model.clone(),
+            on_done: callbacks.on_done.clone(),
+            on_baselines: callbacks.on_baselines,
+        };
+        let on_done = rest.on_done.clone();
+        if let Err(e) = start_train_pool(vec![part], &[1], rest) {
+            finish(&on_done, Err(e));
+        }
+    })
+}
+
+/// The report of a shared-out cross-validation from its workers' last events.
+fn cv_report(events: Vec<LastEvent>, layout: &CvLayout) -> Result<TuningReport, String> {
+    let mut results: Vec<Option<Vec<f64>>> = vec![None; layout.tasks()];
+    for (event, _) in events {
+        let WorkerEvent::CvScores { scores } = event else {
+            return Err("the background worker sent a message it should not".to_string());
+        };
+        for (t, task_scores) in scores {
+            if let Some(slot) = results.get_mut(t) {
+                *slot = Some(task_scores);
+            }
+        }
+    }
+    let results: Option<Vec<Vec<f64>>> = results.into_iter().collect();
+    let results = results.ok_or("a background worker left a cross-validation task out")?;
+    layout.report(results).map_err(|e| e.to_string())
 }
 
 /// Scores every customer of `dataset` with `pipeline` in the background (stopping any job

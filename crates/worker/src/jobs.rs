@@ -15,10 +15,13 @@ use churnscope_engine::acting::actions::{score_customers, ScoredCustomer};
 use churnscope_engine::dataset::{
     group_thousands, Column, ColumnData, ColumnKind, ColumnSummary, Dataset, MISSING_CODE,
 };
-use churnscope_engine::evaluating::evaluation::{ModelRun, TrainPlan};
+use churnscope_engine::evaluating::evaluation::{model_label, ModelRun, TrainPlan};
+use churnscope_engine::modelling::models::Progress;
 use churnscope_engine::modelling::pipeline::{
     FittedPipeline, ModelKind, PipelineError, TrainConfig,
 };
+use churnscope_engine::modelling::training::split_rows;
+use churnscope_engine::modelling::tuning::CrossValidation;
 use churnscope_engine::orders::baselines::BaselineRun;
 use churnscope_engine::orders::layout::{detect, Detection};
 use churnscope_engine::reading::decode::TextEncoding;
@@ -137,6 +140,11 @@ pub enum WorkerEvent {
     Checked(Box<crate::monitor::MonitorResult>),
     /// A saved model retrained on a new export.
     Retrained(Box<crate::monitor::RetrainResult>),
+    /// A worker's share of one model's cross-validation ([`CvRequest`]): each task's
+    /// number and scores.
+    CvScores {
+        scores: Vec<(usize, Vec<f64>)>,
+    },
     /// An order log turned into customers (their values in the message's buffers).
     Derived(Box<crate::orders::OrdersResult>),
     /// The BG/NBD and Pareto/NBD baselines on the test customers of a training run on
@@ -162,6 +170,61 @@ pub struct TrainRequest {
     /// progress names them as the user chose them.
     #[serde(default)]
     pub numbering: Option<(Vec<usize>, usize)>,
+}
+
+/// "Run these tasks of the cross-validation of `model` of this plan" (a background worker's
+/// share, [`CrossValidation`]): the table's values travel beside it, one buffer per column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvRequest {
+    pub plan: TrainPlan,
+    pub model: ModelKind,
+    pub header: DatasetHeader,
+    pub tasks: Vec<usize>,
+}
+
+impl CvRequest {
+    /// Runs the tasks on the plan's training rows, reporting progress through `progress`
+    /// (returning `false` cancels): each task's number and scores.
+    pub fn run(
+        &self,
+        dataset: &Dataset,
+        mut progress: impl FnMut(JobProgress) -> bool,
+    ) -> Result<Vec<(usize, Vec<f64>)>, PipelineError> {
+        let split = split_rows(dataset, &self.plan.config)?;
+        let config = self.plan.config_for(self.model);
+        let Some(tuning) = &config.tuning else {
+            return Ok(Vec::new());
+        };
+        let cv = CrossValidation::new(dataset, &split.train, &config, tuning)?;
+        let n = self.tasks.len();
+        let label = model_label(self.model);
+        let mut out = Vec::with_capacity(n);
+        for (done, &t) in self.tasks.iter().enumerate() {
+            let stage = format!("{label}: cross-validation, fit {} of {n}", done + 1);
+            let mut report = |p: Progress| {
+                let within = if p.max_iterations > 0 {
+                    p.iteration as f64 / p.max_iterations as f64
+                } else {
+                    0.0
+                };
+                progress(JobProgress::new(
+                    stage.clone(),
+                    (done as f64 + within.min(1.0)) / n as f64,
+                ))
+            };
+            out.push((t, cv.run(t, &mut report)?));
+        }
+        Ok(out)
+    }
+}
+
+/// The tasks of a cross-validation of `tasks` tasks shared out over `workers` workers:
+/// every `workers`th task to each, so each gets some of every setting.
+pub fn cv_shares(tasks: usize, workers: usize) -> Vec<Vec<usize>> {
+    let workers = workers.clamp(1, tasks.max(1));
+    (0..workers)
+        .map(|w| (w..tasks).step_by(workers).collect())
+        .collect()
 }
 
 /// "Score every customer of this table with this pipeline, with their reasons" (the action
@@ -420,6 +483,81 @@ mod tests {
         assert_eq!(header, split_dataset(ds).0);
     }
 
+    /// The built-in sample of `customers` customers (seed `seed`) and its churn target.
+    fn sample(customers: usize, seed: u64) -> (Dataset, Target) {
+        let csv = churnscope_engine::reading::sample::generate_csv(
+            &churnscope_engine::reading::sample::SampleSpec { customers, seed },
+        );
+        let ds =
+            churnscope_engine::reading::ingest::read_csv(csv.as_bytes(), &ReadOptions::default())
+                .expect("sample");
+        let target = target_for(&ds, "churned", Some("Yes")).expect("target");
+        (ds, target)
+    }
+
+    #[test]
+    fn cross_validation_tasks_are_dealt_out_in_turn() {
+        assert_eq!(cv_shares(5, 2), vec![vec![0, 2, 4], vec![1, 3]]);
+        assert_eq!(
+            cv_shares(2, 4),
+            vec![vec![0], vec![1]],
+            "no worker without a task"
+        );
+        assert_eq!(cv_shares(3, 1), vec![vec![0, 1, 2]]);
+    }
+
+    /// A plan's cross-validation shared out over two workers' requests (here run one after
+    /// the other) and reported gives the report the plan's own search gives: the sample's
+    /// 400 customers, boosted trees, 3 folds, a random search of 2 settings (6 tasks).
+    #[test]
+    fn a_shared_out_cross_validation_reports_what_the_search_reports() {
+        use churnscope_engine::modelling::tuning::tune;
+        let (ds, target) = sample(400, 4);
+        let mut config = TrainConfig::new(target);
+        config.tuning = Some(churnscope_engine::modelling::tuning::Tuning {
+            random: Some(2),
+            ..churnscope_engine::modelling::tuning::Tuning::new(3)
+        });
+        let mut plan = TrainPlan::single(config);
+        plan.models = vec![ModelKind::Gbdt];
+        plan.cv_folds = Some(3);
+        plan.search = true;
+        let header = dataset_header(&ds);
+        let mut results: Vec<(usize, Vec<f64>)> = cv_shares(6, 2)
+            .into_iter()
+            .flat_map(|tasks| {
+                let request = CvRequest {
+                    plan: plan.clone(),
+                    model: ModelKind::Gbdt,
+                    header: header.clone(),
+                    tasks,
+                };
+                request.run(&ds, |_| true).expect("tasks")
+            })
+            .collect();
+        results.sort_by_key(|(t, _)| *t);
+        // The scores reach the page as a worker's event.
+        let event = WorkerEvent::CvScores {
+            scores: results.clone(),
+        };
+        let json = serde_json::to_string(&event).expect("encode");
+        assert_eq!(
+            serde_json::from_str::<WorkerEvent>(&json).expect("decode"),
+            event
+        );
+        let split = split_rows(&ds, &plan.config).expect("split");
+        let config = plan.config_for(ModelKind::Gbdt);
+        let tuning = config.tuning.clone().expect("tuning");
+        let cv = CrossValidation::new(&ds, &split.train, &config, &tuning).expect("cv");
+        let shared = cv
+            .layout()
+            .report(results.into_iter().map(|(_, r)| r).collect())
+            .expect("report");
+        let searched = tune(&ds, &split.train, &config, &tuning, |_| true).expect("tune");
+        assert_eq!(shared, searched);
+        assert_eq!(shared.candidates.len(), 2);
+    }
+
     #[test]
     fn a_fit_request_fits_every_labelled_row_and_times_it() {
         let csv = churnscope_engine::reading::sample::generate_csv(
@@ -453,16 +591,7 @@ mod tests {
     /// a damaged pipeline is refused with a message, not a panic.
     #[test]
     fn a_score_request_scores_every_row() {
-        let csv = churnscope_engine::reading::sample::generate_csv(
-            &churnscope_engine::reading::sample::SampleSpec {
-                customers: 300,
-                seed: 2,
-            },
-        );
-        let ds =
-            churnscope_engine::reading::ingest::read_csv(csv.as_bytes(), &ReadOptions::default())
-                .expect("sample");
-        let target = target_for(&ds, "churned", Some("Yes")).expect("target");
+        let (ds, target) = sample(300, 2);
         let rows: Vec<usize> = (0..ds.n_rows).collect();
         let pipeline =
             FittedPipeline::fit(&ds, &rows, &TrainConfig::new(target), |_| true).expect("fit");

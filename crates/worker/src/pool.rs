@@ -246,6 +246,7 @@ mod tests {
             search: true,
             balance: None,
             explain: true,
+            tuned: None,
         };
         let parts = split_plan(&plan, 2);
         let kinds: Vec<(Vec<ModelKind>, Vec<usize>)> = parts

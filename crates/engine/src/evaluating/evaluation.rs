@@ -24,7 +24,7 @@ use crate::evaluating::metrics::{log_loss, roc_auc};
 use crate::modelling::models::{ClassWeight, Progress};
 use crate::modelling::pipeline::{ModelKind, PipelineError, Resample, Result, TrainConfig};
 use crate::modelling::split::Split;
-use crate::modelling::training::{fit_tuned, split_rows, TrainOutcome, TunedFit};
+use crate::modelling::training::{fit_tuned_with, split_rows, TrainOutcome, TunedFit};
 use crate::modelling::tuning::{grid, Scoring, Tuning, TuningReport};
 use crate::rng::Rng;
 
@@ -47,6 +47,11 @@ pub struct TrainPlan {
     /// Compute permutation importance, partial dependence and per-customer reasons.
     #[serde(default)]
     pub explain: bool,
+    /// The cross-validation of one of the models, done already (the page shares one
+    /// model's folds out over its workers): the final fit of the model it names takes its
+    /// best setting instead of searching again.
+    #[serde(default)]
+    pub tuned: Option<TuningReport>,
 }
 
 /// Class-imbalance handling for every model of a plan.
@@ -72,6 +77,7 @@ impl TrainPlan {
             search: false,
             balance: None,
             explain: false,
+            tuned: None,
         }
     }
 
@@ -422,7 +428,14 @@ pub fn run_model(
         tuning,
         loss_curve,
         ..
-    } = fit_tuned(ds, &split.train, &config, |p| progress(Step::Fit(p)), clock)?;
+    } = fit_tuned_with(
+        ds,
+        &split.train,
+        &config,
+        plan.tuned.as_ref().filter(|t| t.model == kind),
+        |p| progress(Step::Fit(p)),
+        clock,
+    )?;
     let fit_seconds = clock() - start;
     let (train_rows, test_rows) = labelled_rows(split, &labels, &config.target.column)?;
     let y_of =
@@ -732,6 +745,61 @@ mod tests {
         let ds = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("sample");
         let target = target_for(&ds, "churned", Some("Yes")).expect("target");
         (ds, TrainConfig::new(target))
+    }
+
+    /// One model's cross-validation done as separate tasks (as the page's workers share
+    /// them out, here run one by one in reverse order) and handed to the plan as `tuned`
+    /// gives the same run as the plan searching itself: the sample's 600 customers, 3
+    /// folds, boosted trees with a random search of 3 settings (9 tasks) and logistic
+    /// regression over the C grid (3 tasks), the JSON equal apart from the fit's time.
+    #[test]
+    fn a_cross_validation_done_in_tasks_gives_the_plans_own_run() {
+        use crate::modelling::tuning::CrossValidation;
+        let (ds, mut config) = sample(600);
+        config.tuning = Some(Tuning {
+            random: Some(3),
+            ..Tuning::new(3)
+        });
+        for kind in [ModelKind::Gbdt, ModelKind::Logistic] {
+            let mut plan = TrainPlan::single(config.clone());
+            plan.models = vec![kind];
+            plan.cv_folds = Some(3);
+            plan.search = true;
+            let json = |plan: &TrainPlan| {
+                let mut runs = Vec::new();
+                run_plan(&ds, plan, |_, _| true, &|| 0.0, |r| runs.push(r)).expect("plan");
+                let mut value = serde_json::to_value(&runs[0]).expect("json");
+                value["fit_seconds"] = serde_json::Value::Null;
+                value
+            };
+            let searched = json(&plan);
+            let split = split_rows(&ds, &plan.config).expect("split");
+            let model_config = plan.config_for(kind);
+            let tuning = model_config.tuning.clone().expect("tuning");
+            let cv = CrossValidation::new(&ds, &split.train, &model_config, &tuning).expect("cv");
+            assert_eq!(cv.tasks(), if kind == ModelKind::Logistic { 3 } else { 9 });
+            let mut results: Vec<Vec<f64>> = (0..cv.tasks())
+                .rev()
+                .map(|t| cv.run(t, &mut |_| true).expect("task"))
+                .collect();
+            results.reverse();
+            let report = cv.report(results).expect("report");
+            plan.tuned = Some(report.clone());
+            assert_eq!(json(&plan), searched, "{kind:?}");
+            // The given report is what the final fit follows: with another best setting,
+            // that setting is the one fitted.
+            let other = report.candidates.iter().find(|c| c.setting != report.best);
+            let other = other.expect("three settings").setting.clone();
+            plan.tuned = Some(TuningReport {
+                best: other.clone(),
+                ..report
+            });
+            assert_eq!(
+                json(&plan)["outcome"]["tuning"]["best"],
+                serde_json::to_value(&other).expect("json")
+            );
+            assert_ne!(json(&plan)["outcome"]["test"], searched["outcome"]["test"]);
+        }
     }
 
     #[test]

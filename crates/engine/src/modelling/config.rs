@@ -161,6 +161,8 @@ pub enum TuningError {
     NoRandomSettings,
     #[error("the grid of C values is empty")]
     EmptyCGrid,
+    #[error("the cross-validation got {found} task results where it has {expected} tasks")]
+    TaskResults { expected: usize, found: usize },
 }
 
 /// A search over a model's hyperparameters by k-fold cross-validation.

@@ -139,6 +139,20 @@ pub fn fit_tuned(
     ds: &Dataset,
     train: &[usize],
     config: &TrainConfig,
+    progress: impl FnMut(Progress) -> bool,
+    clock: &(dyn Fn() -> f64 + Sync),
+) -> Result<TunedFit> {
+    fit_tuned_with(ds, train, config, None, progress, clock)
+}
+
+/// [`fit_tuned`], with the cross-validation `done` already (its tasks shared out over the
+/// page's workers, [`crate::modelling::tuning::CrossValidation`]): the final fit takes its
+/// best setting instead of searching again.
+pub fn fit_tuned_with(
+    ds: &Dataset,
+    train: &[usize],
+    config: &TrainConfig,
+    done: Option<&TuningReport>,
     mut progress: impl FnMut(Progress) -> bool,
     clock: &(dyn Fn() -> f64 + Sync),
 ) -> Result<TunedFit> {
@@ -153,8 +167,13 @@ pub fn fit_tuned(
         FittedPipeline::fit_timed(ds, train, config, record, clock)
             .map(|(pipeline, times)| (pipeline, times, loss_curve))
     };
-    let (config, tuning, fitted) = match &config.tuning {
-        Some(t) => match single_setting(config.model, t)? {
+    let (config, tuning, fitted) = match (&config.tuning, done) {
+        (Some(_), Some(report)) => (
+            apply_setting(config, &report.best),
+            Some(report.clone()),
+            None,
+        ),
+        (Some(t), None) => match single_setting(config.model, t)? {
             // One setting: the final fit does not wait for the search, it runs beside its
             // folds (on every core, one more task to share out).
             Some(setting) => {
@@ -169,7 +188,7 @@ pub fn fit_tuned(
                 (apply_setting(config, &report.best), Some(report), None)
             }
         },
-        None => (config.clone(), None, None),
+        (None, _) => (config.clone(), None, None),
     };
     let (mut pipeline, times, loss_curve) = match fitted {
         Some(fitted) => fitted?,

@@ -212,31 +212,11 @@ pub fn tune_beside<T: Send>(
     side: Option<&SideTask<'_, T>>,
     mut progress: impl FnMut(Progress) -> bool,
 ) -> Result<(TuningReport, Option<T>)> {
-    if config.model == ModelKind::Logistic {
-        let grid: Vec<f64> = if tuning.current_only {
-            vec![config.logistic.c_value()]
-        } else {
-            let settings = settings_to_try(ModelKind::Logistic, tuning)?;
-            settings.iter().filter_map(|s| s.get("C")).collect()
-        };
-        let subset = Tuning {
-            c_grid: grid,
-            ..tuning.clone()
-        };
-        let report = tune_logistic(ds, rows, config, &subset, &mut progress)?;
-        return Ok((report, side.map(|side| side(&mut progress))));
-    }
-    let settings = if tuning.current_only {
-        vec![Setting::default()]
-    } else {
-        settings_to_try(config.model, tuning)?
-    };
-    let labels = config.target.labels(ds)?;
-    let folds = stratified_folds(&labels, rows, tuning.folds, tuning.seed)?;
-    // One task per fold and setting, on every core; each is seeded by its own config.
-    let per_fold = settings.len();
-    let fold_tasks = folds.len() * per_fold;
-    let side_at = if crate::parallel::threads() > 1 {
+    let cv = CrossValidation::new(ds, rows, config, tuning)?;
+    // One task per fold and setting (per fold for logistic regression), on every core;
+    // each is seeded by its own config.
+    let fold_tasks = cv.tasks();
+    let side_at = if side.is_some() && crate::parallel::threads() > 1 {
         0
     } else {
         fold_tasks
@@ -247,36 +227,197 @@ pub fn tune_beside<T: Send>(
             Some(_) if t > side_at => t - 1,
             _ => t,
         };
-        let (i, k) = (t / per_fold, t % per_fold);
-        let held_out = &folds[i];
-        let train = fold_training_rows(&folds, i);
-        let y_test: Vec<u8> = held_out.iter().map(|&r| labels[r].unwrap_or(0)).collect();
-        let candidate = apply_setting(config, &settings[k]);
-        let score = FittedPipeline::fit(ds, &train, &candidate, progress)
-            .and_then(|pipeline| pipeline.predict_proba(ds, held_out))
-            .and_then(|p| Ok(tuning.scoring.score(&y_test, &p)?));
-        Part::Fold(score)
+        Part::Fold(cv.run(t, progress))
     };
     let tasks = fold_tasks + usize::from(side.is_some());
-    let mut scores = vec![Vec::with_capacity(folds.len()); per_fold];
+    let mut results = Vec::with_capacity(fold_tasks);
     let mut side_result = None;
-    let mut t = 0;
     for part in crate::parallel::map(tasks, &mut progress, &task) {
         match part {
             Part::Side(result) => side_result = Some(result),
-            Part::Fold(result) => {
-                scores[t % per_fold].push(result?);
-                t += 1;
-            }
+            Part::Fold(result) => results.push(result?),
         }
     }
-    let report = report(config.model, tuning, folds.len(), settings, scores);
-    Ok((report, side_result))
+    Ok((cv.report(results)?, side_result))
 }
 
-/// A task of [`tune_beside`]: a fold's score for a setting, or the side task's result.
+/// One model's cross-validation as independent tasks, so that whatever has spare cores or
+/// workers can share them out: [`tune`] runs them on every core, the page over its pool of
+/// workers. A task is one fold's scores of every C for logistic regression (whose fits
+/// follow one path of C's along a fold), else one fold's score of one setting. A task
+/// depends only on the table, the rows, the config and the tuning, so wherever it runs
+/// the same scores come back, and [`report`](Self::report) makes the same report of them.
+pub struct CrossValidation<'a> {
+    ds: &'a Dataset,
+    config: &'a TrainConfig,
+    tuning: Tuning,
+    labels: Vec<Option<u8>>,
+    folds: Vec<Vec<usize>>,
+    settings: Vec<Setting>,
+}
+
+impl<'a> CrossValidation<'a> {
+    /// The folds and settings of `tuning` on the labelled ones of `rows` of `ds`.
+    pub fn new(
+        ds: &'a Dataset,
+        rows: &[usize],
+        config: &'a TrainConfig,
+        tuning: &Tuning,
+    ) -> Result<Self> {
+        let mut tuning = tuning.clone();
+        let settings = match (config.model, tuning.current_only) {
+            (ModelKind::Logistic, current_only) => {
+                if current_only {
+                    tuning.c_grid = vec![config.logistic.c_value()];
+                } else {
+                    let settings = settings_to_try(ModelKind::Logistic, &tuning)?;
+                    tuning.c_grid = settings.iter().filter_map(|s| s.get("C")).collect();
+                }
+                if tuning.c_grid.is_empty() {
+                    return Err(TuningError::EmptyCGrid.into());
+                }
+                tuning
+                    .c_grid
+                    .iter()
+                    .map(|&c| Setting::of(&[("C", c)]))
+                    .collect()
+            }
+            (model, false) => settings_to_try(model, &tuning)?,
+            (_, true) => vec![Setting::default()],
+        };
+        let labels = config.target.labels(ds)?;
+        let folds = stratified_folds(&labels, rows, tuning.folds, tuning.seed)?;
+        Ok(CrossValidation {
+            ds,
+            config,
+            tuning,
+            labels,
+            folds,
+            settings,
+        })
+    }
+
+    /// How many tasks: one per fold for logistic regression, else one per fold and setting.
+    pub fn tasks(&self) -> usize {
+        self.layout().tasks()
+    }
+
+    /// Task `t`'s scores (in the settings' order): of every C on fold `t` for logistic
+    /// regression, else of setting `t % settings` on fold `t / settings`.
+    pub fn run(&self, t: usize, progress: &mut dyn FnMut(Progress) -> bool) -> Result<Vec<f64>> {
+        let (ds, config, labels) = (self.ds, self.config, &self.labels);
+        let per_fold = self.settings.len();
+        let i = match config.model {
+            ModelKind::Logistic => t,
+            _ => t / per_fold,
+        };
+        let held_out = self.folds.get(i).ok_or(TuningError::TaskResults {
+            expected: self.tasks(),
+            found: t + 1,
+        })?;
+        let y_of =
+            |rows: &[usize]| -> Vec<u8> { rows.iter().map(|&r| labels[r].unwrap_or(0)).collect() };
+        let y_test = y_of(held_out);
+        let mut train = fold_training_rows(&self.folds, i);
+        if config.model != ModelKind::Logistic {
+            let candidate = apply_setting(config, &self.settings[t % per_fold]);
+            let score = FittedPipeline::fit(ds, &train, &candidate, progress)
+                .and_then(|pipeline| pipeline.predict_proba(ds, held_out))
+                .and_then(|p| Ok(self.tuning.scoring.score(&y_test, &p)?))?;
+            return Ok(vec![score]);
+        }
+        // The fold's features built once for every C.
+        let mut exclude = config.ignore.clone();
+        exclude.push(config.target.column.clone());
+        exclude.extend(config.split_by_date.iter().cloned());
+        if let Some(how) = config.resample {
+            train = resample_rows(&train, &y_of(&train), how, config.seed);
+        }
+        let prep = FittedPreprocessor::fit_with(ds, &train, &exclude, &config.prep)?;
+        let x_train = prep.transform(ds, &train)?;
+        let x_test = prep.transform(ds, held_out)?;
+        let y_train = y_of(&train);
+        let mut fold_scores = Vec::with_capacity(self.tuning.c_grid.len());
+        for &c in &self.tuning.c_grid {
+            let params = config.logistic.clone().c(c);
+            params.check()?;
+            let model = params.fit(&x_train, &y_train, &mut *progress)?;
+            let p = model.predict_proba(&x_test);
+            fold_scores.push(self.tuning.scoring.score(&y_test, &p)?);
+        }
+        Ok(fold_scores)
+    }
+
+    /// The report of every task's scores, given in task order.
+    pub fn report(&self, results: Vec<Vec<f64>>) -> Result<TuningReport> {
+        self.layout().report(results)
+    }
+
+    /// What [`report`](Self::report) needs, without the table: to report tasks run
+    /// elsewhere once they are in.
+    pub fn layout(&self) -> CvLayout {
+        CvLayout {
+            model: self.config.model,
+            tuning: self.tuning.clone(),
+            folds: self.folds.len(),
+            settings: self.settings.clone(),
+        }
+    }
+}
+
+/// A [`CrossValidation`]'s model, tuning, number of folds and settings: enough to report its
+/// tasks' scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvLayout {
+    pub model: ModelKind,
+    pub tuning: Tuning,
+    pub folds: usize,
+    pub settings: Vec<Setting>,
+}
+
+impl CvLayout {
+    /// How many tasks: one per fold for logistic regression, else one per fold and setting.
+    pub fn tasks(&self) -> usize {
+        match self.model {
+            ModelKind::Logistic => self.folds,
+            _ => self.folds * self.settings.len(),
+        }
+    }
+
+    /// The report of every task's scores, given in task order.
+    pub fn report(&self, results: Vec<Vec<f64>>) -> Result<TuningReport> {
+        let per_task = match self.model {
+            ModelKind::Logistic => self.settings.len(),
+            _ => 1,
+        };
+        let wrong = results.len() != self.tasks() || results.iter().any(|r| r.len() != per_task);
+        if wrong {
+            return Err(TuningError::TaskResults {
+                expected: self.tasks(),
+                found: results.len(),
+            }
+            .into());
+        }
+        let per_fold = self.settings.len();
+        let mut scores = vec![Vec::with_capacity(self.folds); per_fold];
+        for (t, task_scores) in results.into_iter().enumerate() {
+            for (k, score) in task_scores.into_iter().enumerate() {
+                scores[if per_task == 1 { t % per_fold } else { k }].push(score);
+            }
+        }
+        Ok(report(
+            self.model,
+            &self.tuning,
+            self.folds,
+            self.settings.clone(),
+            scores,
+        ))
+    }
+}
+
+/// A task of [`tune_beside`]: a fold's scores, or the side task's result.
 enum Part<T> {
-    Fold(Result<f64>),
+    Fold(Result<Vec<f64>>),
     Side(T),
 }
 
@@ -327,60 +468,28 @@ pub fn tune_logistic(
     rows: &[usize],
     config: &TrainConfig,
     tuning: &Tuning,
-    mut progress: impl FnMut(Progress) -> bool,
+    progress: impl FnMut(Progress) -> bool,
 ) -> Result<TuningReport> {
     if tuning.c_grid.is_empty() {
         return Err(TuningError::EmptyCGrid.into());
     }
-    let labels = config.target.labels(ds)?;
-    let folds = stratified_folds(&labels, rows, tuning.folds, tuning.seed)?;
-    let mut exclude = config.ignore.clone();
-    exclude.push(config.target.column.clone());
-    exclude.extend(config.split_by_date.iter().cloned());
-    // One task per fold (its features built once for every C), on every core.
-    let task = |i: usize, progress: &mut dyn FnMut(Progress) -> bool| -> Result<Vec<f64>> {
-        let held_out = &folds[i];
-        let mut train = fold_training_rows(&folds, i);
-        if let Some(how) = config.resample {
-            let y: Vec<u8> = train.iter().map(|&r| labels[r].unwrap_or(0)).collect();
-            train = resample_rows(&train, &y, how, config.seed);
-        }
-        let prep = FittedPreprocessor::fit_with(ds, &train, &exclude, &config.prep)?;
-        let x_train = prep.transform(ds, &train)?;
-        let x_test = prep.transform(ds, held_out)?;
-        let y_train: Vec<u8> = train.iter().map(|&r| labels[r].unwrap_or(0)).collect();
-        let y_test: Vec<u8> = held_out.iter().map(|&r| labels[r].unwrap_or(0)).collect();
-        let mut fold_scores = Vec::with_capacity(tuning.c_grid.len());
-        for &c in &tuning.c_grid {
-            let params = config.logistic.clone().c(c);
-            params.check()?;
-            let model = params.fit(&x_train, &y_train, &mut *progress)?;
-            fold_scores.push(
-                tuning
-                    .scoring
-                    .score(&y_test, &model.predict_proba(&x_test))?,
-            );
-        }
-        Ok(fold_scores)
+    // Exactly the C's given: a grid of its own, neither drawn from nor the current C.
+    let subset = Tuning {
+        random: None,
+        current_only: false,
+        ..tuning.clone()
     };
-    let mut scores = vec![Vec::with_capacity(folds.len()); tuning.c_grid.len()];
-    for fold_scores in crate::parallel::map(folds.len(), &mut progress, &task) {
-        for (k, score) in fold_scores?.into_iter().enumerate() {
-            scores[k].push(score);
-        }
-    }
-    let settings = tuning
-        .c_grid
-        .iter()
-        .map(|&c| Setting::of(&[("C", c)]))
-        .collect();
-    Ok(report(
-        ModelKind::Logistic,
-        tuning,
-        folds.len(),
-        settings,
-        scores,
-    ))
+    let logistic = TrainConfig {
+        model: ModelKind::Logistic,
+        ..config.clone()
+    };
+    let cv = CrossValidation::new(ds, rows, &logistic, &subset)?;
+    let mut progress = progress;
+    let task = |t: usize, progress: &mut dyn FnMut(Progress) -> bool| cv.run(t, progress);
+    let results = crate::parallel::map(cv.tasks(), &mut progress, &task)
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+    cv.report(results)
 }
 
 #[cfg(test)]

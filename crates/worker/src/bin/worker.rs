@@ -4,7 +4,8 @@
 //! (`worker_loader.js`). The page starts one per job (one per part of a job it shares out
 //! over a pool: a slice of the customers to score, some of the models to train), waits for its `ready` event, posts a
 //! message `{ request: JSON, file: Blob }` (a read), `{ train: JSON, buffers: [..] }` (a
-//! training run on a table the page holds) or `{ score: JSON, buffers: [..] }` (scoring every
+//! training run on a table the page holds), `{ cv: JSON, buffers: [..] }` (a share of one
+//! model's cross-validation), `{ score: JSON, buffers: [..] }` (scoring every
 //! customer for the action list), `{ model: JSON, buffers: [..] }` (a model file from a
 //! training run), `{ monitor: JSON, file: Blob }` (a new export checked against a saved
 //! model, or a retrain on it) or `{ orders: JSON, buffers: [..] }` (an order log turned into
@@ -16,13 +17,14 @@
 mod browser {
     use churnscope_engine::dataset::Dataset;
     use churnscope_engine::evaluating::evaluation::{run_plan, PlanProgress};
+    use churnscope_engine::modelling::pipeline::PipelineError;
     use churnscope_engine::orders::baselines;
     use churnscope_engine::reading::ingest::read_table_with_progress;
     use churnscope_engine::reading::ingest::ReadInfo;
     use churnscope_worker::buffers::{transfer_list, values_from_js, values_to_js};
     use churnscope_worker::jobs::{
-        join_dataset, split_dataset, DatasetHeader, ErrorMessage, JobProgress, ReadRequest,
-        ReadResult, ScoreRequest, TrainRequest, WorkerEvent,
+        join_dataset, split_dataset, CvRequest, DatasetHeader, ErrorMessage, JobProgress,
+        ReadRequest, ReadResult, ScoreRequest, TrainRequest, WorkerEvent,
     };
     use churnscope_worker::monitor::{ModelRequest, MonitorRequest, MonitorTask};
     use churnscope_worker::orders::{OrdersRequest, OrdersResult};
@@ -157,33 +159,67 @@ mod browser {
     /// Scores every customer of the table in `data.buffers` with the pipeline in `request`
     /// (JSON), with their reasons, posting progress at most every 100 ms.
     fn score(data: &JsValue, request: &str) {
-        let request = match serde_json::from_str::<ScoreRequest>(request) {
+        table_job::<ScoreRequest>(data, request, "a scoring job", |request, dataset| {
+            let customers = request.run(dataset, throttled())?;
+            Ok(WorkerEvent::Scored { customers })
+        })
+    }
+
+    /// Runs this worker's share of one model's cross-validation (`request`, JSON) on the
+    /// table in `data.buffers`, posting progress at most every 100 ms, then the scores.
+    fn cv(data: &JsValue, request: &str) {
+        table_job::<CvRequest>(
+            data,
+            request,
+            "a cross-validation job",
+            |request, dataset| {
+                let scores = request.run(dataset, throttled())?;
+                Ok(WorkerEvent::CvScores { scores })
+            },
+        )
+    }
+
+    /// A job on the table in `data.buffers` (its shape in the request's header): decodes
+    /// `request` (JSON), rebuilds the table, runs the job and posts its event, or fails
+    /// with a message naming `what` the page sent.
+    fn table_job<R: serde::de::DeserializeOwned + HasHeader>(
+        data: &JsValue,
+        request: &str,
+        what: &str,
+        run: impl FnOnce(&R, &Dataset) -> Result<WorkerEvent, PipelineError>,
+    ) {
+        let request = match serde_json::from_str::<R>(request) {
             Ok(r) => r,
             Err(e) => {
                 return fail(format!(
-                    "the page sent a scoring job the worker does not understand: {e}"
+                    "the page sent {what} the worker does not understand: {e}"
                 ))
             }
         };
-        let dataset = match dataset_from(data, request.header.clone()) {
+        let dataset = match dataset_from(data, request.header().clone()) {
             Ok(d) => d,
             Err(e) => return fail(e),
         };
-        let mut last = f64::NEG_INFINITY;
-        let result = request.run(&dataset, |progress| {
-            let t = now_ms();
-            if t - last >= 100.0 {
-                last = t;
-                post(&WorkerEvent::Progress(progress), &js_sys::Array::new());
-            }
-            true
-        });
-        match result {
-            Ok(scored) => post(
-                &WorkerEvent::Scored { customers: scored },
-                &js_sys::Array::new(),
-            ),
+        match run(&request, &dataset) {
+            Ok(event) => post(&event, &js_sys::Array::new()),
             Err(e) => fail(e.to_string()),
+        }
+    }
+
+    /// A request that carries a table's header.
+    trait HasHeader {
+        fn header(&self) -> &DatasetHeader;
+    }
+
+    impl HasHeader for ScoreRequest {
+        fn header(&self) -> &DatasetHeader {
+            &self.header
+        }
+    }
+
+    impl HasHeader for CvRequest {
+        fn header(&self) -> &DatasetHeader {
+            &self.header
         }
     }
 
@@ -313,6 +349,7 @@ mod browser {
             ("model", model as fn(&JsValue, &str)),
             ("monitor", monitor),
             ("orders", orders),
+            ("cv", cv),
         ] {
             if let Some(request) = js_sys::Reflect::get(&data, &key.into())
                 .ok()
