@@ -163,6 +163,8 @@ pub enum TuningError {
     EmptyCGrid,
     #[error("the cross-validation got {found} task results where it has {expected} tasks")]
     TaskResults { expected: usize, found: usize },
+    #[error("the cross-validation has {tasks} tasks, so no task {task}")]
+    NoSuchTask { task: usize, tasks: usize },
 }
 
 /// A search over a model's hyperparameters by k-fold cross-validation.

@@ -311,9 +311,9 @@ impl<'a> CrossValidation<'a> {
             ModelKind::Logistic => t,
             _ => t / per_fold,
         };
-        let held_out = self.folds.get(i).ok_or(TuningError::TaskResults {
-            expected: self.tasks(),
-            found: t + 1,
+        let held_out = self.folds.get(i).ok_or(TuningError::NoSuchTask {
+            task: t,
+            tasks: self.tasks(),
         })?;
         let y_of =
             |rows: &[usize]| -> Vec<u8> { rows.iter().map(|&r| labels[r].unwrap_or(0)).collect() };

@@ -292,7 +292,7 @@ impl<'a, T: PathTree> Explainer<'a, T> {
                     let walk = (&mut scratch.lanes[..], &mut scratch.edges[..]);
                     // In lockstep only where every node has cover: a child without is
                     // skipped by one row and walked by another.
-                    let pairs = if plan.has_empty {
+                    let groups = if plan.has_empty {
                         0
                     } else {
                         rows.len() / WALK_LANES
@@ -300,7 +300,7 @@ impl<'a, T: PathTree> Explainer<'a, T> {
                     let lockstep = rows
                         .chunks_exact(WALK_LANES)
                         .zip(phi.chunks_exact_mut(WALK_LANES));
-                    for (rows, phi) in lockstep.take(pairs) {
+                    for (rows, phi) in lockstep.take(groups) {
                         let rows: [&T::Row; WALK_LANES] = std::array::from_fn(|i| rows[i]);
                         plan.add::<T, WALK_LANES>(
                             tree,
@@ -310,7 +310,7 @@ impl<'a, T: PathTree> Explainer<'a, T> {
                             (&mut *walk.0, &mut *walk.1),
                         );
                     }
-                    let done = pairs * WALK_LANES;
+                    let done = groups * WALK_LANES;
                     for (row, phi) in rows[done..].iter().zip(phi[done..].chunks_exact_mut(1)) {
                         plan.add::<T, 1>(tree, rule, [*row], phi, (&mut *walk.0, &mut *walk.1));
                     }

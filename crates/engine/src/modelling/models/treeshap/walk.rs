@@ -110,6 +110,36 @@ impl WalkPlan {
         zero[feature] = above;
     }
 
+    /// The ratio the edge into `child` multiplies the product above by, at `n` points: of
+    /// its factor to the factor of its feature's edge above, as the row agrees with every
+    /// split on the feature above it (`agrees`) and here too (`one`).
+    #[inline(always)]
+    fn edge_ratio(&self, child: usize, n: usize, agrees: bool, one: bool) -> Ratio<'_> {
+        let block = (child * n)..(child + 1) * n;
+        match (agrees, one) {
+            (true, true) => Ratio::Points(&self.agree[block]),
+            (true, false) => Ratio::Points(&self.part[block]),
+            (false, _) => Ratio::One(self.ratio[child]),
+        }
+    }
+
+    /// The edge into `child`'s integral at `n` points: a scale and the rule's weights
+    /// over the edge's factor, as the row follows every split on its feature (`one`) or not.
+    #[inline(always)]
+    fn edge_weights<'p>(
+        &'p self,
+        q: &'p Quadrature,
+        child: usize,
+        n: usize,
+        one: bool,
+    ) -> (f64, &'p [f64]) {
+        if one {
+            (1.0, &self.weight_one[(child * n)..(child + 1) * n])
+        } else {
+            (self.inv_zero[child], &q.weight_rest[..n])
+        }
+    }
+
     /// Adds the SHAP values of each of `R` rows under `tree` to its `phi`, with a lane of
     /// `lanes` each; `edges` has a slot per feature, [`NONE`] before and after. With `R > 1` every node of the tree must have cover (no child is
     /// skipped for one row and walked for another).
@@ -141,6 +171,12 @@ impl WalkPlan {
         }
         walk!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
     }
+}
+
+/// An edge's ratio: one per point, or the same at every point.
+enum Ratio<'a> {
+    Points(&'a [f64]),
+    One(f64),
 }
 
 /// One row's working memory in a walk: polynomials as their values at the rule's points,
@@ -270,21 +306,16 @@ impl<T: PathTree + ?Sized, const N: usize, const R: usize> Walk<'_, T, N, R> {
         let (here, next) = (level * n, (level + 1) * n);
         let (above_level, this_level) = self.lanes[r].products.split_at_mut(next);
         let (from, to) = (&above_level[here..next], &mut this_level[..n]);
-        let block = (child * n)..(child + 1) * n;
-        if agrees {
-            let ratio = if one {
-                &plan.agree[block]
-            } else {
-                &plan.part[block]
-            };
-            let ratio = &ratio[..n];
-            for j in 0..n {
-                to[j] = from[j] * ratio[j];
+        match plan.edge_ratio(child, n, agrees, one) {
+            Ratio::Points(ratio) => {
+                for j in 0..n {
+                    to[j] = from[j] * ratio[j];
+                }
             }
-        } else {
-            let ratio = plan.ratio[child];
-            for j in 0..n {
-                to[j] = from[j] * ratio;
+            Ratio::One(ratio) => {
+                for j in 0..n {
+                    to[j] = from[j] * ratio;
+                }
             }
         }
     }
@@ -299,34 +330,24 @@ impl<T: PathTree + ?Sized, const N: usize, const R: usize> Walk<'_, T, N, R> {
         let n = if N == 0 { q.len() } else { N };
         let (here, next) = (level * n, (level + 1) * n);
         let value = self.tree.leaf_value(child);
-        let block = (child * n)..(child + 1) * n;
-        let (scale, weights) = if one {
-            (1.0, &plan.weight_one[block.clone()])
-        } else {
-            (plan.inv_zero[child], &q.weight_rest[..])
-        };
-        let weights = &weights[..n];
+        let (scale, weights) = plan.edge_weights(q, child, n, one);
         let lane = &mut self.lanes[r];
         let (from, sum) = (&lane.products[here..next], &mut lane.sums[here..next]);
         let mut integral = 0.0;
-        if agrees {
-            let ratio = if one {
-                &plan.agree[block]
-            } else {
-                &plan.part[block]
-            };
-            let ratio = &ratio[..n];
-            for j in 0..n {
-                let below = value * (from[j] * ratio[j]);
-                integral += weights[j] * below;
-                sum[j] += below;
+        match plan.edge_ratio(child, n, agrees, one) {
+            Ratio::Points(ratio) => {
+                for j in 0..n {
+                    let below = value * (from[j] * ratio[j]);
+                    integral += weights[j] * below;
+                    sum[j] += below;
+                }
             }
-        } else {
-            let ratio = plan.ratio[child];
-            for j in 0..n {
-                let below = value * (from[j] * ratio);
-                integral += weights[j] * below;
-                sum[j] += below;
+            Ratio::One(ratio) => {
+                for j in 0..n {
+                    let below = value * (from[j] * ratio);
+                    integral += weights[j] * below;
+                    sum[j] += below;
+                }
             }
         }
         scale * integral
@@ -347,13 +368,8 @@ impl<T: PathTree + ?Sized, const N: usize, const R: usize> Walk<'_, T, N, R> {
         let (plan, q) = (self.plan, self.q);
         let n = if N == 0 { q.len() } else { N };
         let (here, next) = (level * n, (level + 1) * n);
-        let (scale, weights) = if one {
-            (1.0, &plan.weight_one[(child * n)..(child + 1) * n])
-        } else {
-            (plan.inv_zero[child], &q.weight_rest[..])
-        };
+        let (scale, weights) = plan.edge_weights(q, child, n, one);
         let lane = &mut self.lanes[r];
-        let weights = &weights[..n];
         let (above_level, this_level) = lane.sums.split_at_mut(next);
         let (sum, below) = (&mut above_level[here..next], &this_level[..n]);
         let mut integral = 0.0;
