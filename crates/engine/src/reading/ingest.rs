@@ -19,6 +19,7 @@ use crate::reading::cells::{
 pub use crate::reading::cells::{is_missing, parse_number, MISSING_TOKENS};
 use crate::reading::decode::{decode, DecodeError, TextEncoding};
 use crate::reading::excel::{is_workbook, ExcelError, Workbook};
+use crate::reading::parts;
 use crate::reading::scan::{self, Record, Scanner};
 use crate::reading::totals::{self, SummaryRow};
 use crate::understanding::target::detect_target;
@@ -156,7 +157,7 @@ pub fn read_csv(bytes: &[u8], options: &ReadOptions) -> Result<Dataset> {
 }
 
 /// What pass 1 learns about a column.
-struct Sniff {
+pub(super) struct Sniff {
     point: bool,
     comma: bool,
     date: bool,
@@ -169,7 +170,7 @@ struct Sniff {
 }
 
 #[derive(Clone, Copy)]
-enum Plan {
+pub(super) enum Plan {
     Number(NumberStyle),
     Date(DateOrder),
     Text,
@@ -346,7 +347,10 @@ fn read_text(
     let mut scanner = Scanner::new(text, delimiter);
     let names = read_header(&mut scanner)?;
     let european = delimiter == b';';
-    let first = first_pass(text, &mut scanner, &names, options, european, progress)?;
+    let first = match parts::first_pass(text, &scanner, &names, options, european, progress) {
+        Some(read) => read?,
+        None => first_pass(text, &mut scanner, &names, options, european, progress)?,
+    };
     let n_rows = first.n_rows;
 
     // What each column is, and which need pass 2.
@@ -357,7 +361,7 @@ fn read_text(
         .zip(&names)
         .map(|(state, name)| state.decide(name, european, &mut notes))
         .unzip();
-    let data = second_pass(text, delimiter, n_rows, decided, progress)?;
+    let data = second_pass(text, delimiter, &first.spans, n_rows, decided, progress)?;
     let columns = names
         .into_iter()
         .zip(data)
@@ -411,12 +415,14 @@ fn read_header(scanner: &mut Scanner) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// What pass 1 leaves: each column's state, the number of rows, and where the last
-/// [`totals::TAIL_ROWS`] records start (line and byte, by row number modulo that count).
-struct FirstPass {
-    states: Vec<ColumnState>,
-    n_rows: usize,
-    recent: [(u64, usize); totals::TAIL_ROWS],
+/// What pass 1 leaves: each column's state, the number of rows, where the last
+/// [`totals::TAIL_ROWS`] records start (line and byte, by row number modulo that count),
+/// and when it read the text in parts, the byte range of each part's records.
+pub(super) struct FirstPass {
+    pub(super) states: Vec<ColumnState>,
+    pub(super) n_rows: usize,
+    pub(super) recent: [(u64, usize); totals::TAIL_ROWS],
+    pub(super) spans: Vec<std::ops::Range<usize>>,
 }
 
 /// Pass 1, from just after the header: every column starts as a number in the file's
@@ -444,7 +450,7 @@ fn first_pass(
         width,
         european,
     };
-    while block.read(scanner, BLOCK_RECORDS)? {
+    while block.read(scanner, BLOCK_RECORDS, text.len())? {
         report.tick(scanner.position(), progress);
     }
     let Block {
@@ -465,6 +471,7 @@ fn first_pass(
         states,
         n_rows,
         recent,
+        spans: Vec::new(),
     })
 }
 
@@ -472,27 +479,35 @@ fn first_pass(
 /// WebAssembly function with the code it had when the call began and moves to its
 /// optimised code only from the next call: reading a big file in one call would run its
 /// whole hot loop in the quick first-tier code.
-const BLOCK_RECORDS: usize = 4096;
+pub(super) const BLOCK_RECORDS: usize = 4096;
 
 /// Pass 1's state between blocks of records.
-struct Block {
-    states: Vec<ColumnState>,
-    n_rows: usize,
+pub(super) struct Block {
+    pub(super) states: Vec<ColumnState>,
+    pub(super) n_rows: usize,
     /// Room for a quoted cell's unescaped text.
-    escaped: Vec<u8>,
-    recent: [(u64, usize); totals::TAIL_ROWS],
-    width: usize,
-    european: bool,
+    pub(super) escaped: Vec<u8>,
+    pub(super) recent: [(u64, usize); totals::TAIL_ROWS],
+    pub(super) width: usize,
+    pub(super) european: bool,
 }
 
 impl Block {
-    /// Reads up to `records` more records into the columns; `false` at the end of the text.
+    /// Reads up to `records` more records into the columns; `false` at the end of the text
+    /// or once the next record starts at `end` or later.
     #[inline(never)]
-    fn read(&mut self, scanner: &mut Scanner, records: usize) -> Result<bool> {
+    pub(super) fn read(
+        &mut self,
+        scanner: &mut Scanner,
+        records: usize,
+        end: usize,
+    ) -> Result<bool> {
         let width = self.width;
         for _ in 0..records {
             // A line of spaces in a table of several columns is blank, not a row.
-            while width > 1 && scanner.skip_blank_line() {}
+            if !scanner.skip_gaps(width) || scanner.position() >= end {
+                return Ok(false);
+            }
             let start = scanner.position();
             let n_rows = self.n_rows;
             let (states, european) = (&mut self.states, self.european);
@@ -523,7 +538,7 @@ impl Block {
 
 /// Each column's state before its first cell: text when the options say so, else a number
 /// in the file's usual style (`1.234,5` for semicolon files) with room for `capacity` rows.
-fn initial_states(
+pub(super) fn initial_states(
     names: &[String],
     options: &ReadOptions,
     european: bool,
@@ -552,7 +567,7 @@ fn initial_states(
 }
 
 /// A column after pass 1: read in full, or to be read again in pass 2 as the plan says.
-enum Decided {
+pub(super) enum Decided {
     Read(ColumnData),
     Again(Plan),
 }
@@ -562,6 +577,7 @@ enum Decided {
 fn second_pass(
     text: &str,
     delimiter: u8,
+    spans: &[std::ops::Range<usize>],
     n_rows: usize,
     decided: Vec<Decided>,
     progress: &mut dyn FnMut(ReadProgress),
@@ -575,7 +591,9 @@ fn second_pass(
             Decided::Again(plan) => Some((i, Builder::new(plan, n_rows))),
         })
         .collect();
-    if !builders.is_empty() {
+    if !builders.is_empty() && spans.len() > 1 {
+        parts::second_pass(text, delimiter, width, spans, &mut builders, progress)?;
+    } else if !builders.is_empty() {
         let mut scanner = Scanner::new(text, delimiter);
         let mut record = Record::default();
         scanner.next_record(&mut record)?;
@@ -668,14 +686,14 @@ fn tail_records(
 }
 
 /// Calls the progress callback each time another [`PROGRESS_EVERY`] bytes are read.
-struct Reporter {
+pub(super) struct Reporter {
     pass: u8,
     total: u64,
     next: usize,
 }
 
 impl Reporter {
-    fn new(pass: u8, total: u64) -> Self {
+    pub(super) fn new(pass: u8, total: u64) -> Self {
         Reporter {
             pass,
             total,
@@ -684,7 +702,7 @@ impl Reporter {
     }
 
     #[inline]
-    fn tick(&mut self, position: usize, progress: &mut dyn FnMut(ReadProgress)) {
+    pub(super) fn tick(&mut self, position: usize, progress: &mut dyn FnMut(ReadProgress)) {
         if position >= self.next {
             self.next = position + PROGRESS_EVERY;
             progress(ReadProgress {
@@ -698,7 +716,7 @@ impl Reporter {
 
 /// Roughly how many records follow `start`, from the line lengths in the next 64 KB, so
 /// that columns are allocated once instead of growing (and copying) as they fill.
-fn estimate_rows(text: &str, start: usize) -> usize {
+pub(super) fn estimate_rows(text: &str, start: usize) -> usize {
     let rest = &text.as_bytes()[start.min(text.len())..];
     let sample = &rest[..rest.len().min(1 << 16)];
     let lines = sample.iter().filter(|&&b| b == b'\n').count().max(1);
@@ -750,6 +768,18 @@ fn provisional_order(european: bool) -> DateOrder {
 }
 
 impl Sniff {
+    /// Takes into account the cells `later` saw after this sniff's: every flag is about
+    /// each cell alone, so two parts' sniffs joined are the sniff of the whole.
+    pub(super) fn join(&mut self, later: &Sniff) {
+        self.point &= later.point;
+        self.comma &= later.comma;
+        self.date &= later.date;
+        self.first_over_12 |= later.first_over_12;
+        self.second_over_12 |= later.second_over_12;
+        self.year_last |= later.year_last;
+        self.present += later.present;
+    }
+
     fn new(point: bool, comma: bool, date: bool, present: usize) -> Self {
         Sniff {
             point,
@@ -789,7 +819,7 @@ impl Sniff {
 }
 
 /// A column during pass 1.
-enum ColumnState {
+pub(super) enum ColumnState {
     /// Every present cell so far is a number in `style`; `alt_ok` says whether they all read
     /// in the other style too.
     Number {
@@ -808,6 +838,9 @@ enum ColumnState {
     Text(TextBuilder),
     /// Needs pass 2; the sniff decides how it will be read.
     Deferred(Sniff),
+    /// Taken care of elsewhere: a column of a read in parts whose parts joined, while
+    /// another column is read again in one piece ([`parts`]).
+    Skip,
 }
 
 fn other_style(style: NumberStyle) -> NumberStyle {
@@ -897,6 +930,7 @@ impl ColumnState {
                     sniff.see(cell);
                 }
             }
+            ColumnState::Skip => {}
         }
     }
 
@@ -924,6 +958,9 @@ impl ColumnState {
                 let plan = plan_for(&sniff, name, european, notes);
                 (Decided::Again(plan), matches!(plan, Plan::Date(_)))
             }
+            // Never handed over: a read in parts fills every skipped column before
+            // deciding. Read again as text rather than lose the column.
+            ColumnState::Skip => (Decided::Again(Plan::Text), false),
         }
     }
 }
@@ -991,7 +1028,7 @@ fn restart(
 
 /// Dictionary-encodes text cells as they arrive.
 #[derive(Default)]
-struct TextBuilder {
+pub(super) struct TextBuilder {
     index: HashMap<String, u32>,
     levels: Vec<String>,
     codes: Vec<u32>,
@@ -1017,6 +1054,36 @@ impl TextBuilder {
             self.levels.push(cell.to_string());
             self.codes.push(code);
         }
+    }
+
+    /// `rows` more missing cells.
+    pub(super) fn push_missing(&mut self, rows: usize) {
+        self.codes.resize(self.codes.len() + rows, MISSING_CODE);
+    }
+
+    /// The cells of `later` after this builder's, coded as if pushed one by one: its
+    /// levels new here get the next codes in the order they first appeared there.
+    pub(super) fn append(&mut self, later: TextBuilder) {
+        let recode: Vec<u32> = later
+            .levels
+            .into_iter()
+            .map(|level| match self.index.get(&level) {
+                Some(&code) => code,
+                None => {
+                    let code = self.levels.len() as u32;
+                    self.index.insert(level.clone(), code);
+                    self.levels.push(level);
+                    code
+                }
+            })
+            .collect();
+        self.codes.extend(later.codes.into_iter().map(|c| {
+            if c == MISSING_CODE {
+                c
+            } else {
+                recode[c as usize]
+            }
+        }));
     }
 
     fn finish(self) -> ColumnData {
@@ -1054,7 +1121,7 @@ fn clean_names<'a>(raw: impl Iterator<Item = &'a str>) -> Vec<String> {
 }
 
 /// A column read in pass 2, once its plan is known.
-enum Builder {
+pub(super) enum Builder {
     Numeric(Vec<f64>, NumberStyle),
     Date(Vec<f64>, DateOrder),
     Text(TextBuilder),
@@ -1062,7 +1129,7 @@ enum Builder {
 
 impl Builder {
     /// An empty builder for `rows` cells read as `plan` says.
-    fn new(plan: Plan, rows: usize) -> Self {
+    pub(super) fn new(plan: Plan, rows: usize) -> Self {
         match plan {
             Plan::Number(style) => Builder::Numeric(Vec::with_capacity(rows), style),
             Plan::Date(order) => Builder::Date(Vec::with_capacity(rows), order),
@@ -1070,7 +1137,7 @@ impl Builder {
         }
     }
 
-    fn push(&mut self, cell: &str) {
+    pub(super) fn push(&mut self, cell: &str) {
         match self {
             Builder::Numeric(v, style) => v.push(if is_missing(cell) {
                 f64::NAN
@@ -1090,6 +1157,26 @@ impl Builder {
         match self {
             Builder::Numeric(v, _) | Builder::Date(v, _) => ColumnData::Numeric(v),
             Builder::Text(t) => t.finish(),
+        }
+    }
+
+    /// The same column's cells read by `later` (a builder of the same plan) after these.
+    pub(super) fn append(&mut self, later: Builder) {
+        match (self, later) {
+            (Builder::Numeric(v, _), Builder::Numeric(w, _))
+            | (Builder::Date(v, _), Builder::Date(w, _)) => v.extend_from_slice(&w),
+            (Builder::Text(t), Builder::Text(u)) => t.append(u),
+            // Builders of one column share its plan.
+            _ => {}
+        }
+    }
+
+    /// An empty builder read as this one is.
+    pub(super) fn like(&self, rows: usize) -> Builder {
+        match self {
+            Builder::Numeric(_, style) => Builder::Numeric(Vec::with_capacity(rows), *style),
+            Builder::Date(_, order) => Builder::Date(Vec::with_capacity(rows), *order),
+            Builder::Text(_) => Builder::Text(TextBuilder::default()),
         }
     }
 }

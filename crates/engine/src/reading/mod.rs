@@ -5,6 +5,7 @@ pub mod chunks;
 pub mod decode;
 pub mod excel;
 pub mod ingest;
+mod parts;
 pub mod sample;
 pub mod scan;
 pub mod totals;

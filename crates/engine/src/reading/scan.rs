@@ -69,9 +69,46 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// A scanner of `text` that starts at byte `pos` (the start of a line) counting that
+    /// line as `line`: a part of a big file read on its own (positions stay those of the
+    /// whole text, so a quoted field may run past the part's end).
+    pub fn resume(text: &'a str, delimiter: u8, pos: usize, line: u64) -> Self {
+        Scanner {
+            text,
+            pos: pos.min(text.len()),
+            line,
+            delimiter,
+        }
+    }
+
+    /// The delimiter between fields.
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
     /// Bytes consumed so far (for progress reports).
     pub fn position(&self) -> usize {
         self.pos
+    }
+
+    /// The line the scanner is on (1-based, or counted from the line given to
+    /// [`Scanner::resume`]).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// Moves past empty lines and, in a table of `width` > 1 columns, lines of nothing but
+    /// spaces, in any order, to the start of the next record; `false` at the end of the text.
+    #[inline]
+    pub fn skip_gaps(&mut self, width: usize) -> bool {
+        loop {
+            if !self.skip_empty_lines() {
+                return false;
+            }
+            if !(width > 1 && self.skip_blank_line()) {
+                return true;
+            }
+        }
     }
 
     /// The text of field `i` of `record`.
