@@ -1487,6 +1487,10 @@ mod tests {
     fn blank_lines_are_not_rows() {
         let ds = read("a,b\n1,2\n\n3,4\n\n").expect("csv");
         assert_eq!(ds.n_rows, 2);
+        // Empty lines and lines of spaces in any order (a line of spaces right after an
+        // empty line was read as a one-field row until 7 December).
+        let ds = read("a,b\n1,2\n\n   \n\n \t\n3,4\n  \n").expect("csv");
+        assert_eq!(ds.n_rows, 2);
         let ds = read("only\nx\n\ny\n\n").expect("one-column csv");
         assert_eq!(ds.n_rows, 2);
         assert!(ds.columns.iter().all(|c| c.len() == ds.n_rows));
