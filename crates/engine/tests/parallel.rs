@@ -127,7 +127,11 @@ fn a_big_export_reads_the_same_on_one_thread_and_on_every_core() {
     let two = read(2);
     let four = read(4);
     set_threads(0);
-    assert!(one.starts_with("Ok((Dataset { n_rows: 150000"), "{}", &one[..200]);
+    assert!(
+        one.starts_with("Ok((Dataset { n_rows: 150000"),
+        "{}",
+        &one[..200]
+    );
     assert_eq!(one, two, "1 vs 2 threads");
     assert_eq!(one, four, "1 vs 4 threads");
 }
