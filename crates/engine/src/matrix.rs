@@ -165,8 +165,9 @@ impl SparseRows {
         self.values.len()
     }
 
+    /// Row `i`'s non-zero cells: their columns (increasing) and values.
     #[inline]
-    fn row(&self, i: usize) -> (&[u32], &[f64]) {
+    pub fn row(&self, i: usize) -> (&[u32], &[f64]) {
         let range = self.starts[i]..self.starts[i + 1];
         (&self.columns[range.clone()], &self.values[range])
     }

@@ -272,7 +272,7 @@ pub fn logistic_loss_and_gradient(
 }
 
 /// A fit's share of non-zero cells at or below which the solver reads the rows sparsely.
-const SPARSE_SHARE: f64 = 0.25;
+pub(crate) const SPARSE_SHARE: f64 = 0.25;
 
 /// The smooth part of the objective, but for the rows it is taken over.
 struct Smooth<'a> {

@@ -53,9 +53,10 @@
 use serde::{Deserialize, Serialize};
 use std::sync::mpsc;
 
+use super::logistic::SPARSE_SHARE;
 use super::logistic::{sigmoid, softplus, softplus_and_sigmoid};
 use super::{check_training_data, ModelError, Progress, Result};
-use crate::matrix::{standard_layout, MatrixExt, RowMajor};
+use crate::matrix::{standard_layout, MatrixExt, RowMajor, SparseRows};
 use crate::modelling::preprocessing::Matrix;
 use crate::rng::Rng;
 
@@ -305,7 +306,19 @@ impl MlpParams {
         &self,
         x: &Matrix,
         y: &[u8],
+        progress: impl FnMut(Progress) -> bool,
+    ) -> Result<FittedMlp> {
+        self.fit_reading(x, y, progress, SPARSE_SHARE)
+    }
+
+    /// [`Self::fit`], the first layer reading the rows sparsely when at most `sparse_share`
+    /// of the cells are non-zero.
+    fn fit_reading(
+        &self,
+        x: &Matrix,
+        y: &[u8],
         mut progress: impl FnMut(Progress) -> bool,
+        sparse_share: f64,
     ) -> Result<FittedMlp> {
         self.check()?;
         let x = standard_layout(x);
@@ -313,7 +326,14 @@ impl MlpParams {
         let mut rng = Rng::new(self.seed);
         let mut layers = self.initial_layers(x.ncols(), &mut rng);
         let (mut order, validation) = self.hold_out(&x, y, &mut rng)?;
-        let mut batches = MiniBatches::new(self, &layers, x.row_major(), order.len());
+        // Mostly zeros (one-hot columns of many levels): the first layer reads only the
+        // non-zero cells of each row.
+        let sparse = SparseRows::of(x.row_major(), sparse_share);
+        let inputs = match &sparse {
+            Some(rows) => Inputs::Sparse(rows),
+            None => Inputs::Dense(x.row_major()),
+        };
+        let mut batches = MiniBatches::new(self, &layers, inputs, order.len());
         let mut watch = Watch::new(&layers);
         let mut stopped_early = false;
         let mut loss_curve = Vec::new();
@@ -321,16 +341,9 @@ impl MlpParams {
         // With a core to spare, one helper thread for the whole fit sums the second half
         // of every batch ([`Partner`]); it ends when `partner` is dropped, before the scope
         // waits for it.
-        let parameters: usize = layers
-            .iter()
-            .map(|l| l.weights.len() + l.biases.len())
-            .sum();
-        let spare = crate::parallel::spare_core()
-            && batches.batch >= HALVES_FROM
-            && batches.batch * parameters >= PARTNER_FROM;
+        let spare = batches.worth_a_partner(&layers);
         std::thread::scope(|scope| {
-            let mut partner =
-                spare.then(|| Partner::start(scope, &batches, x.row_major(), y, &layers));
+            let mut partner = spare.then(|| Partner::start(scope, &batches, inputs, y, &layers));
             for epoch in 1..=self.max_epochs {
                 if self.shuffle {
                     rng.shuffle(&mut order);
@@ -479,6 +492,23 @@ impl Layer {
         self.forward_by::<2>(input, tiled..rows, out, zeros);
     }
 
+    /// The forward product of the rows `which` of `x`, read sparsely: each row's sums start
+    /// at the biases and take each non-zero input's weights in the inputs' order, so they
+    /// are the sums of [`Self::forward`], whose zero inputs add nothing.
+    fn forward_sparse(&self, x: &SparseRows, which: &[usize], out: &mut [f64]) {
+        let h = self.outputs;
+        for (sums, &i) in out.chunks_exact_mut(h).zip(which) {
+            sums.copy_from_slice(&self.biases);
+            let (columns, values) = x.row(i);
+            for (&k, &a) in columns.iter().zip(values) {
+                let k = k as usize;
+                for (s, &w) in sums.iter_mut().zip(&self.weights[k * h..(k + 1) * h]) {
+                    *s += a * w;
+                }
+            }
+        }
+    }
+
     /// The forward product of a layer of one output (the logit): eight rows at a time, so
     /// that eight sums, each over the inputs in order, run side by side instead of one
     /// chain of dependent additions.
@@ -599,17 +629,6 @@ enum Zeros {
     Add,
 }
 
-impl Zeros {
-    /// Skip for the first layer (the network's inputs), add for the layers of hidden units.
-    fn at_layer(l: usize) -> Self {
-        if l == 0 {
-            Zeros::Skip
-        } else {
-            Zeros::Add
-        }
-    }
-}
-
 /// Outputs (or deltas) a kernel keeps in registers per row.
 const BLOCK: usize = 8;
 
@@ -705,6 +724,27 @@ fn weight_sums_one(input: &[f64], delta: &[f64], d: usize, grads: &mut [f64]) {
     }
 }
 
+/// [`weight_sums`] of the first layer over the rows `which` of `x`, read sparsely: each
+/// row's non-zero inputs scaled by its deltas and added to their sums, each sum over the
+/// rows in order, from zero, as in [`weight_sums`] (whose zero inputs add nothing).
+fn weight_sums_sparse(
+    (x, which): (&SparseRows, &[usize]),
+    delta: &[f64],
+    (d, h): (usize, usize),
+    grads: &mut [f64],
+) {
+    grads[..d * h].iter_mut().for_each(|g| *g = 0.0);
+    for (deltas, &i) in delta.chunks_exact(h).zip(which) {
+        let (columns, values) = x.row(i);
+        for (&k, &a) in columns.iter().zip(values) {
+            let k = k as usize;
+            for (g, &e) in grads[k * h..(k + 1) * h].iter_mut().zip(deltas) {
+                *g += a * e;
+            }
+        }
+    }
+}
+
 /// Into `rows`, the rows of a batch (`m` rows of `d` inputs) with their inputs
 /// `first..first + K`: with [`Zeros::Skip`] only those where one of them is not zero, so
 /// that a one-hot input of many levels costs in proportion to its ones.
@@ -780,7 +820,7 @@ const PARTNER_FROM: usize = 2_000_000;
 struct MiniBatches<'a> {
     activation: Activation,
     alpha: f64,
-    x: RowMajor<'a>,
+    x: Inputs<'a>,
     batch: usize,
     /// The gradients of a batch summed by halves.
     grads: Vec<Layer>,
@@ -788,6 +828,32 @@ struct MiniBatches<'a> {
     /// The buffers of each half of a batch of at least [`HALVES_FROM`] rows; a smaller
     /// batch is summed whole in the first.
     halves: [Half; 2],
+}
+
+/// The network's inputs, the training features: every cell, or (when most are zero) only
+/// the non-zero cells of each row.
+#[derive(Clone, Copy)]
+enum Inputs<'a> {
+    Dense(RowMajor<'a>),
+    Sparse(&'a SparseRows),
+}
+
+impl Inputs<'_> {
+    /// Columns of a batch's gathered rows: none when the rows are read sparsely in place.
+    fn gathered_cols(&self) -> usize {
+        match self {
+            Inputs::Dense(x) => x.cols,
+            Inputs::Sparse(_) => 0,
+        }
+    }
+}
+
+/// A batch's inputs for the first layer: its rows gathered (row-major), or the indices of
+/// its rows among the sparse rows.
+#[derive(Clone, Copy)]
+enum Batch<'a> {
+    Dense(&'a [f64]),
+    Sparse(&'a SparseRows, &'a [usize]),
 }
 
 /// One half of a batch: its rows, activations and gradient sums.
@@ -812,20 +878,28 @@ impl Half {
     fn sums(
         &mut self,
         (layers, activation): (&[Layer], Activation),
-        x: RowMajor,
+        x: Inputs,
         y: &[u8],
         rows: &[usize],
     ) -> f64 {
-        let cols = x.cols;
         for (b, &i) in rows.iter().enumerate() {
-            self.xb[b * cols..(b + 1) * cols].copy_from_slice(x.row(i));
             self.yb[b] = y[i];
         }
         let m = rows.len();
+        let batch = match x {
+            Inputs::Dense(x) => {
+                let cols = x.cols;
+                for (b, &i) in rows.iter().enumerate() {
+                    self.xb[b * cols..(b + 1) * cols].copy_from_slice(x.row(i));
+                }
+                Batch::Dense(&self.xb[..m * cols])
+            }
+            Inputs::Sparse(x) => Batch::Sparse(x, rows),
+        };
         batch_sums(
             layers,
             activation,
-            (&self.xb[..m * cols], &self.yb[..m]),
+            (batch, &self.yb[..m]),
             &mut self.workspace,
             &mut self.grads,
         )
@@ -856,14 +930,14 @@ impl Partner {
     fn start<'scope, 'env>(
         scope: &'scope std::thread::Scope<'scope, 'env>,
         batches: &MiniBatches,
-        x: RowMajor<'env>,
+        x: Inputs<'env>,
         y: &'env [u8],
         layers: &[Layer],
     ) -> Self {
         let (jobs, inbox) = mpsc::channel::<Job>();
         let (outbox, done) = mpsc::channel::<Job>();
         let rows = batches.batch.div_ceil(2);
-        let mut half = Half::new(layers, rows, x.cols);
+        let mut half = Half::new(layers, rows, x.gathered_cols());
         let activation = batches.activation;
         scope.spawn(move || {
             for mut job in inbox {
@@ -922,8 +996,19 @@ fn zero_layers(layers: &[Layer]) -> Vec<Layer> {
 }
 
 impl<'a> MiniBatches<'a> {
+    /// Whether a core is spare and the batches big enough for a [`Partner`] to pay.
+    fn worth_a_partner(&self, layers: &[Layer]) -> bool {
+        let parameters: usize = layers
+            .iter()
+            .map(|l| l.weights.len() + l.biases.len())
+            .sum();
+        crate::parallel::spare_core()
+            && self.batch >= HALVES_FROM
+            && self.batch * parameters >= PARTNER_FROM
+    }
+
     /// Batches of `params.batch_size` rows (at most `n_train`) of `x`.
-    fn new(params: &MlpParams, layers: &[Layer], x: RowMajor<'a>, n_train: usize) -> Self {
+    fn new(params: &MlpParams, layers: &[Layer], x: Inputs<'a>, n_train: usize) -> Self {
         let batch = params.batch_size.min(n_train);
         MiniBatches {
             activation: params.activation,
@@ -939,8 +1024,8 @@ impl<'a> MiniBatches<'a> {
                 params.epsilon,
             ),
             halves: [
-                Half::new(layers, batch, x.cols),
-                Half::new(layers, batch.div_ceil(2), x.cols),
+                Half::new(layers, batch, x.gathered_cols()),
+                Half::new(layers, batch.div_ceil(2), x.gathered_cols()),
             ],
         }
     }
@@ -1073,19 +1158,18 @@ impl Workspace {
 fn forward(
     layers: &[Layer],
     activation: Activation,
-    input: &[f64],
+    input: Batch,
     rows: usize,
     outputs: &mut [Vec<f64>],
 ) {
     for (l, layer) in layers.iter().enumerate() {
         let (before, after) = outputs.split_at_mut(l);
         let out = &mut after[0][..rows * layer.outputs];
-        let inp = if l == 0 {
-            input
-        } else {
-            &before[l - 1][..rows * layer.inputs]
-        };
-        layer.forward(inp, rows, out, Zeros::at_layer(l));
+        match (l, input) {
+            (0, Batch::Dense(inp)) => layer.forward(inp, rows, out, Zeros::Skip),
+            (0, Batch::Sparse(x, which)) => layer.forward_sparse(x, which, out),
+            _ => layer.forward(&before[l - 1][..rows * layer.inputs], rows, out, Zeros::Add),
+        }
         if l + 1 < layers.len() {
             activation.apply(out);
         }
@@ -1102,7 +1186,13 @@ fn logits(layers: &[Layer], activation: Activation, x: &Matrix) -> Vec<f64> {
     while start < x.rows {
         let rows = BLOCK.min(x.rows - start);
         let input = &x.data[start * x.cols..(start + rows) * x.cols];
-        forward(layers, activation, input, rows, &mut workspace.outputs);
+        forward(
+            layers,
+            activation,
+            Batch::Dense(input),
+            rows,
+            &mut workspace.outputs,
+        );
         let last = workspace
             .outputs
             .last()
@@ -1126,7 +1216,7 @@ fn loss_and_gradients(
     ws: &mut Workspace,
     grads: &mut [Layer],
 ) -> f64 {
-    let data_loss = batch_sums(layers, activation, (xb, yb), ws, grads);
+    let data_loss = batch_sums(layers, activation, (Batch::Dense(xb), yb), ws, grads);
     finish_gradients(layers, alpha, yb.len(), data_loss, grads)
 }
 
@@ -1159,7 +1249,7 @@ fn finish_gradients(
 fn batch_sums(
     layers: &[Layer],
     activation: Activation,
-    (xb, yb): (&[f64], &[u8]),
+    (xb, yb): (Batch, &[u8]),
     ws: &mut Workspace,
     grads: &mut [Layer],
 ) -> f64 {
@@ -1180,20 +1270,19 @@ fn batch_sums(
     for l in (0..layers.len()).rev() {
         let layer = &layers[l];
         let (d, h) = (layer.inputs, layer.outputs);
-        let input = if l == 0 {
-            xb
-        } else {
-            &ws.outputs[l - 1][..m * d]
-        };
         let (below, here) = ws.deltas.split_at_mut(l);
         let delta = &here[0][..m * h];
         let grad = &mut grads[l];
-        weight_sums(
-            (input, delta),
-            (m, d, h),
-            &mut grad.weights,
-            Zeros::at_layer(l),
-        );
+        let hidden = &ws.outputs[l.max(1) - 1][..if l > 0 { m * d } else { 0 }];
+        match (l, xb) {
+            (0, Batch::Sparse(x, rows)) => {
+                weight_sums_sparse((x, rows), delta, (d, h), &mut grad.weights)
+            }
+            (0, Batch::Dense(input)) => {
+                weight_sums((input, delta), (m, d, h), &mut grad.weights, Zeros::Skip)
+            }
+            _ => weight_sums((hidden, delta), (m, d, h), &mut grad.weights, Zeros::Add),
+        }
         grad.biases.iter_mut().for_each(|g| *g = 0.0);
         for delta_row in delta.chunks_exact(h) {
             for (g, &e) in grad.biases.iter_mut().zip(delta_row) {
@@ -1217,7 +1306,7 @@ fn batch_sums(
                     *out = crate::matrix::dot(delta_row, &layer.weights[k * h..(k + 1) * h]);
                 }
             }
-            activation.backprop(input, delta_below);
+            activation.backprop(hidden, delta_below);
         }
     }
     data_loss
@@ -1590,7 +1679,7 @@ mod tests {
         let layers = params.initial_layers(7, &mut crate::rng::Rng::new(5));
         let x = x.row_major();
         let order: Vec<usize> = (0..200).map(|i| (i * 7) % 600).collect();
-        let mut batches = MiniBatches::new(&params, &layers, x, 600);
+        let mut batches = MiniBatches::new(&params, &layers, Inputs::Dense(x), 600);
         let halves_loss = batches.halves_loss_and_gradients(&layers, &order, &y, None);
         let halves = batches.grads.clone();
         let xb: Vec<f64> = order.iter().flat_map(|&i| x.row(i).to_vec()).collect();
@@ -1642,6 +1731,47 @@ mod tests {
             serde_json::to_string(&model).expect("json")
         };
         assert_eq!(fit(1), fit(2));
+    }
+
+    /// 600 rows of one number and two one-hot columns of 40 and 25 levels (3 non-zero
+    /// cells of 66), the label from the levels and the number, seeded.
+    fn one_hot_data() -> (Matrix, Vec<u8>) {
+        let mut rng = Rng::new(11);
+        let mut cells = Vec::with_capacity(600 * 66);
+        let mut y = Vec::with_capacity(600);
+        for _ in 0..600 {
+            let (a, b, v) = (rng.below(40), rng.below(25), rng.uniform() * 2.0 - 1.0);
+            let mut row = vec![0.0; 66];
+            row[0] = v;
+            row[1 + a] = 1.0;
+            row[41 + b] = 1.0;
+            cells.extend(row);
+            y.push(u8::from((a % 3 == 0) ^ (b % 4 == 0) ^ (v > 0.6)));
+        }
+        (crate::matrix::from_row_major(600, 66, cells), y)
+    }
+
+    #[test]
+    fn sparse_inputs_fit_the_network_the_dense_inputs_fit() {
+        let (x, y) = one_hot_data();
+        assert!(
+            SparseRows::of(x.row_major(), SPARSE_SHARE).is_some(),
+            "read sparsely"
+        );
+        // Early stopping's held-out rows too, and the helper thread on two (partnered).
+        let params = partnered().max_epochs(8);
+        let fit = |threads: usize, share: f64| {
+            crate::parallel::set_threads(threads);
+            let model = params.fit_reading(&x, &y, |_| true, share).expect("fit");
+            crate::parallel::set_threads(0);
+            serde_json::to_string(&model).expect("json")
+        };
+        let dense = fit(1, 0.0);
+        assert_eq!(dense, fit(1, SPARSE_SHARE), "one thread");
+        assert_eq!(dense, fit(2, SPARSE_SHARE), "two threads");
+        // The network learnt something, so the equality is not of two untouched networks.
+        let model = params.fit(&x, &y, |_| true).expect("fit");
+        assert!(model.loss_curve[0] > *model.loss_curve.last().expect("epochs"));
     }
 
     #[test]
@@ -1984,7 +2114,13 @@ mod tests {
             weight_sums((&out0, &delta1), (m, h, 1), &mut g1, Zeros::Add)
         });
         time("batch_sums, whole", &mut || {
-            batch_sums(&layers, Activation::Relu, (&xb, &yb), &mut ws, &mut grads);
+            batch_sums(
+                &layers,
+                Activation::Relu,
+                (Batch::Dense(&xb), &yb),
+                &mut ws,
+                &mut grads,
+            );
         });
         let params = MlpParams::new().early_stopping(false).max_epochs(5);
         for threads in [1, 2] {
