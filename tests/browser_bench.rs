@@ -251,11 +251,73 @@ async fn open_with_one_model(
     (client, rows)
 }
 
+/// Records in the page each change of the progress bar's stage with its time
+/// (`window.__stages`), from now on.
+async fn record_stages(client: &fantoccini::Client) {
+    client
+        .execute(
+            r#"window.__stages = []; const t0 = performance.now();
+               new MutationObserver(() => {
+                 const e = document.querySelector('[data-testid=progress-stage]');
+                 const text = e ? e.textContent : '(no progress bar)';
+                 const last = window.__stages[window.__stages.length - 1];
+                 if (!last || last[1] !== text) window.__stages.push([performance.now() - t0, text]);
+               }).observe(document.body, {subtree: true, childList: true, characterData: true});
+               return true;"#,
+            vec![],
+        )
+        .await
+        .expect("the stage recorder");
+}
+
+/// Prints when each kind of stage (its text with the numbers left out) first showed, in
+/// seconds since [`record_stages`].
+async fn print_stages(client: &fantoccini::Client) {
+    let stages = client
+        .execute("return window.__stages;", vec![])
+        .await
+        .expect("the stages");
+    let mut last_kind = String::new();
+    for stage in stages.as_array().into_iter().flatten() {
+        let (Some(t), Some(text)) = (stage[0].as_f64(), stage[1].as_str()) else {
+            continue;
+        };
+        let kind: String = text.chars().filter(|c| !c.is_ascii_digit()).collect();
+        if kind != last_kind {
+            println!("  {:7.2} s  {text}", t / 1000.0);
+            last_kind = kind;
+        }
+    }
+}
+
+/// Opens the advanced settings and sets `folds`-fold cross-validation with the grid search.
+async fn set_cv_folds_and_search(client: &fantoccini::Client, folds: &str) {
+    client
+        .execute(
+            r#"const d = document.querySelector('[data-testid=advanced]'); d.open = true;
+               const s = document.querySelector('[data-testid=cv-folds]'); s.value = arguments[0];
+               s.dispatchEvent(new Event('change', {bubbles: true}));
+               return true;"#,
+            vec![serde_json::json!(folds)],
+        )
+        .await
+        .expect("the folds");
+    // The search box is enabled once the folds are set.
+    wait_for(
+        client,
+        "the grid search ticked",
+        "const b = document.querySelector('[data-testid=cv-search]'); if (!b.disabled && !b.checked) b.click(); return b.checked ? true : null;",
+        |v| v == true,
+    )
+    .await;
+}
+
 /// One model cross-validated with its grid search in the page, timed from the click on
 /// Train until the model shows: once on one background worker (`?workers=1`) and once with
 /// the folds shared out over the pool (one worker per core), then the final fit on one.
 /// `CHURNSCOPE_CV_CSV` (default Telco), `CHURNSCOPE_CV_TARGET` (default `Churn`),
-/// `CHURNSCOPE_CV_MODEL` (default `gbdt`), `CHURNSCOPE_CV_FOLDS` (default 5).
+/// `CHURNSCOPE_CV_MODEL` (default `gbdt`), `CHURNSCOPE_CV_FOLDS` (default 5; 0 for no
+/// cross-validation: a forest then grows its trees over the pool).
 #[tokio::test]
 #[ignore = "benchmark: needs the built site and chromedriver"]
 async fn cross_validate_one_model_in_the_browser() {
@@ -271,36 +333,39 @@ async fn cross_validate_one_model_in_the_browser() {
     for query in ["?workers=1", ""] {
         let (client, rows) =
             open_with_one_model(&driver, &server, query, &path, (&target, &model)).await;
-        client
-            .execute(
-                r#"const d = document.querySelector('[data-testid=advanced]'); d.open = true;
-                   const s = document.querySelector('[data-testid=cv-folds]'); s.value = arguments[0];
-                   s.dispatchEvent(new Event('change', {bubbles: true}));
-                   return true;"#,
-                vec![serde_json::json!(folds)],
-            )
-            .await
-            .expect("the folds");
-        // The search box is enabled once the folds are set.
-        wait_for(
-            &client,
-            "the grid search ticked",
-            "const b = document.querySelector('[data-testid=cv-search]'); if (!b.disabled && !b.checked) b.click(); return b.checked ? true : null;",
-            |v| v == true,
-        )
-        .await;
+        if folds != "0" {
+            set_cv_folds_and_search(&client, &folds).await;
+        }
+        record_stages(&client).await;
         let start = Instant::now();
         click(&client, "train-button").await;
         if query.is_empty() {
-            // What the progress bar says while the pool cross-validates (to look at).
-            wait_for(
-                &client,
-                "the shared cross-validation's progress",
-                "const p = document.querySelector('[data-testid=progress]'); return p && p.textContent.includes('cross-validation') ? true : null;",
-                |v| v == true,
-            )
-            .await;
-            screenshot_of(&client, "progress", "bench-shared-cv-progress.png").await;
+            // What the progress bar says while the pool works (to look at), when it does:
+            // a forest too small to share out grows on one worker.
+            let (what, file) = if folds == "0" {
+                (" grown (", "bench-shared-forest-progress.png")
+            } else {
+                ("cross-validation", "bench-shared-cv-progress.png")
+            };
+            let script = format!("const p = document.querySelector('[data-testid=progress]'); return p ? p.textContent.includes('{what}') : false;");
+            loop {
+                let shown = client.execute(&script, vec![]).await.expect("progress");
+                if shown == true {
+                    screenshot_of(&client, "progress", file).await;
+                    break;
+                }
+                let done = client
+                    .execute(
+                        "return !!document.querySelector('[data-testid=score-customers]');",
+                        vec![],
+                    )
+                    .await
+                    .expect("done");
+                if done == true {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
         wait_text(&client, "score-customers", 3600).await;
         let wall = start.elapsed().as_secs_f64();
@@ -315,10 +380,16 @@ async fn cross_validate_one_model_in_the_browser() {
             .execute("return navigator.hardwareConcurrency;", vec![])
             .await
             .expect("cores");
+        print_stages(&client).await;
+        let what = if folds == "0" {
+            format!("{model}, no CV")
+        } else {
+            format!("{model}, {folds}-fold CV with the grid search")
+        };
         println!(
-            "{{\"what\": \"churnscope in Chromium: {model}, {folds}-fold CV with the grid search\", \"workers\": \"{}\", \
+            "{{\"what\": \"churnscope in Chromium: {what}\", \"workers\": \"{}\", \
              \"cores\": {cores}, \"rows\": \"{rows}\", \"cv\": {cv}, \"train_click_to_model_seconds\": {wall:.3}}}",
-            if query.is_empty() { "folds over one per core" } else { "1" }
+            if query.is_empty() { "shared out over one per core" } else { "1" }
         );
         let _ = client.close().await;
     }

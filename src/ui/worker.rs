@@ -4,9 +4,9 @@
 //! file to read, a table to train on with the training settings, a slice of customers to
 //! score), reports progress and sends the result back (a table as one buffer per column, or
 //! the training outcome). Then it is terminated, so the memory it used goes back to the
-//! browser at once. Scoring and training several models are shared out over a pool of
-//! workers, one per core within a memory budget (`churnscope_worker::pool`); the others
-//! run on one. Cancelling terminates every worker of the job; the page keeps whatever it
+//! browser at once. Scoring, training several models, one model's cross-validation and one
+//! forest's trees are shared out over a pool of workers, one per core within a memory
+//! budget (`churnscope_worker::pool`); the others run on one. Cancelling terminates every worker of the job; the page keeps whatever it
 //! had before.
 
 use std::cell::RefCell;
@@ -30,13 +30,13 @@ use churnscope_engine::orders::features::Window;
 use churnscope_engine::orders::layout::OrderMapping;
 use churnscope_worker::buffers::{dataset_to_js, transfer_list, values_from_js, values_to_js};
 use churnscope_worker::jobs::{
-    cv_shares, dataset_header, dataset_slice, join_dataset, CvRequest, JobProgress, ReadRequest,
-    ReadResult, ScoreRequest, TrainRequest, WorkerEvent,
+    cv_shares, dataset_header, dataset_slice, join_dataset, tree_shares, CvRequest, ForestRequest,
+    JobProgress, ReadRequest, ReadResult, ScoreRequest, TrainRequest, WorkerEvent,
 };
 use churnscope_worker::monitor::{ModelRequest, MonitorRequest};
 use churnscope_worker::orders::{Customers, OrdersRequest};
 use churnscope_worker::pool::{
-    row_ranges, split_plan, table_bytes, PoolProgress, TRAINING_MEMORY_FACTOR,
+    row_ranges, share_forest, split_plan, table_bytes, PoolProgress, TRAINING_MEMORY_FACTOR,
 };
 
 /// The worker's loader, which Trunk writes next to `index.html`.
@@ -303,6 +303,9 @@ pub fn start_train(
     if let Some(shared) = shared_cv(dataset, plan) {
         return start_shared_cv(dataset, plan, shared, horizon, callbacks);
     }
+    if let Some(workers) = shared_forest(dataset, plan) {
+        return start_shared_forest(dataset, plan, workers, horizon, callbacks);
+    }
     let total = plan.models().len();
     let workers = if total > 1 {
         pool_workers(table_bytes(dataset) * TRAINING_MEMORY_FACTOR as u64)
@@ -432,13 +435,136 @@ fn start_shared_cv(
         let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
         parts.push(table_message("cv", request, dataset_to_js(dataset)));
     }
-    // The final fit's copy of the table, made now: the page's table is not at hand when
-    // the folds are in.
-    let final_buffers = dataset_to_js(dataset);
     let weights: Vec<usize> = shares.iter().map(Vec::len).collect();
     let cv_fits = layout.folds * layout.settings.len();
     let all_fits = (plan.fits_for(kind) + usize::from(plan.explain)).max(cv_fits + 1);
     let share = cv_fits as f64 / all_fits as f64;
+    let stage = FirstStage {
+        parts,
+        weights,
+        share,
+    };
+    start_two_stages(
+        dataset,
+        plan,
+        stage,
+        horizon,
+        callbacks,
+        move |events, plan| {
+            plan.tuned = Some(cv_report(events, &layout)?);
+            Ok(None)
+        },
+    )
+}
+
+/// A plan of one forest without cross-validation, big enough for the pool to pay
+/// ([`share_forest`]), when the pool has room for more than one worker ([`pool_workers`],
+/// each worker's copy of the table counted): the workers to share its trees over.
+fn shared_forest(dataset: &Dataset, plan: &TrainPlan) -> Option<usize> {
+    if plan.models() != [ModelKind::Forest] || plan.grown_trees.is_some() {
+        return None;
+    }
+    let config = plan.config_for(ModelKind::Forest);
+    if config.tuning.is_some() {
+        return None;
+    }
+    // Anything wrong with the data is the training job's to report.
+    let rows = split_rows(dataset, &plan.config).ok()?.train.len();
+    let features = dataset
+        .columns
+        .len()
+        .saturating_sub(1 + plan.config.ignore.len());
+    if !share_forest(rows, features, config.forest.trees()) {
+        return None;
+    }
+    let workers = pool_workers(table_bytes(dataset) * TRAINING_MEMORY_FACTOR as u64)
+        .min(config.forest.trees());
+    (workers > 1).then_some(workers)
+}
+
+/// Trains the forest of `plan` with its trees shared out: consecutive runs of trees over a
+/// pool of workers, then the forest put together, evaluated and explained on one worker
+/// ([`TrainPlan::grown_trees`]). One progress bar over both stages.
+fn start_shared_forest(
+    dataset: &Dataset,
+    plan: &TrainPlan,
+    workers: usize,
+    horizon: Option<f64>,
+    callbacks: TrainCallbacks,
+) -> Result<(), String> {
+    let config = plan.config_for(ModelKind::Forest);
+    let shares = tree_shares(config.forest.trees(), workers);
+    let header = dataset_header(dataset);
+    let mut parts = Vec::with_capacity(shares.len());
+    for trees in &shares {
+        let request = ForestRequest {
+            plan: plan.clone(),
+            header: header.clone(),
+            trees: trees.clone(),
+        };
+        let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+        parts.push(table_message("forest", request, dataset_to_js(dataset)));
+    }
+    let weights: Vec<usize> = shares.iter().map(|r| r.len()).collect();
+    // The trees are one fit of the plan's; the final worker's fits (out-of-fold ones behind
+    // calibration or a threshold) and the explanations the rest.
+    let all_fits = plan.fits_for(ModelKind::Forest) + usize::from(plan.explain);
+    let stage = FirstStage {
+        parts,
+        weights,
+        share: 1.0 / all_fits.max(1) as f64,
+    };
+    // The trees stay packed: the page passes each share's two buffers on to the final
+    // worker, in order, without reading them.
+    start_two_stages(dataset, plan, stage, horizon, callbacks, |events, _| {
+        let packed = js_sys::Array::new();
+        for (event, data) in events {
+            let WorkerEvent::ForestTrees { .. } = event else {
+                return Err("the background worker sent a message it should not".to_string());
+            };
+            let buffers = js_sys::Reflect::get(&data, &"buffers".into())
+                .ok()
+                .and_then(|b| b.dyn_into::<js_sys::Array>().ok())
+                .filter(|b| b.length() == 2)
+                .ok_or("a background worker sent its trees in an unknown form")?;
+            for b in buffers.iter() {
+                packed.push(&b);
+            }
+        }
+        Ok(Some(packed))
+    })
+}
+
+/// The first stage of a training job shared out over a pool: its parts, their weights in
+/// its progress, and its share of the whole job's progress.
+struct FirstStage {
+    parts: Vec<Part>,
+    weights: Vec<usize>,
+    share: f64,
+}
+
+/// Runs `first` on a pool, then, with the plan `complete`d from its parts' last events
+/// (in the parts' order; it may give buffers for the final message's `trees`), the plan's
+/// final fit, evaluation and explanations on one worker.
+/// One progress bar over both stages; one Cancel stops whichever workers are running.
+fn start_two_stages(
+    dataset: &Dataset,
+    plan: &TrainPlan,
+    first: FirstStage,
+    horizon: Option<f64>,
+    callbacks: TrainCallbacks,
+    complete: impl FnOnce(Vec<LastEvent>, &mut TrainPlan) -> Result<Option<js_sys::Array>, String>
+        + 'static,
+) -> Result<(), String> {
+    let FirstStage {
+        parts,
+        weights,
+        share,
+    } = first;
+    let header = dataset_header(dataset);
+    // The final fit's copy of the table, made now: the page's table is not at hand when
+    // the first stage is done.
+    let final_buffers = dataset_to_js(dataset);
     let pool = RefCell::new(PoolProgress::models(&weights));
     let on_progress = callbacks.on_progress.clone();
     let on_update = move |i: usize, event| {
@@ -450,12 +576,10 @@ fn start_shared_cv(
     };
     let mut plan = plan.clone();
     start_pool(parts, on_update, move |result| {
-        let report = result.and_then(|events| cv_report(events, &layout));
-        let report = match report {
-            Ok(report) => report,
+        let trees = match result.and_then(|events| complete(events, &mut plan)) {
+            Ok(trees) => trees,
             Err(e) => return finish(&callbacks.on_done, Err(e)),
         };
-        plan.tuned = Some(report);
         let request = TrainRequest {
             plan,
             header,
@@ -467,6 +591,12 @@ fn start_shared_cv(
             Err(e) => return finish(&callbacks.on_done, Err(e.to_string())),
         };
         let part = table_message("train", request, final_buffers);
+        if let Some(trees) = trees {
+            let _ = js_sys::Reflect::set(&part.0, &"trees".into(), &trees);
+            for b in transfer_list(&trees).iter() {
+                part.1.push(&b);
+            }
+        }
         let on_progress = callbacks.on_progress.clone();
         let rest = TrainCallbacks {
             on_progress: Rc::new(move |mut p: JobProgress| {

@@ -15,8 +15,10 @@ use churnscope_engine::acting::actions::{score_customers, ScoredCustomer};
 use churnscope_engine::dataset::{
     group_thousands, Column, ColumnData, ColumnKind, ColumnSummary, Dataset, MISSING_CODE,
 };
-use churnscope_engine::evaluating::evaluation::{model_label, ModelRun, TrainPlan};
-use churnscope_engine::modelling::models::Progress;
+use churnscope_engine::evaluating::evaluation::{
+    grow_plan_trees, model_label, ModelRun, TrainPlan,
+};
+use churnscope_engine::modelling::models::{GrownTree, Progress};
 use churnscope_engine::modelling::pipeline::{
     FittedPipeline, ModelKind, PipelineError, TrainConfig,
 };
@@ -145,6 +147,11 @@ pub enum WorkerEvent {
     CvScores {
         scores: Vec<(usize, Vec<f64>)>,
     },
+    /// A worker's share of one forest's trees ([`ForestRequest`]): how many, the trees
+    /// themselves packed in the message's two buffers ([`GrownTree::pack`]).
+    ForestTrees {
+        trees: usize,
+    },
     /// An order log turned into customers (their values in the message's buffers).
     Derived(Box<crate::orders::OrdersResult>),
     /// The BG/NBD and Pareto/NBD baselines on the test customers of a training run on
@@ -225,6 +232,45 @@ pub fn cv_shares(tasks: usize, workers: usize) -> Vec<Vec<usize>> {
     (0..workers)
         .map(|w| (w..tasks).step_by(workers).collect())
         .collect()
+}
+
+/// "Grow these trees of the forest of this plan" (a background worker's share of one
+/// forest's trees, [`grow_plan_trees`]): the table's values travel beside it, one buffer
+/// per column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForestRequest {
+    pub plan: TrainPlan,
+    pub header: DatasetHeader,
+    /// The trees' numbers in the forest.
+    pub trees: std::ops::Range<usize>,
+}
+
+impl ForestRequest {
+    /// Grows the trees on the plan's training rows, reporting progress through `progress`
+    /// (returning `false` cancels).
+    pub fn run(
+        &self,
+        dataset: &Dataset,
+        mut progress: impl FnMut(JobProgress) -> bool,
+    ) -> Result<Vec<GrownTree>, PipelineError> {
+        let (first, last) = (self.trees.start + 1, self.trees.end);
+        let total = self.plan.config_for(ModelKind::Forest).forest.trees();
+        let label = model_label(ModelKind::Forest);
+        grow_plan_trees(dataset, &self.plan, self.trees.clone(), |p: Progress| {
+            let stage = format!(
+                "{label}: trees {first} to {last} of {total}, {} grown",
+                p.iteration
+            );
+            let share = p.iteration as f64 / p.max_iterations.max(1) as f64;
+            progress(JobProgress::new(stage, share))
+        })
+    }
+}
+
+/// A forest's `n_trees` trees shared out over `workers` workers: consecutive ranges of
+/// sizes differing by at most one, none empty.
+pub fn tree_shares(n_trees: usize, workers: usize) -> Vec<std::ops::Range<usize>> {
+    crate::pool::row_ranges_of(n_trees, workers, 1)
 }
 
 /// "Score every customer of this table with this pipeline, with their reasons" (the action
@@ -556,6 +602,80 @@ mod tests {
         let searched = tune(&ds, &split.train, &config, &tuning, |_| true).expect("tune");
         assert_eq!(shared, searched);
         assert_eq!(shared.candidates.len(), 2);
+    }
+
+    #[test]
+    fn a_forests_trees_are_shared_out_in_consecutive_runs() {
+        assert_eq!(tree_shares(100, 3), vec![0..34, 34..67, 67..100]);
+        assert_eq!(
+            tree_shares(2, 4),
+            vec![0..1, 1..2],
+            "no worker without a tree"
+        );
+        assert_eq!(tree_shares(5, 1), vec![0..5]);
+    }
+
+    /// A forest's trees grown by three workers' requests (here run one after the other, the
+    /// last first), sent back as events and put into the plan, give the model the plan
+    /// trains alone: the sample's 400 customers, a forest of 20 trees.
+    #[test]
+    fn a_forest_grown_over_the_pool_is_the_plans_own_forest() {
+        use churnscope_engine::evaluating::evaluation::run_plan;
+        let (ds, target) = sample(400, 4);
+        let mut config = TrainConfig::new(target);
+        config.model = ModelKind::Forest;
+        config.forest = config.forest.clone().n_trees(20);
+        let mut plan = TrainPlan::single(config);
+        plan.explain = true;
+        let header = dataset_header(&ds);
+        let mut events: Vec<(Vec<u32>, Vec<f64>)> = tree_shares(20, 3)
+            .into_iter()
+            .rev()
+            .map(|trees| {
+                let request = ForestRequest {
+                    plan: plan.clone(),
+                    header: header.clone(),
+                    trees,
+                };
+                let json = serde_json::to_string(&request).expect("request");
+                let request: ForestRequest = serde_json::from_str(&json).expect("decode");
+                let mut stages = Vec::new();
+                let trees = request
+                    .run(&ds, |p| {
+                        stages.push(p.stage);
+                        true
+                    })
+                    .expect("trees");
+                assert_eq!(stages.len(), trees.len(), "progress after each tree");
+                assert!(
+                    stages[0].starts_with("Random forest: trees "),
+                    "{}",
+                    stages[0]
+                );
+                // The event names the count; the trees travel packed beside it.
+                let event = WorkerEvent::ForestTrees { trees: trees.len() };
+                let json = serde_json::to_string(&event).expect("event");
+                let back: WorkerEvent = serde_json::from_str(&json).expect("decode");
+                assert_eq!(back, event);
+                GrownTree::pack(&trees)
+            })
+            .collect();
+        events.reverse();
+        let mut trees = Vec::new();
+        for (ints, floats) in events {
+            trees.extend(GrownTree::unpack(&ints, &floats).expect("unpacked"));
+        }
+        assert_eq!(trees.len(), 20);
+        let run = |plan: &TrainPlan| {
+            let mut runs = Vec::new();
+            run_plan(&ds, plan, |_, _| true, &|| 0.0, |r| runs.push(r)).expect("plan");
+            let mut value = serde_json::to_value(&runs[0]).expect("json");
+            value["fit_seconds"] = serde_json::Value::Null;
+            value
+        };
+        let alone = run(&plan);
+        plan.grown_trees = Some(trees);
+        assert_eq!(run(&plan), alone);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //!
 //! A job that splits into independent parts runs on several workers at once, one part each:
 //! scoring every customer (each worker gets a slice of the rows, only those rows' values)
-//! and a training plan of several models (each worker gets some of the models and a copy of
-//! the whole table). The page sizes the pool from the browser's core count and bounds it by
+//! a training plan of several models (each worker gets some of the models and a copy of
+//! the whole table), one model's cross-validation (some of its tasks each) and one forest's
+//! trees (a run of them each, [`crate::jobs::tree_shares`]). The page sizes the pool from the browser's core count and bounds it by
 //! memory, counting each worker's copy ([`workers_for`]). Every part is seeded by its own
 //! settings as on one thread, so the results are those of one worker, in the same order.
 
@@ -27,6 +28,23 @@ pub const DEFAULT_BUDGET_BYTES: u64 = 2 << 30;
 
 /// Fewest customers worth a worker of their own when scoring.
 pub const MIN_ROWS_PER_WORKER: usize = 1024;
+
+/// The least work (training rows × features × trees) for which growing one forest's trees
+/// over the pool pays: starting the workers, copying the table to each and putting the
+/// forest together on one more cost about half a second in Chromium, and a forest grows
+/// about 50,000,000 of these units a second on one worker (2-core machine, 7 December:
+/// Telco's 5,634 × 19 × 100, 11 million, grows in 0.28 s and is 0.25 s slower shared out;
+/// 80,000 × 30 × 100, 240 million, in about 3.5 s, and 1.1 s faster shared out).
+pub const SHARED_FOREST_MIN_WORK: u64 = 50_000_000;
+
+/// Whether a forest of `trees` trees on `rows` training rows of `features` columns is
+/// worth growing over the pool ([`SHARED_FOREST_MIN_WORK`]).
+pub fn share_forest(rows: usize, features: usize, trees: usize) -> bool {
+    let work = (rows as u64)
+        .saturating_mul(features as u64)
+        .saturating_mul(trees as u64);
+    work >= SHARED_FOREST_MIN_WORK
+}
 
 /// The memory budget of the pool: a quarter of the device's memory (`device_gib`, as the
 /// browser reports it) or [`DEFAULT_BUDGET_BYTES`] when it does not.
@@ -226,6 +244,17 @@ mod tests {
     }
 
     #[test]
+    fn a_forest_is_shared_out_only_when_its_trees_outweigh_the_pool() {
+        // Telco (5,634 training rows, 19 columns): one worker; 80,000 × 30: the pool.
+        assert!(!share_forest(5_634, 19, 100));
+        assert!(share_forest(80_000, 30, 100));
+        // At the limit (50,000,000), and far past it without overflowing.
+        assert!(share_forest(50_000, 10, 100));
+        assert!(!share_forest(49_999, 10, 100));
+        assert!(share_forest(usize::MAX, usize::MAX, 100));
+    }
+
+    #[test]
     fn a_plan_is_shared_out_by_model_keeping_its_order() {
         use churnscope_engine::modelling::pipeline::{ModelKind, TrainConfig};
         use churnscope_engine::understanding::target::Target;
@@ -247,6 +276,7 @@ mod tests {
             balance: None,
             explain: true,
             tuned: None,
+            grown_trees: None,
         };
         let parts = split_plan(&plan, 2);
         let kinds: Vec<(Vec<ModelKind>, Vec<usize>)> = parts

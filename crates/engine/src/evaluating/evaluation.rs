@@ -21,10 +21,11 @@ use crate::evaluating::explanations::{
     CustomerReasons, ExplainError, Importance, PartialDependence,
 };
 use crate::evaluating::metrics::{log_loss, roc_auc};
+use crate::modelling::models::GrownTree;
 use crate::modelling::models::{ClassWeight, Progress};
 use crate::modelling::pipeline::{ModelKind, PipelineError, Resample, Result, TrainConfig};
 use crate::modelling::split::Split;
-use crate::modelling::training::{fit_tuned_with, split_rows, TrainOutcome, TunedFit};
+use crate::modelling::training::{fit_tuned_with, split_rows, DoneAhead, TrainOutcome, TunedFit};
 use crate::modelling::tuning::{grid, Scoring, Tuning, TuningReport};
 use crate::rng::Rng;
 
@@ -52,6 +53,11 @@ pub struct TrainPlan {
     /// best setting instead of searching again.
     #[serde(default)]
     pub tuned: Option<TuningReport>,
+    /// The forest's trees of the final fit, grown already (the page shares one forest's
+    /// trees out over its workers, [`grow_plan_trees`]): the forest is put together from
+    /// them. Only for a plan whose forest has no cross-validation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grown_trees: Option<Vec<GrownTree>>,
 }
 
 /// Class-imbalance handling for every model of a plan.
@@ -78,6 +84,7 @@ impl TrainPlan {
             balance: None,
             explain: false,
             tuned: None,
+            grown_trees: None,
         }
     }
 
@@ -116,6 +123,17 @@ impl TrainPlan {
         config
     }
 
+    /// The work on `kind`'s final fit the plan brings done already.
+    fn done_ahead(&self, kind: ModelKind) -> DoneAhead<'_> {
+        DoneAhead {
+            tuning: self.tuned.as_ref().filter(|t| t.model == kind),
+            trees: self
+                .grown_trees
+                .as_deref()
+                .filter(|_| kind == ModelKind::Forest),
+        }
+    }
+
     /// How many times the model is fitted: one per fold and setting tried, the final fit,
     /// and the out-of-fold fits behind calibration or a threshold rule. Progress counts them.
     pub fn fits_for(&self, kind: ModelKind) -> usize {
@@ -136,6 +154,33 @@ impl TrainPlan {
         };
         searched + 1 + post
     }
+}
+
+/// The trees numbered `trees` of the forest `plan`'s final fit grows (a plan with a forest
+/// and no cross-validation of it): one share of them, grown apart (the page's workers each
+/// grow some), all of them in order then going into the plan as
+/// [`TrainPlan::grown_trees`]. `progress` is called after each tree.
+pub fn grow_plan_trees(
+    ds: &Dataset,
+    plan: &TrainPlan,
+    trees: std::ops::Range<usize>,
+    progress: impl FnMut(crate::modelling::models::Progress) -> bool,
+) -> Result<Vec<GrownTree>> {
+    let config = plan.config_for(ModelKind::Forest);
+    if config.tuning.is_some() {
+        return Err(crate::modelling::models::ModelError::InvalidParameter(
+            "a forest's trees grown ahead of a cross-validation that chooses its settings".into(),
+        )
+        .into());
+    }
+    let split = split_rows(ds, &plan.config)?;
+    crate::modelling::pipeline::FittedPipeline::grow_forest_trees(
+        ds,
+        &split.train,
+        &config,
+        trees,
+        progress,
+    )
 }
 
 /// The cross-validated score of the chosen setting.
@@ -432,7 +477,7 @@ pub fn run_model(
         ds,
         &split.train,
         &config,
-        plan.tuned.as_ref().filter(|t| t.model == kind),
+        plan.done_ahead(kind),
         |p| progress(Step::Fit(p)),
         clock,
     )?;
@@ -800,6 +845,53 @@ mod tests {
             );
             assert_ne!(json(&plan)["outcome"]["test"], searched["outcome"]["test"]);
         }
+    }
+
+    #[test]
+    fn a_forest_grown_in_shares_gives_the_plans_own_run() {
+        let (ds, mut config) = sample(600);
+        config.forest = config.forest.clone().n_trees(24);
+        // Oversampling and a threshold rule: the shares prepare the same resampled rows,
+        // and the out-of-fold fits behind the threshold grow their own trees.
+        config.threshold_rule = Some(crate::modelling::threshold::ThresholdRule::MaxF1);
+        let mut plan = TrainPlan::single(config.clone());
+        plan.models = vec![ModelKind::Forest];
+        plan.balance = Some(Balance::Over);
+        plan.explain = true;
+        let json = |plan: &TrainPlan| {
+            let mut runs = Vec::new();
+            run_plan(&ds, plan, |_, _| true, &|| 0.0, |r| runs.push(r)).expect("plan");
+            let mut value = serde_json::to_value(&runs[0]).expect("json");
+            value["fit_seconds"] = serde_json::Value::Null;
+            value
+        };
+        let whole = json(&plan);
+        // Shares as the page deals them to two workers, grown in the opposite order.
+        let mut grown = grow_plan_trees(&ds, &plan, 12..24, |_| true).expect("second");
+        let first = grow_plan_trees(&ds, &plan, 0..12, |_| true).expect("first");
+        grown.splice(0..0, first);
+        plan.grown_trees = Some(grown.clone());
+        assert_eq!(json(&plan), whole);
+        // The trees given are the ones used: another forest's trees make another model.
+        let mut other = plan.clone();
+        other.config.forest = other.config.forest.clone().seed(99);
+        let mut other_trees = grow_plan_trees(&ds, &other, 0..24, |_| true).expect("other");
+        plan.grown_trees = Some(other_trees.clone());
+        // Their bags differ, so their out-of-bag predictions do not fit: refused.
+        let refused = run_plan(&ds, &plan, |_, _| true, &|| 0.0, |_| {});
+        assert!(refused.is_err_and(|e| e.to_string().contains("out-of-bag predictions")));
+        // With this forest's out-of-bag predictions they are taken, and score otherwise.
+        for (o, g) in other_trees.iter_mut().zip(&grown) {
+            o.oob = g.oob.clone();
+        }
+        plan.grown_trees = Some(other_trees);
+        assert_ne!(json(&plan)["outcome"]["test"], whole["outcome"]["test"]);
+        // With a cross-validation choosing the settings, trees grown ahead are refused.
+        plan.cv_folds = Some(3);
+        plan.search = true;
+        assert!(grow_plan_trees(&ds, &plan, 0..2, |_| true).is_err());
+        plan.grown_trees = Some(grown);
+        assert!(run_plan(&ds, &plan, |_, _| true, &|| 0.0, |_| {}).is_err());
     }
 
     #[test]

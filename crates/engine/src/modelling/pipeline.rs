@@ -14,8 +14,8 @@ use crate::modelling::calibration::{
 };
 use crate::modelling::config::TuningError;
 pub use crate::modelling::config::{ModelKind, Resample, TrainConfig, POST_FIT_FOLDS};
-use crate::modelling::models::{FittedModel, ModelError, Progress};
-use crate::modelling::preprocessing::{FeatureBlock, FittedPreprocessor, PrepError};
+use crate::modelling::models::{FittedModel, GrownTree, ModelError, Progress};
+use crate::modelling::preprocessing::{FeatureBlock, FittedPreprocessor, Matrix, PrepError};
 use crate::modelling::split::SplitError;
 use crate::modelling::threshold::{ThresholdChoice, ThresholdError};
 use crate::reading::ingest::ReadOptions;
@@ -152,6 +152,90 @@ pub struct FitTimes {
     pub model_seconds: f64,
 }
 
+/// The rows of a fit prepared for the model: those with a target value (resampled as the
+/// configuration says), the preprocessing fitted on them and their feature matrix.
+struct Prepared {
+    /// The labelled rows as they are, and their labels.
+    real_rows: Vec<usize>,
+    real_y: Vec<u8>,
+    /// The rows the model is fitted on (resampled) and their labels.
+    y: Vec<u8>,
+    preprocessor: FittedPreprocessor,
+    x: Matrix,
+}
+
+impl Prepared {
+    fn new(ds: &Dataset, rows: &[usize], config: &TrainConfig) -> Result<Self> {
+        let labels = config.target.labels(ds)?;
+        // Rows without a target value teach nothing; they are left out, not counted as 0.
+        let real_rows: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|&r| labels[r].is_some())
+            .collect();
+        if real_rows.is_empty() {
+            return Err(PipelineError::NoLabelledRows(config.target.column.clone()));
+        }
+        let label_of =
+            |rows: &[usize]| -> Vec<u8> { rows.iter().map(|&r| labels[r].unwrap_or(0)).collect() };
+        let real_y = label_of(&real_rows);
+        let (rows, y) = match config.resample {
+            Some(how) => {
+                let rows = resample_rows(&real_rows, &real_y, how, config.seed);
+                let y = label_of(&rows);
+                (rows, y)
+            }
+            None => (real_rows.clone(), real_y.clone()),
+        };
+        let mut exclude = config.ignore.clone();
+        exclude.push(config.target.column.clone());
+        exclude.extend(config.split_by_date.iter().cloned());
+        let preprocessor = if config.model.uses_tree_features() {
+            FittedPreprocessor::fit_for_trees_with(ds, &rows, &exclude, &config.prep)?
+        } else {
+            FittedPreprocessor::fit_with(ds, &rows, &exclude, &config.prep)?
+        };
+        let x = preprocessor.transform(ds, &rows)?;
+        Ok(Prepared {
+            real_rows,
+            real_y,
+            y,
+            preprocessor,
+            x,
+        })
+    }
+
+    /// The pipeline of `model` fitted on these rows: with class weights or resampling, the
+    /// prior correction matched on the rows as they are.
+    fn pipeline(
+        self,
+        ds: &Dataset,
+        config: &TrainConfig,
+        model: FittedModel,
+    ) -> Result<FittedPipeline> {
+        let weights = config.class_weight().class_weights(&self.y)?;
+        // The shift is matched on the rows as they are, not as resampled.
+        let prior_correction = match PriorCorrection::for_fit(&self.real_y, &self.y, weights) {
+            Some(c) if config.resample.is_some() => {
+                let x = self.preprocessor.transform(ds, &self.real_rows)?;
+                Some(c.matched_to(&model.predict_proba(&x)))
+            }
+            Some(c) => Some(c.matched_to(&model.predict_proba(&self.x))),
+            None => None,
+        };
+        Ok(FittedPipeline {
+            format_version: MODEL_FORMAT_VERSION,
+            target: config.target.clone(),
+            preprocessor: self.preprocessor,
+            model,
+            threshold: config.threshold,
+            prior_correction,
+            calibrator: None,
+            threshold_choice: None,
+        })
+    }
+}
+
 impl FittedPipeline {
     /// Fits preprocessing and model on those of `rows` of `ds` that have a target value.
     pub fn fit(
@@ -171,75 +255,81 @@ impl FittedPipeline {
         progress: impl FnMut(Progress) -> bool,
         clock: &(dyn Fn() -> f64 + Sync),
     ) -> Result<(Self, FitTimes)> {
-        let labels = config.target.labels(ds)?;
-        // Rows without a target value teach nothing; they are left out, not counted as 0.
-        let rows: Vec<usize> = rows
-            .iter()
-            .copied()
-            .filter(|&r| labels[r].is_some())
-            .collect();
-        if rows.is_empty() {
-            return Err(PipelineError::NoLabelledRows(config.target.column.clone()));
-        }
-        let real_y: Vec<u8> = rows.iter().map(|&r| labels[r].unwrap_or(0)).collect();
-        let mut y = real_y.clone();
-        let real_rows = rows;
-        let rows = match config.resample {
-            Some(how) => {
-                let rows = resample_rows(&real_rows, &y, how, config.seed);
-                y = rows.iter().map(|&r| labels[r].unwrap_or(0)).collect();
-                rows
-            }
-            None => real_rows.clone(),
-        };
-        let mut exclude = config.ignore.clone();
-        exclude.push(config.target.column.clone());
-        exclude.extend(config.split_by_date.iter().cloned());
+        Self::fit_timed_grown(ds, rows, config, None, progress, clock)
+    }
+
+    /// [`Self::fit_timed`], a forest's trees grown already (`grown`: every tree, in order,
+    /// from [`Self::grow_forest_trees`] on the same rows and `config`, the page's workers
+    /// each growing some): the forest is put together from them instead of grown again.
+    /// `grown` is for a forest only.
+    pub fn fit_timed_grown(
+        ds: &Dataset,
+        rows: &[usize],
+        config: &TrainConfig,
+        grown: Option<Vec<GrownTree>>,
+        progress: impl FnMut(Progress) -> bool,
+        clock: &(dyn Fn() -> f64 + Sync),
+    ) -> Result<(Self, FitTimes)> {
         let start = clock();
-        let preprocessor = if config.model.uses_tree_features() {
-            FittedPreprocessor::fit_for_trees_with(ds, &rows, &exclude, &config.prep)?
-        } else {
-            FittedPreprocessor::fit_with(ds, &rows, &exclude, &config.prep)?
-        };
-        let x = preprocessor.transform(ds, &rows)?;
-        let prepared = clock();
-        let model = match config.model {
-            ModelKind::Logistic => FittedModel::Logistic(config.logistic.fit(&x, &y, progress)?),
-            ModelKind::Gbdt => {
-                let categorical = preprocessor.categorical_features();
-                FittedModel::Gbdt(config.gbdt.fit(&x, &categorical, &y, progress)?)
+        let prepared = Prepared::new(ds, rows, config)?;
+        let (x, y) = (&prepared.x, &prepared.y);
+        let prepared_at = clock();
+        let categorical = || prepared.preprocessor.categorical_features();
+        let model = match (config.model, grown) {
+            (ModelKind::Forest, Some(trees)) => FittedModel::Forest(config.forest.fit_grown(
+                x,
+                &categorical(),
+                y,
+                trees,
+                progress,
+            )?),
+            (_, Some(_)) => {
+                return Err(ModelError::InvalidParameter(format!(
+                    "trees grown ahead for a {:?} model, not a forest",
+                    config.model
+                ))
+                .into())
             }
-            ModelKind::Forest => {
-                let categorical = preprocessor.categorical_features();
-                FittedModel::Forest(config.forest.fit(&x, &categorical, &y, progress)?)
+            (ModelKind::Logistic, None) => {
+                FittedModel::Logistic(config.logistic.fit(x, y, progress)?)
             }
-            ModelKind::Mlp => FittedModel::Mlp(config.mlp.fit(&x, &y, progress)?),
+            (ModelKind::Gbdt, None) => {
+                FittedModel::Gbdt(config.gbdt.fit(x, &categorical(), y, progress)?)
+            }
+            (ModelKind::Forest, None) => {
+                FittedModel::Forest(config.forest.fit(x, &categorical(), y, progress)?)
+            }
+            (ModelKind::Mlp, None) => FittedModel::Mlp(config.mlp.fit(x, y, progress)?),
         };
         let times = FitTimes {
-            prep_seconds: prepared - start,
-            model_seconds: clock() - prepared,
+            prep_seconds: prepared_at - start,
+            model_seconds: clock() - prepared_at,
         };
-        let weights = config.class_weight().class_weights(&y)?;
-        // The shift is matched on the rows as they are, not as resampled.
-        let prior_correction = match PriorCorrection::for_fit(&real_y, &y, weights) {
-            Some(c) if config.resample.is_some() => {
-                let x = preprocessor.transform(ds, &real_rows)?;
-                Some(c.matched_to(&model.predict_proba(&x)))
-            }
-            Some(c) => Some(c.matched_to(&model.predict_proba(&x))),
-            None => None,
-        };
-        let pipeline = FittedPipeline {
-            format_version: MODEL_FORMAT_VERSION,
-            target: config.target.clone(),
-            preprocessor,
-            model,
-            threshold: config.threshold,
-            prior_correction,
-            calibrator: None,
-            threshold_choice: None,
-        };
-        Ok((pipeline, times))
+        Ok((prepared.pipeline(ds, config, model)?, times))
+    }
+
+    /// The trees numbered `trees` of the forest [`Self::fit`] fits on `rows` of `ds` with
+    /// `config` (a forest's), for [`Self::fit_timed_grown`]: the same preparation of the
+    /// rows, then [`ForestParams::grow_trees`](crate::modelling::models::ForestParams::grow_trees).
+    pub fn grow_forest_trees(
+        ds: &Dataset,
+        rows: &[usize],
+        config: &TrainConfig,
+        trees: std::ops::Range<usize>,
+        progress: impl FnMut(Progress) -> bool,
+    ) -> Result<Vec<GrownTree>> {
+        if config.model != ModelKind::Forest {
+            return Err(ModelError::InvalidParameter(format!(
+                "trees to grow for a {:?} model, not a forest",
+                config.model
+            ))
+            .into());
+        }
+        let prepared = Prepared::new(ds, rows, config)?;
+        let categorical = prepared.preprocessor.categorical_features();
+        Ok(config
+            .forest
+            .grow_trees(&prepared.x, &categorical, &prepared.y, trees, progress)?)
     }
 
     /// Checks that the parts fit together, as a pipeline read from a model file must before

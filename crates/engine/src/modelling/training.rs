@@ -8,7 +8,7 @@ use crate::dataset::{ColumnData, Dataset};
 use crate::evaluating::metrics::ClassificationReport;
 use crate::modelling::calibration::Calibrator;
 use crate::modelling::config::{TrainConfig, POST_FIT_FOLDS};
-use crate::modelling::models::Progress;
+use crate::modelling::models::{GrownTree, ModelError, Progress};
 use crate::modelling::pipeline::{FitTimes, FittedPipeline, PipelineError, Result, MIN_CLASS_ROWS};
 use crate::modelling::split::{
     fold_training_rows, out_of_time_split, stratified_folds, stratified_split, Split, SplitError,
@@ -142,21 +142,38 @@ pub fn fit_tuned(
     progress: impl FnMut(Progress) -> bool,
     clock: &(dyn Fn() -> f64 + Sync),
 ) -> Result<TunedFit> {
-    fit_tuned_with(ds, train, config, None, progress, clock)
+    fit_tuned_with(ds, train, config, DoneAhead::default(), progress, clock)
 }
 
-/// [`fit_tuned`], with the cross-validation `done` already (its tasks shared out over the
-/// page's workers, [`crate::modelling::tuning::CrossValidation`]): the final fit takes its
-/// best setting instead of searching again.
+/// Work on the final fit done already, apart (the page shares it out over its workers).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DoneAhead<'a> {
+    /// The cross-validation ([`crate::modelling::tuning::CrossValidation`]'s tasks): the
+    /// final fit takes its best setting instead of searching again.
+    pub tuning: Option<&'a TuningReport>,
+    /// The final fit's forest trees ([`FittedPipeline::grow_forest_trees`]), every one in
+    /// order; only without a cross-validation, whose chosen setting they could not know.
+    pub trees: Option<&'a [GrownTree]>,
+}
+
+/// [`fit_tuned`], with some of the work `done` already, apart ([`DoneAhead`]).
 pub fn fit_tuned_with(
     ds: &Dataset,
     train: &[usize],
     config: &TrainConfig,
-    done: Option<&TuningReport>,
+    done: DoneAhead<'_>,
     mut progress: impl FnMut(Progress) -> bool,
     clock: &(dyn Fn() -> f64 + Sync),
 ) -> Result<TunedFit> {
     let labels = config.target.labels(ds)?;
+    if done.trees.is_some() && config.tuning.is_some() {
+        return Err(ModelError::InvalidParameter(
+            "a forest's trees grown ahead of a cross-validation that chooses its settings".into(),
+        )
+        .into());
+    }
+    // Taken by the one final fit.
+    let grown = std::sync::Mutex::new(done.trees.map(<[GrownTree]>::to_vec));
     // The final fit, with the loss it reported at each step.
     let final_fit = |config: &TrainConfig, progress: &mut dyn FnMut(Progress) -> bool| {
         let mut loss_curve = Vec::new();
@@ -164,10 +181,11 @@ pub fn fit_tuned_with(
             loss_curve.push((p.iteration, p.loss));
             progress(p)
         };
-        FittedPipeline::fit_timed(ds, train, config, record, clock)
+        let trees = grown.lock().ok().and_then(|mut g| g.take());
+        FittedPipeline::fit_timed_grown(ds, train, config, trees, record, clock)
             .map(|(pipeline, times)| (pipeline, times, loss_curve))
     };
-    let (config, tuning, fitted) = match (&config.tuning, done) {
+    let (config, tuning, fitted) = match (&config.tuning, done.tuning) {
         (Some(_), Some(report)) => (
             apply_setting(config, &report.best),
             Some(report.clone()),

@@ -2,10 +2,12 @@
 //!
 //! Trunk builds this binary for the browser as `worker.js` + `worker_bg.wasm` with a loader
 //! (`worker_loader.js`). The page starts one per job (one per part of a job it shares out
-//! over a pool: a slice of the customers to score, some of the models to train), waits for its `ready` event, posts a
-//! message `{ request: JSON, file: Blob }` (a read), `{ train: JSON, buffers: [..] }` (a
-//! training run on a table the page holds), `{ cv: JSON, buffers: [..] }` (a share of one
-//! model's cross-validation), `{ score: JSON, buffers: [..] }` (scoring every
+//! over a pool: a slice of the customers to score, some of the models to train), waits for
+//! its `ready` event, posts a message `{ request: JSON, file: Blob }` (a read), `{ train:
+//! JSON, buffers: [..], trees?: [..] }` (a training run on a table the page holds, with a
+//! forest's trees grown by the pool, packed), `{ cv: JSON, buffers: [..] }` (a share of one
+//! model's cross-validation), `{ forest: JSON, buffers: [..] }` (a share of one forest's
+//! trees, sent back packed in two buffers), `{ score: JSON, buffers: [..] }` (scoring every
 //! customer for the action list), `{ model: JSON, buffers: [..] }` (a model file from a
 //! training run), `{ monitor: JSON, file: Blob }` (a new export checked against a saved
 //! model, or a retrain on it) or `{ orders: JSON, buffers: [..] }` (an order log turned into
@@ -17,17 +19,20 @@
 mod browser {
     use churnscope_engine::dataset::Dataset;
     use churnscope_engine::evaluating::evaluation::{run_plan, PlanProgress};
+    use churnscope_engine::modelling::models::GrownTree;
     use churnscope_engine::modelling::pipeline::PipelineError;
     use churnscope_engine::orders::baselines;
     use churnscope_engine::reading::ingest::read_table_with_progress;
     use churnscope_engine::reading::ingest::ReadInfo;
     use churnscope_worker::buffers::{transfer_list, values_from_js, values_to_js};
     use churnscope_worker::jobs::{
-        join_dataset, split_dataset, CvRequest, DatasetHeader, ErrorMessage, JobProgress,
-        ReadRequest, ReadResult, ScoreRequest, TrainRequest, WorkerEvent,
+        join_dataset, split_dataset, ColumnValues, CvRequest, DatasetHeader, ErrorMessage,
+        ForestRequest, JobProgress, ReadRequest, ReadResult, ScoreRequest, TrainRequest,
+        WorkerEvent,
     };
     use churnscope_worker::monitor::{ModelRequest, MonitorRequest, MonitorTask};
     use churnscope_worker::orders::{OrdersRequest, OrdersResult};
+    use std::cell::RefCell;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use web_sys::{Blob, DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
@@ -73,10 +78,16 @@ mod browser {
                 ))
             }
         };
-        let dataset = match dataset_from(data, request.header) {
+        let dataset = match dataset_from(data, request.header.clone()) {
             Ok(d) => d,
             Err(e) => return fail(e),
         };
+        let mut request = request;
+        match grown_trees(data) {
+            Ok(None) => {}
+            Ok(Some(trees)) => request.plan.grown_trees = Some(trees),
+            Err(e) => return fail(e),
+        }
         let mut tracker = PlanProgress::new(&request.plan);
         if let Some((numbers, total)) = request.numbering.clone() {
             tracker = tracker.numbered(numbers, total);
@@ -159,10 +170,16 @@ mod browser {
     /// Scores every customer of the table in `data.buffers` with the pipeline in `request`
     /// (JSON), with their reasons, posting progress at most every 100 ms.
     fn score(data: &JsValue, request: &str) {
-        table_job::<ScoreRequest>(data, request, "a scoring job", |request, dataset| {
-            let customers = request.run(dataset, throttled())?;
-            Ok(WorkerEvent::Scored { customers })
-        })
+        table_job::<ScoreRequest>(
+            data,
+            request,
+            "a scoring job",
+            |request, dataset| {
+                let customers = request.run(dataset, throttled())?;
+                Ok(WorkerEvent::Scored { customers })
+            },
+            &RefCell::default(),
+        )
     }
 
     /// Runs this worker's share of one model's cross-validation (`request`, JSON) on the
@@ -176,6 +193,29 @@ mod browser {
                 let scores = request.run(dataset, throttled())?;
                 Ok(WorkerEvent::CvScores { scores })
             },
+            &RefCell::default(),
+        )
+    }
+
+    /// Grows this worker's share of one forest's trees (`request`, JSON) on the table in
+    /// `data.buffers`, posting progress at most every 100 ms, then the trees packed in two
+    /// buffers ([`GrownTree::pack`]), transferred rather than written out as text.
+    fn forest(data: &JsValue, request: &str) {
+        let packed = RefCell::new(js_sys::Array::new());
+        table_job::<ForestRequest>(
+            data,
+            request,
+            "a job of growing trees",
+            |request, dataset| {
+                let trees = request.run(dataset, throttled())?;
+                let (ints, floats) = GrownTree::pack(&trees);
+                *packed.borrow_mut() = values_to_js(vec![
+                    ColumnValues::Codes(ints),
+                    ColumnValues::Numbers(floats),
+                ]);
+                Ok(WorkerEvent::ForestTrees { trees: trees.len() })
+            },
+            &packed,
         )
     }
 
@@ -187,6 +227,7 @@ mod browser {
         request: &str,
         what: &str,
         run: impl FnOnce(&R, &Dataset) -> Result<WorkerEvent, PipelineError>,
+        buffers: &RefCell<js_sys::Array>,
     ) {
         let request = match serde_json::from_str::<R>(request) {
             Ok(r) => r,
@@ -201,7 +242,7 @@ mod browser {
             Err(e) => return fail(e),
         };
         match run(&request, &dataset) {
-            Ok(event) => post(&event, &js_sys::Array::new()),
+            Ok(event) => post(&event, &buffers.borrow()),
             Err(e) => fail(e.to_string()),
         }
     }
@@ -221,6 +262,32 @@ mod browser {
         fn header(&self) -> &DatasetHeader {
             &self.header
         }
+    }
+
+    impl HasHeader for ForestRequest {
+        fn header(&self) -> &DatasetHeader {
+            &self.header
+        }
+    }
+
+    /// The forest's trees grown by the pool that `data.trees` carries (each worker's share
+    /// packed in two buffers, in order), if it carries any.
+    fn grown_trees(data: &JsValue) -> Result<Option<Vec<GrownTree>>, String> {
+        let trees = js_sys::Reflect::get(data, &"trees".into()).unwrap_or(JsValue::UNDEFINED);
+        if trees.is_undefined() {
+            return Ok(None);
+        }
+        let message = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&message, &"buffers".into(), &trees);
+        let values = values_from_js(&message)?;
+        let mut all = Vec::new();
+        for pair in values.chunks(2) {
+            let [ColumnValues::Codes(ints), ColumnValues::Numbers(floats)] = pair else {
+                return Err("the page sent trees in an unknown form".to_string());
+            };
+            all.extend(GrownTree::unpack(ints, floats)?);
+        }
+        Ok(Some(all))
     }
 
     /// The table whose values `data.buffers` carries and whose shape `header` describes.
@@ -350,6 +417,7 @@ mod browser {
             ("monitor", monitor),
             ("orders", orders),
             ("cv", cv),
+            ("forest", forest),
         ] {
             if let Some(request) = js_sys::Reflect::get(&data, &key.into())
                 .ok()

@@ -130,6 +130,11 @@ impl ForestParams {
         self
     }
 
+    /// The number of trees the forest grows.
+    pub fn trees(&self) -> usize {
+        self.n_trees
+    }
+
     /// Features drawn at each split (default [`MaxFeatures::Sqrt`]).
     pub fn max_features(mut self, m: MaxFeatures) -> Self {
         self.max_features = m;
@@ -218,82 +223,157 @@ impl ForestParams {
         y: &[u8],
         mut progress: impl FnMut(Progress) -> bool,
     ) -> Result<FittedForest> {
-        self.check()?;
-        let x = standard_layout(x);
-        check_training_data_where(&x, y, |v| v.is_finite() || v.is_nan())?;
+        let x = self.checked(x, categorical, y)?;
         let x = x.row_major();
-        if categorical.len() != x.cols {
-            return Err(ModelError::InvalidParameter(format!(
-                "{} categorical flags for {} features",
-                categorical.len(),
-                x.cols
-            )));
-        }
-        let (n, d) = (x.rows, x.cols);
-        let features: Vec<BinnedFeature> = (0..d)
-            .map(|j| BinnedFeature::new((0..n).map(|i| x.data[i * d + j]), self.max_bin))
-            .collect();
-        let grower = Grower {
-            params: self,
-            features: &features,
-            max_features: self.max_features.resolve(d),
-        };
-        // One generator per tree, from the seed and the tree's index only: the trees of a
-        // batch grow on every core, and are added in order, so the forest is the same
-        // whatever the number of threads.
-        let base = Rng::new(self.seed).next_u64();
-        let mut trees = Vec::with_capacity(self.n_trees);
-        let mut importances = vec![0.0; d];
-        let mut oob = OutOfBag::new(n);
-        let mut draws = vec![0u32; n];
+        let features = self.binned(x);
+        let mut forest = Assembly::new(self, x, y);
+        // The trees of a batch grow on every core and are added in order, so the forest is
+        // the same whatever the number of threads.
         let batch = crate::parallel::threads().max(1);
-        let grow = |t: usize, _: &mut dyn FnMut(()) -> bool| {
-            self.grow_tree(&grower, Rng::new(base.wrapping_add(t as u64)), y)
-        };
         for start in (0..self.n_trees).step_by(batch) {
-            let count = batch.min(self.n_trees - start);
-            let grown = crate::parallel::map(count, &mut |()| true, &|i, p| grow(start + i, p));
-            for (i, (tree, tree_importance)) in grown.into_iter().enumerate() {
-                let t = start + i;
-                add_importance(&mut importances, &tree_importance);
-                let mut loss = 0.0;
-                if self.bootstrap {
-                    // The tree's bag again, from its own generator.
-                    self.draw_rows(&mut Rng::new(base.wrapping_add(t as u64)), &mut draws);
-                    oob.add_tree(&tree, x, &draws);
-                    loss = oob_log_loss(y, &oob.sum, &oob.count);
-                }
-                trees.push(tree);
-                if !progress(Progress {
-                    iteration: t + 1,
-                    max_iterations: self.n_trees,
-                    loss,
-                }) {
+            let trees = start..(start + batch).min(self.n_trees);
+            for grown in self.grow_batch(&features, (x, y), trees) {
+                if !progress(forest.add(grown)?) {
                     return Err(ModelError::Cancelled);
                 }
             }
         }
-        let total: f64 = importances.iter().sum();
-        if total > 0.0 {
-            importances.iter_mut().for_each(|v| *v /= total);
+        Ok(forest.finish())
+    }
+
+    /// The trees numbered `trees` of the forest [`Self::fit`] grows on the same data, each
+    /// with its impurity decrease per feature: a share of one forest, grown apart (the
+    /// page's background workers each grow some of its trees) and put together by
+    /// [`Self::fit_grown`]. `progress` is called after each tree (loss 0).
+    pub fn grow_trees(
+        &self,
+        x: &Matrix,
+        categorical: &[bool],
+        y: &[u8],
+        trees: std::ops::Range<usize>,
+        mut progress: impl FnMut(Progress) -> bool,
+    ) -> Result<Vec<GrownTree>> {
+        let x = self.checked(x, categorical, y)?;
+        let x = x.row_major();
+        let features = self.binned(x);
+        let trees = trees.start.min(self.n_trees)..trees.end.min(self.n_trees);
+        let batch = crate::parallel::threads().max(1);
+        let mut out = Vec::with_capacity(trees.len());
+        for start in trees.clone().step_by(batch) {
+            let batch = start..(start + batch).min(trees.end);
+            for grown in self.grow_batch(&features, (x, y), batch) {
+                out.push(grown);
+                let progress_now = Progress {
+                    iteration: out.len(),
+                    max_iterations: trees.len(),
+                    loss: 0.0,
+                };
+                if !progress(progress_now) {
+                    return Err(ModelError::Cancelled);
+                }
+            }
         }
-        let (oob_y, oob_p) = oob.averaged(y);
-        let oob_roc_auc = if self.bootstrap {
-            roc_auc(&oob_y, &oob_p).ok()
-        } else {
-            None
+        Ok(out)
+    }
+
+    /// The forest [`Self::fit`] fits, from its `n_trees` trees grown already
+    /// ([`Self::grow_trees`], in order): the out-of-bag predictions, the importances and
+    /// the progress reports as [`Self::fit`] makes them, so the same model. Trees of
+    /// another forest's shape are refused.
+    pub fn fit_grown(
+        &self,
+        x: &Matrix,
+        categorical: &[bool],
+        y: &[u8],
+        grown: Vec<GrownTree>,
+        mut progress: impl FnMut(Progress) -> bool,
+    ) -> Result<FittedForest> {
+        let x = self.checked(x, categorical, y)?;
+        let x = x.row_major();
+        if grown.len() != self.n_trees {
+            return Err(super::invalid(format!(
+                "{} trees grown for a forest of {}",
+                grown.len(),
+                self.n_trees
+            )));
+        }
+        for (t, g) in grown.iter().enumerate() {
+            g.tree
+                .check(x.cols)
+                .map_err(|e| super::invalid(format!("grown tree {t}: {e}")))?;
+            if g.importance.len() != x.cols {
+                return Err(super::invalid(format!(
+                    "grown tree {t}: {} importances for {} features",
+                    g.importance.len(),
+                    x.cols
+                )));
+            }
+        }
+        let mut forest = Assembly::new(self, x, y);
+        for g in grown {
+            if !progress(forest.add(g)?) {
+                return Err(ModelError::Cancelled);
+            }
+        }
+        Ok(forest.finish())
+    }
+
+    /// The checked parameters and training data, in the standard layout.
+    fn checked<'x>(
+        &self,
+        x: &'x Matrix,
+        categorical: &[bool],
+        y: &[u8],
+    ) -> Result<std::borrow::Cow<'x, Matrix>> {
+        self.check()?;
+        let x = standard_layout(x);
+        check_training_data_where(&x, y, |v| v.is_finite() || v.is_nan())?;
+        if categorical.len() != x.ncols() {
+            return Err(ModelError::InvalidParameter(format!(
+                "{} categorical flags for {} features",
+                categorical.len(),
+                x.ncols()
+            )));
+        }
+        Ok(x)
+    }
+
+    /// Every feature of `x` binned, once for all the trees.
+    fn binned(&self, x: RowMajor<'_>) -> Vec<BinnedFeature> {
+        let (n, d) = (x.rows, x.cols);
+        (0..d)
+            .map(|j| BinnedFeature::new((0..n).map(|i| x.data[i * d + j]), self.max_bin))
+            .collect()
+    }
+
+    /// The trees numbered `trees`, grown on every core, each from its own generator (the
+    /// seed and the tree's number only), in order.
+    fn grow_batch(
+        &self,
+        features: &[BinnedFeature],
+        (x, y): (RowMajor<'_>, &[u8]),
+        trees: std::ops::Range<usize>,
+    ) -> Vec<GrownTree> {
+        let grower = Grower {
+            params: self,
+            features,
+            max_features: self.max_features.resolve(features.len()),
         };
-        Ok(FittedForest {
-            trees,
-            n_features: d,
-            oob_roc_auc,
-            oob_rows: oob_y.len(),
-            importances,
-        })
+        let base = self.tree_seed_base();
+        let grow = |i: usize, _: &mut dyn FnMut(()) -> bool| {
+            let t = trees.start + i;
+            self.grow_tree(&grower, Rng::new(base.wrapping_add(t as u64)), (x, y))
+        };
+        crate::parallel::map(trees.len(), &mut |()| true, &grow)
+    }
+
+    /// Tree `t`'s generator starts from this plus `t`.
+    fn tree_seed_base(&self) -> u64 {
+        Rng::new(self.seed).next_u64()
     }
 
     /// Grows one tree from its own generator: its bag of rows, then the tree.
-    fn grow_tree(&self, grower: &Grower, mut rng: Rng, y: &[u8]) -> (Tree, Vec<f64>) {
+    fn grow_tree(&self, grower: &Grower, mut rng: Rng, (x, y): (RowMajor<'_>, &[u8])) -> GrownTree {
         let n = y.len();
         let mut draws = vec![0u32; n];
         self.draw_rows(&mut rng, &mut draws);
@@ -301,7 +381,18 @@ impl ForestParams {
         let w: Vec<f64> = draws.iter().map(|&c| f64::from(c)).collect();
         let wp: Vec<f64> = w.iter().zip(y).map(|(&w, &y)| w * f64::from(y)).collect();
         let in_bag: Vec<u32> = (0..n as u32).filter(|&r| draws[r as usize] > 0).collect();
-        grower.grow(&mut rng, in_bag, &w, &wp)
+        let (tree, importance) = grower.grow(&mut rng, in_bag, &w, &wp);
+        // Its predictions on the rows it did not draw, here where the tree grew (on the
+        // tree's own core, or worker), for the forest's out-of-bag score.
+        let oob = (0..n)
+            .filter(|&r| draws[r] == 0)
+            .map(|r| tree.predict_row(x.row(r)))
+            .collect();
+        GrownTree {
+            tree,
+            importance,
+            oob,
+        }
     }
 
     /// How often each row is in a tree's bag: a bootstrap draw of as many rows as there are
@@ -315,6 +406,180 @@ impl ForestParams {
             }
         } else {
             draws.iter_mut().for_each(|c| *c = 1);
+        }
+    }
+}
+
+/// A tree of a forest as grown, with its impurity decrease per feature (before the
+/// forest's importances are normalised): what a share of a forest grown apart
+/// ([`ForestParams::grow_trees`]) sends back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrownTree {
+    pub tree: Tree,
+    pub importance: Vec<f64>,
+    /// The tree's predictions on the rows it did not draw, in row order (none without
+    /// bootstrap).
+    pub oob: Vec<f64>,
+}
+
+impl GrownTree {
+    /// `trees` as two flat arrays, for passing between the page's workers without text:
+    /// per tree its numbers of nodes, covers, importances and out-of-bag predictions, then
+    /// each node's feature, missing side (1 left), left and right child; and per tree each
+    /// node's value, the covers, the importances and the out-of-bag predictions.
+    /// [`Self::unpack`] reads them back.
+    pub fn pack(trees: &[GrownTree]) -> (Vec<u32>, Vec<f64>) {
+        let (mut ints, mut floats) = (Vec::new(), Vec::new());
+        for g in trees {
+            let t = &g.tree;
+            for len in [
+                t.nodes.len(),
+                t.covers.len(),
+                g.importance.len(),
+                g.oob.len(),
+            ] {
+                ints.push(u32::try_from(len).unwrap_or(u32::MAX));
+            }
+            for n in &t.nodes {
+                ints.extend([n.feature, u32::from(n.missing_left), n.left, n.right]);
+            }
+            floats.extend(t.nodes.iter().map(|n| n.value));
+            floats.extend(&t.covers);
+            floats.extend(&g.importance);
+            floats.extend(&g.oob);
+        }
+        (ints, floats)
+    }
+
+    /// The trees [`Self::pack`] packed; a message naming what is wrong when the arrays
+    /// are not such a packing (the trees themselves are checked where they are used).
+    pub fn unpack(ints: &[u32], floats: &[f64]) -> std::result::Result<Vec<GrownTree>, String> {
+        let (mut i, mut f) = (0usize, 0usize);
+        let mut trees = Vec::new();
+        let short = |what: &str, t: usize| format!("the packed trees end inside tree {t}'s {what}");
+        while i < ints.len() {
+            let t = trees.len();
+            let [nodes, covers, importance, oob] = match take(ints, &mut i, Some(4)) {
+                Some(&[a, b, c, d]) => [a, b, c, d].map(|v| v as usize),
+                _ => return Err(short("sizes", t)),
+            };
+            let node_ints =
+                take(ints, &mut i, nodes.checked_mul(4)).ok_or_else(|| short("nodes", t))?;
+            let values = take(floats, &mut f, Some(nodes)).ok_or_else(|| short("values", t))?;
+            let covers = take(floats, &mut f, Some(covers)).ok_or_else(|| short("covers", t))?;
+            let importance =
+                take(floats, &mut f, Some(importance)).ok_or_else(|| short("importances", t))?;
+            let oob = take(floats, &mut f, Some(oob))
+                .ok_or_else(|| short("out-of-bag predictions", t))?;
+            let nodes = node_ints
+                .chunks_exact(4)
+                .zip(values)
+                .map(|(n, &value)| Node {
+                    feature: n[0],
+                    missing_left: n[1] == 1,
+                    left: n[2],
+                    right: n[3],
+                    value,
+                })
+                .collect();
+            trees.push(GrownTree {
+                tree: Tree {
+                    nodes,
+                    covers: covers.to_vec(),
+                },
+                importance: importance.to_vec(),
+                oob: oob.to_vec(),
+            });
+        }
+        if f != floats.len() {
+            return Err(format!(
+                "the packed trees leave {} numbers over",
+                floats.len() - f
+            ));
+        }
+        Ok(trees)
+    }
+}
+
+/// The next `len` items of `items` from `*at` (moved past them); `None` past the end.
+fn take<'a, T>(items: &'a [T], at: &mut usize, len: Option<usize>) -> Option<&'a [T]> {
+    let end = at.checked_add(len?)?;
+    let span = items.get(*at..end)?;
+    *at = end;
+    Some(span)
+}
+
+/// A forest being put together tree by tree, in order: its trees, importances and
+/// out-of-bag predictions.
+struct Assembly<'a> {
+    params: &'a ForestParams,
+    x: RowMajor<'a>,
+    y: &'a [u8],
+    base: u64,
+    trees: Vec<Tree>,
+    importances: Vec<f64>,
+    oob: OutOfBag,
+    draws: Vec<u32>,
+}
+
+impl<'a> Assembly<'a> {
+    fn new(params: &'a ForestParams, x: RowMajor<'a>, y: &'a [u8]) -> Self {
+        Assembly {
+            params,
+            x,
+            y,
+            base: params.tree_seed_base(),
+            trees: Vec::with_capacity(params.n_trees),
+            importances: vec![0.0; x.cols],
+            oob: OutOfBag::new(x.rows),
+            draws: vec![0u32; x.rows],
+        }
+    }
+
+    /// Adds the next tree; the progress to report (the running OOB log loss). A tree
+    /// whose out-of-bag predictions are not one for each row its bag left out is refused.
+    fn add(&mut self, grown: GrownTree) -> Result<Progress> {
+        let t = self.trees.len();
+        add_importance(&mut self.importances, &grown.importance);
+        let mut loss = 0.0;
+        if self.params.bootstrap {
+            // The tree's bag again, from its own generator.
+            let mut rng = Rng::new(self.base.wrapping_add(t as u64));
+            self.params.draw_rows(&mut rng, &mut self.draws);
+            self.oob.add_tree(&self.draws, &grown.oob).ok_or_else(|| {
+                super::invalid(format!(
+                    "tree {t}: {} out-of-bag predictions for another number of rows left out",
+                    grown.oob.len()
+                ))
+            })?;
+            loss = oob_log_loss(self.y, &self.oob.sum, &self.oob.count);
+        }
+        self.trees.push(grown.tree);
+        Ok(Progress {
+            iteration: t + 1,
+            max_iterations: self.params.n_trees,
+            loss,
+        })
+    }
+
+    /// The forest: importances normalised, the out-of-bag ROC AUC.
+    fn finish(mut self) -> FittedForest {
+        let total: f64 = self.importances.iter().sum();
+        if total > 0.0 {
+            self.importances.iter_mut().for_each(|v| *v /= total);
+        }
+        let (oob_y, oob_p) = self.oob.averaged(self.y);
+        let oob_roc_auc = if self.params.bootstrap {
+            roc_auc(&oob_y, &oob_p).ok()
+        } else {
+            None
+        };
+        FittedForest {
+            trees: self.trees,
+            n_features: self.x.cols,
+            oob_roc_auc,
+            oob_rows: oob_y.len(),
+            importances: self.importances,
         }
     }
 }
@@ -334,12 +599,19 @@ impl OutOfBag {
         }
     }
 
-    /// Adds `tree`'s prediction to each row of `x` it did not draw (`draws[r] == 0`).
-    fn add_tree(&mut self, tree: &Tree, x: RowMajor<'_>, draws: &[u32]) {
-        for r in (0..draws.len()).filter(|&r| draws[r] == 0) {
-            self.sum[r] += tree.predict_row(x.row(r));
+    /// Adds a tree's predictions `oob` (in row order) to the rows it did not draw
+    /// (`draws[r] == 0`); `None` (nothing added) when their numbers differ.
+    fn add_tree(&mut self, draws: &[u32], oob: &[f64]) -> Option<()> {
+        let left_out = draws.iter().filter(|&&d| d == 0).count();
+        if left_out != oob.len() {
+            return None;
+        }
+        let rows = (0..draws.len()).filter(|&r| draws[r] == 0);
+        for (r, &p) in rows.zip(oob) {
+            self.sum[r] += p;
             self.count[r] += 1;
         }
+        Some(())
     }
 
     /// Labels and mean out-of-bag probabilities of the rows some tree left out.
@@ -1169,6 +1441,75 @@ mod tests {
             .n_trees(1)
             .bootstrap(false)
             .max_features(MaxFeatures::All)
+    }
+
+    /// 300 rows of 4 features (one with missing values), the label from two of them and
+    /// noise, seeded.
+    fn noisy_rows() -> (Matrix, Vec<u8>) {
+        let mut rng = Rng::new(21);
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        for _ in 0..300 {
+            let row: Vec<f64> = (0..4).map(|_| rng.uniform()).collect();
+            y.push(u8::from(row[0] + row[1] > 1.0 || rng.uniform() < 0.1));
+            let mut row = row;
+            if rng.uniform() < 0.2 {
+                row[2] = f64::NAN;
+            }
+            rows.push(row);
+        }
+        (Matrix::from_rows(&rows), y)
+    }
+
+    #[test]
+    fn a_forest_grown_in_shares_is_the_forest_grown_at_once() {
+        let (x, y) = noisy_rows();
+        let params = ForestParams::new().n_trees(30).seed(4);
+        let cat = [false; 4];
+        let mut whole = Vec::new();
+        let fitted = params
+            .fit(&x, &cat, &y, |p| {
+                whole.push((p.iteration, p.loss));
+                true
+            })
+            .expect("fit");
+        // Shares of different sizes, grown on different numbers of threads.
+        let _guard = crate::parallel::tests::THREAD_SETTING.lock();
+        let mut grown = Vec::new();
+        for (trees, threads) in [(0..7, 1), (7..20, 2), (20..30, 3)] {
+            crate::parallel::set_threads(threads);
+            let share = params.grow_trees(&x, &cat, &y, trees.clone(), |_| true);
+            crate::parallel::set_threads(0);
+            let share = share.expect("share");
+            assert_eq!(share.len(), trees.len());
+            grown.extend(share);
+        }
+        // The trees travel between the page's workers packed in two arrays.
+        let (ints, floats) = GrownTree::pack(&grown);
+        let grown = GrownTree::unpack(&ints, &floats).expect("unpacked");
+        assert!(GrownTree::unpack(&ints[..ints.len() - 1], &floats)
+            .is_err_and(|e| e.contains("end inside tree 29's nodes")));
+        assert!(GrownTree::unpack(&ints, &floats[..floats.len() - 1]).is_err());
+        assert!(
+            GrownTree::unpack(&ints, &[floats.clone(), vec![1.0]].concat())
+                .is_err_and(|e| e.contains("1 numbers over"))
+        );
+        let mut joined = Vec::new();
+        let assembled = params
+            .fit_grown(&x, &cat, &y, grown.clone(), |p| {
+                joined.push((p.iteration, p.loss));
+                true
+            })
+            .expect("assembled");
+        assert_eq!(fitted, assembled);
+        assert_eq!(whole, joined, "the same progress, OOB losses included");
+        assert!(fitted.oob_roc_auc.is_some_and(|auc| auc > 0.7));
+        // A share missing, or trees of another data's shape, are refused.
+        let short = params.fit_grown(&x, &cat, &y, grown[..29].to_vec(), |_| true);
+        assert!(short.is_err_and(|e| e.to_string().contains("29 trees grown for a forest of 30")));
+        let narrow = x.select(ndarray::Axis(1), &[0, 1]);
+        let other = params.fit_grown(&narrow, &[false; 2], &y, grown, |_| true);
+        assert!(other.is_err());
     }
 
     #[test]

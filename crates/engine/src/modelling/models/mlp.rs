@@ -1760,6 +1760,7 @@ mod tests {
         );
         // Early stopping's held-out rows too, and the helper thread on two (partnered).
         let params = partnered().max_epochs(8);
+        let _guard = crate::parallel::tests::THREAD_SETTING.lock();
         let fit = |threads: usize, share: f64| {
             crate::parallel::set_threads(threads);
             let model = params.fit_reading(&x, &y, |_| true, share).expect("fit");
