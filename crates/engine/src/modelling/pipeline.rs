@@ -351,14 +351,19 @@ impl FittedPipeline {
     /// the pipeline is.
     pub fn predict_proba(&self, ds: &Dataset, rows: &[usize]) -> Result<Vec<f64>> {
         let x = self.preprocessor.transform(ds, rows)?;
-        let mut p = self.model.predict_proba(&x);
+        Ok(self.churn_probabilities(self.model.predict_proba(&x)))
+    }
+
+    /// The churn probabilities of the model's probabilities `p`: corrected back to the
+    /// real churn share and calibrated when the pipeline is.
+    pub fn churn_probabilities(&self, mut p: Vec<f64>) -> Vec<f64> {
         if let Some(c) = &self.prior_correction {
             p = c.apply_all(&p);
         }
-        Ok(match &self.calibrator {
+        match &self.calibrator {
             Some(c) => c.apply_all(&p),
             None => p,
-        })
+        }
     }
 
     /// One sentence saying what was done to the model's probabilities before they are shown

@@ -410,6 +410,16 @@ impl ForestParams {
     }
 }
 
+/// Each tree's leaf value for each row of a matrix, and the features its path reads as bits
+/// ([`FittedForest::paths`]).
+#[derive(Debug, Clone)]
+pub struct ForestPaths {
+    rows: usize,
+    /// Tree `t`, row `i` at `t * rows + i`.
+    values: Vec<f64>,
+    reads: Vec<u64>,
+}
+
 /// A tree of a forest as grown, with its impurity decrease per feature (before the
 /// forest's importances are normalised): what a share of a forest grown apart
 /// ([`ForestParams::grow_trees`]) sends back.
@@ -672,6 +682,62 @@ impl FittedForest {
         sum
     }
 
+    /// Each tree's leaf value for each row of `x` and the features its path reads (as bits),
+    /// for scoring the rows again after some features change
+    /// ([`Self::predict_proba_changed`]); `None` when the forest reads more than 64 features.
+    pub fn paths(&self, x: &Matrix) -> Option<ForestPaths> {
+        if self.n_features > 64 {
+            return None;
+        }
+        let x = standard_layout(x);
+        let x = x.row_major();
+        let mut values = Vec::with_capacity(self.trees.len() * x.rows);
+        let mut reads = Vec::with_capacity(self.trees.len() * x.rows);
+        for tree in &self.trees {
+            for i in 0..x.rows {
+                let (value, mask) = tree.predict_row_reading(x.row(i));
+                values.push(value);
+                reads.push(mask);
+            }
+        }
+        Some(ForestPaths {
+            rows: x.rows,
+            values,
+            reads,
+        })
+    }
+
+    /// [`Self::predict_proba`] of `x`, rows that differ from those `paths` were taken on only
+    /// in the features set in `changed`: a tree's leaf is looked up again only for the rows
+    /// whose path reads one of them, the others keep theirs, and the sums run in the same
+    /// order, so the probabilities are the same to the bit.
+    /// Rows of another number than `paths` has are scored in full.
+    pub fn predict_proba_changed(&self, x: &Matrix, paths: &ForestPaths, changed: u64) -> Vec<f64> {
+        if x.nrows() != paths.rows || paths.values.len() != self.trees.len() * paths.rows {
+            return self.predict_proba(x);
+        }
+        let x = standard_layout(x);
+        let x = x.row_major();
+        let mut sum = vec![0.0; x.rows];
+        for (t, tree) in self.trees.iter().enumerate() {
+            let at = t * x.rows;
+            let (values, reads) = (
+                &paths.values[at..at + x.rows],
+                &paths.reads[at..at + x.rows],
+            );
+            for (i, s) in sum.iter_mut().enumerate() {
+                *s += if reads[i] & changed == 0 {
+                    values[i]
+                } else {
+                    tree.predict_row(x.row(i))
+                };
+            }
+        }
+        let k = self.trees.len().max(1) as f64;
+        sum.iter_mut().for_each(|s| *s /= k);
+        sum
+    }
+
     /// Checks that the forest scores `n_features` features and that every tree is a tree:
     /// a root, split features in range, children after their parent (so no walk loops).
     pub fn check(&self, n_features: usize) -> Result<()> {
@@ -796,6 +862,23 @@ impl Tree {
             node = &self.nodes[if left { node.left } else { node.right } as usize];
         }
         node.value
+    }
+
+    /// [`Self::predict_row`], with the features the path reads as bits (features below 64).
+    fn predict_row_reading(&self, row: &[f64]) -> (f64, u64) {
+        let mut node = &self.nodes[0];
+        let mut mask = 0u64;
+        while !node.is_leaf() {
+            mask |= 1u64.checked_shl(node.feature).unwrap_or(0);
+            let v = row[node.feature as usize];
+            let left = if v.is_nan() {
+                node.missing_left
+            } else {
+                v <= node.value
+            };
+            node = &self.nodes[if left { node.left } else { node.right } as usize];
+        }
+        (node.value, mask)
     }
 
     /// Why the tree cannot score rows of `n_features` features, if it cannot.

@@ -12,7 +12,7 @@ pub(crate) mod treeshap;
 use serde::{Deserialize, Serialize};
 
 use crate::matrix::{Matrix, MatrixExt};
-pub use forest::{FittedForest, ForestParams, GrownTree};
+pub use forest::{FittedForest, ForestParams, ForestPaths, GrownTree};
 pub use gbdt::{FittedGbdt, GbdtParams};
 pub use logistic::{FittedLogisticRegression, LogisticRegressionParams, Penalty};
 pub use mlp::{FittedMlp, MlpParams};
