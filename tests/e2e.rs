@@ -629,8 +629,17 @@ async fn telco_upload_train_metrics_chart_and_no_request_leaves_the_origin() {
     )
     .await
     .expect("no cross-validation");
-    // Cancel a run (the neural network takes seconds) and start another.
+    // Cancel a run and start another: a network of 2,000 hidden units takes long enough
+    // to be caught running whatever the machine's load (100 units on Telco can finish
+    // before the live curve is looked at and Cancel clicked).
     choose_models(c, &["mlp"]).await;
+    c.execute(
+        "document.querySelector('[data-testid=advanced]').open = true; return true;",
+        vec![],
+    )
+    .await
+    .expect("open the advanced settings");
+    set_field(c, "param-mlp-units", "2000").await;
     click(c, "train-button").await;
     wait_for(
         c,
@@ -655,6 +664,7 @@ async fn telco_upload_train_metrics_chart_and_no_request_leaves_the_origin() {
     click(c, "cancel-button").await;
     let notice = text_of(c, "notice").await;
     assert!(notice.contains("Training stopped"), "{notice}");
+    set_field(c, "param-mlp-units", "100").await;
     choose_models(c, &["logistic"]).await;
     click(c, "train-button").await;
     wait_for(
