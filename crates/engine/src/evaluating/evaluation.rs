@@ -797,6 +797,15 @@ mod tests {
     /// gives the same run as the plan searching itself: the sample's 600 customers, 3
     /// folds, boosted trees with a random search of 3 settings (9 tasks) and logistic
     /// regression over the C grid (3 tasks), the JSON equal apart from the fit's time.
+    /// The first model `plan` trains on `ds`, as JSON, its fit time left out.
+    fn first_run_json(ds: &Dataset, plan: &TrainPlan) -> serde_json::Value {
+        let mut runs = Vec::new();
+        run_plan(ds, plan, |_, _| true, &|| 0.0, |r| runs.push(r)).expect("plan");
+        let mut value = serde_json::to_value(&runs[0]).expect("json");
+        value["fit_seconds"] = serde_json::Value::Null;
+        value
+    }
+
     #[test]
     fn a_cross_validation_done_in_tasks_gives_the_plans_own_run() {
         use crate::modelling::tuning::CrossValidation;
@@ -810,13 +819,7 @@ mod tests {
             plan.models = vec![kind];
             plan.cv_folds = Some(3);
             plan.search = true;
-            let json = |plan: &TrainPlan| {
-                let mut runs = Vec::new();
-                run_plan(&ds, plan, |_, _| true, &|| 0.0, |r| runs.push(r)).expect("plan");
-                let mut value = serde_json::to_value(&runs[0]).expect("json");
-                value["fit_seconds"] = serde_json::Value::Null;
-                value
-            };
+            let json = |plan: &TrainPlan| first_run_json(&ds, plan);
             let searched = json(&plan);
             let split = split_rows(&ds, &plan.config).expect("split");
             let model_config = plan.config_for(kind);
@@ -858,13 +861,7 @@ mod tests {
         plan.models = vec![ModelKind::Forest];
         plan.balance = Some(Balance::Over);
         plan.explain = true;
-        let json = |plan: &TrainPlan| {
-            let mut runs = Vec::new();
-            run_plan(&ds, plan, |_, _| true, &|| 0.0, |r| runs.push(r)).expect("plan");
-            let mut value = serde_json::to_value(&runs[0]).expect("json");
-            value["fit_seconds"] = serde_json::Value::Null;
-            value
-        };
+        let json = |plan: &TrainPlan| first_run_json(&ds, plan);
         let whole = json(&plan);
         // Shares as the page deals them to two workers, grown in the opposite order.
         let mut grown = grow_plan_trees(&ds, &plan, 12..24, |_| true).expect("second");

@@ -851,8 +851,25 @@ pub struct Tree {
 impl Tree {
     /// The class-1 fraction of the leaf `row` falls in.
     pub fn predict_row(&self, row: &[f64]) -> f64 {
+        self.walk(row, |_| {})
+    }
+
+    /// [`Self::predict_row`], with the features the path reads as bits (features below 64).
+    fn predict_row_reading(&self, row: &[f64]) -> (f64, u64) {
+        let mut mask = 0u64;
+        let value = self.walk(row, |feature| {
+            mask |= 1u64.checked_shl(feature).unwrap_or(0);
+        });
+        (value, mask)
+    }
+
+    /// The value of the leaf `row` falls in, telling `read` each feature a node on the way
+    /// reads.
+    #[inline(always)]
+    fn walk(&self, row: &[f64], mut read: impl FnMut(u32)) -> f64 {
         let mut node = &self.nodes[0];
         while !node.is_leaf() {
+            read(node.feature);
             let v = row[node.feature as usize];
             let left = if v.is_nan() {
                 node.missing_left
@@ -862,23 +879,6 @@ impl Tree {
             node = &self.nodes[if left { node.left } else { node.right } as usize];
         }
         node.value
-    }
-
-    /// [`Self::predict_row`], with the features the path reads as bits (features below 64).
-    fn predict_row_reading(&self, row: &[f64]) -> (f64, u64) {
-        let mut node = &self.nodes[0];
-        let mut mask = 0u64;
-        while !node.is_leaf() {
-            mask |= 1u64.checked_shl(node.feature).unwrap_or(0);
-            let v = row[node.feature as usize];
-            let left = if v.is_nan() {
-                node.missing_left
-            } else {
-                v <= node.value
-            };
-            node = &self.nodes[if left { node.left } else { node.right } as usize];
-        }
-        (node.value, mask)
     }
 
     /// Why the tree cannot score rows of `n_features` features, if it cannot.
