@@ -28,7 +28,9 @@ use crate::dataset::{Column, ColumnData, Dataset};
 use crate::evaluating::metrics::{roc_auc, MetricsError};
 use crate::modelling::models::treeshap::Explainer;
 use crate::modelling::models::{forest, gbdt};
-use crate::modelling::models::{FittedLogisticRegression, FittedMlp, FittedModel};
+use crate::modelling::models::{
+    FittedGbdt, FittedLogisticRegression, FittedMlp, FittedModel, GbdtPaths,
+};
 use crate::modelling::pipeline::{FittedPipeline, PipelineError};
 use crate::modelling::preprocessing::{FeatureBlock, FittedPreprocessor, PrepError};
 use crate::rng::Rng;
@@ -324,7 +326,7 @@ fn importance_of(
     }
     let sub = subset(ds, &needed, rows)?;
     let all: Vec<usize> = (0..n).collect();
-    let cache = ForestCache::of(p, &sub, &all)?;
+    let cache = TreeCache::of(p, &sub, &all)?;
     let baseline = roc_auc(y, &p.predict_proba(&sub, &all)?)?;
     let total = columns.len() * repeats;
     // One task per column on every core ([`crate::parallel::map`]), each on its own copy of
@@ -375,30 +377,39 @@ fn importance_of(
     Ok(out)
 }
 
-/// A forest's leaf for each tree and row of the rows explained, kept while their columns
-/// are shuffled one at a time: a shuffle changes only the features made from its column,
-/// so only the paths that read one of them are walked again ([`forest::FittedForest::
-/// predict_proba_changed`]; the same probabilities to the bit).
-struct ForestCache<'a> {
-    forest: &'a forest::FittedForest,
+/// A tree ensemble's leaf for each tree and row of the rows explained, kept while their
+/// columns are shuffled one at a time: a shuffle changes only the features made from its
+/// column, so only the paths that read one of them are walked again
+/// ([`forest::FittedForest::predict_proba_changed`], [`FittedGbdt::predict_proba_changed`];
+/// the same probabilities to the bit).
+struct TreeCache<'a> {
     x: crate::modelling::preprocessing::Matrix,
-    paths: forest::ForestPaths,
+    paths: Paths<'a>,
 }
 
-impl<'a> ForestCache<'a> {
-    /// The cache for `rows` of `ds` when `p`'s model is a forest of at most 64 features.
+enum Paths<'a> {
+    Forest(&'a forest::FittedForest, forest::ForestPaths),
+    Gbdt(&'a FittedGbdt, GbdtPaths),
+}
+
+impl<'a> TreeCache<'a> {
+    /// The cache for `rows` of `ds` when `p`'s model is a forest or boosted trees of at most
+    /// 64 features.
     fn of(
         p: &'a FittedPipeline,
         ds: &Dataset,
         rows: &[usize],
     ) -> std::result::Result<Option<Self>, PipelineError> {
-        let FittedModel::Forest(forest) = &p.model else {
+        if !matches!(p.model, FittedModel::Forest(_) | FittedModel::Gbdt(_)) {
             return Ok(None);
-        };
+        }
         let x = p.preprocessor.transform(ds, rows)?;
-        Ok(forest
-            .paths(&x)
-            .map(|paths| ForestCache { forest, x, paths }))
+        let paths = match &p.model {
+            FittedModel::Forest(f) => f.paths(&x).map(|paths| Paths::Forest(f, paths)),
+            FittedModel::Gbdt(g) => g.paths(&x).map(|paths| Paths::Gbdt(g, paths)),
+            _ => None,
+        };
+        Ok(paths.map(|paths| TreeCache { x, paths }))
     }
 
     /// [`FittedPipeline::predict_proba`] of `rows` of `ds`, the same rows as the cache's
@@ -411,7 +422,10 @@ impl<'a> ForestCache<'a> {
     ) -> std::result::Result<Vec<f64>, PipelineError> {
         let x = p.preprocessor.transform(ds, rows)?;
         let changed = changed_features(&self.x, &x);
-        let proba = self.forest.predict_proba_changed(&x, &self.paths, changed);
+        let proba = match &self.paths {
+            Paths::Forest(f, paths) => f.predict_proba_changed(&x, paths, changed),
+            Paths::Gbdt(g, paths) => g.predict_proba_changed(&x, paths, changed),
+        };
         Ok(p.churn_probabilities(proba))
     }
 }
@@ -561,7 +575,7 @@ pub fn partial_dependence(
     let mut sub = subset(ds, &inputs, rows)?;
     let at = position(&sub, column)?;
     let all: Vec<usize> = (0..rows.len()).collect();
-    let cache = ForestCache::of(p, &sub, &all)?;
+    let cache = TreeCache::of(p, &sub, &all)?;
     let average = grid
         .iter()
         .map(|&v| {
@@ -1116,13 +1130,19 @@ tenure,charges,Contract,churn\n\
             .collect()
     }
 
-    /// The forest's shuffles (and partial dependence's grid values) walk again only the
-    /// paths that read the changed column, and give the drops (means) of scoring every row
-    /// in full, to the bit: the built-in sample's
-    /// generator (1,500 customers, seeded; missing values, text columns), oversampled (so a
-    /// prior correction too), 40 trees, 500 customers explained.
+    /// A forest's and the boosted trees' shuffles (and partial dependence's grid values)
+    /// walk again only the paths that read the changed column, and give the drops (means)
+    /// of scoring every row in full, to the bit: the built-in sample's generator (1,500
+    /// customers, seeded; missing values, text columns), oversampled (so a prior
+    /// correction too), 40 trees, 500 customers explained.
     #[test]
-    fn a_forests_shuffles_and_partial_dependence_score_as_full_scoring_does() {
+    fn tree_models_shuffles_and_partial_dependence_score_as_full_scoring_does() {
+        for model in [ModelKind::Forest, ModelKind::Gbdt] {
+            shuffles_score_as_full_scoring_does(model);
+        }
+    }
+
+    fn shuffles_score_as_full_scoring_does(model: ModelKind) {
         let csv = crate::reading::sample::generate_csv(&crate::reading::sample::SampleSpec {
             customers: 1500,
             seed: 9,
@@ -1130,8 +1150,9 @@ tenure,charges,Contract,churn\n\
         let ds = read_csv(csv.as_bytes(), &ReadOptions::default()).expect("csv");
         let target = target_for(&ds, "churned", None).expect("target");
         let mut config = TrainConfig::new(target.clone());
-        config.model = ModelKind::Forest;
+        config.model = model;
         config.forest = config.forest.clone().n_trees(40);
+        config.gbdt.n_trees = 40;
         config.resample = Some(crate::modelling::pipeline::Resample::Over);
         config.ignore = vec!["customer_id".into()];
         let train: Vec<usize> = (0..1000).collect();
@@ -1158,7 +1179,7 @@ tenure,charges,Contract,churn\n\
         let sub = subset(&ds, &columns, &rows).expect("subset");
         let all: Vec<usize> = (0..rows.len()).collect();
         assert!(
-            ForestCache::of(&p, &sub, &all).expect("cache").is_some(),
+            TreeCache::of(&p, &sub, &all).expect("cache").is_some(),
             "the cache is used"
         );
         let got = permutation_importance_with(&p, &ds, &rows, &y, &columns, &shuffles)
@@ -1170,11 +1191,15 @@ tenure,charges,Contract,churn\n\
                 imp.drops.iter().map(|d| d.to_bits()).collect(),
                 drops.iter().map(|d| d.to_bits()).collect(),
             );
-            assert_eq!(a, b, "{column}: {:?} against {drops:?}", imp.drops);
+            assert_eq!(
+                a, b,
+                "{model:?} {column}: {:?} against {drops:?}",
+                imp.drops
+            );
         }
         assert!(
             got[0].mean > 0.01,
-            "the forest uses its best column: {:?}",
+            "{model:?} uses its best column: {:?}",
             got[0]
         );
         // Partial dependence too: each grid value's mean as full scoring gives it.
@@ -1189,7 +1214,11 @@ tenure,charges,Contract,churn\n\
             rows.iter().for_each(|&r| values[r] = v);
             let scores = p.predict_proba(&set, &rows).expect("scores");
             let mean = scores.iter().sum::<f64>() / rows.len() as f64;
-            assert_eq!(mean.to_bits(), average.to_bits(), "{column} = {v}");
+            assert_eq!(
+                mean.to_bits(),
+                average.to_bits(),
+                "{model:?} {column} = {v}"
+            );
         }
     }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::matrix::{Matrix, MatrixExt};
 pub use forest::{FittedForest, ForestParams, ForestPaths, GrownTree};
-pub use gbdt::{FittedGbdt, GbdtParams};
+pub use gbdt::{FittedGbdt, GbdtParams, GbdtPaths};
 pub use logistic::{FittedLogisticRegression, LogisticRegressionParams, Penalty};
 pub use mlp::{FittedMlp, MlpParams};
 

@@ -400,6 +400,18 @@ pub struct FittedGbdt {
     pub validation_loss: Option<f64>,
 }
 
+/// Each row's bins and each tree's leaf value for each row of a matrix, with the features
+/// its path reads as bits ([`FittedGbdt::paths`]).
+#[derive(Debug, Clone)]
+pub struct GbdtPaths {
+    rows: usize,
+    /// Row `i`, feature `j` at `i * features + j`.
+    bins: Vec<u32>,
+    /// Row `i`, tree `t` at `i * trees + t`.
+    values: Vec<f64>,
+    reads: Vec<u64>,
+}
+
 impl FittedGbdt {
     /// Probability of churn for each row of `x` (NaN = missing).
     /// Chunks of rows run on every core (each row's value is its own).
@@ -414,6 +426,92 @@ impl FittedGbdt {
                 }
                 let score =
                     self.init_score + self.trees.iter().map(|t| t.value(&bins)).sum::<f64>();
+                sigmoid(score)
+            })
+            .collect::<Vec<f64>>()
+        });
+        chunks.into_iter().flatten().collect()
+    }
+
+    /// Each row's bins, and each tree's leaf value for each row of `x` with the features its
+    /// path reads (as bits), for scoring the rows again after some features change
+    /// ([`Self::predict_proba_changed`]); `None` when the model bins more than 64 features.
+    pub fn paths(&self, x: &Matrix) -> Option<GbdtPaths> {
+        let cols = self.features.len();
+        if cols > 64 || x.ncols() != cols {
+            return None;
+        }
+        let x = standard_layout(x);
+        let x = x.row_major();
+        let trees = self.trees.len();
+        let mut bins = Vec::with_capacity(x.rows * cols);
+        let mut values = Vec::with_capacity(x.rows * trees);
+        let mut reads = Vec::with_capacity(x.rows * trees);
+        for i in 0..x.rows {
+            let at = bins.len();
+            bins.extend(
+                self.features
+                    .iter()
+                    .zip(x.row(i))
+                    .map(|(f, &v)| f.bin_of(v)),
+            );
+            for tree in &self.trees {
+                let (value, mask) = tree.value_reading(&bins[at..]);
+                values.push(value);
+                reads.push(mask);
+            }
+        }
+        Some(GbdtPaths {
+            rows: x.rows,
+            bins,
+            values,
+            reads,
+        })
+    }
+
+    /// [`Self::predict_proba`] of `x`, rows that differ from those `paths` were taken on only
+    /// in the features set in `changed`: only those features are binned again and a tree's
+    /// leaf is looked up again only for the rows whose path reads one of them; the others
+    /// keep theirs, and the sums run in the same order, so the probabilities are the same to
+    /// the bit. Rows of another shape than `paths`' are scored in full.
+    pub fn predict_proba_changed(&self, x: &Matrix, paths: &GbdtPaths, changed: u64) -> Vec<f64> {
+        let (cols, trees) = (self.features.len(), self.trees.len());
+        if x.nrows() != paths.rows
+            || x.ncols() != cols
+            || paths.bins.len() != paths.rows * cols
+            || paths.values.len() != paths.rows * trees
+        {
+            return self.predict_proba(x);
+        }
+        let x = standard_layout(x);
+        let x = x.row_major();
+        let refit: Vec<usize> = (0..cols.min(64))
+            .filter(|&j| changed & (1u64 << j) != 0)
+            .collect();
+        let chunks = crate::parallel::chunk_map(x.rows, &|rows| {
+            let mut bins = vec![0u32; cols];
+            rows.map(|i| {
+                bins.copy_from_slice(&paths.bins[i * cols..(i + 1) * cols]);
+                for &j in &refit {
+                    bins[j] = self.features[j].bin_of(x.data[i * x.cols + j]);
+                }
+                let (values, reads) = (
+                    &paths.values[i * trees..(i + 1) * trees],
+                    &paths.reads[i * trees..(i + 1) * trees],
+                );
+                let score = self.init_score
+                    + self
+                        .trees
+                        .iter()
+                        .enumerate()
+                        .map(|(t, tree)| {
+                            if reads[t] & changed == 0 {
+                                values[t]
+                            } else {
+                                tree.value(&bins)
+                            }
+                        })
+                        .sum::<f64>();
                 sigmoid(score)
             })
             .collect::<Vec<f64>>()

@@ -103,11 +103,26 @@ impl Tree {
     }
 
     pub(super) fn value(&self, bins: &[u32]) -> f64 {
+        self.walk(bins, |_| {})
+    }
+
+    /// The leaf value of `bins` and the features the path to it reads, as bits (the tree's
+    /// features are below 64).
+    pub(super) fn value_reading(&self, bins: &[u32]) -> (f64, u64) {
+        let mut reads = 0u64;
+        let value = self.walk(bins, |feature| reads |= 1u64 << (feature & 63));
+        (value, reads)
+    }
+
+    /// The leaf value of `bins`, calling `read` with the feature of each node on the way.
+    #[inline(always)]
+    fn walk(&self, bins: &[u32], mut read: impl FnMut(usize)) -> f64 {
         if self.nodes.is_empty() {
             return self.leaves[0];
         }
         let mut node = &self.nodes[0];
         loop {
+            read(node.feature);
             let next = if node.rule.goes_left(bins[node.feature]) {
                 node.left
             } else {
