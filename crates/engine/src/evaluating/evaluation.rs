@@ -17,8 +17,8 @@ use crate::evaluating::curves::{
     BinStrategy, CalibrationCurve, GainsCurve, PrCurve, ScoreHistogram, ThresholdSweep,
 };
 use crate::evaluating::explanations::{
-    contributions, partial_dependence, permutation_importance, top_reasons, ContributionUnit,
-    CustomerReasons, ExplainError, Importance, PartialDependence,
+    contributions, dependence_grid, partial_dependence_in, permutation_importance_in, top_reasons,
+    ContributionUnit, CustomerReasons, ExplainError, ExplainedRows, Importance, PartialDependence,
 };
 use crate::evaluating::metrics::{log_loss, roc_auc};
 use crate::modelling::models::GrownTree;
@@ -378,10 +378,12 @@ pub fn explain_run(
     }
     let rows: Vec<usize> = picks.iter().map(|&i| run.test_rows[i]).collect();
     let y: Vec<u8> = picks.iter().map(|&i| run.test_labels[i]).collect();
-    let importance = permutation_importance(
+    // The rows explained and the tree models' cache of their paths, made once for the
+    // importance and every partial dependence curve.
+    let explained = ExplainedRows::of(pipeline, ds, &[], &rows).map_err(explain_error)?;
+    let importance = permutation_importance_in(
         pipeline,
-        ds,
-        &rows,
+        &explained,
         &y,
         IMPORTANCE_REPEATS,
         seed,
@@ -398,7 +400,10 @@ pub fn explain_run(
         .iter()
         .filter(|i| numeric(&i.column))
         .take(PD_COLUMNS)
-        .map(|i| partial_dependence(pipeline, ds, &rows, &i.column, PD_GRID))
+        .map(|i| {
+            let grid = dependence_grid(pipeline, ds, &rows, &i.column, PD_GRID)?;
+            partial_dependence_in(pipeline, &explained, &i.column, grid)
+        })
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(explain_error)?;
     // The riskiest test customers, highest probability first (ties in row order).

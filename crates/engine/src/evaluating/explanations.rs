@@ -275,20 +275,43 @@ pub fn permutation_importance(
     }
     check_rows(rows, y)?;
     let columns = input_columns(&p.preprocessor);
+    let permutations = shuffles(columns.len(), repeats, rows.len(), seed);
+    importance_of(p, ds, rows, y, &columns, &permutations, progress)
+}
+
+/// [`permutation_importance`] of every input column on rows already prepared, with the
+/// same shuffles.
+pub(crate) fn permutation_importance_in(
+    p: &FittedPipeline,
+    explained: &ExplainedRows,
+    y: &[u8],
+    repeats: usize,
+    seed: u64,
+    progress: impl FnMut(usize, usize) -> bool,
+) -> Result<Vec<Importance>> {
+    if repeats == 0 {
+        return Err(ExplainError::ZeroRepeats);
+    }
+    let columns = input_columns(&p.preprocessor);
+    let permutations = shuffles(columns.len(), repeats, explained.all.len(), seed);
+    importance_in(p, explained, y, &columns, &permutations, progress)
+}
+
+/// `repeats` shuffles of `0..n` for each of `columns` columns, drawn in order from
+/// `Rng::new(seed)`.
+fn shuffles(columns: usize, repeats: usize, n: usize, seed: u64) -> Vec<Vec<Vec<usize>>> {
     let mut rng = Rng::new(seed);
-    let permutations: Vec<Vec<Vec<usize>>> = columns
-        .iter()
+    (0..columns)
         .map(|_| {
             (0..repeats)
                 .map(|_| {
-                    let mut index: Vec<usize> = (0..rows.len()).collect();
+                    let mut index: Vec<usize> = (0..n).collect();
                     rng.shuffle(&mut index);
                     index
                 })
                 .collect()
         })
-        .collect();
-    importance_of(p, ds, rows, y, &columns, &permutations, progress)
+        .collect()
 }
 
 /// Permutation importance with the shuffles given: `permutations[c][r]` lists, for each
@@ -306,6 +329,47 @@ pub fn permutation_importance_with(
     importance_of(p, ds, rows, y, columns, permutations, |_, _| true)
 }
 
+/// The rows explained, as a table of their own (`0..n`), with the tree models' cache of
+/// their paths: built once and shared by the importance and the partial dependence.
+pub(crate) struct ExplainedRows<'a> {
+    sub: Dataset,
+    all: Vec<usize>,
+    cache: Option<TreeCache<'a>>,
+}
+
+impl<'a> ExplainedRows<'a> {
+    /// `columns` of `ds` (the model's inputs are added) at `rows`, for explaining `p`.
+    pub(crate) fn of(
+        p: &'a FittedPipeline,
+        ds: &Dataset,
+        columns: &[String],
+        rows: &[usize],
+    ) -> Result<Self> {
+        let mut needed = input_columns(&p.preprocessor);
+        for c in columns {
+            if !needed.contains(c) {
+                needed.push(c.clone());
+            }
+        }
+        let sub = subset(ds, &needed, rows)?;
+        let all: Vec<usize> = (0..rows.len()).collect();
+        let cache = TreeCache::of(p, &sub, &all)?;
+        Ok(ExplainedRows { sub, all, cache })
+    }
+
+    /// The churn probabilities of `sub`, these rows with some cells changed.
+    fn scores(
+        &self,
+        p: &FittedPipeline,
+        sub: &Dataset,
+    ) -> std::result::Result<Vec<f64>, PipelineError> {
+        match &self.cache {
+            Some(cache) => cache.scores(p, sub, &self.all),
+            None => p.predict_proba(sub, &self.all),
+        }
+    }
+}
+
 fn importance_of(
     p: &FittedPipeline,
     ds: &Dataset,
@@ -313,21 +377,27 @@ fn importance_of(
     y: &[u8],
     columns: &[String],
     permutations: &[Vec<Vec<usize>>],
+    progress: impl FnMut(usize, usize) -> bool,
+) -> Result<Vec<Importance>> {
+    check_permutations(columns, permutations, rows.len())?;
+    let explained = ExplainedRows::of(p, ds, columns, rows)?;
+    importance_in(p, &explained, y, columns, permutations, progress)
+}
+
+/// [`permutation_importance_with`] on rows already prepared.
+pub(crate) fn importance_in(
+    p: &FittedPipeline,
+    explained: &ExplainedRows,
+    y: &[u8],
+    columns: &[String],
+    permutations: &[Vec<Vec<usize>>],
     mut progress: impl FnMut(usize, usize) -> bool,
 ) -> Result<Vec<Importance>> {
-    let n = rows.len();
+    let n = explained.all.len();
+    check_rows(&explained.all, y)?;
     let repeats = check_permutations(columns, permutations, n)?;
-    // Work on a copy of just the rows and columns needed, shuffling one column at a time.
-    let mut needed = input_columns(&p.preprocessor);
-    for c in columns {
-        if !needed.contains(c) {
-            needed.push(c.clone());
-        }
-    }
-    let sub = subset(ds, &needed, rows)?;
-    let all: Vec<usize> = (0..n).collect();
-    let cache = TreeCache::of(p, &sub, &all)?;
-    let baseline = roc_auc(y, &p.predict_proba(&sub, &all)?)?;
+    let sub = &explained.sub;
+    let baseline = roc_auc(y, &p.predict_proba(sub, &explained.all)?)?;
     let total = columns.len() * repeats;
     // One task per column on every core ([`crate::parallel::map`]), each on its own copy of
     // the rows; the shuffles are given, so the drops do not depend on the threads.
@@ -339,10 +409,7 @@ fn importance_of(
         let mut drops = Vec::with_capacity(repeats);
         for index in &permutations[c] {
             sub.columns[at].data = permuted(&original, index);
-            let scores = match &cache {
-                Some(cache) => cache.scores(p, &sub, &all),
-                None => p.predict_proba(&sub, &all),
-            };
+            let scores = explained.scores(p, &sub);
             let drop = scores
                 .map_err(ExplainError::from)
                 .and_then(|s| Ok(baseline - roc_auc(y, &s)?));
@@ -553,6 +620,19 @@ pub fn partial_dependence(
     column: &str,
     grid_resolution: usize,
 ) -> Result<PartialDependence> {
+    let grid = dependence_grid(p, ds, rows, column, grid_resolution)?;
+    let explained = ExplainedRows::of(p, ds, &[], rows)?;
+    partial_dependence_in(p, &explained, column, grid)
+}
+
+/// The grid of [`partial_dependence`] on `column`, checked to be a numeric input.
+pub(crate) fn dependence_grid(
+    p: &FittedPipeline,
+    ds: &Dataset,
+    rows: &[usize],
+    column: &str,
+    grid_resolution: usize,
+) -> Result<Vec<f64>> {
     if grid_resolution < 2 {
         return Err(ExplainError::GridResolution(grid_resolution));
     }
@@ -571,20 +651,25 @@ pub fn partial_dependence(
         return Err(ExplainError::NotAnInput(column.to_string()));
     }
     let cells: Vec<f64> = rows.iter().map(|&r| values[r]).collect();
-    let grid = grid_of(column, &cells, grid_resolution)?;
-    let mut sub = subset(ds, &inputs, rows)?;
+    grid_of(column, &cells, grid_resolution)
+}
+
+/// [`partial_dependence`] at the values of `grid`, on rows already prepared.
+pub(crate) fn partial_dependence_in(
+    p: &FittedPipeline,
+    explained: &ExplainedRows,
+    column: &str,
+    grid: Vec<f64>,
+) -> Result<PartialDependence> {
+    let n = explained.all.len();
+    let mut sub = explained.sub.clone();
     let at = position(&sub, column)?;
-    let all: Vec<usize> = (0..rows.len()).collect();
-    let cache = TreeCache::of(p, &sub, &all)?;
     let average = grid
         .iter()
         .map(|&v| {
-            sub.columns[at].data = ColumnData::Numeric(vec![v; rows.len()]);
-            let probabilities = match &cache {
-                Some(cache) => cache.scores(p, &sub, &all)?,
-                None => p.predict_proba(&sub, &all)?,
-            };
-            Ok(probabilities.iter().sum::<f64>() / rows.len() as f64)
+            sub.columns[at].data = ColumnData::Numeric(vec![v; n]);
+            let probabilities = explained.scores(p, &sub)?;
+            Ok(probabilities.iter().sum::<f64>() / n as f64)
         })
         .collect::<Result<Vec<f64>>>()?;
     Ok(PartialDependence {
