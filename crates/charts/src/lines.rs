@@ -188,11 +188,15 @@ where
 {
     let px = |v: f64| px(scale, v);
     let font = |size: f64| font(scale, size);
+    let y_label = y_labeller(chart, (y0, y1));
+    // The value axis' strip holds its title and its widest tick label side by side, so a
+    // loss of four decimals (0.4715) does not run into the title.
+    let widest = widest_tick(area, &y_label, (y0, y1), scale);
     let mut builder = ChartBuilder::on(area);
     builder
         .margin(px(12.0))
         .x_label_area_size(px(42.0))
-        .y_label_area_size(px(56.0));
+        .y_label_area_size(px(y_strip(widest)));
     if !chart.title.is_empty() {
         builder.caption(&chart.title, font(17.0));
     }
@@ -207,17 +211,98 @@ where
         .light_line_style(WHITE.mix(0.0))
         .bold_line_style(BLACK.mix(0.08));
     if chart.percent_axes {
-        mesh.x_label_formatter(&percent).y_label_formatter(&percent);
+        mesh.x_label_formatter(&percent);
     }
     // Counts and money: `4000`, `25k`, `1.2M` instead of `25000.0`.
     if x0.abs().max(x1.abs()) >= 1000.0 {
         mesh.x_label_formatter(&large);
     }
-    if y0.abs().max(y1.abs()) >= 1000.0 {
-        mesh.y_label_formatter(&large);
-    }
+    mesh.y_label_formatter(&y_label);
     mesh.draw()?;
     Ok(ctx)
+}
+
+/// Ticks on the value axis.
+const Y_TICKS: usize = 6;
+
+/// The value axis' tick labels: percentages, compact counts, or as many decimals as the
+/// step between its ticks needs (0.4710, 0.4715 rather than 0.471, 0.4715).
+fn y_labeller(chart: &LineChart, (y0, y1): (f64, f64)) -> impl Fn(&f64) -> String {
+    let style = if chart.percent_axes {
+        YStyle::Percent
+    } else if y0.abs().max(y1.abs()) >= 1000.0 {
+        YStyle::Large
+    } else {
+        YStyle::Decimals(tick_decimals(&ticks((y0, y1))))
+    };
+    move |v: &f64| match style {
+        YStyle::Percent => percent(v),
+        YStyle::Large => large(v),
+        YStyle::Decimals(d) => {
+            // No "-0.00" for a tick at zero.
+            let v = if v.abs() < 1e-12 { 0.0 } else { *v };
+            format!("{v:.d$}")
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum YStyle {
+    Percent,
+    Large,
+    Decimals(usize),
+}
+
+/// The tick values plotters draws on an axis from `lo` to `hi`.
+fn ticks((lo, hi): (f64, f64)) -> Vec<f64> {
+    use plotters::coord::ranged1d::Ranged;
+    RangedCoordf64::from(lo..hi).key_points(Y_TICKS)
+}
+
+/// The fewest decimals (at most 8) that write every step between `ticks` exactly.
+fn tick_decimals(ticks: &[f64]) -> usize {
+    let step = ticks
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .filter(|s| *s > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    if !step.is_finite() {
+        return 1;
+    }
+    (0..=8)
+        .find(|&d| {
+            let unit = 10f64.powi(d as i32);
+            let scaled = step * unit;
+            (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
+        })
+        .unwrap_or(8)
+}
+
+/// The widest of the value axis' tick labels at scale 1: the backend's own measure (a
+/// canvas measures with the page's fonts) or 6.6 pixels a character, whichever is larger.
+fn widest_tick<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    label: &impl Fn(&f64) -> String,
+    range: (f64, f64),
+    scale: f64,
+) -> f64 {
+    let style = TextStyle::from(FontDesc::from(font(scale, 12.0)));
+    ticks(range)
+        .iter()
+        .map(|v| {
+            let text = label(v);
+            let measured = area
+                .estimate_text_size(&text, &style)
+                .map_or(0.0, |(w, _)| f64::from(w) / scale);
+            measured.max(text.chars().count() as f64 * 6.6)
+        })
+        .fold(0.0, f64::max)
+}
+
+/// The width of the value axis' strip for tick labels `widest` pixels wide: the axis'
+/// title (about 16 pixels), a gap, the labels and the tick marks; 56 pixels at least.
+fn y_strip(widest: f64) -> f64 {
+    (widest + 32.0).max(56.0)
 }
 
 /// Draws one series in `colour` with its legend entry; returns whether the entry is named
@@ -469,6 +554,68 @@ fn clip_segment(
 mod tests {
     use super::*;
     use crate::testing::{assert_escaped, polyline_points, render, tags, texts, HOSTILE};
+
+    /// The live loss chart of a network's first epoch (the e2e test's screenshot
+    /// `11-live-loss.png`: a loss of 0.4715, so ticks of four decimals): every tick label
+    /// starts right of the value axis' title, counting 6.6 pixels a character and the
+    /// title's 12-pixel text (before, the labels ran into the title), and the labels keep
+    /// the decimals their step needs.
+    #[test]
+    fn value_labels_of_four_decimals_clear_the_axis_title() {
+        let chart = LineChart {
+            title: "Training loss, live".into(),
+            x_desc: "epoch".into(),
+            y_desc: "Loss on the training rows".into(),
+            x_range: (0.0, 1.0),
+            y_range: (0.4705, 0.4725),
+            series: vec![Series::solid("loss per epoch", vec![(1.0, 0.4715)])],
+            diagonal: None,
+            vline: None,
+            legend: LegendAt::UpperRight,
+            percent_axes: false,
+        };
+        let svg = render((480, 300), |a| draw_lines(a, &chart, 1.0));
+        let x_of = |tag: &str| -> f64 {
+            let rest = tag.split("x=\"").nth(1).expect("an x");
+            rest.split('"')
+                .next()
+                .expect("quoted")
+                .parse()
+                .expect("a number")
+        };
+        let title = svg
+            .split("<text ")
+            .skip(1)
+            .find(|t| t.contains("rotate(270"))
+            .map(x_of)
+            .expect("the value axis' title is drawn turned");
+        let ends: Vec<f64> = tags(&svg, "text", "text-anchor", "end")
+            .into_iter()
+            .map(x_of)
+            .collect();
+        let labels: Vec<&str> = texts(&svg)
+            .into_iter()
+            .filter(|t| t.starts_with("0.47"))
+            .collect();
+        assert_eq!(labels, ["0.4705", "0.4710", "0.4715", "0.4720", "0.4725"]);
+        assert_eq!(ends.len(), labels.len(), "{svg}");
+        for (end, label) in ends.iter().zip(&labels) {
+            let start = end - label.len() as f64 * 6.6;
+            assert!(
+                start >= title + 12.0,
+                "{label} starts at {start}, the title at {title}"
+            );
+        }
+    }
+
+    #[test]
+    fn tick_labels_take_the_decimals_of_their_step() {
+        assert_eq!(tick_decimals(&[0.4705, 0.471, 0.4715]), 4);
+        assert_eq!(tick_decimals(&[0.0, 0.2, 0.4]), 1);
+        assert_eq!(tick_decimals(&[0.0, 20.0, 40.0]), 0);
+        assert_eq!(tick_decimals(&[0.25, 0.5, 0.75]), 2);
+        assert_eq!(tick_decimals(&[1.0]), 1, "one tick: no step");
+    }
 
     fn curve(n: usize, f: impl Fn(f64) -> f64) -> Vec<(f64, f64)> {
         (0..n)
