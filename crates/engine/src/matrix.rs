@@ -132,6 +132,8 @@ pub struct SparseRows {
     starts: Vec<usize>,
     columns: Vec<u32>,
     values: Vec<f64>,
+    /// Cells a row, zeros included.
+    cols: usize,
 }
 
 impl SparseRows {
@@ -142,22 +144,68 @@ impl SparseRows {
         if non_zero as f64 > share * x.data.len() as f64 || x.cols > u32::MAX as usize {
             return None;
         }
-        let mut sparse = SparseRows {
-            starts: Vec::with_capacity(x.rows + 1),
-            columns: Vec::with_capacity(non_zero),
-            values: Vec::with_capacity(non_zero),
-        };
-        sparse.starts.push(0);
+        let mut sparse = SparseRows::with_capacity(x.cols, x.rows, non_zero);
         for i in 0..x.rows {
-            for (j, &v) in x.row(i).iter().enumerate() {
-                if v != 0.0 {
-                    sparse.columns.push(j as u32);
-                    sparse.values.push(v);
-                }
-            }
-            sparse.starts.push(sparse.values.len());
+            sparse.push_row(x.row(i));
         }
         Some(sparse)
+    }
+
+    /// No rows yet, of `cols` cells each, with room for `rows` rows and `non_zero` cells.
+    pub fn with_capacity(cols: usize, rows: usize, non_zero: usize) -> Self {
+        let mut starts = Vec::with_capacity(rows + 1);
+        starts.push(0);
+        SparseRows {
+            starts,
+            columns: Vec::with_capacity(non_zero),
+            values: Vec::with_capacity(non_zero),
+            cols,
+        }
+    }
+
+    /// Adds the non-zero cells of `row` (of [`Self::cols`] cells; at most 2^32 of them) as
+    /// the next row.
+    pub fn push_row(&mut self, row: &[f64]) {
+        for (j, &v) in row.iter().enumerate() {
+            if v != 0.0 {
+                self.columns.push(j as u32);
+                self.values.push(v);
+            }
+        }
+        self.starts.push(self.values.len());
+    }
+
+    /// Adds a row of non-zero cells given as (column, value), columns increasing and
+    /// below [`Self::cols`].
+    pub fn push_cells(&mut self, cells: &[(u32, f64)]) {
+        for &(j, v) in cells {
+            self.columns.push(j);
+            self.values.push(v);
+        }
+        self.starts.push(self.values.len());
+    }
+
+    /// Cells a row, zeros included.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// The non-zero cells' values, row by row.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// The matrix with its zeros written out.
+    pub fn to_dense(&self) -> Matrix {
+        let rows = self.n_rows();
+        let mut data = vec![0.0; rows * self.cols];
+        for i in 0..rows {
+            let (columns, values) = self.row(i);
+            for (&j, &v) in columns.iter().zip(values) {
+                data[i * self.cols + j as usize] = v;
+            }
+        }
+        from_row_major(rows, self.cols, data)
     }
 
     /// Non-zero cells in all.
@@ -193,6 +241,39 @@ impl RowCells for SparseRows {
         let (columns, values) = self.row(i);
         for (&j, a) in columns.iter().zip(values) {
             out[j as usize] += r * a;
+        }
+    }
+}
+
+/// A model's features: every cell, or only the non-zero cells of rows that are mostly
+/// zeros (one-hot columns of many levels), which then cost memory and time in proportion to
+/// their non-zero cells.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Features {
+    Dense(Matrix),
+    Sparse(SparseRows),
+}
+
+impl Features {
+    pub fn nrows(&self) -> usize {
+        match self {
+            Features::Dense(m) => m.nrows(),
+            Features::Sparse(s) => s.n_rows(),
+        }
+    }
+
+    pub fn ncols(&self) -> usize {
+        match self {
+            Features::Dense(m) => m.ncols(),
+            Features::Sparse(s) => s.cols(),
+        }
+    }
+
+    /// Every cell: the matrix itself, or the sparse rows written out.
+    pub fn dense(&self) -> Cow<'_, Matrix> {
+        match self {
+            Features::Dense(m) => Cow::Borrowed(m),
+            Features::Sparse(s) => Cow::Owned(s.to_dense()),
         }
     }
 }

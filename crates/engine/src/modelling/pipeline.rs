@@ -9,13 +9,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::Dataset;
 use crate::evaluating::metrics::{ClassificationReport, MetricsError};
+use crate::matrix::Features;
 use crate::modelling::calibration::{
     CalibrationError, CalibrationMethod, Calibrator, PriorCorrection,
 };
 use crate::modelling::config::TuningError;
 pub use crate::modelling::config::{ModelKind, Resample, TrainConfig, POST_FIT_FOLDS};
+use crate::modelling::models::logistic::SPARSE_SHARE;
 use crate::modelling::models::{FittedModel, GrownTree, ModelError, Progress};
-use crate::modelling::preprocessing::{FeatureBlock, FittedPreprocessor, Matrix, PrepError};
+use crate::modelling::preprocessing::{FeatureBlock, FittedPreprocessor, PrepError};
 use crate::modelling::split::SplitError;
 use crate::modelling::threshold::{ThresholdChoice, ThresholdError};
 use crate::reading::ingest::ReadOptions;
@@ -161,7 +163,7 @@ struct Prepared {
     /// The rows the model is fitted on (resampled) and their labels.
     y: Vec<u8>,
     preprocessor: FittedPreprocessor,
-    x: Matrix,
+    x: Features,
 }
 
 impl Prepared {
@@ -195,7 +197,7 @@ impl Prepared {
         } else {
             FittedPreprocessor::fit_with(ds, &rows, &exclude, &config.prep)?
         };
-        let x = preprocessor.transform(ds, &rows)?;
+        let x = features_for(&preprocessor, config.model, ds, &rows)?;
         Ok(Prepared {
             real_rows,
             real_y,
@@ -217,10 +219,10 @@ impl Prepared {
         // The shift is matched on the rows as they are, not as resampled.
         let prior_correction = match PriorCorrection::for_fit(&self.real_y, &self.y, weights) {
             Some(c) if config.resample.is_some() => {
-                let x = self.preprocessor.transform(ds, &self.real_rows)?;
-                Some(c.matched_to(&model.predict_proba(&x)))
+                let x = features_for(&self.preprocessor, config.model, ds, &self.real_rows)?;
+                Some(c.matched_to(&model.predict_features(&x)))
             }
-            Some(c) => Some(c.matched_to(&model.predict_proba(&self.x))),
+            Some(c) => Some(c.matched_to(&model.predict_features(&self.x))),
             None => None,
         };
         Ok(FittedPipeline {
@@ -234,6 +236,22 @@ impl Prepared {
             threshold_choice: None,
         })
     }
+}
+
+/// The features of `rows` of `ds` for a `model`: the logistic regression's kept as their
+/// non-zero cells when they are mostly zeros (many one-hot levels), so memory and time go
+/// with the non-zero cells; every other model's as every cell.
+fn features_for(
+    prep: &FittedPreprocessor,
+    model: ModelKind,
+    ds: &Dataset,
+    rows: &[usize],
+) -> Result<Features> {
+    Ok(if model == ModelKind::Logistic {
+        prep.transform_features(ds, rows, SPARSE_SHARE)?
+    } else {
+        Features::Dense(prep.transform(ds, rows)?)
+    })
 }
 
 impl FittedPipeline {
@@ -272,12 +290,14 @@ impl FittedPipeline {
     ) -> Result<(Self, FitTimes)> {
         let start = clock();
         let prepared = Prepared::new(ds, rows, config)?;
-        let (x, y) = (&prepared.x, &prepared.y);
+        let (features, y) = (&prepared.x, &prepared.y);
+        // Every model but the logistic regression reads every cell (and is given them).
+        let x = || features.dense();
         let prepared_at = clock();
         let categorical = || prepared.preprocessor.categorical_features();
         let model = match (config.model, grown) {
             (ModelKind::Forest, Some(trees)) => FittedModel::Forest(config.forest.fit_grown(
-                x,
+                &x(),
                 &categorical(),
                 y,
                 trees,
@@ -291,15 +311,15 @@ impl FittedPipeline {
                 .into())
             }
             (ModelKind::Logistic, None) => {
-                FittedModel::Logistic(config.logistic.fit(x, y, progress)?)
+                FittedModel::Logistic(config.logistic.fit_features(features, y, progress)?)
             }
             (ModelKind::Gbdt, None) => {
-                FittedModel::Gbdt(config.gbdt.fit(x, &categorical(), y, progress)?)
+                FittedModel::Gbdt(config.gbdt.fit(&x(), &categorical(), y, progress)?)
             }
             (ModelKind::Forest, None) => {
-                FittedModel::Forest(config.forest.fit(x, &categorical(), y, progress)?)
+                FittedModel::Forest(config.forest.fit(&x(), &categorical(), y, progress)?)
             }
-            (ModelKind::Mlp, None) => FittedModel::Mlp(config.mlp.fit(x, y, progress)?),
+            (ModelKind::Mlp, None) => FittedModel::Mlp(config.mlp.fit(&x(), y, progress)?),
         };
         let times = FitTimes {
             prep_seconds: prepared_at - start,
@@ -327,9 +347,13 @@ impl FittedPipeline {
         }
         let prepared = Prepared::new(ds, rows, config)?;
         let categorical = prepared.preprocessor.categorical_features();
-        Ok(config
-            .forest
-            .grow_trees(&prepared.x, &categorical, &prepared.y, trees, progress)?)
+        Ok(config.forest.grow_trees(
+            &prepared.x.dense(),
+            &categorical,
+            &prepared.y,
+            trees,
+            progress,
+        )?)
     }
 
     /// Checks that the parts fit together, as a pipeline read from a model file must before
@@ -350,8 +374,18 @@ impl FittedPipeline {
     /// churn share when it was fitted with class weights or resampling, then calibrated when
     /// the pipeline is.
     pub fn predict_proba(&self, ds: &Dataset, rows: &[usize]) -> Result<Vec<f64>> {
-        let x = self.preprocessor.transform(ds, rows)?;
-        Ok(self.churn_probabilities(self.model.predict_proba(&x)))
+        let x = self.features(ds, rows)?;
+        Ok(self.churn_probabilities(self.model.predict_features(&x)))
+    }
+
+    /// The features of `rows` of `ds` as this pipeline's model reads them (sparse rows for
+    /// a logistic regression on many one-hot levels).
+    pub fn features(&self, ds: &Dataset, rows: &[usize]) -> Result<Features> {
+        let kind = match self.model {
+            FittedModel::Logistic(_) => ModelKind::Logistic,
+            _ => ModelKind::Gbdt,
+        };
+        features_for(&self.preprocessor, kind, ds, rows)
     }
 
     /// The churn probabilities of the model's probabilities `p`: corrected back to the

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::matrix::Matrix;
 
-use crate::matrix::{from_row_major, MatrixExt};
+use crate::matrix::{from_row_major, Features, MatrixExt, SparseRows};
 
 use crate::dataset::{
     format_number, group_thousands, ColumnData, ColumnKind, Dataset, MISSING_CODE,
@@ -828,6 +828,9 @@ impl<'a> CodeSource<'a> {
 }
 
 /// The size of the row chunks a transform writes block by block.
+/// Rows a chunk of [`FittedPreprocessor::transform_features`] gathers before putting its
+/// cells in row order.
+const SPARSE_CHUNK_ROWS: usize = 4096;
 const TRANSFORM_CHUNK_BYTES: usize = 256 * 1024;
 
 /// A block's source column, resolved once for a whole transform.
@@ -1260,6 +1263,66 @@ impl FittedPreprocessor {
             }
         }
         let m = from_row_major(rows.len(), width, cells);
+        self.projected(m)
+    }
+
+    /// The features of `rows` of `ds` as [`Self::transform`] computes them, kept as their
+    /// non-zero cells when at most `share` of the cells can be non-zero (each block sets at
+    /// most one cell a row, so at most blocks / features of them; without PCA): memory and
+    /// time in proportion to the non-zero cells, so a one-hot column of 3,000 levels costs a
+    /// cell a row rather than 3,000.
+    pub fn transform_features(&self, ds: &Dataset, rows: &[usize], share: f64) -> Result<Features> {
+        let width: usize = self.blocks.iter().map(FeatureBlock::width).sum();
+        let sparse_enough = (self.blocks.len() as f64) <= share * width as f64;
+        if self.pca.is_some() || !sparse_enough || width > u32::MAX as usize {
+            return self.transform(ds, rows).map(Features::Dense);
+        }
+        if width != self.n_features() {
+            return Err(PrepError::BadPipeline(format!(
+                "{width} features computed for {} names",
+                self.n_features()
+            )));
+        }
+        let sources = self
+            .blocks
+            .iter()
+            .map(|b| b.source(ds))
+            .collect::<Result<Vec<_>>>()?;
+        let mut sparse =
+            SparseRows::with_capacity(width, rows.len(), rows.len() * self.blocks.len());
+        // A chunk's cells as the blocks write them (block by block), then put in row order:
+        // each block sets at most one cell a row, in the blocks' order of features.
+        let chunk_rows = SPARSE_CHUNK_ROWS;
+        let mut cells: Vec<(u32, u32, f64)> = Vec::new();
+        let mut row_cells: Vec<(u32, f64)> = Vec::new();
+        for chunk in rows.chunks(chunk_rows) {
+            cells.clear();
+            let mut offset = 0;
+            for (block, source) in self.blocks.iter().zip(&sources) {
+                block.write(source, chunk, |i, j, v| {
+                    if v != 0.0 {
+                        cells.push((i as u32, (offset + j) as u32, v));
+                    }
+                })?;
+                offset += block.width();
+            }
+            // Stable, so each row keeps its cells in feature order.
+            cells.sort_by_key(|&(i, _, _)| i);
+            let mut at = 0;
+            for i in 0..chunk.len() as u32 {
+                row_cells.clear();
+                while at < cells.len() && cells[at].0 == i {
+                    row_cells.push((cells[at].1, cells[at].2));
+                    at += 1;
+                }
+                sparse.push_cells(&row_cells);
+            }
+        }
+        Ok(Features::Sparse(sparse))
+    }
+
+    /// `m`, projected when the preprocessor has PCA, checked to have its features.
+    fn projected(&self, m: Matrix) -> Result<Matrix> {
         let m = match &self.pca {
             Some(pca) => pca.project(&m)?,
             None => m,
@@ -1379,11 +1442,9 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn chunked_transform_equals_row_by_row() {
-        // 300 levels make about 300 features, so a chunk holds 256 KB / (8 x 303) = 108 rows
-        // and 1,000 rows (in a shuffled order, with missing cells, unseen text in a numeric
-        // file column and a level column stored as numbers) cross ten chunk boundaries.
+    /// 1,000 rows of a file with a plan column of 300 levels, every level kept, with
+    /// missing cells and missing indicators, and its preprocessor fitted on 800 rows.
+    fn many_levels() -> (Dataset, FittedPreprocessor) {
         let mut text = String::from("x,code,plan,churn\n");
         for i in 0..1000 {
             let x = if i % 7 == 0 {
@@ -1413,6 +1474,57 @@ mod tests {
         .rare_levels(1.0);
         let p = FittedPreprocessor::fit_with(&d, &train, &exclude, &options).expect("fit");
         assert!(p.n_features() > 300, "{} features", p.n_features());
+        (d, p)
+    }
+
+    /// The sparse features (issue 18) are the dense features' non-zero cells, row by row,
+    /// over rows repeated past two of its chunks of 4,096 rows; with a share below one
+    /// cell a row, or with PCA, the features stay dense.
+    #[test]
+    fn sparse_features_are_the_dense_features_non_zero_cells() {
+        let (d, p) = many_levels();
+        let rows: Vec<usize> = (0..1000)
+            .rev()
+            .cycle()
+            .take(2 * SPARSE_CHUNK_ROWS + 777)
+            .collect();
+        let dense = p.transform(&d, &rows).expect("transform");
+        let Features::Sparse(sparse) = p.transform_features(&d, &rows, 0.25).expect("features")
+        else {
+            panic!("{} features, at most 4 cells a row: sparse", p.n_features());
+        };
+        assert_eq!(sparse.to_dense(), dense);
+        let non_zero = dense.iter().filter(|v| **v != 0.0).count();
+        assert_eq!(sparse.non_zero(), non_zero);
+        assert!(
+            non_zero > 2 * rows.len(),
+            "numbers, levels and indicators are kept"
+        );
+        assert!(matches!(
+            p.transform_features(&d, &rows, 0.001).expect("features"),
+            Features::Dense(_)
+        ));
+        let pca = PrepOptions {
+            pca: Some(3),
+            ..PrepOptions::default()
+        };
+        let train: Vec<usize> = (0..800).collect();
+        let with_pca =
+            FittedPreprocessor::fit_with(&d, &train, &["churn".to_string()], &pca).expect("fit");
+        assert!(matches!(
+            with_pca
+                .transform_features(&d, &rows, 0.25)
+                .expect("features"),
+            Features::Dense(_)
+        ));
+    }
+
+    #[test]
+    fn chunked_transform_equals_row_by_row() {
+        // 300 levels make about 300 features, so a chunk holds 256 KB / (8 x 303) = 108 rows
+        // and 1,000 rows (in a shuffled order, with missing cells, unseen text in a numeric
+        // file column and a level column stored as numbers) cross ten chunk boundaries.
+        let (d, p) = many_levels();
         let rows: Vec<usize> = (0..1000).rev().step_by(3).chain(0..500).collect();
         let all = p.transform(&d, &rows).expect("transform");
         for (i, &r) in rows.iter().enumerate() {

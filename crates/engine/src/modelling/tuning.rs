@@ -334,15 +334,16 @@ impl<'a> CrossValidation<'a> {
             train = resample_rows(&train, &y_of(&train), how, config.seed);
         }
         let prep = FittedPreprocessor::fit_with(ds, &train, &exclude, &config.prep)?;
-        let x_train = prep.transform(ds, &train)?;
-        let x_test = prep.transform(ds, held_out)?;
+        let share = crate::modelling::models::logistic::SPARSE_SHARE;
+        let x_train = prep.transform_features(ds, &train, share)?;
+        let x_test = prep.transform_features(ds, held_out, share)?;
         let y_train = y_of(&train);
         let mut fold_scores = Vec::with_capacity(self.tuning.c_grid.len());
         for &c in &self.tuning.c_grid {
             let params = config.logistic.clone().c(c);
             params.check()?;
-            let model = params.fit(&x_train, &y_train, &mut *progress)?;
-            let p = model.predict_proba(&x_test);
+            let model = params.fit_features(&x_train, &y_train, &mut *progress)?;
+            let p = model.predict_features(&x_test);
             fold_scores.push(self.tuning.scoring.score(&y_test, &p)?);
         }
         Ok(fold_scores)

@@ -33,8 +33,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::lbfgs::{minimize_l1, LbfgsSettings};
-use super::{check_training_data, ClassWeight, ModelError, Progress, Result};
-use crate::matrix::{standard_layout, MatrixExt, RowCells, SparseRows};
+use super::{
+    check_sparse_training_data, check_training_data, ClassWeight, ModelError, Progress, Result,
+};
+use crate::matrix::{standard_layout, Features, MatrixExt, RowCells, SparseRows};
 use crate::modelling::preprocessing::Matrix;
 
 /// The penalty on the weights.
@@ -182,12 +184,50 @@ impl LogisticRegressionParams {
         &self,
         x: &Matrix,
         y: &[u8],
-        mut progress: impl FnMut(Progress) -> bool,
+        progress: impl FnMut(Progress) -> bool,
     ) -> Result<FittedLogisticRegression> {
         self.check()?;
         let x = &*standard_layout(x);
         check_training_data(x, y)?;
-        let (d, n) = (x.ncols(), x.nrows());
+        // One-hot columns of many levels leave most cells zero: the solver's passes then read
+        // only the non-zero cells (the same sums, see [`RowCells`]).
+        match SparseRows::of(x.row_major(), SPARSE_SHARE) {
+            Some(rows) => self.solve(&rows, x.ncols(), y, progress),
+            None => self.solve(&x.row_major(), x.ncols(), y, progress),
+        }
+    }
+
+    /// [`Self::fit`] on features as the preprocessor gives them: the same model from their
+    /// non-zero cells as from every cell.
+    pub fn fit_features(
+        &self,
+        x: &Features,
+        y: &[u8],
+        progress: impl FnMut(Progress) -> bool,
+    ) -> Result<FittedLogisticRegression> {
+        match x {
+            Features::Dense(m) => self.fit(m, y, progress),
+            Features::Sparse(rows) => {
+                self.check()?;
+                check_sparse_training_data(rows, y)?;
+                if rows.non_zero() as f64 > SPARSE_SHARE * (rows.n_rows() * rows.cols()) as f64 {
+                    // As [`Self::fit`] would read them.
+                    return self.fit(&rows.to_dense(), y, progress);
+                }
+                self.solve(rows, rows.cols(), y, progress)
+            }
+        }
+    }
+
+    /// The fit on `x`'s rows of `d` features each.
+    fn solve(
+        &self,
+        x: &impl RowCells,
+        d: usize,
+        y: &[u8],
+        mut progress: impl FnMut(Progress) -> bool,
+    ) -> Result<FittedLogisticRegression> {
+        let n = x.n_rows();
         let weights = self.class_weight.sample_weights(y)?;
         let total = weights.as_ref().map_or(n as f64, |w| w.iter().sum::<f64>());
         let strength = 1.0 / (self.c * total);
@@ -203,9 +243,6 @@ impl LogisticRegressionParams {
             };
         }
         let penalize_intercept = self.penalize_intercept;
-        // One-hot columns of many levels leave most cells zero: the solver's passes then read
-        // only the non-zero cells (the same sums, see [`RowCells`]).
-        let sparse = SparseRows::of(x.row_major(), SPARSE_SHARE);
         let objective = |theta: &[f64], grad: &mut [f64]| -> f64 {
             let smooth = Smooth {
                 y,
@@ -213,10 +250,7 @@ impl LogisticRegressionParams {
                 l2,
                 penalize_intercept,
             };
-            match &sparse {
-                Some(rows) => smooth.loss_and_gradient(rows, theta, grad),
-                None => smooth.loss_and_gradient(&x.row_major(), theta, grad),
-            }
+            smooth.loss_and_gradient(x, theta, grad)
         };
         let settings = LbfgsSettings {
             gradient_tolerance: self.tolerance,
@@ -378,6 +412,26 @@ pub struct FittedLogisticRegression {
 
 impl FittedLogisticRegression {
     /// Probability of the positive class for each row of `x`.
+    /// [`Self::predict_proba`] of features as the preprocessor gives them (the same sums:
+    /// a zero cell adds nothing).
+    pub fn predict_features(&self, x: &Features) -> Vec<f64> {
+        match x {
+            Features::Dense(m) => self.predict_proba(m),
+            Features::Sparse(rows) => (0..rows.n_rows())
+                .map(|i| {
+                    let (columns, values) = rows.row(i);
+                    let z = self.intercept
+                        + columns
+                            .iter()
+                            .zip(values)
+                            .map(|(&j, a)| a * self.coefficients[j as usize])
+                            .sum::<f64>();
+                    sigmoid(z)
+                })
+                .collect(),
+        }
+    }
+
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
         let x = standard_layout(x);
         let x = x.row_major();
@@ -509,6 +563,44 @@ mod tests {
         logistic_loss_and_gradient(&x, &y, None, &theta, 1.0 / 3000.0, false, &mut grad);
         let largest = grad.iter().map(|g| g.abs()).fold(0.0, f64::max);
         assert!(m.converged && largest < 1e-4, "gradient {largest}");
+    }
+
+    /// Features given as their non-zero cells (the preprocessor's sparse rows) fit the
+    /// model the dense matrix fits, and score every row to the same bit; with class
+    /// weights too. Non-finite cells are named by row and feature.
+    #[test]
+    fn sparse_features_fit_and_score_as_the_dense_matrix() {
+        let (x, y) = one_hot_rows();
+        let sparse = Features::Sparse(SparseRows::of(x.row_major(), 1.0).expect("rows"));
+        let dense = Features::Dense(x.clone());
+        for params in [
+            LogisticRegressionParams::new(),
+            LogisticRegressionParams::new().class_weight(ClassWeight::Balanced),
+        ] {
+            let a = params.fit(&x, &y, |_| true).expect("dense fit");
+            let b = params
+                .fit_features(&sparse, &y, |_| true)
+                .expect("sparse fit");
+            let c = params
+                .fit_features(&dense, &y, |_| true)
+                .expect("dense features");
+            assert_eq!(a, b);
+            assert_eq!(a, c);
+            let (p, q) = (a.predict_proba(&x), b.predict_features(&sparse));
+            let bits = |v: &[f64]| v.iter().map(|p| p.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&p), bits(&q));
+        }
+        let mut bad = x.clone();
+        bad[[7, 0]] = f64::INFINITY;
+        let bad = Features::Sparse(SparseRows::of(bad.row_major(), 1.0).expect("rows"));
+        assert!(matches!(
+            LogisticRegressionParams::new().fit_features(&bad, &y, |_| true),
+            Err(ModelError::NonFinite {
+                row: 7,
+                feature: 0,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub(crate) mod treeshap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::matrix::{Matrix, MatrixExt};
+use crate::matrix::{Features, Matrix, MatrixExt, RowCells};
 pub use forest::{FittedForest, ForestParams, ForestPaths, GrownTree};
 pub use gbdt::{FittedGbdt, GbdtParams, GbdtPaths};
 pub use logistic::{FittedLogisticRegression, LogisticRegressionParams, Penalty};
@@ -158,6 +158,16 @@ impl FittedModel {
         }
     }
 
+    /// [`Self::predict_proba`] of features as the preprocessor gives them: the logistic
+    /// regression reads sparse rows as they are, the other models every cell.
+    pub fn predict_features(&self, x: &Features) -> Vec<f64> {
+        match (self, x) {
+            (FittedModel::Logistic(m), x) => m.predict_features(x),
+            (_, Features::Dense(m)) => self.predict_proba(m),
+            (_, Features::Sparse(rows)) => self.predict_proba(&rows.to_dense()),
+        }
+    }
+
     /// Checks that the model can score rows of `n_features` features without going out of
     /// bounds or looping: what a model read from a file must pass before it predicts.
     pub fn check(&self, n_features: usize) -> Result<()> {
@@ -178,6 +188,27 @@ pub(crate) fn invalid(what: String) -> ModelError {
 /// Checks the shared preconditions of every fit: matching shapes, both classes, finite values.
 pub(crate) fn check_training_data(x: &Matrix, y: &[u8]) -> Result<()> {
     check_training_data_where(x, y, |v| v.is_finite())
+}
+
+/// [`check_training_data`] of features kept as their non-zero cells.
+pub(crate) fn check_sparse_training_data(x: &crate::matrix::SparseRows, y: &[u8]) -> Result<()> {
+    if x.n_rows() != y.len() {
+        return Err(ModelError::MismatchedShapes(x.n_rows(), y.len()));
+    }
+    if !(y.contains(&0) && y.contains(&1)) {
+        return Err(ModelError::SingleClassTarget);
+    }
+    for i in 0..x.n_rows() {
+        let (columns, values) = x.row(i);
+        if let Some(k) = values.iter().position(|v| !v.is_finite()) {
+            return Err(ModelError::NonFinite {
+                row: i,
+                feature: columns[k] as usize,
+                value: values[k],
+            });
+        }
+    }
+    Ok(())
 }
 
 /// [`check_training_data`] with the test of an acceptable value given (trees accept NaN).
