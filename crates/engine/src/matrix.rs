@@ -185,6 +185,22 @@ impl SparseRows {
         self.starts.push(self.values.len());
     }
 
+    /// The rows `rows`, in that order.
+    pub fn select_rows(&self, rows: &[usize]) -> SparseRows {
+        let non_zero = rows
+            .iter()
+            .map(|&i| self.starts[i + 1] - self.starts[i])
+            .sum();
+        let mut out = SparseRows::with_capacity(self.cols, rows.len(), non_zero);
+        for &i in rows {
+            let (columns, values) = self.row(i);
+            out.columns.extend_from_slice(columns);
+            out.values.extend_from_slice(values);
+            out.starts.push(out.values.len());
+        }
+        out
+    }
+
     /// Cells a row, zeros included.
     pub fn cols(&self) -> usize {
         self.cols

@@ -238,16 +238,16 @@ impl Prepared {
     }
 }
 
-/// The features of `rows` of `ds` for a `model`: the logistic regression's kept as their
-/// non-zero cells when they are mostly zeros (many one-hot levels), so memory and time go
-/// with the non-zero cells; every other model's as every cell.
+/// The features of `rows` of `ds` for a `model`: the logistic regression's and the
+/// network's kept as their non-zero cells when they are mostly zeros (many one-hot
+/// levels), so memory and time go with the non-zero cells; the trees' as every cell.
 fn features_for(
     prep: &FittedPreprocessor,
     model: ModelKind,
     ds: &Dataset,
     rows: &[usize],
 ) -> Result<Features> {
-    Ok(if model == ModelKind::Logistic {
+    Ok(if matches!(model, ModelKind::Logistic | ModelKind::Mlp) {
         prep.transform_features(ds, rows, SPARSE_SHARE)?
     } else {
         Features::Dense(prep.transform(ds, rows)?)
@@ -291,7 +291,7 @@ impl FittedPipeline {
         let start = clock();
         let prepared = Prepared::new(ds, rows, config)?;
         let (features, y) = (&prepared.x, &prepared.y);
-        // Every model but the logistic regression reads every cell (and is given them).
+        // The trees read every cell (and are given them).
         let x = || features.dense();
         let prepared_at = clock();
         let categorical = || prepared.preprocessor.categorical_features();
@@ -319,7 +319,9 @@ impl FittedPipeline {
             (ModelKind::Forest, None) => {
                 FittedModel::Forest(config.forest.fit(&x(), &categorical(), y, progress)?)
             }
-            (ModelKind::Mlp, None) => FittedModel::Mlp(config.mlp.fit(&x(), y, progress)?),
+            (ModelKind::Mlp, None) => {
+                FittedModel::Mlp(config.mlp.fit_features(features, y, progress)?)
+            }
         };
         let times = FitTimes {
             prep_seconds: prepared_at - start,
@@ -379,11 +381,13 @@ impl FittedPipeline {
     }
 
     /// The features of `rows` of `ds` as this pipeline's model reads them (sparse rows for
-    /// a logistic regression on many one-hot levels).
+    /// a logistic regression or a network on many one-hot levels).
     pub fn features(&self, ds: &Dataset, rows: &[usize]) -> Result<Features> {
         let kind = match self.model {
             FittedModel::Logistic(_) => ModelKind::Logistic,
-            _ => ModelKind::Gbdt,
+            FittedModel::Mlp(_) => ModelKind::Mlp,
+            FittedModel::Gbdt(_) => ModelKind::Gbdt,
+            FittedModel::Forest(_) => ModelKind::Forest,
         };
         features_for(&self.preprocessor, kind, ds, rows)
     }

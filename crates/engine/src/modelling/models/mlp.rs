@@ -55,8 +55,10 @@ use std::sync::mpsc;
 
 use super::logistic::SPARSE_SHARE;
 use super::logistic::{sigmoid, softplus, softplus_and_sigmoid};
-use super::{check_training_data, ModelError, Progress, Result};
-use crate::matrix::{standard_layout, MatrixExt, RowMajor, SparseRows};
+use super::{check_sparse_training_data, check_training_data, ModelError, Progress, Result};
+use crate::matrix::{
+    from_row_major, standard_layout, Features, MatrixExt, RowCells, RowMajor, SparseRows,
+};
 use crate::modelling::preprocessing::Matrix;
 use crate::rng::Rng;
 
@@ -317,22 +319,51 @@ impl MlpParams {
         &self,
         x: &Matrix,
         y: &[u8],
-        mut progress: impl FnMut(Progress) -> bool,
+        progress: impl FnMut(Progress) -> bool,
         sparse_share: f64,
     ) -> Result<FittedMlp> {
         self.check()?;
         let x = standard_layout(x);
         check_training_data(&x, y)?;
-        let mut rng = Rng::new(self.seed);
-        let mut layers = self.initial_layers(x.ncols(), &mut rng);
-        let (mut order, validation) = self.hold_out(&x, y, &mut rng)?;
         // Mostly zeros (one-hot columns of many levels): the first layer reads only the
         // non-zero cells of each row.
-        let sparse = SparseRows::of(x.row_major(), sparse_share);
-        let inputs = match &sparse {
-            Some(rows) => Inputs::Sparse(rows),
-            None => Inputs::Dense(x.row_major()),
-        };
+        match SparseRows::of(x.row_major(), sparse_share) {
+            Some(rows) => self.fit_inputs(Inputs::Sparse(&rows), y, progress),
+            None => self.fit_inputs(Inputs::Dense(x.row_major()), y, progress),
+        }
+    }
+
+    /// [`Self::fit`] on features as the preprocessor gives them: the same network from
+    /// their non-zero cells as from every cell.
+    pub fn fit_features(
+        &self,
+        x: &Features,
+        y: &[u8],
+        progress: impl FnMut(Progress) -> bool,
+    ) -> Result<FittedMlp> {
+        match x {
+            Features::Dense(m) => self.fit(m, y, progress),
+            Features::Sparse(rows) => {
+                self.check()?;
+                check_sparse_training_data(rows, y)?;
+                if rows.non_zero() as f64 > SPARSE_SHARE * (rows.n_rows() * rows.cols()) as f64 {
+                    return self.fit(&rows.to_dense(), y, progress);
+                }
+                self.fit_inputs(Inputs::Sparse(rows), y, progress)
+            }
+        }
+    }
+
+    /// The fit on checked inputs.
+    fn fit_inputs(
+        &self,
+        inputs: Inputs<'_>,
+        y: &[u8],
+        mut progress: impl FnMut(Progress) -> bool,
+    ) -> Result<FittedMlp> {
+        let mut rng = Rng::new(self.seed);
+        let mut layers = self.initial_layers(inputs.cols(), &mut rng);
+        let (mut order, validation) = self.hold_out(inputs, y, &mut rng)?;
         let mut batches = MiniBatches::new(self, &layers, inputs, order.len());
         let mut watch = Watch::new(&layers);
         let mut stopped_early = false;
@@ -395,12 +426,12 @@ impl MlpParams {
     /// (a stratified `validation_fraction` drawn with `rng`).
     fn hold_out(
         &self,
-        x: &Matrix,
+        x: Inputs<'_>,
         y: &[u8],
         rng: &mut Rng,
     ) -> Result<(Vec<usize>, Option<HeldOut>)> {
         if !self.early_stopping {
-            return Ok(((0..x.nrows()).collect(), None));
+            return Ok(((0..x.rows()).collect(), None));
         }
         let (train, val) = stratified_split(y, self.validation_fraction, rng);
         if val.len() < 2 {
@@ -409,7 +440,14 @@ impl MlpParams {
                 val.len()
             )));
         }
-        let xv = x.select_rows(&val);
+        let xv = match x {
+            Inputs::Dense(m) => Features::Dense(from_row_major(
+                val.len(),
+                m.cols,
+                val.iter().flat_map(|&i| m.row(i)).copied().collect(),
+            )),
+            Inputs::Sparse(rows) => Features::Sparse(rows.select_rows(&val)),
+        };
         let yv: Vec<u8> = val.iter().map(|&i| y[i]).collect();
         Ok((train, Some((xv, yv))))
     }
@@ -792,11 +830,11 @@ fn weight_sums_block<const K: usize>(
 }
 
 /// Held-out validation rows and their labels.
-type HeldOut = (Matrix, Vec<u8>);
+type HeldOut = (Features, Vec<u8>);
 
 /// The mean log loss of `layers` on the held-out rows.
 fn mean_log_loss(layers: &[Layer], activation: Activation, (x, y): &HeldOut) -> f64 {
-    let z = logits(layers, activation, x);
+    let z = logits_of(layers, activation, x);
     z.iter()
         .zip(y)
         .map(|(&zi, &yi)| softplus(zi) - f64::from(yi) * zi)
@@ -839,6 +877,21 @@ enum Inputs<'a> {
 }
 
 impl Inputs<'_> {
+    fn rows(&self) -> usize {
+        match self {
+            Inputs::Dense(x) => x.rows,
+            Inputs::Sparse(x) => x.n_rows(),
+        }
+    }
+
+    /// Inputs a row, zeros included.
+    fn cols(&self) -> usize {
+        match self {
+            Inputs::Dense(x) => x.cols,
+            Inputs::Sparse(x) => x.cols(),
+        }
+    }
+
     /// Columns of a batch's gathered rows: none when the rows are read sparsely in place.
     fn gathered_cols(&self) -> usize {
         match self {
@@ -1176,6 +1229,35 @@ fn forward(
     }
 }
 
+/// [`logits`] of features as the preprocessor gives them: sparse rows are read sparsely
+/// by the first layer (the same sums, whose zero inputs add nothing).
+fn logits_of(layers: &[Layer], activation: Activation, x: &Features) -> Vec<f64> {
+    const BLOCK: usize = 256;
+    let rows = match x {
+        Features::Dense(m) => return logits(layers, activation, m),
+        Features::Sparse(rows) => rows,
+    };
+    let n = rows.n_rows();
+    let mut workspace = Workspace::new(layers, BLOCK.min(n));
+    let mut z = Vec::with_capacity(n);
+    let which: Vec<usize> = (0..n).collect();
+    for block in which.chunks(BLOCK) {
+        forward(
+            layers,
+            activation,
+            Batch::Sparse(rows, block),
+            block.len(),
+            &mut workspace.outputs,
+        );
+        let last = workspace
+            .outputs
+            .last()
+            .expect("a network has an output layer");
+        z.extend_from_slice(&last[..block.len()]);
+    }
+    z
+}
+
 /// Output logits of every row of `x`, computed in blocks of 256 contiguous rows.
 fn logits(layers: &[Layer], activation: Activation, x: &Matrix) -> Vec<f64> {
     const BLOCK: usize = 256;
@@ -1394,6 +1476,25 @@ impl FittedMlp {
     ///
     /// # Panics
     /// If `x` does not have as many columns as the training features.
+    /// [`Self::predict_proba`] of features as the preprocessor gives them (the same
+    /// probabilities to the bit).
+    pub fn predict_features(&self, x: &Features) -> Vec<f64> {
+        let rows = match x {
+            Features::Dense(m) => return self.predict_proba(m),
+            Features::Sparse(rows) => rows,
+        };
+        let inputs = self.layers.first().map_or(0, |l| l.inputs);
+        assert_eq!(
+            rows.cols(),
+            inputs,
+            "the network was trained on {inputs} features"
+        );
+        logits_of(&self.layers, self.activation, x)
+            .into_iter()
+            .map(sigmoid)
+            .collect()
+    }
+
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
         let inputs = self.layers.first().map_or(0, |l| l.inputs);
         let x = standard_layout(x);
@@ -1770,6 +1871,16 @@ mod tests {
         let dense = fit(1, 0.0);
         assert_eq!(dense, fit(1, SPARSE_SHARE), "one thread");
         assert_eq!(dense, fit(2, SPARSE_SHARE), "two threads");
+        // Given as the preprocessor's sparse features (validation rows kept sparse too),
+        // the same network, scoring every row to the same bit.
+        let sparse = Features::Sparse(SparseRows::of(x.row_major(), 1.0).expect("rows"));
+        let from_sparse = params.fit_features(&sparse, &y, |_| true).expect("fit");
+        assert_eq!(dense, serde_json::to_string(&from_sparse).expect("json"));
+        let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+        assert_eq!(
+            bits(from_sparse.predict_proba(&x)),
+            bits(from_sparse.predict_features(&sparse))
+        );
         // The network learnt something, so the equality is not of two untouched networks.
         let model = params.fit(&x, &y, |_| true).expect("fit");
         assert!(model.loss_curve[0] > *model.loss_curve.last().expect("epochs"));

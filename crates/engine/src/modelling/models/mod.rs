@@ -159,10 +159,11 @@ impl FittedModel {
     }
 
     /// [`Self::predict_proba`] of features as the preprocessor gives them: the logistic
-    /// regression reads sparse rows as they are, the other models every cell.
+    /// regression and the network read sparse rows as they are, the trees every cell.
     pub fn predict_features(&self, x: &Features) -> Vec<f64> {
         match (self, x) {
             (FittedModel::Logistic(m), x) => m.predict_features(x),
+            (FittedModel::Mlp(m), x) => m.predict_features(x),
             (_, Features::Dense(m)) => self.predict_proba(m),
             (_, Features::Sparse(rows)) => self.predict_proba(&rows.to_dense()),
         }
