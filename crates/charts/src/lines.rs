@@ -207,7 +207,7 @@ where
         .label_style(font(12.0))
         .axis_desc_style(font(12.0))
         .x_labels(6)
-        .y_labels(6)
+        .y_labels(Y_TICKS)
         .light_line_style(WHITE.mix(0.0))
         .bold_line_style(BLACK.mix(0.08));
     if chart.percent_axes {

@@ -26,6 +26,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Column, ColumnData, Dataset};
 use crate::evaluating::metrics::{roc_auc, MetricsError};
+use crate::matrix::{Features, RowCells, SparseRows};
+use crate::modelling::models::logistic::SPARSE_SHARE;
 use crate::modelling::models::treeshap::Explainer;
 use crate::modelling::models::{forest, gbdt};
 use crate::modelling::models::{
@@ -787,6 +789,13 @@ fn linear_contributions(
     rows: &[usize],
     columns: Vec<String>,
 ) -> Result<Option<Contributions>> {
+    if prep.pca.is_none() {
+        // Without PCA a feature's contribution is its weight times its value, so only the
+        // non-zero cells add anything (the same sums, in the same order).
+        if let Features::Sparse(x) = prep.transform_features(ds, rows, SPARSE_SHARE)? {
+            return sparse_linear_contributions(prep, m, &x, columns);
+        }
+    }
     let mut plain = prep.clone();
     let pca = plain.pca.take();
     if let Some(pca) = &pca {
@@ -823,15 +832,7 @@ fn linear_contributions(
         ))
         .into());
     }
-    let owner: Vec<usize> = block_feature_columns(prep)
-        .iter()
-        .map(|name| {
-            columns
-                .iter()
-                .position(|c| c == name)
-                .expect("every block's column is an input column")
-        })
-        .collect();
+    let owner = feature_owners(prep, &columns);
     let values = (0..x.nrows())
         .map(|i| {
             let mut v = vec![0.0; columns.len()];
@@ -850,6 +851,55 @@ fn linear_contributions(
     }))
 }
 
+/// For each feature (before any PCA), the position of its input column in `columns`.
+fn feature_owners(prep: &FittedPreprocessor, columns: &[String]) -> Vec<usize> {
+    block_feature_columns(prep)
+        .iter()
+        .map(|name| {
+            columns
+                .iter()
+                .position(|c| c == name)
+                .expect("every block's column is an input column")
+        })
+        .collect()
+}
+
+/// [`linear_contributions`] of features kept as their non-zero cells (no PCA).
+fn sparse_linear_contributions(
+    prep: &FittedPreprocessor,
+    m: &FittedLogisticRegression,
+    x: &SparseRows,
+    columns: Vec<String>,
+) -> Result<Option<Contributions>> {
+    if m.coefficients.len() != x.cols() {
+        return Err(PrepError::BadPipeline(format!(
+            "{} weights for {} features",
+            m.coefficients.len(),
+            x.cols()
+        ))
+        .into());
+    }
+    let owner = feature_owners(prep, &columns);
+    let values = (0..x.n_rows())
+        .map(|i| {
+            let mut v = vec![0.0; columns.len()];
+            let (features, cells) = x.row(i);
+            for (&j, &value) in features.iter().zip(cells) {
+                let j = j as usize;
+                v[owner[j]] += m.coefficients[j] * value;
+            }
+            v
+        })
+        .collect();
+    Ok(Some(Contributions {
+        columns,
+        base: vec![m.intercept; x.n_rows()],
+        values,
+        exact: true,
+        unit: ContributionUnit::LogOdds,
+    }))
+}
+
 /// Occlusion contributions of the network `m` on `rows` of `ds`: per input column of
 /// `columns`, the drop in log-odds when the column is set to its training reference.
 fn occlusion_contributions(
@@ -862,8 +912,8 @@ fn occlusion_contributions(
     let mut sub = subset(ds, &columns, rows)?;
     let all: Vec<usize> = (0..rows.len()).collect();
     let log_odds = |sub: &Dataset| -> Result<Vec<f64>> {
-        let x = prep.transform(sub, &all)?;
-        Ok(m.predict_proba(&x).into_iter().map(logit).collect())
+        let x = prep.transform_features(sub, &all, SPARSE_SHARE)?;
+        Ok(m.predict_features(&x).into_iter().map(logit).collect())
     };
     let z = log_odds(&sub)?;
     let mut values = vec![vec![0.0; columns.len()]; rows.len()];
@@ -1540,6 +1590,70 @@ tenure,charges,Contract,churn\n\
             feature_columns(&prep),
             ["tenure", "charges", "Contract", "Contract", "Contract", "charges", "Contract"]
         );
+    }
+
+    /// 600 customers with a text column of 120 levels (every level kept, so 120 one-hot
+    /// features of which one is set a row: the logistic regression and the network get
+    /// sparse features), seeded; the pipeline of `model` fitted on the first 450.
+    fn wide_fitted(model: ModelKind) -> (Dataset, FittedPipeline, Vec<usize>) {
+        let mut rng = Rng::new(5);
+        let mut text = String::from("city,spend,plan,churn\n");
+        for _ in 0..600 {
+            let city = rng.below(120);
+            let spend = rng.normal();
+            let plan = ["a", "b", "c"][rng.below(3)];
+            let churn =
+                u8::from(spend + f64::from(u8::from(city.is_multiple_of(5))) + rng.normal() > 0.5);
+            text.push_str(&format!("c{city},{spend:.3},{plan},{churn}\n"));
+        }
+        let mut ds = read_csv(text.as_bytes(), &ReadOptions::default()).expect("csv");
+        for c in ds.columns.iter_mut().filter(|c| c.name == "city") {
+            c.kind = crate::dataset::ColumnKind::Categorical;
+        }
+        let target = target_for(&ds, "churn", Some("1")).expect("target");
+        let mut config = TrainConfig::new(target);
+        config.model = model;
+        config.prep = PrepOptions::default().rare_levels(1.0);
+        let train: Vec<usize> = (0..450).collect();
+        let p = FittedPipeline::fit(&ds, &train, &config, |_| true).expect("fit");
+        (ds, p, (450..600).collect())
+    }
+
+    /// The reasons of sparse features: the logistic regression's are each weight times
+    /// its value summed per column as over the dense matrix, to the bit; the network's add
+    /// up to its log-odds.
+    #[test]
+    fn sparse_features_give_the_dense_reasons() {
+        let (ds, p, rows) = wide_fitted(ModelKind::Logistic);
+        assert!(matches!(
+            p.features(&ds, &rows).expect("features"),
+            Features::Sparse(_)
+        ));
+        let c = contributions(&p, &ds, &rows).expect("ok").expect("linear");
+        let FittedModel::Logistic(m) = &p.model else {
+            panic!("a logistic regression");
+        };
+        let x = p.preprocessor.transform(&ds, &rows).expect("dense");
+        let owner = feature_owners(&p.preprocessor, &c.columns);
+        for (i, got) in c.values.iter().enumerate() {
+            let mut v = vec![0.0; c.columns.len()];
+            for (j, &value) in x.row(i).iter().enumerate() {
+                v[owner[j]] += m.coefficients[j] * (value - 0.0);
+            }
+            let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(got), bits(&v), "row {i}");
+        }
+        let (ds, p, rows) = wide_fitted(ModelKind::Mlp);
+        assert!(matches!(
+            p.features(&ds, &rows).expect("features"),
+            Features::Sparse(_)
+        ));
+        let c = contributions(&p, &ds, &rows).expect("ok").expect("network");
+        let z = model_log_odds(&p, &ds, &rows);
+        for (i, zi) in z.iter().enumerate() {
+            let total = c.base[i] + c.values[i].iter().sum::<f64>();
+            assert!((total - zi).abs() < 1e-10, "row {i}: {total} vs {zi}");
+        }
     }
 
     #[test]

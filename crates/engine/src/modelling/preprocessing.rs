@@ -827,10 +827,10 @@ impl<'a> CodeSource<'a> {
     }
 }
 
-/// The size of the row chunks a transform writes block by block.
 /// Rows a chunk of [`FittedPreprocessor::transform_features`] gathers before putting its
 /// cells in row order.
 const SPARSE_CHUNK_ROWS: usize = 4096;
+/// The size of the row chunks a transform writes block by block.
 const TRANSFORM_CHUNK_BYTES: usize = 256 * 1024;
 
 /// A block's source column, resolved once for a whole transform.

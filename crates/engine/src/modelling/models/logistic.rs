@@ -411,27 +411,30 @@ pub struct FittedLogisticRegression {
 }
 
 impl FittedLogisticRegression {
-    /// Probability of the positive class for each row of `x`.
     /// [`Self::predict_proba`] of features as the preprocessor gives them (the same sums:
     /// a zero cell adds nothing).
     pub fn predict_features(&self, x: &Features) -> Vec<f64> {
         match x {
             Features::Dense(m) => self.predict_proba(m),
-            Features::Sparse(rows) => (0..rows.n_rows())
-                .map(|i| {
-                    let (columns, values) = rows.row(i);
-                    let z = self.intercept
-                        + columns
-                            .iter()
-                            .zip(values)
-                            .map(|(&j, a)| a * self.coefficients[j as usize])
-                            .sum::<f64>();
-                    sigmoid(z)
-                })
-                .collect(),
+            Features::Sparse(rows) => {
+                debug_assert_eq!(rows.cols(), self.coefficients.len());
+                (0..rows.n_rows())
+                    .map(|i| {
+                        let (columns, values) = rows.row(i);
+                        let z = self.intercept
+                            + columns
+                                .iter()
+                                .zip(values)
+                                .map(|(&j, a)| a * self.coefficients[j as usize])
+                                .sum::<f64>();
+                        sigmoid(z)
+                    })
+                    .collect()
+            }
         }
     }
 
+    /// Probability of the positive class for each row of `x`.
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
         let x = standard_layout(x);
         let x = x.row_major();

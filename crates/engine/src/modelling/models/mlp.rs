@@ -1472,12 +1472,11 @@ pub struct FittedMlp {
 }
 
 impl FittedMlp {
-    /// Probability of the positive class for each row of `x`.
+    /// [`Self::predict_proba`] of features as the preprocessor gives them (the same
+    /// probabilities to the bit).
     ///
     /// # Panics
     /// If `x` does not have as many columns as the training features.
-    /// [`Self::predict_proba`] of features as the preprocessor gives them (the same
-    /// probabilities to the bit).
     pub fn predict_features(&self, x: &Features) -> Vec<f64> {
         let rows = match x {
             Features::Dense(m) => return self.predict_proba(m),
@@ -1495,6 +1494,10 @@ impl FittedMlp {
             .collect()
     }
 
+    /// Probability of the positive class for each row of `x`.
+    ///
+    /// # Panics
+    /// If `x` does not have as many columns as the training features.
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
         let inputs = self.layers.first().map_or(0, |l| l.inputs);
         let x = standard_layout(x);

@@ -435,7 +435,8 @@ impl FittedGbdt {
 
     /// Each row's bins, and each tree's leaf value for each row of `x` with the features its
     /// path reads (as bits), for scoring the rows again after some features change
-    /// ([`Self::predict_proba_changed`]); `None` when the model bins more than 64 features.
+    /// ([`Self::predict_proba_changed`]); `None` when the model bins more than 64 features
+    /// or `x` has another number of features than the model bins.
     pub fn paths(&self, x: &Matrix) -> Option<GbdtPaths> {
         let cols = self.features.len();
         if cols > 64 || x.ncols() != cols {

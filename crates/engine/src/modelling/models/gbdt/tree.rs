@@ -110,7 +110,10 @@ impl Tree {
     /// features are below 64).
     pub(super) fn value_reading(&self, bins: &[u32]) -> (f64, u64) {
         let mut reads = 0u64;
-        let value = self.walk(bins, |feature| reads |= 1u64 << (feature & 63));
+        let value = self.walk(bins, |feature| {
+            debug_assert!(feature < 64, "paths are kept for at most 64 features");
+            reads |= 1u64 << (feature & 63)
+        });
         (value, reads)
     }
 
