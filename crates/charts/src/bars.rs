@@ -111,7 +111,7 @@ fn value_range(bars: &[Bar]) -> (f64, f64) {
 /// (a canvas measures with the page's fonts) or two columns per wide character, whichever is
 /// larger, so a Chinese label is never clipped at the left edge (it was, when each character
 /// was counted as one Latin letter).
-fn widest_label<DB: DrawingBackend>(
+pub(super) fn widest_label<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     labels: &[String],
     scale: f64,

@@ -278,25 +278,15 @@ fn tick_decimals(ticks: &[f64]) -> usize {
         .unwrap_or(8)
 }
 
-/// The widest of the value axis' tick labels at scale 1: the backend's own measure (a
-/// canvas measures with the page's fonts) or 6.6 pixels a character, whichever is larger.
+/// The widest of the value axis' tick labels at scale 1 ([`super::bars::widest_label`]).
 fn widest_tick<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     label: &impl Fn(&f64) -> String,
     range: (f64, f64),
     scale: f64,
 ) -> f64 {
-    let style = TextStyle::from(FontDesc::from(font(scale, 12.0)));
-    ticks(range)
-        .iter()
-        .map(|v| {
-            let text = label(v);
-            let measured = area
-                .estimate_text_size(&text, &style)
-                .map_or(0.0, |(w, _)| f64::from(w) / scale);
-            measured.max(text.chars().count() as f64 * 6.6)
-        })
-        .fold(0.0, f64::max)
+    let labels: Vec<String> = ticks(range).iter().map(label).collect();
+    super::bars::widest_label(area, &labels, scale)
 }
 
 /// The width of the value axis' strip for tick labels `widest` pixels wide: the axis'

@@ -276,9 +276,8 @@ pub fn permutation_importance(
         return Err(ExplainError::ZeroRepeats);
     }
     check_rows(rows, y)?;
-    let columns = input_columns(&p.preprocessor);
-    let permutations = shuffles(columns.len(), repeats, rows.len(), seed);
-    importance_of(p, ds, rows, y, &columns, &permutations, progress)
+    let explained = ExplainedRows::of(p, ds, &[], rows)?;
+    permutation_importance_in(p, &explained, y, repeats, seed, progress)
 }
 
 /// [`permutation_importance`] of every input column on rows already prepared, with the

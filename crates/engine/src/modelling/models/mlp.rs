@@ -345,8 +345,7 @@ impl MlpParams {
             Features::Dense(m) => self.fit(m, y, progress),
             Features::Sparse(rows) => {
                 self.check()?;
-                check_sparse_training_data(rows, y)?;
-                if rows.non_zero() as f64 > SPARSE_SHARE * (rows.n_rows() * rows.cols()) as f64 {
+                if !check_sparse_training_data(rows, y)? {
                     return self.fit(&rows.to_dense(), y, progress);
                 }
                 self.fit_inputs(Inputs::Sparse(rows), y, progress)

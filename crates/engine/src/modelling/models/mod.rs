@@ -191,8 +191,10 @@ pub(crate) fn check_training_data(x: &Matrix, y: &[u8]) -> Result<()> {
     check_training_data_where(x, y, |v| v.is_finite())
 }
 
-/// [`check_training_data`] of features kept as their non-zero cells.
-pub(crate) fn check_sparse_training_data(x: &crate::matrix::SparseRows, y: &[u8]) -> Result<()> {
+/// [`check_training_data`] of features kept as their non-zero cells; `Ok(false)` when more
+/// of their cells are non-zero than [`logistic::SPARSE_SHARE`], where a fit reads every cell
+/// (as from a dense matrix, so the same sums).
+pub(crate) fn check_sparse_training_data(x: &crate::matrix::SparseRows, y: &[u8]) -> Result<bool> {
     if x.n_rows() != y.len() {
         return Err(ModelError::MismatchedShapes(x.n_rows(), y.len()));
     }
@@ -209,7 +211,8 @@ pub(crate) fn check_sparse_training_data(x: &crate::matrix::SparseRows, y: &[u8]
             });
         }
     }
-    Ok(())
+    let cells = (x.n_rows() * x.cols()) as f64;
+    Ok(x.non_zero() as f64 <= logistic::SPARSE_SHARE * cells)
 }
 
 /// [`check_training_data`] with the test of an acceptable value given (trees accept NaN).
