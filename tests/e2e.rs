@@ -3252,15 +3252,19 @@ async fn one_models_folds_share_out_over_the_pool_of_workers() {
     );
 }
 
+/// What a forest trained on the page shows: its ROC AUC and log loss as the comparison
+/// shows them, its explanation (the importance and partial-dependence charts as drawn, the
+/// riskiest customers' table as text), and how many workers the training started.
+struct ForestShown {
+    auc: String,
+    log_loss: String,
+    explanation: Value,
+    workers: u64,
+}
+
 /// A forest (no cross-validation) trained on the page at `query` on `file` (of `rows`
-/// rows, as the page writes the count): its ROC AUC and log loss as the comparison shows
-/// them, and how many workers the training started.
-async fn forest_on(
-    s: &Session,
-    query: &str,
-    file: &std::path::Path,
-    rows: &str,
-) -> (String, String, u64) {
+/// rows, as the page writes the count).
+async fn forest_on(s: &Session, query: &str, file: &std::path::Path, rows: &str) -> ForestShown {
     let c = &s.client;
     c.goto(&format!("{}/{query}", s.server.origin))
         .await
@@ -3290,13 +3294,32 @@ async fn forest_on(
     .await;
     let after = worker_counts(c).await;
     assert_eq!(after.0, after.1, "every worker ends with its job");
-    (auc, log_loss, after.0 - before.0)
+    let explanation = wait_for(
+        c,
+        "the forest's explanation drawn",
+        r#"const charts = ['importance-chart', 'pd-chart-0', 'pd-chart-1', 'pd-chart-2']
+             .map(t => document.querySelector(`[data-testid=${t}]`)).filter(e => e);
+           if (charts.length < 2 || charts.some(e => !e.dataset.drawn)) return null;
+           return { charts: charts.map(e => e.toDataURL()),
+                    risky: document.querySelector('[data-testid=risky-table]').textContent };"#,
+        |v| v.is_object(),
+    )
+    .await;
+    ForestShown {
+        auc,
+        log_loss,
+        explanation,
+        workers: after.0 - before.0,
+    }
 }
 
 /// Issue 18: one forest's trees are grown over the pool of workers (consecutive runs of
-/// trees, each from its own seed, sent back packed), then put together, evaluated and
-/// explained on one: the same model as on one worker. A forest too small for the pool to
-/// pay (Telco's) grows on one worker.
+/// trees, each from its own seed, sent back packed), then put together and evaluated on
+/// one, then explained over the pool again (some columns' importance each, then some
+/// points of the partial-dependence curves): the same model and the same explanation,
+/// drawn pixel for pixel, as on one worker. A forest too small for the pool to pay
+/// (Telco's) grows and is explained on one worker, and scores every customer with its
+/// trees sent packed to the scoring workers.
 #[tokio::test]
 #[ignore = "needs the built site and chromedriver; run by scripts/test.sh"]
 async fn one_forests_trees_grow_over_the_pool_of_workers() {
@@ -3311,22 +3334,50 @@ async fn one_forests_trees_grow_over_the_pool_of_workers() {
         },
     );
     std::fs::write(&file, csv).expect("write the sample");
-    let (auc_pool, loss_pool, workers_pool) = forest_on(&s, "", &file, "50000").await;
-    let (auc_one, loss_one, workers_one) = forest_on(&s, "?workers=1", &file, "50000").await;
-    eprintln!("{cores} cores: forest AUC {auc_pool} on {workers_pool} workers, {auc_one} on {workers_one}");
-    // 100 trees over one worker a core, then the forest put together on one more; with
-    // ?workers=1, one worker does it all.
-    let expected = if cores >= 2 { cores.min(100) + 1 } else { 1 };
-    assert_eq!(workers_pool, expected);
-    assert_eq!(workers_one, 1, "?workers=1 keeps one worker");
+    let pool = forest_on(&s, "", &file, "50000").await;
+    let one = forest_on(&s, "?workers=1", &file, "50000").await;
+    eprintln!(
+        "{cores} cores: forest AUC {} on {} workers, {} on {}",
+        pool.auc, pool.workers, one.auc, one.workers
+    );
+    // 100 trees over one worker a core, then the forest put together on one more, then
+    // its explanation in two stages of one worker a core each (2,000 explained customers
+    // x 15 columns reach `share_explanation`'s limit); with ?workers=1, one worker does
+    // it all.
+    let expected = if cores >= 2 {
+        cores.min(100) + 1 + 2 * cores.min(15)
+    } else {
+        1
+    };
+    assert_eq!(pool.workers, expected);
+    assert_eq!(one.workers, 1, "?workers=1 keeps one worker");
     assert_eq!(
-        (auc_pool, loss_pool),
-        (auc_one, loss_one),
+        (pool.auc, pool.log_loss),
+        (one.auc, one.log_loss),
         "the same forest on one worker and on the pool"
     );
+    assert_eq!(
+        pool.explanation, one.explanation,
+        "the same explanation on one worker and on the pool"
+    );
     let telco = shared_dataset("WA_Fn-UseC_-Telco-Customer-Churn.csv");
-    let (_, _, workers_telco) = forest_on(&s, "", &telco, "7043").await;
-    assert_eq!(workers_telco, 1, "Telco's forest is too small to share out");
+    let telco = forest_on(&s, "", &telco, "7043").await;
+    assert_eq!(
+        telco.workers, 1,
+        "Telco's forest and its explanation are too small to share out"
+    );
+    // The forest's trees travel packed to the workers scoring every customer.
+    let c = &s.client;
+    click(c, "score-customers").await;
+    wait_for(
+        c,
+        "every Telco customer scored with the forest",
+        "return document.querySelector('[data-testid=action-count]')?.textContent ?? null;",
+        |v| v == "7,043",
+    )
+    .await;
+    let (started, ended) = worker_counts(c).await;
+    assert_eq!(started, ended, "every worker ends with its job");
 }
 
 /// Issue 18: training several models and scoring every customer run on a pool of background

@@ -142,7 +142,7 @@ pub fn train(state: Workflow, job: JobStatus) {
         (o.summary.horizon_days as f64, on_baselines)
     });
     if let Err(e) = start_train(
-        &loaded.dataset,
+        &loaded,
         &plan,
         baselines,
         move |p| job.report(p),

@@ -4,8 +4,8 @@
 //! file to read, a table to train on with the training settings, a slice of customers to
 //! score), reports progress and sends the result back (a table as one buffer per column, or
 //! the training outcome). Then it is terminated, so the memory it used goes back to the
-//! browser at once. Scoring, training several models, one model's cross-validation and one
-//! forest's trees are shared out over a pool of workers, one per core within a memory
+//! browser at once. Scoring, training several models, one model's cross-validation, one
+//! forest's trees and one forest's explanation are shared out over a pool of workers, one per core within a memory
 //! budget (`churnscope_worker::pool`); the others run on one. Cancelling terminates every worker of the job; the page keeps whatever it
 //! had before.
 
@@ -17,10 +17,20 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, ErrorEvent, MessageEvent, Worker};
 
+use std::sync::Arc;
+
 use super::browser::pool_workers;
+use super::state::Loaded;
 use churnscope_engine::acting::actions::ScoredCustomer;
 use churnscope_engine::dataset::Dataset;
-use churnscope_engine::evaluating::evaluation::{ModelRun, TrainPlan};
+use churnscope_engine::evaluating::evaluation::{
+    model_label, ModelRun, TrainPlan, EXPLAIN_ROWS, IMPORTANCE_REPEATS, PD_COLUMNS, PD_GRID,
+    RISKY_CUSTOMERS,
+};
+use churnscope_engine::evaluating::explain_parts::{
+    merge_importance, ExplainPart, ExplainTable, ExplainedPart,
+};
+use churnscope_engine::evaluating::explanations::Importance;
 use churnscope_engine::modelling::pipeline::{FittedPipeline, ModelKind};
 use churnscope_engine::modelling::training::split_rows;
 use churnscope_engine::modelling::tuning::{CrossValidation, CvLayout, TuningReport};
@@ -30,13 +40,15 @@ use churnscope_engine::orders::features::Window;
 use churnscope_engine::orders::layout::OrderMapping;
 use churnscope_worker::buffers::{dataset_to_js, transfer_list, values_from_js, values_to_js};
 use churnscope_worker::jobs::{
-    cv_shares, dataset_header, dataset_slice, join_dataset, tree_shares, CvRequest, ForestRequest,
-    JobProgress, ReadRequest, ReadResult, ScoreRequest, TrainRequest, WorkerEvent,
+    cv_shares, dataset_header, dataset_slice, join_dataset, pack_forest, tree_shares,
+    unpack_forest, ColumnValues, CvRequest, ExplainRequest, ForestRequest, JobProgress,
+    ReadRequest, ReadResult, ScoreRequest, TrainRequest, WorkerEvent,
 };
 use churnscope_worker::monitor::{ModelRequest, MonitorRequest};
 use churnscope_worker::orders::{Customers, OrdersRequest};
 use churnscope_worker::pool::{
-    row_ranges, share_forest, split_plan, table_bytes, PoolProgress, TRAINING_MEMORY_FACTOR,
+    row_ranges, row_ranges_of, share_explanation, share_forest, split_plan, table_bytes,
+    PoolProgress, TRAINING_MEMORY_FACTOR,
 };
 
 /// The worker's loader, which Trunk writes next to `index.html`.
@@ -173,6 +185,15 @@ fn start_pool(
     Ok(())
 }
 
+/// A trained model's event with its forest's trees put back: they come packed beside the
+/// run, in the message's buffers ([`pack_forest`]).
+fn with_its_trees(mut run: Box<ModelRun>, data: &JsValue) -> Result<WorkerEvent, String> {
+    values_from_js(data)
+        .and_then(|trees| unpack_forest(&mut run.outcome.pipeline, trees))
+        .map_err(|e| format!("the background worker sent a model the page cannot read ({e})"))?;
+    Ok(WorkerEvent::ModelTrained(run))
+}
+
 /// Starts a worker that, once ready, gets `message` (and the buffers in `transfer`).
 fn spawn(
     message: js_sys::Object,
@@ -211,11 +232,13 @@ fn spawn(
                         )));
                     }
                 }
-                Ok(
-                    event @ (WorkerEvent::Progress(_)
-                    | WorkerEvent::ModelTrained(_)
-                    | WorkerEvent::Baselines(_)),
-                ) => on_update(event),
+                Ok(WorkerEvent::ModelTrained(run)) => match with_its_trees(run, &data) {
+                    Ok(event) => on_update(event),
+                    Err(e) => end(Err(e)),
+                },
+                Ok(event @ (WorkerEvent::Progress(_) | WorkerEvent::Baselines(_))) => {
+                    on_update(event)
+                }
                 Ok(WorkerEvent::Failed { message }) => end(Err(message)),
                 Ok(event) => end(Ok((event, data))),
                 Err(e) => end(Err(format!(
@@ -283,7 +306,7 @@ pub type OnBaselines = Box<dyn Fn(Result<Vec<BaselineRun>, String>)>;
 /// progress report, `on_model` each model as it finishes (not always in the plan's order);
 /// `on_done` the end of the plan or a message for the user.
 pub fn start_train(
-    dataset: &Dataset,
+    loaded: &Arc<Loaded>,
     plan: &TrainPlan,
     baselines: Option<(f64, OnBaselines)>,
     on_progress: impl Fn(JobProgress) + 'static,
@@ -300,6 +323,20 @@ pub fn start_train(
         on_done: Rc::new(RefCell::new(Some(Box::new(on_done)))),
         on_baselines,
     };
+    if let Some(workers) = shared_explanation(&loaded.dataset, plan) {
+        return start_explained_on_pool(loaded.clone(), plan, workers, horizon, callbacks);
+    }
+    start_training(&loaded.dataset, plan, horizon, callbacks)
+}
+
+/// Trains `plan` as [`start_train`] says, its explanations (if it asks for them) made
+/// where each model is trained.
+fn start_training(
+    dataset: &Dataset,
+    plan: &TrainPlan,
+    horizon: Option<f64>,
+    callbacks: TrainCallbacks,
+) -> Result<(), String> {
     if let Some(shared) = shared_cv(dataset, plan) {
         return start_shared_cv(dataset, plan, shared, horizon, callbacks);
     }
@@ -614,6 +651,309 @@ fn start_two_stages(
     })
 }
 
+/// A plan of one forest that asks for explanations big enough for the pool to pay
+/// ([`share_explanation`]), when the pool has room for more than one worker: the workers
+/// to share the explanation over. Only the forest's: its deep trees' paths are walked
+/// again for most shuffles, so its explanation takes seconds (6.3 s on one worker for the
+/// 50,000-customer sample, 7.0 s on 100,000 x 30, Chromium, 2 cores), while the other
+/// models explain in about a second or less, less than the pool's two stages cost to
+/// start (sharing out lost 0.1 s for the boosted trees and 0.6 s for the network on the
+/// sample, 0.3 s for the boosted trees on 100,000 x 30).
+fn shared_explanation(dataset: &Dataset, plan: &TrainPlan) -> Option<usize> {
+    if !plan.explain || plan.models() != [ModelKind::Forest] {
+        return None;
+    }
+    // Anything wrong with the data is the training job's to report.
+    let rows = split_rows(dataset, &plan.config)
+        .ok()?
+        .test
+        .len()
+        .min(EXPLAIN_ROWS);
+    let columns = dataset
+        .columns
+        .len()
+        .saturating_sub(1 + plan.config.ignore.len());
+    if !share_explanation(rows, columns) {
+        return None;
+    }
+    let cells = ((rows + RISKY_CUSTOMERS) * dataset.columns.len()) as u64;
+    let workers = pool_workers(8 * cells * TRAINING_MEMORY_FACTOR as u64).min(columns);
+    (workers > 1).then_some(workers)
+}
+
+/// Trains the one model of `plan` without its explanation (on one worker or shared out as
+/// [`start_training`] does), then shares the explanation out over a pool of `workers`:
+/// first the columns' permutation importance, then the partial dependence of the most
+/// important numeric ones (`churnscope_engine::evaluating::explain_parts`), each part on
+/// the few thousand rows it uses. The model reaches the page explained, as on one worker.
+/// One progress bar over the stages; one Cancel stops whichever workers are running.
+fn start_explained_on_pool(
+    loaded: Arc<Loaded>,
+    plan: &TrainPlan,
+    workers: usize,
+    horizon: Option<f64>,
+    callbacks: TrainCallbacks,
+) -> Result<(), String> {
+    let kind = plan.models()[0];
+    let seed = plan.config_for(kind).seed;
+    let mut training = plan.clone();
+    training.explain = false;
+    // The training's share of the progress: its fits, the explanation counted as one more.
+    let fits = plan.fits_for(kind);
+    let share = fits as f64 / (fits + 1) as f64;
+    let trained: Rc<RefCell<Option<ModelRun>>> = Rc::default();
+    let TrainCallbacks {
+        on_progress,
+        on_model,
+        on_done,
+        on_baselines,
+    } = callbacks;
+    let outer = Explaining {
+        on_progress: on_progress.clone(),
+        on_model,
+        on_done,
+        share,
+        workers,
+    };
+    let keep = trained.clone();
+    let dataset = loaded.clone();
+    let inner = TrainCallbacks {
+        on_progress: Rc::new(move |mut p: JobProgress| {
+            p.fraction *= share;
+            on_progress(p)
+        }),
+        on_model: Rc::new(move |run| *keep.borrow_mut() = Some(run)),
+        on_done: Rc::new(RefCell::new(Some(Box::new(
+            move |result: Result<(), String>| {
+                let run = trained.borrow_mut().take();
+                let result = result.and_then(|()| {
+                    let run = run.ok_or("the background worker sent no model")?;
+                    let table = ExplainTable::of(&dataset.dataset, &run, seed)
+                        .map_err(|e| e.to_string())?;
+                    explain_importance(table, run, &outer)
+                });
+                if let Err(e) = result {
+                    finish(&outer.on_done, Err(e));
+                }
+            },
+        )))),
+        on_baselines,
+    };
+    start_training(&loaded.dataset, &training, horizon, inner)
+}
+
+/// Where a model explained over the pool goes, and the pool's size: the training job's
+/// progress (the explanation's share of it the rest after `share`), model and end.
+#[derive(Clone)]
+struct Explaining {
+    on_progress: Rc<dyn Fn(JobProgress)>,
+    on_model: Rc<dyn Fn(ModelRun)>,
+    on_done: TrainDone,
+    share: f64,
+    workers: usize,
+}
+
+/// The parts of one stage of explaining `run`: each `part` with the rows of `table`, the
+/// pipeline's JSON written once for all.
+fn explain_parts(
+    table: &ExplainTable,
+    run: &ModelRun,
+    parts: Vec<ExplainPart>,
+) -> Result<Vec<Part>, String> {
+    let (pipeline, trees) = pipeline_apart(&run.outcome.pipeline)?;
+    let pipeline = JsValue::from(pipeline);
+    let header = dataset_header(&table.table);
+    parts
+        .into_iter()
+        .map(|part| {
+            let request = ExplainRequest {
+                model: run.kind,
+                header: header.clone(),
+                sample: table.sample.clone(),
+                part,
+            };
+            let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+            let message = table_message("explain", request, dataset_to_js(&table.table));
+            let _ = js_sys::Reflect::set(&message.0, &"pipeline".into(), &pipeline);
+            with_trees(&message, &trees);
+            Ok(message)
+        })
+        .collect()
+}
+
+/// `pipeline` for messages to workers: its JSON without a forest's trees, and the trees
+/// packed ([`pack_forest`]; none for the other models), made once for every worker.
+fn pipeline_apart(pipeline: &FittedPipeline) -> Result<(String, Vec<ColumnValues>), String> {
+    let (bare, trees) = pack_forest(pipeline);
+    let json = serde_json::to_string(&bare).map_err(|e| e.to_string())?;
+    Ok((json, trees))
+}
+
+/// Adds a copy of the packed `trees` to `part`'s message as `packed_trees`, transferred.
+fn with_trees(part: &Part, trees: &[ColumnValues]) {
+    if trees.is_empty() {
+        return;
+    }
+    let buffers = values_to_js(trees.to_vec());
+    for b in transfer_list(&buffers).iter() {
+        part.1.push(&b);
+    }
+    let _ = js_sys::Reflect::set(&part.0, &"packed_trees".into(), &buffers);
+}
+
+/// The parts a stage of explaining got back, in order.
+fn explained_parts(events: Vec<LastEvent>) -> Result<Vec<ExplainedPart>, String> {
+    events
+        .into_iter()
+        .map(|(event, _)| match event {
+            WorkerEvent::Explained(part) => Ok(*part),
+            _ => Err("the background worker sent a message it should not".to_string()),
+        })
+        .collect()
+}
+
+/// Starts a stage of explaining on the pool: `parts` of `weights` units each, its progress
+/// the part of the explanation's from `from` to `to` (fractions of it).
+fn start_explain_stage(
+    parts: Vec<Part>,
+    weights: &[usize],
+    what: String,
+    (from, to): (f64, f64),
+    outer: &Explaining,
+    on_done: impl FnOnce(Result<Vec<LastEvent>, String>) + 'static,
+) -> Result<(), String> {
+    let pool = RefCell::new(PoolProgress::rows(weights, what));
+    let (on_progress, share) = (outer.on_progress.clone(), outer.share);
+    let on_update = move |i: usize, event| {
+        if let WorkerEvent::Progress(p) = event {
+            let mut p = pool.borrow_mut().observe(i, p);
+            p.fraction = share + (1.0 - share) * (from + (to - from) * p.fraction);
+            on_progress(p);
+        }
+    };
+    start_pool(parts, on_update, on_done)
+}
+
+/// The first stage of explaining `run` on the pool: each worker some of the input columns'
+/// permutation importance (every `workers`th), the last also the riskiest
+/// customers' reasons; then the partial dependence ([`explain_dependence`]).
+fn explain_importance(
+    table: ExplainTable,
+    run: ModelRun,
+    outer: &Explaining,
+) -> Result<(), String> {
+    let columns = ExplainTable::columns(&run.outcome.pipeline).len();
+    // Every `workers`th column to each, so the columns whose shuffles change the most
+    // paths are spread out.
+    let shares = cv_shares(columns, outer.workers);
+    let last = shares.len() - 1;
+    let weights: Vec<usize> = shares
+        .iter()
+        .map(|s| s.len() * IMPORTANCE_REPEATS)
+        .collect();
+    let parts: Vec<ExplainPart> = shares
+        .into_iter()
+        .enumerate()
+        .map(|(k, importance)| ExplainPart {
+            importance,
+            reasons: k == last,
+            ..ExplainPart::default()
+        })
+        .collect();
+    // The importance's share of the explanation, the curves' points counted as shuffles.
+    let shuffles = (columns * IMPORTANCE_REPEATS) as f64;
+    let split = shuffles / (shuffles + (PD_COLUMNS * PD_GRID) as f64);
+    let what = format!("{}: explaining, shuffles", model_label(run.kind));
+    let messages = explain_parts(&table, &run, parts)?;
+    let then = outer.clone();
+    start_explain_stage(
+        messages,
+        &weights,
+        what,
+        (0.0, split),
+        outer,
+        move |result| {
+            let result = result.and_then(explained_parts).and_then(|parts| {
+                let mut reasons = None;
+                let mut importance = Vec::with_capacity(parts.len());
+                for part in parts {
+                    reasons = reasons.or(part.reasons);
+                    importance.push(part.importance);
+                }
+                let importance = merge_importance(importance);
+                explain_dependence(table, run, importance, reasons, split, &then)
+            });
+            if let Err(e) = result {
+                finish(&then.on_done, Err(e));
+            }
+        },
+    )
+}
+
+/// The second stage of explaining `run` on the pool: the partial dependence's grid points
+/// of the most important numeric columns (`importance`, ranked) shared out in consecutive
+/// runs; then the explanation put together and the model handed to the page.
+fn explain_dependence(
+    table: ExplainTable,
+    run: ModelRun,
+    importance: Vec<Importance>,
+    reasons: Option<churnscope_engine::evaluating::explain_parts::Reasons>,
+    from: f64,
+    outer: &Explaining,
+) -> Result<(), String> {
+    let grids = table
+        .dependence_grids(&run.outcome.pipeline, &importance)
+        .map_err(|e| e.to_string())?;
+    let points: Vec<(&String, f64)> = grids
+        .iter()
+        .flat_map(|(c, grid)| grid.iter().map(move |&v| (c, v)))
+        .collect();
+    let deliver = |table: ExplainTable, mut run: ModelRun, dependence, outer: &Explaining| {
+        run.explanation = Some(table.assemble(importance, dependence, reasons));
+        (outer.on_model)(run);
+        finish(&outer.on_done, Ok(()));
+    };
+    if points.is_empty() {
+        deliver(table, run, Vec::new(), outer);
+        return Ok(());
+    }
+    let shares = row_ranges_of(points.len(), outer.workers, 1);
+    let parts: Vec<ExplainPart> = shares
+        .iter()
+        .map(|r| {
+            let mut asked: Vec<(String, Vec<f64>)> = Vec::new();
+            for &(c, v) in &points[r.clone()] {
+                match asked.last_mut() {
+                    Some((last, values)) if last == c => values.push(v),
+                    _ => asked.push((c.clone(), vec![v])),
+                }
+            }
+            ExplainPart {
+                dependence: asked,
+                ..ExplainPart::default()
+            }
+        })
+        .collect();
+    let weights: Vec<usize> = shares.iter().map(|r| r.len()).collect();
+    let what = format!("{}: partial dependence, grid points", model_label(run.kind));
+    let messages = explain_parts(&table, &run, parts)?;
+    let then = outer.clone();
+    start_explain_stage(
+        messages,
+        &weights,
+        what,
+        (from, 1.0),
+        outer,
+        move |result| match result.and_then(explained_parts) {
+            Ok(parts) => {
+                let dependence = parts.into_iter().flat_map(|p| p.dependence).collect();
+                deliver(table, run, dependence, &then);
+            }
+            Err(e) => finish(&then.on_done, Err(e)),
+        },
+    )
+}
+
 /// The report of a shared-out cross-validation from its workers' last events.
 fn cv_report(events: Vec<LastEvent>, layout: &CvLayout) -> Result<TuningReport, String> {
     let mut results: Vec<Option<Vec<f64>>> = vec![None; layout.tasks()];
@@ -646,6 +986,8 @@ pub fn start_score(
     let ranges = row_ranges(dataset.n_rows, pool_workers(0));
     let weights: Vec<usize> = ranges.iter().map(|r| r.len()).collect();
     let mut parts = Vec::with_capacity(ranges.len());
+    // A forest's trees travel packed beside each request ([`pack_forest`]).
+    let (pipeline, trees) = pack_forest(pipeline);
     for range in ranges {
         let (header, values) = dataset_slice(dataset, range.clone());
         let request = ScoreRequest {
@@ -654,7 +996,9 @@ pub fn start_score(
             first_row: range.start,
         };
         let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
-        parts.push(table_message("score", request, values_to_js(values)));
+        let part = table_message("score", request, values_to_js(values));
+        with_trees(&part, &trees);
+        parts.push(part);
     }
     let pool = RefCell::new(PoolProgress::rows(
         &weights,

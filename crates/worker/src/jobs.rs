@@ -18,6 +18,9 @@ use churnscope_engine::dataset::{
 use churnscope_engine::evaluating::evaluation::{
     grow_plan_trees, model_label, ModelRun, TrainPlan,
 };
+use churnscope_engine::evaluating::explain_parts::{
+    ExplainPart, ExplainSample, ExplainTable, ExplainedPart,
+};
 use churnscope_engine::modelling::models::{GrownTree, Progress};
 use churnscope_engine::modelling::pipeline::{
     FittedPipeline, ModelKind, PipelineError, TrainConfig,
@@ -152,6 +155,8 @@ pub enum WorkerEvent {
     ForestTrees {
         trees: usize,
     },
+    /// A worker's part of explaining one model ([`ExplainRequest`]).
+    Explained(Box<ExplainedPart>),
     /// An order log turned into customers (their values in the message's buffers).
     Derived(Box<crate::orders::OrdersResult>),
     /// The BG/NBD and Pareto/NBD baselines on the test customers of a training run on
@@ -271,6 +276,77 @@ impl ForestRequest {
 /// sizes differing by at most one, none empty.
 pub fn tree_shares(n_trees: usize, workers: usize) -> Vec<std::ops::Range<usize>> {
     crate::pool::row_ranges_of(n_trees, workers, 1)
+}
+
+/// "Do this part of explaining one model" (a background worker's share of it,
+/// [`ExplainTable`]): the rows the explanation uses travel beside it, one buffer per
+/// column, and the fitted pipeline in the message's `pipeline` field (JSON written once
+/// for every part).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExplainRequest {
+    pub model: ModelKind,
+    pub header: DatasetHeader,
+    pub sample: ExplainSample,
+    pub part: ExplainPart,
+}
+
+impl ExplainRequest {
+    /// Does the part with `pipeline` on `table` (the rows of [`ExplainTable::of`]),
+    /// reporting progress through `progress` (returning `false` cancels).
+    pub fn run(
+        &self,
+        pipeline: &FittedPipeline,
+        table: Dataset,
+        mut progress: impl FnMut(JobProgress) -> bool,
+    ) -> Result<ExplainedPart, PipelineError> {
+        pipeline.check()?;
+        let table = ExplainTable {
+            table,
+            sample: self.sample.clone(),
+        };
+        let label = model_label(self.model);
+        table
+            .run(pipeline, &self.part, |done, total| {
+                progress(JobProgress::new(
+                    format!("{label}: explaining, {done} of {total}"),
+                    if total == 0 {
+                        1.0
+                    } else {
+                        done as f64 / total as f64
+                    },
+                ))
+            })
+            .map_err(churnscope_engine::evaluating::evaluation::explain_error)
+    }
+}
+
+/// `pipeline` apart from a forest's trees, and the trees as two arrays to travel beside
+/// the message rather than inside its JSON (none for the other models;
+/// [`FittedPipeline::forest_apart`], [`GrownTree::pack_trees`]). [`unpack_forest`] puts
+/// them back.
+pub fn pack_forest(pipeline: &FittedPipeline) -> (FittedPipeline, Vec<ColumnValues>) {
+    let (bare, trees) = pipeline.forest_apart();
+    let packed = trees.map_or_else(Vec::new, |trees| {
+        let (ints, floats) = GrownTree::pack_trees(trees);
+        vec![ColumnValues::Codes(ints), ColumnValues::Numbers(floats)]
+    });
+    (bare, packed)
+}
+
+/// Puts the trees [`pack_forest`] packed back into `pipeline`; nothing to do when `values`
+/// is empty (a model other than a forest).
+pub fn unpack_forest(
+    pipeline: &mut FittedPipeline,
+    values: Vec<ColumnValues>,
+) -> Result<(), String> {
+    match &values[..] {
+        [] => Ok(()),
+        [ColumnValues::Codes(ints), ColumnValues::Numbers(floats)] => {
+            let trees = GrownTree::unpack(ints, floats)?;
+            pipeline.put_forest_trees(trees.into_iter().map(|g| g.tree).collect())
+        }
+        _ => Err("the forest's trees came in an unknown form".to_string()),
+    }
 }
 
 /// "Score every customer of this table with this pipeline, with their reasons" (the action
@@ -676,6 +752,75 @@ mod tests {
         let alone = run(&plan);
         plan.grown_trees = Some(trees);
         assert_eq!(run(&plan), alone);
+    }
+
+    /// Issue 18: a model crosses between the page and its workers as JSON with a forest's
+    /// trees packed beside it: a run's pipeline (the sample's 600 customers, a forest of 30
+    /// trees, explained) comes back equal after the trip, its JSON a small part of the
+    /// whole; boosted trees travel whole. An explaining part sent as a request (the
+    /// pipeline apart, JSON both ways) gives what the part gives on the model itself.
+    #[test]
+    fn a_forest_travels_packed_beside_its_pipeline() {
+        use churnscope_engine::evaluating::evaluation::run_plan;
+        let (ds, target) = sample(600, 5);
+        let mut config = TrainConfig::new(target);
+        config.forest = config.forest.clone().n_trees(30);
+        let mut plan = TrainPlan::single(config);
+        plan.models = vec![ModelKind::Forest, ModelKind::Gbdt];
+        let mut runs = Vec::new();
+        run_plan(&ds, &plan, |_, _| true, &|| 0.0, |r| runs.push(r)).expect("plan");
+        let (forest, gbdt) = (&runs[0].outcome.pipeline, &runs[1].outcome.pipeline);
+        let (bare, trees) = pack_forest(forest);
+        assert_eq!(trees.len(), 2, "the trees in two arrays");
+        let whole = serde_json::to_string(forest).expect("json").len();
+        let json = serde_json::to_string(&bare).expect("json");
+        assert!(json.len() * 10 < whole, "{} of {whole} bytes", json.len());
+        let mut back: FittedPipeline = serde_json::from_str(&json).expect("decode");
+        unpack_forest(&mut back, trees.clone()).expect("unpacked");
+        assert_eq!(&back, forest);
+        assert!(
+            unpack_forest(&mut back, trees).is_err(),
+            "a forest takes its trees once"
+        );
+        let (bare, none) = pack_forest(gbdt);
+        assert!(none.is_empty());
+        assert_eq!(&bare, gbdt);
+
+        let table = ExplainTable::of(&ds, &runs[0], 3).expect("table");
+        let part = ExplainPart {
+            importance: vec![1, 2],
+            dependence: vec![("tenure_months".to_string(), vec![3.0, 12.0])],
+            reasons: true,
+        };
+        let direct = table.run(forest, &part, |_, _| true).expect("direct");
+        let request = ExplainRequest {
+            model: ModelKind::Forest,
+            header: dataset_header(&table.table),
+            sample: table.sample.clone(),
+            part,
+        };
+        let request: ExplainRequest =
+            serde_json::from_str(&serde_json::to_string(&request).expect("json")).expect("decode");
+        let (bare, trees) = pack_forest(forest);
+        let mut model: FittedPipeline =
+            serde_json::from_str(&serde_json::to_string(&bare).expect("json")).expect("decode");
+        unpack_forest(&mut model, trees).expect("unpacked");
+        let mut stages = Vec::new();
+        let sent = request
+            .run(&model, table.table.clone(), |p| {
+                stages.push(p.stage);
+                true
+            })
+            .expect("sent");
+        assert_eq!(sent, direct);
+        assert_eq!(sent.importance.len(), 2);
+        assert_eq!(sent.dependence[0].average.len(), 2);
+        assert!(sent.reasons.is_some());
+        assert_eq!(
+            stages.last().map(String::as_str),
+            Some("Random forest: explaining, 12 of 12"),
+            "2 columns x 5 shuffles and 2 grid points"
+        );
     }
 
     #[test]

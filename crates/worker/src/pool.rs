@@ -5,7 +5,9 @@
 //! scoring every customer (each worker gets a slice of the rows, only those rows' values)
 //! a training plan of several models (each worker gets some of the models and a copy of
 //! the whole table), one model's cross-validation (some of its tasks each) and one forest's
-//! trees (a run of them each, [`crate::jobs::tree_shares`]). The page sizes the pool from the browser's core count and bounds it by
+//! trees (a run of them each, [`crate::jobs::tree_shares`]) and one forest's explanation
+//! (some columns' importance each, then some points of the partial-dependence curves,
+//! [`share_explanation`]). The page sizes the pool from the browser's core count and bounds it by
 //! memory, counting each worker's copy ([`workers_for`]). Every part is seeded by its own
 //! settings as on one thread, so the results are those of one worker, in the same order.
 
@@ -44,6 +46,20 @@ pub fn share_forest(rows: usize, features: usize, trees: usize) -> bool {
         .saturating_mul(features as u64)
         .saturating_mul(trees as u64);
     work >= SHARED_FOREST_MIN_WORK
+}
+
+/// The least work (customers explained × input columns) for which sharing one forest's
+/// explanation out over the pool pays: its two stages start their own workers, each
+/// reading the model and walking the rows' paths again, about 0.3 s a stage in Chromium
+/// (2-core machine, 7 December: the 50,000-customer sample's forest, 2,000 customers x
+/// 15 columns, explains in 6.3 s on one worker and the whole training is 9.6 -> 8.0 s
+/// shared out; Telco's 1,409 test customers x 19 columns fall below it).
+pub const SHARED_EXPLANATION_MIN_CELLS: usize = 30_000;
+
+/// Whether explaining a forest on `rows` customers (after the sample's cap) of `columns`
+/// input columns is worth sharing out over the pool ([`SHARED_EXPLANATION_MIN_CELLS`]).
+pub fn share_explanation(rows: usize, columns: usize) -> bool {
+    columns >= 2 && rows.saturating_mul(columns) >= SHARED_EXPLANATION_MIN_CELLS
 }
 
 /// The memory budget of the pool: a quarter of the device's memory (`device_gib`, as the
@@ -125,15 +141,15 @@ pub struct PoolProgress {
     parts: Vec<(f64, Option<JobProgress>)>,
     /// For parts that are rows: what is done to them, so the report counts rows ("Scoring
     /// customers: 1,500 of 4,000"); else the report is that of the part furthest behind.
-    rows: Option<&'static str>,
+    rows: Option<String>,
 }
 
 impl PoolProgress {
     /// A job of parts of `rows` rows each; `what` is what is done to them.
-    pub fn rows(rows: &[usize], what: &'static str) -> Self {
+    pub fn rows(rows: &[usize], what: impl Into<String>) -> Self {
         PoolProgress {
             parts: rows.iter().map(|&w| (w as f64, None)).collect(),
-            rows: Some(what),
+            rows: Some(what.into()),
         }
     }
 
@@ -174,7 +190,7 @@ impl PoolProgress {
         } else {
             format!(" ({workers} background workers)")
         };
-        match (self.rows, behind) {
+        match (&self.rows, behind) {
             (Some(what), _) => JobProgress::new(
                 format!(
                     "{what}: {} of {}{on}",
@@ -252,6 +268,18 @@ mod tests {
         assert!(share_forest(50_000, 10, 100));
         assert!(!share_forest(49_999, 10, 100));
         assert!(share_forest(usize::MAX, usize::MAX, 100));
+    }
+
+    /// The explanation's limit, 30,000 cells: the 50,000-customer sample's 2,000 explained
+    /// customers x 15 columns reach it, Telco's 1,409 x 19 do not.
+    #[test]
+    fn a_forests_explanation_is_shared_out_only_when_big_enough() {
+        assert!(share_explanation(2_000, 15));
+        assert!(!share_explanation(1_409, 19));
+        assert!(
+            !share_explanation(100_000, 1),
+            "one column has nothing to share"
+        );
     }
 
     #[test]

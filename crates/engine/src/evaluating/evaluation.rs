@@ -16,9 +16,9 @@ use crate::evaluating::curves::{
     calibration_curve, gains_curve, precision_recall_curve, score_histogram, threshold_sweep,
     BinStrategy, CalibrationCurve, GainsCurve, PrCurve, ScoreHistogram, ThresholdSweep,
 };
+use crate::evaluating::explain_parts::ExplainTable;
 use crate::evaluating::explanations::{
-    contributions, dependence_grid, partial_dependence_in, permutation_importance_in, top_reasons,
-    ContributionUnit, CustomerReasons, ExplainError, ExplainedRows, Importance, PartialDependence,
+    ContributionUnit, CustomerReasons, ExplainError, Importance, PartialDependence,
 };
 use crate::evaluating::metrics::{log_loss, roc_auc};
 use crate::modelling::models::GrownTree;
@@ -27,7 +27,6 @@ use crate::modelling::pipeline::{ModelKind, PipelineError, Resample, Result, Tra
 use crate::modelling::split::Split;
 use crate::modelling::training::{fit_tuned_with, split_rows, DoneAhead, TrainOutcome, TunedFit};
 use crate::modelling::tuning::{grid, Scoring, Tuning, TuningReport};
-use crate::rng::Rng;
 
 /// What to train: shared settings, the models, and cross-validation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -361,78 +360,22 @@ pub const PD_GRID: usize = 20;
 pub const RISKY_CUSTOMERS: usize = 20;
 pub const REASONS_EACH: usize = 3;
 
-/// Computes the explanation of `run`'s pipeline on its test rows.
+/// Computes the explanation of `run`'s pipeline on its test rows (on the rows
+/// [`ExplainTable::of`] cuts out: the same explanation, as its parts put together give).
 pub fn explain_run(
     ds: &Dataset,
     run: &ModelRun,
     seed: u64,
-    mut progress: impl FnMut(usize, usize) -> bool,
+    progress: impl FnMut(usize, usize) -> bool,
 ) -> Result<Explanation> {
-    let pipeline = &run.outcome.pipeline;
-    // A seeded sample of the test rows (all of them when there are few).
-    let mut picks: Vec<usize> = (0..run.test_rows.len()).collect();
-    if picks.len() > EXPLAIN_ROWS {
-        Rng::new(seed).shuffle(&mut picks);
-        picks.truncate(EXPLAIN_ROWS);
-        picks.sort_unstable();
-    }
-    let rows: Vec<usize> = picks.iter().map(|&i| run.test_rows[i]).collect();
-    let y: Vec<u8> = picks.iter().map(|&i| run.test_labels[i]).collect();
-    // The rows explained and the tree models' cache of their paths, made once for the
-    // importance and every partial dependence curve.
-    let explained = ExplainedRows::of(pipeline, ds, &[], &rows).map_err(explain_error)?;
-    let importance = permutation_importance_in(
-        pipeline,
-        &explained,
-        &y,
-        IMPORTANCE_REPEATS,
-        seed,
-        &mut progress,
-    )
-    .map_err(explain_error)?;
-    let numeric = |name: &str| {
-        matches!(
-            ds.column(name).map(|c| &c.data),
-            Some(crate::dataset::ColumnData::Numeric(_))
-        )
-    };
-    let partial_dependence = importance
-        .iter()
-        .filter(|i| numeric(&i.column))
-        .take(PD_COLUMNS)
-        .map(|i| {
-            let grid = dependence_grid(pipeline, ds, &rows, &i.column, PD_GRID)?;
-            partial_dependence_in(pipeline, &explained, &i.column, grid)
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(explain_error)?;
-    // The riskiest test customers, highest probability first (ties in row order).
-    let mut order: Vec<usize> = (0..run.test_rows.len()).collect();
-    order.sort_by(|&a, &b| run.test_scores[b].total_cmp(&run.test_scores[a]));
-    order.truncate(RISKY_CUSTOMERS);
-    let risky: Vec<usize> = order.iter().map(|&i| run.test_rows[i]).collect();
-    let risky_p: Vec<f64> = order.iter().map(|&i| run.test_scores[i]).collect();
-    let (reasons, exact_reasons, reasons_unit) =
-        match contributions(pipeline, ds, &risky).map_err(explain_error)? {
-            Some(c) => (
-                top_reasons(&c, ds, &risky, &risky_p, RISKY_CUSTOMERS, REASONS_EACH),
-                c.exact,
-                c.unit,
-            ),
-            None => (Vec::new(), false, ContributionUnit::LogOdds),
-        };
-    Ok(Explanation {
-        importance,
-        partial_dependence,
-        reasons,
-        exact_reasons,
-        reasons_unit,
-        rows_used: rows.len(),
-        repeats: IMPORTANCE_REPEATS,
-    })
+    let table = ExplainTable::of(ds, run, seed).map_err(explain_error)?;
+    table
+        .explain(&run.outcome.pipeline, progress)
+        .map_err(explain_error)
 }
 
-fn explain_error(e: ExplainError) -> PipelineError {
+/// The error an explanation's failure is to the training it is part of.
+pub fn explain_error(e: ExplainError) -> PipelineError {
     match e {
         ExplainError::Pipeline(p) => p,
         ExplainError::Metrics(m) => PipelineError::Metrics(m),
@@ -955,6 +898,114 @@ mod tests {
         .expect("plain");
         assert_eq!(run.outcome.test.roc_auc, plain.outcome.test.roc_auc);
         assert!(plain.cv.is_none());
+    }
+
+    /// Issue 18: one model's explanation shared out over workers, as the page's pool does
+    /// it: the importance of some columns each (contiguous and interleaved shares, run in
+    /// reverse order), then the partial dependence's points, split mid-curve, and the
+    /// reasons on one: put together, the explanation of one worker to the bit. 12,000
+    /// sample customers (2,400 test rows, so the importance uses a seeded sample of 2,000)
+    /// for every model kind; the explanation also equals the full table's own functions
+    /// (permutation importance and partial dependence on the same rows and seed).
+    #[test]
+    fn an_explanation_shared_out_in_parts_is_the_explanation_of_one_worker() {
+        use crate::evaluating::explain_parts::{merge_importance, ExplainPart, ExplainTable};
+        use crate::evaluating::explanations::{partial_dependence, permutation_importance};
+        let (ds, config) = sample(12_000);
+        let mut plan = TrainPlan::single(config);
+        plan.explain = true;
+        let split = split_rows(&ds, &plan.config).expect("split");
+        for kind in [
+            ModelKind::Logistic,
+            ModelKind::Gbdt,
+            ModelKind::Forest,
+            ModelKind::Mlp,
+        ] {
+            let run = run_model(&ds, &plan, kind, &split, |_| true, &|| 0.0).expect("run");
+            let whole = run.explanation.clone().expect("explained");
+            let p = &run.outcome.pipeline;
+            let table = ExplainTable::of(&ds, &run, plan.config.seed).expect("table");
+            assert_eq!(
+                table.table.n_rows,
+                EXPLAIN_ROWS + RISKY_CUSTOMERS,
+                "{kind:?}"
+            );
+            let columns = ExplainTable::columns(p).len();
+            for shares in [
+                vec![
+                    (0..columns / 2).collect::<Vec<_>>(),
+                    (columns / 2..columns).collect(),
+                ],
+                (0..3)
+                    .map(|w| (w..columns).step_by(3).collect())
+                    .collect::<Vec<Vec<usize>>>(),
+            ] {
+                let mut parts = Vec::new();
+                for (k, share) in shares.iter().enumerate().rev() {
+                    let part = ExplainPart {
+                        importance: share.clone(),
+                        reasons: k == 0,
+                        ..ExplainPart::default()
+                    };
+                    parts.push(table.run(p, &part, |_, _| true).expect("part"));
+                }
+                let reasons = parts.iter().find_map(|x| x.reasons.clone());
+                let importance =
+                    merge_importance(parts.into_iter().map(|x| x.importance).collect());
+                let grids = table.dependence_grids(p, &importance).expect("grids");
+                // The points in three pieces, the first curve cut after its 7th point.
+                let mut flat: Vec<(String, f64)> = Vec::new();
+                for (c, grid) in &grids {
+                    flat.extend(grid.iter().map(|&v| (c.clone(), v)));
+                }
+                let mut dependence = Vec::new();
+                for piece in [
+                    &flat[..7],
+                    &flat[7..flat.len() / 2],
+                    &flat[flat.len() / 2..],
+                ] {
+                    let mut asked: Vec<(String, Vec<f64>)> = Vec::new();
+                    for (c, v) in piece {
+                        match asked.last_mut() {
+                            Some((last, values)) if last == c => values.push(*v),
+                            _ => asked.push((c.clone(), vec![*v])),
+                        }
+                    }
+                    let part = ExplainPart {
+                        dependence: asked,
+                        ..ExplainPart::default()
+                    };
+                    dependence.extend(table.run(p, &part, |_, _| true).expect("pd").dependence);
+                }
+                let joined = table.assemble(importance, dependence, reasons);
+                assert_eq!(joined, whole, "{kind:?}, shares {shares:?}");
+            }
+            // The rows cut out give what the full table gives.
+            let sampled: Vec<usize> = {
+                let mut picks: Vec<usize> = (0..run.test_rows.len()).collect();
+                crate::rng::Rng::new(plan.config.seed).shuffle(&mut picks);
+                picks.truncate(EXPLAIN_ROWS);
+                picks.sort_unstable();
+                picks.iter().map(|&i| run.test_rows[i]).collect()
+            };
+            let full = permutation_importance(
+                p,
+                &ds,
+                &sampled,
+                &table.sample.labels,
+                IMPORTANCE_REPEATS,
+                plan.config.seed,
+                |_, _| true,
+            )
+            .expect("importance on the full table");
+            assert_eq!(full, whole.importance, "{kind:?}");
+            for curve in &whole.partial_dependence {
+                let pd = partial_dependence(p, &ds, &sampled, &curve.column, PD_GRID)
+                    .expect("partial dependence on the full table");
+                assert_eq!(&pd, curve, "{kind:?}");
+            }
+            assert_eq!(whole.rows_used, EXPLAIN_ROWS);
+        }
     }
 
     #[test]

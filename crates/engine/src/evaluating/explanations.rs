@@ -198,7 +198,7 @@ pub struct CustomerReasons {
 }
 
 /// The model's input columns, each once, in the preprocessor's order.
-fn input_columns(prep: &FittedPreprocessor) -> Vec<String> {
+pub(crate) fn input_columns(prep: &FittedPreprocessor) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for c in prep.input_columns() {
         if !out.iter().any(|o| o == c) {
@@ -209,7 +209,7 @@ fn input_columns(prep: &FittedPreprocessor) -> Vec<String> {
 }
 
 /// A table of `columns` of `ds` at `rows`, renumbered `0..rows.len()`.
-fn subset(ds: &Dataset, columns: &[String], rows: &[usize]) -> Result<Dataset> {
+pub(crate) fn subset(ds: &Dataset, columns: &[String], rows: &[usize]) -> Result<Dataset> {
     let columns = columns
         .iter()
         .map(|name| {
@@ -300,7 +300,12 @@ pub(crate) fn permutation_importance_in(
 
 /// `repeats` shuffles of `0..n` for each of `columns` columns, drawn in order from
 /// `Rng::new(seed)`.
-fn shuffles(columns: usize, repeats: usize, n: usize, seed: u64) -> Vec<Vec<Vec<usize>>> {
+pub(crate) fn shuffles(
+    columns: usize,
+    repeats: usize,
+    n: usize,
+    seed: u64,
+) -> Vec<Vec<Vec<usize>>> {
     let mut rng = Rng::new(seed);
     (0..columns)
         .map(|_| {
@@ -392,6 +397,26 @@ pub(crate) fn importance_in(
     y: &[u8],
     columns: &[String],
     permutations: &[Vec<Vec<usize>>],
+    progress: impl FnMut(usize, usize) -> bool,
+) -> Result<Vec<Importance>> {
+    let out = importance_of_each(p, explained, y, columns, permutations, progress)?;
+    Ok(ranked(out))
+}
+
+/// Importances in the order of their columns, ranked by mean drop, largest first (a stable
+/// sort: ties keep the columns' order).
+pub(crate) fn ranked(mut importance: Vec<Importance>) -> Vec<Importance> {
+    importance.sort_by(|a, b| b.mean.total_cmp(&a.mean));
+    importance
+}
+
+/// The importance of each of `columns`, in their order, on rows already prepared.
+pub(crate) fn importance_of_each(
+    p: &FittedPipeline,
+    explained: &ExplainedRows,
+    y: &[u8],
+    columns: &[String],
+    permutations: &[Vec<Vec<usize>>],
     mut progress: impl FnMut(usize, usize) -> bool,
 ) -> Result<Vec<Importance>> {
     let n = explained.all.len();
@@ -437,11 +462,10 @@ pub(crate) fn importance_in(
         progress(reported, total)
     };
     let results = crate::parallel::map(columns.len(), &mut report, &task);
-    let mut out = results.into_iter().collect::<Result<Vec<_>>>()?;
+    let out = results.into_iter().collect::<Result<Vec<_>>>()?;
     if reported < total && !progress(total, total) {
         return Err(ExplainError::Cancelled);
     }
-    out.sort_by(|a, b| b.mean.total_cmp(&a.mean));
     Ok(out)
 }
 

@@ -2,5 +2,6 @@
 
 pub mod curves;
 pub mod evaluation;
+pub mod explain_parts;
 pub mod explanations;
 pub mod metrics;

@@ -7,7 +7,8 @@
 //! JSON, buffers: [..], trees?: [..] }` (a training run on a table the page holds, with a
 //! forest's trees grown by the pool, packed), `{ cv: JSON, buffers: [..] }` (a share of one
 //! model's cross-validation), `{ forest: JSON, buffers: [..] }` (a share of one forest's
-//! trees, sent back packed in two buffers), `{ score: JSON, buffers: [..] }` (scoring every
+//! trees, sent back packed in two buffers), `{ explain: JSON, pipeline: JSON, buffers: [..]
+//! }` (a share of explaining one model, on the rows it uses), `{ score: JSON, buffers: [..] }` (scoring every
 //! customer for the action list), `{ model: JSON, buffers: [..] }` (a model file from a
 //! training run), `{ monitor: JSON, file: Blob }` (a new export checked against a saved
 //! model, or a retrain on it) or `{ orders: JSON, buffers: [..] }` (an order log turned into
@@ -20,15 +21,14 @@ mod browser {
     use churnscope_engine::dataset::Dataset;
     use churnscope_engine::evaluating::evaluation::{run_plan, PlanProgress};
     use churnscope_engine::modelling::models::GrownTree;
-    use churnscope_engine::modelling::pipeline::PipelineError;
     use churnscope_engine::orders::baselines;
     use churnscope_engine::reading::ingest::read_table_with_progress;
     use churnscope_engine::reading::ingest::ReadInfo;
     use churnscope_worker::buffers::{transfer_list, values_from_js, values_to_js};
     use churnscope_worker::jobs::{
-        join_dataset, split_dataset, ColumnValues, CvRequest, DatasetHeader, ErrorMessage,
-        ForestRequest, JobProgress, ReadRequest, ReadResult, ScoreRequest, TrainRequest,
-        WorkerEvent,
+        join_dataset, pack_forest, split_dataset, unpack_forest, ColumnValues, CvRequest,
+        DatasetHeader, ErrorMessage, ExplainRequest, ForestRequest, JobProgress, ReadRequest,
+        ReadResult, ScoreRequest, TrainRequest, WorkerEvent,
     };
     use churnscope_worker::monitor::{ModelRequest, MonitorRequest, MonitorTask};
     use churnscope_worker::orders::{OrdersRequest, OrdersResult};
@@ -110,11 +110,14 @@ mod browser {
                 true
             },
             &|| now_ms() / 1000.0,
-            |run| {
+            |mut run| {
                 test_rows.get_or_insert_with(|| run.test_rows.clone());
+                // A forest's trees go packed beside the run, not as text.
+                let (bare, trees) = pack_forest(&run.outcome.pipeline);
+                run.outcome.pipeline = bare;
                 post(
                     &WorkerEvent::ModelTrained(Box::new(run)),
-                    &js_sys::Array::new(),
+                    &values_to_js(trees),
                 )
             },
         );
@@ -170,12 +173,22 @@ mod browser {
     /// Scores every customer of the table in `data.buffers` with the pipeline in `request`
     /// (JSON), with their reasons, posting progress at most every 100 ms.
     fn score(data: &JsValue, request: &str) {
+        let trees = match packed_trees(data) {
+            Ok(t) => t,
+            Err(e) => return fail(e),
+        };
+        let trees = RefCell::new(Some(trees));
         table_job::<ScoreRequest>(
             data,
             request,
             "a scoring job",
             |request, dataset| {
-                let customers = request.run(dataset, throttled())?;
+                let mut request = request.clone();
+                let trees = trees.borrow_mut().take().unwrap_or_default();
+                unpack_forest(&mut request.pipeline, trees)?;
+                let customers = request
+                    .run(dataset, throttled())
+                    .map_err(|e| e.to_string())?;
                 Ok(WorkerEvent::Scored { customers })
             },
             &RefCell::default(),
@@ -190,7 +203,9 @@ mod browser {
             request,
             "a cross-validation job",
             |request, dataset| {
-                let scores = request.run(dataset, throttled())?;
+                let scores = request
+                    .run(dataset, throttled())
+                    .map_err(|e| e.to_string())?;
                 Ok(WorkerEvent::CvScores { scores })
             },
             &RefCell::default(),
@@ -207,7 +222,9 @@ mod browser {
             request,
             "a job of growing trees",
             |request, dataset| {
-                let trees = request.run(dataset, throttled())?;
+                let trees = request
+                    .run(dataset, throttled())
+                    .map_err(|e| e.to_string())?;
                 let (ints, floats) = GrownTree::pack(&trees);
                 *packed.borrow_mut() = values_to_js(vec![
                     ColumnValues::Codes(ints),
@@ -219,6 +236,41 @@ mod browser {
         )
     }
 
+    /// Does this worker's part of explaining one model (`request`, JSON) with the pipeline
+    /// in `data.pipeline` (JSON) on the rows in `data.buffers`, posting progress at most
+    /// every 100 ms, then the part.
+    fn explain(data: &JsValue, request: &str) {
+        let pipeline = js_sys::Reflect::get(data, &"pipeline".into())
+            .ok()
+            .and_then(|p| p.as_string())
+            .ok_or_else(|| "no model".to_string())
+            .and_then(|p| serde_json::from_str(&p).map_err(|e| e.to_string()));
+        let pipeline = pipeline.and_then(|mut p| {
+            unpack_forest(&mut p, packed_trees(data)?)?;
+            Ok(p)
+        });
+        let pipeline = match pipeline {
+            Ok(p) => p,
+            Err(e) => {
+                return fail(format!(
+                    "the page sent a model to explain the worker does not understand: {e}"
+                ))
+            }
+        };
+        table_job::<ExplainRequest>(
+            data,
+            request,
+            "an explaining job",
+            |request, dataset| {
+                let part = request
+                    .run(&pipeline, dataset.clone(), throttled())
+                    .map_err(|e| e.to_string())?;
+                Ok(WorkerEvent::Explained(Box::new(part)))
+            },
+            &RefCell::default(),
+        )
+    }
+
     /// A job on the table in `data.buffers` (its shape in the request's header): decodes
     /// `request` (JSON), rebuilds the table, runs the job and posts its event, or fails
     /// with a message naming `what` the page sent.
@@ -226,7 +278,7 @@ mod browser {
         data: &JsValue,
         request: &str,
         what: &str,
-        run: impl FnOnce(&R, &Dataset) -> Result<WorkerEvent, PipelineError>,
+        run: impl FnOnce(&R, &Dataset) -> Result<WorkerEvent, String>,
         buffers: &RefCell<js_sys::Array>,
     ) {
         let request = match serde_json::from_str::<R>(request) {
@@ -243,7 +295,7 @@ mod browser {
         };
         match run(&request, &dataset) {
             Ok(event) => post(&event, &buffers.borrow()),
-            Err(e) => fail(e.to_string()),
+            Err(e) => fail(e),
         }
     }
 
@@ -264,10 +316,29 @@ mod browser {
         }
     }
 
+    impl HasHeader for ExplainRequest {
+        fn header(&self) -> &DatasetHeader {
+            &self.header
+        }
+    }
+
     impl HasHeader for ForestRequest {
         fn header(&self) -> &DatasetHeader {
             &self.header
         }
+    }
+
+    /// The forest's trees of a pipeline that `data.packed_trees` carries (two buffers,
+    /// [`pack_forest`]), none when it carries none.
+    fn packed_trees(data: &JsValue) -> Result<Vec<ColumnValues>, String> {
+        let trees =
+            js_sys::Reflect::get(data, &"packed_trees".into()).unwrap_or(JsValue::UNDEFINED);
+        if trees.is_undefined() {
+            return Ok(Vec::new());
+        }
+        let message = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&message, &"buffers".into(), &trees);
+        values_from_js(&message)
     }
 
     /// The forest's trees grown by the pool that `data.trees` carries (each worker's share
@@ -418,6 +489,7 @@ mod browser {
             ("orders", orders),
             ("cv", cv),
             ("forest", forest),
+            ("explain", explain),
         ] {
             if let Some(request) = js_sys::Reflect::get(&data, &key.into())
                 .ok()

@@ -439,26 +439,17 @@ impl GrownTree {
     /// node's value, the covers, the importances and the out-of-bag predictions.
     /// [`Self::unpack`] reads them back.
     pub fn pack(trees: &[GrownTree]) -> (Vec<u32>, Vec<f64>) {
-        let (mut ints, mut floats) = (Vec::new(), Vec::new());
-        for g in trees {
-            let t = &g.tree;
-            for len in [
-                t.nodes.len(),
-                t.covers.len(),
-                g.importance.len(),
-                g.oob.len(),
-            ] {
-                ints.push(u32::try_from(len).unwrap_or(u32::MAX));
-            }
-            for n in &t.nodes {
-                ints.extend([n.feature, u32::from(n.missing_left), n.left, n.right]);
-            }
-            floats.extend(t.nodes.iter().map(|n| n.value));
-            floats.extend(&t.covers);
-            floats.extend(&g.importance);
-            floats.extend(&g.oob);
-        }
-        (ints, floats)
+        pack_parts(
+            trees
+                .iter()
+                .map(|g| (&g.tree, g.importance.as_slice(), g.oob.as_slice())),
+        )
+    }
+
+    /// A fitted forest's `trees` packed as [`Self::pack`] packs grown trees (no importances,
+    /// no out-of-bag predictions); [`Self::unpack`] reads them back.
+    pub fn pack_trees(trees: &[Tree]) -> (Vec<u32>, Vec<f64>) {
+        pack_parts(trees.iter().map(|t| (t, &[][..], &[][..])))
     }
 
     /// The trees [`Self::pack`] packed; a message naming what is wrong when the arrays
@@ -509,6 +500,26 @@ impl GrownTree {
         }
         Ok(trees)
     }
+}
+
+/// Each tree with its importances and out-of-bag predictions, packed ([`GrownTree::pack`]).
+fn pack_parts<'a>(
+    trees: impl Iterator<Item = (&'a Tree, &'a [f64], &'a [f64])>,
+) -> (Vec<u32>, Vec<f64>) {
+    let (mut ints, mut floats) = (Vec::new(), Vec::new());
+    for (t, importance, oob) in trees {
+        for len in [t.nodes.len(), t.covers.len(), importance.len(), oob.len()] {
+            ints.push(u32::try_from(len).unwrap_or(u32::MAX));
+        }
+        for n in &t.nodes {
+            ints.extend([n.feature, u32::from(n.missing_left), n.left, n.right]);
+        }
+        floats.extend(t.nodes.iter().map(|n| n.value));
+        floats.extend(&t.covers);
+        floats.extend(importance);
+        floats.extend(oob);
+    }
+    (ints, floats)
 }
 
 /// The next `len` items of `items` from `*at` (moved past them); `None` past the end.
@@ -664,6 +675,17 @@ pub struct FittedForest {
 }
 
 impl FittedForest {
+    /// The forest without its trees (sent apart, packed: [`GrownTree::pack_trees`]).
+    pub fn without_trees(&self) -> FittedForest {
+        FittedForest {
+            trees: Vec::new(),
+            n_features: self.n_features,
+            oob_roc_auc: self.oob_roc_auc,
+            oob_rows: self.oob_rows,
+            importances: self.importances.clone(),
+        }
+    }
+
     /// Probability of churn for each row of `x` (NaN = missing): the mean of the trees'
     /// leaf fractions.
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
