@@ -344,18 +344,24 @@ async fn cross_validate_one_model_in_the_browser() {
         click(&client, "train-button").await;
         if query.is_empty() {
             // What the progress bar says while the pool works (to look at), when it does:
-            // a forest too small to share out grows on one worker.
-            let (what, file) = if folds == "0" {
-                (" grown (", "bench-shared-forest-progress.png")
+            // a forest too small to share out grows on one worker; a forest's explanation
+            // is shared out after it.
+            let stages = if folds == "0" {
+                vec![
+                    (" grown (", "bench-shared-forest-progress.png"),
+                    ("explaining, shuffles", "bench-shared-explain-progress.png"),
+                ]
             } else {
-                ("cross-validation", "bench-shared-cv-progress.png")
+                vec![("cross-validation", "bench-shared-cv-progress.png")]
             };
-            let script = format!("const p = document.querySelector('[data-testid=progress]'); return p ? p.textContent.includes('{what}') : false;");
-            loop {
+            let mut stages = stages.into_iter().peekable();
+            while let Some(&(what, file)) = stages.peek() {
+                let script = format!("const p = document.querySelector('[data-testid=progress]'); return p ? p.textContent.includes('{what}') : false;");
                 let shown = client.execute(&script, vec![]).await.expect("progress");
                 if shown == true {
                     screenshot_of(&client, "progress", file).await;
-                    break;
+                    stages.next();
+                    continue;
                 }
                 let done = client
                     .execute(
