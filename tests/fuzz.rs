@@ -852,10 +852,34 @@ mod pipeline_check {
         assert!(is_invalid_model(&r), "{r:?}");
     }
 
+    /// A forest's trees are written packed; files written before list them as node
+    /// objects, which are read too: edited here in that form.
+    fn forest_with_plain_trees(v: &mut Value) {
+        let p: FittedPipeline = serde_json::from_value(v.clone()).expect("a pipeline");
+        let churnscope_engine::modelling::models::FittedModel::Forest(f) = &p.model else {
+            panic!("a forest");
+        };
+        assert!(v["model"]["trees"]["ints"].is_string(), "written packed");
+        v["model"]["trees"] = serde_json::to_value(&f.trees).expect("plain trees");
+    }
+
+    #[test]
+    fn a_forest_written_packed_reads_back_and_so_does_the_list_of_nodes() {
+        let p = pipeline_of(ModelKind::Forest);
+        let mut v = serde_json::to_value(&p).expect("to JSON");
+        let back: FittedPipeline = serde_json::from_value(v.clone()).expect("packed");
+        assert_eq!(back, p);
+        forest_with_plain_trees(&mut v);
+        assert!(v["model"]["trees"][0]["nodes"].is_array());
+        let back: FittedPipeline = serde_json::from_value(v).expect("plain");
+        assert_eq!(back, p);
+    }
+
     #[test]
     fn rejects_a_forest_tree_that_loops() {
         // The root's right child pointed back at the root: a walk right would never end.
         let r = check_edited(ModelKind::Forest, |v| {
+            forest_with_plain_trees(v);
             assert_ne!(
                 v["model"]["trees"][0]["nodes"][0]["left"],
                 json!(0),

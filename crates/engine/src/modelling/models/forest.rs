@@ -522,6 +522,79 @@ fn pack_parts<'a>(
     (ints, floats)
 }
 
+/// A forest's trees in JSON (a pipeline, a model file): `{"ints": .., "floats": ..}`, the
+/// two arrays of [`GrownTree::pack_trees`] as base64 text of their little-endian bytes
+/// (32-bit integers, 64-bit floats, every bit kept). Its trees are grown out, so a forest
+/// on 80,000 rows has some 800,000 nodes: about 43 bytes a node this way against about
+/// 210 as pretty-printed objects (a 175 MB model file becomes about 40 MB, under the
+/// model file's 64 MiB). The list of node objects that files written before this wrote
+/// is read too.
+pub(crate) mod trees_json {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{GrownTree, Tree};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Packed {
+        ints: String,
+        floats: String,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        Packed(Packed),
+        Plain(Vec<Tree>),
+    }
+
+    pub fn serialize<S: Serializer>(trees: &[Tree], serializer: S) -> Result<S::Ok, S::Error> {
+        let (ints, floats) = GrownTree::pack_trees(trees);
+        let ints: Vec<u8> = ints.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let floats: Vec<u8> = floats.iter().flat_map(|v| v.to_le_bytes()).collect();
+        Packed {
+            ints: STANDARD.encode(ints),
+            floats: STANDARD.encode(floats),
+        }
+        .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Tree>, D::Error> {
+        use serde::de::Error;
+        let packed = match Form::deserialize(deserializer).map_err(|_| {
+            D::Error::custom(
+                "a forest's trees are neither packed (ints, floats) nor a list of trees",
+            )
+        })? {
+            Form::Plain(trees) => return Ok(trees),
+            Form::Packed(p) => p,
+        };
+        let bytes = |name: &str, text: &str, width: usize| {
+            let bytes = STANDARD.decode(text).map_err(|e| {
+                D::Error::custom(format!("the forest's packed {name} are not base64 ({e})"))
+            })?;
+            if bytes.len() % width != 0 {
+                return Err(D::Error::custom(format!(
+                    "the forest's packed {name} end inside a number"
+                )));
+            }
+            Ok(bytes)
+        };
+        let ints: Vec<u32> = bytes("ints", &packed.ints, 4)?
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let floats: Vec<f64> = bytes("floats", &packed.floats, 8)?
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+            .collect();
+        let grown = GrownTree::unpack(&ints, &floats).map_err(D::Error::custom)?;
+        Ok(grown.into_iter().map(|g| g.tree).collect())
+    }
+}
+
 /// The next `len` items of `items` from `*at` (moved past them); `None` past the end.
 fn take<'a, T>(items: &'a [T], at: &mut usize, len: Option<usize>) -> Option<&'a [T]> {
     let end = at.checked_add(len?)?;
@@ -664,6 +737,9 @@ fn oob_log_loss(y: &[u8], sum: &[f64], count: &[u32]) -> f64 {
 /// A fitted random forest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedForest {
+    /// In JSON packed ([`trees_json`]): a grown-out forest has hundreds of thousands of
+    /// nodes.
+    #[serde(with = "trees_json")]
     pub trees: Vec<Tree>,
     pub n_features: usize,
     /// ROC AUC of the out-of-bag predictions; `None` without bootstrap or when the OOB rows
@@ -1902,6 +1978,8 @@ mod tests {
             .fit(&x, &[false; 4], &y, |_| true)
             .expect("fit");
         let mut json = serde_json::to_value(&m).expect("json");
+        // Files of that time list the trees as node objects.
+        json["trees"] = serde_json::to_value(&m.trees).expect("plain trees");
         for tree in json["trees"].as_array_mut().expect("trees") {
             assert!(tree
                 .as_object_mut()
