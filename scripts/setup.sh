@@ -48,5 +48,32 @@ if [ ! -x node_modules/.bin/wasm-opt ]; then
   npm ci --no-audit --no-fund
 fi
 
+# The SQL engines the exported queries run in during the tests: DuckDB, Spark SQL (pyspark,
+# which needs a Java runtime) and sqlglot for BigQuery's dialect, from PyPI into .venv; a
+# PostgreSQL server from Debian (the test starts a throw-away cluster and stops it).
+if [ "${CHURNSCOPE_NO_SQL_ENGINES:-}" != 1 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  apt_install() {
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -o Dpkg::Options::=--force-confold "$@" >/dev/null
+  }
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    say "installing Debian's postgresql (server binaries only: no cluster is created or started)"
+    $SUDO mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+    apt_install postgresql
+  fi
+  if ! command -v java >/dev/null; then
+    say "installing Debian's default-jre-headless (Java for Spark)"
+    apt_install default-jre-headless
+  fi
+  if ! .venv/bin/python -c "import duckdb, pyspark, sqlglot" 2>/dev/null \
+    || ! .venv/bin/pip freeze 2>/dev/null | grep -qx "duckdb==2.0.1"; then
+    say "installing DuckDB, pyspark and sqlglot from PyPI into .venv (about a minute)"
+    python3 -m venv .venv
+    .venv/bin/pip install -q --disable-pip-version-check -r scripts/sql-engines-requirements.txt
+  fi
+fi
+
 say "fetching crates"
 cargo fetch --quiet

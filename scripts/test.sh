@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever is missing and runs every check and test: formatting, clippy on the host and
-# on wasm32, the native unit and integration tests, a release build of the site, and the
-# end-to-end tests in headless Chromium against that build.
+# on wasm32, the native unit and integration tests, the exported SQL in DuckDB, PostgreSQL and
+# Spark, a release build of the site, and the end-to-end tests in headless Chromium against
+# that build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -21,6 +22,9 @@ step "no function over 80 lines without a hot-loop reason"
 python3 scripts/check_function_length.py
 step "unit and integration tests (native, every crate)"
 cargo test --offline --workspace
+step "the exported SQL in real engines: DuckDB, a throw-away PostgreSQL, Spark SQL local; BigQuery parsed"
+# scripts/sql_engines.py starts the PostgreSQL cluster and Spark and stops them.
+cargo test --offline -p churnscope-engine --test sql_engines -- --ignored --nocapture
 step "fuzz targets in the native profile (overflow checks off, as the CLI is built)"
 # The native profile's code generation (opt-level 3, no overflow checks, unwinding panics)
 # without its whole-program LTO, which only makes the CLI faster and the build minutes

@@ -2531,6 +2531,80 @@ fn edited_telco(
     std::fs::write(out, written).expect("write");
 }
 
+/// Step 6's "Export as SQL" on the open model (the Telco logistic regression downloaded as
+/// `model_bytes`): every engine in the list, a refused table name, the preview, Copy, and
+/// the download read back, which is the query the engine writes from the model file.
+async fn export_the_open_model_as_sql(c: &Client, downloads: &std::path::Path, model_bytes: &[u8]) {
+    use churnscope_engine::acting::sql::{export_sql, Dialect, SqlOptions};
+    let model = churnscope_engine::monitoring::model_file::ModelFile::from_json(
+        std::str::from_utf8(model_bytes).expect("utf-8"),
+    )
+    .expect("the model file reads");
+    c.execute(
+        "document.querySelector('[data-testid=sql-export]').open = true; return true;",
+        vec![],
+    )
+    .await
+    .expect("open the export");
+    // The id column is the training file's identifier, filled in.
+    let id = c
+        .execute(
+            "return document.querySelector('[data-testid=sql-id]').value;",
+            vec![],
+        )
+        .await
+        .expect("id");
+    assert_eq!(id, "customerID");
+    set_field(c, "sql-table", "shop; DROP TABLE orders").await;
+    click(c, "sql-write").await;
+    let refused = text_of(c, "sql-error").await;
+    assert!(refused.contains("is not a table name"), "{refused}");
+    set_field(c, "sql-table", "shop.customers").await;
+    // Each engine through the whole list: the last (BigQuery) too.
+    for d in Dialect::ALL {
+        set_field(c, "sql-dialect", d.name()).await;
+        click(c, "sql-write").await;
+        let script = "const e = document.querySelector('[data-testid=sql-size]'); return e ? e.textContent : null;";
+        wait_for(c, "the query's size line", script, |v| {
+            v.as_str().is_some_and(|s| s.contains(d.label()))
+        })
+        .await;
+        let preview = c
+            .execute(
+                "return document.querySelector('[data-testid=sql-preview]').value;",
+                vec![],
+            )
+            .await
+            .expect("preview");
+        let options = SqlOptions {
+            dialect: d,
+            table: "shop.customers".into(),
+            view: None,
+            id_column: Some("customerID".into()),
+        };
+        let want = export_sql(&model, &options).expect("the engine writes it");
+        assert_eq!(preview.as_str(), Some(want.as_str()), "{}", d.name());
+    }
+    set_field(c, "sql-dialect", "postgres").await;
+    set_field(c, "sql-view", "churn_scores").await;
+    click(c, "sql-write").await;
+    click(c, "sql-copy").await;
+    let copied = text_of(c, "sql-copied").await;
+    assert!(copied.starts_with("Copied the whole query"), "{copied}");
+    screenshot_of(c, "sql-export", "31-sql-export.png").await;
+    click(c, "sql-download").await;
+    let file = downloaded(downloads, "Telco-monthly-postgres.sql").await;
+    let options = SqlOptions {
+        dialect: Dialect::Postgres,
+        table: "shop.customers".into(),
+        view: Some("churn_scores".into()),
+        id_column: Some("customerID".into()),
+    };
+    let want = export_sql(&model, &options).expect("the engine writes it");
+    assert_eq!(String::from_utf8(file).expect("utf-8"), want);
+    assert!(want.contains("CREATE OR REPLACE VIEW churn_scores AS"));
+}
+
 #[tokio::test]
 #[ignore = "needs the built site and chromedriver; run by scripts/test.sh"]
 async fn saved_model_scores_next_months_export_and_flags_drift() {
@@ -2597,6 +2671,7 @@ async fn saved_model_scores_next_months_export_and_flags_drift() {
         summary.starts_with("Telco monthly") && summary.contains("telco_ibm_train.csv"),
         "{summary}"
     );
+    export_the_open_model_as_sql(c, &downloads, &model_bytes).await;
     // The held-out customers of the same file: no column drifts.
     upload_to(
         c,

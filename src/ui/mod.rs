@@ -29,6 +29,7 @@ pub mod profile;
 pub mod profit;
 pub mod results;
 pub mod retrain_view;
+pub mod sql_export;
 pub mod state;
 pub mod target;
 pub mod tasks;

@@ -19,6 +19,7 @@ use super::job::{Job, JobStatus};
 use super::model_store::{self, SavedModel};
 use super::my_models::MyModels;
 use super::retrain_view::RetrainResults;
+use super::sql_export::SqlExport;
 use super::state::Workflow;
 use super::worker::{start_model, start_monitor};
 use churnscope_charts::report::download_name;
@@ -412,6 +413,7 @@ fn OpenModelCard(open: Arc<OpenModel>, busy: Signal<bool>) -> impl IntoView {
                     }
                 />
             </label>
+            <SqlExport file=open.file.clone() name=open.name.clone() />
         </div>
     }
 }

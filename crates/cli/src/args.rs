@@ -5,6 +5,7 @@
 //! engine's types. A command declares its own options before the groups it shares with
 //! others (flattened): a group's help heading carries on to the options declared after it.
 
+use churnscope_engine::acting::sql::Dialect;
 use churnscope_engine::evaluating::evaluation::Balance;
 use churnscope_engine::modelling::calibration::CalibrationMethod;
 use churnscope_engine::modelling::models::gbdt::Growth;
@@ -133,6 +134,19 @@ pub enum Command {
     /// column, the realised metrics beside the training-time ones with a decay warning when
     /// the ROC AUC's 95% interval (DeLong) lies wholly below the training value.
     Drift(DriftArgs),
+    /// Writes a saved model as one SQL query that scores a customer table inside DuckDB,
+    /// PostgreSQL, Spark SQL or BigQuery.
+    ///
+    /// MODEL is a model file (`.churnscope.json`). The query applies the whole pipeline to
+    /// --table, whose columns carry the training file's names (numbers may be stored as
+    /// numbers or as plain text; the reader's missing markers such as NA or a blank are
+    /// missing): imputation, scaling, categories, the model (logistic regression as a linear
+    /// expression, trees as one CASE per tree, the network's layers), the prior correction
+    /// and calibration, then the threshold and tier. It returns customer_id,
+    /// churn_probability, at_risk, tier and, for logistic regression, top_reason (the column
+    /// raising the risk most). --view NAME writes CREATE OR REPLACE VIEW NAME AS before it.
+    /// Written to standard output without --out.
+    Sql(SqlArgs),
 }
 
 /// FILE, how to read it, and how to print the result: every command that reads a file.
@@ -195,6 +209,10 @@ pub struct ProfileArgs {
 #[derive(Debug, Args)]
 #[command(args_override_self = true, allow_negative_numbers = true)]
 pub struct TrainArgs {
+    /// Train on N rows of FILE drawn at random (seeded by --seed) in one pass that holds
+    /// only those rows: for a file too big to load. Delimited text only.
+    #[arg(long, value_name = "N", value_parser = number::<usize>())]
+    pub sample: Option<usize>,
     /// Write the fitted pipeline as JSON to this file.
     #[arg(long, value_name = "model.json")]
     pub out: Option<String>,
@@ -648,4 +666,27 @@ pub struct DriftArgs {
     pub model: String,
     #[command(flatten)]
     pub input: FileArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(args_override_self = true)]
+pub struct SqlArgs {
+    /// The model file (`.churnscope.json`).
+    #[arg(value_name = "MODEL")]
+    pub model: String,
+    /// The engine the query is for: duckdb, postgres, spark or bigquery.
+    #[arg(long, value_name = "ENGINE", default_value = "duckdb", value_parser = reader(values::dialect))]
+    pub dialect: Dialect,
+    /// The customer table the query reads (schema.table and project.dataset.table work).
+    #[arg(long, value_name = "NAME", default_value = "customers")]
+    pub table: String,
+    /// Write CREATE OR REPLACE VIEW NAME AS before the query.
+    #[arg(long, value_name = "NAME")]
+    pub view: Option<String>,
+    /// The table's customer id column (default: the model's identifier column).
+    #[arg(long, value_name = "COLUMN")]
+    pub id: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<String>,
 }

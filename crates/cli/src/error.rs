@@ -44,6 +44,8 @@ pub enum CliError {
     #[error("{path}: {message}")]
     Orders { path: String, message: String },
     /// No column looks like the churn column and none was named.
+    #[error("{0}")]
+    Usage(String),
     #[error("no churn column recognised: pass --target COL")]
     NoTarget,
     /// An option names a column the file does not have.
@@ -82,6 +84,11 @@ pub enum CliError {
     Columns {
         path: String,
         source: churnscope_engine::monitoring::scoring::MatchError,
+    },
+    #[error("{path}: {source}")]
+    Sql {
+        path: String,
+        source: churnscope_engine::acting::sql::SqlError,
     },
     #[error(transparent)]
     Target(#[from] TargetError),

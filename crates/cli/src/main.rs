@@ -112,5 +112,6 @@ fn execute(command: Command) -> Result<(), CliError> {
             print::orders::print(&orders, args.input.format)
         }
         Command::Sample(args) => print::sample(&commands::sample::run(&args), args.out.as_deref()),
+        Command::Sql(args) => print::sample(&commands::sql::run(&args)?, args.out.as_deref()),
     }
 }

@@ -8,6 +8,7 @@
 use std::ffi::OsStr;
 use std::str::FromStr;
 
+use churnscope_engine::acting::sql::Dialect;
 use churnscope_engine::modelling::models::{ClassWeight, Penalty};
 use churnscope_engine::modelling::preprocessing::{CategoricalImpute, NumericImpute};
 use churnscope_engine::modelling::threshold::ThresholdRule;
@@ -281,4 +282,12 @@ pub fn threshold(text: &str) -> Result<Threshold, ValueProblem> {
         }
     };
     Ok(Threshold::Rule(rule))
+}
+
+/// `sql --dialect`: duckdb, postgres, spark or bigquery.
+pub fn dialect(text: &str) -> Result<Dialect, ValueProblem> {
+    Dialect::parse(text).ok_or_else(|| ValueProblem::NotOneOf {
+        value: text.to_string(),
+        expected: "duckdb, postgres, spark or bigquery".into(),
+    })
 }

@@ -967,3 +967,90 @@ fn a_near_unique_surname_is_left_out_by_default_and_can_be_included() {
         "{err}"
     );
 }
+
+#[test]
+fn sql_writes_a_saved_model_as_a_query_for_each_engine() {
+    // The Telco split of ../shared/datasets/splits; the engines run it in
+    // crates/engine/tests/sql_engines.rs.
+    let train = "../shared/datasets/splits/telco_ibm_train.csv";
+    let dir = scratch("sql");
+    let model = dir.join("telco.churnscope.json");
+    let model = model.to_str().expect("utf-8");
+    let (code, _, err) = churnscope(&["train", train, "--target", "Churn", "--save", model]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = churnscope(&[
+        "sql",
+        model,
+        "--dialect",
+        "spark",
+        "--table",
+        "shop.customers",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("-- churnscope "), "{}", &out[..200]);
+    assert!(out.contains("`customerID` AS customer_id"));
+    assert!(out.contains("FROM shop.customers"));
+    assert!(out.contains("AS top_reason"));
+    let file = dir.join("scores.sql");
+    let (code, out, err) = churnscope(&[
+        "sql",
+        model,
+        "--dialect",
+        "PostgreSQL",
+        "--view",
+        "churn_scores",
+        "--out",
+        file.to_str().expect("path"),
+    ]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    let written = std::fs::read_to_string(&file).expect("written");
+    assert!(
+        written.contains("CREATE OR REPLACE VIEW churn_scores AS\nWITH cs_input AS MATERIALIZED (")
+    );
+    // Wrong values: named, with what the option takes.
+    let (code, _, err) = churnscope(&["sql", model, "--dialect", "oracle"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("--dialect: 'oracle' (use duckdb, postgres, spark or bigquery)"),
+        "{err}"
+    );
+    let (code, _, err) = churnscope(&["sql", model, "--table", "a;b"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("'a;b' is not a table name"), "{err}");
+}
+
+#[test]
+fn train_on_a_seeded_sample_of_a_file_says_so() {
+    // telco_ibm_train.csv: 5,634 customers (../shared/datasets/splits).
+    let train = "../shared/datasets/splits/telco_ibm_train.csv";
+    let args = [
+        "train", train, "--target", "Churn", "--sample", "2000", "--format", "json",
+    ];
+    let (code, out, err) = churnscope(&args);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["sample"]["rows"], 2000);
+    assert_eq!(v["sample"]["of"], 5634);
+    assert_eq!(v["sample"]["seed"], 42);
+    assert_eq!(
+        v["n_train"].as_u64().unwrap_or(0) + v["n_test"].as_u64().unwrap_or(0),
+        2000
+    );
+    // The same seed, the same rows and so the same model; another seed, other rows.
+    let (_, again, _) = churnscope(&args);
+    let w: serde_json::Value = serde_json::from_str(&again).expect("json");
+    assert_eq!(v["metrics"], w["metrics"]);
+    let (code, text, err) = churnscope(&[
+        "train", train, "--target", "Churn", "--sample", "2000", "--seed", "7",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.starts_with(
+            "trained on a random sample of 2000 of the file's 5634 rows (seed 7; --sample)"
+        ),
+        "{text}"
+    );
+    let (code, _, err) = churnscope(&["train", "tests/data/customers.xlsx", "--sample", "10"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--sample reads delimited text"), "{err}");
+}

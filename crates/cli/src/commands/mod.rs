@@ -8,4 +8,5 @@ pub mod orders;
 pub mod profile;
 pub mod sample;
 pub mod score;
+pub mod sql;
 pub mod train;

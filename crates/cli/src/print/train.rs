@@ -106,6 +106,7 @@ fn json(t: &Training, model: &ModelFit) -> serde_json::Value {
     let (p, r) = (&t.pipeline, &t.report);
     serde_json::json!({
         "file": t.path,
+        "sample": t.sampled,
         "model": model.name,
         "target": p.target,
         "n_train": t.n_train,
@@ -138,6 +139,14 @@ fn json(t: &Training, model: &ModelFit) -> serde_json::Value {
 /// confusion matrix and the timings.
 fn text(t: &Training, model: &ModelFit) {
     let p = &t.pipeline;
+    if let Some(s) = &t.sampled {
+        out!(
+            "trained on a random sample of {} of the file's {} rows (seed {}; --sample)",
+            s.rows,
+            s.of,
+            s.seed
+        );
+    }
     out!(
         "{}: target '{}' (positive '{}'), {} training rows, {} test rows, {} features",
         t.path,

@@ -426,13 +426,17 @@ impl FittedPipeline {
     /// The features of `rows` of `ds` as this pipeline's model reads them (sparse rows for
     /// a logistic regression or a network on many one-hot levels).
     pub fn features(&self, ds: &Dataset, rows: &[usize]) -> Result<Features> {
-        let kind = match self.model {
+        features_for(&self.preprocessor, self.kind(), ds, rows)
+    }
+
+    /// Which kind of model the pipeline holds.
+    pub fn kind(&self) -> ModelKind {
+        match self.model {
             FittedModel::Logistic(_) => ModelKind::Logistic,
             FittedModel::Mlp(_) => ModelKind::Mlp,
             FittedModel::Gbdt(_) => ModelKind::Gbdt,
             FittedModel::Forest(_) => ModelKind::Forest,
-        };
-        features_for(&self.preprocessor, kind, ds, rows)
+        }
     }
 
     /// The churn probabilities of the model's probabilities `p`: corrected back to the

@@ -74,6 +74,69 @@ impl<R: Read> RecordChunks<R> {
     }
 }
 
+/// A seeded uniform sample of a delimited file's records, taken in one pass with bounded
+/// memory (the records kept, plus one piece).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordSample {
+    /// The header line, then the sampled records in the file's order: a delimited file of
+    /// its own, for the reader.
+    pub bytes: Vec<u8>,
+    /// The records in the whole file (blank lines included, as records).
+    pub records: usize,
+    /// The records kept: `min(n, records)`.
+    pub kept: usize,
+}
+
+/// Keeps `n` of the records of `reader` drawn uniformly at random with `seed` (reservoir
+/// sampling, Vitter's algorithm R): each record of the file has the same chance, `n` out of
+/// the number of records, whatever the file's length, and only the kept records are held.
+/// The file is read in pieces of about `piece` bytes.
+pub fn reservoir_sample<R: Read>(
+    reader: R,
+    n: usize,
+    seed: u64,
+    piece: usize,
+) -> io::Result<RecordSample> {
+    let mut chunks = RecordChunks::new(reader, piece)?;
+    let header_len = chunks.header().len();
+    let mut rng = crate::rng::Rng::new(seed);
+    let mut kept: Vec<(usize, Vec<u8>)> = Vec::with_capacity(n.min(1 << 20));
+    let mut seen = 0usize;
+    while let Some(chunk) = chunks.next_chunk()? {
+        let mut rest = &chunk[header_len..];
+        while !rest.is_empty() {
+            let end = record_end_from(rest, 0).unwrap_or(rest.len());
+            let record = &rest[..end];
+            if seen < n {
+                kept.push((seen, record.to_vec()));
+            } else {
+                let j = rng.below(seen + 1);
+                if j < n {
+                    kept[j] = (seen, record.to_vec());
+                }
+            }
+            seen += 1;
+            rest = &rest[end..];
+        }
+    }
+    kept.sort_unstable_by_key(|(i, _)| *i);
+    let mut bytes = chunks.header().to_vec();
+    if !bytes.ends_with(b"\n") && !kept.is_empty() {
+        bytes.push(b'\n');
+    }
+    for (_, record) in &kept {
+        bytes.extend_from_slice(record);
+        if !record.ends_with(b"\n") {
+            bytes.push(b'\n');
+        }
+    }
+    Ok(RecordSample {
+        bytes,
+        records: seen,
+        kept: kept.len(),
+    })
+}
+
 /// The end (just past the line break) of the first record of `bytes` that ends outside
 /// quotes at or after `min` bytes; `bytes` starts at a record's start.
 fn record_end_from(bytes: &[u8], min: usize) -> Option<usize> {
@@ -119,6 +182,59 @@ mod tests {
             out.push(String::from_utf8(p).expect("utf-8"));
         }
         out
+    }
+
+    #[test]
+    fn a_reservoir_keeps_n_whole_records_in_order_each_as_likely() {
+        // 1,000 records, one with a quoted line break; keep 100, small pieces.
+        let mut text = String::from("id,note\n");
+        for i in 0..1000 {
+            match i {
+                500 => text.push_str("500,\"two\nlines\"\n"),
+                _ => text.push_str(&format!("{i},x\n")),
+            }
+        }
+        let sample = reservoir_sample(text.as_bytes(), 100, 7, 64).expect("reads");
+        assert_eq!((sample.records, sample.kept), (1000, 100));
+        let again = reservoir_sample(text.as_bytes(), 100, 7, 4096).expect("reads");
+        assert_eq!(
+            sample, again,
+            "the same seed keeps the same records, whatever the piece"
+        );
+        let out = String::from_utf8(sample.bytes).expect("utf-8");
+        assert!(out.starts_with("id,note\n"));
+        let ids: Vec<usize> = out
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').next()?.parse().ok())
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "the file's order");
+        // Each record is kept with chance 100/1000: over 400 seeds, the first and the last
+        // hundred records are each kept about 400 x 100 x 0.1 = 4,000 times (binomial sd 60).
+        let (mut first, mut last) = (0usize, 0usize);
+        for seed in 0..400 {
+            let s = reservoir_sample(text.as_bytes(), 100, seed, 256).expect("reads");
+            let t = String::from_utf8(s.bytes).expect("utf-8");
+            for id in t
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split(',').next()?.parse::<usize>().ok())
+            {
+                match id {
+                    0..100 => first += 1,
+                    900..1000 => last += 1,
+                    _ => {}
+                }
+            }
+        }
+        assert!(
+            (3700..4300).contains(&first) && (3700..4300).contains(&last),
+            "{first} {last}"
+        );
+        // Fewer records than n: all of them.
+        let all = reservoir_sample("a,b\n1,2\n3,4".as_bytes(), 10, 1, 64).expect("reads");
+        assert_eq!((all.records, all.kept), (2, 2));
+        assert_eq!(all.bytes, b"a,b\n1,2\n3,4\n");
     }
 
     #[test]

@@ -54,6 +54,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::readout::{LeftWhen, TreeView};
 use super::treeshap::{expected_value, Explainer, PathTree, ROWS_PER_TASK};
 use super::{check_training_data_where, ModelError, Progress, Result, TreeDefect};
 use crate::evaluating::metrics::{roc_auc, LOG_LOSS_EPS};
@@ -762,6 +763,12 @@ impl FittedForest {
         }
     }
 
+    /// Each tree as plain splits on feature values (the probability is the mean of the
+    /// leaf values).
+    pub fn tree_views(&self) -> Vec<TreeView> {
+        self.trees.iter().map(Tree::view).collect()
+    }
+
     /// Probability of churn for each row of `x` (NaN = missing): the mean of the trees'
     /// leaf fractions.
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
@@ -947,6 +954,27 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// The tree as plain splits on feature values.
+    pub(crate) fn view(&self) -> TreeView {
+        self.view_node(0)
+    }
+
+    fn view_node(&self, i: usize) -> TreeView {
+        let node = &self.nodes[i];
+        if node.is_leaf() {
+            return TreeView::Leaf(node.value);
+        }
+        TreeView::Split {
+            feature: node.feature as usize,
+            left_when: LeftWhen::Ranges {
+                ranges: vec![(f64::NEG_INFINITY, node.value)],
+                missing: node.missing_left,
+            },
+            left: Box::new(self.view_node(node.left as usize)),
+            right: Box::new(self.view_node(node.right as usize)),
+        }
+    }
+
     /// The class-1 fraction of the leaf `row` falls in.
     pub fn predict_row(&self, row: &[f64]) -> f64 {
         self.walk(row, |_| {})

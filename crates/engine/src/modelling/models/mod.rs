@@ -7,6 +7,7 @@ pub mod gbdt;
 pub mod lbfgs;
 pub mod logistic;
 pub mod mlp;
+pub mod readout;
 pub(crate) mod treeshap;
 
 use serde::{Deserialize, Serialize};

@@ -413,6 +413,12 @@ pub struct GbdtPaths {
 }
 
 impl FittedGbdt {
+    /// Each tree as plain splits on feature values (the leaf values are added to
+    /// `init_score` and the sum's sigmoid is the probability).
+    pub fn tree_views(&self) -> Vec<super::readout::TreeView> {
+        self.trees.iter().map(|t| t.view(&self.features)).collect()
+    }
+
     /// Probability of churn for each row of `x` (NaN = missing).
     /// Chunks of rows run on every core (each row's value is its own).
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {

@@ -3,8 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::super::readout::{bin_ranges, LeftWhen, TreeView};
 use super::super::treeshap::PathTree;
 use super::super::TreeDefect;
+use super::binning::FeatureBinning;
 
 /// Which way a row goes at a node, from its bin.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +37,33 @@ impl Rule {
                 }
             }
             Rule::Levels { left } => left.contains(&bin),
+        }
+    }
+}
+
+/// The values of a feature binned by `binning` that `rule` sends left: the bins' value
+/// ranges for a number (the missing bin is the one after the last), the level codes for a
+/// category (rare levels, unseen codes and missing values share the bin `levels`).
+fn left_when(rule: &Rule, binning: &FeatureBinning) -> LeftWhen {
+    match binning {
+        FeatureBinning::Numeric { upper } => LeftWhen::Ranges {
+            ranges: bin_ranges(upper, |b| rule.goes_left(b as u32)),
+            missing: rule.goes_left(upper.len() as u32 + 1),
+        },
+        FeatureBinning::Categorical { levels, other } => {
+            let levels = *levels as u32;
+            let bin = |c: u32| {
+                if other.binary_search(&c).is_ok() {
+                    levels
+                } else {
+                    c
+                }
+            };
+            LeftWhen::Codes {
+                codes: (0..levels).filter(|&c| rule.goes_left(bin(c))).collect(),
+                levels,
+                others: rule.goes_left(levels),
+            }
         }
     }
 }
@@ -71,6 +100,29 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// The tree as plain splits on feature values, read through each feature's `binning`.
+    pub(super) fn view(&self, binning: &[FeatureBinning]) -> TreeView {
+        match self.nodes.is_empty() {
+            true => TreeView::Leaf(self.leaves.first().copied().unwrap_or(0.0)),
+            false => self.view_child(Child::Node(0), binning),
+        }
+    }
+
+    fn view_child(&self, child: Child, binning: &[FeatureBinning]) -> TreeView {
+        match child {
+            Child::Leaf(i) => TreeView::Leaf(self.leaves[i]),
+            Child::Node(i) => {
+                let node = &self.nodes[i];
+                TreeView::Split {
+                    feature: node.feature,
+                    left_when: left_when(&node.rule, &binning[node.feature]),
+                    left: Box::new(self.view_child(node.left, binning)),
+                    right: Box::new(self.view_child(node.right, binning)),
+                }
+            }
+        }
+    }
+
     /// Why the tree cannot score rows of `n_features` features, if it cannot.
     pub(super) fn check(&self, n_features: usize) -> Result<(), TreeDefect> {
         if self.nodes.is_empty() && self.leaves.is_empty() {
