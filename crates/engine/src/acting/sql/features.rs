@@ -46,8 +46,9 @@ impl Inputs {
         format!("v{}", k.unwrap_or(usize::MAX))
     }
 
-    /// The `cs_input` step's columns: each source cell read as a number or a category.
-    pub(super) fn select(&self, d: Dialect) -> Vec<String> {
+    /// The `cs_input` step's columns (expression, alias): each source cell read as a
+    /// number or a category.
+    pub(super) fn select(&self, d: Dialect) -> Vec<(String, String)> {
         self.columns
             .iter()
             .enumerate()
@@ -57,7 +58,7 @@ impl Inputs {
                     true => d.number_of(&column),
                     false => d.category(&column),
                 };
-                format!("{read} AS v{k}")
+                (read, format!("v{k}"))
             })
             .collect()
     }

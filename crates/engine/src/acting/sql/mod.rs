@@ -77,7 +77,7 @@ pub fn export_sql(model: &ModelFile, options: &SqlOptions) -> Result<String, Sql
         .map_err(|e| SqlError::Pipeline(e.to_string()))?;
     let inputs = Inputs::of(model)?;
     let mut input_columns = vec![(d.ident(&id), "customer_id".to_string())];
-    input_columns.extend(inputs.select(d).into_iter().map(|s| split_alias(&s)));
+    input_columns.extend(inputs.select(d));
     let features: Vec<(String, String)> = feature_exprs(&pipeline.preprocessor, &inputs, d)
         .into_iter()
         .enumerate()
@@ -114,14 +114,6 @@ fn identifier(model: &ModelFile) -> Option<String> {
         .iter()
         .find(|c| c.kind == crate::dataset::ColumnKind::Identifier)
         .map(|c| c.name.clone())
-}
-
-/// `expr AS alias` split back into its two parts.
-fn split_alias(select: &str) -> (String, String) {
-    match select.rsplit_once(" AS ") {
-        Some((expr, alias)) => (expr.to_string(), alias.to_string()),
-        None => (select.to_string(), String::new()),
-    }
 }
 
 fn input_step(table: &str, columns: Vec<(String, String)>) -> Step {
