@@ -49,14 +49,7 @@ pub fn SqlExport(file: ModelFile, name: String) -> impl IntoView {
             id_column: Some(id.get_untracked()).filter(|i| !i.trim().is_empty()),
         };
         copied.set(None);
-        written.set(Some(
-            export_sql(&file, &options)
-                .map(|sql| Written {
-                    dialect: options.dialect,
-                    sql: Arc::new(sql),
-                })
-                .map_err(|e| e.to_string()),
-        ));
+        written.set(Some(write_sql(&file, &options)));
     };
     view! {
         <details class="sql-export" data-testid="sql-export">
@@ -107,6 +100,16 @@ pub fn SqlExport(file: ModelFile, name: String) -> impl IntoView {
             })}
         </details>
     }
+}
+
+/// The query `options` ask for, or the engine's message.
+fn write_sql(file: &ModelFile, options: &SqlOptions) -> Result<Written, String> {
+    export_sql(file, options)
+        .map(|sql| Written {
+            dialect: options.dialect,
+            sql: Arc::new(sql),
+        })
+        .map_err(|e| e.to_string())
 }
 
 /// The written query: its size, a preview, Copy and Download.

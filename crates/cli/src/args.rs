@@ -17,6 +17,7 @@ use churnscope_engine::reading::sample::SampleSpec;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::ValueProblem;
+use crate::progress::ProgressMode;
 use crate::values::{self, choice, number, reader, yes_no, Choice, Impute, Search, Threshold};
 
 /// churnscope: churn modelling on your own machine (no data leaves it).
@@ -654,6 +655,10 @@ pub struct ScoreArgs {
     /// Kilobytes of records read and scored at a time (16 MiB by default).
     #[arg(long, value_name = "KB", default_value_t = 16_384)]
     pub chunk_kb: usize,
+    /// Progress on standard error while a delimited file is read: auto (a bar when standard
+    /// error is a terminal), bar, json (one object a piece) or off.
+    #[arg(long, value_name = "HOW", default_value = "auto", value_parser = reader(values::progress))]
+    pub progress: ProgressMode,
     #[command(flatten)]
     pub input: FileArgs,
 }

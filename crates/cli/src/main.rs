@@ -32,6 +32,7 @@ mod commands;
 mod error;
 mod input;
 mod print;
+mod progress;
 mod values;
 
 use std::error::Error as _;

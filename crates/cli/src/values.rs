@@ -291,3 +291,18 @@ pub fn dialect(text: &str) -> Result<Dialect, ValueProblem> {
         expected: "duckdb, postgres, spark or bigquery".into(),
     })
 }
+
+/// `score --progress`: auto, bar, json or off.
+pub fn progress(text: &str) -> Result<crate::progress::ProgressMode, ValueProblem> {
+    use crate::progress::ProgressMode;
+    match text {
+        "auto" => Ok(ProgressMode::Auto),
+        "bar" => Ok(ProgressMode::Bar),
+        "json" => Ok(ProgressMode::Json),
+        "off" | "none" => Ok(ProgressMode::Off),
+        _ => Err(ValueProblem::NotOneOf {
+            value: text.to_string(),
+            expected: "auto, bar, json or off".into(),
+        }),
+    }
+}

@@ -1054,3 +1054,58 @@ fn train_on_a_seeded_sample_of_a_file_says_so() {
     assert_eq!(code, 1);
     assert!(err.contains("--sample reads delimited text"), "{err}");
 }
+
+#[test]
+fn score_reports_its_progress_as_json_lines_on_request() {
+    // telco_ibm_test.csv: 1,409 customers (../shared/datasets/splits), read in 16 KB pieces.
+    let train = "../shared/datasets/splits/telco_ibm_train.csv";
+    let test = "../shared/datasets/splits/telco_ibm_test.csv";
+    let dir = scratch("progress");
+    let model = dir.join("telco.churnscope.json");
+    let model = model.to_str().expect("utf-8");
+    let (code, _, err) = churnscope(&["train", train, "--target", "Churn", "--save", model]);
+    assert_eq!(code, 0, "{err}");
+    let args = [
+        "score",
+        model,
+        test,
+        "--chunk-kb",
+        "16",
+        "--no-reasons",
+        "--progress",
+        "json",
+    ];
+    let (code, _, err) = churnscope(&args);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert!(lines.len() >= 10, "{err}");
+    let size = std::fs::metadata(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/datasets/splits/telco_ibm_test.csv"
+    ))
+    .expect("size")
+    .len();
+    let last = lines.last().expect("a line");
+    assert_eq!(last["bytes"], size);
+    assert_eq!(last["total_bytes"], size);
+    assert_eq!(last["customers"], 1409);
+    let bytes: Vec<u64> = lines
+        .iter()
+        .map(|l| l["bytes"].as_u64().unwrap_or(0))
+        .collect();
+    assert!(bytes.windows(2).all(|w| w[0] < w[1]), "{bytes:?}");
+    // Not a terminal and not asked: nothing but the result.
+    let (code, _, err) = churnscope(&["score", model, test, "--no-reasons"]);
+    assert_eq!(code, 0);
+    assert!(!err.contains("scoring"), "{err}");
+    let (code, _, err) = churnscope(&["score", model, test, "--progress", "loud"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("--progress: 'loud' (use auto, bar, json or off)"),
+        "{err}"
+    );
+}

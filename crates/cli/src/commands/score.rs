@@ -19,6 +19,7 @@ use churnscope_engine::reading::ingest::{read_table, ReadOptions};
 use crate::args::ScoreArgs;
 use crate::error::CliError;
 use crate::input::read_options;
+use crate::progress::FileProgress;
 
 /// What scoring found.
 pub struct Scoring {
@@ -113,14 +114,21 @@ pub fn run(args: &ScoreArgs) -> Result<Scoring, CliError> {
             source,
         };
         let file = File::open(path).map_err(io)?;
+        let total = file.metadata().map_or(0, |m| m.len());
+        let mut progress = FileProgress::new(args.progress, &format!("scoring {path}"), total);
         let mut chunks = RecordChunks::new(file, args.chunk_kb.max(1) << 10).map_err(io)?;
+        let header = chunks.header().len() as u64;
+        let mut done = header;
         while let Some(piece) = chunks.next_chunk().map_err(io)? {
+            done += piece.len() as u64 - header;
             let (ds, info) = read_piece(&piece, &options, path)?;
             // Every piece is read as the first was.
             options.delimiter = info.delimiter.bytes().next();
             options.encoding = Some(info.encoding);
             each(ds, &mut scoring)?;
+            progress.update(done, scoring.rows);
         }
+        progress.finish();
     } else {
         let bytes = std::fs::read(path).map_err(|source| CliError::Io {
             path: path.to_string(),
