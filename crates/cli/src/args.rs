@@ -203,6 +203,10 @@ pub struct TargetArgs {
 #[derive(Debug, Args)]
 #[command(args_override_self = true, allow_negative_numbers = true)]
 pub struct ProfileArgs {
+    /// Profile N rows of FILE drawn at random (seed 42) in one pass that holds only those
+    /// rows; delimited text over 1 GiB is sampled to 1,000,000 rows unless this says.
+    #[arg(long, value_name = "N", value_parser = number::<usize>())]
+    pub sample: Option<usize>,
     #[command(flatten)]
     pub input: FileArgs,
 }
@@ -669,6 +673,10 @@ pub struct DriftArgs {
     /// The model file (`.churnscope.json`).
     #[arg(value_name = "MODEL")]
     pub model: String,
+    /// Compare N rows of FILE drawn at random (seed 42) in one pass that holds only those
+    /// rows; delimited text over 1 GiB is sampled to 1,000,000 rows unless this says.
+    #[arg(long, value_name = "N", value_parser = number::<usize>())]
+    pub sample: Option<usize>,
     #[command(flatten)]
     pub input: FileArgs,
 }

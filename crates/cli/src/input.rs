@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use churnscope_engine::dataset::Dataset;
+use churnscope_engine::dataset::{group_thousands, Dataset};
 use churnscope_engine::reading::ingest::{read_table, ReadInfo, ReadOptions};
 use churnscope_engine::understanding::target::{detect_target, target_for, Target};
 
@@ -110,4 +110,93 @@ pub fn include_columns(ds: &mut Dataset, columns: &[String]) -> Result<(), CliEr
         };
     }
     Ok(())
+}
+
+/// `--sample` (train, profile, drift): which rows of the file were read.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Sampled {
+    pub rows: usize,
+    pub of: usize,
+    pub seed: u64,
+}
+
+/// Reads a seeded reservoir sample of `n` records of the delimited file `path`, in one pass
+/// holding only those records, and parses it as the file.
+pub fn load_sample(
+    path: &str,
+    options: &ReadOptions,
+    n: usize,
+    seed: u64,
+) -> Result<(Loaded, Sampled), CliError> {
+    let lower = path.to_ascii_lowercase();
+    if [".xlsx", ".xls", ".xlsb", ".ods"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+    {
+        return Err(CliError::Usage(
+            "--sample reads delimited text; a workbook is read whole (save the sheet as CSV)"
+                .into(),
+        ));
+    }
+    let io = |source| CliError::Io {
+        path: path.to_string(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let sample = churnscope_engine::reading::chunks::reservoir_sample(
+        std::io::BufReader::new(file),
+        n,
+        seed,
+        8 << 20,
+    )
+    .map_err(io)?;
+    let loaded = parse(path, &sample.bytes, options)?;
+    Ok((
+        loaded,
+        Sampled {
+            rows: sample.kept,
+            of: sample.records,
+            seed,
+        },
+    ))
+}
+
+/// Files above this size are sampled by `profile` and `drift` unless `--sample` says how
+/// many rows (`CHURNSCOPE_AUTO_SAMPLE_BYTES` overrides it, for the tests).
+const AUTO_SAMPLE_BYTES: u64 = 1 << 30;
+/// The rows such a file is sampled to.
+pub const AUTO_SAMPLE_ROWS: usize = 1_000_000;
+
+/// FILE for `profile` and `drift`: `sample` rows of it when asked, a sample of
+/// [`AUTO_SAMPLE_ROWS`] when it is delimited text over a gibibyte (said on standard
+/// error), else the whole file.
+pub fn load_some(
+    path: &str,
+    options: &ReadOptions,
+    sample: Option<usize>,
+) -> Result<(Loaded, Option<Sampled>), CliError> {
+    let seed = 42;
+    let limit = std::env::var("CHURNSCOPE_AUTO_SAMPLE_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(AUTO_SAMPLE_BYTES);
+    let lower = path.to_ascii_lowercase();
+    let workbook = [".xlsx", ".xls", ".xlsb", ".ods"]
+        .iter()
+        .any(|e| lower.ends_with(e));
+    let big = !workbook && std::fs::metadata(path).is_ok_and(|m| m.len() > limit);
+    let n = match (sample, big) {
+        (Some(n), _) => n,
+        (None, true) => {
+            eprintln!(
+                "churnscope: {path}: over {} MB, so read as a random sample of {} rows (seed {seed}); --sample N sets how many",
+                limit / 1_000_000,
+                group_thousands(AUTO_SAMPLE_ROWS)
+            );
+            AUTO_SAMPLE_ROWS
+        }
+        (None, false) => return Ok((load(path, options)?, None)),
+    };
+    let (loaded, sampled) = load_sample(path, options, n, seed)?;
+    Ok((loaded, Some(sampled)))
 }

@@ -1109,3 +1109,48 @@ fn score_reports_its_progress_as_json_lines_on_request() {
         "{err}"
     );
 }
+
+#[test]
+fn profile_and_drift_read_a_seeded_sample_of_a_big_file() {
+    // telco_ibm_test.csv: 1,409 customers, 233,181 bytes (../shared/datasets/splits).
+    let train = "../shared/datasets/splits/telco_ibm_train.csv";
+    let test = "../shared/datasets/splits/telco_ibm_test.csv";
+    let (code, out, err) = churnscope(&["profile", test, "--sample", "500", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        (v["rows"].as_u64(), v["sample"]["of"].as_u64()),
+        (Some(500), Some(1409))
+    );
+    let dir = scratch("sampled-drift");
+    let model = dir.join("telco.churnscope.json");
+    let model = model.to_str().expect("utf-8");
+    let (code, _, err) = churnscope(&["train", train, "--target", "Churn", "--save", model]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = churnscope(&["drift", model, test, "--sample", "700"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with(
+            "compared a random sample of 700 of the file's 1409 rows (seed 42; --sample)"
+        ),
+        "{out}"
+    );
+    // A file over the size limit is sampled without being asked, and says so (the limit
+    // lowered to 100,000 bytes for the test; 1 GiB otherwise).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_churnscope"))
+        .args(["profile", test])
+        .env("CHURNSCOPE_AUTO_SAMPLE_BYTES", "100000")
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        err.contains("so read as a random sample of 1,000,000 rows"),
+        "{err}"
+    );
+    assert!(
+        text.contains("profiled a random sample of 1409 of the file's 1409 rows"),
+        "{text}"
+    );
+}

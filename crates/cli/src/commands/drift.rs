@@ -7,10 +7,12 @@ use churnscope_engine::monitoring::scoring::{match_columns, ColumnMatch};
 use crate::args::DriftArgs;
 use crate::commands::score::open_model;
 use crate::error::CliError;
-use crate::input::{load, read_options};
+use crate::input::{load_some, read_options, Sampled};
 
 /// The report and what it was made from.
 pub struct Drift {
+    /// With `--sample` or a file over 1 GiB: the rows compared, of how many.
+    pub sampled: Option<Sampled>,
     pub model: ModelFile,
     pub columns: ColumnMatch,
     pub report: DriftReport,
@@ -28,7 +30,8 @@ pub fn run(args: &DriftArgs) -> Result<Drift, CliError> {
         keep_summary_rows: user.keep_summary_rows,
         ..model.pipeline.read_options()
     };
-    let mut ds = load(path, &options)?.dataset;
+    let (loaded, sampled) = load_some(path, &options, args.sample)?;
+    let mut ds = loaded.dataset;
     let columns = match_columns(&model, &mut ds).map_err(|source| CliError::Columns {
         path: path.to_string(),
         source,
@@ -38,6 +41,7 @@ pub fn run(args: &DriftArgs) -> Result<Drift, CliError> {
         source,
     })?;
     Ok(Drift {
+        sampled,
         model,
         columns,
         report,

@@ -8,10 +8,12 @@ use churnscope_engine::understanding::target::{detect_target, Target, TargetErro
 
 use crate::args::{Format, ProfileArgs};
 use crate::error::CliError;
-use crate::input::{load, read_options};
+use crate::input::{load_some, read_options, Sampled};
 
 /// A file's profile.
 pub struct Profile {
+    /// With `--sample` or a file over 1 GiB: the rows read, of how many.
+    pub sampled: Option<Sampled>,
     pub path: String,
     pub rows: usize,
     pub info: ReadInfo,
@@ -28,7 +30,7 @@ pub struct Profile {
 /// Reads FILE and profiles it.
 pub fn run(args: &ProfileArgs) -> Result<Profile, CliError> {
     let path = &args.input.file;
-    let loaded = load(path, &read_options(&args.input.read))?;
+    let (loaded, sampled) = load_some(path, &read_options(&args.input.read), args.sample)?;
     let ds = loaded.dataset;
     let target = detect_target(&ds);
     let proposed = target.as_ref().ok().and_then(|t| t.as_ref());
@@ -41,6 +43,7 @@ pub fn run(args: &ProfileArgs) -> Result<Profile, CliError> {
         Format::Text => Vec::new(),
     };
     Ok(Profile {
+        sampled,
         path: path.clone(),
         summary: ds.summary(),
         warnings: check(&ds, proposed),

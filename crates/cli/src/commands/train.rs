@@ -17,7 +17,8 @@ use churnscope_engine::reading::ingest::ReadOptions;
 use crate::args::{DecisionArgs, ModelArgs, PrepArgs, TrainArgs, TuningArgs};
 use crate::error::CliError;
 use crate::input::{
-    check_columns, choose_target, ignored, include_columns, load, parse, read_options, Loaded,
+    check_columns, choose_target, ignored, include_columns, load, load_sample, read_options,
+    Sampled,
 };
 use crate::values::{Search, Threshold};
 
@@ -39,55 +40,6 @@ pub struct Training {
     pub parse_seconds: f64,
     /// With `--test`, the fit alone (tuning included); otherwise fit and evaluation.
     pub fit_seconds: f64,
-}
-
-/// `train --sample`: which rows of the file were trained on.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct Sampled {
-    pub rows: usize,
-    pub of: usize,
-    pub seed: u64,
-}
-
-/// Reads a seeded reservoir sample of `n` records of the delimited file `path`, in one pass
-/// holding only those records, and parses it as the file.
-fn load_sample(
-    path: &str,
-    options: &ReadOptions,
-    n: usize,
-    seed: u64,
-) -> Result<(Loaded, Sampled), CliError> {
-    let lower = path.to_ascii_lowercase();
-    if [".xlsx", ".xls", ".xlsb", ".ods"]
-        .iter()
-        .any(|e| lower.ends_with(e))
-    {
-        return Err(CliError::Usage(
-            "--sample reads delimited text; a workbook is read whole (save the sheet as CSV)"
-                .into(),
-        ));
-    }
-    let io = |source| CliError::Io {
-        path: path.to_string(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let sample = churnscope_engine::reading::chunks::reservoir_sample(
-        std::io::BufReader::new(file),
-        n,
-        seed,
-        8 << 20,
-    )
-    .map_err(io)?;
-    let loaded = parse(path, &sample.bytes, options)?;
-    Ok((
-        loaded,
-        Sampled {
-            rows: sample.kept,
-            of: sample.records,
-            seed,
-        },
-    ))
 }
 
 /// A fitted pipeline and its test, before the report.

@@ -15,6 +15,7 @@ pub fn print(d: &Drift, format: Format) -> Result<(), CliError> {
                 "dataset": d.model.dataset,
                 "engine_version": d.model.engine_version,
             },
+            "sample": d.sampled,
             "renamed": d.columns.renamed,
             "ignored": d.columns.ignored,
             "unseen_categories": d.columns.unseen,
@@ -44,6 +45,14 @@ fn row(f: &FeatureDrift) {
 
 fn text(d: &Drift) {
     let r = &d.report;
+    if let Some(s) = &d.sampled {
+        out!(
+            "compared a random sample of {} of the file's {} rows (seed {}; --sample)",
+            s.rows,
+            s.of,
+            s.seed
+        );
+    }
     for (from, to) in &d.columns.renamed {
         out!("column '{from}' read as the model's '{to}'");
     }

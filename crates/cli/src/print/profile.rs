@@ -21,6 +21,7 @@ fn json(p: &Profile) -> serde_json::Value {
     serde_json::json!({
         "file": p.path,
         "rows": p.rows,
+        "sample": p.sampled,
         "encoding": info.encoding.label(),
         "delimiter": info.delimiter,
         "sheet": info.sheet,
@@ -56,6 +57,14 @@ fn text(p: &Profile) {
         p.summary.len(),
         p.parse_seconds,
     );
+    if let Some(s) = &p.sampled {
+        out!(
+            "profiled a random sample of {} of the file's {} rows (seed {}; --sample)",
+            s.rows,
+            s.of,
+            s.seed
+        );
+    }
     for note in &info.notes {
         out!("note: {note}");
     }
