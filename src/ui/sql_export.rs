@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 
 use super::browser::download;
 use churnscope_engine::acting::sql::{export_sql, Dialect, SqlOptions};
-use churnscope_engine::dataset::{group_thousands, ColumnKind};
+use churnscope_engine::dataset::group_thousands;
 use churnscope_engine::monitoring::model_file::ModelFile;
 
 /// The preview shows at most this many characters; the copy and the download hold all.
@@ -28,12 +28,7 @@ struct Written {
 #[component]
 pub fn SqlExport(file: ModelFile, name: String) -> impl IntoView {
     let file = Arc::new(file);
-    let identifier = file
-        .schema
-        .iter()
-        .find(|c| c.kind == ColumnKind::Identifier)
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
+    let identifier = file.identifier().unwrap_or_default().to_string();
     let dialect = RwSignal::new(Dialect::DuckDb);
     let table = RwSignal::new("customers".to_string());
     let id = RwSignal::new(identifier);

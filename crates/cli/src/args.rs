@@ -469,6 +469,8 @@ pub struct OrdersArgs {
     #[arg(long)]
     pub no_baselines: bool,
     #[command(flatten)]
+    pub stream: StreamArgs,
+    #[command(flatten)]
     pub input: FileArgs,
 }
 
@@ -656,15 +658,22 @@ pub struct ScoreArgs {
     /// customer its fallback action).
     #[arg(long)]
     pub no_reasons: bool,
-    /// Kilobytes of records read and scored at a time (16 MiB by default).
+    #[command(flatten)]
+    pub stream: StreamArgs,
+    #[command(flatten)]
+    pub input: FileArgs,
+}
+
+/// How a delimited file is read a piece at a time (`score`, `orders`).
+#[derive(Debug, Args)]
+pub struct StreamArgs {
+    /// Kilobytes of records read at a time (16 MiB by default).
     #[arg(long, value_name = "KB", default_value_t = 16_384)]
     pub chunk_kb: usize,
     /// Progress on standard error while a delimited file is read: auto (a bar when standard
     /// error is a terminal), bar, json (one object a piece) or off.
     #[arg(long, value_name = "HOW", default_value = "auto", value_parser = reader(values::progress))]
     pub progress: ProgressMode,
-    #[command(flatten)]
-    pub input: FileArgs,
 }
 
 #[derive(Debug, Args)]

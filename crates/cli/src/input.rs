@@ -6,8 +6,11 @@ use churnscope_engine::dataset::{group_thousands, Dataset};
 use churnscope_engine::reading::ingest::{read_table, ReadInfo, ReadOptions};
 use churnscope_engine::understanding::target::{detect_target, target_for, Target};
 
-use crate::args::{ReadArgs, TargetArgs};
+use churnscope_engine::reading::chunks::RecordChunks;
+
+use crate::args::{ReadArgs, StreamArgs, TargetArgs};
 use crate::error::CliError;
+use crate::progress::FileProgress;
 
 /// A table read from a file, with what the reader found and how long it took.
 pub struct Loaded {
@@ -112,6 +115,76 @@ pub fn include_columns(ds: &mut Dataset, columns: &[String]) -> Result<(), CliEr
     Ok(())
 }
 
+/// Whether `path` names a spreadsheet workbook (read whole, never cut into pieces or
+/// sampled as text).
+pub fn is_workbook(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    [".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+}
+
+/// Whether FILE is delimited text that can be cut into pieces (not a workbook, not UTF-16).
+pub fn streamable(path: &str) -> Result<bool, CliError> {
+    use std::io::Read;
+    if is_workbook(path) {
+        return Ok(false);
+    }
+    let mut start = [0u8; 2];
+    let got = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut start))
+        .map_err(|source| CliError::Io {
+            path: path.to_string(),
+            source,
+        })?;
+    Ok(!churnscope_engine::reading::chunks::is_utf16(&start[..got]))
+}
+
+/// Reads the delimited FILE a piece of whole records at a time (`--chunk-kb`), each piece
+/// with the header line, and hands each to `each`, which returns how many `unit`s are done
+/// so far for the progress `--progress` shows (`doing` FILE).
+pub fn in_pieces(
+    path: &str,
+    stream: &StreamArgs,
+    doing: &str,
+    unit: &'static str,
+    mut each: impl FnMut(&[u8]) -> Result<usize, CliError>,
+) -> Result<(), CliError> {
+    let io = |source| CliError::Io {
+        path: path.to_string(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let total = file.metadata().map_or(0, |m| m.len());
+    let mut progress = FileProgress::new(stream.progress, &format!("{doing} {path}"), unit, total);
+    let mut chunks = RecordChunks::new(file, stream.chunk_kb.max(1) << 10).map_err(io)?;
+    let header = chunks.header().len() as u64;
+    let mut done = header;
+    while let Some(piece) = chunks.next_chunk().map_err(io)? {
+        done += piece.len() as u64 - header;
+        let count = each(&piece)?;
+        progress.update(done, count);
+    }
+    progress.finish();
+    Ok(())
+}
+
+/// One piece of FILE read as `options` say; later pieces are then read with the first's
+/// delimiter and encoding.
+pub fn read_piece(
+    bytes: &[u8],
+    options: &mut ReadOptions,
+    path: &str,
+) -> Result<Dataset, CliError> {
+    let (ds, info) = read_table(bytes, options).map_err(|source| CliError::Read {
+        path: path.to_string(),
+        source,
+    })?;
+    options.delimiter = info.delimiter.bytes().next();
+    options.encoding = Some(info.encoding);
+    Ok(ds)
+}
+
 /// `--sample` (train, profile, drift): which rows of the file were read.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Sampled {
@@ -128,11 +201,7 @@ pub fn load_sample(
     n: usize,
     seed: u64,
 ) -> Result<(Loaded, Sampled), CliError> {
-    let lower = path.to_ascii_lowercase();
-    if [".xlsx", ".xls", ".xlsb", ".ods"]
-        .iter()
-        .any(|e| lower.ends_with(e))
-    {
+    if is_workbook(path) {
         return Err(CliError::Usage(
             "--sample reads delimited text; a workbook is read whole (save the sheet as CSV)"
                 .into(),
@@ -180,11 +249,7 @@ pub fn load_some(
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(AUTO_SAMPLE_BYTES);
-    let lower = path.to_ascii_lowercase();
-    let workbook = [".xlsx", ".xls", ".xlsb", ".ods"]
-        .iter()
-        .any(|e| lower.ends_with(e));
-    let big = !workbook && std::fs::metadata(path).is_ok_and(|m| m.len() > limit);
+    let big = !is_workbook(path) && std::fs::metadata(path).is_ok_and(|m| m.len() > limit);
     let n = match (sample, big) {
         (Some(n), _) => n,
         (None, true) => {
@@ -199,4 +264,21 @@ pub fn load_some(
     };
     let (loaded, sampled) = load_sample(path, options, n, seed)?;
     Ok((loaded, Some(sampled)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_workbook_extension_is_read_whole_and_refused_by_sample() {
+        for path in ["a.xlsx", "b.XLSM", "c.xls", "d.xlsb", "e.ods"] {
+            assert!(is_workbook(path), "{path}");
+            let refused = load_sample(path, &ReadOptions::default(), 10, 42);
+            assert!(matches!(refused, Err(CliError::Usage(_))), "{path}");
+        }
+        for path in ["a.csv", "b.tsv", "c.txt", "xlsx.csv"] {
+            assert!(!is_workbook(path), "{path}");
+        }
+    }
 }

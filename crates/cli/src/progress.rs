@@ -19,13 +19,15 @@ pub enum ProgressMode {
 pub struct FileProgress {
     mode: ProgressMode,
     what: String,
+    /// What the count counts ("customers", "rows").
+    unit: &'static str,
     total: u64,
     started: Instant,
     drawn: Option<Instant>,
 }
 
 impl FileProgress {
-    pub fn new(mode: ProgressMode, what: &str, total: u64) -> Self {
+    pub fn new(mode: ProgressMode, what: &str, unit: &'static str, total: u64) -> Self {
         let mode = match mode {
             ProgressMode::Auto if std::io::stderr().is_terminal() => ProgressMode::Bar,
             ProgressMode::Auto => ProgressMode::Off,
@@ -34,15 +36,16 @@ impl FileProgress {
         FileProgress {
             mode,
             what: what.to_string(),
+            unit,
             total,
             started: Instant::now(),
             drawn: None,
         }
     }
 
-    /// `done` bytes of the file read and `customers` scored: a bar at most five times a
-    /// second, a JSON line every time.
-    pub fn update(&mut self, done: u64, customers: usize) {
+    /// `done` bytes of the file read and `count` of the unit done: a bar at most five times
+    /// a second, a JSON line every time.
+    pub fn update(&mut self, done: u64, count: usize) {
         let seconds = self.started.elapsed().as_secs_f64();
         let share = if self.total == 0 {
             1.0
@@ -60,22 +63,24 @@ impl FileProgress {
                 let filled = (share * 30.0).round() as usize;
                 let _ = write!(
                     err,
-                    "\r{} [{}{}] {:>3.0}%  {:.0} of {:.0} MB, {} customers, {:.0} s ",
+                    "\r{} [{}{}] {:>3.0}%  {:.0} of {:.0} MB, {} {}, {:.0} s ",
                     self.what,
                     "#".repeat(filled),
                     " ".repeat(30 - filled),
                     share * 100.0,
                     done as f64 / 1e6,
                     self.total as f64 / 1e6,
-                    churnscope_engine::dataset::group_thousands(customers),
+                    churnscope_engine::dataset::group_thousands(count),
+                    self.unit,
                     seconds
                 );
             }
             ProgressMode::Json => {
-                let line = serde_json::json!({
+                let mut line = serde_json::json!({
                     "progress": self.what, "bytes": done, "total_bytes": self.total,
-                    "customers": customers, "seconds": seconds,
+                    "seconds": seconds,
                 });
+                line[self.unit] = count.into();
                 let _ = writeln!(err, "{line}");
             }
             ProgressMode::Auto | ProgressMode::Off => {}
@@ -89,4 +94,12 @@ impl FileProgress {
             eprintln!();
         }
     }
+}
+
+/// The peak resident memory of this process (Linux's `VmHWM`), in bytes.
+pub fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }

@@ -891,6 +891,52 @@ fn orders_detects_layouts_and_explains_what_it_cannot_use() {
     assert_eq!(v["layout"], "generic");
     assert_eq!(v["mapping"]["quantity"], "quantity");
     assert!(v["baselines"].is_null());
+    // Read in pieces of 4 KiB (line items of one order falling in different pieces), with
+    // progress as JSON lines: the same log, customers and table as read in one piece.
+    let (small, big) = (
+        log.with_extension("small.csv"),
+        log.with_extension("big.csv"),
+    );
+    let mut runs = Vec::new();
+    for (chunk, out) in [("4", &small), ("16384", &big)] {
+        let (code, text, err) = churnscope(&[
+            "orders",
+            log.to_str().expect("p"),
+            "--no-baselines",
+            "--chunk-kb",
+            chunk,
+            "--progress",
+            "json",
+            "--out",
+            out.to_str().expect("p"),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let last: serde_json::Value =
+            serde_json::from_str(err.lines().last().expect("progress lines")).expect("json line");
+        assert_eq!(last["rows"], v["log"]["rows"], "{err}");
+        assert_eq!(last["bytes"], last["total_bytes"]);
+        assert!(v["peak_memory_bytes"].as_u64().is_some_and(|b| b > 0));
+        runs.push((v, err.lines().count()));
+    }
+    assert!(
+        runs[0].0["pieces"].as_u64().expect("pieces") > 5,
+        "{}",
+        runs[0].0
+    );
+    assert_eq!(runs[1].0["pieces"], 1);
+    assert_eq!(
+        runs[0].1 as u64,
+        runs[0].0["pieces"].as_u64().expect("pieces")
+    );
+    assert_eq!(runs[0].0["log"], runs[1].0["log"]);
+    assert_eq!(runs[0].0["summary"], runs[1].0["summary"]);
+    assert_eq!(
+        std::fs::read(&small).expect("written"),
+        std::fs::read(&big).expect("written")
+    );
     // A customer table is not a log.
     let (code, _, err) = churnscope(&["orders", "public/sample_customers.csv"]);
     assert_eq!(code, 1);

@@ -10,8 +10,9 @@ use churnscope_engine::orders::cdnow;
 use churnscope_engine::orders::features::{derive, parse_day, Derived, Window, LABEL};
 use churnscope_engine::orders::generate::{generate_log, LogSpec};
 use churnscope_engine::orders::layout::{detect, Layout};
-use churnscope_engine::orders::log::{build_log, OrderLog};
+use churnscope_engine::orders::log::{build_log, LogBuilder, OrderLog};
 use churnscope_engine::orders::{derive_customers, OrdersError};
+use churnscope_engine::reading::chunks::RecordChunks;
 use churnscope_engine::reading::ingest::{read_table, ReadOptions};
 
 fn shared(path: &str) -> PathBuf {
@@ -391,6 +392,133 @@ fn bad_logs_say_what_and_where() {
             churnscope_engine::orders::log::LogError::Cancelled
         ))
     ));
+}
+
+/// The log of `csv` built piece by piece, as `churnscope orders` reads a big file: pieces
+/// of about `piece_bytes` of whole records, the layout recognised from the first, the
+/// mapped columns read as text in every piece.
+fn log_in_pieces(csv: &str, piece_bytes: usize) -> (OrderLog, usize) {
+    let mut chunks = RecordChunks::new(csv.as_bytes(), piece_bytes).expect("chunks");
+    let mut builder: Option<LogBuilder> = None;
+    let mut options = ReadOptions::default();
+    let (mut rows, mut pieces) = (0, 0);
+    while let Some(piece) = chunks.next_chunk().expect("a piece") {
+        if builder.is_none() {
+            let first = read_table(&piece, &options).expect("parses").0;
+            let mapping = detect(&first).expect("an order log").mapping;
+            options.text_columns = LogBuilder::text_columns(&mapping);
+            builder = Some(LogBuilder::new(&mapping).expect("builder"));
+        }
+        let ds = read_table(&piece, &options).expect("piece parses").0;
+        let b = builder.as_mut().expect("made above");
+        b.add(&ds, rows + 2, &mut |_| false).expect("piece adds");
+        rows += ds.n_rows;
+        pieces += 1;
+    }
+    let log = builder.expect("a piece").finish().expect("log");
+    (log, pieces)
+}
+
+/// The log of `csv` read whole with the same text columns as [`log_in_pieces`].
+fn log_whole(csv: &str) -> OrderLog {
+    let first = table(csv);
+    let mapping = detect(&first).expect("an order log").mapping;
+    let options = ReadOptions {
+        text_columns: LogBuilder::text_columns(&mapping),
+        ..ReadOptions::default()
+    };
+    let ds = read_table(csv.as_bytes(), &options).expect("parses").0;
+    build_log(&ds, &mapping, &mut |_| false).expect("log")
+}
+
+#[test]
+fn a_log_built_piece_by_piece_equals_the_log_read_whole() {
+    // The seeded generator's log (600 customers): line items of one order may fall in
+    // different pieces of 4 KiB.
+    let generated = generate_log(&LogSpec {
+        customers: 600,
+        ..LogSpec::default()
+    });
+    let (pieces, count) = log_in_pieces(&generated.csv, 4096);
+    assert!(
+        count > 20,
+        "the test cuts the log into many pieces ({count})"
+    );
+    assert_eq!(pieces, log_whole(&generated.csv));
+    assert_eq!(pieces.report.orders, generated.orders);
+    // Online Retail's invoices split across pieces of 200 bytes, a row without a customer
+    // and a C invoice: the same orders, counts and first bad line.
+    let (pieces, count) = log_in_pieces(ONLINE_RETAIL, 200);
+    assert!(count >= 3, "{count}");
+    assert_eq!(pieces, log_whole(ONLINE_RETAIL));
+    assert_eq!(pieces.report.orders, 5);
+}
+
+#[test]
+fn a_day_first_date_in_the_last_piece_makes_the_whole_log_day_first() {
+    // Every date but the last reads both ways (day and month at most 12); the last line's
+    // 25/03/2024 can only be day-first, so 03/04/2024 is 3 April, not 4 March, in every
+    // piece. 02/13/2024 reads only month-first: that row is left out and named.
+    let mut csv = String::from(
+        "customer_id,order_date,amount
+",
+    );
+    for i in 0..60 {
+        csv.push_str(&format!(
+            "c{},03/04/2024,{}
+",
+            i % 7,
+            i + 1
+        ));
+    }
+    csv.push_str(
+        "c1,02/13/2024,9
+",
+    );
+    csv.push_str(
+        "c2,25/03/2024,5
+",
+    );
+    let (pieces, count) = log_in_pieces(&csv, 128);
+    assert!(count > 5, "{count}");
+    assert_eq!(pieces, log_whole(&csv));
+    let april_3 = parse_day("2024-04-03").expect("a date");
+    let c0 = &pieces.orders[0];
+    assert_eq!((pieces.customers[0].as_str(), c0.day), ("c0", april_3));
+    assert_eq!(pieces.report.rows_without_date, 1);
+    assert_eq!(
+        pieces.report.first_bad_date,
+        Some((62, "02/13/2024".to_string()))
+    );
+    assert_eq!(pieces.report.last_date, "2024-04-03");
+    // A bad amount in a later piece is named by its line in the file.
+    let bad = csv.replace(
+        "c3,03/04/2024,53
+",
+        "c3,03/04/2024,lots
+",
+    );
+    let mapping = detect(&table(&csv)).expect("log").mapping;
+    let mut builder = LogBuilder::new(&mapping).expect("builder");
+    let mut chunks = RecordChunks::new(bad.as_bytes(), 128).expect("chunks");
+    let mut rows = 0;
+    let mut error = None;
+    while let Some(piece) = chunks.next_chunk().expect("piece") {
+        let ds = read_table(&piece, &ReadOptions::default())
+            .expect("parses")
+            .0;
+        if let Err(e) = builder.add(&ds, rows + 2, &mut |_| false) {
+            error = Some(e.to_string());
+            break;
+        }
+        rows += ds.n_rows;
+    }
+    let error = error.expect("the bad amount is refused");
+    // Line 1 is the header; c3's 53 is the 53rd record, so line 54.
+    assert!(
+        error.contains("line 54") && error.contains("lots"),
+        "{error}"
+    );
 }
 
 /// Keeps `Derived` in the public API the page and the CLI use.

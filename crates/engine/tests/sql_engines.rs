@@ -166,15 +166,7 @@ fn fixture_rows(model: &ModelFile, header: &[String], rows: &[Vec<String>]) -> V
                 FeatureBlock::Raw { column } => Some(column.as_str()),
                 _ => None,
             };
-            std::iter::repeat_n(
-                col,
-                match b {
-                    FeatureBlock::OneHot {
-                        levels, infrequent, ..
-                    } => levels.len() + usize::from(!infrequent.is_empty()),
-                    _ => 1,
-                },
-            )
+            std::iter::repeat_n(col, b.width())
         })
         .collect();
     let at = |name: &str| header.iter().position(|h| h == name);

@@ -4,19 +4,21 @@
 use std::time::Instant;
 
 use churnscope_engine::acting::export::{to_csv, Table};
+use churnscope_engine::dataset::Dataset;
 use churnscope_engine::modelling::config::TrainConfig;
 use churnscope_engine::modelling::training::split_rows;
 use churnscope_engine::orders::baselines::{self, BaselineRun};
 use churnscope_engine::orders::cdnow;
-use churnscope_engine::orders::derive_customers;
+use churnscope_engine::orders::derive_from_log;
 use churnscope_engine::orders::features::{parse_day, Derived, Window, LABEL};
 use churnscope_engine::orders::layout::{detect, mapping_for, Detection, Layout};
-use churnscope_engine::orders::log::LogReport;
+use churnscope_engine::orders::log::{build_log, LogBuilder, LogReport, OrderLog};
+use churnscope_engine::reading::ingest::ReadOptions;
 use churnscope_engine::understanding::target::target_for;
 
 use crate::args::OrdersArgs;
 use crate::error::CliError;
-use crate::input::{parse, read_options};
+use crate::input::{in_pieces, parse, read_options, read_piece, streamable};
 
 /// What `orders` found.
 pub struct Orders {
@@ -30,6 +32,10 @@ pub struct Orders {
     pub read_seconds: f64,
     pub derive_seconds: f64,
     pub baseline_seconds: f64,
+    /// Pieces the file was read in (1 for a file read whole).
+    pub pieces: usize,
+    /// The process's peak resident memory, in bytes (Linux).
+    pub peak_memory: Option<u64>,
 }
 
 fn fail(path: &str, message: impl ToString) -> CliError {
@@ -39,38 +45,13 @@ fn fail(path: &str, message: impl ToString) -> CliError {
     }
 }
 
-/// Reads FILE (CDNOW's log by its own reader), recognises or applies its layout and
-/// derives the customers.
+/// Reads FILE (CDNOW's log by its own reader; delimited text a piece at a time, holding
+/// the orders, not the rows), recognises or applies its layout and derives the customers.
 pub fn run(args: &OrdersArgs) -> Result<Orders, CliError> {
     let path = args.input.file.as_str();
     let start = Instant::now();
-    let bytes = std::fs::read(path).map_err(|source| CliError::Io {
-        path: path.to_string(),
-        source,
-    })?;
-    let ds = if args.layout == "cdnow" || (args.layout == "auto" && cdnow::looks_like(&bytes)) {
-        cdnow::read(&bytes).map_err(|e| fail(path, e))?
-    } else {
-        parse(path, &bytes, &read_options(&args.input.read))?.dataset
-    };
-    drop(bytes);
+    let (log, detection, pieces) = read_log(args)?;
     let read_seconds = start.elapsed().as_secs_f64();
-    let mut detection = match Layout::from_key(&args.layout) {
-        Some(layout) => Detection {
-            layout,
-            mapping: mapping_for(&ds, layout).map_err(|e| fail(path, e))?,
-            reason: format!("--layout {}", layout.key()),
-        },
-        None => detect(&ds).ok_or_else(|| {
-            fail(
-                path,
-                "not recognised as an order log (no customer, date and amount columns by \
-                 name, or customer ids do not repeat); name them with --customer, --date, \
-                 --amount",
-            )
-        })?,
-    };
-    apply_overrides(args, &mut detection);
     let window = Window {
         cutoff: match &args.cutoff {
             Some(text) => Some(parse_day(text).ok_or_else(|| {
@@ -86,10 +67,9 @@ pub fn run(args: &OrdersArgs) -> Result<Orders, CliError> {
         min_history_days: args.min_history,
     };
     let start = Instant::now();
-    let (derived, log) = derive_customers(&ds, &detection.mapping, &window, &mut |_, _| false)
-        .map_err(|e| fail(path, e))?;
+    let (derived, log) =
+        derive_from_log(log, &window, &mut |_, _| false).map_err(|e| fail(path, e))?;
     let derive_seconds = start.elapsed().as_secs_f64();
-    drop(ds);
     let start = Instant::now();
     let mut derived = derived;
     let baselines = (!args.no_baselines).then(|| {
@@ -110,7 +90,95 @@ pub fn run(args: &OrdersArgs) -> Result<Orders, CliError> {
         read_seconds,
         derive_seconds,
         baseline_seconds,
+        pieces,
+        peak_memory: crate::progress::peak_memory(),
     })
+}
+
+/// The order log of FILE and how its columns were mapped. CDNOW's headerless log and
+/// workbooks are read whole; delimited text a piece at a time (`--chunk-kb`), the layout
+/// recognised from the first piece, every piece's mapped columns read as text alike.
+fn read_log(args: &OrdersArgs) -> Result<(OrderLog, Detection, usize), CliError> {
+    let path = args.input.file.as_str();
+    let cdnow = args.layout == "cdnow" || (args.layout == "auto" && starts_like_cdnow(path)?);
+    if cdnow || !streamable(path)? {
+        let bytes = std::fs::read(path).map_err(|source| CliError::Io {
+            path: path.to_string(),
+            source,
+        })?;
+        let ds = if cdnow {
+            cdnow::read(&bytes).map_err(|e| fail(path, e))?
+        } else {
+            parse(path, &bytes, &read_options(&args.input.read))?.dataset
+        };
+        drop(bytes);
+        let detection = detection_of(args, &ds)?;
+        let log = build_log(&ds, &detection.mapping, &mut |_| false).map_err(|e| fail(path, e))?;
+        return Ok((log, detection, 1));
+    }
+    let mut state: Option<(Detection, LogBuilder, ReadOptions)> = None;
+    let (mut rows, mut pieces) = (0, 0);
+    in_pieces(path, &args.stream, "reading orders from", "rows", |piece| {
+        if state.is_none() {
+            let mut options = read_options(&args.input.read);
+            let first = read_piece(piece, &mut options, path)?;
+            let detection = detection_of(args, &first)?;
+            let builder = LogBuilder::new(&detection.mapping).map_err(|e| fail(path, e))?;
+            options
+                .text_columns
+                .extend(LogBuilder::text_columns(&detection.mapping));
+            state = Some((detection, builder, options));
+        }
+        let Some((_, builder, options)) = &mut state else {
+            return Err(fail(path, "the file's first piece could not be read"));
+        };
+        let ds = read_piece(piece, options, path)?;
+        builder
+            .add(&ds, rows + 2, &mut |_| false)
+            .map_err(|e| fail(path, e))?;
+        rows += ds.n_rows;
+        pieces += 1;
+        Ok(rows)
+    })?;
+    let (detection, builder, _) = state.ok_or_else(|| fail(path, "the file has no rows"))?;
+    let log = builder.finish().map_err(|e| fail(path, e))?;
+    Ok((log, detection, pieces))
+}
+
+/// Whether the first 4 KiB of FILE look like CDNOW's headerless log.
+fn starts_like_cdnow(path: &str) -> Result<bool, CliError> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .map_err(|source| CliError::Io {
+            path: path.to_string(),
+            source,
+        })?;
+    Ok(cdnow::looks_like(&head))
+}
+
+/// The layout `--layout` names or the one recognised in `ds`, with `--customer` and the
+/// other column options applied.
+fn detection_of(args: &OrdersArgs, ds: &Dataset) -> Result<Detection, CliError> {
+    let path = args.input.file.as_str();
+    let mut detection = match Layout::from_key(&args.layout) {
+        Some(layout) => Detection {
+            layout,
+            mapping: mapping_for(ds, layout).map_err(|e| fail(path, e))?,
+            reason: format!("--layout {}", layout.key()),
+        },
+        None => detect(ds).ok_or_else(|| {
+            fail(
+                path,
+                "not recognised as an order log (no customer, date and amount columns by \
+                 name, or customer ids do not repeat); name them with --customer, --date, \
+                 --amount",
+            )
+        })?,
+    };
+    apply_overrides(args, &mut detection);
+    Ok(detection)
 }
 
 /// `--customer`, `--date`, `--amount` and `--order-id` replace what detection chose.
@@ -146,7 +214,7 @@ fn held_out_baselines(derived: &Derived) -> Result<Vec<BaselineRun>, String> {
 }
 
 /// Writes a derived table as CSV to `path`, when given.
-fn write(path: Option<&str>, ds: &churnscope_engine::dataset::Dataset) -> Result<(), CliError> {
+fn write(path: Option<&str>, ds: &Dataset) -> Result<(), CliError> {
     let Some(path) = path else { return Ok(()) };
     std::fs::write(path, to_csv(&Table::of_dataset(ds))).map_err(|source| CliError::Io {
         path: path.to_string(),

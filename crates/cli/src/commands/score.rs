@@ -13,13 +13,10 @@ use churnscope_engine::acting::export::{to_csv, to_xlsx};
 use churnscope_engine::dataset::Dataset;
 use churnscope_engine::monitoring::model_file::{ModelFile, MAX_BYTES};
 use churnscope_engine::monitoring::scoring::{match_columns, ColumnMatch, UnseenCategories};
-use churnscope_engine::reading::chunks::{is_utf16, RecordChunks};
-use churnscope_engine::reading::ingest::{read_table, ReadOptions};
 
 use crate::args::ScoreArgs;
 use crate::error::CliError;
-use crate::input::read_options;
-use crate::progress::FileProgress;
+use crate::input::{in_pieces, read_options, read_piece, streamable};
 
 /// What scoring found.
 pub struct Scoring {
@@ -109,68 +106,23 @@ pub fn run(args: &ScoreArgs) -> Result<Scoring, CliError> {
         score_piece(ds, args, scoring, &mut sink)
     };
     if streamable(path)? {
-        let io = |source| CliError::Io {
-            path: path.to_string(),
-            source,
-        };
-        let file = File::open(path).map_err(io)?;
-        let total = file.metadata().map_or(0, |m| m.len());
-        let mut progress = FileProgress::new(args.progress, &format!("scoring {path}"), total);
-        let mut chunks = RecordChunks::new(file, args.chunk_kb.max(1) << 10).map_err(io)?;
-        let header = chunks.header().len() as u64;
-        let mut done = header;
-        while let Some(piece) = chunks.next_chunk().map_err(io)? {
-            done += piece.len() as u64 - header;
-            let (ds, info) = read_piece(&piece, &options, path)?;
-            // Every piece is read as the first was.
-            options.delimiter = info.delimiter.bytes().next();
-            options.encoding = Some(info.encoding);
+        in_pieces(path, &args.stream, "scoring", "customers", |piece| {
+            let ds = read_piece(piece, &mut options, path)?;
             each(ds, &mut scoring)?;
-            progress.update(done, scoring.rows);
-        }
-        progress.finish();
+            Ok(scoring.rows)
+        })?;
     } else {
         let bytes = std::fs::read(path).map_err(|source| CliError::Io {
             path: path.to_string(),
             source,
         })?;
-        let (ds, _) = read_piece(&bytes, &options, path)?;
+        let ds = read_piece(&bytes, &mut options, path)?;
         each(ds, &mut scoring)?;
     }
     finish(sink, out)?;
     scoring.seconds = start.elapsed().as_secs_f64();
-    scoring.peak_memory = peak_memory();
+    scoring.peak_memory = crate::progress::peak_memory();
     Ok(scoring)
-}
-
-/// Whether FILE is delimited text that can be cut into pieces (not a workbook, not UTF-16).
-fn streamable(path: &str) -> Result<bool, CliError> {
-    let lower = path.to_lowercase();
-    if [".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"]
-        .iter()
-        .any(|e| lower.ends_with(e))
-    {
-        return Ok(false);
-    }
-    let mut start = [0u8; 2];
-    let got = File::open(path)
-        .and_then(|mut f| f.read(&mut start))
-        .map_err(|source| CliError::Io {
-            path: path.to_string(),
-            source,
-        })?;
-    Ok(!is_utf16(&start[..got]))
-}
-
-fn read_piece(
-    bytes: &[u8],
-    options: &ReadOptions,
-    path: &str,
-) -> Result<(Dataset, churnscope_engine::reading::ingest::ReadInfo), CliError> {
-    read_table(bytes, options).map_err(|source| CliError::Read {
-        path: path.to_string(),
-        source,
-    })
 }
 
 /// Scores one piece of FILE and hands its action rows to the sink.
@@ -319,12 +271,4 @@ fn finish(sink: Sink, out: Option<&str>) -> Result<(), CliError> {
             std::fs::write(&path, bytes).map_err(|source| CliError::Io { path, source })
         }
     }
-}
-
-/// The peak resident memory of this process (Linux's `VmHWM`), in bytes.
-fn peak_memory() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }

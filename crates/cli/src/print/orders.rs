@@ -33,6 +33,8 @@ pub fn print(o: &Orders, format: Format) -> Result<(), CliError> {
                 "derive": o.derive_seconds,
                 "baselines": o.baseline_seconds,
             },
+            "pieces": o.pieces,
+            "peak_memory_bytes": o.peak_memory,
         })),
         Format::Text => {
             text(o);
@@ -109,9 +111,14 @@ fn text(o: &Orders) {
         Some(Err(e)) => out!("baselines: {e}"),
         None => {}
     }
+    let memory = o
+        .peak_memory
+        .map(|b| format!("; peak memory {:.0} MB", b as f64 / 1e6))
+        .unwrap_or_default();
     out!(
-        "time: read {:.3} s, derive {:.3} s, baselines {:.3} s",
+        "time: read {:.3} s ({} pieces), derive {:.3} s, baselines {:.3} s{memory}",
         o.read_seconds,
+        o.pieces,
         o.derive_seconds,
         o.baseline_seconds
     );

@@ -126,7 +126,7 @@ impl FeatureBlock {
     }
 
     /// Number of features the block produces.
-    pub(crate) fn width(&self) -> usize {
+    pub fn width(&self) -> usize {
         match self {
             FeatureBlock::OneHot {
                 levels, infrequent, ..

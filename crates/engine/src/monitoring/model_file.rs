@@ -406,6 +406,14 @@ fn is_share(x: f64) -> bool {
 }
 
 impl ModelFile {
+    /// The training file's identifier column (the customer id), if it had one.
+    pub fn identifier(&self) -> Option<&str> {
+        self.schema
+            .iter()
+            .find(|c| c.kind == crate::dataset::ColumnKind::Identifier)
+            .map(|c| c.name.as_str())
+    }
+
     /// Checks that the parts agree, as [`Self::from_json`] does before handing a file out.
     pub fn check(&self) -> Result<()> {
         self.pipeline

@@ -148,47 +148,73 @@ fn keys_of(column: &Column) -> Keys {
 /// column as read, `YYYYMMDD` integers, or text parsed here (day/month order from the
 /// values, a time zone offset ignored).
 pub fn dates_of(column: &Column) -> Vec<f64> {
+    let readings = date_readings(column);
+    if readings.day_first_seen {
+        readings.day_first
+    } else {
+        readings.month_first
+    }
+}
+
+/// A column's dates read both ways where the order of day and month is not written in the
+/// cells (`03/04/2024`), and whether some cell can only be day-first (a first number
+/// above 12). Year-first text, date columns and `YYYYMMDD` numbers read the same both ways.
+pub struct DateReadings {
+    pub month_first: Vec<f64>,
+    pub day_first: Vec<f64>,
+    pub day_first_seen: bool,
+}
+
+/// [`DateReadings`] of `column`: days since 1970, NaN where missing or not a date.
+pub fn date_readings(column: &Column) -> DateReadings {
+    let same = |days: Vec<f64>| DateReadings {
+        day_first: days.clone(),
+        month_first: days,
+        day_first_seen: false,
+    };
     match &column.data {
-        ColumnData::Numeric(v) if column.kind == ColumnKind::Date => v.clone(),
-        ColumnData::Numeric(v) => v
-            .iter()
-            .map(|&x| {
-                if x.fract() != 0.0 || !(1e7..1e8).contains(&x) {
-                    return f64::NAN;
-                }
-                let n = x as i64;
-                let (y, m, d) = (n / 10_000, (n / 100 % 100) as u32, (n % 100) as u32);
-                let days = crate::reading::cells::days_from_civil(y, m, d);
-                if crate::reading::cells::civil_from_days(days) == (y, m, d) {
-                    days as f64
-                } else {
-                    f64::NAN
-                }
-            })
-            .collect(),
+        ColumnData::Numeric(v) if column.kind == ColumnKind::Date => same(v.clone()),
+        ColumnData::Numeric(v) => same(v.iter().map(|&x| yyyymmdd(x)).collect()),
         ColumnData::Categorical { levels, codes } => {
             let parts: Vec<_> = levels.iter().map(|l| date_parts(l)).collect();
-            let day_first = parts.iter().flatten().any(|p| !p.year_first && p.a > 12);
-            let order = if day_first {
-                DateOrder::DayFirst
-            } else {
-                DateOrder::MonthFirst
+            let day_first_seen = parts.iter().flatten().any(|p| !p.year_first && p.a > 12);
+            let read = |order: DateOrder| -> Vec<f64> {
+                let days: Vec<f64> = parts
+                    .iter()
+                    .map(|p| p.and_then(|p| p.days(order)).unwrap_or(f64::NAN))
+                    .collect();
+                codes
+                    .iter()
+                    .map(|&c| {
+                        if c == MISSING_CODE {
+                            f64::NAN
+                        } else {
+                            days[c as usize]
+                        }
+                    })
+                    .collect()
             };
-            let days: Vec<f64> = parts
-                .iter()
-                .map(|p| p.and_then(|p| p.days(order)).unwrap_or(f64::NAN))
-                .collect();
-            codes
-                .iter()
-                .map(|&c| {
-                    if c == MISSING_CODE {
-                        f64::NAN
-                    } else {
-                        days[c as usize]
-                    }
-                })
-                .collect()
+            DateReadings {
+                month_first: read(DateOrder::MonthFirst),
+                day_first: read(DateOrder::DayFirst),
+                day_first_seen,
+            }
         }
+    }
+}
+
+/// A `YYYYMMDD` number as days since 1970, NaN when it is not one.
+fn yyyymmdd(x: f64) -> f64 {
+    if x.fract() != 0.0 || !(1e7..1e8).contains(&x) {
+        return f64::NAN;
+    }
+    let n = x as i64;
+    let (y, m, d) = (n / 10_000, (n / 100 % 100) as u32, (n % 100) as u32);
+    let days = crate::reading::cells::days_from_civil(y, m, d);
+    if crate::reading::cells::civil_from_days(days) == (y, m, d) {
+        days as f64
+    } else {
+        f64::NAN
     }
 }
 
@@ -202,8 +228,13 @@ pub fn date_range(ds: &Dataset, column: &str) -> Option<(i64, i64)> {
 }
 
 /// The numbers of a column (NaN where missing), or an error naming the first cell that is
-/// not a number.
-fn numbers_of(ds: &Dataset, role: &str, name: &str) -> Result<Vec<f64>, LogError> {
+/// not a number (row 0 of `ds` being on line `first_line` of the file).
+fn numbers_of(
+    ds: &Dataset,
+    role: &str,
+    name: &str,
+    first_line: usize,
+) -> Result<Vec<f64>, LogError> {
     let column = column(ds, role, name)?;
     match &column.data {
         ColumnData::Numeric(v) => Ok(v.clone()),
@@ -222,7 +253,7 @@ fn numbers_of(ds: &Dataset, role: &str, name: &str) -> Result<Vec<f64>, LogError
                     parsed[c as usize].ok_or_else(|| LogError::NotNumbers {
                         role: role.to_string(),
                         column: name.to_string(),
-                        line: row + 2,
+                        line: first_line + row,
                         value: levels[c as usize].clone(),
                     })
                 })
@@ -279,10 +310,10 @@ fn discount_flags(column: &Column) -> Vec<bool> {
     }
 }
 
-/// The per-row facts a log is built from.
+/// The per-row facts of one piece of a log, keys local to the piece.
 struct Rows {
     customer: Keys,
-    time: Vec<f64>,
+    dates: DateReadings,
     value: Option<Vec<f64>>,
     order: Option<Keys>,
     product: Option<Keys>,
@@ -291,25 +322,14 @@ struct Rows {
 }
 
 /// Reads the mapped columns of `ds` into per-row facts.
-fn rows_of(ds: &Dataset, m: &OrderMapping) -> Result<Rows, LogError> {
+fn rows_of(ds: &Dataset, m: &OrderMapping, first_line: usize) -> Result<Rows, LogError> {
     let customer = keys_of(column(ds, "customer", &m.customer)?);
-    let date_column = column(ds, "date", &m.date)?;
-    let time = dates_of(date_column);
-    if time.iter().all(|t| t.is_nan()) {
-        let row = (0..ds.n_rows)
-            .find(|&r| !date_column.is_missing(r))
-            .unwrap_or(0);
-        return Err(LogError::NotDates {
-            column: m.date.clone(),
-            line: row + 2,
-            value: date_column.text(row).unwrap_or_default(),
-        });
-    }
+    let dates = date_readings(column(ds, "date", &m.date)?);
     let value = match (&m.amount, &m.quantity, &m.unit_price) {
-        (Some(a), _, _) => Some(numbers_of(ds, "amount", a)?),
+        (Some(a), _, _) => Some(numbers_of(ds, "amount", a, first_line)?),
         (None, Some(q), Some(p)) => {
-            let q = numbers_of(ds, "quantity", q)?;
-            let p = numbers_of(ds, "unit price", p)?;
+            let q = numbers_of(ds, "quantity", q, first_line)?;
+            let p = numbers_of(ds, "unit price", p, first_line)?;
             Some(q.iter().zip(&p).map(|(q, p)| q * p).collect())
         }
         _ => None,
@@ -339,7 +359,7 @@ fn rows_of(ds: &Dataset, m: &OrderMapping) -> Result<Rows, LogError> {
     }
     Ok(Rows {
         customer,
-        time,
+        dates,
         value,
         order: m
             .order_id
@@ -364,12 +384,310 @@ fn rows_of(ds: &Dataset, m: &OrderMapping) -> Result<Rows, LogError> {
 #[derive(Clone)]
 struct Building {
     customer: u32,
-    time: f64,
+    /// The opening row's date read month-first and day-first (equal when certain).
+    month_first: f64,
+    day_first: f64,
     amount: f64,
     any_amount: bool,
     cancelled: bool,
     discounted: bool,
+    rows: u32,
     products: Vec<u32>,
+}
+
+/// Texts numbered in the order they are first seen.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    texts: Vec<String>,
+}
+
+impl Interner {
+    /// The global number of each of a piece's keys.
+    fn numbers(&mut self, keys: &Keys) -> Vec<u32> {
+        keys.texts
+            .iter()
+            .map(|t| match self.ids.get(t.as_str()) {
+                Some(&id) => id,
+                None => {
+                    let id = self.texts.len() as u32;
+                    self.ids.insert(t.clone(), id);
+                    self.texts.push(t.clone());
+                    id
+                }
+            })
+            .collect()
+    }
+}
+
+/// A piece's key of `row` as a global number (`None` for a missing cell).
+fn global(keys: &Keys, numbers: &[u32], row: usize) -> Option<u32> {
+    let k = keys.keys[row];
+    (k != NO_KEY).then(|| numbers[k as usize])
+}
+
+/// Rows whose date cannot be read one way: how many (with a customer) and the first.
+#[derive(Default)]
+struct BadDates {
+    rows: usize,
+    first: Option<(usize, String)>,
+}
+
+impl BadDates {
+    fn count(&mut self, line: usize, date: &Column, row: usize) {
+        self.rows += 1;
+        self.note(line, date, row);
+    }
+
+    /// Keeps the first such line without counting it (its order counts it at the end).
+    fn note(&mut self, line: usize, date: &Column, row: usize) {
+        if self.first.as_ref().is_none_or(|(first, _)| line < *first) {
+            self.first = Some((line, date.text(row).unwrap_or_default()));
+        }
+    }
+}
+
+/// Builds an order log from the pieces of an export, in the file's order, holding the
+/// orders (about a hundred bytes each) and the ids, never the rows. Line items join their
+/// order across pieces. Dates whose day/month order the cells do not say are read both
+/// ways until the end: one cell anywhere that can only be day-first (`25/03/2024`) makes
+/// the whole log day-first, as it does for a log read whole.
+pub struct LogBuilder {
+    mapping: OrderMapping,
+    customers: Interner,
+    order_ids: Interner,
+    products: Interner,
+    /// An order's slot by its global order id number, or by (customer, day) without one.
+    by_id: Vec<u32>,
+    by_time: HashMap<(u32, u64), u32>,
+    building: Vec<Building>,
+    report: LogReport,
+    day_first_seen: bool,
+    /// Rows (with a customer) whose date is not a date read month-first, and day-first.
+    bad: [BadDates; 2],
+    /// A date cell read neither way, and whether any is read each way.
+    first_date_cell: Option<(usize, String)>,
+    any_date: [bool; 2],
+}
+
+impl LogBuilder {
+    /// A builder for logs mapped by `mapping`; refused without an amount.
+    pub fn new(mapping: &OrderMapping) -> Result<Self, LogError> {
+        if mapping.amount.is_none() && (mapping.quantity.is_none() || mapping.unit_price.is_none())
+        {
+            return Err(LogError::NoAmount);
+        }
+        Ok(LogBuilder {
+            mapping: mapping.clone(),
+            customers: Interner::default(),
+            order_ids: Interner::default(),
+            products: Interner::default(),
+            by_id: Vec::new(),
+            by_time: HashMap::new(),
+            building: Vec::new(),
+            report: LogReport::default(),
+            day_first_seen: false,
+            bad: [BadDates::default(), BadDates::default()],
+            first_date_cell: None,
+            any_date: [false; 2],
+        })
+    }
+
+    /// The columns a piece must keep as text: read here, not by the reader, so that every
+    /// piece reads ids and dates alike.
+    pub fn text_columns(mapping: &OrderMapping) -> Vec<String> {
+        [
+            Some(&mapping.customer),
+            Some(&mapping.date),
+            mapping.order_id.as_ref(),
+            mapping.product.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+    }
+
+    /// Adds the rows of `piece` (the next rows of the export, its first row on line
+    /// `first_line` of the file). `cancel` gets the fraction of the piece done; true stops.
+    pub fn add(
+        &mut self,
+        piece: &Dataset,
+        first_line: usize,
+        cancel: &mut dyn FnMut(f64) -> bool,
+    ) -> Result<(), LogError> {
+        let rows = rows_of(piece, &self.mapping, first_line)?;
+        let date_column = column(piece, "date", &self.mapping.date)?;
+        self.note_dates(&rows.dates, date_column, first_line);
+        let customers = self.customers.numbers(&rows.customer);
+        let order_ids = rows.order.as_ref().map(|o| self.order_ids.numbers(o));
+        let products = rows.product.as_ref().map(|p| self.products.numbers(p));
+        self.by_id.resize(self.order_ids.texts.len(), NO_KEY);
+        self.report.rows += piece.n_rows;
+        self.report.has_discount |= rows.discounted.is_some();
+        self.report.has_products |= rows.product.is_some();
+        for row in 0..piece.n_rows {
+            if row % 65_536 == 0 && cancel(row as f64 / piece.n_rows.max(1) as f64) {
+                return Err(LogError::Cancelled);
+            }
+            let order_key = rows
+                .order
+                .as_ref()
+                .zip(order_ids.as_deref())
+                .and_then(|(o, n)| global(o, n, row));
+            let open = order_key
+                .map(|k| self.by_id[k as usize])
+                .filter(|&s| s != NO_KEY);
+            let slot = match open {
+                Some(s) => s as usize,
+                None => match self.open_order(row, order_key, &rows, &customers) {
+                    Some(s) => {
+                        let line = first_line + row;
+                        let ways = [&rows.dates.month_first, &rows.dates.day_first];
+                        for (way, days) in ways.into_iter().enumerate() {
+                            if days[row].is_nan() {
+                                self.bad[way].note(line, date_column, row);
+                            }
+                        }
+                        s
+                    }
+                    None => {
+                        self.count_left_out(row, first_line + row, &rows, date_column);
+                        continue;
+                    }
+                },
+            };
+            let order = &mut self.building[slot];
+            order.rows += 1;
+            if let Some(v) = rows.value.as_ref().map(|v| v[row]).filter(|v| !v.is_nan()) {
+                order.amount += v;
+                order.any_amount = true;
+            }
+            order.cancelled |= rows.cancelled[row];
+            order.discounted |= rows.discounted.as_ref().is_some_and(|d| d[row]);
+            let product = rows
+                .product
+                .as_ref()
+                .zip(products.as_deref())
+                .and_then(|(p, n)| global(p, n, row));
+            if let Some(p) = product {
+                if !order.products.contains(&p) {
+                    order.products.push(p);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Remembers what the piece's dates say about the whole column.
+    fn note_dates(&mut self, dates: &DateReadings, column: &Column, first_line: usize) {
+        self.day_first_seen |= dates.day_first_seen;
+        self.any_date[0] |= dates.month_first.iter().any(|t| !t.is_nan());
+        self.any_date[1] |= dates.day_first.iter().any(|t| !t.is_nan());
+        if self.first_date_cell.is_none() {
+            if let Some(row) = (0..column.len()).find(|&r| !column.is_missing(r)) {
+                self.first_date_cell =
+                    Some((first_line + row, column.text(row).unwrap_or_default()));
+            }
+        }
+    }
+
+    /// Starts the order of `row` (found by its order id, or by customer and time without
+    /// one) and returns its slot; `None` when the row has no customer or no date either way.
+    fn open_order(
+        &mut self,
+        row: usize,
+        order_key: Option<u32>,
+        rows: &Rows,
+        customers: &[u32],
+    ) -> Option<usize> {
+        let customer = global(&rows.customer, customers, row)?;
+        let (month_first, day_first) = (rows.dates.month_first[row], rows.dates.day_first[row]);
+        if month_first.is_nan() && day_first.is_nan() {
+            return None;
+        }
+        let fresh = Building {
+            customer,
+            month_first,
+            day_first,
+            amount: 0.0,
+            any_amount: false,
+            cancelled: false,
+            discounted: false,
+            rows: 0,
+            products: Vec::new(),
+        };
+        let next = self.building.len() as u32;
+        let slot = match order_key {
+            Some(k) => {
+                self.by_id[k as usize] = next;
+                next
+            }
+            None => {
+                let time = if month_first.is_nan() {
+                    day_first
+                } else {
+                    month_first
+                };
+                *self
+                    .by_time
+                    .entry((customer, time.to_bits()))
+                    .or_insert(next)
+            }
+        };
+        if slot == next {
+            self.building.push(fresh);
+        }
+        Some(slot as usize)
+    }
+
+    /// Counts a row that opens no order: no customer, or a date that is not one either
+    /// way. A row whose date reads only one way is counted against that way, for
+    /// [`Self::finish`] to use once the order is known.
+    fn count_left_out(&mut self, row: usize, line: usize, rows: &Rows, date: &Column) {
+        if rows.customer.keys[row] == NO_KEY {
+            self.report.rows_without_customer += 1;
+            return;
+        }
+        for (way, days) in [&rows.dates.month_first, &rows.dates.day_first]
+            .into_iter()
+            .enumerate()
+        {
+            if days[row].is_nan() {
+                self.bad[way].count(line, date, row);
+            }
+        }
+    }
+
+    /// The log: orders sorted by customer and time, dates read day-first when some cell
+    /// said so. Orders whose opening date does not read that way are left out with their
+    /// rows, as a log read whole leaves those rows out.
+    pub fn finish(mut self) -> Result<OrderLog, LogError> {
+        let way = usize::from(self.day_first_seen);
+        if !self.any_date[way] {
+            let (line, value) = self.first_date_cell.take().unwrap_or((2, String::new()));
+            return Err(LogError::NotDates {
+                column: self.mapping.date.clone(),
+                line,
+                value,
+            });
+        }
+        let mut bad = std::mem::take(&mut self.bad[way]);
+        // An order whose opening date does not read this way: its rows are left out.
+        let mut kept = Vec::with_capacity(self.building.len());
+        for mut b in self.building {
+            let time = if way == 1 { b.day_first } else { b.month_first };
+            if time.is_nan() {
+                bad.rows += b.rows as usize;
+                continue;
+            }
+            b.month_first = time;
+            kept.push(b);
+        }
+        self.report.rows_without_date = bad.rows;
+        self.report.first_bad_date = bad.first;
+        finish(self.customers.texts, kept, self.report)
+    }
 }
 
 /// Builds the orders of `ds` as `mapping` says. `cancel` is asked now and then; true
@@ -379,126 +697,13 @@ pub fn build_log(
     mapping: &OrderMapping,
     cancel: &mut dyn FnMut(f64) -> bool,
 ) -> Result<OrderLog, LogError> {
-    if mapping.amount.is_none() && (mapping.quantity.is_none() || mapping.unit_price.is_none()) {
-        return Err(LogError::NoAmount);
-    }
-    let rows = rows_of(ds, mapping)?;
-    let mut report = LogReport {
-        rows: ds.n_rows,
-        has_discount: rows.discounted.is_some(),
-        has_products: rows.product.is_some(),
-        ..LogReport::default()
-    };
-    let mut building: Vec<Building> = Vec::new();
-    // An order's slot by order id, or by (customer, time) without one.
-    let mut by_id: Vec<u32> = vec![NO_KEY; rows.order.as_ref().map_or(0, |o| o.texts.len())];
-    let mut by_time: HashMap<(u32, u64), u32> = HashMap::new();
-    // Order-level fields (customer, date) may be on the order's first row only.
-    let date_column = column(ds, "date", &mapping.date)?;
-    for row in 0..ds.n_rows {
-        if row % 65_536 == 0 && cancel(row as f64 / ds.n_rows.max(1) as f64) {
-            return Err(LogError::Cancelled);
-        }
-        let order_key = rows
-            .order
-            .as_ref()
-            .map(|o| o.keys[row])
-            .filter(|&k| k != NO_KEY);
-        let slot = match order_key {
-            Some(k) if by_id[k as usize] != NO_KEY => Some(by_id[k as usize] as usize),
-            _ => None,
-        };
-        let slot = match slot {
-            Some(s) => s,
-            None => {
-                let Some(s) = open_order(
-                    row,
-                    order_key,
-                    &rows,
-                    &mut building,
-                    &mut by_id,
-                    &mut by_time,
-                ) else {
-                    count_left_out(row, &rows, date_column, &mut report);
-                    continue;
-                };
-                s
-            }
-        };
-        let order = &mut building[slot];
-        if let Some(v) = rows.value.as_ref().map(|v| v[row]).filter(|v| !v.is_nan()) {
-            order.amount += v;
-            order.any_amount = true;
-        }
-        order.cancelled |= rows.cancelled[row];
-        order.discounted |= rows.discounted.as_ref().is_some_and(|d| d[row]);
-        if let Some(p) = rows
-            .product
-            .as_ref()
-            .map(|p| p.keys[row])
-            .filter(|&k| k != NO_KEY)
-        {
-            if !order.products.contains(&p) {
-                order.products.push(p);
-            }
-        }
-    }
-    finish(rows.customer.texts, building, report)
+    let mut builder = LogBuilder::new(mapping)?;
+    builder.add(ds, 2, cancel)?;
+    builder.finish()
 }
 
-/// Starts the order of `row` (found by its order id, or by customer and time without one)
-/// and returns its slot; `None` when the row has no customer or no date.
-fn open_order(
-    row: usize,
-    order_key: Option<u32>,
-    rows: &Rows,
-    building: &mut Vec<Building>,
-    by_id: &mut [u32],
-    by_time: &mut HashMap<(u32, u64), u32>,
-) -> Option<usize> {
-    let (customer, time) = (rows.customer.keys[row], rows.time[row]);
-    if customer == NO_KEY || time.is_nan() {
-        return None;
-    }
-    let fresh = Building {
-        customer,
-        time,
-        amount: 0.0,
-        any_amount: false,
-        cancelled: false,
-        discounted: false,
-        products: Vec::new(),
-    };
-    Some(match order_key {
-        Some(k) => {
-            by_id[k as usize] = building.len() as u32;
-            building.push(fresh);
-            building.len() - 1
-        }
-        None => {
-            let next = building.len() as u32;
-            let s = *by_time.entry((customer, time.to_bits())).or_insert(next);
-            if s == next {
-                building.push(fresh);
-            }
-            s as usize
-        }
-    })
-}
-
-/// Counts a row left out for having no customer or no date (the first bad date kept).
-fn count_left_out(row: usize, rows: &Rows, date_column: &Column, report: &mut LogReport) {
-    if rows.customer.keys[row] == NO_KEY {
-        report.rows_without_customer += 1;
-        return;
-    }
-    report.rows_without_date += 1;
-    if report.first_bad_date.is_none() {
-        report.first_bad_date = Some((row + 2, date_column.text(row).unwrap_or_default()));
-    }
-}
-
-/// Sorts the assembled orders by customer and time and fills the report.
+/// Sorts the assembled orders by customer and time (`month_first` holds the time read the
+/// log's way) and fills the report.
 fn finish(
     customer_ids: Vec<String>,
     mut building: Vec<Building>,
@@ -508,8 +713,8 @@ fn finish(
         return Err(LogError::NoOrders);
     }
     building.sort_by(|a, b| {
-        (a.customer, a.time)
-            .partial_cmp(&(b.customer, b.time))
+        (a.customer, a.month_first)
+            .partial_cmp(&(b.customer, b.month_first))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     // Customers who only appear on rows left out have no orders: renumber the rest.
@@ -528,8 +733,8 @@ fn finish(
         report.cancelled_orders += usize::from(cancelled);
         orders.push(Order {
             customer: *slot,
-            time: b.time,
-            day: b.time.floor() as i64,
+            time: b.month_first,
+            day: b.month_first.floor() as i64,
             amount: if b.any_amount { b.amount } else { f64::NAN },
             cancelled,
             discounted: b.discounted,

@@ -43,8 +43,19 @@ pub fn derive_customers(
     let log = log::build_log(ds, mapping, &mut |f| {
         progress("Grouping the rows into orders", f * 0.6)
     })?;
+    derive_from_log(log, window, &mut |what, f| progress(what, 0.6 + 0.4 * f))
+}
+
+/// The labelled and current customer tables of an order log already built (by
+/// [`log::build_log`], or piece by piece by [`log::LogBuilder`]). `progress` gets the
+/// fraction done; returning true stops.
+pub fn derive_from_log(
+    log: log::OrderLog,
+    window: &Window,
+    progress: &mut dyn FnMut(&str, f64) -> bool,
+) -> Result<(Derived, log::LogReport), OrdersError> {
     let derived = features::derive(&log, window, &mut |f| {
-        progress("Deriving each customer's features", 0.6 + 0.4 * f)
+        progress("Deriving each customer's features", f)
     })?;
     Ok((derived, log.report))
 }

@@ -40,10 +40,10 @@ impl Inputs {
         Ok(Inputs { columns })
     }
 
-    /// The alias of `column`'s cell (`v{k}`).
-    pub(super) fn alias(&self, column: &str) -> String {
-        let k = self.columns.iter().position(|(c, _)| c == column);
-        format!("v{}", k.unwrap_or(usize::MAX))
+    /// The alias of `column`'s cell (`v{k}`), `None` for a column that is not an input.
+    pub(super) fn alias(&self, column: &str) -> Option<String> {
+        let k = self.columns.iter().position(|(c, _)| c == column)?;
+        Some(format!("v{k}"))
     }
 
     /// The `cs_input` step's columns (expression, alias): each source cell read as a
@@ -66,10 +66,16 @@ impl Inputs {
 
 /// The preprocessor's features (before any PCA) as expressions over the `v{k}` cells, in
 /// the preprocessor's feature order.
-pub(super) fn feature_exprs(prep: &FittedPreprocessor, inputs: &Inputs, d: Dialect) -> Vec<String> {
+pub(super) fn feature_exprs(
+    prep: &FittedPreprocessor,
+    inputs: &Inputs,
+    d: Dialect,
+) -> Result<Vec<String>, SqlError> {
     let mut out = Vec::new();
     for block in &prep.blocks {
-        let v = inputs.alias(block.column());
+        let v = inputs.alias(block.column()).ok_or_else(|| {
+            SqlError::Pipeline(format!("'{}' is not among the inputs", block.column()))
+        })?;
         match block {
             FeatureBlock::Numeric {
                 median,
@@ -126,7 +132,7 @@ pub(super) fn feature_exprs(prep: &FittedPreprocessor, inputs: &Inputs, d: Diale
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// A category's code among the sorted training `levels`, the `infrequent` levels sharing

@@ -69,7 +69,7 @@ pub fn export_sql(model: &ModelFile, options: &SqlOptions) -> Result<String, Sql
     };
     let id = match &options.id_column {
         Some(id) if !id.trim().is_empty() => id.trim().to_string(),
-        _ => identifier(model).ok_or(SqlError::NoId)?,
+        _ => model.identifier().ok_or(SqlError::NoId)?.to_string(),
     };
     let pipeline = &model.pipeline;
     pipeline
@@ -78,7 +78,7 @@ pub fn export_sql(model: &ModelFile, options: &SqlOptions) -> Result<String, Sql
     let inputs = Inputs::of(model)?;
     let mut input_columns = vec![(d.ident(&id), "customer_id".to_string())];
     input_columns.extend(inputs.select(d));
-    let features: Vec<(String, String)> = feature_exprs(&pipeline.preprocessor, &inputs, d)
+    let features: Vec<(String, String)> = feature_exprs(&pipeline.preprocessor, &inputs, d)?
         .into_iter()
         .enumerate()
         .map(|(j, e)| (e, format!("f{j}")))
@@ -108,14 +108,6 @@ pub fn export_sql(model: &ModelFile, options: &SqlOptions) -> Result<String, Sql
 }
 
 /// The model's identifier column: the first unused column the schema calls one.
-fn identifier(model: &ModelFile) -> Option<String> {
-    model
-        .schema
-        .iter()
-        .find(|c| c.kind == crate::dataset::ColumnKind::Identifier)
-        .map(|c| c.name.clone())
-}
-
 fn input_step(table: &str, columns: Vec<(String, String)>) -> Step {
     Step {
         name: "cs_input".into(),
@@ -211,13 +203,18 @@ fn logistic_reasons(
             (0..m.coefficients.len()).map(|j| format!("f{j}")).collect(),
         ),
     };
+    let mut by_owner: std::collections::HashMap<&str, (Vec<f64>, Vec<String>)> =
+        std::collections::HashMap::new();
+    for ((owner, w), f) in owners.into_iter().zip(weights).zip(features) {
+        let entry = by_owner.entry(owner).or_default();
+        entry.0.push(w);
+        entry.1.push(f);
+    }
     crate::evaluating::explanations::input_columns(prep)
         .iter()
         .enumerate()
         .map(|(k, column)| {
-            let mine: Vec<usize> = (0..owners.len()).filter(|&j| owners[j] == column).collect();
-            let w: Vec<f64> = mine.iter().map(|&j| weights[j]).collect();
-            let f: Vec<String> = mine.iter().map(|&j| features[j].clone()).collect();
+            let (w, f) = by_owner.remove(column.as_str()).unwrap_or_default();
             (sum(&linear_terms(&w, &f, d), d), format!("r{k}"))
         })
         .collect()
