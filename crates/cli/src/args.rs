@@ -208,6 +208,8 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "N", value_parser = number::<usize>())]
     pub sample: Option<usize>,
     #[command(flatten)]
+    pub progress: ProgressArgs,
+    #[command(flatten)]
     pub input: FileArgs,
 }
 
@@ -218,6 +220,8 @@ pub struct TrainArgs {
     /// only those rows: for a file too big to load. Delimited text only.
     #[arg(long, value_name = "N", value_parser = number::<usize>())]
     pub sample: Option<usize>,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
     /// Write the fitted pipeline as JSON to this file.
     #[arg(long, value_name = "model.json")]
     pub out: Option<String>,
@@ -670,8 +674,15 @@ pub struct StreamArgs {
     /// Kilobytes of records read at a time (16 MiB by default).
     #[arg(long, value_name = "KB", default_value_t = 16_384)]
     pub chunk_kb: usize,
-    /// Progress on standard error while a delimited file is read: auto (a bar when standard
-    /// error is a terminal), bar, json (one object a piece) or off.
+    #[command(flatten)]
+    pub progress: ProgressArgs,
+}
+
+/// `--progress`, for the commands that read a big file in one pass.
+#[derive(Debug, Args)]
+pub struct ProgressArgs {
+    /// Progress on standard error while a delimited file is read in pieces or sampled: auto
+    /// (a bar when standard error is a terminal), bar, json (one object a piece) or off.
     #[arg(long, value_name = "HOW", default_value = "auto", value_parser = reader(values::progress))]
     pub progress: ProgressMode,
 }
@@ -686,6 +697,8 @@ pub struct DriftArgs {
     /// rows; delimited text over 1 GiB is sampled to 1,000,000 rows unless this says.
     #[arg(long, value_name = "N", value_parser = number::<usize>())]
     pub sample: Option<usize>,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
     #[command(flatten)]
     pub input: FileArgs,
 }

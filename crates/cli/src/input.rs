@@ -10,7 +10,7 @@ use churnscope_engine::reading::chunks::RecordChunks;
 
 use crate::args::{ReadArgs, StreamArgs, TargetArgs};
 use crate::error::CliError;
-use crate::progress::FileProgress;
+use crate::progress::{FileProgress, ProgressMode};
 
 /// A table read from a file, with what the reader found and how long it took.
 pub struct Loaded {
@@ -156,7 +156,12 @@ pub fn in_pieces(
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let total = file.metadata().map_or(0, |m| m.len());
-    let mut progress = FileProgress::new(stream.progress, &format!("{doing} {path}"), unit, total);
+    let mut progress = FileProgress::new(
+        stream.progress.progress,
+        &format!("{doing} {path}"),
+        unit,
+        total,
+    );
     let mut chunks = RecordChunks::new(file, stream.chunk_kb.max(1) << 10).map_err(io)?;
     let header = chunks.header().len() as u64;
     let mut done = header;
@@ -185,6 +190,19 @@ pub fn read_piece(
     Ok(ds)
 }
 
+/// A CSV written a piece at a time: the first piece whole, later ones without their first
+/// line (the byte order mark and the header).
+pub fn csv_body(bytes: &[u8], first: bool) -> &[u8] {
+    if first {
+        return bytes;
+    }
+    let end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| i + 1);
+    &bytes[end..]
+}
+
 /// `--sample` (train, profile, drift): which rows of the file were read.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Sampled {
@@ -200,6 +218,7 @@ pub fn load_sample(
     options: &ReadOptions,
     n: usize,
     seed: u64,
+    progress: ProgressMode,
 ) -> Result<(Loaded, Sampled), CliError> {
     if is_workbook(path) {
         return Err(CliError::Usage(
@@ -212,13 +231,21 @@ pub fn load_sample(
         source,
     };
     let file = std::fs::File::open(path).map_err(io)?;
-    let sample = churnscope_engine::reading::chunks::reservoir_sample(
-        std::io::BufReader::new(file),
-        n,
-        seed,
-        8 << 20,
-    )
-    .map_err(io)?;
+    let total = file.metadata().map_or(0, |m| m.len());
+    let counting = Counting {
+        inner: file,
+        done: 0,
+        shown: 0,
+        progress: FileProgress::new(progress, &format!("sampling {path}"), "sample rows", total),
+        kept: n,
+    };
+    let mut reader = std::io::BufReader::new(counting);
+    let sample =
+        churnscope_engine::reading::chunks::reservoir_sample(&mut reader, n, seed, 8 << 20)
+            .map_err(io)?;
+    let mut counting = reader.into_inner();
+    counting.progress.update(counting.done, sample.kept);
+    counting.progress.finish();
     let loaded = parse(path, &sample.bytes, options)?;
     Ok((
         loaded,
@@ -228,6 +255,28 @@ pub fn load_sample(
             seed,
         },
     ))
+}
+
+/// A reader that shows how much of the file it has read (every 8 MB).
+struct Counting<R> {
+    inner: R,
+    done: u64,
+    shown: u64,
+    progress: FileProgress,
+    /// The sample's size, shown as the count.
+    kept: usize,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        if self.done - self.shown >= 8 << 20 {
+            self.shown = self.done;
+            self.progress.update(self.done, self.kept);
+        }
+        Ok(n)
+    }
 }
 
 /// Files above this size are sampled by `profile` and `drift` unless `--sample` says how
@@ -243,6 +292,7 @@ pub fn load_some(
     path: &str,
     options: &ReadOptions,
     sample: Option<usize>,
+    progress: ProgressMode,
 ) -> Result<(Loaded, Option<Sampled>), CliError> {
     let seed = 42;
     let limit = std::env::var("CHURNSCOPE_AUTO_SAMPLE_BYTES")
@@ -262,7 +312,7 @@ pub fn load_some(
         }
         (None, false) => return Ok((load(path, options)?, None)),
     };
-    let (loaded, sampled) = load_sample(path, options, n, seed)?;
+    let (loaded, sampled) = load_sample(path, options, n, seed, progress)?;
     Ok((loaded, Some(sampled)))
 }
 
@@ -274,7 +324,7 @@ mod tests {
     fn every_workbook_extension_is_read_whole_and_refused_by_sample() {
         for path in ["a.xlsx", "b.XLSM", "c.xls", "d.xlsb", "e.ods"] {
             assert!(is_workbook(path), "{path}");
-            let refused = load_sample(path, &ReadOptions::default(), 10, 42);
+            let refused = load_sample(path, &ReadOptions::default(), 10, 42, ProgressMode::Off);
             assert!(matches!(refused, Err(CliError::Usage(_))), "{path}");
         }
         for path in ["a.csv", "b.tsv", "c.txt", "xlsx.csv"] {

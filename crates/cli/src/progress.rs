@@ -19,7 +19,7 @@ pub enum ProgressMode {
 pub struct FileProgress {
     mode: ProgressMode,
     what: String,
-    /// What the count counts ("customers", "rows").
+    /// What the count counts ("customers", "rows"; in JSON with `_` for spaces).
     unit: &'static str,
     total: u64,
     started: Instant,
@@ -80,7 +80,7 @@ impl FileProgress {
                     "progress": self.what, "bytes": done, "total_bytes": self.total,
                     "seconds": seconds,
                 });
-                line[self.unit] = count.into();
+                line[self.unit.replace(' ', "_")] = count.into();
                 let _ = writeln!(err, "{line}");
             }
             ProgressMode::Auto | ProgressMode::Off => {}

@@ -3,8 +3,14 @@
 use std::process::Command;
 
 fn churnscope(args: &[&str]) -> (i32, String, String) {
+    churnscope_with(args, &[])
+}
+
+/// [`churnscope`] with environment variables set.
+fn churnscope_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_churnscope"))
         .args(args)
+        .envs(env.iter().copied())
         // The repository root: the tests name files as the README does (tests/data/..).
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .output()
@@ -937,6 +943,65 @@ fn orders_detects_layouts_and_explains_what_it_cannot_use() {
         std::fs::read(&small).expect("written"),
         std::fs::read(&big).expect("written")
     );
+    // A log over the part size (lowered to 20,000 bytes for the test; 64 MiB otherwise) is
+    // split by customer into parts on disk: the same log, summary and labelled customers
+    // (written part by part, so compared as sets of lines), the baselines fitted on the
+    // first parts' customers (all of them here: fewer than 20,000) scoring every current
+    // customer.
+    let (split, current) = (
+        log.with_extension("split.csv"),
+        log.with_extension("cur.csv"),
+    );
+    let tmp = scratch("orders-parts-tmp");
+    let (code, text, err) = churnscope_with(
+        &[
+            "orders",
+            log.to_str().expect("p"),
+            "--out",
+            split.to_str().expect("p"),
+            "--current",
+            current.to_str().expect("p"),
+            "--format",
+            "json",
+        ],
+        &[
+            ("CHURNSCOPE_PART_BYTES", "20000"),
+            ("TMPDIR", tmp.to_str().expect("p")),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let size = std::fs::metadata(&log).expect("log").len();
+    assert_eq!(v["parts"].as_u64(), Some(size.div_ceil(20_000)));
+    assert_eq!(v["log"], runs[1].0["log"]);
+    assert_eq!(v["summary"], runs[1].0["summary"]);
+    let labelled = v["summary"]["labelled"].as_u64().expect("labelled");
+    assert_eq!(v["baseline_customers"].as_u64(), Some(labelled));
+    assert_eq!(
+        v["baselines"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        v["baselines"]
+    );
+    let lines = |p: &std::path::Path| {
+        let text = std::fs::read_to_string(p).expect("written");
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(lines(&split), lines(&big));
+    let current = std::fs::read_to_string(&current).expect("current written");
+    assert!(current
+        .lines()
+        .next()
+        .expect("header")
+        .ends_with("expected_orders_paretonbd"));
+    assert_eq!(
+        current.lines().count() as u64,
+        v["summary"]["current"].as_u64().expect("current") + 1
+    );
+    let left: Vec<_> = std::fs::read_dir(&tmp).expect("temp").flatten().collect();
+    assert!(left.is_empty(), "the parts are removed: {left:?}");
     // A customer table is not a log.
     let (code, _, err) = churnscope(&["orders", "public/sample_customers.csv"]);
     assert_eq!(code, 1);
@@ -1173,8 +1238,24 @@ fn profile_and_drift_read_a_seeded_sample_of_a_big_file() {
     let model = model.to_str().expect("utf-8");
     let (code, _, err) = churnscope(&["train", train, "--target", "Churn", "--save", model]);
     assert_eq!(code, 0, "{err}");
-    let (code, out, err) = churnscope(&["drift", model, test, "--sample", "700"]);
+    let (code, out, err) = churnscope(&[
+        "drift",
+        model,
+        test,
+        "--sample",
+        "700",
+        "--progress",
+        "json",
+    ]);
     assert_eq!(code, 0, "{err}");
+    // The sampling pass reports its progress: the whole file read, 700 rows in the sample.
+    let last = err
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .next_back()
+        .expect("a progress line");
+    assert_eq!(last["sample_rows"], 700, "{err}");
+    assert_eq!(last["bytes"], last["total_bytes"]);
     assert!(
         out.starts_with(
             "compared a random sample of 700 of the file's 1409 rows (seed 42; --sample)"

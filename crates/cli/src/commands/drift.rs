@@ -30,7 +30,7 @@ pub fn run(args: &DriftArgs) -> Result<Drift, CliError> {
         keep_summary_rows: user.keep_summary_rows,
         ..model.pipeline.read_options()
     };
-    let (loaded, sampled) = load_some(path, &options, args.sample)?;
+    let (loaded, sampled) = load_some(path, &options, args.sample, args.progress.progress)?;
     let mut ds = loaded.dataset;
     let columns = match_columns(&model, &mut ds).map_err(|source| CliError::Columns {
         path: path.to_string(),

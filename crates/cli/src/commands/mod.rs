@@ -8,5 +8,6 @@ pub mod orders;
 pub mod profile;
 pub mod sample;
 pub mod score;
+pub mod split_orders;
 pub mod sql;
 pub mod train;

@@ -10,7 +10,7 @@ use churnscope_engine::modelling::training::split_rows;
 use churnscope_engine::orders::baselines::{self, BaselineRun};
 use churnscope_engine::orders::cdnow;
 use churnscope_engine::orders::derive_from_log;
-use churnscope_engine::orders::features::{parse_day, Derived, Window, LABEL};
+use churnscope_engine::orders::features::{parse_day, DeriveSummary, Derived, Window, LABEL};
 use churnscope_engine::orders::layout::{detect, mapping_for, Detection, Layout};
 use churnscope_engine::orders::log::{build_log, LogBuilder, LogReport, OrderLog};
 use churnscope_engine::reading::ingest::ReadOptions;
@@ -25,9 +25,13 @@ pub struct Orders {
     pub path: String,
     pub detection: Detection,
     pub log: LogReport,
-    pub derived: Derived,
+    pub summary: DeriveSummary,
     /// The baselines on the held-out customers, or why they could not be fitted.
     pub baselines: Option<Result<Vec<BaselineRun>, String>>,
+    /// A log split into parts by customer: how many parts, and the customers of the part
+    /// the baselines were fitted and judged on.
+    pub parts: usize,
+    pub baseline_customers: Option<usize>,
     /// Seconds to read the file, derive the customers and fit the baselines.
     pub read_seconds: f64,
     pub derive_seconds: f64,
@@ -38,7 +42,7 @@ pub struct Orders {
     pub peak_memory: Option<u64>,
 }
 
-fn fail(path: &str, message: impl ToString) -> CliError {
+pub(super) fn fail(path: &str, message: impl ToString) -> CliError {
     CliError::Orders {
         path: path.to_string(),
         message: message.to_string(),
@@ -49,29 +53,22 @@ fn fail(path: &str, message: impl ToString) -> CliError {
 /// the orders, not the rows), recognises or applies its layout and derives the customers.
 pub fn run(args: &OrdersArgs) -> Result<Orders, CliError> {
     let path = args.input.file.as_str();
+    let window = window_of(args)?;
+    let cdnow = args.layout == "cdnow" || (args.layout == "auto" && starts_like_cdnow(path)?);
+    if !cdnow && streamable(path)? {
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        if size > super::split_orders::part_bytes() {
+            return super::split_orders::run(args, &window, size);
+        }
+    }
     let start = Instant::now();
-    let (log, detection, pieces) = read_log(args)?;
+    let (log, detection, pieces) = read_log(args, cdnow)?;
     let read_seconds = start.elapsed().as_secs_f64();
-    let window = Window {
-        cutoff: match &args.cutoff {
-            Some(text) => Some(parse_day(text).ok_or_else(|| {
-                fail(
-                    path,
-                    format!("--cutoff: '{text}' is not a date (use YYYY-MM-DD)"),
-                )
-            })?),
-            None => None,
-        },
-        horizon_days: args.horizon,
-        observation_days: args.window,
-        min_history_days: args.min_history,
-    };
     let start = Instant::now();
-    let (derived, log) =
+    let (mut derived, log) =
         derive_from_log(log, &window, &mut |_, _| false).map_err(|e| fail(path, e))?;
     let derive_seconds = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let mut derived = derived;
     let baselines = (!args.no_baselines).then(|| {
         let horizon = derived.summary.horizon_days as f64;
         let runs = held_out_baselines(&derived)?;
@@ -85,8 +82,10 @@ pub fn run(args: &OrdersArgs) -> Result<Orders, CliError> {
         path: path.to_string(),
         detection,
         log,
-        derived,
+        summary: derived.summary,
         baselines,
+        parts: 1,
+        baseline_customers: None,
         read_seconds,
         derive_seconds,
         baseline_seconds,
@@ -95,12 +94,30 @@ pub fn run(args: &OrdersArgs) -> Result<Orders, CliError> {
     })
 }
 
+/// `--cutoff`, `--horizon`, `--window` and `--min-history` as a window.
+fn window_of(args: &OrdersArgs) -> Result<Window, CliError> {
+    let path = args.input.file.as_str();
+    Ok(Window {
+        cutoff: match &args.cutoff {
+            Some(text) => Some(parse_day(text).ok_or_else(|| {
+                fail(
+                    path,
+                    format!("--cutoff: '{text}' is not a date (use YYYY-MM-DD)"),
+                )
+            })?),
+            None => None,
+        },
+        horizon_days: args.horizon,
+        observation_days: args.window,
+        min_history_days: args.min_history,
+    })
+}
+
 /// The order log of FILE and how its columns were mapped. CDNOW's headerless log and
 /// workbooks are read whole; delimited text a piece at a time (`--chunk-kb`), the layout
 /// recognised from the first piece, every piece's mapped columns read as text alike.
-fn read_log(args: &OrdersArgs) -> Result<(OrderLog, Detection, usize), CliError> {
+fn read_log(args: &OrdersArgs, cdnow: bool) -> Result<(OrderLog, Detection, usize), CliError> {
     let path = args.input.file.as_str();
-    let cdnow = args.layout == "cdnow" || (args.layout == "auto" && starts_like_cdnow(path)?);
     if cdnow || !streamable(path)? {
         let bytes = std::fs::read(path).map_err(|source| CliError::Io {
             path: path.to_string(),
@@ -120,13 +137,8 @@ fn read_log(args: &OrdersArgs) -> Result<(OrderLog, Detection, usize), CliError>
     let (mut rows, mut pieces) = (0, 0);
     in_pieces(path, &args.stream, "reading orders from", "rows", |piece| {
         if state.is_none() {
-            let mut options = read_options(&args.input.read);
-            let first = read_piece(piece, &mut options, path)?;
-            let detection = detection_of(args, &first)?;
+            let (detection, options) = first_piece(args, piece)?;
             let builder = LogBuilder::new(&detection.mapping).map_err(|e| fail(path, e))?;
-            options
-                .text_columns
-                .extend(LogBuilder::text_columns(&detection.mapping));
             state = Some((detection, builder, options));
         }
         let Some((_, builder, options)) = &mut state else {
@@ -143,6 +155,21 @@ fn read_log(args: &OrdersArgs) -> Result<(OrderLog, Detection, usize), CliError>
     let (detection, builder, _) = state.ok_or_else(|| fail(path, "the file has no rows"))?;
     let log = builder.finish().map_err(|e| fail(path, e))?;
     Ok((log, detection, pieces))
+}
+
+/// The layout recognised in (or applied to) the first piece of FILE, and the options
+/// every piece is then read with: the mapped columns as text.
+pub(super) fn first_piece(
+    args: &OrdersArgs,
+    piece: &[u8],
+) -> Result<(Detection, ReadOptions), CliError> {
+    let mut options = read_options(&args.input.read);
+    let first = read_piece(piece, &mut options, &args.input.file)?;
+    let detection = detection_of(args, &first)?;
+    options
+        .text_columns
+        .extend(LogBuilder::text_columns(&detection.mapping));
+    Ok((detection, options))
 }
 
 /// Whether the first 4 KiB of FILE look like CDNOW's headerless log.
@@ -200,7 +227,7 @@ fn apply_overrides(args: &OrdersArgs, detection: &mut Detection) {
 
 /// The baselines fitted on the training customers of the split `train` makes (stratified
 /// 20%, seed 42) and judged on its test customers.
-fn held_out_baselines(derived: &Derived) -> Result<Vec<BaselineRun>, String> {
+pub(super) fn held_out_baselines(derived: &Derived) -> Result<Vec<BaselineRun>, String> {
     let ds = &derived.labelled;
     let target = target_for(ds, LABEL, Some("1")).map_err(|e| e.to_string())?;
     let split = split_rows(ds, &TrainConfig::new(target.clone())).map_err(|e| e.to_string())?;

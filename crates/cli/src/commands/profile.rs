@@ -30,7 +30,12 @@ pub struct Profile {
 /// Reads FILE and profiles it.
 pub fn run(args: &ProfileArgs) -> Result<Profile, CliError> {
     let path = &args.input.file;
-    let (loaded, sampled) = load_some(path, &read_options(&args.input.read), args.sample)?;
+    let (loaded, sampled) = load_some(
+        path,
+        &read_options(&args.input.read),
+        args.sample,
+        args.progress.progress,
+    )?;
     let ds = loaded.dataset;
     let target = detect_target(&ds);
     let proposed = target.as_ref().ok().and_then(|t| t.as_ref());

@@ -234,15 +234,7 @@ fn write_piece(
         Sink::Csv(w) => {
             let bytes = to_csv(&action_table(actions));
             // Later pieces without the byte order mark and the header line.
-            let body = if first {
-                &bytes[..]
-            } else {
-                let end = bytes
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map_or(bytes.len(), |i| i + 1);
-                &bytes[end..]
-            };
+            let body = crate::input::csv_body(&bytes, first);
             w.write_all(body).map_err(|source| CliError::Io {
                 path: out.unwrap_or_default().to_string(),
                 source,

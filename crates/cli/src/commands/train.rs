@@ -62,7 +62,8 @@ pub fn run(args: &TrainArgs) -> Result<Training, CliError> {
     let path = &args.input.file;
     let (mut loaded, sampled) = match args.sample {
         Some(n) => {
-            let (loaded, sample) = load_sample(path, &options, n, args.split.seed)?;
+            let (loaded, sample) =
+                load_sample(path, &options, n, args.split.seed, args.progress.progress)?;
             (loaded, Some(sample))
         }
         None => (load(path, &options)?, None),

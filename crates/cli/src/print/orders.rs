@@ -14,7 +14,7 @@ pub fn print(o: &Orders, format: Format) -> Result<(), CliError> {
             "reason": o.detection.reason,
             "mapping": o.detection.mapping,
             "log": o.log,
-            "summary": o.derived.summary,
+            "summary": o.summary,
             "baselines": o.baselines.as_ref().map(|b| match b {
                 Ok(runs) => serde_json::json!(runs.iter().map(|r| serde_json::json!({
                     "model": r.kind,
@@ -34,6 +34,8 @@ pub fn print(o: &Orders, format: Format) -> Result<(), CliError> {
                 "baselines": o.baseline_seconds,
             },
             "pieces": o.pieces,
+            "parts": o.parts,
+            "baseline_customers": o.baseline_customers,
             "peak_memory_bytes": o.peak_memory,
         })),
         Format::Text => {
@@ -44,7 +46,7 @@ pub fn print(o: &Orders, format: Format) -> Result<(), CliError> {
 }
 
 fn text(o: &Orders) {
-    let (d, l, s) = (&o.detection, &o.log, &o.derived.summary);
+    let (d, l, s) = (&o.detection, &o.log, &o.summary);
     out!("{}: {} — {}", o.path, d.layout.label(), d.reason);
     let roles: Vec<String> = d
         .mapping
@@ -87,6 +89,33 @@ fn text(o: &Orders) {
         s.too_new, s.min_history_days, s.after_cutoff, s.outside_window
     );
     out!("current customers (as of {}): {}", s.last_date, s.current);
+    baselines_text(o);
+    let memory = o
+        .peak_memory
+        .map(|b| format!("; peak memory {:.0} MB", b as f64 / 1e6))
+        .unwrap_or_default();
+    out!(
+        "time: read {:.3} s ({} pieces), derive {:.3} s, baselines {:.3} s{memory}",
+        o.read_seconds,
+        o.pieces,
+        o.derive_seconds,
+        o.baseline_seconds
+    );
+}
+
+/// The split, and the baselines' parameters and held-out figures.
+fn baselines_text(o: &Orders) {
+    if o.parts > 1 {
+        out!(
+            "split by customer into {} parts on disk (one part's orders in memory at a time); tables written part by part",
+            o.parts
+        );
+    }
+    if let Some(n) = o.baseline_customers {
+        out!(
+            "baselines fitted and judged on {n} labelled customers of the first parts (a random share of them, by a hash of the id)"
+        );
+    }
     match &o.baselines {
         Some(Ok(runs)) => {
             for r in runs {
@@ -111,15 +140,4 @@ fn text(o: &Orders) {
         Some(Err(e)) => out!("baselines: {e}"),
         None => {}
     }
-    let memory = o
-        .peak_memory
-        .map(|b| format!("; peak memory {:.0} MB", b as f64 / 1e6))
-        .unwrap_or_default();
-    out!(
-        "time: read {:.3} s ({} pieces), derive {:.3} s, baselines {:.3} s{memory}",
-        o.read_seconds,
-        o.pieces,
-        o.derive_seconds,
-        o.baseline_seconds
-    );
 }

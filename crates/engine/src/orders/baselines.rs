@@ -195,25 +195,46 @@ pub fn annotate_current(
     horizon_days: f64,
     cancel: &dyn Fn() -> bool,
 ) -> Result<(), String> {
-    let fit_on = histories(labelled).ok_or("the labelled table has no order histories")?;
-    let now = histories(current).ok_or("the current table has no order histories")?;
-    let bg = BgNbd::fit(&fit_on, cancel).map_err(|e| message(&e))?;
-    let pnbd = ParetoNbd::fit(&fit_on, cancel).map_err(|e| message(&e))?;
-    let h = horizon_days / WEEK;
-    let columns: [Vec<f64>; 4] = [
-        now.iter().map(|x| bg.p_alive(x)).collect(),
-        now.iter().map(|x| bg.expected_purchases(x, h)).collect(),
-        now.iter().map(|x| pnbd.p_alive(x)).collect(),
-        now.iter().map(|x| pnbd.expected_purchases(x, h)).collect(),
-    ];
-    for (name, values) in CURRENT_COLUMNS.iter().zip(columns) {
-        current.columns.retain(|c| c.name != *name);
-        current.columns.push(crate::dataset::Column::new(
-            name.to_string(),
-            ColumnData::Numeric(values),
-        ));
+    Baselines::fit(labelled, cancel)?.annotate(current, horizon_days)
+}
+
+/// BG/NBD and Pareto/NBD fitted on labelled customers' histories up to the cutoff.
+#[derive(Debug, Clone)]
+pub struct Baselines {
+    bg: BgNbd,
+    pnbd: ParetoNbd,
+}
+
+impl Baselines {
+    /// Both models fitted on every customer of the labelled table.
+    pub fn fit(labelled: &Dataset, cancel: &dyn Fn() -> bool) -> Result<Self, String> {
+        let fit_on = histories(labelled).ok_or("the labelled table has no order histories")?;
+        Ok(Baselines {
+            bg: BgNbd::fit(&fit_on, cancel).map_err(|e| message(&e))?,
+            pnbd: ParetoNbd::fit(&fit_on, cancel).map_err(|e| message(&e))?,
+        })
     }
-    Ok(())
+
+    /// Adds [`CURRENT_COLUMNS`] to the current customers, for the next `horizon_days`.
+    pub fn annotate(&self, current: &mut Dataset, horizon_days: f64) -> Result<(), String> {
+        let now = histories(current).ok_or("the current table has no order histories")?;
+        let (bg, pnbd) = (&self.bg, &self.pnbd);
+        let h = horizon_days / WEEK;
+        let columns: [Vec<f64>; 4] = [
+            now.iter().map(|x| bg.p_alive(x)).collect(),
+            now.iter().map(|x| bg.expected_purchases(x, h)).collect(),
+            now.iter().map(|x| pnbd.p_alive(x)).collect(),
+            now.iter().map(|x| pnbd.expected_purchases(x, h)).collect(),
+        ];
+        for (name, values) in CURRENT_COLUMNS.iter().zip(columns) {
+            current.columns.retain(|c| c.name != *name);
+            current.columns.push(crate::dataset::Column::new(
+                name.to_string(),
+                ColumnData::Numeric(values),
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn message(e: &BtydError) -> String {

@@ -407,6 +407,32 @@ pub fn derive(
     window: &Window,
     cancel: &mut dyn FnMut(f64) -> bool,
 ) -> Result<Derived, DeriveError> {
+    let derived = derive_part(log, window, cancel)?;
+    if derived.summary.labelled == 0 {
+        let s = &derived.summary;
+        return Err(no_customers(s));
+    }
+    Ok(derived)
+}
+
+/// Why no customer could be labelled, from the counts of a summary.
+pub fn no_customers(s: &DeriveSummary) -> DeriveError {
+    DeriveError::NoCustomers {
+        cutoff: s.cutoff.clone(),
+        too_new: s.too_new,
+        after: s.after_cutoff,
+    }
+}
+
+/// [`derive`] for one part of a log split by customer ([`crate::orders::parts`]): the
+/// same tables, empty when the part has no customer to label (the caller judges the
+/// whole). The part's `first_day`, `last_day` and `report.has_*` should be the whole
+/// log's, so that every part has the same cutoff and columns.
+pub fn derive_part(
+    log: &OrderLog,
+    window: &Window,
+    cancel: &mut dyn FnMut(f64) -> bool,
+) -> Result<Derived, DeriveError> {
     let cutoff = settle(log, window)?;
     let h = window.horizon_days;
     let obs = window.observation_days.filter(|&d| d > 0);
@@ -437,13 +463,6 @@ pub fn derive(
             &mut labelled,
             &mut s,
         );
-    }
-    if labelled.ids.is_empty() {
-        return Err(DeriveError::NoCustomers {
-            cutoff: s.cutoff.clone(),
-            too_new: s.too_new,
-            after: s.after_cutoff,
-        });
     }
     let keep = [
         true,

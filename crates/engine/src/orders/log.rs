@@ -395,60 +395,132 @@ struct Building {
     products: Vec<u32>,
 }
 
-/// Texts numbered in the order they are first seen.
+/// Texts numbered in the order they are first seen, each text held once.
 #[derive(Default)]
 struct Interner {
-    ids: HashMap<String, u32>,
-    texts: Vec<String>,
+    ids: HashMap<Box<str>, u32>,
 }
 
 impl Interner {
-    /// The global number of each of a piece's keys.
-    fn numbers(&mut self, keys: &Keys) -> Vec<u32> {
-        keys.texts
-            .iter()
-            .map(|t| match self.ids.get(t.as_str()) {
-                Some(&id) => id,
-                None => {
-                    let id = self.texts.len() as u32;
-                    self.ids.insert(t.clone(), id);
-                    self.texts.push(t.clone());
-                    id
-                }
-            })
-            .collect()
+    fn number(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = self.ids.len() as u32;
+        self.ids.insert(text.into(), id);
+        id
+    }
+
+    /// The texts by number.
+    fn into_texts(self) -> Vec<String> {
+        let mut texts = vec![String::new(); self.ids.len()];
+        for (text, id) in self.ids {
+            texts[id as usize] = text.into();
+        }
+        texts
     }
 }
 
-/// A piece's key of `row` as a global number (`None` for a missing cell).
-fn global(keys: &Keys, numbers: &[u32], row: usize) -> Option<u32> {
-    let k = keys.keys[row];
-    (k != NO_KEY).then(|| numbers[k as usize])
+/// One row of an order export reduced to what a log keeps of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowFacts<'a> {
+    /// The row's line in the file.
+    pub line: usize,
+    pub customer: Option<&'a str>,
+    pub order: Option<&'a str>,
+    pub product: Option<&'a str>,
+    /// The date read month-first and day-first (equal where the cell says its order; NaN
+    /// where it is not a date read that way).
+    pub month_first: f64,
+    pub day_first: f64,
+    /// The date as written, kept where it does not read both ways (for the message).
+    pub date_text: Option<&'a str>,
+    /// The line's value, NaN without one.
+    pub value: f64,
+    pub cancelled: bool,
+    pub discounted: bool,
+}
+
+/// What a piece says about its whole date column.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PieceDates {
+    pub day_first_seen: bool,
+    /// Some cell reads month-first, some day-first.
+    pub any: [bool; 2],
+}
+
+/// Hands each row of `piece` (row 0 on line `first_line` of the file) to `each` as
+/// [`RowFacts`]; refused when a mapped column is missing or an amount is not a number.
+pub fn piece_facts(
+    piece: &Dataset,
+    mapping: &OrderMapping,
+    first_line: usize,
+    each: &mut dyn FnMut(RowFacts<'_>),
+) -> Result<PieceDates, LogError> {
+    let rows = rows_of(piece, mapping, first_line)?;
+    let date_column = column(piece, "date", &mapping.date)?;
+    let dates = PieceDates {
+        day_first_seen: rows.dates.day_first_seen,
+        any: [
+            rows.dates.month_first.iter().any(|t| !t.is_nan()),
+            rows.dates.day_first.iter().any(|t| !t.is_nan()),
+        ],
+    };
+    let label = |keys: Option<&Keys>, row: usize| -> Option<u32> {
+        let k = keys?.keys[row];
+        (k != NO_KEY).then_some(k)
+    };
+    for row in 0..piece.n_rows {
+        let (month_first, day_first) = (rows.dates.month_first[row], rows.dates.day_first[row]);
+        let date_text = (month_first.is_nan() || day_first.is_nan())
+            .then(|| date_column.text(row))
+            .flatten();
+        let customer =
+            label(Some(&rows.customer), row).map(|k| rows.customer.texts[k as usize].as_str());
+        let order = label(rows.order.as_ref(), row)
+            .and_then(|k| rows.order.as_ref().map(|o| o.texts[k as usize].as_str()));
+        let product = label(rows.product.as_ref(), row)
+            .and_then(|k| rows.product.as_ref().map(|p| p.texts[k as usize].as_str()));
+        each(RowFacts {
+            line: first_line + row,
+            customer,
+            order,
+            product,
+            month_first,
+            day_first,
+            date_text: date_text.as_deref(),
+            value: rows.value.as_ref().map_or(f64::NAN, |v| v[row]),
+            cancelled: rows.cancelled[row],
+            discounted: rows.discounted.as_ref().is_some_and(|d| d[row]),
+        });
+    }
+    Ok(dates)
 }
 
 /// Rows whose date cannot be read one way: how many (with a customer) and the first.
-#[derive(Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 struct BadDates {
     rows: usize,
     first: Option<(usize, String)>,
 }
 
 impl BadDates {
-    fn count(&mut self, line: usize, date: &Column, row: usize) {
+    fn count(&mut self, line: usize, text: Option<&str>) {
         self.rows += 1;
-        self.note(line, date, row);
+        self.note(line, text);
     }
 
     /// Keeps the first such line without counting it (its order counts it at the end).
-    fn note(&mut self, line: usize, date: &Column, row: usize) {
+    fn note(&mut self, line: usize, text: Option<&str>) {
         if self.first.as_ref().is_none_or(|(first, _)| line < *first) {
-            self.first = Some((line, date.text(row).unwrap_or_default()));
+            self.first = Some((line, text.unwrap_or_default().to_string()));
         }
     }
 }
 
-/// Builds an order log from the pieces of an export, in the file's order, holding the
-/// orders (about a hundred bytes each) and the ids, never the rows. Line items join their
+/// Builds an order log row by row, in the file's order, holding the orders (about a
+/// hundred bytes each) and the ids, never the rows: from the pieces of an export
+/// ([`Self::add`]) or from rows kept elsewhere ([`Self::add_row`]). Line items join their
 /// order across pieces. Dates whose day/month order the cells do not say are read both
 /// ways until the end: one cell anywhere that can only be day-first (`25/03/2024`) makes
 /// the whole log day-first, as it does for a log read whole.
@@ -457,17 +529,16 @@ pub struct LogBuilder {
     customers: Interner,
     order_ids: Interner,
     products: Interner,
-    /// An order's slot by its global order id number, or by (customer, day) without one.
+    /// An order's slot by its order id number, or by (customer, time) without one.
     by_id: Vec<u32>,
     by_time: HashMap<(u32, u64), u32>,
     building: Vec<Building>,
     report: LogReport,
-    day_first_seen: bool,
+    dates: PieceDates,
     /// Rows (with a customer) whose date is not a date read month-first, and day-first.
     bad: [BadDates; 2],
-    /// A date cell read neither way, and whether any is read each way.
+    /// The first date cell, for the message when no cell is a date.
     first_date_cell: Option<(usize, String)>,
-    any_date: [bool; 2],
 }
 
 impl LogBuilder {
@@ -485,11 +556,14 @@ impl LogBuilder {
             by_id: Vec::new(),
             by_time: HashMap::new(),
             building: Vec::new(),
-            report: LogReport::default(),
-            day_first_seen: false,
+            report: LogReport {
+                has_discount: mapping.discount.is_some(),
+                has_products: mapping.product.is_some(),
+                ..LogReport::default()
+            },
+            dates: PieceDates::default(),
             bad: [BadDates::default(), BadDates::default()],
             first_date_cell: None,
-            any_date: [false; 2],
         })
     }
 
@@ -516,100 +590,96 @@ impl LogBuilder {
         first_line: usize,
         cancel: &mut dyn FnMut(f64) -> bool,
     ) -> Result<(), LogError> {
-        let rows = rows_of(piece, &self.mapping, first_line)?;
-        let date_column = column(piece, "date", &self.mapping.date)?;
-        self.note_dates(&rows.dates, date_column, first_line);
-        let customers = self.customers.numbers(&rows.customer);
-        let order_ids = rows.order.as_ref().map(|o| self.order_ids.numbers(o));
-        let products = rows.product.as_ref().map(|p| self.products.numbers(p));
-        self.by_id.resize(self.order_ids.texts.len(), NO_KEY);
-        self.report.rows += piece.n_rows;
-        self.report.has_discount |= rows.discounted.is_some();
-        self.report.has_products |= rows.product.is_some();
-        for row in 0..piece.n_rows {
-            if row % 65_536 == 0 && cancel(row as f64 / piece.n_rows.max(1) as f64) {
-                return Err(LogError::Cancelled);
+        let n = piece.n_rows.max(1) as f64;
+        let mut stopped = false;
+        let mapping = self.mapping.clone();
+        let dates = piece_facts(piece, &mapping, first_line, &mut |f| {
+            let row = f.line - first_line;
+            if row.is_multiple_of(65_536) && !stopped {
+                stopped = cancel(row as f64 / n);
             }
-            let order_key = rows
-                .order
-                .as_ref()
-                .zip(order_ids.as_deref())
-                .and_then(|(o, n)| global(o, n, row));
-            let open = order_key
-                .map(|k| self.by_id[k as usize])
-                .filter(|&s| s != NO_KEY);
-            let slot = match open {
-                Some(s) => s as usize,
-                None => match self.open_order(row, order_key, &rows, &customers) {
-                    Some(s) => {
-                        let line = first_line + row;
-                        let ways = [&rows.dates.month_first, &rows.dates.day_first];
-                        for (way, days) in ways.into_iter().enumerate() {
-                            if days[row].is_nan() {
-                                self.bad[way].note(line, date_column, row);
-                            }
-                        }
-                        s
-                    }
-                    None => {
-                        self.count_left_out(row, first_line + row, &rows, date_column);
-                        continue;
-                    }
-                },
-            };
-            let order = &mut self.building[slot];
-            order.rows += 1;
-            if let Some(v) = rows.value.as_ref().map(|v| v[row]).filter(|v| !v.is_nan()) {
-                order.amount += v;
-                order.any_amount = true;
+            if !stopped {
+                self.add_row(f);
             }
-            order.cancelled |= rows.cancelled[row];
-            order.discounted |= rows.discounted.as_ref().is_some_and(|d| d[row]);
-            let product = rows
-                .product
-                .as_ref()
-                .zip(products.as_deref())
-                .and_then(|(p, n)| global(p, n, row));
-            if let Some(p) = product {
-                if !order.products.contains(&p) {
-                    order.products.push(p);
-                }
-            }
+        })?;
+        if stopped {
+            return Err(LogError::Cancelled);
         }
+        self.add_dates(dates);
         Ok(())
     }
 
-    /// Remembers what the piece's dates say about the whole column.
-    fn note_dates(&mut self, dates: &DateReadings, column: &Column, first_line: usize) {
-        self.day_first_seen |= dates.day_first_seen;
-        self.any_date[0] |= dates.month_first.iter().any(|t| !t.is_nan());
-        self.any_date[1] |= dates.day_first.iter().any(|t| !t.is_nan());
-        if self.first_date_cell.is_none() {
-            if let Some(row) = (0..column.len()).find(|&r| !column.is_missing(r)) {
-                self.first_date_cell =
-                    Some((first_line + row, column.text(row).unwrap_or_default()));
+    /// What a piece (or a part of a log) said about its dates; see [`piece_facts`].
+    pub fn add_dates(&mut self, dates: PieceDates) {
+        self.dates.day_first_seen |= dates.day_first_seen;
+        self.dates.any[0] |= dates.any[0];
+        self.dates.any[1] |= dates.any[1];
+    }
+
+    /// Adds one row.
+    pub fn add_row(&mut self, f: RowFacts<'_>) {
+        self.report.rows += 1;
+        if self.first_date_cell.is_none() && (f.date_text.is_some() || !f.month_first.is_nan()) {
+            let text = f.date_text.map_or_else(
+                || crate::reading::cells::format_date(f.month_first),
+                str::to_string,
+            );
+            self.first_date_cell = Some((f.line, text));
+        }
+        let order_key = f.order.map(|o| {
+            let k = self.order_ids.number(o);
+            if k as usize == self.by_id.len() {
+                self.by_id.push(NO_KEY);
+            }
+            k
+        });
+        let open = order_key
+            .map(|k| self.by_id[k as usize])
+            .filter(|&s| s != NO_KEY);
+        let slot = match open {
+            Some(s) => s as usize,
+            None => match self.open_order(&f, order_key) {
+                Some(s) => {
+                    for (way, day) in [f.month_first, f.day_first].into_iter().enumerate() {
+                        if day.is_nan() {
+                            self.bad[way].note(f.line, f.date_text);
+                        }
+                    }
+                    s
+                }
+                None => {
+                    self.count_left_out(&f);
+                    return;
+                }
+            },
+        };
+        let product = f.product.map(|p| self.products.number(p));
+        let order = &mut self.building[slot];
+        order.rows += 1;
+        if !f.value.is_nan() {
+            order.amount += f.value;
+            order.any_amount = true;
+        }
+        order.cancelled |= f.cancelled;
+        order.discounted |= f.discounted;
+        if let Some(p) = product {
+            if !order.products.contains(&p) {
+                order.products.push(p);
             }
         }
     }
 
-    /// Starts the order of `row` (found by its order id, or by customer and time without
+    /// Starts the order of a row (found by its order id, or by customer and time without
     /// one) and returns its slot; `None` when the row has no customer or no date either way.
-    fn open_order(
-        &mut self,
-        row: usize,
-        order_key: Option<u32>,
-        rows: &Rows,
-        customers: &[u32],
-    ) -> Option<usize> {
-        let customer = global(&rows.customer, customers, row)?;
-        let (month_first, day_first) = (rows.dates.month_first[row], rows.dates.day_first[row]);
-        if month_first.is_nan() && day_first.is_nan() {
+    fn open_order(&mut self, f: &RowFacts<'_>, order_key: Option<u32>) -> Option<usize> {
+        let customer = self.customers.number(f.customer?);
+        if f.month_first.is_nan() && f.day_first.is_nan() {
             return None;
         }
         let fresh = Building {
             customer,
-            month_first,
-            day_first,
+            month_first: f.month_first,
+            day_first: f.day_first,
             amount: 0.0,
             any_amount: false,
             cancelled: false,
@@ -624,10 +694,10 @@ impl LogBuilder {
                 next
             }
             None => {
-                let time = if month_first.is_nan() {
-                    day_first
+                let time = if f.month_first.is_nan() {
+                    f.day_first
                 } else {
-                    month_first
+                    f.month_first
                 };
                 *self
                     .by_time
@@ -642,29 +712,36 @@ impl LogBuilder {
     }
 
     /// Counts a row that opens no order: no customer, or a date that is not one either
-    /// way. A row whose date reads only one way is counted against that way, for
-    /// [`Self::finish`] to use once the order is known.
-    fn count_left_out(&mut self, row: usize, line: usize, rows: &Rows, date: &Column) {
-        if rows.customer.keys[row] == NO_KEY {
+    /// way.
+    fn count_left_out(&mut self, f: &RowFacts<'_>) {
+        if f.customer.is_none() {
             self.report.rows_without_customer += 1;
             return;
         }
-        for (way, days) in [&rows.dates.month_first, &rows.dates.day_first]
-            .into_iter()
-            .enumerate()
-        {
-            if days[row].is_nan() {
-                self.bad[way].count(line, date, row);
-            }
+        for way in &mut self.bad {
+            way.count(f.line, f.date_text);
         }
     }
 
+    /// Whether some date so far can only be read day-first.
+    pub fn day_first_seen(&self) -> bool {
+        self.dates.day_first_seen
+    }
+
     /// The log: orders sorted by customer and time, dates read day-first when some cell
-    /// said so. Orders whose opening date does not read that way are left out with their
-    /// rows, as a log read whole leaves those rows out.
-    pub fn finish(mut self) -> Result<OrderLog, LogError> {
-        let way = usize::from(self.day_first_seen);
-        if !self.any_date[way] {
+    /// said so (or `day_first` says so: the rows of a log split by customer, see
+    /// [`Self::finish_as`]). Orders whose opening date does not read that way are left out
+    /// with their rows, as a log read whole leaves those rows out.
+    pub fn finish(self) -> Result<OrderLog, LogError> {
+        let day_first = self.dates.day_first_seen;
+        self.finish_as(day_first)
+    }
+
+    /// [`Self::finish`] with the day/month order decided elsewhere (for a part of a log
+    /// whose other parts may hold the deciding cell).
+    pub fn finish_as(mut self, day_first: bool) -> Result<OrderLog, LogError> {
+        let way = usize::from(day_first);
+        if !self.dates.any[way] {
             let (line, value) = self.first_date_cell.take().unwrap_or((2, String::new()));
             return Err(LogError::NotDates {
                 column: self.mapping.date.clone(),
@@ -686,7 +763,7 @@ impl LogBuilder {
         }
         self.report.rows_without_date = bad.rows;
         self.report.first_bad_date = bad.first;
-        finish(self.customers.texts, kept, self.report)
+        finish(self.customers.into_texts(), kept, self.report)
     }
 }
 

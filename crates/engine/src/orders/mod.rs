@@ -4,7 +4,7 @@
 //!
 //! [`layout`] recognises the export (Shopify, Online Retail, CDNOW, or columns guessed by
 //! name) and maps its columns; [`cdnow`] reads CDNOW's headerless log; [`log`] groups rows
-//! into orders; [`features`] derives the labelled table as of a cutoff and the current
+//! into orders ([`parts`] splits a log too big to hold by customer); [`features`] derives the labelled table as of a cutoff and the current
 //! customers as of the last day; [`btyd`] fits BG/NBD and Pareto/NBD; [`baselines`] scores
 //! the labelled customers with them for the comparison table; [`generate`] writes seeded
 //! logs with known processes for tests and benchmarks.
@@ -16,6 +16,7 @@ pub mod features;
 pub mod generate;
 pub mod layout;
 pub mod log;
+pub mod parts;
 
 use crate::dataset::Dataset;
 use features::{DeriveError, Derived, Window};
