@@ -961,6 +961,8 @@ fn orders_detects_layouts_and_explains_what_it_cannot_use() {
             split.to_str().expect("p"),
             "--current",
             current.to_str().expect("p"),
+            "--progress",
+            "json",
             "--format",
             "json",
         ],
@@ -970,6 +972,14 @@ fn orders_detects_layouts_and_explains_what_it_cannot_use() {
         ],
     );
     assert_eq!(code, 0, "{err}");
+    // Progress in three passes: the file, the parts read, the customers derived.
+    for pass in [
+        "splitting orders of",
+        "reading the parts of",
+        "deriving the customers of",
+    ] {
+        assert!(err.contains(pass), "{pass}: {err}");
+    }
     let v: serde_json::Value = serde_json::from_str(&text).expect("json");
     let size = std::fs::metadata(&log).expect("log").len();
     assert_eq!(v["parts"].as_u64(), Some(size.div_ceil(20_000)));

@@ -24,6 +24,7 @@ use super::orders::{fail, first_piece, held_out_baselines, Orders};
 use crate::args::OrdersArgs;
 use crate::error::CliError;
 use crate::input::{in_pieces, read_piece};
+use crate::progress::FileProgress;
 
 /// Logs above this many bytes are split (64 MiB of records a part);
 /// `CHURNSCOPE_PART_BYTES` overrides it, for the tests.
@@ -49,6 +50,41 @@ impl Parts {
 
     fn path(&self, k: usize) -> PathBuf {
         self.dir.join(format!("part-{k}.bin"))
+    }
+
+    /// The progress of one pass over the parts (`--progress`), counted in their bytes.
+    fn progress(&self, args: &OrdersArgs, doing: &str) -> PartProgress {
+        let sizes: Vec<u64> = (0..self.count)
+            .map(|k| std::fs::metadata(self.path(k)).map_or(0, |m| m.len()))
+            .collect();
+        let total = sizes.iter().sum();
+        PartProgress {
+            bar: FileProgress::new(args.stream.progress.progress, doing, "parts", total),
+            sizes,
+            done: 0,
+        }
+    }
+}
+
+/// How far a pass over the parts has come.
+struct PartProgress {
+    bar: FileProgress,
+    sizes: Vec<u64>,
+    done: u64,
+}
+
+impl PartProgress {
+    /// Shows the parts before part `k` done.
+    fn part(&mut self, k: usize) {
+        if k > 0 {
+            self.done += self.sizes[k - 1];
+            self.bar.update(self.done, k);
+        }
+    }
+
+    fn done(&mut self) {
+        self.bar.update(self.sizes.iter().sum(), self.sizes.len());
+        self.bar.finish();
     }
 }
 
@@ -79,7 +115,9 @@ pub fn run(args: &OrdersArgs, window: &Window, size: u64) -> Result<Orders, CliE
     let day_first = whole.dates.day_first_seen;
     // The whole log's report, first and last day.
     let mut report: Option<LogReport> = None;
+    let mut progress = parts.progress(args, &format!("reading the parts of {path}"));
     for k in 0..parts.count {
+        progress.part(k);
         let Some(log) = build_part(&parts, k, mapping, whole.dates, day_first, path)? else {
             continue;
         };
@@ -88,6 +126,7 @@ pub fn run(args: &OrdersArgs, window: &Window, size: u64) -> Result<Orders, CliE
             Some(r) => merge_reports(r, log.report),
         });
     }
+    progress.done();
     let report = report.ok_or_else(|| fail(path, LogError::NoOrders))?;
     let read_seconds = start.elapsed().as_secs_f64();
     let start = Instant::now();
@@ -96,7 +135,9 @@ pub fn run(args: &OrdersArgs, window: &Window, size: u64) -> Result<Orders, CliE
     let start = Instant::now();
     let mut out = Outputs::new(args)?;
     let mut summary: Option<DeriveSummary> = None;
+    let mut progress = parts.progress(args, &format!("deriving the customers of {path}"));
     for k in 0..parts.count {
+        progress.part(k);
         let Some(log) = build_part(&parts, k, mapping, whole.dates, day_first, path)? else {
             continue;
         };
@@ -112,6 +153,7 @@ pub fn run(args: &OrdersArgs, window: &Window, size: u64) -> Result<Orders, CliE
             Some(s) => merge_summaries(s, &derived.summary),
         });
     }
+    progress.done();
     out.finish()?;
     let summary = summary.ok_or_else(|| fail(path, LogError::NoOrders))?;
     if summary.labelled == 0 {
