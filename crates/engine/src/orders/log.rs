@@ -398,7 +398,7 @@ struct Building {
 /// Texts numbered in the order they are first seen, each text held once.
 #[derive(Default)]
 struct Interner {
-    ids: HashMap<Box<str>, u32>,
+    ids: crate::reading::hash::FastMap<Box<str>, u32>,
 }
 
 impl Interner {

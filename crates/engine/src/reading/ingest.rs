@@ -8,8 +8,6 @@
 //! is ever held as a separate `String`. Errors name the line, the field counts or the byte,
 //! in the manner of the csv crate's own messages.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{group_thousands, Column, ColumnData, ColumnKind, Dataset, MISSING_CODE};
@@ -1029,7 +1027,7 @@ fn restart(
 /// Dictionary-encodes text cells as they arrive.
 #[derive(Default)]
 pub(super) struct TextBuilder {
-    index: HashMap<String, u32>,
+    index: crate::reading::hash::FastMap<String, u32>,
     levels: Vec<String>,
     codes: Vec<u32>,
 }

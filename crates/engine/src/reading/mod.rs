@@ -4,6 +4,7 @@ pub mod cells;
 pub mod chunks;
 pub mod decode;
 pub mod excel;
+pub mod hash;
 pub mod ingest;
 mod parts;
 pub mod sample;
