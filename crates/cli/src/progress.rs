@@ -103,3 +103,14 @@ pub fn peak_memory() -> Option<u64> {
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
 }
+
+/// ", peak memory N MB" for a line of output, empty where the peak is not known.
+pub fn memory_note(peak: Option<u64>) -> String {
+    peak.map(|b| format!(", peak memory {:.0} MB", b as f64 / 1e6))
+        .unwrap_or_default()
+}
+
+/// [`memory_note`] of the peak so far.
+pub fn peak_memory_note() -> String {
+    memory_note(peak_memory())
+}

@@ -1243,6 +1243,11 @@ fn profile_and_drift_read_a_seeded_sample_of_a_big_file() {
         (v["rows"].as_u64(), v["sample"]["of"].as_u64()),
         (Some(500), Some(1409))
     );
+    // The peak memory is reported (Linux's VmHWM), for reading big files under a limit.
+    assert!(
+        v["peak_memory_bytes"].as_u64().is_some_and(|b| b > 0),
+        "{v}"
+    );
     let dir = scratch("sampled-drift");
     let model = dir.join("telco.churnscope.json");
     let model = model.to_str().expect("utf-8");
@@ -1270,6 +1275,12 @@ fn profile_and_drift_read_a_seeded_sample_of_a_big_file() {
         out.starts_with(
             "compared a random sample of 700 of the file's 1409 rows (seed 42; --sample)"
         ),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .next()
+            .is_some_and(|l| l.contains(", peak memory ")),
         "{out}"
     );
     // A file over the size limit is sampled without being asked, and says so (the limit

@@ -16,6 +16,7 @@ pub fn print(d: &Drift, format: Format) -> Result<(), CliError> {
                 "engine_version": d.model.engine_version,
             },
             "sample": d.sampled,
+            "peak_memory_bytes": crate::progress::peak_memory(),
             "renamed": d.columns.renamed,
             "ignored": d.columns.ignored,
             "unseen_categories": d.columns.unseen,
@@ -47,10 +48,11 @@ fn text(d: &Drift) {
     let r = &d.report;
     if let Some(s) = &d.sampled {
         out!(
-            "compared a random sample of {} of the file's {} rows (seed {}; --sample)",
+            "compared a random sample of {} of the file's {} rows (seed {}; --sample){}",
             s.rows,
             s.of,
-            s.seed
+            s.seed,
+            crate::progress::peak_memory_note()
         );
     }
     for (from, to) in &d.columns.renamed {

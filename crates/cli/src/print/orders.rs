@@ -90,10 +90,7 @@ fn text(o: &Orders) {
     );
     out!("current customers (as of {}): {}", s.last_date, s.current);
     baselines_text(o);
-    let memory = o
-        .peak_memory
-        .map(|b| format!("; peak memory {:.0} MB", b as f64 / 1e6))
-        .unwrap_or_default();
+    let memory = crate::progress::memory_note(o.peak_memory);
     out!(
         "time: read {:.3} s ({} pieces), derive {:.3} s, baselines {:.3} s{memory}",
         o.read_seconds,

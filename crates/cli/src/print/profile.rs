@@ -22,6 +22,7 @@ fn json(p: &Profile) -> serde_json::Value {
         "file": p.path,
         "rows": p.rows,
         "sample": p.sampled,
+        "peak_memory_bytes": crate::progress::peak_memory(),
         "encoding": info.encoding.label(),
         "delimiter": info.delimiter,
         "sheet": info.sheet,
@@ -59,10 +60,11 @@ fn text(p: &Profile) {
     );
     if let Some(s) = &p.sampled {
         out!(
-            "profiled a random sample of {} of the file's {} rows (seed {}; --sample)",
+            "profiled a random sample of {} of the file's {} rows (seed {}; --sample){}",
             s.rows,
             s.of,
-            s.seed
+            s.seed,
+            crate::progress::peak_memory_note()
         );
     }
     for note in &info.notes {

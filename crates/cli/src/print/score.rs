@@ -85,10 +85,7 @@ fn text(s: &Scoring) {
             reasons.join("; ")
         );
     }
-    let memory = s
-        .peak_memory
-        .map(|b| format!(", peak memory {:.0} MB", b as f64 / 1e6))
-        .unwrap_or_default();
+    let memory = crate::progress::memory_note(s.peak_memory);
     out!(
         "read and scored in {:.2} s in {} pieces{memory}",
         s.seconds,
